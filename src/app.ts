@@ -1,0 +1,159 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { GraphQLError } from 'graphql';
+import type { AppConfig } from './config/app-config';
+import { TokenService } from './auth/token.service';
+import { createOrm, migrateToLatest } from './db/orm';
+import { startEmbeddedPostgres, EmbeddedPostgres } from './db/embedded-postgres';
+import { ImageService } from './domain/image/image.service';
+import { PatientService } from './domain/patient/patient.service';
+import { RecordsService } from './domain/shared/records.service';
+import { createRequestContext } from './domain/shared/request-context';
+import { StudyService } from './domain/study/study.service';
+import { Role } from './domain/enums';
+import { UserService } from './domain/user/user.service';
+import { createFormatError } from './errors/format-error';
+import { createGraphQLHandler } from './http/graphql-server';
+import { startHttpServer, RunningServer } from './http/http-server';
+import { RateLimiter } from './http/rate-limiter';
+import { imageRoutes } from './http/routes';
+import { createLogger, Logger } from './logging/logger';
+import { createAppPubSub } from './pubsub/pubsub';
+import { AdminResolver } from './resolvers/admin.resolver';
+import type { GraphQLContext } from './resolvers/context';
+import { ImageResolver } from './resolvers/image.resolver';
+import { PatientResolver } from './resolvers/patient.resolver';
+import { PredictionResolver } from './resolvers/prediction.resolver';
+import { StudyResolver } from './resolvers/study.resolver';
+import { buildAppSchema } from './schema/build-schema';
+import { createObjectStore, ObjectStore } from './storage';
+
+/** Replaceable parts, for tests. */
+export interface AppOverrides {
+  logger?: Logger;
+  objectStore?: ObjectStore;
+  /** Receives every SQL statement (query-count tests). */
+  onQuery?: (sql: string) => void;
+}
+
+/** A running application: the server plus handles tests and scripts use. */
+export interface App {
+  config: AppConfig;
+  orm: MikroORM;
+  url: string;
+  port: number;
+  logger: Logger;
+  tokens: TokenService;
+  users: UserService;
+  objectStore: ObjectStore;
+  /** Token of the bootstrap admin, when this start created one (embedded first start). */
+  bootstrapAdminToken: string | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Composition root: builds database, storage, PubSub, services, schema and the server, wires them,
+ * and returns one handle that closes them in order.
+ */
+export async function createApp(config: AppConfig, overrides: AppOverrides = {}): Promise<App> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const fn of closers.reverse()) await fn().catch((e: Error) => logger.warn({ err: e.message }, 'shutdown step failed'));
+  };
+  try {
+    let embedded: EmbeddedPostgres | null = null;
+    if (!config.database.url) {
+      embedded = await startEmbeddedPostgres(config.database.embeddedDir);
+      closers.push(() => embedded!.stop());
+      logger.info({ dir: config.database.embeddedDir }, 'using embedded PostgreSQL (PGlite); set DATABASE_URL for production');
+    }
+    const databaseUrl = config.database.url ?? embedded!.url;
+    const orm = await createOrm({ url: databaseUrl, poolMax: embedded ? 4 : config.database.poolMax, onQuery: overrides.onQuery });
+    closers.push(() => orm.close(true));
+    const applied = await migrateToLatest(orm);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+
+    const objectStore = overrides.objectStore ?? (await createObjectStore(config.storage));
+    const pubsub = await createAppPubSub(config.pubsubDriver, databaseUrl, logger);
+    closers.push(() => pubsub.close());
+    const events = { publish: (topic: string, payload: Record<string, unknown>) => pubsub.pubSub.publish(topic, payload) };
+
+    const tokens = new TokenService(config.auth.secret, config.auth.issuer, config.auth.tokenTtlSeconds);
+    const pageMax = config.limits.pageMax;
+    const users = new UserService(orm.em, tokens, pageMax);
+    const patients = new PatientService(pageMax);
+    const studies = new StudyService(pageMax, events);
+    const images = new ImageService(objectStore, orm.em, config.limits, pageMax, events);
+    const records = new RecordsService(pageMax);
+
+    const resolvers = new Map<unknown, unknown>([
+      [PatientResolver, new PatientResolver(patients, studies)],
+      [StudyResolver, new StudyResolver(studies, patients, images, records)],
+      [ImageResolver, new ImageResolver(images, studies)],
+      [PredictionResolver, new PredictionResolver(records, studies)],
+      [AdminResolver, new AdminResolver(users, records)],
+    ]);
+    const schema = await buildAppSchema({ get: (cls) => resolvers.get(cls) }, pubsub.pubSub);
+    const graphql = await createGraphQLHandler(schema, logger, {
+      maxDepth: config.limits.graphqlMaxDepth,
+      maxCost: config.limits.graphqlMaxCost,
+      pageMax,
+      maxBase64UploadBytes: config.limits.maxBase64UploadBytes,
+    });
+    closers.push(() => graphql.stop());
+    const formatError = createFormatError(logger);
+
+    const createContext = (principal: GraphQLContext['principal'], requestId: string): GraphQLContext => {
+      const base = createRequestContext(orm.em, principal, requestId);
+      return { ...base, pubSub: pubsub.pubSub, renew: () => createRequestContext(orm.em, principal, requestId) };
+    };
+
+    const server: RunningServer = await startHttpServer(
+      {
+        schema,
+        logger,
+        rateLimiter: new RateLimiter(config.limits.rateLimitPerMinute),
+        maxUploadBytes: config.limits.maxUploadBytes,
+        authenticate: (token) => users.authenticate(token),
+        createContext,
+        graphql,
+        formatError: (error: GraphQLError) => formatError(error.toJSON(), error) as unknown as Record<string, unknown>,
+        routes: imageRoutes(images),
+        ready: async () => {
+          const checks: Record<string, string> = {};
+          await orm.em.getConnection().execute('select 1').then(
+            () => (checks.database = 'ok'),
+            () => (checks.database = 'unavailable'),
+          );
+          await objectStore.health().then(
+            () => (checks.objectStore = 'ok'),
+            () => (checks.objectStore = 'unavailable'),
+          );
+          return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+        },
+      },
+      config.http.host,
+      config.http.port,
+    );
+    closers.push(() => server.close());
+
+    let bootstrapAdminToken: string | null = null;
+    if (config.env !== 'production' && !(await users.hasAdmin())) {
+      const { token } = await users.bootstrapAdmin('admin@localhost', Role.ADMIN);
+      bootstrapAdminToken = token;
+      if (config.env === 'development') {
+        const file = join(dirname(config.storage.driver === 'fs' ? config.storage.dir : './data/x'), 'bootstrap-admin.token');
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, `${token}\n`, { mode: 0o600 });
+        logger.info({ file }, 'created the first admin (admin@localhost); its token is in this file');
+      }
+    }
+    logger.info({ url: `${server.url}/graphql` }, 'Care Companion API ready');
+    return { config, orm, url: server.url, port: server.port, logger, tokens, users, objectStore, bootstrapAdminToken, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

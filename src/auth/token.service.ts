@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { Role } from '../domain/enums';
+import { UnauthenticatedError } from '../errors';
+import type { Principal } from './principal';
+
+/** Signs and verifies the bearer tokens (HS256 JWT) that every request carries. */
+export class TokenService {
+  private readonly key: Uint8Array;
+
+  constructor(
+    secret: string,
+    private readonly issuer: string,
+    private readonly defaultTtlSeconds: number,
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  /** Mints a token for a user and role. */
+  async mint(userId: string, role: Role, ttlSeconds = this.defaultTtlSeconds): Promise<{ token: string; expiresAt: Date }> {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ role })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(userId)
+      .setIssuer(this.issuer)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + ttlSeconds)
+      .sign(this.key);
+    return { token, expiresAt: new Date((now + ttlSeconds) * 1000) };
+  }
+
+  /**
+   * Verifies signature, issuer, expiry and claims. Throws UNAUTHENTICATED with a reason code in
+   * `details.reason` (EXPIRED, INVALID) — never echoes the token.
+   */
+  async verify(token: string): Promise<Principal> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: this.issuer, algorithms: ['HS256'] });
+      const role = payload.role;
+      if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || !Object.values(Role).includes(role as Role)) {
+        throw new UnauthenticatedError('Token claims are invalid', { reason: 'INVALID' });
+      }
+      return { userId: payload.sub, role: role as Role, tokenId: payload.jti };
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) throw error;
+      if (error instanceof joseErrors.JWTExpired) {
+        throw new UnauthenticatedError('Token expired', { reason: 'EXPIRED' }, { cause: error });
+      }
+      throw new UnauthenticatedError('Token is invalid', { reason: 'INVALID' }, { cause: error });
+    }
+  }
+}
+
+/** Extracts the token from an `Authorization: Bearer …` header value. */
+export function bearerToken(header: string | string[] | undefined | null): string | null {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return null;
+  const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(value.trim());
+  return match ? match[1] : null;
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+/**
+ * The one validated configuration of the product. Only this folder reads `process.env`.
+ * Production settings (a PostgreSQL URL, MinIO credentials, an auth secret) switch the embedded
+ * defaults (PGlite, filesystem store, development secret) off.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    EMBEDDED_DB_DIR: z.string().default('./data/pglite'),
+    STORAGE_DRIVER: z.enum(['fs', 'minio']).default('fs'),
+    STORAGE_FS_DIR: z.string().default('./data/objects'),
+    MINIO_ENDPOINT: z.string().url('must be a URL such as http://minio:9000').optional(),
+    MINIO_ACCESS_KEY: z.string().min(1).optional(),
+    MINIO_SECRET_KEY: z.string().min(1).optional(),
+    MINIO_BUCKET: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
+      .default('care-companion'),
+    MINIO_REGION: z.string().default('us-east-1'),
+    AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    AUTH_ISSUER: z.string().default('care-companion'),
+    AUTH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(8 * 3600),
+    MODELS_DIR: z.string().default('./models'),
+    CARE_SHARED_DIR: z.string().default('../shared'),
+    MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
+    MAX_IMAGE_PIXELS: z.coerce.number().int().min(1024).default(50_000_000),
+    MAX_BASE64_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+    GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(10),
+    GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
+    GRAPHQL_PAGE_MAX: z.coerce.number().int().min(1).max(1000).default(100),
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    PUBSUB_DRIVER: z.enum(['postgres', 'memory']).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.STORAGE_DRIVER === 'minio') {
+      for (const key of ['MINIO_ENDPOINT', 'MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY'] as const) {
+        if (!env[key]) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: 'is required when STORAGE_DRIVER=minio' });
+      }
+    }
+    if (env.NODE_ENV === 'production') {
+      if (!env.DATABASE_URL) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['DATABASE_URL'], message: 'is required in production' });
+      if (!env.AUTH_SECRET) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['AUTH_SECRET'], message: 'is required in production' });
+    }
+  });
+
+/** Typed, validated configuration handed to the composition root. */
+export interface AppConfig {
+  env: 'development' | 'test' | 'production';
+  http: { host: string; port: number };
+  database: { url: string | null; poolMax: number; embeddedDir: string };
+  storage:
+    | { driver: 'fs'; dir: string }
+    | { driver: 'minio'; endpoint: string; accessKey: string; secretKey: string; bucket: string; region: string };
+  auth: { secret: string; issuer: string; tokenTtlSeconds: number; usingDevelopmentSecret: boolean };
+  modelsDir: string;
+  sharedDir: string;
+  limits: {
+    maxUploadBytes: number;
+    maxImagePixels: number;
+    maxBase64UploadBytes: number;
+    graphqlMaxDepth: number;
+    graphqlMaxCost: number;
+    pageMax: number;
+    rateLimitPerMinute: number;
+  };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  pubsubDriver: 'postgres' | 'memory';
+}
+
+/** Secret used only when no AUTH_SECRET is configured outside production; tokens minted with it are useless elsewhere. */
+export const DEVELOPMENT_AUTH_SECRET = 'care-companion-development-secret-not-for-production';
+
+/** Raised when the environment is invalid; names variables and rules, never values. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates an environment (default: `process.env`) into an {@link AppConfig}. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    http: { host: e.HOST, port: e.PORT },
+    database: { url: e.DATABASE_URL ?? null, poolMax: e.DATABASE_POOL_MAX, embeddedDir: e.EMBEDDED_DB_DIR },
+    storage:
+      e.STORAGE_DRIVER === 'minio'
+        ? {
+            driver: 'minio',
+            endpoint: e.MINIO_ENDPOINT!,
+            accessKey: e.MINIO_ACCESS_KEY!,
+            secretKey: e.MINIO_SECRET_KEY!,
+            bucket: e.MINIO_BUCKET,
+            region: e.MINIO_REGION,
+          }
+        : { driver: 'fs', dir: e.STORAGE_FS_DIR },
+    auth: {
+      secret: e.AUTH_SECRET ?? DEVELOPMENT_AUTH_SECRET,
+      issuer: e.AUTH_ISSUER,
+      tokenTtlSeconds: e.AUTH_TOKEN_TTL_SECONDS,
+      usingDevelopmentSecret: !e.AUTH_SECRET,
+    },
+    modelsDir: e.MODELS_DIR,
+    sharedDir: e.CARE_SHARED_DIR,
+    limits: {
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      maxImagePixels: e.MAX_IMAGE_PIXELS,
+      maxBase64UploadBytes: e.MAX_BASE64_UPLOAD_BYTES,
+      graphqlMaxDepth: e.GRAPHQL_MAX_DEPTH,
+      graphqlMaxCost: e.GRAPHQL_MAX_COST,
+      pageMax: e.GRAPHQL_PAGE_MAX,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    },
+    logLevel: e.LOG_LEVEL,
+    pubsubDriver: e.PUBSUB_DRIVER ?? (e.DATABASE_URL ? 'postgres' : 'memory'),
+  };
+}

@@ -1,0 +1,38 @@
+import { Entity, Enum, ManyToOne, Property } from '@mikro-orm/core';
+import { BaseEntity } from '../base.entity';
+import { DriftAlertStatus } from '../enums';
+import { ModelVersion } from '../model-version/model-version.entity';
+
+/** A detected shift between a production window and a model version's reference profile. */
+@Entity()
+export class DriftAlert extends BaseEntity {
+  @ManyToOne(() => ModelVersion, { nullable: true, deleteRule: 'set null' })
+  modelVersion?: ModelVersion | null;
+
+  @Property({ type: 'text' })
+  signal!: string;
+
+  @Property({ type: 'text' })
+  statistic!: string;
+
+  @Property({ type: 'double precision' })
+  value!: number;
+
+  @Property({ type: 'double precision', nullable: true })
+  pValue?: number | null;
+
+  @Property({ type: 'double precision' })
+  threshold!: number;
+
+  @Property({ type: 'timestamptz' })
+  windowStart!: Date;
+
+  @Property({ type: 'timestamptz' })
+  windowEnd!: Date;
+
+  @Property({ type: 'integer' })
+  windowSize!: number;
+
+  @Enum({ items: () => DriftAlertStatus })
+  status: DriftAlertStatus = DriftAlertStatus.OPEN;
+}

@@ -1,0 +1,43 @@
+import { AuditEvent } from './audit/audit-event.entity';
+import { Correction } from './correction/correction.entity';
+import { DriftAlert } from './drift/drift-alert.entity';
+import { Image } from './image/image.entity';
+import { ModelVersion } from './model-version/model-version.entity';
+import { ClinicalNote } from './note/clinical-note.entity';
+import { Patient } from './patient/patient.entity';
+import { Prediction } from './prediction/prediction.entity';
+import { Study } from './study/study.entity';
+import { TrainingRun } from './training-run/training-run.entity';
+import { Upload } from './upload/upload.entity';
+import { User } from './user/user.entity';
+
+/** Every entity the ORM maps; migrations must agree with these (see the schema-drift test). */
+export const ENTITIES = [
+  User,
+  Patient,
+  Study,
+  Upload,
+  Image,
+  ModelVersion,
+  TrainingRun,
+  Prediction,
+  Correction,
+  ClinicalNote,
+  DriftAlert,
+  AuditEvent,
+];
+
+export {
+  AuditEvent,
+  ClinicalNote,
+  Correction,
+  DriftAlert,
+  Image,
+  ModelVersion,
+  Patient,
+  Prediction,
+  Study,
+  TrainingRun,
+  Upload,
+  User,
+};

@@ -1,0 +1,227 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Permission } from '../../auth/policy';
+import { assertPermission, Principal } from '../../auth/principal';
+import { ImageError, InvalidStateError, NotFoundError, ValidationError } from '../../errors';
+import { decodeImage, DecodedImage } from '../../imaging';
+import { Topic } from '../../pubsub/pubsub';
+import { contentAddressedKey, ObjectStore, sha256 } from '../../storage';
+import { AuditAction, ImageFormat, ImageView, StudyStatus } from '../enums';
+import type { EventPublisher } from '../shared/event-publisher';
+import { compact, isUuid } from '../shared/filters';
+import { Page, PageArgs, paginate } from '../shared/pagination';
+import type { RequestContext } from '../shared/request-context';
+import { Study } from '../study/study.entity';
+import { Upload } from '../upload/upload.entity';
+import { User } from '../user/user.entity';
+import { Image, ImageMetadata } from './image.entity';
+
+/** Limits applied to every file before it is stored. */
+export interface IntakeLimits {
+  maxUploadBytes: number;
+  maxImagePixels: number;
+  maxBase64UploadBytes: number;
+}
+
+const CONTENT_TYPES: Record<string, ImageFormat | null> = {
+  'application/dicom': ImageFormat.DICOM,
+  'image/png': ImageFormat.PNG,
+  'image/jpeg': ImageFormat.JPEG,
+  'application/octet-stream': null,
+};
+
+const EXTENSIONS: Record<ImageFormat, string> = { DICOM: 'dcm', PNG: 'png', JPEG: 'jpg' };
+
+const DICOM_ATTRIBUTES_KEPT = [
+  'modality',
+  'bodyPartExamined',
+  'viewPosition',
+  'imageLaterality',
+  'manufacturer',
+  'sopClassUid',
+  'sopInstanceUid',
+  'seriesInstanceUid',
+  'studyInstanceUid',
+  'rescaleSlope',
+  'rescaleIntercept',
+  'windowCenter',
+  'windowWidth',
+  'bitsAllocated',
+  'pixelRepresentation',
+] as const;
+
+/**
+ * Radiograph intake: validate and decode a file, store it content-addressed, record it, attach it to
+ * a study. The object is written before the row; if the row cannot be written, the object is removed
+ * again unless another row already references the same content, so the store and the database agree.
+ */
+export class ImageService {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly rootEm: EntityManager,
+    private readonly limits: IntakeLimits,
+    private readonly pageMax: number,
+    private readonly events: EventPublisher,
+  ) {}
+
+  /** Validates, decodes and stores a file; returns the staged upload to attach. */
+  async stage(ctx: RequestContext, bytes: Buffer, contentType: string | undefined): Promise<Upload> {
+    const principal = assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
+    if (bytes.length === 0) throw ImageError.empty();
+    if (bytes.length > this.limits.maxUploadBytes) {
+      throw new ImageError('UPLOAD_TOO_LARGE', 'The upload exceeds the size limit', { bytes: bytes.length, limit: this.limits.maxUploadBytes });
+    }
+    const declared = this.declaredFormat(contentType);
+    const decoded = await decodeImage(bytes, { maxBytes: this.limits.maxUploadBytes, maxPixels: this.limits.maxImagePixels });
+    if (declared && declared !== decoded.format) {
+      throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'The content type does not match the file', { declared, detected: decoded.format });
+    }
+    const hash = sha256(bytes);
+    const format = decoded.format as ImageFormat;
+    const key = contentAddressedKey('images', hash, EXTENSIONS[format]);
+    await this.store.put(key, bytes, { contentType: contentTypeOf(format) });
+    const upload = ctx.em.create(Upload, {
+      sha256: hash,
+      objectKey: key,
+      format,
+      sizeBytes: bytes.length,
+      metadata: metadataOf(decoded),
+      uploadedBy: ctx.em.getReference(User, principal.userId),
+    } as Upload);
+    ctx.audit.write(ctx.em, { action: AuditAction.UPLOAD, entityType: 'Upload', entityId: upload.id });
+    try {
+      await ctx.em.flush();
+    } catch (error) {
+      await this.removeIfUnreferenced(key);
+      throw error;
+    }
+    return upload;
+  }
+
+  /** Attaches a staged upload to a study with its view (each upload once). */
+  async attach(ctx: RequestContext, input: { studyId: string; uploadId: string; view: ImageView }): Promise<Image> {
+    const principal = assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
+    const upload = isUuid(input.uploadId) ? await ctx.em.findOne(Upload, { id: input.uploadId }) : null;
+    if (!upload) throw NotFoundError.of('Upload', input.uploadId);
+    if (upload.attachedAt) throw new InvalidStateError('This upload is already attached', { uploadId: upload.id });
+    if (upload.uploadedBy && upload.uploadedBy.id !== principal.userId) throw NotFoundError.of('Upload', input.uploadId);
+    const study = isUuid(input.studyId) ? await ctx.em.findOne(Study, { id: input.studyId }) : null;
+    if (!study) throw NotFoundError.of('Study', input.studyId);
+    return this.attachTo(ctx, study, upload, input.view);
+  }
+
+  /** Stages and attaches a small base64 file in one step (size limited by configuration). */
+  async attachBase64(ctx: RequestContext, input: { studyId: string; view: ImageView; dataBase64: string }): Promise<Image> {
+    assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
+    const limit = this.limits.maxBase64UploadBytes;
+    if (input.dataBase64.length > Math.ceil((limit * 4) / 3) + 4) {
+      throw new ImageError('UPLOAD_TOO_LARGE', `Inline uploads are limited to ${limit} bytes; use POST /uploads`, { limit });
+    }
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(input.dataBase64.replace(/\s/g, ''))) {
+      throw new ValidationError('dataBase64 is not valid base64', { field: 'dataBase64' });
+    }
+    const study = isUuid(input.studyId) ? await ctx.em.findOne(Study, { id: input.studyId }) : null;
+    if (!study) throw NotFoundError.of('Study', input.studyId);
+    const upload = await this.stage(ctx, Buffer.from(input.dataBase64, 'base64'), undefined);
+    return this.attachTo(ctx, study, upload, input.view);
+  }
+
+  /** Lists images (audited through their study's patient). */
+  async list(ctx: RequestContext, filter: { studyId?: string | null; view?: ImageView | null }, page: PageArgs): Promise<Page<Image>> {
+    assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
+    if (filter.studyId && !isUuid(filter.studyId)) throw new ValidationError('studyId is not a valid id', { field: 'studyId' });
+    const result = await paginate(ctx.em, Image, compact({ study: filter.studyId, view: filter.view }), page, this.pageMax);
+    await this.auditImages(ctx, result.items);
+    return result;
+  }
+
+  /** Images of a study (batched through the request's loader). */
+  async forStudy(ctx: RequestContext, studyId: string, patientId: string): Promise<Image[]> {
+    assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
+    const images = await ctx.loaders.imagesByStudyId.load(studyId);
+    for (const image of images) ctx.audit.read('Image', image.id, patientId);
+    return images;
+  }
+
+  /** Returns the stored bytes of an image for download (audited). */
+  async download(ctx: RequestContext, imageId: string): Promise<{ bytes: Buffer; contentType: string; sha256: string }> {
+    assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
+    const image = isUuid(imageId) ? await ctx.em.findOne(Image, { id: imageId }, { populate: ['study'] }) : null;
+    if (!image) throw NotFoundError.of('Image', imageId);
+    ctx.audit.read('Image', image.id, image.study.patient.id);
+    return { bytes: await this.store.get(image.objectKey), contentType: contentTypeOf(image.format), sha256: image.sha256 };
+  }
+
+  private async attachTo(ctx: RequestContext, study: Study, upload: Upload, view: ImageView): Promise<Image> {
+    const principal = ctx.principal as Principal;
+    if (![StudyStatus.REGISTERED, StudyStatus.IMAGES_ATTACHED, StudyStatus.ANALYZED, StudyStatus.FAILED].includes(study.status)) {
+      throw new InvalidStateError('Images cannot be attached while the study is being analysed or after review', { status: study.status });
+    }
+    const m = upload.metadata;
+    const image = ctx.em.create(Image, {
+      study,
+      view,
+      format: upload.format,
+      width: m.width,
+      height: m.height,
+      bitsStored: m.bitsStored,
+      photometric: m.photometric,
+      transferSyntaxUid: m.transferSyntaxUid ?? null,
+      sha256: upload.sha256,
+      objectKey: upload.objectKey,
+      sizeBytes: upload.sizeBytes,
+      dicomAttributes: m.dicom ?? null,
+      uploadedBy: ctx.em.getReference(User, principal.userId),
+    } as Image);
+    upload.attachedAt = new Date();
+    if (study.status === StudyStatus.REGISTERED) study.status = StudyStatus.IMAGES_ATTACHED;
+    ctx.audit.write(ctx.em, { action: AuditAction.CREATE, entityType: 'Image', entityId: image.id, patientId: study.patient.id });
+    await ctx.em.flush();
+    this.events.publish(Topic.STUDY_CHANGED, { studyId: study.id, patientId: study.patient.id, change: 'IMAGE_ATTACHED' });
+    return image;
+  }
+
+  private async auditImages(ctx: RequestContext, images: Image[]): Promise<void> {
+    const studies = await Promise.all(images.map((i) => ctx.loaders.studyById.load(i.study.id)));
+    images.forEach((image, i) => ctx.audit.read('Image', image.id, studies[i]?.patient.id ?? null));
+  }
+
+  private declaredFormat(contentType: string | undefined): ImageFormat | null {
+    if (!contentType) return null;
+    const base = contentType.split(';')[0].trim().toLowerCase();
+    if (!(base in CONTENT_TYPES)) {
+      throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'Send application/dicom, image/png or image/jpeg', { contentType: base.slice(0, 100) });
+    }
+    return CONTENT_TYPES[base];
+  }
+
+  /** Compensation after a failed row write: drop the object unless a committed row uses it. */
+  private async removeIfUnreferenced(key: string): Promise<void> {
+    const em = this.rootEm.fork();
+    const [uploads, images] = await Promise.all([em.count(Upload, { objectKey: key }), em.count(Image, { objectKey: key })]);
+    if (uploads + images === 0) await this.store.delete(key);
+  }
+}
+
+function contentTypeOf(format: ImageFormat): string {
+  return format === ImageFormat.DICOM ? 'application/dicom' : format === ImageFormat.PNG ? 'image/png' : 'image/jpeg';
+}
+
+function metadataOf(decoded: DecodedImage): ImageMetadata {
+  let dicom: Record<string, string | number | null> | null = null;
+  if (decoded.dicom) {
+    dicom = {};
+    const source = decoded.dicom as unknown as Record<string, unknown>;
+    for (const key of DICOM_ATTRIBUTES_KEPT) {
+      const value = source[key];
+      if (typeof value === 'string' || typeof value === 'number') dicom[key] = value;
+    }
+  }
+  return {
+    width: decoded.width,
+    height: decoded.height,
+    bitsStored: decoded.bitsStored,
+    photometric: decoded.photometric,
+    transferSyntaxUid: decoded.transferSyntaxUid ?? null,
+    dicom,
+  };
+}

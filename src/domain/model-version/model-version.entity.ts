@@ -1,0 +1,44 @@
+import { Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { BaseEntity } from '../base.entity';
+import { ModelStage, ModelTask } from '../enums';
+import { TrainingRun } from '../training-run/training-run.entity';
+import { User } from '../user/user.entity';
+
+/** A registered model version: weights under `models/<task>/<version>/` plus its manifest. */
+@Entity()
+@Unique({ properties: ['task', 'version'] })
+export class ModelVersion extends BaseEntity {
+  @Enum({ items: () => ModelTask })
+  task!: ModelTask;
+
+  @Property({ type: 'text' })
+  version!: string;
+
+  @Enum({ items: () => ModelStage })
+  stage: ModelStage = ModelStage.STAGING;
+
+  /** Share of studies routed to this version while it is CANARY (0..1). */
+  @Property({ type: 'double precision', default: 0 })
+  trafficShare: number = 0;
+
+  @Property({ type: 'text' })
+  artifactPath!: string;
+
+  @Property({ type: 'string', columnType: 'char(64)', nullable: true })
+  manifestSha256?: string | null;
+
+  @Property({ type: 'jsonb', nullable: true })
+  metrics?: Record<string, unknown> | null;
+
+  @ManyToOne(() => ModelVersion, { nullable: true, deleteRule: 'set null' })
+  parent?: ModelVersion | null;
+
+  @ManyToOne(() => TrainingRun, { nullable: true, deleteRule: 'set null' })
+  trainingRun?: TrainingRun | null;
+
+  @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
+  promotedBy?: User | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  promotedAt?: Date | null;
+}

@@ -1,0 +1,39 @@
+import { Entity, Enum, ManyToOne, Property } from '@mikro-orm/core';
+import { BaseEntity } from '../base.entity';
+import { NoteAudience, NoteStatus } from '../enums';
+import { Prediction } from '../prediction/prediction.entity';
+import { User } from '../user/user.entity';
+
+/** A drafted note about a prediction; released only after a radiologist approves it. */
+@Entity()
+export class ClinicalNote extends BaseEntity {
+  @ManyToOne(() => Prediction, { deleteRule: 'cascade' })
+  prediction!: Prediction;
+
+  @Enum({ items: () => NoteAudience })
+  audience!: NoteAudience;
+
+  @Property({ type: 'text', default: 'en' })
+  language: string = 'en';
+
+  @Property({ type: 'text' })
+  body!: string;
+
+  @Enum({ items: () => NoteStatus })
+  status: NoteStatus = NoteStatus.DRAFT;
+
+  @Property({ type: 'text' })
+  backend!: string;
+
+  @Property({ type: 'jsonb' })
+  safetyChecks: Record<string, unknown> = {};
+
+  @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
+  createdBy?: User | null;
+
+  @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
+  approvedBy?: User | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  approvedAt?: Date | null;
+}

@@ -1,0 +1,26 @@
+import { Entity, Enum, Property, Unique } from '@mikro-orm/core';
+import { BaseEntity } from '../base.entity';
+import { Sex } from '../enums';
+
+/** A patient as registered by the hospital. Every column here is PHI. */
+@Entity()
+export class Patient extends BaseEntity {
+  @Property({ type: 'text' })
+  @Unique()
+  mrn!: string;
+
+  @Property({ type: 'text' })
+  givenName!: string;
+
+  @Property({ type: 'text' })
+  familyName!: string;
+
+  @Property({ type: 'date', nullable: true })
+  birthDate?: string | null;
+
+  @Enum({ items: () => Sex })
+  sex: Sex = Sex.UNKNOWN;
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}

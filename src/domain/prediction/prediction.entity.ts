@@ -1,0 +1,55 @@
+import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
+import { BaseEntity } from '../base.entity';
+import { GateVerdict } from '../enums';
+import { ModelVersion } from '../model-version/model-version.entity';
+import { Study } from '../study/study.entity';
+
+/** A finding flagged at the model's operating point. */
+export interface Finding {
+  label: string;
+  probability: number;
+  threshold: number;
+}
+
+/** An AI reading of one study by one model version. Always AI assistance requiring clinician review. */
+@Entity()
+@Index({ properties: ['createdAt', 'id'] })
+export class Prediction extends BaseEntity {
+  @ManyToOne(() => Study, { deleteRule: 'cascade' })
+  @Index()
+  study!: Study;
+
+  @ManyToOne(() => ModelVersion, { nullable: true, deleteRule: 'set null' })
+  @Index()
+  modelVersion?: ModelVersion | null;
+
+  @Enum({ items: () => GateVerdict })
+  gateVerdict!: GateVerdict;
+
+  /** Most probable label, or null when the gate refused the input. */
+  @Property({ type: 'text', nullable: true })
+  @Index()
+  label?: string | null;
+
+  @Property({ type: 'jsonb' })
+  probabilities: Record<string, number> = {};
+
+  @Property({ type: 'jsonb' })
+  findings: Finding[] = [];
+
+  @Property({ type: 'text', nullable: true })
+  heatmapKey?: string | null;
+
+  @Property({ type: 'jsonb' })
+  timings: Record<string, number> = {};
+
+  /** PRODUCTION, CANARY or SHADOW: how the study reached this model version. */
+  @Property({ type: 'text', default: 'PRODUCTION' })
+  route: string = 'PRODUCTION';
+
+  @Property({ type: 'text' })
+  warning!: string;
+
+  @Property({ type: 'text', nullable: true })
+  explanation?: string | null;
+}

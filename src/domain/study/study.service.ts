@@ -1,0 +1,139 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { FilterQuery } from '@mikro-orm/postgresql';
+import { Permission } from '../../auth/policy';
+import { assertPermission } from '../../auth/principal';
+import { Topic } from '../../pubsub/pubsub';
+import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../../errors';
+import { AuditAction, BodyPart, StudyPriority, StudyStatus } from '../enums';
+import { Patient } from '../patient/patient.entity';
+import { Prediction } from '../prediction/prediction.entity';
+import type { EventPublisher } from '../shared/event-publisher';
+import { compact, isUuid, rangeCondition } from '../shared/filters';
+import { Page, PageArgs, paginate } from '../shared/pagination';
+import type { RequestContext } from '../shared/request-context';
+import { User } from '../user/user.entity';
+import { Study } from './study.entity';
+
+/** Fields to register a study. */
+export interface CreateStudy {
+  patientId: string;
+  bodyPart: BodyPart;
+  priority?: StudyPriority | null;
+  accessionNumber: string;
+  studyInstanceUid?: string | null;
+  description?: string | null;
+}
+
+/** Filters for listing studies. */
+export interface StudyQuery {
+  patientId?: string | null;
+  status?: StudyStatus | null;
+  bodyPart?: BodyPart | null;
+  priority?: StudyPriority | null;
+  accessionNumber?: string | null;
+  createdAt?: { from?: Date | null; to?: Date | null } | null;
+  label?: string | null;
+}
+
+/** Studies: registration, changes, audited reads, and change events for subscribers. */
+export class StudyService {
+  constructor(
+    private readonly pageMax: number,
+    private readonly events: EventPublisher,
+  ) {}
+
+  /** Registers a study for an existing patient. */
+  async create(ctx: RequestContext, input: CreateStudy): Promise<Study> {
+    const principal = assertPermission(ctx.principal, Permission.WRITE_PATIENT_DATA);
+    const patient = isUuid(input.patientId) ? await ctx.em.findOne(Patient, { id: input.patientId }) : null;
+    if (!patient) throw NotFoundError.of('Patient', input.patientId);
+    const study = ctx.em.create(Study, {
+      patient,
+      bodyPart: input.bodyPart,
+      priority: input.priority ?? StudyPriority.ROUTINE,
+      accessionNumber: input.accessionNumber,
+      studyInstanceUid: input.studyInstanceUid ?? null,
+      description: input.description ?? null,
+      createdBy: ctx.em.getReference(User, principal.userId),
+    } as Study);
+    ctx.audit.write(ctx.em, { action: AuditAction.CREATE, entityType: 'Study', entityId: study.id, patientId: patient.id });
+    try {
+      await ctx.em.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        throw new ConflictError('A study with this accession number already exists', { field: 'accessionNumber' }, { cause: error });
+      }
+      throw error;
+    }
+    this.events.publish(Topic.STUDY_CHANGED, { studyId: study.id, patientId: patient.id, change: 'CREATED' });
+    return study;
+  }
+
+  /** Changes priority, description or marks a study REVIEWED. */
+  async update(
+    ctx: RequestContext,
+    id: string,
+    changes: { priority?: StudyPriority | null; status?: StudyStatus | null; description?: string | null },
+  ): Promise<Study> {
+    assertPermission(ctx.principal, Permission.WRITE_PATIENT_DATA);
+    const study = await this.find(ctx, id);
+    if (changes.status && changes.status !== study.status) {
+      if (changes.status !== StudyStatus.REVIEWED) {
+        throw new ValidationError('Only REVIEWED can be set by hand; other states follow the workflow', { field: 'status' });
+      }
+      if (study.status !== StudyStatus.ANALYZED) {
+        throw new InvalidStateError('Only an analysed study can be marked reviewed', { status: study.status });
+      }
+    }
+    ctx.em.assign(study, compact(changes));
+    ctx.audit.write(ctx.em, { action: AuditAction.UPDATE, entityType: 'Study', entityId: id, patientId: study.patient.id });
+    await ctx.em.flush();
+    this.events.publish(Topic.STUDY_CHANGED, { studyId: study.id, patientId: study.patient.id, change: 'UPDATED' });
+    return study;
+  }
+
+  /** Reads one study (audited). */
+  async get(ctx: RequestContext, id: string): Promise<Study> {
+    assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
+    const study = await this.find(ctx, id);
+    ctx.audit.read('Study', study.id, study.patient.id);
+    return study;
+  }
+
+  /** Loads a study for a relation (batched, audited). */
+  async load(ctx: RequestContext, id: string): Promise<Study> {
+    assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
+    const study = await ctx.loaders.studyById.load(id);
+    if (!study) throw NotFoundError.of('Study', id);
+    ctx.audit.read('Study', study.id, study.patient.id);
+    return study;
+  }
+
+  /** Lists studies newest first with filters (each one returned is audited). */
+  async list(ctx: RequestContext, query: StudyQuery, page: PageArgs): Promise<Page<Study>> {
+    assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
+    if (query.patientId && !isUuid(query.patientId)) throw new ValidationError('patientId is not a valid id', { field: 'patientId' });
+    const where: Record<string, unknown> = compact({
+      patient: query.patientId ?? undefined,
+      status: query.status ?? undefined,
+      bodyPart: query.bodyPart ?? undefined,
+      priority: query.priority ?? undefined,
+      accessionNumber: query.accessionNumber ?? undefined,
+      createdAt: rangeCondition(query.createdAt),
+    });
+    if (query.label) {
+      const withLabel = ctx.em.createQueryBuilder(Prediction, 'p').select('p.study_id').where({ label: query.label });
+      where.id = { $in: withLabel.getKnexQuery() };
+    }
+    const result = await paginate(ctx.em, Study, where as FilterQuery<Study>, page, this.pageMax);
+    for (const s of result.items) ctx.audit.read('Study', s.id, s.patient.id);
+    return result;
+  }
+
+  /** Loads a study by id or throws NOT_FOUND. */
+  async find(ctx: RequestContext, id: string): Promise<Study> {
+    const study = isUuid(id) ? await ctx.em.findOne(Study, { id }) : null;
+    if (!study) throw NotFoundError.of('Study', id);
+    return study;
+  }
+}

@@ -1,0 +1,20 @@
+import { Entity, Enum, Property, Unique } from '@mikro-orm/core';
+import { BaseEntity } from '../base.entity';
+import { Role } from '../enums';
+
+/** A clinician, technician, administrator or integration client that holds tokens. */
+@Entity({ tableName: 'app_user' })
+export class User extends BaseEntity {
+  @Property({ type: 'text' })
+  @Unique()
+  email!: string;
+
+  @Property({ type: 'text' })
+  displayName!: string;
+
+  @Enum({ items: () => Role })
+  role!: Role;
+
+  @Property({ type: 'boolean', default: true })
+  active: boolean = true;
+}

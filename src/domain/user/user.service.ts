@@ -1,0 +1,107 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Permission } from '../../auth/policy';
+import { assertPermission, Principal } from '../../auth/principal';
+import { TokenService } from '../../auth/token.service';
+import { ConflictError, NotFoundError, UnauthenticatedError } from '../../errors';
+import { AuditAction, Role } from '../enums';
+import { isUuid } from '../shared/filters';
+import { Page, PageArgs, paginate } from '../shared/pagination';
+import type { RequestContext } from '../shared/request-context';
+import { User } from './user.entity';
+
+/** Users, their tokens, and authentication of incoming requests. */
+export class UserService {
+  constructor(
+    private readonly rootEm: EntityManager,
+    private readonly tokens: TokenService,
+    private readonly pageMax: number,
+  ) {}
+
+  /**
+   * Turns a bearer token into a principal: signature, issuer and expiry are checked by the token
+   * service; the user must still exist and be active, and its current role (not the token's) applies.
+   */
+  async authenticate(token: string): Promise<Principal> {
+    const claimed = await this.tokens.verify(token);
+    const user = await this.rootEm.fork().findOne(User, { id: claimed.userId }, { fields: ['id', 'role', 'active'] });
+    if (!user || !user.active) throw new UnauthenticatedError('User is unknown or inactive', { reason: 'INACTIVE' });
+    return { userId: user.id, role: user.role, tokenId: claimed.tokenId };
+  }
+
+  /** Creates a user (admins only). */
+  async create(ctx: RequestContext, input: { email: string; displayName: string; role: Role }): Promise<User> {
+    assertPermission(ctx.principal, Permission.MANAGE_USERS);
+    const user = ctx.em.create(User, { email: input.email.toLowerCase(), displayName: input.displayName, role: input.role, active: true } as User);
+    ctx.audit.write(ctx.em, { action: AuditAction.CREATE, entityType: 'User', entityId: user.id });
+    try {
+      await ctx.em.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        throw new ConflictError('A user with this e-mail already exists', { field: 'email' }, { cause: error });
+      }
+      throw error;
+    }
+    return user;
+  }
+
+  /** Deactivates a user; its tokens stop working at once. */
+  async deactivate(ctx: RequestContext, id: string): Promise<User> {
+    assertPermission(ctx.principal, Permission.MANAGE_USERS);
+    const user = await this.find(ctx.em, id);
+    user.active = false;
+    ctx.audit.write(ctx.em, { action: AuditAction.UPDATE, entityType: 'User', entityId: id });
+    await ctx.em.flush();
+    return user;
+  }
+
+  /** Mints a token for an active user (admins only). */
+  async issueToken(ctx: RequestContext, userId: string, ttlSeconds?: number | null): Promise<{ token: string; expiresAt: Date; user: User }> {
+    assertPermission(ctx.principal, Permission.MANAGE_USERS);
+    const user = await this.find(ctx.em, userId);
+    if (!user.active) throw new ConflictError('User is inactive', { userId });
+    const minted = await this.tokens.mint(user.id, user.role, ttlSeconds ?? undefined);
+    ctx.audit.write(ctx.em, { action: AuditAction.LOGIN, entityType: 'User', entityId: user.id });
+    await ctx.em.flush();
+    return { ...minted, user };
+  }
+
+  /** The caller's own user record. */
+  async me(ctx: RequestContext): Promise<User> {
+    if (!ctx.principal) throw new UnauthenticatedError('Authentication required');
+    return this.find(ctx.em, ctx.principal.userId);
+  }
+
+  /** Lists users (admins only). */
+  async list(ctx: RequestContext, page: PageArgs): Promise<Page<User>> {
+    assertPermission(ctx.principal, Permission.MANAGE_USERS);
+    return paginate(ctx.em, User, {}, page, this.pageMax);
+  }
+
+  /**
+   * Bootstrap: creates the admin user if missing and mints a token for it. Used by the
+   * `token:mint` script and the embedded first start; never reachable through the API.
+   */
+  async bootstrapAdmin(email: string, role: Role = Role.ADMIN, ttlSeconds?: number): Promise<{ token: string; user: User; created: boolean }> {
+    const em = this.rootEm.fork();
+    let user = await em.findOne(User, { email: email.toLowerCase() });
+    const created = !user;
+    if (!user) {
+      user = em.create(User, { email: email.toLowerCase(), displayName: email, role, active: true } as User);
+      await em.flush();
+    }
+    const { token } = await this.tokens.mint(user.id, user.role, ttlSeconds);
+    return { token, user, created };
+  }
+
+  /** True when at least one active admin exists. */
+  async hasAdmin(): Promise<boolean> {
+    return (await this.rootEm.fork().count(User, { role: Role.ADMIN, active: true })) > 0;
+  }
+
+  private async find(em: EntityManager, id: string): Promise<User> {
+    const user = isUuid(id) ? await em.findOne(User, { id }) : null;
+    if (!user) throw NotFoundError.of('User', id);
+    return user;
+  }
+}

@@ -1,0 +1,96 @@
+import { ApolloServer, ApolloServerPlugin, HeaderMap } from '@apollo/server';
+import type { GraphQLSchema } from 'graphql';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createFormatError } from '../errors/format-error';
+import type { Logger } from '../logging/logger';
+import type { GraphQLContext } from '../resolvers/context';
+import { queryLimitsRule } from '../schema/limits';
+import { readBody } from './body';
+
+/** Largest GraphQL request body accepted (documents and variables; images go to /uploads). */
+export const MAX_GRAPHQL_BODY_BYTES = 4 * 1024 * 1024;
+
+/** Limits for the GraphQL endpoint. */
+export interface GraphQLLimits {
+  maxDepth: number;
+  maxCost: number;
+  pageMax: number;
+  maxBase64UploadBytes: number;
+}
+
+/**
+ * Apollo Server over plain `node:http` (its documented integration API): no web framework in the
+ * request path. Audit reads collected during a request are written when the response is sent.
+ */
+export async function createGraphQLHandler(schema: GraphQLSchema, logger: Logger, limits: GraphQLLimits) {
+  const auditPlugin: ApolloServerPlugin<GraphQLContext> = {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, operationName, operation }) {
+          contextValue.audit.operation = operationName ?? operation?.operation ?? null;
+        },
+        async willSendResponse({ contextValue }) {
+          if (contextValue.audit?.size) {
+            try {
+              await contextValue.audit.flush(contextValue.em);
+            } catch (error) {
+              logger.error({ err: (error as Error).message, requestId: contextValue.requestId }, 'failed to write audit events');
+            }
+          }
+        },
+      };
+    },
+  };
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    formatError: createFormatError(logger),
+    includeStacktraceInErrorResponses: false,
+    // Bearer tokens (not cookies) authenticate every request, so browser CSRF cannot forge one.
+    csrfPrevention: false,
+    introspection: true,
+    validationRules: [queryLimitsRule(limits.maxDepth, limits.maxCost, limits.pageMax)],
+    plugins: [auditPlugin],
+    logger: { debug: () => undefined, info: () => undefined, warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
+  });
+  await apollo.start();
+
+  const bodyLimit = Math.max(MAX_GRAPHQL_BODY_BYTES, Math.ceil((limits.maxBase64UploadBytes * 4) / 3) + 64 * 1024);
+
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, context: () => Promise<GraphQLContext>): Promise<void> {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown = undefined;
+    if (req.method === 'POST') {
+      const raw = await readBody(req, bodyLimit);
+      const type = headers.get('content-type') ?? '';
+      if (/^application\/(graphql-response\+)?json\b/i.test(type)) {
+        try {
+          body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
+        } catch {
+          res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
+          res.end(JSON.stringify({ errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] }));
+          return;
+        }
+      } else {
+        body = raw.toString('utf8');
+      }
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context,
+    });
+    const outHeaders: Record<string, string> = {};
+    for (const [key, value] of response.headers) outHeaders[key] = value;
+    res.writeHead(response.status ?? 200, outHeaders);
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  return { apollo, handle, stop: () => apollo.stop() };
+}

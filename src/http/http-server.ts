@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GraphQLSchema } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { Principal } from '../auth/principal';
+import { bearerToken } from '../auth/token.service';
+import { AppError, UnauthenticatedError } from '../errors';
+import type { Logger } from '../logging/logger';
+import type { GraphQLContext } from '../resolvers/context';
+import { readBody } from './body';
+import type { RateLimiter } from './rate-limiter';
+
+/** What the HTTP layer needs from the rest of the app. */
+export interface HttpDeps {
+  schema: GraphQLSchema;
+  logger: Logger;
+  rateLimiter: RateLimiter;
+  maxUploadBytes: number;
+  authenticate(token: string): Promise<Principal>;
+  createContext(principal: Principal | null, requestId: string): GraphQLContext;
+  graphql: { handle(req: IncomingMessage, res: ServerResponse, url: URL, context: () => Promise<GraphQLContext>): Promise<void> };
+  formatError(error: GraphQLError): Record<string, unknown>;
+  routes: RouteHandler[];
+  ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+}
+
+/** A plain HTTP route (uploads, downloads): matched by method and path pattern, always authenticated. */
+export interface RouteHandler {
+  method: string;
+  pattern: RegExp;
+  handle(ctx: GraphQLContext, req: IncomingMessage, match: RegExpMatchArray, body: () => Promise<Buffer>): Promise<HttpResult>;
+}
+
+/** A route's answer. */
+export interface HttpResult {
+  status: number;
+  headers?: Record<string, string>;
+  body: Buffer | string | Record<string, unknown>;
+}
+
+/** The running server. */
+export interface RunningServer {
+  server: Server;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function errorBody(error: AppError, requestId: string) {
+  return { error: { code: error.code, message: error.message, details: error.details, requestId } };
+}
+
+/**
+ * One port for everything: GraphQL over HTTP and WebSocket (graphql-ws) at /graphql, authenticated
+ * upload/download routes, and health probes. Every request except the probes carries a bearer token.
+ */
+export async function startHttpServer(deps: HttpDeps, host: string, port: number): Promise<RunningServer> {
+  const { logger } = deps;
+
+  async function principalOf(req: IncomingMessage): Promise<Principal> {
+    const token = bearerToken(req.headers.authorization);
+    if (!token) throw new UnauthenticatedError('Authentication required: send Authorization: Bearer <token>', { reason: 'MISSING' });
+    const principal = await deps.authenticate(token);
+    deps.rateLimiter.hit(principal.tokenId);
+    return principal;
+  }
+
+  const server = createServer((req, res) => {
+    const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID());
+    res.setHeader('x-request-id', requestId);
+    void route(req, res, requestId).catch((error: unknown) => {
+      if (error instanceof AppError) {
+        const headers: Record<string, string> = {};
+        if (error.code === 'RATE_LIMITED') headers['retry-after'] = String(error.details.retryAfterSeconds ?? 60);
+        if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
+        const isGraphQL = (req.url ?? '').startsWith('/graphql');
+        sendJson(
+          res,
+          error.httpStatus,
+          isGraphQL ? { errors: [{ message: error.message, extensions: { code: error.code, details: error.details } }] } : errorBody(error, requestId),
+          headers,
+        );
+        return;
+      }
+      logger.error({ err: error instanceof Error ? error.message : String(error), stack: (error as Error)?.stack, requestId }, 'request failed');
+      sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', requestId } });
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/health/live') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/health/ready') {
+      const result = await deps.ready();
+      return sendJson(res, result.ok ? 200 : 503, { status: result.ok ? 'ready' : 'not ready', checks: result.checks });
+    }
+    if (url.pathname === '/graphql') {
+      const principal = await principalOf(req);
+      const context = deps.createContext(principal, requestId);
+      return deps.graphql.handle(req, res, url, async () => context);
+    }
+    for (const handler of deps.routes) {
+      if (handler.method !== req.method) continue;
+      const match = url.pathname.match(handler.pattern);
+      if (!match) continue;
+      const principal = await principalOf(req);
+      const ctx = deps.createContext(principal, requestId);
+      ctx.audit.operation = `${req.method} ${handler.pattern.source}`;
+      const result = await handler.handle(ctx, req, match, () => readBody(req, deps.maxUploadBytes));
+      await ctx.audit.flush(ctx.em);
+      if (Buffer.isBuffer(result.body) || typeof result.body === 'string') {
+        res.writeHead(result.status, result.headers ?? {});
+        res.end(result.body);
+      } else sendJson(res, result.status, result.body, result.headers);
+      return;
+    }
+    sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'No such route', requestId } });
+  }
+
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
+  const wsServer = useServer<Record<string, unknown>, { principal?: Principal }>(
+    {
+      schema: deps.schema,
+      connectionInitWaitTimeout: 10_000,
+      onConnect: async (ctx) => {
+        const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const token = typeof raw === 'string' ? (bearerToken(raw) ?? raw) : null;
+        if (!token) return false;
+        try {
+          ctx.extra.principal = await deps.authenticate(token);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      context: (ctx) => deps.createContext(ctx.extra.principal ?? null, randomUUID()),
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => deps.formatError(e) as never),
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if ('errors' in result && result.errors?.length) {
+          return { ...result, errors: result.errors.map((e) => deps.formatError(e as GraphQLError) as never) };
+        }
+        return result;
+      },
+    },
+    wss,
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return {
+    server,
+    port: address.port,
+    url: `http://${shownHost}:${address.port}`,
+    async close() {
+      await wsServer.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,217 @@
+import * as dicomParser from 'dicom-parser';
+import { ImageError } from '../../errors/image-errors';
+import { CodecError } from '../codecs/codec-error';
+import { decodeJpegExtended, readJpegFrameHeader } from '../codecs/jpeg-extended.decoder';
+import { decodeRle } from '../codecs/rle.decoder';
+import { CodecOutput, decodeJpeg2000, decodeJpeg8, decodeJpegLossless, decodeJpegLs } from '../codecs/wasm-codecs';
+import type { DecodedImage, ImageLimits } from '../image.types';
+import { DicomHeader, parseDicomDataSet, readDicomHeader } from './dicom-header';
+import { transferSyntaxInfo, TransferSyntaxInfo } from './transfer-syntax';
+
+/** Stored pixel values of the single frame (after bit masking and sign extension, before any LUT). */
+export interface DicomStoredFrame {
+  header: DicomHeader;
+  syntax: TransferSyntaxInfo;
+  stored: Int32Array;
+}
+
+const MONOCHROME = new Set(['MONOCHROME1', 'MONOCHROME2']);
+
+/**
+ * Checks everything that can be known from the header before a byte of pixel data is decompressed:
+ * image or not, single frame, grayscale, 8–16 bits, pixel count within the limit, known syntax.
+ */
+function validateHeader(h: DicomHeader, limits: ImageLimits): TransferSyntaxInfo {
+  const a = h.attributes;
+  const ds = h.dataSet;
+  if (!ds.elements['x7fe00010']) {
+    if (ds.elements['x7fe00008'] || ds.elements['x7fe00009']) throw ImageError.unsupported('float pixel data', { sopClassUid: a.sopClassUid ?? null });
+    throw ImageError.notAnImage(a.sopClassUid, a.modality);
+  }
+  if (a.numberOfFrames > 1) throw ImageError.multiFrame(a.numberOfFrames);
+  if (h.rows <= 0 || h.columns <= 0) throw ImageError.corrupt('rows or columns missing');
+  const pixels = h.rows * h.columns;
+  if (pixels > limits.maxPixels) throw ImageError.tooLarge(pixels, limits.maxPixels);
+  if (h.samplesPerPixel !== 1 || !MONOCHROME.has(a.photometricInterpretation)) {
+    throw ImageError.unsupported('colour DICOM is not accepted; radiographs must be MONOCHROME1 or MONOCHROME2', {
+      photometricInterpretation: a.photometricInterpretation || null,
+      samplesPerPixel: h.samplesPerPixel,
+    });
+  }
+  if ((a.bitsAllocated !== 8 && a.bitsAllocated !== 16) || a.bitsStored < 1 || a.bitsStored > a.bitsAllocated) {
+    throw ImageError.unsupported('only 8 or 16 bits allocated with up to 16 bits stored are accepted', {
+      bitsAllocated: a.bitsAllocated,
+      bitsStored: a.bitsStored,
+    });
+  }
+  if (h.highBit < a.bitsStored - 1 || h.highBit >= a.bitsAllocated) throw ImageError.corrupt('high bit inconsistent with bits stored');
+  const syntax = transferSyntaxInfo(a.transferSyntaxUid);
+  if (syntax.codec === 'unsupported') throw ImageError.transferSyntax(a.transferSyntaxUid);
+  return syntax;
+}
+
+/** Converts raw samples (unsigned 8/16-bit) to stored values: shift by the high bit, mask, sign-extend. */
+function toStored(raw: ArrayLike<number>, count: number, bitsStored: number, shift: number, signed: boolean): Int32Array {
+  const out = new Int32Array(count);
+  const mask = bitsStored >= 32 ? 0xffffffff : (1 << bitsStored) - 1;
+  const sign = 1 << (bitsStored - 1);
+  for (let i = 0; i < count; i++) {
+    let v = (raw[i]! >>> shift) & mask;
+    if (signed && v & sign) v -= 1 << bitsStored;
+    out[i] = v;
+  }
+  return out;
+}
+
+function nativeSamples(h: DicomHeader, bigEndian: boolean): ArrayLike<number> {
+  const el = h.dataSet.elements['x7fe00010']!;
+  const count = h.rows * h.columns;
+  const bytesPer = h.attributes.bitsAllocated / 8;
+  const byteArray = h.dataSet.byteArray;
+  if (el.encapsulatedPixelData) throw ImageError.corrupt('native transfer syntax with encapsulated pixel data');
+  if (el.length < count * bytesPer || el.dataOffset + count * bytesPer > byteArray.length) throw ImageError.corrupt('pixel data shorter than rows × columns');
+  if (bytesPer === 1) return byteArray.subarray(el.dataOffset, el.dataOffset + count);
+  const view = new DataView(byteArray.buffer, byteArray.byteOffset + el.dataOffset, count * 2);
+  const out = new Uint16Array(count);
+  for (let i = 0; i < count; i++) out[i] = view.getUint16(i * 2, !bigEndian);
+  return out;
+}
+
+function encapsulatedFrame(h: DicomHeader): Uint8Array {
+  const el = h.dataSet.elements['x7fe00010']!;
+  if (!el.encapsulatedPixelData) throw ImageError.corrupt('compressed transfer syntax without encapsulated pixel data');
+  const fragments = el.fragments ?? [];
+  if (fragments.length === 0) throw ImageError.corrupt('encapsulated pixel data has no fragments');
+  const frame = dicomParser.readEncapsulatedPixelDataFromFragments(h.dataSet, el, 0, fragments.length);
+  return new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
+}
+
+function fromCodec(out: CodecOutput, h: DicomHeader): ArrayLike<number> {
+  if (out.width !== h.columns || out.height !== h.rows) {
+    throw ImageError.corrupt(`codec size ${out.width}x${out.height} differs from the header ${h.columns}x${h.rows}`);
+  }
+  if (out.components !== 1) throw ImageError.unsupported('the compressed stream is not single-component', { components: out.components });
+  const count = h.rows * h.columns;
+  if (out.bitsPerSample <= 8) {
+    if (out.bytes.length < count) throw ImageError.corrupt('codec returned too few samples');
+    return out.bytes;
+  }
+  if (out.bytes.length < count * 2) throw ImageError.corrupt('codec returned too few samples');
+  return new Uint16Array(out.bytes.buffer, out.bytes.byteOffset, count);
+}
+
+async function decodeCompressed(h: DicomHeader, syntax: TransferSyntaxInfo): Promise<ArrayLike<number>> {
+  const frame = encapsulatedFrame(h);
+  const bytesPer = h.attributes.bitsAllocated / 8;
+  switch (syntax.codec) {
+    case 'rle': {
+      const bytes = decodeRle(frame, h.columns, h.rows, 1, bytesPer);
+      return bytesPer === 1 ? bytes : new Uint16Array(bytes.buffer, bytes.byteOffset, h.rows * h.columns);
+    }
+    case 'jpeg-baseline':
+    case 'jpeg-extended': {
+      const sof = readJpegFrameHeader(frame);
+      if (!sof) throw ImageError.corrupt('no JPEG frame header');
+      if (sof.precision === 8) return fromCodec(await decodeJpeg8(frame), h);
+      const img = decodeJpegExtended(frame);
+      return fromCodec({ width: img.width, height: img.height, bitsPerSample: img.precision, components: 1, signed: false, bytes: new Uint8Array(img.samples.buffer) }, h);
+    }
+    case 'jpeg-lossless':
+      return fromCodec(decodeJpegLossless(frame, bytesPer), h);
+    case 'jpeg-ls':
+      return fromCodec(await decodeJpegLs(frame), h);
+    case 'jpeg-2000':
+      return fromCodec(await decodeJpeg2000(frame), h);
+    default:
+      throw ImageError.transferSyntax(syntax.uid);
+  }
+}
+
+function codecFailure(e: unknown): ImageError {
+  if (e instanceof ImageError) return e;
+  if (e instanceof CodecError && e.unsupported) return ImageError.unsupported(e.message);
+  const message = e instanceof Error ? e.message : typeof e === 'string' ? e : 'the pixel data cannot be decoded';
+  return ImageError.corrupt(message, e);
+}
+
+/**
+ * When a full parse fails (e.g. truncated pixel data), reads the header alone: a header that
+ * already breaks a limit or a rule (too many pixels, frames, syntax) is the better answer than
+ * CORRUPT_IMAGE. Returns null when the header passes or cannot be read either.
+ */
+function headerVerdict(buf: Uint8Array, limits: ImageLimits): ImageError | null {
+  try {
+    const { dataSet, inferred } = parseDicomDataSet(buf, limits.maxBytes * 4, true);
+    validateHeader(readDicomHeader(dataSet, inferred), limits);
+    return null;
+  } catch (e) {
+    return e instanceof ImageError && e.code !== 'CORRUPT_IMAGE' ? e : null;
+  }
+}
+
+/**
+ * Parses a DICOM object and decodes its single frame to stored values. Exposed for reference-decode
+ * comparisons; product code uses {@link decodeDicom}.
+ */
+export async function decodeDicomStored(buf: Uint8Array, limits: ImageLimits): Promise<DicomStoredFrame> {
+  let parsed: ReturnType<typeof parseDicomDataSet>;
+  try {
+    parsed = parseDicomDataSet(buf, limits.maxBytes * 4);
+  } catch (e) {
+    throw headerVerdict(buf, limits) ?? e;
+  }
+  const header = readDicomHeader(parsed.dataSet, parsed.inferred);
+  const syntax = validateHeader(header, limits);
+  const a = header.attributes;
+  const count = header.rows * header.columns;
+  try {
+    if (syntax.codec === 'native') {
+      const raw = nativeSamples(header, syntax.bigEndian === true);
+      const shift = header.highBit + 1 - a.bitsStored;
+      return { header, syntax, stored: toStored(raw, count, a.bitsStored, shift, a.pixelRepresentation === 1) };
+    }
+    const raw = await decodeCompressed(header, syntax);
+    return { header, syntax, stored: toStored(raw, count, a.bitsStored, 0, a.pixelRepresentation === 1) };
+  } catch (e) {
+    throw codecFailure(e);
+  }
+}
+
+/**
+ * Applies the modality LUT: the Modality LUT Sequence when present, else Rescale Slope/Intercept
+ * (identity when both are absent).
+ */
+export function applyModalityLut(stored: Int32Array, header: DicomHeader): Float32Array {
+  const out = new Float32Array(stored.length);
+  const lut = header.modalityLut;
+  if (lut) {
+    const last = lut.data.length - 1;
+    for (let i = 0; i < stored.length; i++) {
+      const idx = stored[i]! - lut.firstMapped;
+      out[i] = lut.data[idx < 0 ? 0 : idx > last ? last : idx]!;
+    }
+    return out;
+  }
+  const { rescaleSlope: m, rescaleIntercept: b } = header.attributes;
+  for (let i = 0; i < stored.length; i++) out[i] = stored[i]! * m + b;
+  return out;
+}
+
+/** Decodes a single-frame grayscale DICOM image into modality values (see {@link DecodedImage}). */
+export async function decodeDicom(buf: Uint8Array, limits: ImageLimits): Promise<DecodedImage> {
+  const { header, stored } = await decodeDicomStored(buf, limits);
+  const a = header.attributes;
+  return {
+    format: 'DICOM',
+    width: header.columns,
+    height: header.rows,
+    bitsStored: a.bitsStored,
+    photometric: a.photometricInterpretation,
+    transferSyntaxUid: a.transferSyntaxUid,
+    pixels: applyModalityLut(stored, header),
+    voi: header.voi,
+    invert: a.photometricInterpretation === 'MONOCHROME1',
+    dicom: a,
+    identifiers: header.identifiers,
+  };
+}

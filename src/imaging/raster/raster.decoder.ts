@@ -1,0 +1,61 @@
+import sharp from 'sharp';
+import { ImageError } from '../../errors/image-errors';
+import type { DecodedImage, ImageFormat, ImageLimits } from '../image.types';
+
+/**
+ * Decodes PNG or JPEG with sharp into one luminance channel. 16-bit PNGs keep 16 bits (sharp is asked
+ * for `grey16`); colour files are reduced to luminance by libvips' colourspace conversion and report
+ * `photometric: 'RGB'`. EXIF orientation is not applied: pixels stay in stored order.
+ * The pixel limit is checked from the header first and passed to sharp as `limitInputPixels`, so a
+ * decompression bomb is refused before decoding.
+ */
+export async function decodeRaster(buf: Uint8Array, format: Exclude<ImageFormat, 'DICOM'>, limits: ImageLimits): Promise<DecodedImage> {
+  const options: sharp.SharpOptions = { limitInputPixels: limits.maxPixels, failOn: 'warning', sequentialRead: true };
+  let meta: sharp.Metadata;
+  try {
+    // Header only: no pixel limit here, so an oversized image is reported as IMAGE_TOO_LARGE below.
+    meta = await sharp(buf, { ...options, limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw ImageError.corrupt(e instanceof Error ? e.message : 'unreadable image header', e);
+  }
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  if (width <= 0 || height <= 0) throw ImageError.corrupt('image has no size');
+  if (width * height > limits.maxPixels) throw ImageError.tooLarge(width * height, limits.maxPixels);
+  if ((meta.pages ?? 1) > 1) throw ImageError.multiFrame(meta.pages ?? 1);
+  const sixteen = meta.depth === 'ushort';
+  const channels = meta.channels ?? 1;
+  const colour = channels >= 3;
+  let data: Buffer;
+  let info: sharp.OutputInfo;
+  try {
+    ({ data, info } = await sharp(buf, options)
+      .removeAlpha()
+      .toColourspace(sixteen ? 'grey16' : 'b-w')
+      .raw({ depth: sixteen ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true }));
+  } catch (e) {
+    const message = e instanceof Error ? e.message : 'the image cannot be decoded';
+    if (/pixel limit/i.test(message)) throw ImageError.tooLarge(width * height, limits.maxPixels);
+    throw ImageError.corrupt(message, e);
+  }
+  if (info.width !== width || info.height !== height) throw ImageError.corrupt('decoded size differs from the header');
+  const count = width * height;
+  const stride = info.channels;
+  const pixels = new Float32Array(count);
+  if (sixteen) {
+    const samples = new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+    for (let i = 0; i < count; i++) pixels[i] = samples[i * stride]!;
+  } else {
+    for (let i = 0; i < count; i++) pixels[i] = data[i * stride]!;
+  }
+  return {
+    format,
+    width,
+    height,
+    bitsStored: sixteen ? 16 : 8,
+    photometric: colour ? 'RGB' : 'MONOCHROME2',
+    pixels,
+    invert: false,
+  };
+}

@@ -1,0 +1,96 @@
+import { Client, Pool } from 'pg';
+import type { Logger } from '../logging/logger';
+
+/** Name of the PostgreSQL NOTIFY channel all processes share. */
+export const NOTIFY_CHANNEL = 'care_companion_events';
+/** PostgreSQL rejects NOTIFY payloads of 8000 bytes or more; events carry ids, not documents. */
+const MAX_PAYLOAD_BYTES = 7900;
+
+/**
+ * An EventTarget whose events travel through PostgreSQL LISTEN/NOTIFY, so a subscription on one API
+ * process sees an event published by another. Local listeners are called only when the notification
+ * comes back from the database: one path for all processes, and an event is delivered once per process.
+ * The listening connection reconnects with back-off when PostgreSQL restarts.
+ */
+export class PgEventTarget extends EventTarget {
+  private client: Client | null = null;
+  private closed = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private readonly publisher: Pool;
+
+  constructor(
+    private readonly url: string,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this.publisher = new Pool({ connectionString: url, max: 2 });
+    this.publisher.on('error', (error) => this.logger.warn({ err: error.message }, 'pubsub publisher connection failed'));
+  }
+
+  /** Opens the LISTEN connection; resolves once notifications flow. */
+  async start(): Promise<void> {
+    await this.connectListener();
+  }
+
+  private async connectListener(): Promise<void> {
+    const client = new Client({ connectionString: this.url });
+    client.on('notification', (msg) => this.onNotification(msg.payload));
+    client.on('error', (error) => {
+      this.logger.warn({ err: error.message }, 'pubsub listener connection failed; reconnecting');
+      this.scheduleReconnect();
+    });
+    client.on('end', () => this.scheduleReconnect());
+    await client.connect();
+    await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    this.client = client;
+  }
+
+  private scheduleReconnect(delayMs = 250): void {
+    if (this.closed || this.reconnectTimer) return;
+    this.client = null;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connectListener().catch((error: Error) => {
+        this.logger.warn({ err: error.message }, 'pubsub reconnect failed');
+        this.scheduleReconnect(Math.min(delayMs * 2, 5000));
+      });
+    }, delayMs);
+  }
+
+  private onNotification(payload: string | undefined): void {
+    if (!payload) return;
+    let parsed: { type: string; detail: unknown };
+    try {
+      parsed = JSON.parse(payload);
+    } catch {
+      this.logger.warn('ignored a malformed pubsub notification');
+      return;
+    }
+    super.dispatchEvent(new CustomEvent(parsed.type, { detail: parsed.detail }));
+  }
+
+  /** Publishes the event to every process (this one included, via the database). */
+  override dispatchEvent(event: Event): boolean {
+    const detail = (event as CustomEvent).detail;
+    const payload = JSON.stringify({ type: event.type, detail });
+    if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
+      this.logger.error({ type: event.type, bytes: Buffer.byteLength(payload) }, 'event payload too large for NOTIFY; dropped');
+      return false;
+    }
+    void this.notify(payload).catch((error: Error) => {
+      this.logger.error({ err: error.message, type: event.type }, 'failed to publish event');
+    });
+    return true;
+  }
+
+  private async notify(payload: string): Promise<void> {
+    await this.publisher.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, payload]);
+  }
+
+  /** Closes both connections. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    await Promise.allSettled([this.client?.end(), this.publisher.end()]);
+  }
+}

@@ -1,0 +1,60 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { RecordsService } from '../domain/shared/records.service';
+import { StudyService } from '../domain/study/study.service';
+import { toConnection } from '../schema/connection';
+import { PageArgsInput, PredictionFilter } from '../schema/inputs';
+import { toCorrection, toNote, toPrediction, toStudy } from '../schema/mappers';
+import {
+  ClinicalNoteConnection,
+  CorrectionConnection,
+  PredictionConnection,
+  PredictionType,
+  StudyType,
+} from '../schema/types';
+import type { GraphQLContext } from './context';
+
+/** Predictions and what hangs off them (corrections, notes). */
+@Resolver(() => PredictionType)
+export class PredictionResolver {
+  constructor(
+    private readonly recordsService: RecordsService,
+    private readonly studiesService: StudyService,
+  ) {}
+
+  @Query(() => PredictionType, { description: 'One prediction by id (radiologists, integrators). Audited.' })
+  async prediction(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<PredictionType> {
+    return toPrediction(await this.recordsService.prediction(ctx, id));
+  }
+
+  @Query(() => PredictionConnection, { description: 'Predictions, newest first, filtered by study, patient, model version, label, gate verdict or time. Audited.' })
+  async predictions(
+    @Ctx() ctx: GraphQLContext,
+    @Args() page: PageArgsInput,
+    @Arg('filter', () => PredictionFilter, { nullable: true }) filter?: PredictionFilter,
+  ): Promise<InstanceType<typeof PredictionConnection>> {
+    return toConnection(PredictionConnection, await this.recordsService.predictions(ctx, filter ?? {}, page), toPrediction);
+  }
+
+  @Query(() => CorrectionConnection, { description: 'Corrections by radiologists, newest first.' })
+  async corrections(
+    @Ctx() ctx: GraphQLContext,
+    @Args() page: PageArgsInput,
+    @Arg('predictionId', () => ID, { nullable: true, description: 'Only this prediction.' }) predictionId?: string,
+  ): Promise<InstanceType<typeof CorrectionConnection>> {
+    return toConnection(CorrectionConnection, await this.recordsService.corrections(ctx, { predictionId }, page), toCorrection);
+  }
+
+  @Query(() => ClinicalNoteConnection, { description: 'Clinical notes, newest first; integrators see approved notes only.' })
+  async clinicalNotes(
+    @Ctx() ctx: GraphQLContext,
+    @Args() page: PageArgsInput,
+    @Arg('predictionId', () => ID, { nullable: true, description: 'Only this prediction.' }) predictionId?: string,
+  ): Promise<InstanceType<typeof ClinicalNoteConnection>> {
+    return toConnection(ClinicalNoteConnection, await this.recordsService.notes(ctx, { predictionId }, page), toNote);
+  }
+
+  @FieldResolver(() => StudyType, { description: 'The study read.' })
+  async study(@Ctx() ctx: GraphQLContext, @Root() prediction: PredictionType): Promise<StudyType> {
+    return toStudy(await this.studiesService.load(ctx, prediction.studyId));
+  }
+}

@@ -1,0 +1,85 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Permission } from '../auth/policy';
+import { ImageService } from '../domain/image/image.service';
+import { PatientService } from '../domain/patient/patient.service';
+import { RecordsService } from '../domain/shared/records.service';
+import { StudyService } from '../domain/study/study.service';
+import { StudyChangedEvent, Topic } from '../pubsub/pubsub';
+import { toConnection } from '../schema/connection';
+import { CreateStudyInput, PageArgsInput, StudyFilter, UpdateStudyInput } from '../schema/inputs';
+import { toImage, toPatient, toPrediction, toStudy } from '../schema/mappers';
+import { ImageType, PatientType, PredictionType, StudyConnection, StudyEventType, StudyType } from '../schema/types';
+import { GraphQLContext, subscribeTo } from './context';
+
+/** Studies: registration, reads with relations, and live study events. */
+@Resolver(() => StudyType)
+export class StudyResolver {
+  constructor(
+    private readonly studiesService: StudyService,
+    private readonly patientsService: PatientService,
+    private readonly imagesService: ImageService,
+    private readonly recordsService: RecordsService,
+  ) {}
+
+  @Query(() => StudyType, { description: 'One study by id. Audited.' })
+  async study(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<StudyType> {
+    return toStudy(await this.studiesService.get(ctx, id));
+  }
+
+  @Query(() => StudyConnection, { description: 'Studies, newest first, filtered by patient, status, body part, priority, time or predicted label. Audited.' })
+  async studies(
+    @Ctx() ctx: GraphQLContext,
+    @Args() page: PageArgsInput,
+    @Arg('filter', () => StudyFilter, { nullable: true }) filter?: StudyFilter,
+  ): Promise<InstanceType<typeof StudyConnection>> {
+    return toConnection(StudyConnection, await this.studiesService.list(ctx, filter ?? {}, page), toStudy);
+  }
+
+  @Mutation(() => StudyType, { description: 'Registers a study for a patient (technicians).' })
+  async createStudy(@Ctx() ctx: GraphQLContext, @Arg('input') input: CreateStudyInput): Promise<StudyType> {
+    return toStudy(await this.studiesService.create(ctx, input));
+  }
+
+  @Mutation(() => StudyType, { description: 'Changes priority or description, or marks an analysed study REVIEWED (technicians).' })
+  async updateStudy(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: UpdateStudyInput,
+  ): Promise<StudyType> {
+    return toStudy(await this.studiesService.update(ctx, id, input));
+  }
+
+  @FieldResolver(() => PatientType, { description: 'The patient examined. Audited.' })
+  async patient(@Ctx() ctx: GraphQLContext, @Root() study: StudyType): Promise<PatientType> {
+    return toPatient(await this.patientsService.load(ctx, study.patientId));
+  }
+
+  @FieldResolver(() => [ImageType], { description: 'Images attached to the study, oldest first.' })
+  async images(@Ctx() ctx: GraphQLContext, @Root() study: StudyType): Promise<ImageType[]> {
+    return (await this.imagesService.forStudy(ctx, study.id, study.patientId)).map(toImage);
+  }
+
+  @FieldResolver(() => [PredictionType], { description: 'AI predictions for the study, newest first (radiologists, integrators).' })
+  async predictions(@Ctx() ctx: GraphQLContext, @Root() study: StudyType): Promise<PredictionType[]> {
+    return (await this.recordsService.predictionsForStudy(ctx, study.id, study.patientId)).map(toPrediction);
+  }
+
+  @Subscription(() => StudyEventType, {
+    description: 'Study created, changed or given an image; optionally for one patient.',
+    subscribe: subscribeTo<StudyChangedEvent, { patientId?: string }>(
+      Topic.STUDY_CHANGED,
+      [Permission.SUBSCRIBE, Permission.READ_PATIENT_DATA],
+      (payload, args) => !args.patientId || payload.patientId === args.patientId,
+    ),
+  })
+  async studyEvents(
+    @Root() event: StudyChangedEvent,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('patientId', () => ID, { nullable: true, description: 'Only events of this patient.' }) _patientId?: string,
+  ): Promise<StudyEventType> {
+    const fresh = ctx.renew();
+    const study = await this.studiesService.get(fresh, event.studyId);
+    await fresh.audit.flush(fresh.em);
+    return Object.assign(new StudyEventType(), { change: event.change, study: toStudy(study) });
+  }
+}

@@ -1,0 +1,294 @@
+import { IsEmail, IsOptional, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
+import { AuditAction, BodyPart, GateVerdict, ImageView, ModelStage, ModelTask, Role, Sex, StudyPriority, StudyStatus } from './enums';
+
+const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const CODE = /^[A-Za-z0-9._\-/]+$/;
+
+@ArgsType()
+export class PageArgsInput {
+  @Field(() => Int, { nullable: true, description: 'Page size (default 20, at most the configured page limit).' })
+  @IsOptional()
+  @Min(0)
+  first?: number;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts (from pageInfo.endCursor).' })
+  @IsOptional()
+  @MaxLength(200)
+  after?: string;
+}
+
+@InputType({ description: 'A time interval; either end may be open.' })
+export class DateRangeInput {
+  @Field(() => Date, { nullable: true, description: 'Inclusive start.' })
+  from?: Date;
+
+  @Field(() => Date, { nullable: true, description: 'Exclusive end.' })
+  to?: Date;
+}
+
+@InputType({ description: 'Registers a patient.' })
+export class CreatePatientInput {
+  @Field({ description: 'Medical record number; unique.' })
+  @Length(1, 64)
+  @Matches(CODE, { message: 'mrn may hold letters, digits and . _ - / only' })
+  mrn!: string;
+
+  @Field({ description: 'Given name.' })
+  @Length(1, 200)
+  givenName!: string;
+
+  @Field({ description: 'Family name.' })
+  @Length(1, 200)
+  familyName!: string;
+
+  @Field(() => String, { nullable: true, description: 'Birth date as YYYY-MM-DD.' })
+  @IsOptional()
+  @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' })
+  birthDate?: string;
+
+  @Field(() => Sex, { nullable: true, description: 'Administrative sex (default UNKNOWN).' })
+  @IsOptional()
+  sex?: Sex;
+}
+
+@InputType({ description: 'Changes to a patient; omitted fields stay as they are.' })
+export class UpdatePatientInput {
+  @Field(() => String, { nullable: true, description: 'New given name.' })
+  @IsOptional()
+  @Length(1, 200)
+  givenName?: string;
+
+  @Field(() => String, { nullable: true, description: 'New family name.' })
+  @IsOptional()
+  @Length(1, 200)
+  familyName?: string;
+
+  @Field(() => String, { nullable: true, description: 'New birth date as YYYY-MM-DD.' })
+  @IsOptional()
+  @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' })
+  birthDate?: string;
+
+  @Field(() => Sex, { nullable: true, description: 'New administrative sex.' })
+  @IsOptional()
+  sex?: Sex;
+}
+
+@InputType({ description: 'Filters for the patients list.' })
+export class PatientFilter {
+  @Field(() => String, { nullable: true, description: 'Exact medical record number.' })
+  @IsOptional()
+  @MaxLength(64)
+  mrn?: string;
+
+  @Field(() => String, { nullable: true, description: 'Case-insensitive prefix of the family name.' })
+  @IsOptional()
+  @Length(1, 200)
+  familyNamePrefix?: string;
+
+  @Field(() => DateRangeInput, { nullable: true, description: 'Registration time.' })
+  @IsOptional()
+  createdAt?: DateRangeInput;
+}
+
+@InputType({ description: 'Registers a study for a patient.' })
+export class CreateStudyInput {
+  @Field(() => ID, { description: 'Patient id.' })
+  patientId!: string;
+
+  @Field(() => BodyPart, { description: 'Anatomy examined.' })
+  bodyPart!: BodyPart;
+
+  @Field(() => StudyPriority, { nullable: true, description: 'Reading priority (default ROUTINE).' })
+  @IsOptional()
+  priority?: StudyPriority;
+
+  @Field({ description: 'Accession number from the RIS; unique.' })
+  @Length(1, 64)
+  @Matches(CODE, { message: 'accessionNumber may hold letters, digits and . _ - / only' })
+  accessionNumber!: string;
+
+  @Field(() => String, { nullable: true, description: 'DICOM Study Instance UID, if known.' })
+  @IsOptional()
+  @Matches(/^[0-9.]{1,64}$/, { message: 'studyInstanceUid must be a DICOM UID' })
+  studyInstanceUid?: string;
+
+  @Field(() => String, { nullable: true, description: 'Free-text description.' })
+  @IsOptional()
+  @MaxLength(1000)
+  description?: string;
+}
+
+@InputType({ description: 'Changes to a study; omitted fields stay as they are.' })
+export class UpdateStudyInput {
+  @Field(() => StudyPriority, { nullable: true, description: 'New priority.' })
+  @IsOptional()
+  priority?: StudyPriority;
+
+  @Field(() => StudyStatus, { nullable: true, description: 'New status (only REVIEWED may be set by hand).' })
+  @IsOptional()
+  status?: StudyStatus;
+
+  @Field(() => String, { nullable: true, description: 'New description.' })
+  @IsOptional()
+  @MaxLength(1000)
+  description?: string;
+}
+
+@InputType({ description: 'Filters for the studies list.' })
+export class StudyFilter {
+  @Field(() => ID, { nullable: true, description: 'Only this patient.' })
+  @IsOptional()
+  patientId?: string;
+
+  @Field(() => StudyStatus, { nullable: true, description: 'Only this status.' })
+  @IsOptional()
+  status?: StudyStatus;
+
+  @Field(() => BodyPart, { nullable: true, description: 'Only this body part.' })
+  @IsOptional()
+  bodyPart?: BodyPart;
+
+  @Field(() => StudyPriority, { nullable: true, description: 'Only this priority.' })
+  @IsOptional()
+  priority?: StudyPriority;
+
+  @Field(() => String, { nullable: true, description: 'Exact accession number.' })
+  @IsOptional()
+  @MaxLength(64)
+  accessionNumber?: string;
+
+  @Field(() => DateRangeInput, { nullable: true, description: 'Registration time.' })
+  @IsOptional()
+  createdAt?: DateRangeInput;
+
+  @Field(() => String, { nullable: true, description: 'Only studies with a prediction of this label.' })
+  @IsOptional()
+  @MaxLength(64)
+  label?: string;
+}
+
+@InputType({ description: 'Attaches an uploaded file to a study.' })
+export class AttachImageInput {
+  @Field(() => ID, { description: 'Study id.' })
+  studyId!: string;
+
+  @Field(() => ID, { description: 'uploadId returned by POST /uploads.' })
+  uploadId!: string;
+
+  @Field(() => ImageView, { description: 'Projection of the image.' })
+  view!: ImageView;
+}
+
+@InputType({ description: 'Uploads a small image inline (base64) and attaches it; limited by MAX_BASE64_UPLOAD_BYTES.' })
+export class UploadImageBase64Input {
+  @Field(() => ID, { description: 'Study id.' })
+  studyId!: string;
+
+  @Field(() => ImageView, { description: 'Projection of the image.' })
+  view!: ImageView;
+
+  @Field({ description: 'The file, base64-encoded.' })
+  dataBase64!: string;
+}
+
+@InputType({ description: 'Filters for the images list.' })
+export class ImageFilter {
+  @Field(() => ID, { nullable: true, description: 'Only this study.' })
+  @IsOptional()
+  studyId?: string;
+
+  @Field(() => ImageView, { nullable: true, description: 'Only this view.' })
+  @IsOptional()
+  view?: ImageView;
+}
+
+@InputType({ description: 'Filters for the predictions list.' })
+export class PredictionFilter {
+  @Field(() => ID, { nullable: true, description: 'Only this study.' })
+  @IsOptional()
+  studyId?: string;
+
+  @Field(() => ID, { nullable: true, description: 'Only this patient.' })
+  @IsOptional()
+  patientId?: string;
+
+  @Field(() => ID, { nullable: true, description: 'Only this model version.' })
+  @IsOptional()
+  modelVersionId?: string;
+
+  @Field(() => String, { nullable: true, description: 'Only this most-probable label.' })
+  @IsOptional()
+  @MaxLength(64)
+  label?: string;
+
+  @Field(() => GateVerdict, { nullable: true, description: 'Only this gate verdict.' })
+  @IsOptional()
+  gateVerdict?: GateVerdict;
+
+  @Field(() => DateRangeInput, { nullable: true, description: 'Prediction time.' })
+  @IsOptional()
+  createdAt?: DateRangeInput;
+}
+
+@InputType({ description: 'Filters for the model registry.' })
+export class ModelVersionFilter {
+  @Field(() => ModelTask, { nullable: true, description: 'Only this task.' })
+  @IsOptional()
+  task?: ModelTask;
+
+  @Field(() => ModelStage, { nullable: true, description: 'Only this stage.' })
+  @IsOptional()
+  stage?: ModelStage;
+}
+
+@InputType({ description: 'Filters for the audit trail.' })
+export class AuditEventFilter {
+  @Field(() => ID, { nullable: true, description: 'Only this patient.' })
+  @IsOptional()
+  patientId?: string;
+
+  @Field(() => ID, { nullable: true, description: 'Only this actor.' })
+  @IsOptional()
+  actorId?: string;
+
+  @Field(() => AuditAction, { nullable: true, description: 'Only this action.' })
+  @IsOptional()
+  action?: AuditAction;
+
+  @Field(() => String, { nullable: true, description: 'Only this record type.' })
+  @IsOptional()
+  @MaxLength(64)
+  entityType?: string;
+
+  @Field(() => DateRangeInput, { nullable: true, description: 'Event time.' })
+  @IsOptional()
+  createdAt?: DateRangeInput;
+}
+
+@InputType({ description: 'Creates a user.' })
+export class CreateUserInput {
+  @Field({ description: 'Login e-mail; unique.' })
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+
+  @Field({ description: 'Name shown in the interface.' })
+  @Length(1, 200)
+  displayName!: string;
+
+  @Field(() => Role, { description: 'Role.' })
+  role!: Role;
+}
+
+@InputType({ description: 'Mints a token for an existing user.' })
+export class IssueTokenInput {
+  @Field(() => ID, { description: 'User id.' })
+  userId!: string;
+
+  @Field(() => Int, { nullable: true, description: 'Lifetime in seconds (default from configuration, at most 30 days).' })
+  @IsOptional()
+  @Min(60)
+  @Max(30 * 24 * 3600)
+  ttlSeconds?: number;
+}

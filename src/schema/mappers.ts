@@ -1,0 +1,186 @@
+import type { AuditEvent } from '../domain/audit/audit-event.entity';
+import type { Correction } from '../domain/correction/correction.entity';
+import type { DriftAlert } from '../domain/drift/drift-alert.entity';
+import type { Image } from '../domain/image/image.entity';
+import type { ModelVersion } from '../domain/model-version/model-version.entity';
+import type { ClinicalNote } from '../domain/note/clinical-note.entity';
+import type { Patient } from '../domain/patient/patient.entity';
+import type { Prediction } from '../domain/prediction/prediction.entity';
+import type { Study } from '../domain/study/study.entity';
+import type { TrainingRun } from '../domain/training-run/training-run.entity';
+import type { Upload } from '../domain/upload/upload.entity';
+import type { User } from '../domain/user/user.entity';
+import {
+  AuditEventType,
+  ClinicalNoteType,
+  CorrectionType,
+  DriftAlertType,
+  ImageType,
+  ModelVersionType,
+  PatientType,
+  PredictionType,
+  StudyType,
+  TrainingRunType,
+  UploadReceiptType,
+  UserType,
+} from './types';
+
+/** Entity → GraphQL type mappers: the only path from a row to the API, so no column leaks by accident. */
+export const toUser = (u: User): UserType =>
+  Object.assign(new UserType(), { id: u.id, email: u.email, displayName: u.displayName, role: u.role, active: u.active, createdAt: u.createdAt });
+
+export const toPatient = (p: Patient): PatientType =>
+  Object.assign(new PatientType(), {
+    id: p.id,
+    mrn: p.mrn,
+    givenName: p.givenName,
+    familyName: p.familyName,
+    birthDate: p.birthDate ?? null,
+    sex: p.sex,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+  });
+
+export const toStudy = (s: Study): StudyType =>
+  Object.assign(new StudyType(), {
+    id: s.id,
+    patientId: s.patient.id,
+    bodyPart: s.bodyPart,
+    priority: s.priority,
+    status: s.status,
+    accessionNumber: s.accessionNumber,
+    studyInstanceUid: s.studyInstanceUid ?? null,
+    description: s.description ?? null,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+  });
+
+export const toImage = (i: Image): ImageType =>
+  Object.assign(new ImageType(), {
+    id: i.id,
+    studyId: i.study.id,
+    view: i.view,
+    format: i.format,
+    width: i.width,
+    height: i.height,
+    bitsStored: i.bitsStored,
+    photometric: i.photometric,
+    transferSyntaxUid: i.transferSyntaxUid ?? null,
+    sha256: i.sha256,
+    sizeBytes: i.sizeBytes,
+    dicomAttributes: i.dicomAttributes ?? null,
+    url: `/images/${i.id}`,
+    createdAt: i.createdAt,
+  });
+
+export const toUploadReceipt = (u: Upload): UploadReceiptType =>
+  Object.assign(new UploadReceiptType(), {
+    uploadId: u.id,
+    sha256: u.sha256,
+    format: u.format,
+    width: u.metadata.width,
+    height: u.metadata.height,
+    bitsStored: u.metadata.bitsStored,
+  });
+
+export const toPrediction = (p: Prediction): PredictionType =>
+  Object.assign(new PredictionType(), {
+    id: p.id,
+    studyId: p.study.id,
+    modelVersionId: p.modelVersion?.id ?? null,
+    gateVerdict: p.gateVerdict,
+    label: p.label ?? null,
+    probabilities: Object.entries(p.probabilities).map(([label, probability]) => ({ label, probability })),
+    findings: p.findings,
+    heatmapUrl: p.heatmapKey ? `/predictions/${p.id}/heatmap` : null,
+    timings: p.timings,
+    route: p.route,
+    warning: p.warning,
+    explanation: p.explanation ?? null,
+    createdAt: p.createdAt,
+  });
+
+export const toCorrection = (c: Correction): CorrectionType =>
+  Object.assign(new CorrectionType(), {
+    id: c.id,
+    predictionId: c.prediction.id,
+    label: c.label,
+    comment: c.comment ?? null,
+    createdById: c.createdBy?.id ?? null,
+    createdAt: c.createdAt,
+  });
+
+export const toNote = (n: ClinicalNote): ClinicalNoteType =>
+  Object.assign(new ClinicalNoteType(), {
+    id: n.id,
+    predictionId: n.prediction.id,
+    audience: n.audience,
+    language: n.language,
+    body: n.body,
+    status: n.status,
+    backend: n.backend,
+    safetyChecks: n.safetyChecks,
+    approvedAt: n.approvedAt ?? null,
+    createdAt: n.createdAt,
+  });
+
+export const toModelVersion = (m: ModelVersion): ModelVersionType =>
+  Object.assign(new ModelVersionType(), {
+    id: m.id,
+    task: m.task,
+    version: m.version,
+    stage: m.stage,
+    trafficShare: m.trafficShare,
+    artifactPath: m.artifactPath,
+    manifestSha256: m.manifestSha256 ?? null,
+    metrics: m.metrics ?? null,
+    promotedAt: m.promotedAt ?? null,
+    createdAt: m.createdAt,
+  });
+
+export const toTrainingRun = (r: TrainingRun): TrainingRunType =>
+  Object.assign(new TrainingRunType(), {
+    id: r.id,
+    task: r.task,
+    status: r.status,
+    parameters: r.parameters,
+    codeVersion: r.codeVersion ?? null,
+    manifestSha256: r.manifestSha256 ?? null,
+    datasetCounts: r.datasetCounts ?? null,
+    metrics: r.metrics ?? null,
+    gateVerdict: r.gateVerdict ?? null,
+    startedAt: r.startedAt ?? null,
+    finishedAt: r.finishedAt ?? null,
+    error: r.error ?? null,
+    createdAt: r.createdAt,
+  });
+
+export const toDriftAlert = (d: DriftAlert): DriftAlertType =>
+  Object.assign(new DriftAlertType(), {
+    id: d.id,
+    modelVersionId: d.modelVersion?.id ?? null,
+    signal: d.signal,
+    statistic: d.statistic,
+    value: d.value,
+    pValue: d.pValue ?? null,
+    threshold: d.threshold,
+    windowStart: d.windowStart,
+    windowEnd: d.windowEnd,
+    windowSize: d.windowSize,
+    status: d.status,
+    createdAt: d.createdAt,
+  });
+
+export const toAuditEvent = (a: AuditEvent): AuditEventType =>
+  Object.assign(new AuditEventType(), {
+    id: a.id,
+    actorId: a.actorId ?? null,
+    actorRole: a.actorRole ?? null,
+    action: a.action,
+    entityType: a.entityType,
+    entityId: a.entityId ?? null,
+    patientId: a.patientId ?? null,
+    requestId: a.requestId ?? null,
+    operation: a.operation ?? null,
+    createdAt: a.createdAt,
+  });

@@ -1,0 +1,464 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import {
+  AuditAction,
+  BodyPart,
+  DriftAlertStatus,
+  GateVerdict,
+  ImageFormat,
+  ImageView,
+  ModelStage,
+  ModelTask,
+  NoteAudience,
+  NoteStatus,
+  Role,
+  Sex,
+  StudyPriority,
+  StudyStatus,
+  TrainingRunStatus,
+} from './enums';
+import { Connection } from './connection';
+
+/** The notice every AI output carries. */
+export const AI_ASSISTANCE_WARNING =
+  'AI assistance only: this result may be wrong and requires review by a qualified clinician before any clinical decision.';
+
+@ObjectType('User', { description: 'A person or integration client that holds tokens.' })
+export class UserType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  @Field({ description: 'Login e-mail address.' })
+  email!: string;
+
+  @Field({ description: 'Name shown in the interface.' })
+  displayName!: string;
+
+  @Field(() => Role, { description: 'Role that decides what this user may do.' })
+  role!: Role;
+
+  @Field({ description: 'False once deactivated; tokens of inactive users are refused.' })
+  active!: boolean;
+
+  @Field({ description: 'When the user was created.' })
+  createdAt!: Date;
+}
+
+@ObjectType('Patient', { description: 'A patient registered by the hospital. Reading it is audited.' })
+export class PatientType {
+  @Field(() => ID, { description: 'Stable identifier (not the MRN).' })
+  id!: string;
+
+  @Field({ description: 'Medical record number, unique in the hospital.' })
+  mrn!: string;
+
+  @Field({ description: 'Given name.' })
+  givenName!: string;
+
+  @Field({ description: 'Family name.' })
+  familyName!: string;
+
+  @Field(() => String, { nullable: true, description: 'Birth date as YYYY-MM-DD.' })
+  birthDate!: string | null;
+
+  @Field(() => Sex, { description: 'Administrative sex.' })
+  sex!: Sex;
+
+  @Field({ description: 'When the patient was registered.' })
+  createdAt!: Date;
+
+  @Field({ description: 'When the record last changed.' })
+  updatedAt!: Date;
+}
+
+@ObjectType('Study', { description: 'One imaging examination of one patient.' })
+export class StudyType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  patientId!: string;
+
+  @Field(() => BodyPart, { description: 'Anatomy examined.' })
+  bodyPart!: BodyPart;
+
+  @Field(() => StudyPriority, { description: 'Reading priority.' })
+  priority!: StudyPriority;
+
+  @Field(() => StudyStatus, { description: 'Where the study is in its lifecycle.' })
+  status!: StudyStatus;
+
+  @Field({ description: 'Accession number assigned by the RIS; unique.' })
+  accessionNumber!: string;
+
+  @Field(() => String, { nullable: true, description: 'DICOM Study Instance UID when known.' })
+  studyInstanceUid!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Free-text description from the order.' })
+  description!: string | null;
+
+  @Field({ description: 'When the study was registered.' })
+  createdAt!: Date;
+
+  @Field({ description: 'When the study last changed.' })
+  updatedAt!: Date;
+}
+
+@ObjectType('Image', { description: 'A radiograph attached to a study. Pixels live in the object store.' })
+export class ImageType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  studyId!: string;
+
+  @Field(() => ImageView, { description: 'Projection.' })
+  view!: ImageView;
+
+  @Field(() => ImageFormat, { description: 'File format as uploaded.' })
+  format!: ImageFormat;
+
+  @Field(() => Int, { description: 'Columns in pixels.' })
+  width!: number;
+
+  @Field(() => Int, { description: 'Rows in pixels.' })
+  height!: number;
+
+  @Field(() => Int, { description: 'Bits stored per pixel (8 for JPEG, up to 16 for PNG and DICOM).' })
+  bitsStored!: number;
+
+  @Field({ description: 'Photometric interpretation (MONOCHROME1, MONOCHROME2, RGB).' })
+  photometric!: string;
+
+  @Field(() => String, { nullable: true, description: 'DICOM transfer syntax UID, for DICOM files.' })
+  transferSyntaxUid!: string | null;
+
+  @Field({ description: 'SHA-256 of the file as uploaded (hex).' })
+  sha256!: string;
+
+  @Field(() => Int, { description: 'File size in bytes.' })
+  sizeBytes!: number;
+
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'Selected DICOM attributes (modality, body part, view position, UIDs, rescale, window); no patient identifiers.',
+  })
+  dicomAttributes!: Record<string, unknown> | null;
+
+  @Field({ description: 'Path of the file on this API (GET with the same bearer token).' })
+  url!: string;
+
+  @Field({ description: 'When the image was attached.' })
+  createdAt!: Date;
+}
+
+@ObjectType('UploadReceipt', { description: 'A validated file waiting to be attached to a study.' })
+export class UploadReceiptType {
+  @Field(() => ID, { description: 'Pass this to attachImage.' })
+  uploadId!: string;
+
+  @Field({ description: 'SHA-256 of the file (hex).' })
+  sha256!: string;
+
+  @Field(() => ImageFormat, { description: 'Detected format.' })
+  format!: ImageFormat;
+
+  @Field(() => Int, { description: 'Columns in pixels.' })
+  width!: number;
+
+  @Field(() => Int, { description: 'Rows in pixels.' })
+  height!: number;
+
+  @Field(() => Int, { description: 'Bits stored per pixel.' })
+  bitsStored!: number;
+}
+
+@ObjectType('Finding', { description: 'A condition flagged at the model operating point.' })
+export class FindingType {
+  @Field({ description: 'Condition label, e.g. PNEUMONIA.' })
+  label!: string;
+
+  @Field(() => Float, { description: 'Calibrated probability.' })
+  probability!: number;
+
+  @Field(() => Float, { description: 'Operating-point threshold chosen for recall.' })
+  threshold!: number;
+}
+
+@ObjectType('ClassProbability', { description: 'Calibrated probability of one class.' })
+export class ClassProbabilityType {
+  @Field({ description: 'Class label.' })
+  label!: string;
+
+  @Field(() => Float, { description: 'Calibrated probability (0..1).' })
+  probability!: number;
+}
+
+@ObjectType('Prediction', { description: 'An AI reading of a study. AI assistance: requires clinician review.' })
+export class PredictionType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  studyId!: string;
+  modelVersionId!: string | null;
+
+  @Field(() => GateVerdict, { description: 'Input gate verdict; anything but ACCEPTED means no diagnosis was made.' })
+  gateVerdict!: GateVerdict;
+
+  @Field(() => String, { nullable: true, description: 'Most probable class, or null when the input was refused.' })
+  label!: string | null;
+
+  @Field(() => [ClassProbabilityType], { description: 'Calibrated probabilities per class.' })
+  probabilities!: ClassProbabilityType[];
+
+  @Field(() => [FindingType], { description: 'Conditions flagged at the recall-first operating point.' })
+  findings!: FindingType[];
+
+  @Field(() => String, { nullable: true, description: 'Path of the class-activation heatmap (PNG) on this API.' })
+  heatmapUrl!: string | null;
+
+  @Field(() => GraphQLJSONObject, { description: 'Timings in milliseconds (decode, queue, inference, total).' })
+  timings!: Record<string, number>;
+
+  @Field({ description: 'PRODUCTION, CANARY or SHADOW.' })
+  route!: string;
+
+  @Field({ description: 'The standing notice that this is AI assistance requiring clinician review.' })
+  warning!: string;
+
+  @Field(() => String, { nullable: true, description: 'Plain explanation, e.g. why an input was refused.' })
+  explanation!: string | null;
+
+  @Field({ description: 'When the prediction was made.' })
+  createdAt!: Date;
+}
+
+@ObjectType('Correction', { description: "A radiologist's correction of a prediction." })
+export class CorrectionType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  predictionId!: string;
+
+  @Field({ description: 'The label the radiologist read.' })
+  label!: string;
+
+  @Field(() => String, { nullable: true, description: 'Comment from the radiologist.' })
+  comment!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'User who made the correction.' })
+  createdById!: string | null;
+
+  @Field({ description: 'When the correction was made.' })
+  createdAt!: Date;
+}
+
+@ObjectType('ClinicalNote', { description: 'A drafted note about a prediction; released only after approval.' })
+export class ClinicalNoteType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  predictionId!: string;
+
+  @Field(() => NoteAudience, { description: 'Who the note is for.' })
+  audience!: NoteAudience;
+
+  @Field({ description: 'Language tag, e.g. en.' })
+  language!: string;
+
+  @Field({ description: 'Note text.' })
+  body!: string;
+
+  @Field(() => NoteStatus, { description: 'DRAFT until a radiologist approves it.' })
+  status!: NoteStatus;
+
+  @Field({ description: 'Which generator wrote the draft.' })
+  backend!: string;
+
+  @Field(() => GraphQLJSONObject, { description: 'Results of the safety checks run on the draft.' })
+  safetyChecks!: Record<string, unknown>;
+
+  @Field(() => Date, { nullable: true, description: 'When the note was approved.' })
+  approvedAt!: Date | null;
+
+  @Field({ description: 'When the draft was written.' })
+  createdAt!: Date;
+}
+
+@ObjectType('ModelVersion', { description: 'A registered model version and its rollout stage.' })
+export class ModelVersionType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  @Field(() => ModelTask, { description: 'Reading task.' })
+  task!: ModelTask;
+
+  @Field({ description: 'Version label, matching models/<task>/<version>/.' })
+  version!: string;
+
+  @Field(() => ModelStage, { description: 'Rollout stage.' })
+  stage!: ModelStage;
+
+  @Field(() => Float, { description: 'Share of studies routed here while CANARY (0..1).' })
+  trafficShare!: number;
+
+  @Field({ description: 'Folder holding model.onnx and model.json.' })
+  artifactPath!: string;
+
+  @Field(() => String, { nullable: true, description: 'SHA-256 of the training data manifest.' })
+  manifestSha256!: string | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Evaluation metrics recorded at registration.' })
+  metrics!: Record<string, unknown> | null;
+
+  @Field(() => Date, { nullable: true, description: 'When it last changed stage.' })
+  promotedAt!: Date | null;
+
+  @Field({ description: 'When it was registered.' })
+  createdAt!: Date;
+}
+
+@ObjectType('TrainingRun', { description: 'A training run with parameters, lineage and gate verdict.' })
+export class TrainingRunType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  @Field(() => ModelTask, { description: 'Reading task trained.' })
+  task!: ModelTask;
+
+  @Field(() => TrainingRunStatus, { description: 'State of the run.' })
+  status!: TrainingRunStatus;
+
+  @Field(() => GraphQLJSONObject, { description: 'Hyper-parameters and options.' })
+  parameters!: Record<string, unknown>;
+
+  @Field(() => String, { nullable: true, description: 'Code version (git revision) that trained.' })
+  codeVersion!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'SHA-256 of the dataset manifest.' })
+  manifestSha256!: string | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Counts per split and label.' })
+  datasetCounts!: Record<string, unknown> | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Evaluation metrics.' })
+  metrics!: Record<string, unknown> | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Recall gate verdict and its numbers.' })
+  gateVerdict!: Record<string, unknown> | null;
+
+  @Field(() => Date, { nullable: true, description: 'When training started.' })
+  startedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When training finished.' })
+  finishedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Failure reason, if it failed.' })
+  error!: string | null;
+
+  @Field({ description: 'When the run was requested.' })
+  createdAt!: Date;
+}
+
+@ObjectType('DriftAlert', { description: 'A detected shift between production inputs/outputs and the reference.' })
+export class DriftAlertType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  @Field(() => ID, { nullable: true, description: 'Model version whose reference was used.' })
+  modelVersionId!: string | null;
+
+  @Field({ description: 'Signal that drifted, e.g. embedding, confidence, predicted_class.' })
+  signal!: string;
+
+  @Field({ description: 'Test used, e.g. MMD, PSI, KS.' })
+  statistic!: string;
+
+  @Field(() => Float, { description: 'Value of the statistic.' })
+  value!: number;
+
+  @Field(() => Float, { nullable: true, description: 'p-value where the test gives one.' })
+  pValue!: number | null;
+
+  @Field(() => Float, { description: 'Threshold that was crossed.' })
+  threshold!: number;
+
+  @Field({ description: 'Start of the window.' })
+  windowStart!: Date;
+
+  @Field({ description: 'End of the window.' })
+  windowEnd!: Date;
+
+  @Field(() => Int, { description: 'Number of predictions in the window.' })
+  windowSize!: number;
+
+  @Field(() => DriftAlertStatus, { description: 'Alert state.' })
+  status!: DriftAlertStatus;
+
+  @Field({ description: 'When the alert was raised.' })
+  createdAt!: Date;
+}
+
+@ObjectType('AuditEvent', { description: 'Who did what to which record, when. Append-only.' })
+export class AuditEventType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  @Field(() => ID, { nullable: true, description: 'User who acted.' })
+  actorId!: string | null;
+
+  @Field(() => Role, { nullable: true, description: 'Role the user acted in.' })
+  actorRole!: Role | null;
+
+  @Field(() => AuditAction, { description: 'Kind of action.' })
+  action!: AuditAction;
+
+  @Field({ description: 'Record type, e.g. Patient, Study.' })
+  entityType!: string;
+
+  @Field(() => String, { nullable: true, description: 'Record id.' })
+  entityId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Patient whose data was touched.' })
+  patientId!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Request id, for correlating with logs.' })
+  requestId!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'GraphQL operation or HTTP route.' })
+  operation!: string | null;
+
+  @Field({ description: 'When it happened.' })
+  createdAt!: Date;
+}
+
+@ObjectType('IssuedToken', { description: 'A freshly minted bearer token. Shown once; store it safely.' })
+export class IssuedTokenType {
+  @Field({ description: 'The bearer token.' })
+  token!: string;
+
+  @Field({ description: 'When it expires.' })
+  expiresAt!: Date;
+
+  @Field(() => UserType, { description: 'Whom it was issued to.' })
+  user!: UserType;
+}
+
+@ObjectType('StudyEvent', { description: 'Something happened to a study.' })
+export class StudyEventType {
+  @Field({ description: 'CREATED, UPDATED or IMAGE_ATTACHED.' })
+  change!: string;
+
+  @Field(() => StudyType, { description: 'The study as it is now.' })
+  study!: StudyType;
+}
+
+export const PatientConnection = Connection(PatientType, 'Patient');
+export const StudyConnection = Connection(StudyType, 'Study');
+export const ImageConnection = Connection(ImageType, 'Image');
+export const PredictionConnection = Connection(PredictionType, 'Prediction');
+export const CorrectionConnection = Connection(CorrectionType, 'Correction');
+export const ClinicalNoteConnection = Connection(ClinicalNoteType, 'ClinicalNote');
+export const ModelVersionConnection = Connection(ModelVersionType, 'ModelVersion');
+export const TrainingRunConnection = Connection(TrainingRunType, 'TrainingRun');
+export const DriftAlertConnection = Connection(DriftAlertType, 'DriftAlert');
+export const AuditEventConnection = Connection(AuditEventType, 'AuditEvent');
+export const UserConnection = Connection(UserType, 'User');

@@ -1,0 +1,418 @@
+"""Data access for the Care Companion trainers.
+
+Everything that touches files lives here: manifest building/reading, the preprocessing spec
+"gray-fill-bilinear-instnorm-v1" (mirrors the TypeScript server), an in-memory cache of resized
+films, batched augmentation and the source/class-balanced sampler. The training loop
+(`train_loop.py`) only sees tensors and DataLoaders, so it can later run under Ray Train.
+
+Manifest CSV columns: path,label,group,split,source
+  path   relative to the datasets root (``$CARE_SHARED_DIR/datasets``), e.g. ``chest/kermany/...``
+  group  the patient (chest) or Roboflow source stem (bone); never crosses splits
+  split  train | val | test | canary | production
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import os
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+PREPROCESSING_ID = "gray-fill-bilinear-instnorm-v1"
+SPLITS = ("train", "val", "test", "canary", "production")
+CHEST_CLASSES = ["NORMAL", "PNEUMONIA", "TUBERCULOSIS"]
+WRIST_CLASSES = ["NO_FRACTURE", "FRACTURE"]
+
+
+def datasets_root() -> str:
+    """Root of the shared datasets (``$CARE_SHARED_DIR/datasets``, default /work/shared/datasets)."""
+    return os.path.join(os.environ.get("CARE_SHARED_DIR", "/work/shared"), "datasets")
+
+
+# --------------------------------------------------------------------------------------------
+# Preprocessing spec "gray-fill-bilinear-instnorm-v1" (must match the TypeScript server)
+# --------------------------------------------------------------------------------------------
+
+def decode_gray01(data: "str | bytes") -> np.ndarray:
+    """Step 1: decode to one grayscale float channel in [0, 1].
+
+    8-bit images: PIL "L" conversion (L = 0.299R + 0.587G + 0.114B) / 255.
+    16-bit PNG (PIL modes I;16*, I): / 65535.
+    """
+    im = Image.open(io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data)
+    if im.mode.startswith("I;16") or im.mode == "I":
+        arr = np.asarray(im, dtype=np.float64).astype(np.float32) / 65535.0
+    else:
+        arr = np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+    return arr
+
+
+def resize_bilinear(gray01: np.ndarray, size: int) -> np.ndarray:
+    """Step 2: resize to size x size ignoring aspect ratio; PIL bilinear (antialiased) on mode F."""
+    f = Image.fromarray(np.ascontiguousarray(gray01, dtype=np.float32), mode="F")
+    return np.asarray(f.resize((size, size), Image.BILINEAR), dtype=np.float32)
+
+
+def instance_normalise(x: np.ndarray) -> np.ndarray:
+    """Step 3: (x - mean) / max(std, 1e-6), population std over the whole image."""
+    x = x.astype(np.float32)
+    m = float(x.mean(dtype=np.float64))
+    s = float(x.std(dtype=np.float64))
+    return ((x - m) / max(s, 1e-6)).astype(np.float32)
+
+
+def preprocess(path_or_bytes: "str | bytes", size: int) -> np.ndarray:
+    """Full spec: decode -> resize -> instance-normalise -> [1, 1, S, S] float32 (NCHW)."""
+    x = instance_normalise(resize_bilinear(decode_gray01(path_or_bytes), size))
+    return x[None, None, :, :]
+
+
+def preprocessing_spec(size: int) -> List[dict]:
+    """The spec as named steps with parameters (written into model.json)."""
+    return [
+        {"name": "decodeGrayscale", "params": {"luma": [0.299, 0.587, 0.114], "scale8bit": 255,
+                                                "scale16bit": 65535, "dicom": "window to [0,1]; MONOCHROME1 inverted"}},
+        {"name": "resize", "params": {"width": size, "height": size, "keepAspectRatio": False,
+                                       "interpolation": "bilinear", "antialias": True}},
+        {"name": "instanceNormalize", "params": {"std": "population", "epsilon": 1e-6}},
+        {"name": "toTensor", "params": {"dtype": "float32", "layout": "NCHW", "shape": [1, 1, size, size]}},
+    ]
+
+
+def torch_instance_normalise(x: torch.Tensor) -> torch.Tensor:
+    """Batched step 3 on [B, 1, S, S]."""
+    m = x.mean(dim=(1, 2, 3), keepdim=True)
+    s = x.std(dim=(1, 2, 3), keepdim=True, unbiased=False).clamp_min(1e-6)
+    return (x - m) / s
+
+
+# --------------------------------------------------------------------------------------------
+# Manifests
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    path: str
+    label: str
+    group: str
+    split: str
+    source: str
+
+
+def read_manifest(path: str) -> List[Row]:
+    with open(path, newline="") as fh:
+        rows = [Row(r["path"], r["label"], r["group"], r["split"], r["source"]) for r in csv.DictReader(fh)]
+    bad = [r.split for r in rows if r.split not in SPLITS]
+    if bad:
+        raise ValueError(f"{path}: unknown split names {sorted(set(bad))}")
+    check_groups(rows, path)
+    return rows
+
+
+def check_groups(rows: Sequence[Row], where: str = "manifest") -> None:
+    """Raise if a group (patient / source stem) appears in more than one split."""
+    seen: Dict[str, str] = {}
+    for r in rows:
+        if seen.setdefault(r.group, r.split) != r.split:
+            raise ValueError(f"{where}: group {r.group!r} crosses splits {seen[r.group]} and {r.split}")
+
+
+def write_manifest(rows: Sequence[Row], path: str) -> str:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["path", "label", "group", "split", "source"])
+        for r in rows:
+            w.writerow([r.path, r.label, r.group, r.split, r.source])
+    return file_sha256(path)
+
+
+def file_sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _carve(rows: List[Row], from_split: str, to_split: str, frac: float, rng: random.Random,
+           sources: Optional[Sequence[str]] = None) -> None:
+    """Move a fraction of the groups of `from_split` (per source) to `to_split`, in place."""
+    by_src: Dict[str, List[str]] = defaultdict(list)
+    for r in rows:
+        if r.split == from_split and (sources is None or r.source in sources):
+            if r.group not in by_src[r.source]:
+                by_src[r.source].append(r.group)
+    moved = set()
+    for src in sorted(by_src):
+        groups = sorted(by_src[src])
+        rng.shuffle(groups)
+        k = max(1, int(round(frac * len(groups))))
+        moved.update(groups[:k])
+    for r in rows:
+        if r.split == from_split and r.group in moved:
+            r.split = to_split
+
+
+def build_chest_manifest(labels_csv: str, out_csv: str, seed: int = 1234,
+                         test_frac: float = 0.12, canary_frac: float = 0.01,
+                         production_frac: float = 0.01) -> dict:
+    """Build the chest manifest from shared/datasets/chest/labels.csv.
+
+    - keeps the given patient-grouped splits;
+    - removes byte-identical duplicates (sha256): one copy per hash, preferring test > val > train,
+      so no duplicate straddles splits;
+    - sources without a test split (nih, indian_da): a `test_frac` of their train *patients* -> test;
+    - 1% of train patients -> `canary`, 1% -> `production` (per source).
+    """
+    root = os.path.dirname(os.path.abspath(labels_csv))
+    rel = os.path.relpath(root, datasets_root())
+    with open(labels_csv, newline="") as fh:
+        src_rows = list(csv.DictReader(fh))
+    order = {"test": 0, "val": 1, "train": 2}
+    src_rows.sort(key=lambda r: (order.get(r["split"], 3), r["path"]))
+    seen_hash: Dict[str, str] = {}
+    rows: List[Row] = []
+    dropped = []
+    for r in src_rows:
+        with open(os.path.join(root, r["path"]), "rb") as fh:
+            h = hashlib.sha256(fh.read()).hexdigest()
+        if h in seen_hash:
+            dropped.append((r["path"], seen_hash[h]))
+            continue
+        seen_hash[h] = r["path"]
+        rows.append(Row(f"{rel}/{r['path']}", r["label"], r["patient_id"], r["split"], r["source"]))
+    rng = random.Random(seed)
+    has_test = {r.source for r in rows if r.split == "test"}
+    no_test = sorted({r.source for r in rows} - has_test)
+    _carve(rows, "train", "test", test_frac, rng, sources=no_test)
+    _carve(rows, "train", "canary", canary_frac, rng)
+    _carve(rows, "train", "production", production_frac, rng)
+    rows.sort(key=lambda r: (SPLITS.index(r.split), r.source, r.label, r.path))
+    check_groups(rows, out_csv)
+    sha = write_manifest(rows, out_csv)
+    return {"sha256": sha, "duplicatesDropped": len(dropped), "testCarvedFromTrainFor": no_test}
+
+
+def build_wrist_manifest(labels_csv: str, out_csv: str, seed: int = 1234, test_frac: float = 0.12,
+                         canary_frac: float = 0.01, production_frac: float = 0.01) -> dict:
+    """Build the wrist manifest from shared/datasets/bone/labels.csv.
+
+    Label: FRACTURE iff has_boxes == "boxes" (MURA-style "abnormal per Roboflow boxes", any upper-limb
+    region, includes hardware; NOT a verified fracture), else NO_FRACTURE (empty label file, not a
+    verified negative). Group = roboflow_source_stem; a stem seen in several splits goes to the most
+    held-out one. `valid` -> val; test carved from train groups.
+    """
+    root = os.path.dirname(os.path.abspath(labels_csv))
+    rel = os.path.relpath(root, datasets_root())
+    with open(labels_csv, newline="") as fh:
+        src_rows = list(csv.DictReader(fh))
+    split_of_stem: Dict[str, str] = {}
+    rank = {"valid": 0, "test": 0, "train": 1}
+    for r in src_rows:
+        s = r["roboflow_source_stem"]
+        cur = split_of_stem.get(s)
+        if cur is None or rank[r["split"]] < rank[cur]:
+            split_of_stem[s] = r["split"]
+    seen_hash = set()
+    rows: List[Row] = []
+    for r in sorted(src_rows, key=lambda r: r["path"]):
+        with open(os.path.join(root, r["path"]), "rb") as fh:
+            h = hashlib.sha256(fh.read()).hexdigest()
+        if h in seen_hash:
+            continue
+        seen_hash.add(h)
+        sp = {"valid": "val", "test": "val", "train": "train"}[split_of_stem[r["roboflow_source_stem"]]]
+        label = "FRACTURE" if r["has_boxes"] == "boxes" else "NO_FRACTURE"
+        rows.append(Row(f"{rel}/{r['path']}", label, r["roboflow_source_stem"], sp, "roboflow_bone"))
+    rng = random.Random(seed)
+    _carve(rows, "train", "test", test_frac, rng)
+    _carve(rows, "train", "canary", canary_frac, rng)
+    _carve(rows, "train", "production", production_frac, rng)
+    rows.sort(key=lambda r: (SPLITS.index(r.split), r.label, r.path))
+    check_groups(rows, out_csv)
+    sha = write_manifest(rows, out_csv)
+    return {"sha256": sha}
+
+
+def manifest_counts(rows: Sequence[Row]) -> dict:
+    by_split = Counter(r.split for r in rows)
+    by_split_label = defaultdict(Counter)
+    by_split_source_label = defaultdict(lambda: defaultdict(Counter))
+    for r in rows:
+        by_split_label[r.split][r.label] += 1
+        by_split_source_label[r.split][r.source][r.label] += 1
+    return {
+        "total": len(rows),
+        "bySplit": dict(by_split),
+        "bySplitLabel": {k: dict(v) for k, v in by_split_label.items()},
+        "bySplitSourceLabel": {k: {s: dict(c) for s, c in v.items()} for k, v in by_split_source_label.items()},
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Image cache (resized, pre-normalisation [0,1] films) and datasets
+# --------------------------------------------------------------------------------------------
+
+def _load_one(args):
+    path, size = args
+    return resize_bilinear(decode_gray01(os.path.join(datasets_root(), path)), size)
+
+
+def load_images(paths: Sequence[str], size: int, cache_dir: Optional[str] = None,
+                workers: int = 2) -> np.ndarray:
+    """Decode + resize (spec steps 1-2) all `paths` to a float32 [N, S, S] array, cached on disk."""
+    key = hashlib.sha256(("\n".join(paths) + f"|{size}|{PREPROCESSING_ID}").encode()).hexdigest()[:16]
+    cache = os.path.join(cache_dir, f"imgs_{size}_{key}.npy") if cache_dir else None
+    if cache and os.path.exists(cache):
+        return np.load(cache)
+    jobs = [(p, size) for p in paths]
+    if workers > 1:
+        import multiprocessing as mp
+        with mp.Pool(workers) as pool:
+            arrs = pool.map(_load_one, jobs, chunksize=32)
+    else:
+        arrs = [_load_one(j) for j in jobs]
+    out = np.stack(arrs).astype(np.float32)
+    if cache:
+        os.makedirs(cache_dir, exist_ok=True)
+        np.save(cache + ".tmp.npy", out)
+        os.replace(cache + ".tmp.npy", cache)
+    return out
+
+
+class FilmDataset(torch.utils.data.Dataset):
+    """In-memory films: returns (image [1,S,S] in [0,1], label index, source index)."""
+
+    def __init__(self, images: np.ndarray, labels: Sequence[int], sources: Sequence[int]):
+        self.images = torch.from_numpy(images)
+        self.labels = torch.as_tensor(list(labels), dtype=torch.long)
+        self.sources = torch.as_tensor(list(sources), dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        return self.images[i].unsqueeze(0), self.labels[i], self.sources[i]
+
+
+def balanced_weights(labels: Sequence[int], sources: Sequence[int]) -> torch.Tensor:
+    """Sampling weights: every class equally likely; within a class, every source equally likely.
+
+    This removes the "source = class" shortcut from the sampled label distribution: the model sees
+    as many NIH/Indian-DA normals as Kermany (child) normals, and as many Indian-DA TB as TBX11K TB.
+    """
+    cell = Counter(zip(labels, sources))
+    srcs_per_class = defaultdict(set)
+    for (c, s) in cell:
+        srcs_per_class[c].add(s)
+    n_classes = len(srcs_per_class)
+    w = [1.0 / n_classes / len(srcs_per_class[c]) / cell[(c, s)] for c, s in zip(labels, sources)]
+    return torch.tensor(w, dtype=torch.double)
+
+
+def make_train_loader(ds: FilmDataset, batch_size: int, samples_per_epoch: int, seed: int):
+    g = torch.Generator()
+    g.manual_seed(seed)
+    sampler = torch.utils.data.WeightedRandomSampler(
+        balanced_weights(ds.labels.tolist(), ds.sources.tolist()), samples_per_epoch,
+        replacement=True, generator=g)
+    return torch.utils.data.DataLoader(ds, batch_size=batch_size, sampler=sampler, drop_last=True)
+
+
+def make_eval_loader(ds: FilmDataset, batch_size: int = 128):
+    return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Batched augmentation (on [B,1,S,S] in [0,1]); ends with instance normalisation
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class AugConfig:
+    scale: tuple = (0.80, 1.25)        # zoom (random-resized-crop-like)
+    aspect: tuple = (0.85, 1.18)       # x/y stretch: Kermany was squashed by its uploader
+    rotate_deg: float = 10.0
+    translate: float = 0.08
+    shear: float = 0.05
+    hflip: float = 0.5
+    vflip: float = 0.0
+    gamma: tuple = (0.7, 1.5)
+    contrast: tuple = (0.75, 1.3)
+    brightness: float = 0.08
+    blur_p: float = 0.3
+    blur_sigma: tuple = (0.3, 1.3)
+    lowres_p: float = 0.25
+    lowres_scale: tuple = (0.4, 0.8)
+    noise_p: float = 0.4
+    noise_std: tuple = (0.005, 0.03)
+
+
+def augment(x: torch.Tensor, cfg: AugConfig, gen: Optional[torch.Generator] = None) -> torch.Tensor:
+    """Random geometry + intensity augmentation, then instance normalisation. x: [B,1,S,S] in [0,1]."""
+    B, _, S, _ = x.shape
+
+    def U(lo, hi, n=B):
+        return lo + (hi - lo) * torch.rand(n, generator=gen)
+
+    scale = torch.exp(U(math.log(cfg.scale[0]), math.log(cfg.scale[1])))
+    aspect = torch.exp(U(math.log(cfg.aspect[0]), math.log(cfg.aspect[1])))
+    sx, sy = 1.0 / (scale * aspect.sqrt()), 1.0 / (scale / aspect.sqrt())
+    ang = U(-cfg.rotate_deg, cfg.rotate_deg) * math.pi / 180
+    sh = U(-cfg.shear, cfg.shear)
+    fx = torch.where(torch.rand(B, generator=gen) < cfg.hflip, -1.0, 1.0)
+    fy = torch.where(torch.rand(B, generator=gen) < cfg.vflip, -1.0, 1.0)
+    cos, sin = torch.cos(ang), torch.sin(ang)
+    theta = torch.zeros(B, 2, 3)
+    theta[:, 0, 0] = cos * sx * fx
+    theta[:, 0, 1] = (-sin + sh) * sy
+    theta[:, 1, 0] = sin * sx * fx
+    theta[:, 1, 1] = cos * sy * fy
+    theta[:, 0, 2] = U(-cfg.translate, cfg.translate) * 2
+    theta[:, 1, 2] = U(-cfg.translate, cfg.translate) * 2
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+    # low resolution (resample down and up)
+    if cfg.lowres_p > 0:
+        m = torch.rand(B, generator=gen) < cfg.lowres_p
+        if m.any():
+            s = int(S * float(U(*cfg.lowres_scale, n=1)))
+            small = F.interpolate(x[m], size=(s, s), mode="bilinear", align_corners=False, antialias=True)
+            x = x.clone()
+            x[m] = F.interpolate(small, size=(S, S), mode="bilinear", align_corners=False)
+
+    # gaussian blur with per-sample sigma (grouped conv)
+    if cfg.blur_p > 0:
+        m = torch.rand(B, generator=gen) < cfg.blur_p
+        if m.any():
+            sig = U(*cfg.blur_sigma, n=int(m.sum()))
+            r = torch.arange(-2, 3, dtype=torch.float32)
+            k1 = torch.exp(-(r[None, :] ** 2) / (2 * sig[:, None] ** 2))
+            k1 = k1 / k1.sum(1, keepdim=True)
+            k2 = (k1[:, :, None] * k1[:, None, :]).unsqueeze(1)
+            xb = x[m].transpose(0, 1)
+            xb = F.conv2d(F.pad(xb, (2, 2, 2, 2), mode="replicate"), k2, groups=k2.shape[0])
+            x = x.clone()
+            x[m] = xb.transpose(0, 1)
+
+    # gamma / contrast / brightness, with clipping (instnorm alone would undo linear changes)
+    x = x.clamp(0, 1) ** torch.exp(U(math.log(cfg.gamma[0]), math.log(cfg.gamma[1])))[:, None, None, None]
+    mu = x.mean(dim=(1, 2, 3), keepdim=True)
+    x = (x - mu) * U(*cfg.contrast)[:, None, None, None] + mu + U(-cfg.brightness, cfg.brightness)[:, None, None, None]
+    x = x.clamp(0, 1)
+
+    if cfg.noise_p > 0:
+        m = (torch.rand(B, generator=gen) < cfg.noise_p).float()[:, None, None, None]
+        std = U(*cfg.noise_std)[:, None, None, None]
+        x = x + m * std * torch.randn(x.shape, generator=gen)
+    return torch_instance_normalise(x)

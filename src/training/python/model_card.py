@@ -1,0 +1,99 @@
+"""Model card text (model.json `modelCard`, `intendedUse`, `knownLimitations`) and MODEL_CARD.md."""
+from __future__ import annotations
+
+import json
+
+
+def _v(m):
+    if not m or m.get("value") is None:
+        return "n/a"
+    ci = m.get("ci95")
+    return f"{m['value']:.3f}" + (f" (95% CI {ci[0]:.3f}-{ci[1]:.3f})" if ci else "")
+
+
+CHEST_LIMITS = [
+    "Trained from scratch on 5.5k films from four public sources whose labels are confounded with source, age and view: "
+    "most normals and all pneumonia of one source are children (Kermany), most TB is one adult source (TBX11K).",
+    "Only 72 training films (Indian DA) contain adult TB and adult normals from the same hospital; the TB detector may still partly "
+    "recognise TBX11K-style films rather than TB. Per-source results are reported; treat adult TB performance on new hospitals as unknown.",
+    "NIH pneumonia labels are report-mined and noisy; Kermany pneumonia is paediatric; neither represents adult community-acquired pneumonia well.",
+    "The nih and indian_da test films were carved (by patient) from their train splits because those sources ship no test split; "
+    "the indian_da test subset is tiny, so its CIs are wide.",
+    "Temperature and thresholds were fitted on adult validation films that were also used for checkpoint selection; test results are the unbiased ones.",
+    "The recall guarantee of the thresholds holds only for films exchangeable with the calibration films (same sources); it does not transfer to other hospitals.",
+    "The OOD gate was checked on 55 non-radiograph images and on upper-limb radiographs only; other body parts, CT scouts, or "
+    "heavily post-processed chest films were not tested.",
+    "Images are not EXIF-rotated and lateral chest views were not in training; the model assumes a frontal (PA/AP) chest film.",
+    "Not validated clinically; for research and pipeline development only.",
+]
+
+WRIST_LIMITS = [
+    "Labels are WEAK: FRACTURE means the Roboflow export has at least one box on the image (any upper-limb region: elbow, fingers, forearm, "
+    "humerus, shoulder, wrist), MURA-style 'abnormal' that includes orthopaedic hardware; it is NOT a verified fracture and not wrist-specific.",
+    "NO_FRACTURE means an empty Roboflow label file, which is not a verified negative.",
+    "No true two-view studies exist in the data: each pseudo-study feeds two independent augmentations of ONE film as 'PA' and 'lateral' in "
+    "training, and the same film twice at evaluation. The fusion has never seen a real lateral view.",
+    "The images appear to be Stanford MURA derivatives including Roboflow rotation augmentations; licence/terms may restrict use.",
+    "Small data (864 training films) and a from-scratch network: performance numbers are for pipeline testing only.",
+    "Not for clinical use.",
+]
+
+
+def card(task: str, m: dict) -> dict:
+    g = m["gate"]
+    th = m["thresholds"]
+    met = m["metrics"]
+    if task == "chest":
+        lines = [
+            f"Care Companion chest model {m['version']} ({m['name']}): a compact CNN ({m['training']['params']:,} parameters) trained from scratch "
+            f"on {m['input']['size']}x{m['input']['size']} grayscale chest radiographs to flag PNEUMONIA and TUBERCULOSIS (classes: {', '.join(m['classes'])}).",
+            "Data: Kermany (paediatric pneumonia/normal), TBX11K (adult TB), NIH ChestX-ray14 (adult normal/pneumonia, noisy labels), "
+            "Indian DA (adult TB and normal). Sampling was class- and source-balanced with strong augmentation to reduce shortcut learning.",
+            f"Test AUROC: PNEUMONIA {_v(met['aurocPerClass'].get('PNEUMONIA'))}, TUBERCULOSIS {_v(met['aurocPerClass'].get('TUBERCULOSIS'))}.",
+            f"Operating points (calibrated probability, conformal order statistic on {m['calibration']['calibrationSet']}): "
+            + "; ".join(f"{k} >= {v['value']:.4g} (target recall {v['targetRecall']}, {v['guarantee']}; test recall {v['testRecall']}, "
+                        f"test specificity {v['testSpecificity']})" for k, v in th.items()) + ".",
+            f"Input gate: reject if ood_distance > {g['oodDistanceThreshold']} (AUROC not-a-radiograph {g['aurocNotRadiograph']}, "
+            f"wrong body part {g['aurocWrongBodyPart']}).",
+            "These numbers come from internal splits of public data; performance on films from other hospitals is unknown and likely lower. "
+            "AI assistance; requires clinician review.",
+        ]
+        use = ("Research and engineering use inside Care Companion: a second reader that flags frontal chest radiographs of adults and "
+               "children for possible pneumonia or tuberculosis for a clinician to review. Not a diagnosis; not cleared for clinical use. "
+               "AI assistance; requires clinician review.")
+        limits = CHEST_LIMITS
+    else:
+        lines = [
+            f"Care Companion wrist model {m['version']} ({m['name']}): a two-view network (shared compact CNN backbone on 'pa' and 'lateral', "
+            f"embeddings concatenated -> MLP, {m['training']['params']:,} parameters) trained from scratch for pipeline testing.",
+            "Labels are weak: FRACTURE = the Roboflow 'Bone Fracture Detection' export has at least one box on the film (MURA-style abnormal, "
+            "any upper-limb region, includes hardware), NO_FRACTURE = empty label file. These are NOT verified fractures and NOT verified negatives.",
+            "There are no real PA/lateral pairs: pseudo-studies are two augmentations of the same film.",
+            f"Test AUROC (weak labels): {_v(met['aurocPerClass'].get('FRACTURE'))}. Threshold FRACTURE >= {th['FRACTURE']['value']:.4g} "
+            f"({th['FRACTURE']['guarantee']}).",
+            f"Input gate: reject if ood_distance > {g['oodDistanceThreshold']}.",
+            "This model is for pipeline testing, not clinical use. AI assistance; requires clinician review.",
+        ]
+        use = ("Pipeline testing of the two-view wrist path (inputs, fusion, CAMs, gate, thresholds). NOT for clinical use and not a fracture "
+               "detector. AI assistance; requires clinician review.")
+        limits = WRIST_LIMITS
+    return {"modelCard": "\n".join(lines), "intendedUse": use, "knownLimitations": limits}
+
+
+def markdown(m: dict) -> str:
+    out = [f"# Model card: {m['name']} {m['version']}", "", f"> {m['notice']}", "", "## Summary", "", m["modelCard"], "",
+           "## Intended use", "", m["intendedUse"], "", "## Known limitations", ""]
+    out += [f"- {x}" for x in m["knownLimitations"]]
+    out += ["", "## Input and preprocessing", "", f"`{m['preprocessing']['id']}`; inputs {m['input']['names']} "
+            f"[N,1,{m['input']['size']},{m['input']['size']}] float32 NCHW.", ""]
+    out += [f"{i + 1}. **{s['name']}** `{json.dumps(s['params'])}`" for i, s in enumerate(m["preprocessing"]["steps"])]
+    out += ["", "## Outputs", ""] + [f"- `{o['name']}` {o['shape']}" for o in m["outputs"]]
+    out += ["", "## Calibration", "", "```json", json.dumps(m["calibration"], indent=2), "```",
+            "", "## Thresholds", "", "```json", json.dumps(m["thresholds"], indent=2), "```",
+            "", "## Input gate", "", "```json", json.dumps(m["gate"], indent=2), "```",
+            "", "## Test metrics", "", "```json", json.dumps(m["metrics"], indent=2), "```",
+            "", "## Training data", "", f"Manifest sha256 `{m['trainingData']['manifestSha256']}`", "", "```json",
+            json.dumps(m["trainingData"]["counts"], indent=2), "```",
+            "", "## Training", "", "```json",
+            json.dumps({k: v for k, v in m["training"].items() if k != "history"}, indent=2), "```", ""]
+    return "\n".join(out)

@@ -1,0 +1,143 @@
+"""Architectures: a compact residual CNN (BatchNorm, global average pooling), the chest classifier,
+the two-view wrist model, and the export wrappers that add CAMs and the Mahalanobis OOD distance.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def conv_bn(cin: int, cout: int, stride: int = 1, k: int = 3) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout),
+                         nn.ReLU(inplace=True))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.b1 = nn.BatchNorm2d(cout)
+        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.b2 = nn.BatchNorm2d(cout)
+        self.short = None
+        if stride != 1 or cin != cout:
+            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = F.relu(self.b1(self.c1(x)), inplace=True)
+        y = self.b2(self.c2(y))
+        return F.relu(y + (x if self.short is None else self.short(x)), inplace=True)
+
+
+class CompactResNet(nn.Module):
+    """Stem (two stride-2 convs) + one residual block per stage; output stride 32.
+
+    forward() returns the last conv feature map [N, C, S/32, S/32]; embedding = its global average.
+    """
+
+    def __init__(self, widths: Sequence[int] = (32, 64, 128, 192), stem: int = 24):
+        super().__init__()
+        self.stem = nn.Sequential(conv_bn(1, stem, 2), conv_bn(stem, widths[0], 2))
+        blocks, cin = [], widths[0]
+        for i, w in enumerate(widths):
+            blocks.append(BasicBlock(cin, w, 1 if i == 0 else 2))
+            cin = w
+        self.blocks = nn.Sequential(*blocks)
+        self.out_channels = cin
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        for b in self.blocks:
+            nn.init.zeros_(b.b2.weight)  # residual blocks start as identity
+
+    def forward(self, x):
+        return self.blocks(self.stem(x))
+
+
+class ChestNet(nn.Module):
+    """Single-film classifier. forward -> (logits [N,K], embedding [N,D], features [N,D,h,w])."""
+
+    def __init__(self, n_classes: int = 3, widths=(32, 64, 128, 192), dropout: float = 0.2):
+        super().__init__()
+        self.backbone = CompactResNet(widths)
+        self.drop = nn.Dropout(dropout)
+        self.fc = nn.Linear(self.backbone.out_channels, n_classes)
+
+    def forward(self, x):
+        f = self.backbone(x)
+        emb = f.mean(dim=(2, 3))
+        return self.fc(self.drop(emb)), emb, f
+
+
+class WristNet(nn.Module):
+    """Two-view study model: shared backbone on PA and lateral, embeddings concatenated -> MLP.
+
+    A per-view auxiliary linear head (trained with the study label) supplies the CAM weights.
+    forward(pa, lat) -> (logits [N,K], embedding [N,2D], (feat_pa, feat_lat), (aux_pa, aux_lat)).
+    """
+
+    def __init__(self, n_classes: int = 2, widths=(24, 48, 96, 128), hidden: int = 64, dropout: float = 0.2):
+        super().__init__()
+        self.backbone = CompactResNet(widths, stem=16)
+        d = self.backbone.out_channels
+        self.fuse = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * d, hidden), nn.ReLU(inplace=True),
+                                  nn.Dropout(dropout), nn.Linear(hidden, n_classes))
+        self.aux = nn.Linear(d, n_classes)
+
+    def forward(self, pa, lat):
+        fp, fl = self.backbone(pa), self.backbone(lat)
+        ep, el = fp.mean(dim=(2, 3)), fl.mean(dim=(2, 3))
+        emb = torch.cat([ep, el], dim=1)
+        return self.fuse(emb), emb, (fp, fl), (self.aux(ep), self.aux(el))
+
+
+def cam(features: torch.Tensor, fc: nn.Linear) -> torch.Tensor:
+    """Class activation maps = classifier weights . last conv features (no bias, before upsampling)."""
+    return torch.einsum("kc,nchw->nkhw", fc.weight, features)
+
+
+class Mahalanobis(nn.Module):
+    """min_c sqrt((z - mu_c)^T P (z - mu_c)) with baked constants (class means `mu` [C,D], precision P [D,D])."""
+
+    def __init__(self, means: torch.Tensor, precision: torch.Tensor):
+        super().__init__()
+        self.register_buffer("means", means.float())
+        self.register_buffer("precision", precision.float())
+
+    def forward(self, z):
+        d = z.unsqueeze(1) - self.means.unsqueeze(0)              # [N,C,D]
+        q = (torch.matmul(d, self.precision) * d).sum(-1)         # [N,C]
+        return torch.sqrt(q.min(dim=1).values.clamp_min(0))
+
+
+class ChestExport(nn.Module):
+    """ONNX graph: image [N,1,S,S] -> logits, embedding, cam [N,3,h,w], ood_distance [N]."""
+
+    def __init__(self, net: ChestNet, maha: Mahalanobis):
+        super().__init__()
+        self.net, self.maha = net, maha
+
+    def forward(self, image):
+        logits, emb, f = self.net(image)
+        return logits, emb, cam(f, self.net.fc), self.maha(emb)
+
+
+class WristExport(nn.Module):
+    """ONNX graph: pa, lateral [N,1,S,S] -> logits, embedding, cam_pa, cam_lateral, ood_distance (max of views)."""
+
+    def __init__(self, net: WristNet, maha: Mahalanobis):
+        super().__init__()
+        self.net, self.maha = net, maha
+
+    def forward(self, pa, lateral):
+        logits, emb, (fp, fl), _ = self.net(pa, lateral)
+        d = self.net.backbone.out_channels
+        ood = torch.maximum(self.maha(emb[:, :d]), self.maha(emb[:, d:]))
+        return logits, emb, cam(fp, self.net.aux), cam(fl, self.net.aux), ood
+
+
+def n_params(m: nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())

@@ -1,0 +1,288 @@
+/**
+ * PNG (8/16-bit), JPEG and DICOM decoding on real files, display mapping (MONOCHROME1, VOI window),
+ * and every ImageError code from a real or generated file.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { ImageError } from '../../src/errors/image-errors';
+import { decodeImage, detectFormat, displayRange, pixelStats } from '../../src/imaging';
+import { compare, DICOM_DIR, referencePngGray, SHARED_DIR, skip } from './imaging.support';
+
+const LIMITS = { maxBytes: 256 * 1024 * 1024, maxPixels: 50_000_000 };
+const WRIST = path.join(SHARED_DIR, 'datasets/wrist_grazpedwri_metadata/sample_images');
+const CHEST = path.join(SHARED_DIR, 'datasets/chest/tbx11k/images');
+const dcm = (rel: string): string => path.join(DICOM_DIR, rel);
+
+function read(file: string): Buffer | undefined {
+  return existsSync(file) ? readFileSync(file) : undefined;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ImageError);
+    return (e as ImageError).code;
+  }
+  return 'DECODED';
+}
+
+describe('PNG', () => {
+  const sixteen = existsSync(WRIST) ? readdirSync(WRIST).filter((f) => /^\d.*\.png$/.test(f)) : [];
+
+  it.each(sixteen.length > 0 ? sixteen : ['(none)'])('16-bit grayscale %s keeps all 16 bits, bit-exact', async (name) => {
+    if (name === '(none)') return void skip(`no GRAZPEDWRI sample PNGs under ${WRIST}`);
+    const buf = readFileSync(path.join(WRIST, name));
+    const img = await decodeImage(buf, LIMITS);
+    const ref = referencePngGray(buf);
+    expect(ref.depth).toBe(16);
+    expect([img.format, img.width, img.height, img.bitsStored, img.photometric, img.invert]).toEqual(['PNG', ref.width, ref.height, 16, 'MONOCHROME2', false]);
+    expect(compare(img.pixels, ref.samples).maxAbs).toBe(0);
+    expect(pixelStats(img).max).toBeGreaterThan(255);
+    const d = displayRange(img);
+    expect(d[0]).toBeCloseTo(img.pixels[0]! / 65535, 6);
+  });
+
+  it('8-bit grayscale PNG decodes bit-exactly', async () => {
+    const buf = read(path.join(SHARED_DIR, 'datasets/ood/opencv/basketball1.png'));
+    if (!buf) return void skip('ood/opencv/basketball1.png is missing');
+    const img = await decodeImage(buf, LIMITS);
+    const ref = referencePngGray(buf);
+    expect([img.bitsStored, img.photometric, img.width, img.height]).toEqual([8, 'MONOCHROME2', ref.width, ref.height]);
+    expect(compare(img.pixels, ref.samples).maxAbs).toBe(0);
+  });
+
+  it('8-bit RGB PNG is reduced to luminance and reports RGB', async () => {
+    const file = existsSync(WRIST) ? readdirSync(WRIST).find((f) => f.startsWith('pred_overlay')) : undefined;
+    if (!file) return void skip('no RGB overlay PNG in the wrist samples');
+    const img = await decodeImage(readFileSync(path.join(WRIST, file)), LIMITS);
+    expect([img.photometric, img.bitsStored]).toEqual(['RGB', 8]);
+    expect(img.pixels.length).toBe(img.width * img.height);
+    expect(pixelStats(img).max).toBeLessThanOrEqual(255);
+  });
+
+  it('a generated 16-bit ramp survives the round trip exactly', async () => {
+    const w = 256;
+    const h = 4;
+    const raw = new Uint16Array(w * h).map((_, i) => (i * 257) % 65536);
+    const png = await sharp(raw, { raw: { width: w, height: h, channels: 1 } }).toColourspace('grey16').png().toBuffer();
+    const img = await decodeImage(png, LIMITS);
+    expect(img.bitsStored).toBe(16);
+    expect(Array.from(img.pixels)).toEqual(Array.from(raw));
+  });
+});
+
+describe('JPEG', () => {
+  const files = existsSync(CHEST) ? readdirSync(CHEST).filter((f) => /\.jpe?g$/.test(f)).sort().slice(0, 3) : [];
+
+  it.each(files.length > 0 ? files : ['(none)'])('chest %s decodes to 8-bit luminance matching libjpeg-turbo', async (name) => {
+    if (name === '(none)') return void skip(`no chest JPEGs under ${CHEST}`);
+    const buf = readFileSync(path.join(CHEST, name));
+    const img = await decodeImage(buf, LIMITS);
+    expect([img.format, img.bitsStored, img.invert]).toEqual(['JPEG', 8, false]);
+    // Reference: the libjpeg-turbo WASM build (a different build of the library libvips uses).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const codec = await require('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')();
+    const d = new codec.JPEGDecoder();
+    d.getEncodedBuffer(buf.length).set(buf);
+    d.decode();
+    const info = d.getFrameInfo();
+    const ref = d.getDecodedBuffer().slice();
+    d.delete();
+    expect([img.width, img.height]).toEqual([info.width, info.height]);
+    if (info.componentCount === 1) {
+      const c = compare(img.pixels, ref);
+      expect(c.meanAbs).toBeLessThanOrEqual(0.5);
+      expect(c.maxAbs).toBeLessThanOrEqual(4);
+    }
+  });
+});
+
+describe('DICOM interpretation', () => {
+  it('MONOCHROME1 is flagged and inverted by displayRange', async () => {
+    const buf = read(dcm('real_radiographs/CR_chest_MONO1_uncompressed_CR-MONO1-10-chest.dcm'));
+    if (!buf) return void skip('CR-MONO1-10-chest is missing');
+    const img = await decodeImage(buf, LIMITS);
+    expect([img.photometric, img.invert, img.transferSyntaxUid]).toEqual(['MONOCHROME1', true, '1.2.840.10008.1.2']);
+    expect(img.voi).toEqual({ center: 550, width: 1024 });
+    const d = displayRange(img);
+    const lo = img.pixels.indexOf(pixelStats(img).min);
+    const hi = img.pixels.indexOf(pixelStats(img).max);
+    expect(d[lo]!).toBeGreaterThan(d[hi]!);
+    expect(d[lo]).toBeCloseTo(1, 6);
+  });
+
+  it('applies the VOI window (centre/width) from the file', async () => {
+    const buf = read(dcm('pydicom_debian_test_files/MR_small.dcm'));
+    if (!buf) return void skip('MR_small.dcm is missing');
+    const img = await decodeImage(buf, LIMITS);
+    expect(img.voi).toEqual({ center: 600, width: 1600 });
+    const d = displayRange(img);
+    for (let i = 0; i < img.pixels.length; i++) {
+      const expected = Math.min(1, Math.max(0, (img.pixels[i]! - (600 - 0.5 - 799.5)) / 1599));
+      expect(Math.abs(d[i]! - expected)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('applies Rescale Slope/Intercept (CT in HU)', async () => {
+    const a = read(dcm('pydicom_data_extra/693_UNCR.dcm'));
+    if (!a) return void skip('693_UNCR.dcm is missing');
+    const img = await decodeImage(a, LIMITS);
+    expect(img.dicom?.rescaleIntercept).toBe(-1024);
+    expect(pixelStats(img).min).toBe(-3024);
+  });
+
+  it('applies the Modality LUT Sequence instead of rescale', async () => {
+    const buf = read(dcm('real_radiographs/CR_MONO1_jpeg_lossless_ModalitySequenceLUT.dcm'));
+    if (!buf) return void skip('ModalitySequenceLUT file is missing');
+    const { decodeDicomStored } = await import('../../src/imaging/dicom/dicom.decoder');
+    const { header, stored } = await decodeDicomStored(buf, LIMITS);
+    const lut = header.modalityLut!;
+    expect(lut).toBeDefined();
+    const img = await decodeImage(buf, LIMITS);
+    for (let i = 0; i < stored.length; i += 997) {
+      const idx = Math.min(Math.max(stored[i]! - lut.firstMapped, 0), lut.data.length - 1);
+      expect(img.pixels[i]).toBe(lut.data[idx]);
+    }
+    expect(Array.from(new Set(stored)).length).toBeGreaterThan(10);
+  });
+
+  it('reads big endian, implicit, deflated and preamble-less data sets identically', async () => {
+    const names = ['MR_small.dcm', 'MR_small_bigendian.dcm', 'MR_small_implicit.dcm', 'MR_small_RLE.dcm', 'MR_small_jpeg_ls_lossless.dcm', 'MR_small_jp2klossless.dcm'];
+    const files = names.map((n) => read(dcm(`pydicom_debian_test_files/${n}`)));
+    if (files.some((f) => !f)) return void skip('MR_small variants are missing');
+    const base = await decodeImage(files[0]!, LIMITS);
+    for (const f of files.slice(1)) expect(Array.from((await decodeImage(f!, LIMITS)).pixels)).toEqual(Array.from(base.pixels));
+    const dfl = read(dcm('pydicom_debian_test_files/image_dfl.dcm'));
+    if (dfl) expect((await decodeImage(dfl, LIMITS)).transferSyntaxUid).toBe('1.2.840.10008.1.2.1.99');
+    const noMeta = read(dcm('real_radiographs/CR_chest_MONO1_uncompressed_CR-MONO1-10-chest.dcm'));
+    if (noMeta) expect(detectFormat(noMeta)).toBe('DICOM');
+  });
+
+  it('returns identifiers separately from attributes', async () => {
+    const buf = read(dcm('pydicom_debian_test_files/CT_small.dcm'));
+    if (!buf) return void skip('CT_small.dcm is missing');
+    const img = await decodeImage(buf, LIMITS);
+    expect(img.identifiers?.patientName).toBeDefined();
+    expect(JSON.stringify(img.dicom)).not.toContain(img.identifiers!.patientName!);
+  });
+});
+
+/** Minimal PNG whose IHDR claims `w`×`h` with a valid CRC and a tiny IDAT: a header-only bomb. */
+function pngClaiming(w: number, h: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer): number => {
+    let c = 0xffffffff;
+    for (const x of b) c = crcTable[(c ^ x) & 0xff]! ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const idat = require('node:zlib').deflateSync(Buffer.alloc(64 * 1024));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** Overwrites the value of a US element (explicit VR LE) found by its tag bytes. */
+function setUs(buf: Buffer, group: number, element: number, value: number): Buffer {
+  const out = Buffer.from(buf);
+  const tag = Buffer.from([group & 0xff, group >> 8, element & 0xff, element >> 8, 0x55, 0x53]);
+  const at = out.indexOf(tag, 132);
+  if (at < 0) throw new Error('tag not found');
+  out.writeUInt16LE(value, at + 8);
+  return out;
+}
+
+describe('error codes', () => {
+  it('EMPTY_UPLOAD for zero bytes', async () => {
+    expect(await codeOf(decodeImage(new Uint8Array(0), LIMITS))).toBe('EMPTY_UPLOAD');
+  });
+
+  it('UPLOAD_TOO_LARGE above maxBytes, before looking at the content', async () => {
+    expect(await codeOf(decodeImage(new Uint8Array(2048), { maxBytes: 1024, maxPixels: 1e6 }))).toBe('UPLOAD_TOO_LARGE');
+  });
+
+  it('UNSUPPORTED_MEDIA_TYPE for unknown bytes', async () => {
+    expect(await codeOf(decodeImage(Buffer.from('%PDF-1.7 not an image at all, just text'), LIMITS))).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(await codeOf(decodeImage(Buffer.from('GIF89a\x01\x00\x01\x00'), LIMITS))).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('CORRUPT_IMAGE for the truncated J2K stream in known_bad/', async () => {
+    const buf = read(dcm('known_bad/DX_chest_966_truncated_j2k_stream.dcm'));
+    if (!buf) return void skip('known_bad file is missing');
+    expect(await codeOf(decodeImage(buf, LIMITS))).toBe('CORRUPT_IMAGE');
+  });
+
+  it('CORRUPT_IMAGE for truncated PNG, JPEG and DICOM', async () => {
+    const png = existsSync(WRIST) ? readdirSync(WRIST).find((f) => /^\d.*\.png$/.test(f)) : undefined;
+    const jpg = existsSync(CHEST) ? readdirSync(CHEST).find((f) => /\.jpe?g$/.test(f)) : undefined;
+    const mr = read(dcm('pydicom_debian_test_files/MR_small.dcm'));
+    if (!png || !jpg || !mr) return void skip('sample files are missing');
+    const p = readFileSync(path.join(WRIST, png));
+    const j = readFileSync(path.join(CHEST, jpg));
+    expect(await codeOf(decodeImage(p.subarray(0, p.length >> 1), LIMITS))).toBe('CORRUPT_IMAGE');
+    expect(await codeOf(decodeImage(j.subarray(0, j.length >> 1), LIMITS))).toBe('CORRUPT_IMAGE');
+    expect(await codeOf(decodeImage(mr.subarray(0, mr.length - 100), LIMITS))).toBe('CORRUPT_IMAGE');
+  });
+
+  it('UNSUPPORTED_TRANSFER_SYNTAX for a syntax without a decoder', async () => {
+    const buf = read(dcm('real_radiographs/CR_hip_MONO2_jpegls_lossless_RG2_JLSL.dcm'));
+    if (!buf) return void skip('RG2_JLSL is missing');
+    const uid = Buffer.from('1.2.840.10008.1.2.4.80');
+    const mutated = Buffer.from(buf);
+    const at = mutated.indexOf(uid);
+    Buffer.from('1.2.840.10008.1.2.4.99').copy(mutated, at);
+    expect(await codeOf(decodeImage(mutated, LIMITS))).toBe('UNSUPPORTED_TRANSFER_SYNTAX');
+  });
+
+  it('NOT_AN_IMAGE for SR and RT objects', async () => {
+    for (const n of ['test-SR.dcm', 'rtplan.dcm', 'rtstruct.dcm']) {
+      const buf = read(dcm(`pydicom_debian_test_files/${n}`));
+      if (!buf) return void skip(`${n} is missing`);
+      expect(await codeOf(decodeImage(buf, LIMITS))).toBe('NOT_AN_IMAGE');
+    }
+  });
+
+  it('MULTI_FRAME_NOT_SUPPORTED for multi-frame objects', async () => {
+    const buf = read(dcm('pydicom_data_extra/emri_small_RLE.dcm'));
+    if (!buf) return void skip('emri_small_RLE.dcm is missing');
+    expect(await codeOf(decodeImage(buf, LIMITS))).toBe('MULTI_FRAME_NOT_SUPPORTED');
+  });
+
+  it('UNSUPPORTED_IMAGE for colour DICOM (refused, not reduced)', async () => {
+    const buf = read(dcm('pydicom_data_extra/US1_UNCR.dcm'));
+    if (!buf) return void skip('US1_UNCR.dcm is missing');
+    expect(await codeOf(decodeImage(buf, LIMITS))).toBe('UNSUPPORTED_IMAGE');
+  });
+
+  it('IMAGE_TOO_LARGE from the DICOM header, before any decompression', async () => {
+    const buf = read(dcm('real_radiographs/DX_chest_MONO1_j2k_lossless_966_fixed.dcm'));
+    if (!buf) return void skip('966_fixed is missing');
+    expect(await codeOf(decodeImage(buf, { maxBytes: LIMITS.maxBytes, maxPixels: 1_000_000 }))).toBe('IMAGE_TOO_LARGE');
+    // Rows/Columns claim 65535² and the pixel data is cut off: only a header check can answer IMAGE_TOO_LARGE.
+    let bomb = setUs(buf, 0x0028, 0x0010, 65535);
+    bomb = setUs(bomb, 0x0028, 0x0011, 65535);
+    const pixelTag = bomb.indexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00]), 132);
+    expect(await codeOf(decodeImage(bomb.subarray(0, pixelTag + 64), LIMITS))).toBe('IMAGE_TOO_LARGE');
+  });
+
+  it('IMAGE_TOO_LARGE for a PNG decompression bomb, refused from its header', async () => {
+    expect(await codeOf(decodeImage(pngClaiming(100_000, 100_000), LIMITS))).toBe('IMAGE_TOO_LARGE');
+    expect(await codeOf(decodeImage(pngClaiming(2000, 2000), { maxBytes: LIMITS.maxBytes, maxPixels: 1_000_000 }))).toBe('IMAGE_TOO_LARGE');
+  });
+});
