@@ -140,15 +140,13 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     closers.push(() => server.close());
 
     let bootstrapAdminToken: string | null = null;
-    if (config.env !== 'production' && !(await users.hasAdmin())) {
+    if (config.env === 'development' && !(await users.hasAdmin())) {
       const { token } = await users.bootstrapAdmin('admin@localhost', Role.ADMIN);
       bootstrapAdminToken = token;
-      if (config.env === 'development') {
-        const file = join(dirname(config.storage.driver === 'fs' ? config.storage.dir : './data/x'), 'bootstrap-admin.token');
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, `${token}\n`, { mode: 0o600 });
-        logger.info({ file }, 'created the first admin (admin@localhost); its token is in this file');
-      }
+      const file = join(dirname(config.storage.driver === 'fs' ? config.storage.dir : './data/x'), 'bootstrap-admin.token');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `${token}\n`, { mode: 0o600 });
+      logger.info({ file }, 'created the first admin (admin@localhost); its token is in this file');
     }
     logger.info({ url: `${server.url}/graphql` }, 'Care Companion API ready');
     return { config, orm, url: server.url, port: server.port, logger, tokens, users, objectStore, bootstrapAdminToken, close };

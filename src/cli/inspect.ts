@@ -33,7 +33,9 @@ export async function inspectFile(file: string): Promise<Record<string, unknown>
 async function main(argv: string[]): Promise<number> {
   const file = argv[0];
   if (!file) {
-    process.stderr.write(`${JSON.stringify({ error: { code: 'BAD_USER_INPUT', message: 'usage: inspect <file>' } })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ error: { code: 'BAD_USER_INPUT', message: 'usage: inspect <file>' } })}\n`,
+    );
     return 2;
   }
   try {
@@ -43,7 +45,10 @@ async function main(argv: string[]): Promise<number> {
     const error =
       e instanceof ImageError
         ? { code: e.code, message: e.message }
-        : { code: (e as NodeJS.ErrnoException)?.code === 'ENOENT' ? 'NOT_FOUND' : 'INTERNAL_ERROR', message: e instanceof Error ? e.message : String(e) };
+        : {
+            code: (e as NodeJS.ErrnoException)?.code === 'ENOENT' ? 'NOT_FOUND' : 'INTERNAL_ERROR',
+            message: e instanceof Error ? e.message : String(e),
+          };
     process.stderr.write(`${JSON.stringify({ error })}\n`);
     return 2;
   }

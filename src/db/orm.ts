@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { MikroORM, Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { ENTITIES } from '../domain/entities';
@@ -41,8 +42,22 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
   return MikroORM.init(ormConfig(options));
 }
 
-/** Applies every pending migration (the only way the schema changes). */
+/** Advisory-lock key held while migrating, so replicas starting together migrate one at a time. */
+const MIGRATION_LOCK_KEY = 7_243_001;
+
+/**
+ * Applies every pending migration (the only way the schema changes). Several processes may start at
+ * once on one database: a PostgreSQL advisory lock serialises them, and the later ones find nothing to do.
+ */
 export async function migrateToLatest(orm: MikroORM): Promise<string[]> {
-  const applied = await orm.getMigrator().up();
-  return applied.map((m) => m.name);
+  const lock = new Client({ connectionString: orm.config.get('clientUrl') });
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await orm.getMigrator().up();
+    return applied.map((m) => m.name);
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await lock.end().catch(() => undefined);
+  }
 }

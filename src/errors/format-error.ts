@@ -1,4 +1,4 @@
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { DriverException } from '@mikro-orm/core';
 import type { Logger } from '../logging/logger';
@@ -23,7 +23,9 @@ const PASS_THROUGH = new Set([
  */
 export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const unwrapped = unwrapResolverError(error);
+    // Validation errors have no path, so unwrapResolverError keeps Apollo's wrapper; a rule's domain error is its cause.
+    const original = unwrapped instanceof GraphQLError && unwrapped.originalError instanceof AppError ? unwrapped.originalError : unwrapped;
     const requestId = (formatted.extensions?.requestId as string | undefined) ?? undefined;
     if (original instanceof AppError) {
       return {

@@ -25,7 +25,12 @@ export class ImageError extends AppError {
     options?: { cause?: unknown },
   ) {
     super(message, details, options);
-    this.httpStatus = code === 'UPLOAD_TOO_LARGE' || code === 'IMAGE_TOO_LARGE' ? 413 : code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 422;
+    this.httpStatus =
+      code === 'UPLOAD_TOO_LARGE' || code === 'IMAGE_TOO_LARGE'
+        ? 413
+        : code === 'UNSUPPORTED_MEDIA_TYPE'
+          ? 415
+          : 422;
   }
 
   static empty(): ImageError {
@@ -35,16 +40,29 @@ export class ImageError extends AppError {
     return new ImageError('CORRUPT_IMAGE', `The file is truncated or corrupt: ${reason}`, {}, { cause });
   }
   static transferSyntax(uid: string, cause?: unknown): ImageError {
-    return new ImageError('UNSUPPORTED_TRANSFER_SYNTAX', 'The DICOM transfer syntax is not supported', { transferSyntaxUid: uid }, { cause });
+    return new ImageError(
+      'UNSUPPORTED_TRANSFER_SYNTAX',
+      'The DICOM transfer syntax is not supported',
+      { transferSyntaxUid: uid },
+      { cause },
+    );
   }
   static notAnImage(sopClassUid: string | undefined, modality: string | undefined): ImageError {
-    return new ImageError('NOT_AN_IMAGE', 'The DICOM object holds no image (e.g. a structured report or RT object)', {
-      sopClassUid: sopClassUid ?? null,
-      modality: modality ?? null,
-    });
+    return new ImageError(
+      'NOT_AN_IMAGE',
+      'The DICOM object holds no image (e.g. a structured report or RT object)',
+      {
+        sopClassUid: sopClassUid ?? null,
+        modality: modality ?? null,
+      },
+    );
   }
   static multiFrame(frames: number): ImageError {
-    return new ImageError('MULTI_FRAME_NOT_SUPPORTED', 'Multi-frame images are not supported; send one frame per image', { frames });
+    return new ImageError(
+      'MULTI_FRAME_NOT_SUPPORTED',
+      'Multi-frame images are not supported; send one frame per image',
+      { frames },
+    );
   }
   static tooLarge(pixels: number, limit: number): ImageError {
     return new ImageError('IMAGE_TOO_LARGE', 'The image has more pixels than allowed', { pixels, limit });

@@ -21,6 +21,7 @@ export interface GraphQLLimits {
 /**
  * Apollo Server over plain `node:http` (its documented integration API): no web framework in the
  * request path. Audit reads collected during a request are written when the response is sent.
+ * `validationRules` is returned so the WebSocket transport applies the same limits.
  */
 export async function createGraphQLHandler(schema: GraphQLSchema, logger: Logger, limits: GraphQLLimits) {
   const auditPlugin: ApolloServerPlugin<GraphQLContext> = {
@@ -41,6 +42,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, logger: Logger
       };
     },
   };
+  const validationRules = [queryLimitsRule(limits.maxDepth, limits.maxCost, limits.pageMax)];
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError: createFormatError(logger),
@@ -48,7 +50,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, logger: Logger
     // Bearer tokens (not cookies) authenticate every request, so browser CSRF cannot forge one.
     csrfPrevention: false,
     introspection: true,
-    validationRules: [queryLimitsRule(limits.maxDepth, limits.maxCost, limits.pageMax)],
+    validationRules,
     plugins: [auditPlugin],
     logger: { debug: () => undefined, info: () => undefined, warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
   });
@@ -92,5 +94,5 @@ export async function createGraphQLHandler(schema: GraphQLSchema, logger: Logger
     }
   }
 
-  return { apollo, handle, stop: () => apollo.stop() };
+  return { apollo, handle, validationRules, stop: () => apollo.stop() };
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GraphQLSchema } from 'graphql';
-import { GraphQLError } from 'graphql';
+import type { GraphQLSchema, ValidationRule } from 'graphql';
+import { GraphQLError, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal';
@@ -21,7 +21,11 @@ export interface HttpDeps {
   maxUploadBytes: number;
   authenticate(token: string): Promise<Principal>;
   createContext(principal: Principal | null, requestId: string): GraphQLContext;
-  graphql: { handle(req: IncomingMessage, res: ServerResponse, url: URL, context: () => Promise<GraphQLContext>): Promise<void> };
+  graphql: {
+    handle(req: IncomingMessage, res: ServerResponse, url: URL, context: () => Promise<GraphQLContext>): Promise<void>;
+    /** Rules beyond the specified ones (depth and cost limits); WebSocket operations are validated with them too. */
+    validationRules?: readonly ValidationRule[];
+  };
   formatError(error: GraphQLError): Record<string, unknown>;
   routes: RouteHandler[];
   ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
@@ -130,6 +134,7 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
   const wsServer = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema: deps.schema,
+      validate: (schema, document) => validate(schema, document, [...specifiedRules, ...(deps.graphql.validationRules ?? [])]),
       connectionInitWaitTimeout: 10_000,
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;

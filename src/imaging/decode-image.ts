@@ -17,7 +17,8 @@ export async function decodeImage(buf: Uint8Array, limits: ImageLimits): Promise
   const format = detectFormat(buf);
   if (!format) throw ImageError.unsupportedMediaType();
   try {
-    const image = format === 'DICOM' ? await decodeDicom(buf, limits) : await decodeRaster(buf, format, limits);
+    const image =
+      format === 'DICOM' ? await decodeDicom(buf, limits) : await decodeRaster(buf, format, limits);
     assertComplete(image);
     return image;
   } catch (e) {
@@ -28,7 +29,8 @@ export async function decodeImage(buf: Uint8Array, limits: ImageLimits): Promise
 }
 
 function assertComplete(image: DecodedImage): void {
-  if (image.pixels.length !== image.width * image.height) throw ImageError.corrupt('decoded pixel count differs from the size');
+  if (image.pixels.length !== image.width * image.height)
+    throw ImageError.corrupt('decoded pixel count differs from the size');
   for (let i = 0; i < image.pixels.length; i++) {
     if (!Number.isFinite(image.pixels[i]!)) throw ImageError.corrupt('decoded pixels are not finite');
   }

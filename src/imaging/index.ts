@@ -2,11 +2,24 @@
  * Radiograph decoding: PNG, JPEG and DICOM into one grayscale image, plus the model preprocessing
  * contract. The only folder that imports sharp, dicom-parser and the pixel codecs.
  */
-export type { DecodedImage, DicomAttributes, DicomIdentifiers, ImageFormat, ImageLimits, VoiWindow } from './image.types';
+export type {
+  DecodedImage,
+  DicomAttributes,
+  DicomIdentifiers,
+  ImageFormat,
+  ImageLimits,
+  VoiWindow,
+} from './image.types';
 export { detectFormat } from './detect-format';
 export { decodeImage } from './decode-image';
 export { displayRange, displayWindow, pixelStats } from './pixel-ops';
-export { instanceNormalize, PREPROCESSING_SPEC, resizeBilinear, toDisplayGray, toModelTensor } from './preprocessing/model-preprocessing';
+export {
+  instanceNormalize,
+  PREPROCESSING_SPEC,
+  resizeBilinear,
+  toDisplayGray,
+  toModelTensor,
+} from './preprocessing/model-preprocessing';
 export type { GrayImage } from './preprocessing/model-preprocessing';
 export { transferSyntaxName } from './dicom/transfer-syntax';
 export { warmUpCodecs } from './codecs/wasm-codecs';

@@ -35,17 +35,17 @@ export class AdminResolver {
   }
 
   @Mutation(() => UserType, { description: 'Creates a user (admins).' })
-  async createUser(@Ctx() ctx: GraphQLContext, @Arg('input') input: CreateUserInput): Promise<UserType> {
+  async createUser(@Ctx() ctx: GraphQLContext, @Arg('input', { description: 'Fields to set.' }) input: CreateUserInput): Promise<UserType> {
     return toUser(await this.usersService.create(ctx, input));
   }
 
   @Mutation(() => UserType, { description: 'Deactivates a user; its tokens stop working at once (admins).' })
-  async deactivateUser(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<UserType> {
+  async deactivateUser(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'Record id.' }) id: string): Promise<UserType> {
     return toUser(await this.usersService.deactivate(ctx, id));
   }
 
   @Mutation(() => IssuedTokenType, { description: 'Mints a bearer token for a user (admins). The token is shown once.' })
-  async issueToken(@Ctx() ctx: GraphQLContext, @Arg('input') input: IssueTokenInput): Promise<IssuedTokenType> {
+  async issueToken(@Ctx() ctx: GraphQLContext, @Arg('input', { description: 'Fields to set.' }) input: IssueTokenInput): Promise<IssuedTokenType> {
     const issued = await this.usersService.issueToken(ctx, input.userId, input.ttlSeconds);
     return Object.assign(new IssuedTokenType(), { token: issued.token, expiresAt: issued.expiresAt, user: toUser(issued.user) });
   }
@@ -54,7 +54,7 @@ export class AdminResolver {
   async modelVersions(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('filter', () => ModelVersionFilter, { nullable: true }) filter?: ModelVersionFilter,
+    @Arg('filter', () => ModelVersionFilter, { nullable: true, description: 'Filters; all records when omitted.' }) filter?: ModelVersionFilter,
   ): Promise<InstanceType<typeof ModelVersionConnection>> {
     return toConnection(ModelVersionConnection, await this.recordsService.modelVersions(ctx, filter ?? {}, page), toModelVersion);
   }
@@ -81,7 +81,7 @@ export class AdminResolver {
   async auditEvents(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('filter', () => AuditEventFilter, { nullable: true }) filter?: AuditEventFilter,
+    @Arg('filter', () => AuditEventFilter, { nullable: true, description: 'Filters; all records when omitted.' }) filter?: AuditEventFilter,
   ): Promise<InstanceType<typeof AuditEventConnection>> {
     return toConnection(AuditEventConnection, await this.recordsService.auditEvents(ctx, filter ?? {}, page), toAuditEvent);
   }

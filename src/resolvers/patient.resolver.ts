@@ -16,7 +16,7 @@ export class PatientResolver {
   ) {}
 
   @Query(() => PatientType, { description: 'One patient by id. Audited.' })
-  async patient(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<PatientType> {
+  async patient(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'Record id.' }) id: string): Promise<PatientType> {
     return toPatient(await this.patientsService.get(ctx, id));
   }
 
@@ -24,21 +24,21 @@ export class PatientResolver {
   async patients(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('filter', () => PatientFilter, { nullable: true }) filter?: PatientFilter,
+    @Arg('filter', () => PatientFilter, { nullable: true, description: 'Filters; all records when omitted.' }) filter?: PatientFilter,
   ): Promise<InstanceType<typeof PatientConnection>> {
     return toConnection(PatientConnection, await this.patientsService.list(ctx, filter ?? {}, page), toPatient);
   }
 
   @Mutation(() => PatientType, { description: 'Registers a patient (technicians).' })
-  async createPatient(@Ctx() ctx: GraphQLContext, @Arg('input') input: CreatePatientInput): Promise<PatientType> {
+  async createPatient(@Ctx() ctx: GraphQLContext, @Arg('input', { description: 'Fields to set.' }) input: CreatePatientInput): Promise<PatientType> {
     return toPatient(await this.patientsService.create(ctx, input));
   }
 
   @Mutation(() => PatientType, { description: 'Changes a patient (technicians).' })
   async updatePatient(
     @Ctx() ctx: GraphQLContext,
-    @Arg('id', () => ID) id: string,
-    @Arg('input') input: UpdatePatientInput,
+    @Arg('id', () => ID, { description: 'Record id.' }) id: string,
+    @Arg('input', { description: 'Fields to set.' }) input: UpdatePatientInput,
   ): Promise<PatientType> {
     return toPatient(await this.patientsService.update(ctx, id, input));
   }

@@ -22,7 +22,7 @@ export class PredictionResolver {
   ) {}
 
   @Query(() => PredictionType, { description: 'One prediction by id (radiologists, integrators). Audited.' })
-  async prediction(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<PredictionType> {
+  async prediction(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'Record id.' }) id: string): Promise<PredictionType> {
     return toPrediction(await this.recordsService.prediction(ctx, id));
   }
 
@@ -30,7 +30,7 @@ export class PredictionResolver {
   async predictions(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('filter', () => PredictionFilter, { nullable: true }) filter?: PredictionFilter,
+    @Arg('filter', () => PredictionFilter, { nullable: true, description: 'Filters; all records when omitted.' }) filter?: PredictionFilter,
   ): Promise<InstanceType<typeof PredictionConnection>> {
     return toConnection(PredictionConnection, await this.recordsService.predictions(ctx, filter ?? {}, page), toPrediction);
   }

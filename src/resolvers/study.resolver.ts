@@ -22,7 +22,7 @@ export class StudyResolver {
   ) {}
 
   @Query(() => StudyType, { description: 'One study by id. Audited.' })
-  async study(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<StudyType> {
+  async study(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'Record id.' }) id: string): Promise<StudyType> {
     return toStudy(await this.studiesService.get(ctx, id));
   }
 
@@ -30,21 +30,21 @@ export class StudyResolver {
   async studies(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('filter', () => StudyFilter, { nullable: true }) filter?: StudyFilter,
+    @Arg('filter', () => StudyFilter, { nullable: true, description: 'Filters; all records when omitted.' }) filter?: StudyFilter,
   ): Promise<InstanceType<typeof StudyConnection>> {
     return toConnection(StudyConnection, await this.studiesService.list(ctx, filter ?? {}, page), toStudy);
   }
 
   @Mutation(() => StudyType, { description: 'Registers a study for a patient (technicians).' })
-  async createStudy(@Ctx() ctx: GraphQLContext, @Arg('input') input: CreateStudyInput): Promise<StudyType> {
+  async createStudy(@Ctx() ctx: GraphQLContext, @Arg('input', { description: 'Fields to set.' }) input: CreateStudyInput): Promise<StudyType> {
     return toStudy(await this.studiesService.create(ctx, input));
   }
 
   @Mutation(() => StudyType, { description: 'Changes priority or description, or marks an analysed study REVIEWED (technicians).' })
   async updateStudy(
     @Ctx() ctx: GraphQLContext,
-    @Arg('id', () => ID) id: string,
-    @Arg('input') input: UpdateStudyInput,
+    @Arg('id', () => ID, { description: 'Record id.' }) id: string,
+    @Arg('input', { description: 'Fields to set.' }) input: UpdateStudyInput,
   ): Promise<StudyType> {
     return toStudy(await this.studiesService.update(ctx, id, input));
   }

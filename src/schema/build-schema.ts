@@ -17,11 +17,21 @@ export const RESOLVERS = [PatientResolver, StudyResolver, ImageResolver, Predict
  * composition root (with their services); without one (schema emission) resolvers are never called.
  */
 export async function buildAppSchema(container?: ContainerType, pubSub?: PubSub): Promise<GraphQLSchema> {
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: [...RESOLVERS],
     container,
     pubSub: pubSub ?? (createPubSub() as unknown as PubSub),
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
   });
+  const roots: [typeof schema.getQueryType, string][] = [
+    [schema.getQueryType, 'Reads. Every read of patient data is audited.'],
+    [schema.getMutationType, 'Changes. Every mutation is authorised by role and audited.'],
+    [schema.getSubscriptionType, 'Live events over graphql-ws at the same /graphql endpoint.'],
+  ];
+  for (const [get, description] of roots) {
+    const type = get.call(schema);
+    if (type) type.description = description;
+  }
+  return schema;
 }

@@ -1,9 +1,27 @@
-import { IsEmail, IsOptional, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsEmail, IsOptional, Length, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import { AuditAction, BodyPart, GateVerdict, ImageView, ModelStage, ModelTask, Role, Sex, StudyPriority, StudyStatus } from './enums';
 
 const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const CODE = /^[A-Za-z0-9._\-/]+$/;
+
+/**
+ * Accepts YYYY-MM-DD naming a day that exists. The pattern alone lets 1980-02-31 through, which
+ * PostgreSQL then refuses, surfacing as SERVICE_UNAVAILABLE instead of BAD_USER_INPUT.
+ */
+function IsCalendarDate(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isCalendarDate',
+    validator: {
+      validate: (value: unknown) => {
+        if (typeof value !== 'string' || !DATE.test(value)) return false;
+        const day = new Date(`${value}T00:00:00Z`);
+        return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === value;
+      },
+      defaultMessage: () => '$property must be an existing date as YYYY-MM-DD',
+    },
+  });
+}
 
 @ArgsType()
 export class PageArgsInput {
@@ -44,7 +62,7 @@ export class CreatePatientInput {
 
   @Field(() => String, { nullable: true, description: 'Birth date as YYYY-MM-DD.' })
   @IsOptional()
-  @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' })
+  @IsCalendarDate()
   birthDate?: string;
 
   @Field(() => Sex, { nullable: true, description: 'Administrative sex (default UNKNOWN).' })
@@ -66,7 +84,7 @@ export class UpdatePatientInput {
 
   @Field(() => String, { nullable: true, description: 'New birth date as YYYY-MM-DD.' })
   @IsOptional()
-  @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' })
+  @IsCalendarDate()
   birthDate?: string;
 
   @Field(() => Sex, { nullable: true, description: 'New administrative sex.' })

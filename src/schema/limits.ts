@@ -8,6 +8,7 @@ import {
   ValidationContext,
   ValidationRule,
 } from 'graphql';
+import { QueryTooComplexError } from '../errors';
 
 /** Error code of a query rejected for depth or cost. */
 export const QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX';
@@ -70,7 +71,11 @@ function measure(
   return { depth, cost };
 }
 
-/** Validation rule rejecting operations deeper than `maxDepth` or costlier than `maxCost`. */
+/**
+ * Validation rule rejecting operations deeper than `maxDepth` or costlier than `maxCost`. The error
+ * carries a {@link QueryTooComplexError} as its cause: Apollo re-codes every validation error as
+ * GRAPHQL_VALIDATION_FAILED, and `formatError` restores the domain code from the cause.
+ */
 export function queryLimitsRule(maxDepth: number, maxCost: number, pageMax: number): ValidationRule {
   return (context: ValidationContext) => ({
     Document(document) {
@@ -80,17 +85,21 @@ export function queryLimitsRule(maxDepth: number, maxCost: number, pageMax: numb
         if (def.kind !== Kind.OPERATION_DEFINITION) continue;
         const { depth, cost } = measure((def as OperationDefinitionNode).selectionSet, fragments, pageMax, new Set());
         if (depth > maxDepth) {
+          const message = `Query depth ${depth} exceeds the limit of ${maxDepth}`;
           context.reportError(
-            new GraphQLError(`Query depth ${depth} exceeds the limit of ${maxDepth}`, {
+            new GraphQLError(message, {
               nodes: [def],
               extensions: { code: QUERY_TOO_COMPLEX, depth, maxDepth },
+              originalError: new QueryTooComplexError(message, { depth, maxDepth }),
             }),
           );
         } else if (cost > maxCost) {
+          const message = `Query cost ${cost} exceeds the limit of ${maxCost}`;
           context.reportError(
-            new GraphQLError(`Query cost ${cost} exceeds the limit of ${maxCost}`, {
+            new GraphQLError(message, {
               nodes: [def],
               extensions: { code: QUERY_TOO_COMPLEX, cost, maxCost },
+              originalError: new QueryTooComplexError(message, { cost, maxCost }),
             }),
           );
         }

@@ -7,6 +7,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { ImageError } from '../../src/errors/image-errors';
 import { decodeImage, detectFormat, displayRange, pixelStats } from '../../src/imaging';
+import * as dicomParser from 'dicom-parser';
+import { decodeJpeg2000 } from '../../src/imaging/codecs/wasm-codecs';
+import { decodeDicomStored } from '../../src/imaging/dicom/dicom.decoder';
 import { compare, DICOM_DIR, referencePngGray, SHARED_DIR, skip } from './imaging.support';
 
 const LIMITS = { maxBytes: 256 * 1024 * 1024, maxPixels: 50_000_000 };
@@ -31,25 +34,40 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 describe('PNG', () => {
   const sixteen = existsSync(WRIST) ? readdirSync(WRIST).filter((f) => /^\d.*\.png$/.test(f)) : [];
 
-  it.each(sixteen.length > 0 ? sixteen : ['(none)'])('16-bit grayscale %s keeps all 16 bits, bit-exact', async (name) => {
-    if (name === '(none)') return void skip(`no GRAZPEDWRI sample PNGs under ${WRIST}`);
-    const buf = readFileSync(path.join(WRIST, name));
-    const img = await decodeImage(buf, LIMITS);
-    const ref = referencePngGray(buf);
-    expect(ref.depth).toBe(16);
-    expect([img.format, img.width, img.height, img.bitsStored, img.photometric, img.invert]).toEqual(['PNG', ref.width, ref.height, 16, 'MONOCHROME2', false]);
-    expect(compare(img.pixels, ref.samples).maxAbs).toBe(0);
-    expect(pixelStats(img).max).toBeGreaterThan(255);
-    const d = displayRange(img);
-    expect(d[0]).toBeCloseTo(img.pixels[0]! / 65535, 6);
-  });
+  it.each(sixteen.length > 0 ? sixteen : ['(none)'])(
+    '16-bit grayscale %s keeps all 16 bits, bit-exact',
+    async (name) => {
+      if (name === '(none)') return void skip(`no GRAZPEDWRI sample PNGs under ${WRIST}`);
+      const buf = readFileSync(path.join(WRIST, name));
+      const img = await decodeImage(buf, LIMITS);
+      const ref = referencePngGray(buf);
+      expect(ref.depth).toBe(16);
+      expect([img.format, img.width, img.height, img.bitsStored, img.photometric, img.invert]).toEqual([
+        'PNG',
+        ref.width,
+        ref.height,
+        16,
+        'MONOCHROME2',
+        false,
+      ]);
+      expect(compare(img.pixels, ref.samples).maxAbs).toBe(0);
+      expect(pixelStats(img).max).toBeGreaterThan(255);
+      const d = displayRange(img);
+      expect(d[0]).toBeCloseTo(img.pixels[0]! / 65535, 6);
+    },
+  );
 
   it('8-bit grayscale PNG decodes bit-exactly', async () => {
     const buf = read(path.join(SHARED_DIR, 'datasets/ood/opencv/basketball1.png'));
     if (!buf) return void skip('ood/opencv/basketball1.png is missing');
     const img = await decodeImage(buf, LIMITS);
     const ref = referencePngGray(buf);
-    expect([img.bitsStored, img.photometric, img.width, img.height]).toEqual([8, 'MONOCHROME2', ref.width, ref.height]);
+    expect([img.bitsStored, img.photometric, img.width, img.height]).toEqual([
+      8,
+      'MONOCHROME2',
+      ref.width,
+      ref.height,
+    ]);
     expect(compare(img.pixels, ref.samples).maxAbs).toBe(0);
   });
 
@@ -66,7 +84,10 @@ describe('PNG', () => {
     const w = 256;
     const h = 4;
     const raw = new Uint16Array(w * h).map((_, i) => (i * 257) % 65536);
-    const png = await sharp(raw, { raw: { width: w, height: h, channels: 1 } }).toColourspace('grey16').png().toBuffer();
+    const png = await sharp(raw, { raw: { width: w, height: h, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toBuffer();
     const img = await decodeImage(png, LIMITS);
     expect(img.bitsStored).toBe(16);
     expect(Array.from(img.pixels)).toEqual(Array.from(raw));
@@ -74,28 +95,50 @@ describe('PNG', () => {
 });
 
 describe('JPEG', () => {
-  const files = existsSync(CHEST) ? readdirSync(CHEST).filter((f) => /\.jpe?g$/.test(f)).sort().slice(0, 3) : [];
+  const files = existsSync(CHEST)
+    ? readdirSync(CHEST)
+        .filter((f) => /\.jpe?g$/.test(f))
+        .sort()
+        .slice(0, 3)
+    : [];
 
-  it.each(files.length > 0 ? files : ['(none)'])('chest %s decodes to 8-bit luminance matching libjpeg-turbo', async (name) => {
-    if (name === '(none)') return void skip(`no chest JPEGs under ${CHEST}`);
-    const buf = readFileSync(path.join(CHEST, name));
-    const img = await decodeImage(buf, LIMITS);
-    expect([img.format, img.bitsStored, img.invert]).toEqual(['JPEG', 8, false]);
-    // Reference: the libjpeg-turbo WASM build (a different build of the library libvips uses).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const codec = await require('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')();
-    const d = new codec.JPEGDecoder();
-    d.getEncodedBuffer(buf.length).set(buf);
-    d.decode();
-    const info = d.getFrameInfo();
-    const ref = d.getDecodedBuffer().slice();
-    d.delete();
-    expect([img.width, img.height]).toEqual([info.width, info.height]);
-    if (info.componentCount === 1) {
-      const c = compare(img.pixels, ref);
-      expect(c.meanAbs).toBeLessThanOrEqual(0.5);
-      expect(c.maxAbs).toBeLessThanOrEqual(4);
-    }
+  it.each(files.length > 0 ? files : ['(none)'])(
+    'chest %s decodes to 8-bit luminance matching libjpeg-turbo',
+    async (name) => {
+      if (name === '(none)') return void skip(`no chest JPEGs under ${CHEST}`);
+      const buf = readFileSync(path.join(CHEST, name));
+      const img = await decodeImage(buf, LIMITS);
+      expect([img.format, img.bitsStored, img.invert]).toEqual(['JPEG', 8, false]);
+      // Reference: the libjpeg-turbo WASM build (a different build of the library libvips uses).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const codec = await require('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')();
+      const d = new codec.JPEGDecoder();
+      d.getEncodedBuffer(buf.length).set(buf);
+      d.decode();
+      const info = d.getFrameInfo();
+      const ref = d.getDecodedBuffer().slice();
+      d.delete();
+      expect([img.width, img.height]).toEqual([info.width, info.height]);
+      if (info.componentCount === 1) {
+        const c = compare(img.pixels, ref);
+        expect(c.meanAbs).toBeLessThanOrEqual(0.5);
+        expect(c.maxAbs).toBeLessThanOrEqual(4);
+      }
+    },
+  );
+  it('a standalone 12-bit JPEG keeps 12 bits (the RG2_JPLY stream outside its DICOM wrapper)', async () => {
+    const buf = read(dcm('real_radiographs/CR_hip_MONO2_jpeg_extended_12bit_RG2_JPLY.dcm'));
+    if (!buf) return void skip('RG2_JPLY is missing');
+    const ds = dicomParser.parseDicom(buf);
+    const el = ds.elements['x7fe00010']!;
+    const jpeg = Buffer.from(
+      dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, 0, el.fragments!.length),
+    );
+    expect(detectFormat(jpeg)).toBe('JPEG');
+    const img = await decodeImage(jpeg, LIMITS);
+    const { stored } = await decodeDicomStored(buf, LIMITS);
+    expect([img.format, img.bitsStored, img.width, img.height]).toEqual(['JPEG', 12, 1760, 2140]);
+    expect(compare(img.pixels, stored).maxAbs).toBe(0);
   });
 });
 
@@ -104,7 +147,11 @@ describe('DICOM interpretation', () => {
     const buf = read(dcm('real_radiographs/CR_chest_MONO1_uncompressed_CR-MONO1-10-chest.dcm'));
     if (!buf) return void skip('CR-MONO1-10-chest is missing');
     const img = await decodeImage(buf, LIMITS);
-    expect([img.photometric, img.invert, img.transferSyntaxUid]).toEqual(['MONOCHROME1', true, '1.2.840.10008.1.2']);
+    expect([img.photometric, img.invert, img.transferSyntaxUid]).toEqual([
+      'MONOCHROME1',
+      true,
+      '1.2.840.10008.1.2',
+    ]);
     expect(img.voi).toEqual({ center: 550, width: 1024 });
     const d = displayRange(img);
     const lo = img.pixels.indexOf(pixelStats(img).min);
@@ -136,7 +183,6 @@ describe('DICOM interpretation', () => {
   it('applies the Modality LUT Sequence instead of rescale', async () => {
     const buf = read(dcm('real_radiographs/CR_MONO1_jpeg_lossless_ModalitySequenceLUT.dcm'));
     if (!buf) return void skip('ModalitySequenceLUT file is missing');
-    const { decodeDicomStored } = await import('../../src/imaging/dicom/dicom.decoder');
     const { header, stored } = await decodeDicomStored(buf, LIMITS);
     const lut = header.modalityLut!;
     expect(lut).toBeDefined();
@@ -149,15 +195,34 @@ describe('DICOM interpretation', () => {
   });
 
   it('reads big endian, implicit, deflated and preamble-less data sets identically', async () => {
-    const names = ['MR_small.dcm', 'MR_small_bigendian.dcm', 'MR_small_implicit.dcm', 'MR_small_RLE.dcm', 'MR_small_jpeg_ls_lossless.dcm', 'MR_small_jp2klossless.dcm'];
+    const names = [
+      'MR_small.dcm',
+      'MR_small_bigendian.dcm',
+      'MR_small_implicit.dcm',
+      'MR_small_RLE.dcm',
+      'MR_small_jpeg_ls_lossless.dcm',
+      'MR_small_jp2klossless.dcm',
+    ];
     const files = names.map((n) => read(dcm(`pydicom_debian_test_files/${n}`)));
     if (files.some((f) => !f)) return void skip('MR_small variants are missing');
     const base = await decodeImage(files[0]!, LIMITS);
-    for (const f of files.slice(1)) expect(Array.from((await decodeImage(f!, LIMITS)).pixels)).toEqual(Array.from(base.pixels));
+    for (const f of files.slice(1))
+      expect(Array.from((await decodeImage(f!, LIMITS)).pixels)).toEqual(Array.from(base.pixels));
     const dfl = read(dcm('pydicom_debian_test_files/image_dfl.dcm'));
     if (dfl) expect((await decodeImage(dfl, LIMITS)).transferSyntaxUid).toBe('1.2.840.10008.1.2.1.99');
     const noMeta = read(dcm('real_radiographs/CR_chest_MONO1_uncompressed_CR-MONO1-10-chest.dcm'));
     if (noMeta) expect(detectFormat(noMeta)).toBe('DICOM');
+  });
+
+  it('routes HTJ2K to OpenJPEG (codec level: the only samples are colour, which the DICOM path refuses)', async () => {
+    const buf = read(dcm('pydicom_data_extra/HTJ2KLossless_08_RGB.dcm'));
+    if (!buf) return void skip('HTJ2KLossless_08_RGB.dcm is missing');
+    const ds = dicomParser.parseDicom(buf);
+    const el = ds.elements['x7fe00010']!;
+    const frame = dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, 0, el.fragments!.length);
+    const out = await decodeJpeg2000(new Uint8Array(frame));
+    expect([out.width, out.height, out.components, out.bitsPerSample]).toEqual([640, 480, 3, 8]);
+    expect(await codeOf(decodeImage(buf, LIMITS))).toBe('UNSUPPORTED_IMAGE');
   });
 
   it('returns identifiers separately from attributes', async () => {
@@ -195,7 +260,12 @@ function pngClaiming(w: number, h: number): Buffer {
   ihdr[8] = 8;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const idat = require('node:zlib').deflateSync(Buffer.alloc(64 * 1024));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** Overwrites the value of a US element (explicit VR LE) found by its tag bytes. */
@@ -214,12 +284,18 @@ describe('error codes', () => {
   });
 
   it('UPLOAD_TOO_LARGE above maxBytes, before looking at the content', async () => {
-    expect(await codeOf(decodeImage(new Uint8Array(2048), { maxBytes: 1024, maxPixels: 1e6 }))).toBe('UPLOAD_TOO_LARGE');
+    expect(await codeOf(decodeImage(new Uint8Array(2048), { maxBytes: 1024, maxPixels: 1e6 }))).toBe(
+      'UPLOAD_TOO_LARGE',
+    );
   });
 
   it('UNSUPPORTED_MEDIA_TYPE for unknown bytes', async () => {
-    expect(await codeOf(decodeImage(Buffer.from('%PDF-1.7 not an image at all, just text'), LIMITS))).toBe('UNSUPPORTED_MEDIA_TYPE');
-    expect(await codeOf(decodeImage(Buffer.from('GIF89a\x01\x00\x01\x00'), LIMITS))).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(await codeOf(decodeImage(Buffer.from('%PDF-1.7 not an image at all, just text'), LIMITS))).toBe(
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    expect(await codeOf(decodeImage(Buffer.from('GIF89a\x01\x00\x01\x00'), LIMITS))).toBe(
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
   });
 
   it('CORRUPT_IMAGE for the truncated J2K stream in known_bad/', async () => {
@@ -273,7 +349,9 @@ describe('error codes', () => {
   it('IMAGE_TOO_LARGE from the DICOM header, before any decompression', async () => {
     const buf = read(dcm('real_radiographs/DX_chest_MONO1_j2k_lossless_966_fixed.dcm'));
     if (!buf) return void skip('966_fixed is missing');
-    expect(await codeOf(decodeImage(buf, { maxBytes: LIMITS.maxBytes, maxPixels: 1_000_000 }))).toBe('IMAGE_TOO_LARGE');
+    expect(await codeOf(decodeImage(buf, { maxBytes: LIMITS.maxBytes, maxPixels: 1_000_000 }))).toBe(
+      'IMAGE_TOO_LARGE',
+    );
     // Rows/Columns claim 65535² and the pixel data is cut off: only a header check can answer IMAGE_TOO_LARGE.
     let bomb = setUs(buf, 0x0028, 0x0010, 65535);
     bomb = setUs(bomb, 0x0028, 0x0011, 65535);
@@ -283,6 +361,8 @@ describe('error codes', () => {
 
   it('IMAGE_TOO_LARGE for a PNG decompression bomb, refused from its header', async () => {
     expect(await codeOf(decodeImage(pngClaiming(100_000, 100_000), LIMITS))).toBe('IMAGE_TOO_LARGE');
-    expect(await codeOf(decodeImage(pngClaiming(2000, 2000), { maxBytes: LIMITS.maxBytes, maxPixels: 1_000_000 }))).toBe('IMAGE_TOO_LARGE');
+    expect(
+      await codeOf(decodeImage(pngClaiming(2000, 2000), { maxBytes: LIMITS.maxBytes, maxPixels: 1_000_000 })),
+    ).toBe('IMAGE_TOO_LARGE');
   });
 });

@@ -19,7 +19,10 @@ const TRANSCODED_DIR = path.join(DICOM_DIR, 'transcoded_from_RG1_chest_CR');
 const RG1 = path.join(REAL_DIR, 'CR_chest_MONO1_j2k_lossy_RG1_J2KI.dcm');
 
 /** Numbers printed at the end so the report can quote them. */
-const results: Record<string, { ts: string; tool: string; maxAbs: number; meanAbs: number; range: number; lossless: boolean }> = {};
+const results: Record<
+  string,
+  { ts: string; tool: string; maxAbs: number; meanAbs: number; range: number; lossless: boolean }
+> = {};
 
 async function checkAgainstReference(file: string): Promise<void> {
   const buf = readFileSync(file);
@@ -50,7 +53,8 @@ async function checkAgainstReference(file: string): Promise<void> {
 
 afterAll(() => {
   // eslint-disable-next-line no-console
-  if (Object.keys(results).length > 0) console.log(`reference comparison:\n${JSON.stringify(results, null, 1)}`);
+  if (Object.keys(results).length > 0)
+    console.log(`reference comparison:\n${JSON.stringify(results, null, 1)}`);
 });
 
 describe('real radiographs against a dcmtk/gdcm reference decode', () => {
@@ -63,7 +67,10 @@ describe('real radiographs against a dcmtk/gdcm reference decode', () => {
 
   it('reports files listed in index.csv but missing from the share', () => {
     const missing = indexRows('real_radiographs/').filter((r) => !existsSync(path.join(DICOM_DIR, r.path)));
-    if (missing.length > 0) warn(`index.csv lists ${missing.length} real radiograph(s) absent from the share: ${missing.map((m) => m.path).join(', ')}`);
+    if (missing.length > 0)
+      warn(
+        `index.csv lists ${missing.length} real radiograph(s) absent from the share: ${missing.map((m) => m.path).join(', ')}`,
+      );
   });
 
   it.each(present.length > 0 ? present : ['(none)'])('%s decodes and matches the reference', async (name) => {
@@ -76,7 +83,13 @@ describe('real radiographs against a dcmtk/gdcm reference decode', () => {
     if (rows.length === 0) return void skip('index.csv or the files are missing');
     for (const r of rows) {
       const img = await decodeImage(readFileSync(path.join(DICOM_DIR, r.path)), LIMITS);
-      expect({ file: r.path, rows: img.height, cols: img.width, bits: img.bitsStored, photometric: img.photometric }).toEqual({
+      expect({
+        file: r.path,
+        rows: img.height,
+        cols: img.width,
+        bits: img.bitsStored,
+        photometric: img.photometric,
+      }).toEqual({
         file: r.path,
         rows: r.rows,
         cols: r.cols,
@@ -115,21 +128,32 @@ describe('RG1 chest CR in every lossless transfer syntax', () => {
   });
 
   it('uses the shared transcoded set when present, else makes it with gdcmconv', () => {
-    if (!existsSync(TRANSCODED_DIR)) warn(`${TRANSCODED_DIR} is absent from the share; RG1 is transcoded with gdcmconv at test time instead`);
+    if (!existsSync(TRANSCODED_DIR))
+      warn(
+        `${TRANSCODED_DIR} is absent from the share; RG1 is transcoded with gdcmconv at test time instead`,
+      );
     if (!dir) skip('RG1 or gdcmconv is missing');
     else expect(Object.keys(made)).toHaveLength(6);
   });
 
-  it.each(['explicitLE', 'implicitLE', 'rle', 'jpegLosslessP14', 'jpegLsLossless', 'j2kLossless'])('%s is bit-exact', async (name) => {
-    const file = made[name];
-    if (!file) return void skip('RG1 transcodes were not made');
-    const { syntax } = await decodeDicomStored(readFileSync(file), LIMITS);
-    expect(transferSyntaxInfo(syntax.uid).lossless).toBe(true);
-    await checkAgainstReference(file);
-  });
+  it.each(['explicitLE', 'implicitLE', 'rle', 'jpegLosslessP14', 'jpegLsLossless', 'j2kLossless'])(
+    '%s is bit-exact',
+    async (name) => {
+      const file = made[name];
+      if (!file) return void skip('RG1 transcodes were not made');
+      const { syntax } = await decodeDicomStored(readFileSync(file), LIMITS);
+      expect(transferSyntaxInfo(syntax.uid).lossless).toBe(true);
+      await checkAgainstReference(file);
+    },
+  );
 
-  const shared = existsSync(TRANSCODED_DIR) ? readdirSync(TRANSCODED_DIR).filter((f) => f.endsWith('.dcm')) : [];
-  (shared.length > 0 ? it.each(shared) : it.skip.each(['(absent from the share)']))('shared transcode %s matches the reference', async (name) => {
-    await checkAgainstReference(path.join(TRANSCODED_DIR, name));
-  });
+  const shared = existsSync(TRANSCODED_DIR)
+    ? readdirSync(TRANSCODED_DIR).filter((f) => f.endsWith('.dcm'))
+    : [];
+  (shared.length > 0 ? it.each(shared) : it.skip.each(['(absent from the share)']))(
+    'shared transcode %s matches the reference',
+    async (name) => {
+      await checkAgainstReference(path.join(TRANSCODED_DIR, name));
+    },
+  );
 });

@@ -9,7 +9,9 @@ import path from 'node:path';
 import * as dicomParser from 'dicom-parser';
 
 /** Root of the shared data (CARE_SHARED_DIR, else ../shared beside the repository). */
-export const SHARED_DIR = path.resolve(process.env.CARE_SHARED_DIR ?? path.resolve(__dirname, '../../../shared'));
+export const SHARED_DIR = path.resolve(
+  process.env.CARE_SHARED_DIR ?? path.resolve(__dirname, '../../../shared'),
+);
 /** The DICOM test material. */
 export const DICOM_DIR = path.join(SHARED_DIR, 'datasets/dicom');
 
@@ -37,14 +39,32 @@ export function hasTool(tool: string): boolean {
 }
 
 /** Lists the rows of index.csv whose path starts with `prefix` (quoted CSV fields handled). */
-export function indexRows(prefix: string): { path: string; transferSyntaxUid: string; photometric: string; rows: number; cols: number; bitsStored: number }[] {
+export function indexRows(
+  prefix: string,
+): {
+  path: string;
+  transferSyntaxUid: string;
+  photometric: string;
+  rows: number;
+  cols: number;
+  bitsStored: number;
+}[] {
   const file = path.join(DICOM_DIR, 'index.csv');
   if (!existsSync(file)) return [];
   const lines = readFileSync(file, 'utf8').trim().split('\n').slice(1);
   return lines
-    .map((line) => line.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((f) => f.replace(/,$/, '').replace(/^"|"$/g, '')))
+    .map((line) =>
+      line.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((f) => f.replace(/,$/, '').replace(/^"|"$/g, '')),
+    )
     .filter((f) => f[0]!.startsWith(prefix))
-    .map((f) => ({ path: f[0]!, transferSyntaxUid: f[2]!, photometric: f[4]!, rows: Number(f[5]), cols: Number(f[6]), bitsStored: Number(f[7]) }));
+    .map((f) => ({
+      path: f[0]!,
+      transferSyntaxUid: f[2]!,
+      photometric: f[4]!,
+      rows: Number(f[5]),
+      cols: Number(f[6]),
+      bitsStored: Number(f[7]),
+    }));
 }
 
 /** Reference stored values and header fields read back from a decompressed copy. */
@@ -70,22 +90,42 @@ export function referenceDecode(file: string, transferSyntaxUid: string): Refere
   try {
     const out = path.join(dir, 'raw.dcm');
     let tool: string;
-    if (['1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.51', '1.2.840.10008.1.2.4.57', '1.2.840.10008.1.2.4.70'].includes(transferSyntaxUid)) tool = 'dcmdjpeg';
+    if (
+      [
+        '1.2.840.10008.1.2.4.50',
+        '1.2.840.10008.1.2.4.51',
+        '1.2.840.10008.1.2.4.57',
+        '1.2.840.10008.1.2.4.70',
+      ].includes(transferSyntaxUid)
+    )
+      tool = 'dcmdjpeg';
     else if (transferSyntaxUid === '1.2.840.10008.1.2.5') tool = 'dcmdrle';
-    else if (['1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81'].includes(transferSyntaxUid)) tool = 'dcmdjpls';
-    else if (['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2', ''].includes(transferSyntaxUid)) tool = 'none';
+    else if (['1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81'].includes(transferSyntaxUid))
+      tool = 'dcmdjpls';
+    else if (
+      ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2', ''].includes(transferSyntaxUid)
+    )
+      tool = 'none';
     else tool = 'gdcmconv';
     if (tool !== 'none' && !hasTool(tool)) return null;
     if (tool === 'gdcmconv') execFileSync('gdcmconv', ['--raw', file, out], { stdio: 'pipe' });
     else if (tool !== 'none') execFileSync(tool, [file, out], { stdio: 'pipe' });
     const bytes = readFileSync(tool === 'none' ? file : out);
-    const ds = dicomParser.parseDicom(bytes, bytes[128] === 0x44 ? {} : { TransferSyntaxUID: '1.2.840.10008.1.2' });
+    const ds = dicomParser.parseDicom(
+      bytes,
+      bytes[128] === 0x44 ? {} : { TransferSyntaxUID: '1.2.840.10008.1.2' },
+    );
     const rows = ds.uint16('x00280010')!;
     const columns = ds.uint16('x00280011')!;
     const bitsAllocated = ds.uint16('x00280100')!;
     // gdcm rewrites Bits Stored from the J2K precision; the original header says what the values mean.
     const original = readFileSync(file);
-    const ods = dicomParser.parseDicom(original, original[128] === 0x44 ? { untilTag: 'x7fe00010' } : { TransferSyntaxUID: '1.2.840.10008.1.2', untilTag: 'x7fe00010' });
+    const ods = dicomParser.parseDicom(
+      original,
+      original[128] === 0x44
+        ? { untilTag: 'x7fe00010' }
+        : { TransferSyntaxUID: '1.2.840.10008.1.2', untilTag: 'x7fe00010' },
+    );
     const bitsStored = ods.uint16('x00280101')!;
     const highBit = tool === 'none' ? (ds.uint16('x00280102') ?? bitsStored - 1) : bitsStored - 1;
     const signed = ods.uint16('x00280103') === 1;
@@ -97,19 +137,31 @@ export function referenceDecode(file: string, transferSyntaxUid: string): Refere
     const shift = highBit + 1 - bitsStored;
     const mask = (1 << bitsStored) - 1;
     for (let i = 0; i < n; i++) {
-      const raw = bitsAllocated === 8 ? view.getUint8(i) : view.getUint16(i * 2, ts !== '1.2.840.10008.1.2.2');
+      const raw =
+        bitsAllocated === 8 ? view.getUint8(i) : view.getUint16(i * 2, ts !== '1.2.840.10008.1.2.2');
       let v = (raw >>> shift) & mask;
       if (signed && v & (1 << (bitsStored - 1))) v -= 1 << bitsStored;
       stored[i] = v;
     }
-    return { tool, rows, columns, bitsAllocated, bitsStored: ds.uint16('x00280101')!, originalBitsStored: bitsStored, stored };
+    return {
+      tool,
+      rows,
+      columns,
+      bitsAllocated,
+      bitsStored: ds.uint16('x00280101')!,
+      originalBitsStored: bitsStored,
+      stored,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** Max and mean absolute difference of two equally long arrays, and the reference's value range. */
-export function compare(a: ArrayLike<number>, ref: ArrayLike<number>): { maxAbs: number; meanAbs: number; range: number } {
+export function compare(
+  a: ArrayLike<number>,
+  ref: ArrayLike<number>,
+): { maxAbs: number; meanAbs: number; range: number } {
   let maxAbs = 0;
   let sum = 0;
   let min = Infinity;
@@ -128,7 +180,12 @@ export function compare(a: ArrayLike<number>, ref: ArrayLike<number>): { maxAbs:
  * Independent PNG reference for non-interlaced grayscale 8/16-bit files: inflates IDAT with zlib
  * and undoes the five PNG row filters. Enough to check the sharp path bit-exactly.
  */
-export function referencePngGray(bytes: Uint8Array): { width: number; height: number; depth: number; samples: Uint16Array } {
+export function referencePngGray(bytes: Uint8Array): {
+  width: number;
+  height: number;
+  depth: number;
+  samples: Uint16Array;
+} {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 8;
   let width = 0;
@@ -143,7 +200,8 @@ export function referencePngGray(bytes: Uint8Array): { width: number; height: nu
       width = view.getUint32(pos + 8);
       height = view.getUint32(pos + 12);
       depth = data[8]!;
-      if (data[9] !== 0 || data[12] !== 0) throw new Error('reference PNG decoder handles non-interlaced grayscale only');
+      if (data[9] !== 0 || data[12] !== 0)
+        throw new Error('reference PNG decoder handles non-interlaced grayscale only');
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;
     pos += 12 + len;
@@ -175,6 +233,7 @@ export function referencePngGray(bytes: Uint8Array): { width: number; height: nu
     }
   }
   const samples = new Uint16Array(width * height);
-  for (let i = 0; i < samples.length; i++) samples[i] = depth === 16 ? (out[2 * i]! << 8) | out[2 * i + 1]! : out[i]!;
+  for (let i = 0; i < samples.length; i++)
+    samples[i] = depth === 16 ? (out[2 * i]! << 8) | out[2 * i + 1]! : out[i]!;
   return { width, height, depth, samples };
 }

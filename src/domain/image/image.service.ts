@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Permission } from '../../auth/policy';
 import { assertPermission, Principal } from '../../auth/principal';
 import { ImageError, InvalidStateError, NotFoundError, ValidationError } from '../../errors';
-import { decodeImage, DecodedImage } from '../../imaging';
+import { decodeImage, DecodedImage, detectFormat } from '../../imaging';
 import { Topic } from '../../pubsub/pubsub';
 import { contentAddressedKey, ObjectStore, sha256 } from '../../storage';
 import { AuditAction, ImageFormat, ImageView, StudyStatus } from '../enums';
@@ -71,6 +71,10 @@ export class ImageService {
       throw new ImageError('UPLOAD_TOO_LARGE', 'The upload exceeds the size limit', { bytes: bytes.length, limit: this.limits.maxUploadBytes });
     }
     const declared = this.declaredFormat(contentType);
+    const detected = detectFormat(bytes);
+    if (declared && detected && declared !== detected) {
+      throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'The content type does not match the file', { declared, detected });
+    }
     const decoded = await decodeImage(bytes, { maxBytes: this.limits.maxUploadBytes, maxPixels: this.limits.maxImagePixels });
     if (declared && declared !== decoded.format) {
       throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'The content type does not match the file', { declared, detected: decoded.format });

@@ -87,8 +87,14 @@ export class UserService {
     let user = await em.findOne(User, { email: email.toLowerCase() });
     const created = !user;
     if (!user) {
-      user = em.create(User, { email: email.toLowerCase(), displayName: email, role, active: true } as User);
-      await em.flush();
+      try {
+        user = em.create(User, { email: email.toLowerCase(), displayName: email, role, active: true } as User);
+        await em.flush();
+      } catch (error) {
+        // Another process created it at the same moment: use theirs.
+        if (!(error instanceof UniqueConstraintViolationException)) throw error;
+        user = await this.rootEm.fork().findOneOrFail(User, { email: email.toLowerCase() });
+      }
     }
     const { token } = await this.tokens.mint(user.id, user.role, ttlSeconds);
     return { token, user, created };

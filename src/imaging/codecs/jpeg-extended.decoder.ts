@@ -15,7 +15,9 @@ export interface JpegExtendedImage {
 }
 
 /** Reads precision, size and component count from the first SOF marker, without decoding. */
-export function readJpegFrameHeader(data: Uint8Array): { sof: number; precision: number; width: number; height: number; components: number } | null {
+export function readJpegFrameHeader(
+  data: Uint8Array,
+): { sof: number; precision: number; width: number; height: number; components: number } | null {
   if (data.length < 4 || data[0] !== 0xff || data[1] !== 0xd8) return null;
   let i = 2;
   while (i + 4 <= data.length) {
@@ -43,15 +45,17 @@ export function readJpegFrameHeader(data: Uint8Array): { sof: number; precision:
 }
 
 const ZIGZAG = new Uint8Array([
-  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57,
-  50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7,
+  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46,
+  53, 60, 61, 54, 47, 55, 62, 63,
 ]);
 
 /** cos table: COS[x*8+u] = C(u)/2 · cos((2x+1)uπ/16). */
 const COS = (() => {
   const t = new Float64Array(64);
   for (let x = 0; x < 8; x++) {
-    for (let u = 0; u < 8; u++) t[x * 8 + u] = ((u === 0 ? Math.SQRT1_2 : 1) / 2) * Math.cos(((2 * x + 1) * u * Math.PI) / 16);
+    for (let u = 0; u < 8; u++)
+      t[x * 8 + u] = ((u === 0 ? Math.SQRT1_2 : 1) / 2) * Math.cos(((2 * x + 1) * u * Math.PI) / 16);
   }
   return t;
 })();
@@ -131,7 +135,15 @@ class BitReader {
     this.bits = 0;
     this.count = 0;
     if (this.marker < 0) {
-      while (this.pos + 1 < this.data.length && !(this.data[this.pos] === 0xff && this.data[this.pos + 1]! >= 0xd0 && this.data[this.pos + 1]! <= 0xd7)) this.pos++;
+      while (
+        this.pos + 1 < this.data.length &&
+        !(
+          this.data[this.pos] === 0xff &&
+          this.data[this.pos + 1]! >= 0xd0 &&
+          this.data[this.pos + 1]! <= 0xd7
+        )
+      )
+        this.pos++;
       this.marker = this.pos + 1 < this.data.length ? this.data[this.pos + 1]! : 0xd9;
     }
     if (this.marker < 0xd0 || this.marker > 0xd7) throw new CodecError('missing JPEG restart marker');
@@ -235,7 +247,8 @@ export function decodeJpegExtended(data: Uint8Array): JpegExtendedImage {
         const height = (seg[1]! << 8) | seg[2]!;
         const width = (seg[3]! << 8) | seg[4]!;
         if (seg[5] !== 1) throw new CodecError('only single-component JPEG is supported here', true);
-        if (precision !== 8 && precision !== 12) throw new CodecError(`JPEG precision ${precision} is not 8 or 12`);
+        if (precision !== 8 && precision !== 12)
+          throw new CodecError(`JPEG precision ${precision} is not 8 or 12`);
         if (width === 0 || height === 0) throw new CodecError('JPEG frame has no size');
         frame = { precision, width, height, qt: seg[8]! & 3 };
         break;
@@ -258,7 +271,10 @@ export function decodeJpegExtended(data: Uint8Array): JpegExtendedImage {
       }
       default:
         if (marker >= 0xc2 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-          throw new CodecError(`JPEG process SOF${marker - 0xc0} is not supported by the extended decoder`, true);
+          throw new CodecError(
+            `JPEG process SOF${marker - 0xc0} is not supported by the extended decoder`,
+            true,
+          );
         }
     }
     i += length;
@@ -298,7 +314,7 @@ function decodeScan(
       if (t > 16) throw new CodecError('bad DC magnitude');
       pred += extend(r.receive(t), t);
       coef[0] = pred * q[0]!;
-      for (let k = 1; k < 64; ) {
+      for (let k = 1; k < 64;) {
         const rs = decodeHuffman(r, acTable);
         const s = rs & 15;
         const run = rs >> 4;
@@ -314,7 +330,8 @@ function decodeScan(
         coef[ZIGZAG[k]!] = extend(r.receive(s), s) * q[k]!;
         k++;
       }
-      if (r.marker >= 0 && r.marker !== 0xd9 && !(r.marker >= 0xd0 && r.marker <= 0xd7)) throw new CodecError('unexpected marker inside scan');
+      if (r.marker >= 0 && r.marker !== 0xd9 && !(r.marker >= 0xd0 && r.marker <= 0xd7))
+        throw new CodecError('unexpected marker inside scan');
       // Rows: tmp[y*8+x] = sum_u COS[x*8+u] * coef[y*8+u]
       for (let y = 0; y < 8; y++) {
         for (let x = 0; x < 8; x++) {

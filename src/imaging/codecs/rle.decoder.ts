@@ -5,18 +5,26 @@ import { CodecError } from './codec-error';
  * Each byte plane is its own PackBits segment, most significant byte first; `samples` is
  * 1 for grayscale, `bytesPerSample` 1 or 2. Returns `width*height*samples*bytesPerSample` bytes.
  */
-export function decodeRle(frame: Uint8Array, width: number, height: number, samples: number, bytesPerSample: number): Uint8Array {
+export function decodeRle(
+  frame: Uint8Array,
+  width: number,
+  height: number,
+  samples: number,
+  bytesPerSample: number,
+): Uint8Array {
   if (frame.length < 64) throw new CodecError('RLE header shorter than 64 bytes');
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const segments = view.getUint32(0, true);
   const expectedSegments = samples * bytesPerSample;
-  if (segments !== expectedSegments) throw new CodecError(`RLE has ${segments} segments, expected ${expectedSegments}`);
+  if (segments !== expectedSegments)
+    throw new CodecError(`RLE has ${segments} segments, expected ${expectedSegments}`);
   const pixels = width * height;
   const out = new Uint8Array(pixels * expectedSegments);
   for (let s = 0; s < segments; s++) {
     const start = view.getUint32(4 + 4 * s, true);
     const end = s + 1 < segments ? view.getUint32(8 + 4 * s, true) : frame.length;
-    if (start < 64 || start > frame.length || end > frame.length || end < start) throw new CodecError('RLE segment offset out of range');
+    if (start < 64 || start > frame.length || end > frame.length || end < start)
+      throw new CodecError('RLE segment offset out of range');
     const sample = Math.floor(s / bytesPerSample);
     const byteInSample = bytesPerSample - 1 - (s % bytesPerSample);
     const stride = expectedSegments;

@@ -68,7 +68,12 @@ export async function warmUpCodecs(): Promise<void> {
   await Promise.all((Object.keys(MODULE_PATHS) as CodecName[]).map(load));
 }
 
-async function run(name: CodecName, ctor: keyof CodecModule, encoded: Uint8Array, readHeader: boolean): Promise<CodecOutput> {
+async function run(
+  name: CodecName,
+  ctor: keyof CodecModule,
+  encoded: Uint8Array,
+  readHeader: boolean,
+): Promise<CodecOutput> {
   const mod = await load(name);
   const Decoder = mod[ctor];
   if (!Decoder) throw new Error(`${name} has no ${ctor}`);
@@ -127,7 +132,12 @@ export function decodeJpegLossless(encoded: Uint8Array, bytesPerSample: number):
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Decoder } = require('jpeg-lossless-decoder-js') as { Decoder: new () => LosslessDecoder };
   const decoder = new Decoder();
-  const out = decoder.decode(encoded.buffer as ArrayBuffer, encoded.byteOffset, encoded.byteLength, bytesPerSample);
+  const out = decoder.decode(
+    encoded.buffer as ArrayBuffer,
+    encoded.byteOffset,
+    encoded.byteLength,
+    bytesPerSample,
+  );
   return {
     width: decoder.xDim,
     height: decoder.yDim,

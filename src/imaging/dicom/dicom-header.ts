@@ -38,7 +38,13 @@ const DICM_OFFSET = 128;
 
 /** True when `buf` carries the Part 10 "DICM" prefix at byte 128. */
 export function hasDicmPrefix(buf: Uint8Array): boolean {
-  return buf.length >= DICM_OFFSET + 4 && buf[128] === 0x44 && buf[129] === 0x49 && buf[130] === 0x43 && buf[131] === 0x4d;
+  return (
+    buf.length >= DICM_OFFSET + 4 &&
+    buf[128] === 0x44 &&
+    buf[129] === 0x49 &&
+    buf[130] === 0x43 &&
+    buf[131] === 0x4d
+  );
 }
 
 function isUpper(b: number | undefined): boolean {
@@ -85,7 +91,8 @@ function looksImplicit(buf: Uint8Array): boolean {
 function parserMessage(e: unknown): string {
   if (typeof e === 'string') return e;
   if (e instanceof Error) return e.message;
-  if (e && typeof e === 'object' && 'exception' in e) return parserMessage((e as { exception: unknown }).exception);
+  if (e && typeof e === 'object' && 'exception' in e)
+    return parserMessage((e as { exception: unknown }).exception);
   return 'unreadable DICOM data set';
 }
 
@@ -102,19 +109,21 @@ export function parseDicomDataSet(
   const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   let inferred: string | undefined;
   const inflater = (b: Uint8Array, position: number): Uint8Array => {
-      let inflated: Buffer;
-      try {
-        inflated = inflateRawSync(b.subarray(position), { maxOutputLength: maxInflatedBytes });
-      } catch (e) {
-        throw ImageError.corrupt('the deflated data set cannot be inflated within the size limit', e);
-      }
-      const full = Buffer.alloc(position + inflated.length);
-      full.set(b.subarray(0, position), 0);
-      full.set(inflated, position);
-      return full;
+    let inflated: Buffer;
+    try {
+      inflated = inflateRawSync(b.subarray(position), { maxOutputLength: maxInflatedBytes });
+    } catch (e) {
+      throw ImageError.corrupt('the deflated data set cannot be inflated within the size limit', e);
+    }
+    const full = Buffer.alloc(position + inflated.length);
+    full.set(b.subarray(0, position), 0);
+    full.set(inflated, position);
+    return full;
   };
   // dicom-parser's typings declare the inflater as returning void; it actually uses the returned bytes.
-  const options: dicomParser.ParseDicomOptions = { inflater: inflater as unknown as dicomParser.ParseDicomOptions['inflater'] };
+  const options: dicomParser.ParseDicomOptions = {
+    inflater: inflater as unknown as dicomParser.ParseDicomOptions['inflater'],
+  };
   if (headerOnly) options.untilTag = 'x7fe00010';
   if (!hasDicmPrefix(bytes)) {
     const guessed = sniffRawDataSet(bytes);
@@ -154,7 +163,8 @@ function readModalityLut(ds: DicomDataSet, pixelRepresentation: number): Modalit
   if (!item) return undefined;
   const desc = item.elements['x00283002'];
   const dataEl = item.elements['x00283006'];
-  if (!desc || !dataEl || desc.length < 6) throw ImageError.corrupt('the Modality LUT Sequence lacks its descriptor or data');
+  if (!desc || !dataEl || desc.length < 6)
+    throw ImageError.corrupt('the Modality LUT Sequence lacks its descriptor or data');
   let entries = item.uint16('x00283002', 0) ?? 0;
   if (entries === 0) entries = 65536;
   const firstRaw = item.uint16('x00283002', 1) ?? 0;
@@ -173,7 +183,9 @@ function readModalityLut(ds: DicomDataSet, pixelRepresentation: number): Modalit
 
 /**
  * Reads the attributes, identifiers and pixel-module values of a parsed data set. The one place
- * that knows DICOM tags; it never decodes pixels.
+ * that knows DICOM tags; it never decodes pixels. VOI: the first Window Center/Width value is used;
+ * a VOI LUT Sequence (0028,3010) is deliberately not applied (display falls back to min..max when
+ * no window is present), so display and model input stay a linear function of modality values.
  */
 export function readDicomHeader(dataSet: DicomDataSet, inferredTransferSyntax?: string): DicomHeader {
   const ds = dataSet;

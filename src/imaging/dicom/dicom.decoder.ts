@@ -3,7 +3,13 @@ import { ImageError } from '../../errors/image-errors';
 import { CodecError } from '../codecs/codec-error';
 import { decodeJpegExtended, readJpegFrameHeader } from '../codecs/jpeg-extended.decoder';
 import { decodeRle } from '../codecs/rle.decoder';
-import { CodecOutput, decodeJpeg2000, decodeJpeg8, decodeJpegLossless, decodeJpegLs } from '../codecs/wasm-codecs';
+import {
+  CodecOutput,
+  decodeJpeg2000,
+  decodeJpeg8,
+  decodeJpegLossless,
+  decodeJpegLs,
+} from '../codecs/wasm-codecs';
 import type { DecodedImage, ImageLimits } from '../image.types';
 import { DicomHeader, parseDicomDataSet, readDicomHeader } from './dicom-header';
 import { transferSyntaxInfo, TransferSyntaxInfo } from './transfer-syntax';
@@ -25,7 +31,8 @@ function validateHeader(h: DicomHeader, limits: ImageLimits): TransferSyntaxInfo
   const a = h.attributes;
   const ds = h.dataSet;
   if (!ds.elements['x7fe00010']) {
-    if (ds.elements['x7fe00008'] || ds.elements['x7fe00009']) throw ImageError.unsupported('float pixel data', { sopClassUid: a.sopClassUid ?? null });
+    if (ds.elements['x7fe00008'] || ds.elements['x7fe00009'])
+      throw ImageError.unsupported('float pixel data', { sopClassUid: a.sopClassUid ?? null });
     throw ImageError.notAnImage(a.sopClassUid, a.modality);
   }
   if (a.numberOfFrames > 1) throw ImageError.multiFrame(a.numberOfFrames);
@@ -33,25 +40,39 @@ function validateHeader(h: DicomHeader, limits: ImageLimits): TransferSyntaxInfo
   const pixels = h.rows * h.columns;
   if (pixels > limits.maxPixels) throw ImageError.tooLarge(pixels, limits.maxPixels);
   if (h.samplesPerPixel !== 1 || !MONOCHROME.has(a.photometricInterpretation)) {
-    throw ImageError.unsupported('colour DICOM is not accepted; radiographs must be MONOCHROME1 or MONOCHROME2', {
-      photometricInterpretation: a.photometricInterpretation || null,
-      samplesPerPixel: h.samplesPerPixel,
-    });
+    throw ImageError.unsupported(
+      'colour DICOM is not accepted; radiographs must be MONOCHROME1 or MONOCHROME2',
+      {
+        photometricInterpretation: a.photometricInterpretation || null,
+        samplesPerPixel: h.samplesPerPixel,
+      },
+    );
   }
-  if ((a.bitsAllocated !== 8 && a.bitsAllocated !== 16) || a.bitsStored < 1 || a.bitsStored > a.bitsAllocated) {
+  if (
+    (a.bitsAllocated !== 8 && a.bitsAllocated !== 16) ||
+    a.bitsStored < 1 ||
+    a.bitsStored > a.bitsAllocated
+  ) {
     throw ImageError.unsupported('only 8 or 16 bits allocated with up to 16 bits stored are accepted', {
       bitsAllocated: a.bitsAllocated,
       bitsStored: a.bitsStored,
     });
   }
-  if (h.highBit < a.bitsStored - 1 || h.highBit >= a.bitsAllocated) throw ImageError.corrupt('high bit inconsistent with bits stored');
+  if (h.highBit < a.bitsStored - 1 || h.highBit >= a.bitsAllocated)
+    throw ImageError.corrupt('high bit inconsistent with bits stored');
   const syntax = transferSyntaxInfo(a.transferSyntaxUid);
   if (syntax.codec === 'unsupported') throw ImageError.transferSyntax(a.transferSyntaxUid);
   return syntax;
 }
 
 /** Converts raw samples (unsigned 8/16-bit) to stored values: shift by the high bit, mask, sign-extend. */
-function toStored(raw: ArrayLike<number>, count: number, bitsStored: number, shift: number, signed: boolean): Int32Array {
+function toStored(
+  raw: ArrayLike<number>,
+  count: number,
+  bitsStored: number,
+  shift: number,
+  signed: boolean,
+): Int32Array {
   const out = new Int32Array(count);
   const mask = bitsStored >= 32 ? 0xffffffff : (1 << bitsStored) - 1;
   const sign = 1 << (bitsStored - 1);
@@ -68,8 +89,10 @@ function nativeSamples(h: DicomHeader, bigEndian: boolean): ArrayLike<number> {
   const count = h.rows * h.columns;
   const bytesPer = h.attributes.bitsAllocated / 8;
   const byteArray = h.dataSet.byteArray;
-  if (el.encapsulatedPixelData) throw ImageError.corrupt('native transfer syntax with encapsulated pixel data');
-  if (el.length < count * bytesPer || el.dataOffset + count * bytesPer > byteArray.length) throw ImageError.corrupt('pixel data shorter than rows × columns');
+  if (el.encapsulatedPixelData)
+    throw ImageError.corrupt('native transfer syntax with encapsulated pixel data');
+  if (el.length < count * bytesPer || el.dataOffset + count * bytesPer > byteArray.length)
+    throw ImageError.corrupt('pixel data shorter than rows × columns');
   if (bytesPer === 1) return byteArray.subarray(el.dataOffset, el.dataOffset + count);
   const view = new DataView(byteArray.buffer, byteArray.byteOffset + el.dataOffset, count * 2);
   const out = new Uint16Array(count);
@@ -79,7 +102,8 @@ function nativeSamples(h: DicomHeader, bigEndian: boolean): ArrayLike<number> {
 
 function encapsulatedFrame(h: DicomHeader): Uint8Array {
   const el = h.dataSet.elements['x7fe00010']!;
-  if (!el.encapsulatedPixelData) throw ImageError.corrupt('compressed transfer syntax without encapsulated pixel data');
+  if (!el.encapsulatedPixelData)
+    throw ImageError.corrupt('compressed transfer syntax without encapsulated pixel data');
   const fragments = el.fragments ?? [];
   if (fragments.length === 0) throw ImageError.corrupt('encapsulated pixel data has no fragments');
   const frame = dicomParser.readEncapsulatedPixelDataFromFragments(h.dataSet, el, 0, fragments.length);
@@ -88,9 +112,14 @@ function encapsulatedFrame(h: DicomHeader): Uint8Array {
 
 function fromCodec(out: CodecOutput, h: DicomHeader): ArrayLike<number> {
   if (out.width !== h.columns || out.height !== h.rows) {
-    throw ImageError.corrupt(`codec size ${out.width}x${out.height} differs from the header ${h.columns}x${h.rows}`);
+    throw ImageError.corrupt(
+      `codec size ${out.width}x${out.height} differs from the header ${h.columns}x${h.rows}`,
+    );
   }
-  if (out.components !== 1) throw ImageError.unsupported('the compressed stream is not single-component', { components: out.components });
+  if (out.components !== 1)
+    throw ImageError.unsupported('the compressed stream is not single-component', {
+      components: out.components,
+    });
   const count = h.rows * h.columns;
   if (out.bitsPerSample <= 8) {
     if (out.bytes.length < count) throw ImageError.corrupt('codec returned too few samples');
@@ -114,7 +143,17 @@ async function decodeCompressed(h: DicomHeader, syntax: TransferSyntaxInfo): Pro
       if (!sof) throw ImageError.corrupt('no JPEG frame header');
       if (sof.precision === 8) return fromCodec(await decodeJpeg8(frame), h);
       const img = decodeJpegExtended(frame);
-      return fromCodec({ width: img.width, height: img.height, bitsPerSample: img.precision, components: 1, signed: false, bytes: new Uint8Array(img.samples.buffer) }, h);
+      return fromCodec(
+        {
+          width: img.width,
+          height: img.height,
+          bitsPerSample: img.precision,
+          components: 1,
+          signed: false,
+          bytes: new Uint8Array(img.samples.buffer),
+        },
+        h,
+      );
     }
     case 'jpeg-lossless':
       return fromCodec(decodeJpegLossless(frame, bytesPer), h);
@@ -130,7 +169,8 @@ async function decodeCompressed(h: DicomHeader, syntax: TransferSyntaxInfo): Pro
 function codecFailure(e: unknown): ImageError {
   if (e instanceof ImageError) return e;
   if (e instanceof CodecError && e.unsupported) return ImageError.unsupported(e.message);
-  const message = e instanceof Error ? e.message : typeof e === 'string' ? e : 'the pixel data cannot be decoded';
+  const message =
+    e instanceof Error ? e.message : typeof e === 'string' ? e : 'the pixel data cannot be decoded';
   return ImageError.corrupt(message, e);
 }
 
@@ -168,7 +208,11 @@ export async function decodeDicomStored(buf: Uint8Array, limits: ImageLimits): P
     if (syntax.codec === 'native') {
       const raw = nativeSamples(header, syntax.bigEndian === true);
       const shift = header.highBit + 1 - a.bitsStored;
-      return { header, syntax, stored: toStored(raw, count, a.bitsStored, shift, a.pixelRepresentation === 1) };
+      return {
+        header,
+        syntax,
+        stored: toStored(raw, count, a.bitsStored, shift, a.pixelRepresentation === 1),
+      };
     }
     const raw = await decodeCompressed(header, syntax);
     return { header, syntax, stored: toStored(raw, count, a.bitsStored, 0, a.pixelRepresentation === 1) };

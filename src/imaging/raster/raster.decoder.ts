@@ -1,5 +1,7 @@
 import sharp from 'sharp';
 import { ImageError } from '../../errors/image-errors';
+import { CodecError } from '../codecs/codec-error';
+import { decodeJpegExtended, readJpegFrameHeader } from '../codecs/jpeg-extended.decoder';
 import type { DecodedImage, ImageFormat, ImageLimits } from '../image.types';
 
 /**
@@ -7,10 +9,23 @@ import type { DecodedImage, ImageFormat, ImageLimits } from '../image.types';
  * for `grey16`); colour files are reduced to luminance by libvips' colourspace conversion and report
  * `photometric: 'RGB'`. EXIF orientation is not applied: pixels stay in stored order.
  * The pixel limit is checked from the header first and passed to sharp as `limitInputPixels`, so a
- * decompression bomb is refused before decoding.
+ * decompression bomb is refused before decoding. 12-bit JPEG, which libvips cannot read, goes to
+ * the in-house sequential decoder (grayscale only) and keeps its 12 bits.
  */
-export async function decodeRaster(buf: Uint8Array, format: Exclude<ImageFormat, 'DICOM'>, limits: ImageLimits): Promise<DecodedImage> {
-  const options: sharp.SharpOptions = { limitInputPixels: limits.maxPixels, failOn: 'warning', sequentialRead: true };
+export async function decodeRaster(
+  buf: Uint8Array,
+  format: Exclude<ImageFormat, 'DICOM'>,
+  limits: ImageLimits,
+): Promise<DecodedImage> {
+  if (format === 'JPEG') {
+    const sof = readJpegFrameHeader(buf);
+    if (sof && sof.precision === 12) return decodeJpeg12(buf, sof.width * sof.height, limits);
+  }
+  const options: sharp.SharpOptions = {
+    limitInputPixels: limits.maxPixels,
+    failOn: 'warning',
+    sequentialRead: true,
+  };
   let meta: sharp.Metadata;
   try {
     // Header only: no pixel limit here, so an oversized image is reported as IMAGE_TOO_LARGE below.
@@ -39,7 +54,8 @@ export async function decodeRaster(buf: Uint8Array, format: Exclude<ImageFormat,
     if (/pixel limit/i.test(message)) throw ImageError.tooLarge(width * height, limits.maxPixels);
     throw ImageError.corrupt(message, e);
   }
-  if (info.width !== width || info.height !== height) throw ImageError.corrupt('decoded size differs from the header');
+  if (info.width !== width || info.height !== height)
+    throw ImageError.corrupt('decoded size differs from the header');
   const count = width * height;
   const stride = info.channels;
   const pixels = new Float32Array(count);
@@ -58,4 +74,23 @@ export async function decodeRaster(buf: Uint8Array, format: Exclude<ImageFormat,
     pixels,
     invert: false,
   };
+}
+
+function decodeJpeg12(buf: Uint8Array, pixels: number, limits: ImageLimits): DecodedImage {
+  if (pixels > limits.maxPixels) throw ImageError.tooLarge(pixels, limits.maxPixels);
+  try {
+    const img = decodeJpegExtended(buf);
+    return {
+      format: 'JPEG',
+      width: img.width,
+      height: img.height,
+      bitsStored: 12,
+      photometric: 'MONOCHROME2',
+      pixels: Float32Array.from(img.samples),
+      invert: false,
+    };
+  } catch (e) {
+    if (e instanceof CodecError && e.unsupported) throw ImageError.unsupported(e.message);
+    throw ImageError.corrupt(e instanceof Error ? e.message : 'the 12-bit JPEG cannot be decoded', e);
+  }
 }

@@ -1,0 +1,1199 @@
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** A date-time string at UTC, such as 2007-12-03T10:15:30Z, compliant with the `date-time` format outlined in section 5.6 of the RFC 3339 profile of the ISO 8601 standard for representation of dates and times using the Gregorian calendar.This scalar is serialized to a string in ISO 8601 format and parsed from a string in ISO 8601 format. */
+  DateTimeISO: { input: string; output: string; }
+  /** The `JSONObject` scalar type represents JSON objects as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf). */
+  JSONObject: { input: Record<string, unknown>; output: Record<string, unknown>; }
+};
+
+/** Attaches an uploaded file to a study. */
+export type AttachImageInput = {
+  /** Study id. */
+  studyId: Scalars['ID']['input'];
+  /** uploadId returned by POST /uploads. */
+  uploadId: Scalars['ID']['input'];
+  /** Projection of the image. */
+  view: ImageView;
+};
+
+/** Kind of action recorded in the audit trail. */
+export type AuditAction =
+  | 'ANALYZE'
+  | 'CREATE'
+  | 'DELETE'
+  | 'LOGIN'
+  | 'READ'
+  | 'SUBSCRIBE'
+  | 'UPDATE'
+  | 'UPLOAD';
+
+/** Who did what to which record, when. Append-only. */
+export type AuditEvent = {
+  __typename?: 'AuditEvent';
+  /** Kind of action. */
+  action: AuditAction;
+  /** User who acted. */
+  actorId?: Maybe<Scalars['ID']['output']>;
+  /** Role the user acted in. */
+  actorRole?: Maybe<Role>;
+  /** When it happened. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Record id. */
+  entityId?: Maybe<Scalars['String']['output']>;
+  /** Record type, e.g. Patient, Study. */
+  entityType: Scalars['String']['output'];
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** GraphQL operation or HTTP route. */
+  operation?: Maybe<Scalars['String']['output']>;
+  /** Patient whose data was touched. */
+  patientId?: Maybe<Scalars['ID']['output']>;
+  /** Request id, for correlating with logs. */
+  requestId?: Maybe<Scalars['String']['output']>;
+};
+
+/** A page of AuditEvent records, newest first. */
+export type AuditEventConnection = {
+  __typename?: 'AuditEventConnection';
+  /** The records on this page with their cursors. */
+  edges: Array<AuditEventEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** Number of records matching the filter (all pages). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a AuditEvent connection. */
+export type AuditEventEdge = {
+  __typename?: 'AuditEventEdge';
+  /** Opaque cursor of this edge. */
+  cursor: Scalars['String']['output'];
+  /** The AuditEvent. */
+  node: AuditEvent;
+};
+
+/** Filters for the audit trail. */
+export type AuditEventFilter = {
+  /** Only this action. */
+  action?: InputMaybe<AuditAction>;
+  /** Only this actor. */
+  actorId?: InputMaybe<Scalars['ID']['input']>;
+  /** Event time. */
+  createdAt?: InputMaybe<DateRangeInput>;
+  /** Only this record type. */
+  entityType?: InputMaybe<Scalars['String']['input']>;
+  /** Only this patient. */
+  patientId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** Anatomy a study covers; decides which model reads it. */
+export type BodyPart =
+  | 'CHEST'
+  | 'WRIST';
+
+/** Calibrated probability of one class. */
+export type ClassProbability = {
+  __typename?: 'ClassProbability';
+  /** Class label. */
+  label: Scalars['String']['output'];
+  /** Calibrated probability (0..1). */
+  probability: Scalars['Float']['output'];
+};
+
+/** A drafted note about a prediction; released only after approval. */
+export type ClinicalNote = {
+  __typename?: 'ClinicalNote';
+  /** When the note was approved. */
+  approvedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Who the note is for. */
+  audience: NoteAudience;
+  /** Which generator wrote the draft. */
+  backend: Scalars['String']['output'];
+  /** Note text. */
+  body: Scalars['String']['output'];
+  /** When the draft was written. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** Language tag, e.g. en. */
+  language: Scalars['String']['output'];
+  /** Results of the safety checks run on the draft. */
+  safetyChecks: Scalars['JSONObject']['output'];
+  /** DRAFT until a radiologist approves it. */
+  status: NoteStatus;
+};
+
+/** A page of ClinicalNote records, newest first. */
+export type ClinicalNoteConnection = {
+  __typename?: 'ClinicalNoteConnection';
+  /** The records on this page with their cursors. */
+  edges: Array<ClinicalNoteEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** Number of records matching the filter (all pages). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a ClinicalNote connection. */
+export type ClinicalNoteEdge = {
+  __typename?: 'ClinicalNoteEdge';
+  /** Opaque cursor of this edge. */
+  cursor: Scalars['String']['output'];
+  /** The ClinicalNote. */
+  node: ClinicalNote;
+};
+
+/** A radiologist's correction of a prediction. */
+export type Correction = {
+  __typename?: 'Correction';
+  /** Comment from the radiologist. */
+  comment?: Maybe<Scalars['String']['output']>;
+  /** When the correction was made. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** User who made the correction. */
+  createdById?: Maybe<Scalars['ID']['output']>;
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** The label the radiologist read. */
+  label: Scalars['String']['output'];
+};
+
+/** A page of Correction records, newest first. */
+export type CorrectionConnection = {
+  __typename?: 'CorrectionConnection';
+  /** The records on this page with their cursors. */
+  edges: Array<CorrectionEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** Number of records matching the filter (all pages). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a Correction connection. */
+export type CorrectionEdge = {
+  __typename?: 'CorrectionEdge';
+  /** Opaque cursor of this edge. */
+  cursor: Scalars['String']['output'];
+  /** The Correction. */
+  node: Correction;
+};
+
+/** Registers a patient. */
+export type CreatePatientInput = {
+  /** Birth date as YYYY-MM-DD. */
+  birthDate?: InputMaybe<Scalars['String']['input']>;
+  /** Family name. */
+  familyName: Scalars['String']['input'];
+  /** Given name. */
+  givenName: Scalars['String']['input'];
+  /** Medical record number; unique. */
+  mrn: Scalars['String']['input'];
+  /** Administrative sex (default UNKNOWN). */
+  sex?: InputMaybe<Sex>;
+};
+
+/** Registers a study for a patient. */
+export type CreateStudyInput = {
+  /** Accession number from the RIS; unique. */
+  accessionNumber: Scalars['String']['input'];
+  /** Anatomy examined. */
+  bodyPart: BodyPart;
+  /** Free-text description. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Patient id. */
+  patientId: Scalars['ID']['input'];
+  /** Reading priority (default ROUTINE). */
+  priority?: InputMaybe<StudyPriority>;
+  /** DICOM Study Instance UID, if known. */
+  studyInstanceUid?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Creates a user. */
+export type CreateUserInput = {
+  /** Name shown in the interface. */
+  displayName: Scalars['String']['input'];
+  /** Login e-mail; unique. */
+  email: Scalars['String']['input'];
+  /** Role. */
+  role: Role;
+};
+
+/** A time interval; either end may be open. */
+export type DateRangeInput = {
+  /** Inclusive start. */
+  from?: InputMaybe<Scalars['DateTimeISO']['input']>;
+  /** Exclusive end. */
+  to?: InputMaybe<Scalars['DateTimeISO']['input']>;
+};
+
+/** A detected shift between production inputs/outputs and the reference. */
+export type DriftAlert = {
+  __typename?: 'DriftAlert';
+  /** When the alert was raised. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** Model version whose reference was used. */
+  modelVersionId?: Maybe<Scalars['ID']['output']>;
+  /** p-value where the test gives one. */
+  pValue?: Maybe<Scalars['Float']['output']>;
+  /** Signal that drifted, e.g. embedding, confidence, predicted_class. */
+  signal: Scalars['String']['output'];
+  /** Test used, e.g. MMD, PSI, KS. */
+  statistic: Scalars['String']['output'];
+  /** Alert state. */
+  status: DriftAlertStatus;
+  /** Threshold that was crossed. */
+  threshold: Scalars['Float']['output'];
+  /** Value of the statistic. */
+  value: Scalars['Float']['output'];
+  /** End of the window. */
+  windowEnd: Scalars['DateTimeISO']['output'];
+  /** Number of predictions in the window. */
+  windowSize: Scalars['Int']['output'];
+  /** Start of the window. */
+  windowStart: Scalars['DateTimeISO']['output'];
+};
+
+/** A page of DriftAlert records, newest first. */
+export type DriftAlertConnection = {
+  __typename?: 'DriftAlertConnection';
+  /** The records on this page with their cursors. */
+  edges: Array<DriftAlertEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** Number of records matching the filter (all pages). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a DriftAlert connection. */
+export type DriftAlertEdge = {
+  __typename?: 'DriftAlertEdge';
+  /** Opaque cursor of this edge. */
+  cursor: Scalars['String']['output'];
+  /** The DriftAlert. */
+  node: DriftAlert;
+};
+
+/** State of a drift alert. */
+export type DriftAlertStatus =
+  | 'ACKNOWLEDGED'
+  | 'OPEN'
+  | 'RESOLVED';
+
+/** A condition flagged at the model operating point. */
+export type Finding = {
+  __typename?: 'Finding';
+  /** Condition label, e.g. PNEUMONIA. */
+  label: Scalars['String']['output'];
+  /** Calibrated probability. */
+  probability: Scalars['Float']['output'];
+  /** Operating-point threshold chosen for recall. */
+  threshold: Scalars['Float']['output'];
+};
+
+/** Verdict of the input gate that runs before any diagnosis. */
+export type GateVerdict =
+  | 'ACCEPTED'
+  | 'LOW_QUALITY'
+  | 'NOT_A_RADIOGRAPH'
+  | 'WRONG_BODY_PART';
+
+/** A radiograph attached to a study. Pixels live in the object store. */
+export type Image = {
+  __typename?: 'Image';
+  /** Bits stored per pixel (8 for JPEG, up to 16 for PNG and DICOM). */
+  bitsStored: Scalars['Int']['output'];
+  /** When the image was attached. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Selected DICOM attributes (modality, body part, view position, UIDs, rescale, window); no patient identifiers. */
+  dicomAttributes?: Maybe<Scalars['JSONObject']['output']>;
+  /** File format as uploaded. */
+  format: ImageFormat;
+  /** Rows in pixels. */
+  height: Scalars['Int']['output'];
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** Photometric interpretation (MONOCHROME1, MONOCHROME2, RGB). */
+  photometric: Scalars['String']['output'];
+  /** SHA-256 of the file as uploaded (hex). */
+  sha256: Scalars['String']['output'];
+  /** File size in bytes. */
+  sizeBytes: Scalars['Int']['output'];
+  /** The study the image belongs to. */
+  study: Study;
+  /** DICOM transfer syntax UID, for DICOM files. */
+  transferSyntaxUid?: Maybe<Scalars['String']['output']>;
+  /** Path of the file on this API (GET with the same bearer token). */
+  url: Scalars['String']['output'];
+  /** Projection. */
+  view: ImageView;
+  /** Columns in pixels. */
+  width: Scalars['Int']['output'];
+};
+
+/** A page of Image records, newest first. */
+export type ImageConnection = {
+  __typename?: 'ImageConnection';
+  /** The records on this page with their cursors. */
+  edges: Array<ImageEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** Number of records matching the filter (all pages). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a Image connection. */
+export type ImageEdge = {
+  __typename?: 'ImageEdge';
+  /** Opaque cursor of this edge. */
+  cursor: Scalars['String']['output'];
+  /** The Image. */
+  node: Image;
+};
+
+/** Filters for the images list. */
+export type ImageFilter = {
+  /** Only this study. */
+  studyId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only this view. */
+  view?: InputMaybe<ImageView>;
+};
+
+/** Container format of an uploaded file. */
+export type ImageFormat =
+  | 'DICOM'
+  | 'JPEG'
+  | 'PNG';
+
+/** Radiographic projection of an image. */
+export type ImageView =
+  | 'AP'
+  | 'LATERAL'
+  | 'OBLIQUE'
+  | 'PA';
+
+/** Mints a token for an existing user. */
+export type IssueTokenInput = {
+  /** Lifetime in seconds (default from configuration, at most 30 days). */
+  ttlSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** User id. */
+  userId: Scalars['ID']['input'];
+};
+
+/** A freshly minted bearer token. Shown once; store it safely. */
+export type IssuedToken = {
+  __typename?: 'IssuedToken';
+  /** When it expires. */
+  expiresAt: Scalars['DateTimeISO']['output'];
+  /** The bearer token. */
+  token: Scalars['String']['output'];
+  /** Whom it was issued to. */
+  user: User;
+};
+
+/** Rollout stage of a model version. */
+export type ModelStage =
+  | 'ARCHIVED'
+  | 'CANARY'
+  | 'PRODUCTION'
+  | 'STAGING';
+
+/** Which reading task a model serves. */
+export type ModelTask =
+  | 'CHEST'
+  | 'WRIST';
+
+/** A registered model version and its rollout stage. */
+export type ModelVersion = {
+  __typename?: 'ModelVersion';
+  /** Folder holding model.onnx and model.json. */
+  artifactPath: Scalars['String']['output'];
+  /** When it was registered. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** SHA-256 of the training data manifest. */
+  manifestSha256?: Maybe<Scalars['String']['output']>;
+  /** Evaluation metrics recorded at registration. */
+  metrics?: Maybe<Scalars['JSONObject']['output']>;
+  /** When it last changed stage. */
+  promotedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Rollout stage. */
+  stage: ModelStage;
+  /** Reading task. */
+  task: ModelTask;
+  /** Share of studies routed here while CANARY (0..1). */
+  trafficShare: Scalars['Float']['output'];
+  /** Version label, matching models/<task>/<version>/. */
+  version: Scalars['String']['output'];
+};
+
+/** A page of ModelVersion records, newest first. */
+export type ModelVersionConnection = {
+  __typename?: 'ModelVersionConnection';
+  /** The records on this page with their cursors. */
+  edges: Array<ModelVersionEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** Number of records matching the filter (all pages). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a ModelVersion connection. */
+export type ModelVersionEdge = {
+  __typename?: 'ModelVersionEdge';
+  /** Opaque cursor of this edge. */
+  cursor: Scalars['String']['output'];
+  /** The ModelVersion. */
+  node: ModelVersion;
+};
+
+/** Filters for the model registry. */
+export type ModelVersionFilter = {
+  /** Only this stage. */
+  stage?: InputMaybe<ModelStage>;
+  /** Only this task. */
+  task?: InputMaybe<ModelTask>;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Attaches a file uploaded through POST /uploads to a study with its view (technicians). */
+  attachImage: Image;
+  /** Registers a patient (technicians). */
+  createPatient: Patient;
+  /** Registers a study for a patient (technicians). */
+  createStudy: Study;
+  /** Creates a user (admins). */
+  createUser: User;
+  /** Deactivates a user; its tokens stop working at once (admins). */
+  deactivateUser: User;
+  /** Mints a bearer token for a user (admins). The token is shown once. */
+  issueToken: IssuedToken;
+  /** Changes a patient (technicians). */
+  updatePatient: Patient;
+  /** Changes priority or description, or marks an analysed study REVIEWED (technicians). */
+  updateStudy: Study;
+  /** Uploads a small image inline (base64, limit MAX_BASE64_UPLOAD_BYTES, default 2 MiB) and attaches it (technicians). */
+  uploadImageBase64: Image;
+};
+
+
+export type MutationAttachImageArgs = {
+  input: AttachImageInput;
+};
+
+
+export type MutationCreatePatientArgs = {
+  input: CreatePatientInput;
+};
+
+
+export type MutationCreateStudyArgs = {
+  input: CreateStudyInput;
+};
+
+
+export type MutationCreateUserArgs = {
+  input: CreateUserInput;
+};
+
+
+export type MutationDeactivateUserArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationIssueTokenArgs = {
+  input: IssueTokenInput;
+};
+
+
+export type MutationUpdatePatientArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdatePatientInput;
+};
+
+
+export type MutationUpdateStudyArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateStudyInput;
+};
+
+
+export type MutationUploadImageBase64Args = {
+  input: UploadImageBase64Input;
+};
+
+/** Who a clinical note is written for. */
+export type NoteAudience =
+  | 'CLINICIAN'
+  | 'PATIENT';
+
+/** Review state of a clinical note. */
+export type NoteStatus =
+  | 'APPROVED'
+  | 'DRAFT'
+  | 'REJECTED';
+
+/** Relay page information for cursor pagination. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** Cursor of the last edge; pass it as `after` for the next page. */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether more items follow the last edge. */
+  hasNextPage: Scalars['Boolean']['output'];
+  /** Whether items precede the first edge (true when `after` was given). */
+  hasPreviousPage: Scalars['Boolean']['output'];
+  /** Cursor of the first edge. */
+  startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+/** A patient registered by the hospital. Reading it is audited. */
+export type Patient = {
+  __typename?: 'Patient';
+  /** Birth date as YYYY-MM-DD. */
+  birthDate?: Maybe<Scalars['String']['output']>;
+  /** When the patient was registered. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Family name. */
+  familyName: Scalars['String']['output'];
+  /** Given name. */
+  givenName: Scalars['String']['output'];
+  /** Stable identifier (not the MRN). */
+  id: Scalars['ID']['output'];
+  /** Medical record number, unique in the hospital. */
+  mrn: Scalars['String']['output'];
+  /** Administrative sex. */
+  sex: Sex;
+  /** The patient's studies, newest first. */
+  studies: StudyConnection;
+  /** When the record last changed. */
+  updatedAt: Scalars['DateTimeISO']['output'];
+};
+
+
+/** A patient registered by the hospital. Reading it is audited. */
+export type PatientStudiesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A page of Patient records, newest first. */
+export type PatientConnection = {
+  __typename?: 'PatientConnection';
+  /** The records on this page with their cursors. */
+  edges: Array<PatientEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** Number of records matching the filter (all pages). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a Patient connection. */
+export type PatientEdge = {
+  __typename?: 'PatientEdge';
+  /** Opaque cursor of this edge. */
+  cursor: Scalars['String']['output'];
+  /** The Patient. */
+  node: Patient;
+};
+
+/** Filters for the patients list. */
+export type PatientFilter = {
+  /** Registration time. */
+  createdAt?: InputMaybe<DateRangeInput>;
+  /** Case-insensitive prefix of the family name. */
+  familyNamePrefix?: InputMaybe<Scalars['String']['input']>;
+  /** Exact medical record number. */
+  mrn?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** An AI reading of a study. AI assistance: requires clinician review. */
+export type Prediction = {
+  __typename?: 'Prediction';
+  /** When the prediction was made. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Plain explanation, e.g. why an input was refused. */
+  explanation?: Maybe<Scalars['String']['output']>;
+  /** Conditions flagged at the recall-first operating point. */
+  findings: Array<Finding>;
+  /** Input gate verdict; anything but ACCEPTED means no diagnosis was made. */
+  gateVerdict: GateVerdict;
+  /** Path of the class-activation heatmap (PNG) on this API. */
+  heatmapUrl?: Maybe<Scalars['String']['output']>;
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** Most probable class, or null when the input was refused. */
+  label?: Maybe<Scalars['String']['output']>;
+  /** Calibrated probabilities per class. */
+  probabilities: Array<ClassProbability>;
+  /** PRODUCTION, CANARY or SHADOW. */
+  route: Scalars['String']['output'];
+  /** The study read. */
+  study: Study;
+  /** Timings in milliseconds (decode, queue, inference, total). */
+  timings: Scalars['JSONObject']['output'];
+  /** The standing notice that this is AI assistance requiring clinician review. */
+  warning: Scalars['String']['output'];
+};
+
+/** A page of Prediction records, newest first. */
+export type PredictionConnection = {
+  __typename?: 'PredictionConnection';
+  /** The records on this page with their cursors. */
+  edges: Array<PredictionEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** Number of records matching the filter (all pages). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a Prediction connection. */
+export type PredictionEdge = {
+  __typename?: 'PredictionEdge';
+  /** Opaque cursor of this edge. */
+  cursor: Scalars['String']['output'];
+  /** The Prediction. */
+  node: Prediction;
+};
+
+/** Filters for the predictions list. */
+export type PredictionFilter = {
+  /** Prediction time. */
+  createdAt?: InputMaybe<DateRangeInput>;
+  /** Only this gate verdict. */
+  gateVerdict?: InputMaybe<GateVerdict>;
+  /** Only this most-probable label. */
+  label?: InputMaybe<Scalars['String']['input']>;
+  /** Only this model version. */
+  modelVersionId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only this patient. */
+  patientId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only this study. */
+  studyId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** The audit trail, newest first (admins). Read-only: no mutation can change it. */
+  auditEvents: AuditEventConnection;
+  /** Clinical notes, newest first; integrators see approved notes only. */
+  clinicalNotes: ClinicalNoteConnection;
+  /** Corrections by radiologists, newest first. */
+  corrections: CorrectionConnection;
+  /** Drift alerts, newest first. */
+  driftAlerts: DriftAlertConnection;
+  /** Images, newest first. Audited. */
+  images: ImageConnection;
+  /** The caller. */
+  me: User;
+  /** The model registry (admins, radiologists). */
+  modelVersions: ModelVersionConnection;
+  /** One patient by id. Audited. */
+  patient: Patient;
+  /** Patients, newest first. Audited. */
+  patients: PatientConnection;
+  /** One prediction by id (radiologists, integrators). Audited. */
+  prediction: Prediction;
+  /** Predictions, newest first, filtered by study, patient, model version, label, gate verdict or time. Audited. */
+  predictions: PredictionConnection;
+  /** Studies, newest first, filtered by patient, status, body part, priority, time or predicted label. Audited. */
+  studies: StudyConnection;
+  /** One study by id. Audited. */
+  study: Study;
+  /** Training runs (admins, radiologists). */
+  trainingRuns: TrainingRunConnection;
+  /** Users (admins). */
+  users: UserConnection;
+};
+
+
+export type QueryAuditEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<AuditEventFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryClinicalNotesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  predictionId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryCorrectionsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  predictionId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryDriftAlertsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  createdAt?: InputMaybe<DateRangeInput>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryImagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ImageFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryModelVersionsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ModelVersionFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryPatientArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryPatientsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<PatientFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryPredictionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryPredictionsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<PredictionFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryStudiesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<StudyFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryStudyArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryTrainingRunsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  task?: InputMaybe<ModelTask>;
+};
+
+
+export type QueryUsersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Role of a user; decides what it may read and do. */
+export type Role =
+  | 'ADMIN'
+  | 'INTEGRATOR'
+  | 'RADIOLOGIST'
+  | 'TECHNICIAN';
+
+/** Administrative sex as recorded by the hospital. */
+export type Sex =
+  | 'FEMALE'
+  | 'MALE'
+  | 'OTHER'
+  | 'UNKNOWN';
+
+/** One imaging examination of one patient. */
+export type Study = {
+  __typename?: 'Study';
+  /** Accession number assigned by the RIS; unique. */
+  accessionNumber: Scalars['String']['output'];
+  /** Anatomy examined. */
+  bodyPart: BodyPart;
+  /** When the study was registered. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Free-text description from the order. */
+  description?: Maybe<Scalars['String']['output']>;
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** Images attached to the study, oldest first. */
+  images: Array<Image>;
+  /** The patient examined. Audited. */
+  patient: Patient;
+  /** AI predictions for the study, newest first (radiologists, integrators). */
+  predictions: Array<Prediction>;
+  /** Reading priority. */
+  priority: StudyPriority;
+  /** Where the study is in its lifecycle. */
+  status: StudyStatus;
+  /** DICOM Study Instance UID when known. */
+  studyInstanceUid?: Maybe<Scalars['String']['output']>;
+  /** When the study last changed. */
+  updatedAt: Scalars['DateTimeISO']['output'];
+};
+
+/** A page of Study records, newest first. */
+export type StudyConnection = {
+  __typename?: 'StudyConnection';
+  /** The records on this page with their cursors. */
+  edges: Array<StudyEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** Number of records matching the filter (all pages). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a Study connection. */
+export type StudyEdge = {
+  __typename?: 'StudyEdge';
+  /** Opaque cursor of this edge. */
+  cursor: Scalars['String']['output'];
+  /** The Study. */
+  node: Study;
+};
+
+/** Something happened to a study. */
+export type StudyEvent = {
+  __typename?: 'StudyEvent';
+  /** CREATED, UPDATED or IMAGE_ATTACHED. */
+  change: Scalars['String']['output'];
+  /** The study as it is now. */
+  study: Study;
+};
+
+/** Filters for the studies list. */
+export type StudyFilter = {
+  /** Exact accession number. */
+  accessionNumber?: InputMaybe<Scalars['String']['input']>;
+  /** Only this body part. */
+  bodyPart?: InputMaybe<BodyPart>;
+  /** Registration time. */
+  createdAt?: InputMaybe<DateRangeInput>;
+  /** Only studies with a prediction of this label. */
+  label?: InputMaybe<Scalars['String']['input']>;
+  /** Only this patient. */
+  patientId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only this priority. */
+  priority?: InputMaybe<StudyPriority>;
+  /** Only this status. */
+  status?: InputMaybe<StudyStatus>;
+};
+
+/** Reading priority: STAT before URGENT before ROUTINE. */
+export type StudyPriority =
+  | 'ROUTINE'
+  | 'STAT'
+  | 'URGENT';
+
+/** Lifecycle of a study from registration to clinician review. */
+export type StudyStatus =
+  | 'ANALYZED'
+  | 'ANALYZING'
+  | 'FAILED'
+  | 'IMAGES_ATTACHED'
+  | 'REGISTERED'
+  | 'REVIEWED';
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Study created, changed or given an image; optionally for one patient. */
+  studyEvents: StudyEvent;
+};
+
+
+export type SubscriptionStudyEventsArgs = {
+  patientId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** A training run with parameters, lineage and gate verdict. */
+export type TrainingRun = {
+  __typename?: 'TrainingRun';
+  /** Code version (git revision) that trained. */
+  codeVersion?: Maybe<Scalars['String']['output']>;
+  /** When the run was requested. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Counts per split and label. */
+  datasetCounts?: Maybe<Scalars['JSONObject']['output']>;
+  /** Failure reason, if it failed. */
+  error?: Maybe<Scalars['String']['output']>;
+  /** When training finished. */
+  finishedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Recall gate verdict and its numbers. */
+  gateVerdict?: Maybe<Scalars['JSONObject']['output']>;
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** SHA-256 of the dataset manifest. */
+  manifestSha256?: Maybe<Scalars['String']['output']>;
+  /** Evaluation metrics. */
+  metrics?: Maybe<Scalars['JSONObject']['output']>;
+  /** Hyper-parameters and options. */
+  parameters: Scalars['JSONObject']['output'];
+  /** When training started. */
+  startedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** State of the run. */
+  status: TrainingRunStatus;
+  /** Reading task trained. */
+  task: ModelTask;
+};
+
+/** A page of TrainingRun records, newest first. */
+export type TrainingRunConnection = {
+  __typename?: 'TrainingRunConnection';
+  /** The records on this page with their cursors. */
+  edges: Array<TrainingRunEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** Number of records matching the filter (all pages). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a TrainingRun connection. */
+export type TrainingRunEdge = {
+  __typename?: 'TrainingRunEdge';
+  /** Opaque cursor of this edge. */
+  cursor: Scalars['String']['output'];
+  /** The TrainingRun. */
+  node: TrainingRun;
+};
+
+/** State of a training run. */
+export type TrainingRunStatus =
+  | 'FAILED'
+  | 'QUEUED'
+  | 'REJECTED'
+  | 'RUNNING'
+  | 'SUCCEEDED';
+
+/** Changes to a patient; omitted fields stay as they are. */
+export type UpdatePatientInput = {
+  /** New birth date as YYYY-MM-DD. */
+  birthDate?: InputMaybe<Scalars['String']['input']>;
+  /** New family name. */
+  familyName?: InputMaybe<Scalars['String']['input']>;
+  /** New given name. */
+  givenName?: InputMaybe<Scalars['String']['input']>;
+  /** New administrative sex. */
+  sex?: InputMaybe<Sex>;
+};
+
+/** Changes to a study; omitted fields stay as they are. */
+export type UpdateStudyInput = {
+  /** New description. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** New priority. */
+  priority?: InputMaybe<StudyPriority>;
+  /** New status (only REVIEWED may be set by hand). */
+  status?: InputMaybe<StudyStatus>;
+};
+
+/** Uploads a small image inline (base64) and attaches it; limited by MAX_BASE64_UPLOAD_BYTES. */
+export type UploadImageBase64Input = {
+  /** The file, base64-encoded. */
+  dataBase64: Scalars['String']['input'];
+  /** Study id. */
+  studyId: Scalars['ID']['input'];
+  /** Projection of the image. */
+  view: ImageView;
+};
+
+/** A person or integration client that holds tokens. */
+export type User = {
+  __typename?: 'User';
+  /** False once deactivated; tokens of inactive users are refused. */
+  active: Scalars['Boolean']['output'];
+  /** When the user was created. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Name shown in the interface. */
+  displayName: Scalars['String']['output'];
+  /** Login e-mail address. */
+  email: Scalars['String']['output'];
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** Role that decides what this user may do. */
+  role: Role;
+};
+
+/** A page of User records, newest first. */
+export type UserConnection = {
+  __typename?: 'UserConnection';
+  /** The records on this page with their cursors. */
+  edges: Array<UserEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** Number of records matching the filter (all pages). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a User connection. */
+export type UserEdge = {
+  __typename?: 'UserEdge';
+  /** Opaque cursor of this edge. */
+  cursor: Scalars['String']['output'];
+  /** The User. */
+  node: User;
+};
+
+/** Attaches an uploaded file to a study. */
+export type AttachImageInput = {
+  /** Study id. */
+  studyId: string | number;
+  /** uploadId returned by POST /uploads. */
+  uploadId: string | number;
+  /** Projection of the image. */
+  view: ImageView;
+};
+
+/** Anatomy a study covers; decides which model reads it. */
+export type BodyPart =
+  | 'CHEST'
+  | 'WRIST';
+
+/** Registers a patient. */
+export type CreatePatientInput = {
+  /** Birth date as YYYY-MM-DD. */
+  birthDate?: string | null | undefined;
+  /** Family name. */
+  familyName: string;
+  /** Given name. */
+  givenName: string;
+  /** Medical record number; unique. */
+  mrn: string;
+  /** Administrative sex (default UNKNOWN). */
+  sex?: Sex | null | undefined;
+};
+
+/** Registers a study for a patient. */
+export type CreateStudyInput = {
+  /** Accession number from the RIS; unique. */
+  accessionNumber: string;
+  /** Anatomy examined. */
+  bodyPart: BodyPart;
+  /** Free-text description. */
+  description?: string | null | undefined;
+  /** Patient id. */
+  patientId: string | number;
+  /** Reading priority (default ROUTINE). */
+  priority?: StudyPriority | null | undefined;
+  /** DICOM Study Instance UID, if known. */
+  studyInstanceUid?: string | null | undefined;
+};
+
+/** A time interval; either end may be open. */
+export type DateRangeInput = {
+  /** Inclusive start. */
+  from?: string | null | undefined;
+  /** Exclusive end. */
+  to?: string | null | undefined;
+};
+
+/** Container format of an uploaded file. */
+export type ImageFormat =
+  | 'DICOM'
+  | 'JPEG'
+  | 'PNG';
+
+/** Radiographic projection of an image. */
+export type ImageView =
+  | 'AP'
+  | 'LATERAL'
+  | 'OBLIQUE'
+  | 'PA';
+
+/** Administrative sex as recorded by the hospital. */
+export type Sex =
+  | 'FEMALE'
+  | 'MALE'
+  | 'OTHER'
+  | 'UNKNOWN';
+
+/** Filters for the studies list. */
+export type StudyFilter = {
+  /** Exact accession number. */
+  accessionNumber?: string | null | undefined;
+  /** Only this body part. */
+  bodyPart?: BodyPart | null | undefined;
+  /** Registration time. */
+  createdAt?: DateRangeInput | null | undefined;
+  /** Only studies with a prediction of this label. */
+  label?: string | null | undefined;
+  /** Only this patient. */
+  patientId?: string | number | null | undefined;
+  /** Only this priority. */
+  priority?: StudyPriority | null | undefined;
+  /** Only this status. */
+  status?: StudyStatus | null | undefined;
+};
+
+/** Reading priority: STAT before URGENT before ROUTINE. */
+export type StudyPriority =
+  | 'ROUTINE'
+  | 'STAT'
+  | 'URGENT';
+
+/** Lifecycle of a study from registration to clinician review. */
+export type StudyStatus =
+  | 'ANALYZED'
+  | 'ANALYZING'
+  | 'FAILED'
+  | 'IMAGES_ATTACHED'
+  | 'REGISTERED'
+  | 'REVIEWED';
+
+export type StudiesQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: StudyFilter | null | undefined;
+}>;
+
+
+export type StudiesQuery = { studies: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, accessionNumber: string, bodyPart: BodyPart, priority: StudyPriority, status: StudyStatus, createdAt: string, patient: { id: string, mrn: string, givenName: string, familyName: string }, images: Array<{ id: string, view: ImageView, format: ImageFormat, width: number, height: number }> } }> } };
+
+export type CreatePatientMutationVariables = Exact<{
+  input: CreatePatientInput;
+}>;
+
+
+export type CreatePatientMutation = { createPatient: { id: string, mrn: string } };
+
+export type CreateStudyMutationVariables = Exact<{
+  input: CreateStudyInput;
+}>;
+
+
+export type CreateStudyMutation = { createStudy: { id: string, status: StudyStatus } };
+
+export type AttachImageMutationVariables = Exact<{
+  input: AttachImageInput;
+}>;
+
+
+export type AttachImageMutation = { attachImage: { id: string, view: ImageView, url: string } };
+
+export type StudyEventsSubscriptionVariables = Exact<{
+  patientId?: string | number | null | undefined;
+}>;
+
+
+export type StudyEventsSubscription = { studyEvents: { change: string, study: { id: string, status: StudyStatus } } };

@@ -1,0 +1,98 @@
+import type { DecodedImage } from '../image.types';
+import {
+  instanceNormalize,
+  PREPROCESSING_SPEC,
+  resizeBilinear,
+  toDisplayGray,
+  toModelTensor,
+} from './model-preprocessing';
+
+function gray(
+  width: number,
+  height: number,
+  f: (x: number, y: number) => number,
+): { width: number; height: number; data: Float32Array } {
+  const data = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = f(x, y);
+  return { width, height, data };
+}
+
+describe('gray-fill-bilinear-instnorm-v1', () => {
+  it('names the contract', () => {
+    expect(PREPROCESSING_SPEC).toBe('gray-fill-bilinear-instnorm-v1');
+  });
+
+  it('keeps float precision (no 8- or 16-bit quantisation)', () => {
+    const r = resizeBilinear(
+      gray(100, 80, () => 0.123456789),
+      32,
+    );
+    for (const v of r.data) expect(Math.abs(v - 0.123456789)).toBeLessThan(1e-7);
+  });
+
+  it('is the identity at the same size', () => {
+    const img = gray(7, 7, (x, y) => (x * 7 + y) / 48);
+    expect(Array.from(resizeBilinear(img, 7).data)).toEqual(Array.from(img.data));
+  });
+
+  it('upsamples like half-pixel bilinear with edge clamping', () => {
+    const r = resizeBilinear(
+      gray(4, 4, (x) => x / 3),
+      8,
+    );
+    const expected = [0, 1 / 12, 3 / 12, 5 / 12, 7 / 12, 9 / 12, 11 / 12, 1];
+    expected.forEach((e, i) => expect(r.data[i]).toBeCloseTo(e, 6));
+  });
+
+  it('antialiases when shrinking: a checkerboard averages to grey', () => {
+    const r = resizeBilinear(
+      gray(64, 64, (x, y) => (x + y) % 2),
+      8,
+    );
+    for (const v of r.data) expect(Math.abs(v - 0.5)).toBeLessThan(0.01);
+  });
+
+  it('fills the square ignoring aspect ratio', () => {
+    const r = resizeBilinear(
+      gray(200, 50, (x) => (x < 100 ? 0 : 1)),
+      10,
+    );
+    expect(r.width * r.height).toBe(100);
+    expect(r.data[3]).toBeLessThan(0.01);
+    expect(r.data[4]).toBeLessThan(0.5);
+    expect(r.data[5]).toBeGreaterThan(0.5);
+    expect(r.data[96]).toBeGreaterThan(0.99);
+  });
+
+  it('normalises to zero mean and unit population std', () => {
+    const out = instanceNormalize(new Float32Array([1, 2, 3, 4]));
+    const mean = out.reduce((a, b) => a + b, 0) / 4;
+    const std = Math.sqrt(out.reduce((a, b) => a + (b - mean) ** 2, 0) / 4);
+    expect(mean).toBeCloseTo(0, 6);
+    expect(std).toBeCloseTo(1, 6);
+    expect(out[0]).toBeCloseTo(-1.5 / Math.sqrt(1.25), 6);
+  });
+
+  it('maps a flat image to zeros instead of dividing by zero', () => {
+    expect(Array.from(instanceNormalize(new Float32Array(9).fill(0.7)))).toEqual(new Array(9).fill(0));
+  });
+
+  it('runs display → resize → normalise, with MONOCHROME1 inverted first', async () => {
+    const base: DecodedImage = {
+      format: 'DICOM',
+      width: 4,
+      height: 4,
+      bitsStored: 12,
+      photometric: 'MONOCHROME2',
+      pixels: new Float32Array(16).map((_, i) => (i < 8 ? 0 : 4095)),
+      invert: false,
+    };
+    const mono2 = await toModelTensor(base, 2);
+    const mono1 = await toModelTensor({ ...base, photometric: 'MONOCHROME1', invert: true }, 2);
+    expect(mono2).toHaveLength(4);
+    expect(mono2[0]).toBeLessThan(0);
+    expect(mono2[3]).toBeGreaterThan(0);
+    mono1.forEach((v, i) => expect(v).toBeCloseTo(-mono2[i]!, 6));
+    expect(toDisplayGray(base).data[15]).toBe(1);
+  });
+});

@@ -1,0 +1,173 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Schema of `models/<task>/<version>/model.json`, the config that sits beside each `model.onnx`
+ * (Triton-style model repository). Written by `src/training/python/train.py`; read and validated by
+ * the inference engine before a model is loaded. Unknown extra keys are kept (`passthrough`) so the
+ * trainer can add diagnostics without breaking older servers; the keys the server relies on are strict.
+ */
+
+/** The standing notice every model output carries. */
+export const AI_NOTICE = 'AI assistance; requires clinician review';
+
+/** A point estimate with its percentile-bootstrap 95% confidence interval (null when undefined). */
+export const metricWithCiSchema = z
+  .object({
+    value: z.number().nullable().describe('point estimate on the full set'),
+    ci95: z.tuple([z.number(), z.number()]).nullable().describe('2.5th and 97.5th bootstrap percentiles'),
+    n: z.number().int().nonnegative().describe('number of films in the set'),
+  })
+  .passthrough();
+
+/** One named preprocessing step of the shared spec (e.g. `resize` with its parameters). */
+export const preprocessingStepSchema = z.object({
+  name: z.enum(['decodeGrayscale', 'resize', 'instanceNormalize', 'toTensor']),
+  params: z.record(z.unknown()),
+});
+
+/** Operating point for one condition, chosen on calibrated probabilities. */
+export const thresholdSchema = z
+  .object({
+    value: z.number().min(0).max(1).describe('flag the condition when softmax(logits / T)[class] >= value'),
+    targetRecall: z.number().gt(0).lt(1),
+    method: z.string().min(1),
+    nCalibrationPositives: z.number().int().nonnegative(),
+    guarantee: z.string().min(1).describe('the finite-sample guarantee, or "none (n too small)"'),
+    calibrationSpecificity: z.number().nullable().optional(),
+    testRecall: z.number().nullable().optional(),
+    testSpecificity: z.number().nullable().optional(),
+  })
+  .passthrough();
+
+/** The input gate: reject a film when `ood_distance` exceeds the threshold. */
+export const gateSchema = z
+  .object({
+    signal: z.literal('ood_distance'),
+    method: z.string().min(1),
+    oodDistanceThreshold: z.number().positive(),
+    aurocNotRadiograph: z.number().min(0).max(1).nullable(),
+    aurocWrongBodyPart: z.number().min(0).max(1).nullable(),
+    keptValidation: z.number().min(0).max(1).nullable().optional(),
+  })
+  .passthrough();
+
+const outputSchema = z.object({
+  name: z.string().min(1),
+  shape: z.array(z.union([z.literal('N'), z.number().int().positive()])).min(1),
+});
+
+/** Validated contents of a `model.json`. */
+export const modelManifestSchema = z
+  .object({
+    name: z.string().min(1),
+    task: z.enum(['chest', 'wrist']),
+    version: z.string().min(1),
+    createdAt: z.string().datetime(),
+    notice: z.literal(AI_NOTICE),
+    classes: z.array(z.string().min(1)).min(2),
+    input: z
+      .object({
+        names: z.array(z.string().min(1)).min(1),
+        size: z.number().int().positive(),
+        channels: z.literal(1),
+        layout: z.literal('NCHW'),
+        dtype: z.literal('float32').optional(),
+      })
+      .passthrough(),
+    preprocessing: z.object({
+      id: z.literal('gray-fill-bilinear-instnorm-v1'),
+      steps: z.array(preprocessingStepSchema).length(4),
+    }),
+    outputs: z.array(outputSchema).min(1),
+    temperature: z.number().positive(),
+    calibration: z.record(z.unknown()).optional(),
+    thresholds: z.record(thresholdSchema),
+    gate: gateSchema,
+    trainingData: z
+      .object({
+        manifestSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a hex sha256'),
+        counts: z.record(z.unknown()),
+      })
+      .passthrough(),
+    training: z
+      .object({
+        epochs: z.number().int().nonnegative(),
+        seconds: z.number().nonnegative(),
+        params: z.number().int().positive(),
+        torchVersion: z.string().min(1),
+        codeVersion: z.string().min(1),
+        seed: z.number().int(),
+        hyperparameters: z.record(z.unknown()),
+      })
+      .passthrough(),
+    metrics: z
+      .object({
+        aurocPerClass: z.record(metricWithCiSchema),
+        atThresholds: z.record(z.record(z.unknown())),
+        perSource: z.record(z.record(z.unknown())),
+      })
+      .passthrough(),
+    knownLimitations: z.array(z.string().min(1)).min(1),
+    modelCard: z.string().min(1),
+    intendedUse: z.string().min(1),
+  })
+  .passthrough()
+  .superRefine((m, ctx) => {
+    for (const key of Object.keys(m.thresholds)) {
+      if (!m.classes.includes(key)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['thresholds', key], message: `not one of classes ${m.classes.join(', ')}` });
+      }
+    }
+    const names = m.outputs.map((o) => o.name);
+    for (const required of ['logits', 'embedding', 'ood_distance']) {
+      if (!names.includes(required)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['outputs'], message: `missing output "${required}"` });
+      }
+    }
+  });
+
+/** A validated `model.json`. */
+export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+/** Thrown when a `model.json` is missing, is not JSON, or does not match {@link modelManifestSchema}. */
+export class ModelManifestError extends Error {
+  /** Absolute path of the offending file. */
+  readonly file: string;
+
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super(`${file}: ${message}`, options);
+    this.name = 'ModelManifestError';
+    this.file = file;
+  }
+}
+
+/**
+ * Read and validate `<dir>/model.json`.
+ *
+ * @param dir - a model version folder, e.g. `models/chest/v1`
+ * @returns the validated manifest
+ * @throws {@link ModelManifestError} naming the file when it cannot be read, parsed or validated
+ */
+export async function loadModelManifest(dir: string): Promise<ModelManifest> {
+  const file = path.resolve(dir, 'model.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ModelManifestError(file, `cannot read model manifest (${(err as Error).message})`, { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ModelManifestError(file, `not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  const parsed = modelManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ModelManifestError(file, `invalid model manifest: ${issues}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,57 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** An API server running as its own OS process (as in production), started from source. */
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  logs: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts `scripts/start.js` with the given environment and resolves when the server logs that it is
+ * ready (its URL is read from the log line). Rejects if the process exits first or after `timeoutMs`.
+ */
+export function startServerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [join(__dirname, '..', '..', 'scripts', 'start.js')], {
+    env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not become ready in ${timeoutMs} ms:\n${logs.join('\n')}`));
+    }, timeoutMs);
+    const onLine = (line: string) => {
+      logs.push(line);
+      try {
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === 'Care Companion API ready' && entry.url) {
+          clearTimeout(timer);
+          resolve({
+            child,
+            url: entry.url.replace(/\/graphql$/, ''),
+            logs,
+            stop: (signal: NodeJS.Signals = 'SIGTERM') =>
+              new Promise((done) => {
+                if (child.exitCode !== null) return done(child.exitCode);
+                child.once('exit', (code) => done(code));
+                child.kill(signal);
+              }),
+          });
+        }
+      } catch {
+        // non-JSON output (warnings) is kept in logs only
+      }
+    };
+    createInterface({ input: child.stdout! }).on('line', onLine);
+    createInterface({ input: child.stderr! }).on('line', (line) => logs.push(line));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before it was ready:\n${logs.join('\n')}`));
+    });
+  });
+}
