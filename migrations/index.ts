@@ -5,4 +5,6 @@ import { Migration20261123134009 } from './Migration20261123134009';
  * Every migration, in order. Listed explicitly so the same list works from TypeScript sources and from
  * the compiled `dist/`; `npm run migration:create` writes a new file and this list must name it.
  */
-export const MIGRATIONS: MigrationObject[] = [{ name: 'Migration20261123134009', class: Migration20261123134009 }];
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261123134009', class: Migration20261123134009 },
+];

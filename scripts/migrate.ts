@@ -18,8 +18,12 @@ async function main(): Promise<void> {
       console.log(JSON.stringify({ applied }));
     } else if (command === 'create') {
       await migrateToLatest(orm);
-      const result = await orm.getMigrator().createMigration('migrations', false, process.argv[3] === '--initial');
-      console.log(result.fileName ? `wrote migrations/${result.fileName}: add it to migrations/index.ts` : 'no changes');
+      const result = await orm
+        .getMigrator()
+        .createMigration('migrations', false, process.argv[3] === '--initial');
+      console.log(
+        result.fileName ? `wrote migrations/${result.fileName}: add it to migrations/index.ts` : 'no changes',
+      );
     } else if (command === 'check') {
       await migrateToLatest(orm);
       const diff = await orm.schema.getUpdateSchemaSQL({ wrap: false, safe: false });

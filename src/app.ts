@@ -60,17 +60,25 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
-    for (const fn of closers.reverse()) await fn().catch((e: Error) => logger.warn({ err: e.message }, 'shutdown step failed'));
+    for (const fn of closers.reverse())
+      await fn().catch((e: Error) => logger.warn({ err: e.message }, 'shutdown step failed'));
   };
   try {
     let embedded: EmbeddedPostgres | null = null;
     if (!config.database.url) {
       embedded = await startEmbeddedPostgres(config.database.embeddedDir);
       closers.push(() => embedded!.stop());
-      logger.info({ dir: config.database.embeddedDir }, 'using embedded PostgreSQL (PGlite); set DATABASE_URL for production');
+      logger.info(
+        { dir: config.database.embeddedDir },
+        'using embedded PostgreSQL (PGlite); set DATABASE_URL for production',
+      );
     }
     const databaseUrl = config.database.url ?? embedded!.url;
-    const orm = await createOrm({ url: databaseUrl, poolMax: embedded ? 4 : config.database.poolMax, onQuery: overrides.onQuery });
+    const orm = await createOrm({
+      url: databaseUrl,
+      poolMax: embedded ? 4 : config.database.poolMax,
+      onQuery: overrides.onQuery,
+    });
     closers.push(() => orm.close(true));
     const applied = await migrateToLatest(orm);
     if (applied.length) logger.info({ applied }, 'migrations applied');
@@ -78,7 +86,9 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     const objectStore = overrides.objectStore ?? (await createObjectStore(config.storage));
     const pubsub = await createAppPubSub(config.pubsubDriver, databaseUrl, logger);
     closers.push(() => pubsub.close());
-    const events = { publish: (topic: string, payload: Record<string, unknown>) => pubsub.pubSub.publish(topic, payload) };
+    const events = {
+      publish: (topic: string, payload: Record<string, unknown>) => pubsub.pubSub.publish(topic, payload),
+    };
 
     const tokens = new TokenService(config.auth.secret, config.auth.issuer, config.auth.tokenTtlSeconds);
     const pageMax = config.limits.pageMax;
@@ -107,7 +117,11 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
 
     const createContext = (principal: GraphQLContext['principal'], requestId: string): GraphQLContext => {
       const base = createRequestContext(orm.em, principal, requestId);
-      return { ...base, pubSub: pubsub.pubSub, renew: () => createRequestContext(orm.em, principal, requestId) };
+      return {
+        ...base,
+        pubSub: pubsub.pubSub,
+        renew: () => createRequestContext(orm.em, principal, requestId),
+      };
     };
 
     const server: RunningServer = await startHttpServer(
@@ -119,14 +133,18 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         authenticate: (token) => users.authenticate(token),
         createContext,
         graphql,
-        formatError: (error: GraphQLError) => formatError(error.toJSON(), error) as unknown as Record<string, unknown>,
+        formatError: (error: GraphQLError) =>
+          formatError(error.toJSON(), error) as unknown as Record<string, unknown>,
         routes: imageRoutes(images),
         ready: async () => {
           const checks: Record<string, string> = {};
-          await orm.em.getConnection().execute('select 1').then(
-            () => (checks.database = 'ok'),
-            () => (checks.database = 'unavailable'),
-          );
+          await orm.em
+            .getConnection()
+            .execute('select 1')
+            .then(
+              () => (checks.database = 'ok'),
+              () => (checks.database = 'unavailable'),
+            );
           await objectStore.health().then(
             () => (checks.objectStore = 'ok'),
             () => (checks.objectStore = 'unavailable'),
@@ -143,13 +161,27 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     if (config.env === 'development' && !(await users.hasAdmin())) {
       const { token } = await users.bootstrapAdmin('admin@localhost', Role.ADMIN);
       bootstrapAdminToken = token;
-      const file = join(dirname(config.storage.driver === 'fs' ? config.storage.dir : './data/x'), 'bootstrap-admin.token');
+      const file = join(
+        dirname(config.storage.driver === 'fs' ? config.storage.dir : './data/x'),
+        'bootstrap-admin.token',
+      );
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, `${token}\n`, { mode: 0o600 });
       logger.info({ file }, 'created the first admin (admin@localhost); its token is in this file');
     }
     logger.info({ url: `${server.url}/graphql` }, 'Care Companion API ready');
-    return { config, orm, url: server.url, port: server.port, logger, tokens, users, objectStore, bootstrapAdminToken, close };
+    return {
+      config,
+      orm,
+      url: server.url,
+      port: server.port,
+      logger,
+      tokens,
+      users,
+      objectStore,
+      bootstrapAdminToken,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

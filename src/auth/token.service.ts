@@ -17,7 +17,11 @@ export class TokenService {
   }
 
   /** Mints a token for a user and role. */
-  async mint(userId: string, role: Role, ttlSeconds = this.defaultTtlSeconds): Promise<{ token: string; expiresAt: Date }> {
+  async mint(
+    userId: string,
+    role: Role,
+    ttlSeconds = this.defaultTtlSeconds,
+  ): Promise<{ token: string; expiresAt: Date }> {
     const now = Math.floor(Date.now() / 1000);
     const token = await new SignJWT({ role })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -38,7 +42,11 @@ export class TokenService {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: this.issuer, algorithms: ['HS256'] });
       const role = payload.role;
-      if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || !Object.values(Role).includes(role as Role)) {
+      if (
+        typeof payload.sub !== 'string' ||
+        typeof payload.jti !== 'string' ||
+        !Object.values(Role).includes(role as Role)
+      ) {
         throw new UnauthenticatedError('Token claims are invalid', { reason: 'INVALID' });
       }
       return { userId: payload.sub, role: role as Role, tokenId: payload.jti };

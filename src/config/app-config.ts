@@ -5,10 +5,6 @@ import { z } from 'zod';
  * Production settings (a PostgreSQL URL, MinIO credentials, an auth secret) switch the embedded
  * defaults (PGlite, filesystem store, development secret) off.
  */
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -32,12 +28,24 @@ const envSchema = z
     MINIO_REGION: z.string().default('us-east-1'),
     AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     AUTH_ISSUER: z.string().default('care-companion'),
-    AUTH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(8 * 3600),
+    AUTH_TOKEN_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(8 * 3600),
     MODELS_DIR: z.string().default('./models'),
     CARE_SHARED_DIR: z.string().default('../shared'),
-    MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
+    MAX_UPLOAD_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(200 * 1024 * 1024),
     MAX_IMAGE_PIXELS: z.coerce.number().int().min(1024).default(50_000_000),
-    MAX_BASE64_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+    MAX_BASE64_UPLOAD_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(2 * 1024 * 1024),
     GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(10),
     GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
     GRAPHQL_PAGE_MAX: z.coerce.number().int().min(1).max(1000).default(100),
@@ -48,12 +56,27 @@ const envSchema = z
   .superRefine((env, ctx) => {
     if (env.STORAGE_DRIVER === 'minio') {
       for (const key of ['MINIO_ENDPOINT', 'MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY'] as const) {
-        if (!env[key]) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: 'is required when STORAGE_DRIVER=minio' });
+        if (!env[key])
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: [key],
+            message: 'is required when STORAGE_DRIVER=minio',
+          });
       }
     }
     if (env.NODE_ENV === 'production') {
-      if (!env.DATABASE_URL) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['DATABASE_URL'], message: 'is required in production' });
-      if (!env.AUTH_SECRET) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['AUTH_SECRET'], message: 'is required in production' });
+      if (!env.DATABASE_URL)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['DATABASE_URL'],
+          message: 'is required in production',
+        });
+      if (!env.AUTH_SECRET)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['AUTH_SECRET'],
+          message: 'is required in production',
+        });
     }
   });
 
@@ -64,7 +87,14 @@ export interface AppConfig {
   database: { url: string | null; poolMax: number; embeddedDir: string };
   storage:
     | { driver: 'fs'; dir: string }
-    | { driver: 'minio'; endpoint: string; accessKey: string; secretKey: string; bucket: string; region: string };
+    | {
+        driver: 'minio';
+        endpoint: string;
+        accessKey: string;
+        secretKey: string;
+        bucket: string;
+        region: string;
+      };
   auth: { secret: string; issuer: string; tokenTtlSeconds: number; usingDevelopmentSecret: boolean };
   modelsDir: string;
   sharedDir: string;

@@ -25,7 +25,10 @@ export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const unwrapped = unwrapResolverError(error);
     // Validation errors have no path, so unwrapResolverError keeps Apollo's wrapper; a rule's domain error is its cause.
-    const original = unwrapped instanceof GraphQLError && unwrapped.originalError instanceof AppError ? unwrapped.originalError : unwrapped;
+    const original =
+      unwrapped instanceof GraphQLError && unwrapped.originalError instanceof AppError
+        ? unwrapped.originalError
+        : unwrapped;
     const requestId = (formatted.extensions?.requestId as string | undefined) ?? undefined;
     if (original instanceof AppError) {
       return {
@@ -37,7 +40,9 @@ export function createFormatError(logger: Logger) {
     }
     const name = (original as { name?: string } | undefined)?.name;
     if (name === 'ArgumentValidationError') {
-      const validation = (original as { validationErrors?: { property: string; constraints?: Record<string, string> }[] }).validationErrors ?? [];
+      const validation =
+        (original as { validationErrors?: { property: string; constraints?: Record<string, string> }[] })
+          .validationErrors ?? [];
       return {
         message: 'Argument validation failed',
         locations: formatted.locations,
@@ -51,13 +56,29 @@ export function createFormatError(logger: Logger) {
     }
     if (original instanceof DriverException) {
       logger.error({ err: original.message, requestId }, 'database error');
-      return { message: 'A dependency is unavailable; try again', path: formatted.path, extensions: { code: 'SERVICE_UNAVAILABLE' } };
+      return {
+        message: 'A dependency is unavailable; try again',
+        path: formatted.path,
+        extensions: { code: 'SERVICE_UNAVAILABLE' },
+      };
     }
     const code = formatted.extensions?.code as string | undefined;
     if (code && PASS_THROUGH.has(code)) {
       return { ...formatted, extensions: { ...formatted.extensions, stacktrace: undefined } };
     }
-    logger.error({ err: original instanceof Error ? { message: original.message, stack: original.stack } : String(original), requestId }, 'unexpected error');
-    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    logger.error(
+      {
+        err:
+          original instanceof Error ? { message: original.message, stack: original.stack } : String(original),
+        requestId,
+      },
+      'unexpected error',
+    );
+    return {
+      message: 'Internal server error',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
   };
 }

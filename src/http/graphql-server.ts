@@ -35,7 +35,10 @@ export async function createGraphQLHandler(schema: GraphQLSchema, logger: Logger
             try {
               await contextValue.audit.flush(contextValue.em);
             } catch (error) {
-              logger.error({ err: (error as Error).message, requestId: contextValue.requestId }, 'failed to write audit events');
+              logger.error(
+                { err: (error as Error).message, requestId: contextValue.requestId },
+                'failed to write audit events',
+              );
             }
           }
         },
@@ -52,13 +55,26 @@ export async function createGraphQLHandler(schema: GraphQLSchema, logger: Logger
     introspection: true,
     validationRules,
     plugins: [auditPlugin],
-    logger: { debug: () => undefined, info: () => undefined, warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
+    logger: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (m) => logger.warn(m),
+      error: (m) => logger.error(m),
+    },
   });
   await apollo.start();
 
-  const bodyLimit = Math.max(MAX_GRAPHQL_BODY_BYTES, Math.ceil((limits.maxBase64UploadBytes * 4) / 3) + 64 * 1024);
+  const bodyLimit = Math.max(
+    MAX_GRAPHQL_BODY_BYTES,
+    Math.ceil((limits.maxBase64UploadBytes * 4) / 3) + 64 * 1024,
+  );
 
-  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, context: () => Promise<GraphQLContext>): Promise<void> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    context: () => Promise<GraphQLContext>,
+  ): Promise<void> {
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -72,7 +88,11 @@ export async function createGraphQLHandler(schema: GraphQLSchema, logger: Logger
           body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
         } catch {
           res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
-          res.end(JSON.stringify({ errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] }));
+          res.end(
+            JSON.stringify({
+              errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+            }),
+          );
           return;
         }
       } else {

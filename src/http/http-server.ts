@@ -3,6 +3,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
 import { GraphQLError, specifiedRules, validate } from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal';
@@ -22,7 +23,12 @@ export interface HttpDeps {
   authenticate(token: string): Promise<Principal>;
   createContext(principal: Principal | null, requestId: string): GraphQLContext;
   graphql: {
-    handle(req: IncomingMessage, res: ServerResponse, url: URL, context: () => Promise<GraphQLContext>): Promise<void>;
+    handle(
+      req: IncomingMessage,
+      res: ServerResponse,
+      url: URL,
+      context: () => Promise<GraphQLContext>,
+    ): Promise<void>;
     /** Rules beyond the specified ones (depth and cost limits); WebSocket operations are validated with them too. */
     validationRules?: readonly ValidationRule[];
   };
@@ -35,7 +41,12 @@ export interface HttpDeps {
 export interface RouteHandler {
   method: string;
   pattern: RegExp;
-  handle(ctx: GraphQLContext, req: IncomingMessage, match: RegExpMatchArray, body: () => Promise<Buffer>): Promise<HttpResult>;
+  handle(
+    ctx: GraphQLContext,
+    req: IncomingMessage,
+    match: RegExpMatchArray,
+    body: () => Promise<Buffer>,
+  ): Promise<HttpResult>;
 }
 
 /** A route's answer. */
@@ -53,7 +64,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) return;
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
@@ -72,31 +88,53 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
 
   async function principalOf(req: IncomingMessage): Promise<Principal> {
     const token = bearerToken(req.headers.authorization);
-    if (!token) throw new UnauthenticatedError('Authentication required: send Authorization: Bearer <token>', { reason: 'MISSING' });
+    if (!token)
+      throw new UnauthenticatedError('Authentication required: send Authorization: Bearer <token>', {
+        reason: 'MISSING',
+      });
     const principal = await deps.authenticate(token);
     deps.rateLimiter.hit(principal.tokenId);
     return principal;
   }
 
   const server = createServer((req, res) => {
-    const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID());
+    const requestId =
+      typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id'])
+        ? req.headers['x-request-id']
+        : randomUUID();
     res.setHeader('x-request-id', requestId);
     void route(req, res, requestId).catch((error: unknown) => {
       if (error instanceof AppError) {
         const headers: Record<string, string> = {};
-        if (error.code === 'RATE_LIMITED') headers['retry-after'] = String(error.details.retryAfterSeconds ?? 60);
+        if (error.code === 'RATE_LIMITED')
+          headers['retry-after'] = String(error.details.retryAfterSeconds ?? 60);
         if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
         const isGraphQL = (req.url ?? '').startsWith('/graphql');
         sendJson(
           res,
           error.httpStatus,
-          isGraphQL ? { errors: [{ message: error.message, extensions: { code: error.code, details: error.details } }] } : errorBody(error, requestId),
+          isGraphQL
+            ? {
+                errors: [
+                  { message: error.message, extensions: { code: error.code, details: error.details } },
+                ],
+              }
+            : errorBody(error, requestId),
           headers,
         );
         return;
       }
-      logger.error({ err: error instanceof Error ? error.message : String(error), stack: (error as Error)?.stack, requestId }, 'request failed');
-      sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', requestId } });
+      logger.error(
+        {
+          err: error instanceof Error ? error.message : String(error),
+          stack: (error as Error)?.stack,
+          requestId,
+        },
+        'request failed',
+      );
+      sendJson(res, 500, {
+        error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', requestId },
+      });
     });
   });
 
@@ -105,7 +143,10 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
     if (url.pathname === '/health/live') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/health/ready') {
       const result = await deps.ready();
-      return sendJson(res, result.ok ? 200 : 503, { status: result.ok ? 'ready' : 'not ready', checks: result.checks });
+      return sendJson(res, result.ok ? 200 : 503, {
+        status: result.ok ? 'ready' : 'not ready',
+        checks: result.checks,
+      });
     }
     if (url.pathname === '/graphql') {
       const principal = await principalOf(req);
@@ -131,10 +172,11 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
   }
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
-  const wsServer = useServer<Record<string, unknown>, { principal?: Principal }>(
+  const wsServer = useServer<Record<string, unknown>, { principal?: Principal; token?: string }>(
     {
       schema: deps.schema,
-      validate: (schema, document) => validate(schema, document, [...specifiedRules, ...(deps.graphql.validationRules ?? [])]),
+      validate: (schema, document) =>
+        validate(schema, document, [...specifiedRules, ...(deps.graphql.validationRules ?? [])]),
       connectionInitWaitTimeout: 10_000,
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
@@ -142,6 +184,7 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
         if (!token) return false;
         try {
           ctx.extra.principal = await deps.authenticate(token);
+          ctx.extra.token = token;
           return true;
         } catch {
           return false;
@@ -149,9 +192,25 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
       },
       context: (ctx) => deps.createContext(ctx.extra.principal ?? null, randomUUID()),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => deps.formatError(e) as never),
-      onNext: (_ctx, _id, _payload, _args, result) => {
+      onNext: async (ctx, _id, _payload, _args, result) => {
+        // A socket outlives its token's checks at connect: deactivation or expiry must stop deliveries at once.
+        const stillValid = await deps.authenticate(ctx.extra.token ?? '').then(
+          () => true,
+          () => false,
+        );
+        if (!stillValid) {
+          ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden');
+          return {
+            errors: [
+              { message: 'Authentication expired or revoked', extensions: { code: 'UNAUTHENTICATED' } },
+            ],
+          };
+        }
         if ('errors' in result && result.errors?.length) {
-          return { ...result, errors: result.errors.map((e) => deps.formatError(e as GraphQLError) as never) };
+          return {
+            ...result,
+            errors: result.errors.map((e) => deps.formatError(e as GraphQLError) as never),
+          };
         }
         return result;
       },

@@ -21,7 +21,9 @@ export class RateLimiter {
     }
     w.count += 1;
     if (w.count > this.perMinute) {
-      throw new RateLimitedError('Too many requests for this token', { retryAfterSeconds: Math.ceil((w.start + 60_000 - t) / 1000) });
+      throw new RateLimitedError('Too many requests for this token', {
+        retryAfterSeconds: Math.ceil((w.start + 60_000 - t) / 1000),
+      });
     }
   }
 

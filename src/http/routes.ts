@@ -24,7 +24,11 @@ export function imageRoutes(images: ImageService): RouteHandler[] {
         const file = await images.download(ctx, match[1]);
         return {
           status: 200,
-          headers: { 'content-type': file.contentType, etag: `"${file.sha256}"`, 'cache-control': 'private, no-store' },
+          headers: {
+            'content-type': file.contentType,
+            etag: `"${file.sha256}"`,
+            'cache-control': 'private, no-store',
+          },
           body: file.bytes,
         };
       },

@@ -24,7 +24,9 @@ export class PgEventTarget extends EventTarget {
   ) {
     super();
     this.publisher = new Pool({ connectionString: url, max: 2 });
-    this.publisher.on('error', (error) => this.logger.warn({ err: error.message }, 'pubsub publisher connection failed'));
+    this.publisher.on('error', (error) =>
+      this.logger.warn({ err: error.message }, 'pubsub publisher connection failed'),
+    );
   }
 
   /** Opens the LISTEN connection; resolves once notifications flow. */
@@ -74,7 +76,10 @@ export class PgEventTarget extends EventTarget {
     const detail = (event as CustomEvent).detail;
     const payload = JSON.stringify({ type: event.type, detail });
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
-      this.logger.error({ type: event.type, bytes: Buffer.byteLength(payload) }, 'event payload too large for NOTIFY; dropped');
+      this.logger.error(
+        { type: event.type, bytes: Buffer.byteLength(payload) },
+        'event payload too large for NOTIFY; dropped',
+      );
       return false;
     }
     void this.notify(payload).catch((error: Error) => {

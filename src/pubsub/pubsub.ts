@@ -30,7 +30,11 @@ export interface AppPubSub {
  * Creates the PubSub for subscriptions: PostgreSQL LISTEN/NOTIFY across processes (`postgres`), or
  * in-process (`memory`, for the embedded single-process mode).
  */
-export async function createAppPubSub(driver: 'postgres' | 'memory', url: string, logger: Logger): Promise<AppPubSub> {
+export async function createAppPubSub(
+  driver: 'postgres' | 'memory',
+  url: string,
+  logger: Logger,
+): Promise<AppPubSub> {
   if (driver === 'memory') {
     return { pubSub: createPubSub() as unknown as PubSub, close: async () => undefined };
   }

@@ -2,7 +2,14 @@ import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { RecordsService } from '../domain/shared/records.service';
 import { UserService } from '../domain/user/user.service';
 import { toConnection } from '../schema/connection';
-import { AuditEventFilter, CreateUserInput, DateRangeInput, IssueTokenInput, ModelVersionFilter, PageArgsInput } from '../schema/inputs';
+import {
+  AuditEventFilter,
+  CreateUserInput,
+  DateRangeInput,
+  IssueTokenInput,
+  ModelVersionFilter,
+  PageArgsInput,
+} from '../schema/inputs';
 import { toAuditEvent, toDriftAlert, toModelVersion, toTrainingRun, toUser } from '../schema/mappers';
 import { ModelTask } from '../schema/enums';
 import {
@@ -30,33 +37,59 @@ export class AdminResolver {
   }
 
   @Query(() => UserConnection, { description: 'Users (admins).' })
-  async users(@Ctx() ctx: GraphQLContext, @Args() page: PageArgsInput): Promise<InstanceType<typeof UserConnection>> {
+  async users(
+    @Ctx() ctx: GraphQLContext,
+    @Args() page: PageArgsInput,
+  ): Promise<InstanceType<typeof UserConnection>> {
     return toConnection(UserConnection, await this.usersService.list(ctx, page), toUser);
   }
 
   @Mutation(() => UserType, { description: 'Creates a user (admins).' })
-  async createUser(@Ctx() ctx: GraphQLContext, @Arg('input', { description: 'Fields to set.' }) input: CreateUserInput): Promise<UserType> {
+  async createUser(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', { description: 'Fields to set.' }) input: CreateUserInput,
+  ): Promise<UserType> {
     return toUser(await this.usersService.create(ctx, input));
   }
 
   @Mutation(() => UserType, { description: 'Deactivates a user; its tokens stop working at once (admins).' })
-  async deactivateUser(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'Record id.' }) id: string): Promise<UserType> {
+  async deactivateUser(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID, { description: 'Record id.' }) id: string,
+  ): Promise<UserType> {
     return toUser(await this.usersService.deactivate(ctx, id));
   }
 
-  @Mutation(() => IssuedTokenType, { description: 'Mints a bearer token for a user (admins). The token is shown once.' })
-  async issueToken(@Ctx() ctx: GraphQLContext, @Arg('input', { description: 'Fields to set.' }) input: IssueTokenInput): Promise<IssuedTokenType> {
+  @Mutation(() => IssuedTokenType, {
+    description: 'Mints a bearer token for a user (admins). The token is shown once.',
+  })
+  async issueToken(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', { description: 'Fields to set.' }) input: IssueTokenInput,
+  ): Promise<IssuedTokenType> {
     const issued = await this.usersService.issueToken(ctx, input.userId, input.ttlSeconds);
-    return Object.assign(new IssuedTokenType(), { token: issued.token, expiresAt: issued.expiresAt, user: toUser(issued.user) });
+    return Object.assign(new IssuedTokenType(), {
+      token: issued.token,
+      expiresAt: issued.expiresAt,
+      user: toUser(issued.user),
+    });
   }
 
   @Query(() => ModelVersionConnection, { description: 'The model registry (admins, radiologists).' })
   async modelVersions(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('filter', () => ModelVersionFilter, { nullable: true, description: 'Filters; all records when omitted.' }) filter?: ModelVersionFilter,
+    @Arg('filter', () => ModelVersionFilter, {
+      nullable: true,
+      description: 'Filters; all records when omitted.',
+    })
+    filter?: ModelVersionFilter,
   ): Promise<InstanceType<typeof ModelVersionConnection>> {
-    return toConnection(ModelVersionConnection, await this.recordsService.modelVersions(ctx, filter ?? {}, page), toModelVersion);
+    return toConnection(
+      ModelVersionConnection,
+      await this.recordsService.modelVersions(ctx, filter ?? {}, page),
+      toModelVersion,
+    );
   }
 
   @Query(() => TrainingRunConnection, { description: 'Training runs (admins, radiologists).' })
@@ -65,24 +98,46 @@ export class AdminResolver {
     @Args() page: PageArgsInput,
     @Arg('task', () => ModelTask, { nullable: true, description: 'Only this task.' }) task?: ModelTask,
   ): Promise<InstanceType<typeof TrainingRunConnection>> {
-    return toConnection(TrainingRunConnection, await this.recordsService.trainingRuns(ctx, { task }, page), toTrainingRun);
+    return toConnection(
+      TrainingRunConnection,
+      await this.recordsService.trainingRuns(ctx, { task }, page),
+      toTrainingRun,
+    );
   }
 
   @Query(() => DriftAlertConnection, { description: 'Drift alerts, newest first.' })
   async driftAlerts(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('createdAt', () => DateRangeInput, { nullable: true, description: 'Only alerts raised in this interval.' }) createdAt?: DateRangeInput,
+    @Arg('createdAt', () => DateRangeInput, {
+      nullable: true,
+      description: 'Only alerts raised in this interval.',
+    })
+    createdAt?: DateRangeInput,
   ): Promise<InstanceType<typeof DriftAlertConnection>> {
-    return toConnection(DriftAlertConnection, await this.recordsService.driftAlerts(ctx, { createdAt }, page), toDriftAlert);
+    return toConnection(
+      DriftAlertConnection,
+      await this.recordsService.driftAlerts(ctx, { createdAt }, page),
+      toDriftAlert,
+    );
   }
 
-  @Query(() => AuditEventConnection, { description: 'The audit trail, newest first (admins). Read-only: no mutation can change it.' })
+  @Query(() => AuditEventConnection, {
+    description: 'The audit trail, newest first (admins). Read-only: no mutation can change it.',
+  })
   async auditEvents(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('filter', () => AuditEventFilter, { nullable: true, description: 'Filters; all records when omitted.' }) filter?: AuditEventFilter,
+    @Arg('filter', () => AuditEventFilter, {
+      nullable: true,
+      description: 'Filters; all records when omitted.',
+    })
+    filter?: AuditEventFilter,
   ): Promise<InstanceType<typeof AuditEventConnection>> {
-    return toConnection(AuditEventConnection, await this.recordsService.auditEvents(ctx, filter ?? {}, page), toAuditEvent);
+    return toConnection(
+      AuditEventConnection,
+      await this.recordsService.auditEvents(ctx, filter ?? {}, page),
+      toAuditEvent,
+    );
   }
 }

@@ -22,7 +22,10 @@ export function subscribeTo<TPayload, TArgs = Record<string, unknown>>(
   permissions: Permission[],
   accept: (payload: TPayload, args: TArgs) => boolean = () => true,
 ) {
-  return ({ args, context }: SubscribeResolverData<unknown, TArgs, GraphQLContext>): AsyncIterable<TPayload> => {
+  return ({
+    args,
+    context,
+  }: SubscribeResolverData<unknown, TArgs, GraphQLContext>): AsyncIterable<TPayload> => {
     for (const permission of permissions) assertPermission(context.principal, permission);
     const source = context.pubSub.subscribe(topic) as AsyncIterable<TPayload>;
     return pipe(

@@ -19,18 +19,30 @@ export class ImageResolver {
   async images(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('filter', () => ImageFilter, { nullable: true, description: 'Filters; all records when omitted.' }) filter?: ImageFilter,
+    @Arg('filter', () => ImageFilter, { nullable: true, description: 'Filters; all records when omitted.' })
+    filter?: ImageFilter,
   ): Promise<InstanceType<typeof ImageConnection>> {
     return toConnection(ImageConnection, await this.imagesService.list(ctx, filter ?? {}, page), toImage);
   }
 
-  @Mutation(() => ImageType, { description: 'Attaches a file uploaded through POST /uploads to a study with its view (technicians).' })
-  async attachImage(@Ctx() ctx: GraphQLContext, @Arg('input', { description: 'Fields to set.' }) input: AttachImageInput): Promise<ImageType> {
+  @Mutation(() => ImageType, {
+    description: 'Attaches a file uploaded through POST /uploads to a study with its view (technicians).',
+  })
+  async attachImage(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', { description: 'Fields to set.' }) input: AttachImageInput,
+  ): Promise<ImageType> {
     return toImage(await this.imagesService.attach(ctx, input));
   }
 
-  @Mutation(() => ImageType, { description: 'Uploads a small image inline (base64, limit MAX_BASE64_UPLOAD_BYTES, default 2 MiB) and attaches it (technicians).' })
-  async uploadImageBase64(@Ctx() ctx: GraphQLContext, @Arg('input', { description: 'Fields to set.' }) input: UploadImageBase64Input): Promise<ImageType> {
+  @Mutation(() => ImageType, {
+    description:
+      'Uploads a small image inline (base64, limit MAX_BASE64_UPLOAD_BYTES, default 2 MiB) and attaches it (technicians).',
+  })
+  async uploadImageBase64(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', { description: 'Fields to set.' }) input: UploadImageBase64Input,
+  ): Promise<ImageType> {
     return toImage(await this.imagesService.attachBase64(ctx, input));
   }
 

@@ -16,7 +16,10 @@ export class PatientResolver {
   ) {}
 
   @Query(() => PatientType, { description: 'One patient by id. Audited.' })
-  async patient(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'Record id.' }) id: string): Promise<PatientType> {
+  async patient(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID, { description: 'Record id.' }) id: string,
+  ): Promise<PatientType> {
     return toPatient(await this.patientsService.get(ctx, id));
   }
 
@@ -24,13 +27,21 @@ export class PatientResolver {
   async patients(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('filter', () => PatientFilter, { nullable: true, description: 'Filters; all records when omitted.' }) filter?: PatientFilter,
+    @Arg('filter', () => PatientFilter, { nullable: true, description: 'Filters; all records when omitted.' })
+    filter?: PatientFilter,
   ): Promise<InstanceType<typeof PatientConnection>> {
-    return toConnection(PatientConnection, await this.patientsService.list(ctx, filter ?? {}, page), toPatient);
+    return toConnection(
+      PatientConnection,
+      await this.patientsService.list(ctx, filter ?? {}, page),
+      toPatient,
+    );
   }
 
   @Mutation(() => PatientType, { description: 'Registers a patient (technicians).' })
-  async createPatient(@Ctx() ctx: GraphQLContext, @Arg('input', { description: 'Fields to set.' }) input: CreatePatientInput): Promise<PatientType> {
+  async createPatient(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', { description: 'Fields to set.' }) input: CreatePatientInput,
+  ): Promise<PatientType> {
     return toPatient(await this.patientsService.create(ctx, input));
   }
 
@@ -49,6 +60,10 @@ export class PatientResolver {
     @Root() patient: PatientType,
     @Args() page: PageArgsInput,
   ): Promise<InstanceType<typeof StudyConnection>> {
-    return toConnection(StudyConnection, await this.studiesService.list(ctx, { patientId: patient.id }, page), toStudy);
+    return toConnection(
+      StudyConnection,
+      await this.studiesService.list(ctx, { patientId: patient.id }, page),
+      toStudy,
+    );
   }
 }

@@ -22,35 +22,61 @@ export class PredictionResolver {
   ) {}
 
   @Query(() => PredictionType, { description: 'One prediction by id (radiologists, integrators). Audited.' })
-  async prediction(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'Record id.' }) id: string): Promise<PredictionType> {
+  async prediction(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID, { description: 'Record id.' }) id: string,
+  ): Promise<PredictionType> {
     return toPrediction(await this.recordsService.prediction(ctx, id));
   }
 
-  @Query(() => PredictionConnection, { description: 'Predictions, newest first, filtered by study, patient, model version, label, gate verdict or time. Audited.' })
+  @Query(() => PredictionConnection, {
+    description:
+      'Predictions, newest first, filtered by study, patient, model version, label, gate verdict or time. Audited.',
+  })
   async predictions(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('filter', () => PredictionFilter, { nullable: true, description: 'Filters; all records when omitted.' }) filter?: PredictionFilter,
+    @Arg('filter', () => PredictionFilter, {
+      nullable: true,
+      description: 'Filters; all records when omitted.',
+    })
+    filter?: PredictionFilter,
   ): Promise<InstanceType<typeof PredictionConnection>> {
-    return toConnection(PredictionConnection, await this.recordsService.predictions(ctx, filter ?? {}, page), toPrediction);
+    return toConnection(
+      PredictionConnection,
+      await this.recordsService.predictions(ctx, filter ?? {}, page),
+      toPrediction,
+    );
   }
 
   @Query(() => CorrectionConnection, { description: 'Corrections by radiologists, newest first.' })
   async corrections(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('predictionId', () => ID, { nullable: true, description: 'Only this prediction.' }) predictionId?: string,
+    @Arg('predictionId', () => ID, { nullable: true, description: 'Only this prediction.' })
+    predictionId?: string,
   ): Promise<InstanceType<typeof CorrectionConnection>> {
-    return toConnection(CorrectionConnection, await this.recordsService.corrections(ctx, { predictionId }, page), toCorrection);
+    return toConnection(
+      CorrectionConnection,
+      await this.recordsService.corrections(ctx, { predictionId }, page),
+      toCorrection,
+    );
   }
 
-  @Query(() => ClinicalNoteConnection, { description: 'Clinical notes, newest first; integrators see approved notes only.' })
+  @Query(() => ClinicalNoteConnection, {
+    description: 'Clinical notes, newest first; integrators see approved notes only.',
+  })
   async clinicalNotes(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('predictionId', () => ID, { nullable: true, description: 'Only this prediction.' }) predictionId?: string,
+    @Arg('predictionId', () => ID, { nullable: true, description: 'Only this prediction.' })
+    predictionId?: string,
   ): Promise<InstanceType<typeof ClinicalNoteConnection>> {
-    return toConnection(ClinicalNoteConnection, await this.recordsService.notes(ctx, { predictionId }, page), toNote);
+    return toConnection(
+      ClinicalNoteConnection,
+      await this.recordsService.notes(ctx, { predictionId }, page),
+      toNote,
+    );
   }
 
   @FieldResolver(() => StudyType, { description: 'The study read.' })

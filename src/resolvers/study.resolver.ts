@@ -1,4 +1,15 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  FieldResolver,
+  ID,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
 import { Permission } from '../auth/policy';
 import { ImageService } from '../domain/image/image.service';
 import { PatientService } from '../domain/patient/patient.service';
@@ -8,7 +19,14 @@ import { StudyChangedEvent, Topic } from '../pubsub/pubsub';
 import { toConnection } from '../schema/connection';
 import { CreateStudyInput, PageArgsInput, StudyFilter, UpdateStudyInput } from '../schema/inputs';
 import { toImage, toPatient, toPrediction, toStudy } from '../schema/mappers';
-import { ImageType, PatientType, PredictionType, StudyConnection, StudyEventType, StudyType } from '../schema/types';
+import {
+  ImageType,
+  PatientType,
+  PredictionType,
+  StudyConnection,
+  StudyEventType,
+  StudyType,
+} from '../schema/types';
 import { GraphQLContext, subscribeTo } from './context';
 
 /** Studies: registration, reads with relations, and live study events. */
@@ -22,25 +40,37 @@ export class StudyResolver {
   ) {}
 
   @Query(() => StudyType, { description: 'One study by id. Audited.' })
-  async study(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'Record id.' }) id: string): Promise<StudyType> {
+  async study(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID, { description: 'Record id.' }) id: string,
+  ): Promise<StudyType> {
     return toStudy(await this.studiesService.get(ctx, id));
   }
 
-  @Query(() => StudyConnection, { description: 'Studies, newest first, filtered by patient, status, body part, priority, time or predicted label. Audited.' })
+  @Query(() => StudyConnection, {
+    description:
+      'Studies, newest first, filtered by patient, status, body part, priority, time or predicted label. Audited.',
+  })
   async studies(
     @Ctx() ctx: GraphQLContext,
     @Args() page: PageArgsInput,
-    @Arg('filter', () => StudyFilter, { nullable: true, description: 'Filters; all records when omitted.' }) filter?: StudyFilter,
+    @Arg('filter', () => StudyFilter, { nullable: true, description: 'Filters; all records when omitted.' })
+    filter?: StudyFilter,
   ): Promise<InstanceType<typeof StudyConnection>> {
     return toConnection(StudyConnection, await this.studiesService.list(ctx, filter ?? {}, page), toStudy);
   }
 
   @Mutation(() => StudyType, { description: 'Registers a study for a patient (technicians).' })
-  async createStudy(@Ctx() ctx: GraphQLContext, @Arg('input', { description: 'Fields to set.' }) input: CreateStudyInput): Promise<StudyType> {
+  async createStudy(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', { description: 'Fields to set.' }) input: CreateStudyInput,
+  ): Promise<StudyType> {
     return toStudy(await this.studiesService.create(ctx, input));
   }
 
-  @Mutation(() => StudyType, { description: 'Changes priority or description, or marks an analysed study REVIEWED (technicians).' })
+  @Mutation(() => StudyType, {
+    description: 'Changes priority or description, or marks an analysed study REVIEWED (technicians).',
+  })
   async updateStudy(
     @Ctx() ctx: GraphQLContext,
     @Arg('id', () => ID, { description: 'Record id.' }) id: string,
@@ -59,7 +89,9 @@ export class StudyResolver {
     return (await this.imagesService.forStudy(ctx, study.id, study.patientId)).map(toImage);
   }
 
-  @FieldResolver(() => [PredictionType], { description: 'AI predictions for the study, newest first (radiologists, integrators).' })
+  @FieldResolver(() => [PredictionType], {
+    description: 'AI predictions for the study, newest first (radiologists, integrators).',
+  })
   async predictions(@Ctx() ctx: GraphQLContext, @Root() study: StudyType): Promise<PredictionType[]> {
     return (await this.recordsService.predictionsForStudy(ctx, study.id, study.patientId)).map(toPrediction);
   }
@@ -75,7 +107,8 @@ export class StudyResolver {
   async studyEvents(
     @Root() event: StudyChangedEvent,
     @Ctx() ctx: GraphQLContext,
-    @Arg('patientId', () => ID, { nullable: true, description: 'Only events of this patient.' }) _patientId?: string,
+    @Arg('patientId', () => ID, { nullable: true, description: 'Only events of this patient.' })
+    _patientId?: string,
   ): Promise<StudyEventType> {
     const fresh = ctx.renew();
     const study = await this.studiesService.get(fresh, event.studyId);

@@ -10,7 +10,13 @@ import { StudyResolver } from '../resolvers/study.resolver';
 import './enums';
 
 /** Every resolver class in the schema. */
-export const RESOLVERS = [PatientResolver, StudyResolver, ImageResolver, PredictionResolver, AdminResolver] as const;
+export const RESOLVERS = [
+  PatientResolver,
+  StudyResolver,
+  ImageResolver,
+  PredictionResolver,
+  AdminResolver,
+] as const;
 
 /**
  * Builds the executable schema. `container` hands type-graphql the resolver instances built by the

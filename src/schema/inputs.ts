@@ -1,6 +1,17 @@
 import { IsEmail, IsOptional, Length, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
-import { AuditAction, BodyPart, GateVerdict, ImageView, ModelStage, ModelTask, Role, Sex, StudyPriority, StudyStatus } from './enums';
+import {
+  AuditAction,
+  BodyPart,
+  GateVerdict,
+  ImageView,
+  ModelStage,
+  ModelTask,
+  Role,
+  Sex,
+  StudyPriority,
+  StudyStatus,
+} from './enums';
 
 const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const CODE = /^[A-Za-z0-9._\-/]+$/;
@@ -25,12 +36,18 @@ function IsCalendarDate(): PropertyDecorator {
 
 @ArgsType()
 export class PageArgsInput {
-  @Field(() => Int, { nullable: true, description: 'Page size (default 20, at most the configured page limit).' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Page size (default 20, at most the configured page limit).',
+  })
   @IsOptional()
   @Min(0)
   first?: number;
 
-  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts (from pageInfo.endCursor).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Cursor after which the page starts (from pageInfo.endCursor).',
+  })
   @IsOptional()
   @MaxLength(200)
   after?: string;
@@ -198,7 +215,9 @@ export class AttachImageInput {
   view!: ImageView;
 }
 
-@InputType({ description: 'Uploads a small image inline (base64) and attaches it; limited by MAX_BASE64_UPLOAD_BYTES.' })
+@InputType({
+  description: 'Uploads a small image inline (base64) and attaches it; limited by MAX_BASE64_UPLOAD_BYTES.',
+})
 export class UploadImageBase64Input {
   @Field(() => ID, { description: 'Study id.' })
   studyId!: string;
@@ -304,7 +323,10 @@ export class IssueTokenInput {
   @Field(() => ID, { description: 'User id.' })
   userId!: string;
 
-  @Field(() => Int, { nullable: true, description: 'Lifetime in seconds (default from configuration, at most 30 days).' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Lifetime in seconds (default from configuration, at most 30 days).',
+  })
   @IsOptional()
   @Min(60)
   @Max(30 * 24 * 3600)

@@ -30,7 +30,9 @@ function multiplierOf(field: FieldNode, pageMax: number): number {
   const arg = field.arguments?.find((a) => a.name.value === 'first');
   if (arg?.value.kind === Kind.INT) return Math.max(1, Number(arg.value.value));
   if (arg) return pageMax;
-  const isConnection = field.selectionSet?.selections.some((s) => s.kind === Kind.FIELD && s.name.value === 'edges');
+  const isConnection = field.selectionSet?.selections.some(
+    (s) => s.kind === Kind.FIELD && s.name.value === 'edges',
+  );
   return isConnection ? DEFAULT_PAGE : 1;
 }
 
@@ -58,7 +60,9 @@ function measure(
       cost += 1 + multiplier * child.cost;
     } else {
       const set =
-        selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : fragments[selection.name.value]?.selectionSet;
+        selection.kind === Kind.INLINE_FRAGMENT
+          ? selection.selectionSet
+          : fragments[selection.name.value]?.selectionSet;
       const name = selection.kind === Kind.FRAGMENT_SPREAD ? selection.name.value : null;
       if (!set || (name && visiting.has(name))) continue;
       if (name) visiting.add(name);
@@ -80,10 +84,16 @@ export function queryLimitsRule(maxDepth: number, maxCost: number, pageMax: numb
   return (context: ValidationContext) => ({
     Document(document) {
       const fragments: Record<string, FragmentDefinitionNode> = {};
-      for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
+      for (const def of document.definitions)
+        if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
       for (const def of document.definitions) {
         if (def.kind !== Kind.OPERATION_DEFINITION) continue;
-        const { depth, cost } = measure((def as OperationDefinitionNode).selectionSet, fragments, pageMax, new Set());
+        const { depth, cost } = measure(
+          (def as OperationDefinitionNode).selectionSet,
+          fragments,
+          pageMax,
+          new Set(),
+        );
         if (depth > maxDepth) {
           const message = `Query depth ${depth} exceeds the limit of ${maxDepth}`;
           context.reportError(

@@ -27,7 +27,14 @@ import {
 
 /** Entity → GraphQL type mappers: the only path from a row to the API, so no column leaks by accident. */
 export const toUser = (u: User): UserType =>
-  Object.assign(new UserType(), { id: u.id, email: u.email, displayName: u.displayName, role: u.role, active: u.active, createdAt: u.createdAt });
+  Object.assign(new UserType(), {
+    id: u.id,
+    email: u.email,
+    displayName: u.displayName,
+    role: u.role,
+    active: u.active,
+    createdAt: u.createdAt,
+  });
 
 export const toPatient = (p: Patient): PatientType =>
   Object.assign(new PatientType(), {

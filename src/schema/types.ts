@@ -139,7 +139,8 @@ export class ImageType {
 
   @Field(() => GraphQLJSONObject, {
     nullable: true,
-    description: 'Selected DICOM attributes (modality, body part, view position, UIDs, rescale, window); no patient identifiers.',
+    description:
+      'Selected DICOM attributes (modality, body part, view position, UIDs, rescale, window); no patient identifiers.',
   })
   dicomAttributes!: Record<string, unknown> | null;
 
@@ -192,7 +193,9 @@ export class ClassProbabilityType {
   probability!: number;
 }
 
-@ObjectType('Prediction', { description: 'An AI reading of a study. AI assistance: requires clinician review.' })
+@ObjectType('Prediction', {
+  description: 'An AI reading of a study. AI assistance: requires clinician review.',
+})
 export class PredictionType {
   @Field(() => ID, { description: 'Stable identifier.' })
   id!: string;
@@ -200,10 +203,15 @@ export class PredictionType {
   studyId!: string;
   modelVersionId!: string | null;
 
-  @Field(() => GateVerdict, { description: 'Input gate verdict; anything but ACCEPTED means no diagnosis was made.' })
+  @Field(() => GateVerdict, {
+    description: 'Input gate verdict; anything but ACCEPTED means no diagnosis was made.',
+  })
   gateVerdict!: GateVerdict;
 
-  @Field(() => String, { nullable: true, description: 'Most probable class, or null when the input was refused.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Most probable class, or null when the input was refused.',
+  })
   label!: string | null;
 
   @Field(() => [ClassProbabilityType], { description: 'Calibrated probabilities per class.' })
@@ -212,10 +220,15 @@ export class PredictionType {
   @Field(() => [FindingType], { description: 'Conditions flagged at the recall-first operating point.' })
   findings!: FindingType[];
 
-  @Field(() => String, { nullable: true, description: 'Path of the class-activation heatmap (PNG) on this API.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Path of the class-activation heatmap (PNG) on this API.',
+  })
   heatmapUrl!: string | null;
 
-  @Field(() => GraphQLJSONObject, { description: 'Timings in milliseconds (decode, queue, inference, total).' })
+  @Field(() => GraphQLJSONObject, {
+    description: 'Timings in milliseconds (decode, queue, inference, total).',
+  })
   timings!: Record<string, number>;
 
   @Field({ description: 'PRODUCTION, CANARY or SHADOW.' })
@@ -251,7 +264,9 @@ export class CorrectionType {
   createdAt!: Date;
 }
 
-@ObjectType('ClinicalNote', { description: 'A drafted note about a prediction; released only after approval.' })
+@ObjectType('ClinicalNote', {
+  description: 'A drafted note about a prediction; released only after approval.',
+})
 export class ClinicalNoteType {
   @Field(() => ID, { description: 'Stable identifier.' })
   id!: string;
@@ -306,7 +321,10 @@ export class ModelVersionType {
   @Field(() => String, { nullable: true, description: 'SHA-256 of the training data manifest.' })
   manifestSha256!: string | null;
 
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Evaluation metrics recorded at registration.' })
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'Evaluation metrics recorded at registration.',
+  })
   metrics!: Record<string, unknown> | null;
 
   @Field(() => Date, { nullable: true, description: 'When it last changed stage.' })
@@ -358,7 +376,9 @@ export class TrainingRunType {
   createdAt!: Date;
 }
 
-@ObjectType('DriftAlert', { description: 'A detected shift between production inputs/outputs and the reference.' })
+@ObjectType('DriftAlert', {
+  description: 'A detected shift between production inputs/outputs and the reference.',
+})
 export class DriftAlertType {
   @Field(() => ID, { description: 'Stable identifier.' })
   id!: string;

@@ -184,6 +184,19 @@ const QUERIES: Operation[] = [
 const STUDY_EVENTS = { name: 'studyEvents', needs: [Permission.SUBSCRIBE, Permission.READ_PATIENT_DATA] };
 const SUBSCRIPTION = 'subscription { studyEvents { change study { id accessionNumber } } }';
 
+/** Row counts of the tables mutations write; a refused mutation must leave them as they were. */
+async function rowCounts(): Promise<Record<string, number>> {
+  const rows = await t.app.orm.em
+    .fork()
+    .getConnection()
+    .execute(
+      `select (select count(*) from patient)::int as patients, (select count(*) from study)::int as studies,
+              (select count(*) from image)::int as images, (select count(*) from upload)::int as uploads,
+              (select count(*) from app_user where active)::int as active_users, (select count(*) from audit_event where action <> 'READ')::int as writes`,
+    );
+  return rows[0] as Record<string, number>;
+}
+
 const allowed = (role: Role, needs: Permission[]) => needs.every((p) => roleHas(role, p));
 const codes = (errors?: { extensions?: { code?: string } }[]) =>
   (errors ?? []).map((e) => e.extensions?.code);
@@ -229,10 +242,13 @@ describe('the policy table', () => {
 
 describe.each([...MUTATIONS, ...QUERIES])('$name', (op) => {
   it.each(ROLES)('as %s follows ROLE_PERMISSIONS', async (role) => {
+    const before = await rowCounts();
     const res = await t.gql(tokens.get(role)!, op.query, op.variables());
     expect(res.status).toBe(200);
     if (!allowed(role, op.needs)) {
       expect(codes(res.errors)).toEqual(['FORBIDDEN']);
+      expect(res.data?.[op.name] ?? null).toBeNull();
+      expect(await rowCounts()).toEqual(before);
       return;
     }
     expect(codes(res.errors)).toEqual(op.whenAllowed === 'OK' ? [] : [op.whenAllowed]);
@@ -394,6 +410,46 @@ describe('bad credentials over HTTP', () => {
       expect(await waitForClose(refused)).toBe(4403);
     } finally {
       await refused.dispose();
+    }
+  });
+
+  it('stops an open subscription of a user deactivated after connecting (regression: events kept flowing)', async () => {
+    const { token, user } = await t.app.users.bootstrapAdmin(`subscriber-${next()}@test`, Role.RADIOLOGIST);
+    const ws = connectWs(t.app.url, { authorization: `Bearer ${token}` });
+    try {
+      await ws.connected;
+      const sub = subscribe<{
+        studyEvents: { study: { accessionNumber: string; patient: { familyName: string } } };
+      }>(ws.client, 'subscription { studyEvents { study { accessionNumber patient { familyName } } } }');
+      const createStudy = async (acc: string) => {
+        const res = await t.gql(
+          tokens.get(Role.TECHNICIAN)!,
+          'mutation($p: ID!, $a: String!) { createStudy(input: {patientId: $p, bodyPart: CHEST, accessionNumber: $a}) { id } }',
+          {
+            p: ids.patient,
+            a: acc,
+          },
+        );
+        expect(res.errors).toBeUndefined();
+      };
+      await actUntilReceived(sub, async () => {
+        const acc = `LIVE-${next()}`;
+        await createStudy(acc);
+        return (e) => e.studyEvents.study.accessionNumber === acc;
+      });
+
+      const off = await t.gql(
+        tokens.get(Role.ADMIN)!,
+        'mutation($id: ID!) { deactivateUser(id: $id) { id } }',
+        { id: user.id },
+      );
+      expect(off.errors).toBeUndefined();
+      const after = `AFTER-${next()}`;
+      await createStudy(after);
+      expect(await waitForClose(ws)).toBe(4403);
+      expect(sub.events.some((e) => e.studyEvents.study.accessionNumber === after)).toBe(false);
+    } finally {
+      await ws.dispose();
     }
   });
 

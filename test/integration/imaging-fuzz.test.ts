@@ -162,7 +162,7 @@ describe('fuzzed inputs decode or fail with ImageError', () => {
       tally[outcome] = (tally[outcome] ?? 0) + 1;
       if (outcome !== 'decoded' && !outcome.startsWith('ImageError:')) bad.push(`${c.name} → ${outcome}`);
     }
-    // eslint-disable-next-line no-console
+
     console.log(`fuzz outcomes over ${cases.length} cases: ${JSON.stringify(tally)}`);
     expect(bad).toEqual([]);
   }, 600_000);

@@ -52,7 +52,6 @@ async function checkAgainstReference(file: string): Promise<void> {
 }
 
 afterAll(() => {
-  // eslint-disable-next-line no-console
   if (Object.keys(results).length > 0)
     console.log(`reference comparison:\n${JSON.stringify(results, null, 1)}`);
 });

@@ -18,7 +18,7 @@ export const DICOM_DIR = path.join(SHARED_DIR, 'datasets/dicom');
 /** Prints "SKIPPED: reason" loudly; under CI=true the test fails instead. Returns true to let callers `return`. */
 export function skip(reason: string): true {
   const line = `SKIPPED: ${reason}`;
-  // eslint-disable-next-line no-console
+
   console.warn(`\n${'!'.repeat(line.length)}\n${line}\n${'!'.repeat(line.length)}`);
   if (process.env.CI === 'true') throw new Error(`${line} (not allowed when CI=true)`);
   return true;
@@ -29,7 +29,6 @@ export function skip(reason: string): true {
  * the data owner must fix); unlike {@link skip} it does not fail under CI.
  */
 export function warn(message: string): void {
-  // eslint-disable-next-line no-console
   console.warn(`\nWARNING (shared data): ${message}`);
 }
 
@@ -39,9 +38,7 @@ export function hasTool(tool: string): boolean {
 }
 
 /** Lists the rows of index.csv whose path starts with `prefix` (quoted CSV fields handled). */
-export function indexRows(
-  prefix: string,
-): {
+export function indexRows(prefix: string): {
   path: string;
   transferSyntaxUid: string;
   photometric: string;

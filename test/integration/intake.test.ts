@@ -29,7 +29,10 @@ describe('radiograph intake over HTTP', () => {
     if (!available) return;
     t = await startTestApp({ MAX_IMAGE_PIXELS: '4500000', MAX_UPLOAD_BYTES: String(12 * 1024 * 1024) });
     tech = await t.tokenFor(Role.TECHNICIAN);
-    const p = await t.gql<{ createPatient: { id: string } }>(tech, 'mutation { createPatient(input: {mrn: "IN-1", givenName: "In", familyName: "Take"}) { id } }');
+    const p = await t.gql<{ createPatient: { id: string } }>(
+      tech,
+      'mutation { createPatient(input: {mrn: "IN-1", givenName: "In", familyName: "Take"}) { id } }',
+    );
     const s = await t.gql<{ createStudy: { id: string } }>(
       tech,
       'mutation($p: ID!) { createStudy(input: {patientId: $p, bodyPart: CHEST, accessionNumber: "IN-ACC-1"}) { id } }',
@@ -45,7 +48,15 @@ describe('radiograph intake over HTTP', () => {
       headers: { 'content-type': contentType, authorization: `Bearer ${token}` },
       body,
     });
-    return { status: res.status, body: (await res.json()) as { uploadId?: string; error?: { code: string }; width?: number; bitsStored?: number } };
+    return {
+      status: res.status,
+      body: (await res.json()) as {
+        uploadId?: string;
+        error?: { code: string };
+        width?: number;
+        bitsStored?: number;
+      },
+    };
   }
 
   async function counts() {
@@ -73,7 +84,9 @@ describe('radiograph intake over HTTP', () => {
     );
     expect(attached.errors).toBeUndefined();
     expect(attached.data!.attachImage.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
-    const back = await fetch(`${t.app.url}${attached.data!.attachImage.url}`, { headers: { authorization: `Bearer ${tech}` } });
+    const back = await fetch(`${t.app.url}${attached.data!.attachImage.url}`, {
+      headers: { authorization: `Bearer ${tech}` },
+    });
     expect(back.status).toBe(200);
     expect(Buffer.from(await back.arrayBuffer()).equals(bytes)).toBe(true);
     const again = await t.gql(tech, 'mutation($i: AttachImageInput!) { attachImage(input: $i) { id } }', {
@@ -84,7 +97,11 @@ describe('radiograph intake over HTTP', () => {
 
   it('marks the study IMAGES_ATTACHED', async () => {
     if (!available) return;
-    const s = await t.gql<{ study: { status: string; images: unknown[] } }>(tech, 'query($id: ID!) { study(id: $id) { status images { id } } }', { id: studyId });
+    const s = await t.gql<{ study: { status: string; images: unknown[] } }>(
+      tech,
+      'query($id: ID!) { study(id: $id) { status images { id } } }',
+      { id: studyId },
+    );
     expect(s.data!.study.status).toBe('IMAGES_ATTACHED');
     expect(s.data!.study.images.length).toBe(3);
   });
@@ -92,13 +109,49 @@ describe('radiograph intake over HTTP', () => {
   it.each([
     ['zero bytes', Buffer.alloc(0), 'application/dicom', 422, 'EMPTY_UPLOAD'],
     ['text', Buffer.from('hello, not an image'), 'text/plain', 415, 'UNSUPPORTED_MEDIA_TYPE'],
-    ['unknown bytes', Buffer.from('hello, not an image at all'), 'application/octet-stream', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'unknown bytes',
+      Buffer.from('hello, not an image at all'),
+      'application/octet-stream',
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
     ['PNG declared as JPEG', () => sharedFile(PNG16), 'image/jpeg', 415, 'UNSUPPORTED_MEDIA_TYPE'],
-    ['truncated J2K stream', () => sharedFile('dicom/known_bad/DX_chest_966_truncated_j2k_stream.dcm'), 'application/dicom', 422, 'CORRUPT_IMAGE'],
-    ['structured report', () => sharedFile('dicom/pydicom_debian_test_files/test-SR.dcm'), 'application/dicom', 422, 'NOT_AN_IMAGE'],
-    ['RT plan', () => sharedFile('dicom/pydicom_debian_test_files/rtplan.dcm'), 'application/dicom', 422, 'NOT_AN_IMAGE'],
-    ['multi-frame', () => sharedFile('dicom/pydicom_data_extra/emri_small_RLE.dcm'), 'application/dicom', 422, 'MULTI_FRAME_NOT_SUPPORTED'],
-    ['over the pixel limit', () => sharedFile('dicom/real_radiographs/CR_hand_MONO2_j2k_lossless_Kakadu44_SOTmarkerincons.dcm'), 'application/dicom', 413, 'IMAGE_TOO_LARGE'],
+    [
+      'truncated J2K stream',
+      () => sharedFile('dicom/known_bad/DX_chest_966_truncated_j2k_stream.dcm'),
+      'application/dicom',
+      422,
+      'CORRUPT_IMAGE',
+    ],
+    [
+      'structured report',
+      () => sharedFile('dicom/pydicom_debian_test_files/test-SR.dcm'),
+      'application/dicom',
+      422,
+      'NOT_AN_IMAGE',
+    ],
+    [
+      'RT plan',
+      () => sharedFile('dicom/pydicom_debian_test_files/rtplan.dcm'),
+      'application/dicom',
+      422,
+      'NOT_AN_IMAGE',
+    ],
+    [
+      'multi-frame',
+      () => sharedFile('dicom/pydicom_data_extra/emri_small_RLE.dcm'),
+      'application/dicom',
+      422,
+      'MULTI_FRAME_NOT_SUPPORTED',
+    ],
+    [
+      'over the pixel limit',
+      () => sharedFile('dicom/real_radiographs/CR_hand_MONO2_j2k_lossless_Kakadu44_SOTmarkerincons.dcm'),
+      'application/dicom',
+      413,
+      'IMAGE_TOO_LARGE',
+    ],
     ['over the byte limit', Buffer.alloc(13 * 1024 * 1024, 1), 'application/dicom', 413, 'PAYLOAD_TOO_LARGE'],
   ])('refuses %s with a clear code and stores nothing', async (_name, data, type, status, code) => {
     if (!available) return;
@@ -113,32 +166,54 @@ describe('radiograph intake over HTTP', () => {
   it('refuses uploads from roles that may not upload, and unauthenticated ones', async () => {
     if (!available) return;
     const radiologist = await t.tokenFor(Role.RADIOLOGIST);
-    expect((await upload(sharedFile(CHEST_JPEG), 'image/jpeg', radiologist)).body.error?.code).toBe('FORBIDDEN');
-    const anon = await fetch(`${t.app.url}/uploads`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: sharedFile(CHEST_JPEG) });
+    expect((await upload(sharedFile(CHEST_JPEG), 'image/jpeg', radiologist)).body.error?.code).toBe(
+      'FORBIDDEN',
+    );
+    const anon = await fetch(`${t.app.url}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg' },
+      body: sharedFile(CHEST_JPEG),
+    });
     expect(anon.status).toBe(401);
   });
 
   it('accepts a small inline base64 image and refuses one over the inline limit', async () => {
     if (!available) return;
-    const ok = await t.gql<{ uploadImageBase64: { id: string } }>(tech, 'mutation($i: UploadImageBase64Input!) { uploadImageBase64(input: $i) { id format } }', {
-      i: { studyId, view: 'AP', dataBase64: sharedFile(CHEST_JPEG).toString('base64') },
-    });
+    const ok = await t.gql<{ uploadImageBase64: { id: string } }>(
+      tech,
+      'mutation($i: UploadImageBase64Input!) { uploadImageBase64(input: $i) { id format } }',
+      {
+        i: { studyId, view: 'AP', dataBase64: sharedFile(CHEST_JPEG).toString('base64') },
+      },
+    );
     expect(ok.errors).toBeUndefined();
-    const big = await t.gql(tech, 'mutation($i: UploadImageBase64Input!) { uploadImageBase64(input: $i) { id } }', {
-      i: { studyId, view: 'AP', dataBase64: Buffer.alloc(2.5 * 1024 * 1024, 7).toString('base64') },
-    });
+    const big = await t.gql(
+      tech,
+      'mutation($i: UploadImageBase64Input!) { uploadImageBase64(input: $i) { id } }',
+      {
+        i: { studyId, view: 'AP', dataBase64: Buffer.alloc(2.5 * 1024 * 1024, 7).toString('base64') },
+      },
+    );
     expect(big.errors?.[0].extensions?.code).toBe('UPLOAD_TOO_LARGE');
-    const junk = await t.gql(tech, 'mutation($i: UploadImageBase64Input!) { uploadImageBase64(input: $i) { id } }', {
-      i: { studyId, view: 'AP', dataBase64: '!!!not base64!!!' },
-    });
+    const junk = await t.gql(
+      tech,
+      'mutation($i: UploadImageBase64Input!) { uploadImageBase64(input: $i) { id } }',
+      {
+        i: { studyId, view: 'AP', dataBase64: '!!!not base64!!!' },
+      },
+    );
     expect(junk.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('keeps the database and the object store in agreement when the row cannot be written', async () => {
     if (!available) return;
     const conn = t.app.orm.em.getConnection();
-    await conn.execute(`create function fail_upload() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$`);
-    await conn.execute('create trigger fail_upload before insert on upload for each row execute function fail_upload()');
+    await conn.execute(
+      `create function fail_upload() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$`,
+    );
+    await conn.execute(
+      'create trigger fail_upload before insert on upload for each row execute function fail_upload()',
+    );
     const before = await counts();
     try {
       const bytes = sharedFile('chest/kermany/train/NORMAL/IM-0117-0001.jpeg'); // not uploaded before: a new object key
@@ -153,7 +228,12 @@ describe('radiograph intake over HTTP', () => {
 
   it('answers every mutated file with a stored image or a clear 4xx code, never a crash or a partial record', async () => {
     if (!available) return;
-    const seeds = [CHEST_JPEG, PNG16, 'dicom/real_radiographs/CR_chest_MONO1_uncompressed_CR-MONO1-10-chest.dcm', 'dicom/pydicom_debian_test_files/MR_small_RLE.dcm'];
+    const seeds = [
+      CHEST_JPEG,
+      PNG16,
+      'dicom/real_radiographs/CR_chest_MONO1_uncompressed_CR-MONO1-10-chest.dcm',
+      'dicom/pydicom_debian_test_files/MR_small_RLE.dcm',
+    ];
     let seed = 12345;
     const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const codes = new Map<string, number>();
@@ -162,7 +242,9 @@ describe('radiograph intake over HTTP', () => {
       let bytes = Buffer.from(original);
       const kind = i % 3;
       if (kind === 0) bytes = bytes.subarray(0, Math.floor(rand() * bytes.length));
-      else if (kind === 1) for (let k = 0; k < 8; k++) bytes[Math.floor(rand() * Math.min(bytes.length, 2048))] ^= 1 << Math.floor(rand() * 8);
+      else if (kind === 1)
+        for (let k = 0; k < 8; k++)
+          bytes[Math.floor(rand() * Math.min(bytes.length, 2048))] ^= 1 << Math.floor(rand() * 8);
       else for (let k = 0; k < 32; k++) bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 256);
       const res = await upload(bytes, 'application/octet-stream');
       expect(res.status === 201 || (res.status >= 400 && res.status < 500)).toBe(true);
@@ -170,7 +252,9 @@ describe('radiograph intake over HTTP', () => {
       codes.set(code, (codes.get(code) ?? 0) + 1);
     }
     const c = await counts();
-    const distinct = await t.app.orm.em.getConnection().execute('select count(distinct object_key)::int as n from upload');
+    const distinct = await t.app.orm.em
+      .getConnection()
+      .execute('select count(distinct object_key)::int as n from upload');
     expect(c.objects).toBe(distinct[0].n);
     expect(codes.size).toBeGreaterThan(1);
   });

@@ -24,6 +24,7 @@ describe('migrations', () => {
   it('build exactly the schema the entities describe (no drift between entities and migration files)', async () => {
     const orm = await createOrm({ url: db.url, poolMax: 2 });
     try {
+      await migrateToLatest(orm);
       expect(await migrateToLatest(orm)).toEqual([]);
       const diff = await orm.schema.getUpdateSchemaSQL({ wrap: false, safe: false });
       expect(diff.trim()).toBe('');

@@ -15,11 +15,19 @@ describe('subscriptions across server processes (PostgreSQL LISTEN/NOTIFY)', () 
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    if (!requireOrSkip(db.real, 'a real PostgreSQL (DATABASE_URL) is needed for LISTEN/NOTIFY across processes')) return;
+    if (
+      !requireOrSkip(db.real, 'a real PostgreSQL (DATABASE_URL) is needed for LISTEN/NOTIFY across processes')
+    )
+      return;
     const orm = await createOrm({ url: db.url, poolMax: 2 });
     await migrateToLatest(orm);
     const em = orm.em.fork();
-    const user = em.create(User, { email: 'tech@multi', displayName: 'Tech', role: Role.TECHNICIAN, active: true } as User);
+    const user = em.create(User, {
+      email: 'tech@multi',
+      displayName: 'Tech',
+      role: Role.TECHNICIAN,
+      active: true,
+    } as User);
     await em.flush();
     token = (await new TokenService(SECRET, 'care-companion', 3600).mint(user.id, Role.TECHNICIAN)).token;
     await orm.close(true);
@@ -37,10 +45,9 @@ describe('subscriptions across server processes (PostgreSQL LISTEN/NOTIFY)', () 
     const [a, b] = servers;
     expect(a.url).not.toBe(b.url);
     const client = wsClient(a.url, token);
-    const sub = await subscribe<{ studyEvents: { change: string; study: { id: string; accessionNumber: string } } }>(
-      client,
-      'subscription { studyEvents { change study { id accessionNumber } } }',
-    );
+    const sub = await subscribe<{
+      studyEvents: { change: string; study: { id: string; accessionNumber: string } };
+    }>(client, 'subscription { studyEvents { change study { id accessionNumber } } }');
     const post = async (query: string, variables: Record<string, unknown>) => {
       const res = await fetch(`${b.url}/graphql`, {
         method: 'POST',

@@ -22,7 +22,9 @@ describe('API smoke', () => {
     );
     expect(s.errors).toBeUndefined();
     expect(s.data!.createStudy.status).toBe('REGISTERED');
-    const q = await t.gql<{ studies: { edges: { node: { patient: { mrn: string } } }[]; totalCount: number } }>(
+    const q = await t.gql<{
+      studies: { edges: { node: { patient: { mrn: string } } }[]; totalCount: number };
+    }>(
       tech,
       `{ studies(first: 10) { totalCount edges { node { accessionNumber patient { mrn } images { id } } } } }`,
     );

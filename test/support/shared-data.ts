@@ -7,7 +7,10 @@ export const SHARED_DIR = resolve(process.env.CARE_SHARED_DIR ?? join(__dirname,
 
 /** True when the shared data sets are present; skips loudly (fails under CI=true) otherwise. */
 export function sharedDataAvailable(): boolean {
-  return requireOrSkip(existsSync(join(SHARED_DIR, 'datasets')), `shared data sets not found at ${SHARED_DIR} (set CARE_SHARED_DIR)`);
+  return requireOrSkip(
+    existsSync(join(SHARED_DIR, 'datasets')),
+    `shared data sets not found at ${SHARED_DIR} (set CARE_SHARED_DIR)`,
+  );
 }
 
 /** Reads a file under datasets/. */

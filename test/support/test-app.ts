@@ -18,14 +18,21 @@ export interface TestApp {
     token: string | null,
     query: string,
     variables?: Record<string, unknown>,
-  ): Promise<{ status: number; data?: T; errors?: { message: string; extensions?: { code?: string; details?: Record<string, unknown> } }[] }>;
+  ): Promise<{
+    status: number;
+    data?: T;
+    errors?: { message: string; extensions?: { code?: string; details?: Record<string, unknown> } }[];
+  }>;
   stop(): Promise<void>;
 }
 
 let counter = 0;
 
 /** Starts the whole app on port 0 with a fresh database and a temporary filesystem object store. */
-export async function startTestApp(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  overrides: AppOverrides = {},
+): Promise<TestApp> {
   const db = await createTestDatabase();
   const storageDir = mkdtempSync(join(tmpdir(), 'cc-objects-'));
   const config = loadConfig({
@@ -46,13 +53,19 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
     db,
     storageDir,
     async tokenFor(role: Role, email?: string) {
-      const { token } = await app.users.bootstrapAdmin(email ?? `${role.toLowerCase()}-${process.pid}-${++counter}@test`, role);
+      const { token } = await app.users.bootstrapAdmin(
+        email ?? `${role.toLowerCase()}-${process.pid}-${++counter}@test`,
+        role,
+      );
       return token;
     },
     async gql(token, query, variables) {
       const res = await fetch(`${app.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await res.json()) as Record<string, unknown>;

@@ -25,7 +25,11 @@ export function wsClient(baseUrl: string, token: string | null, onClosed?: (code
  * Subscribes and collects `data` payloads. graphql-ws gives no acknowledgement per subscription, so
  * tests publish until the first event arrives (see {@link untilReceived}).
  */
-export async function subscribe<T>(client: Client, query: string, variables: Record<string, unknown> = {}): Promise<Subscription<T>> {
+export async function subscribe<T>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<Subscription<T>> {
   const events: T[] = [];
   const errors: unknown[] = [];
   const waiters: { predicate: (e: T) => boolean; resolve: (e: T) => void }[] = [];
@@ -37,10 +41,11 @@ export async function subscribe<T>(client: Client, query: string, variables: Rec
         if (value.data) {
           const event = value.data as T;
           events.push(event);
-          for (const w of [...waiters]) if (w.predicate(event)) {
-            waiters.splice(waiters.indexOf(w), 1);
-            w.resolve(event);
-          }
+          for (const w of [...waiters])
+            if (w.predicate(event)) {
+              waiters.splice(waiters.indexOf(w), 1);
+              w.resolve(event);
+            }
         }
       },
       error: (error) => errors.push(error),
@@ -54,8 +59,22 @@ export async function subscribe<T>(client: Client, query: string, variables: Rec
       const found = events.find(predicate);
       if (found) return Promise.resolve(found);
       return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; got ${JSON.stringify(events)} errors ${JSON.stringify(errors)}`)), timeoutMs);
-        waiters.push({ predicate, resolve: (e) => { clearTimeout(timer); resolve(e); } });
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no matching event within ${timeoutMs} ms; got ${JSON.stringify(events)} errors ${JSON.stringify(errors)}`,
+              ),
+            ),
+          timeoutMs,
+        );
+        waiters.push({
+          predicate,
+          resolve: (e) => {
+            clearTimeout(timer);
+            resolve(e);
+          },
+        });
       });
     },
     close: () => dispose(),
@@ -66,7 +85,11 @@ export async function subscribe<T>(client: Client, query: string, variables: Rec
  * Repeats `act` (e.g. a mutation) until the subscription receives an event matching `predicate`:
  * the first attempts may run before the server has registered the subscription.
  */
-export async function untilReceived<T>(sub: Subscription<T>, act: (attempt: number) => Promise<(event: T) => boolean>, attempts = 20): Promise<T> {
+export async function untilReceived<T>(
+  sub: Subscription<T>,
+  act: (attempt: number) => Promise<(event: T) => boolean>,
+  attempts = 20,
+): Promise<T> {
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
     const predicate = await act(attempt);

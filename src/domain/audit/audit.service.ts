@@ -28,7 +28,8 @@ export class AuditCollector {
   /** Records a read of patient data, to be flushed at the end of the request. */
   read(entityType: string, entityId: string, patientId: string | null): void {
     const key = `${entityType}:${entityId}`;
-    if (!this.pending.has(key)) this.pending.set(key, { action: AuditAction.READ, entityType, entityId, patientId });
+    if (!this.pending.has(key))
+      this.pending.set(key, { action: AuditAction.READ, entityType, entityId, patientId });
   }
 
   /** Persists a write's audit event in the caller's unit of work (flushed with the change). */

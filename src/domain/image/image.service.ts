@@ -68,16 +68,28 @@ export class ImageService {
     const principal = assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
     if (bytes.length === 0) throw ImageError.empty();
     if (bytes.length > this.limits.maxUploadBytes) {
-      throw new ImageError('UPLOAD_TOO_LARGE', 'The upload exceeds the size limit', { bytes: bytes.length, limit: this.limits.maxUploadBytes });
+      throw new ImageError('UPLOAD_TOO_LARGE', 'The upload exceeds the size limit', {
+        bytes: bytes.length,
+        limit: this.limits.maxUploadBytes,
+      });
     }
     const declared = this.declaredFormat(contentType);
     const detected = detectFormat(bytes);
     if (declared && detected && declared !== detected) {
-      throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'The content type does not match the file', { declared, detected });
+      throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'The content type does not match the file', {
+        declared,
+        detected,
+      });
     }
-    const decoded = await decodeImage(bytes, { maxBytes: this.limits.maxUploadBytes, maxPixels: this.limits.maxImagePixels });
+    const decoded = await decodeImage(bytes, {
+      maxBytes: this.limits.maxUploadBytes,
+      maxPixels: this.limits.maxImagePixels,
+    });
     if (declared && declared !== decoded.format) {
-      throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'The content type does not match the file', { declared, detected: decoded.format });
+      throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'The content type does not match the file', {
+        declared,
+        detected: decoded.format,
+      });
     }
     const hash = sha256(bytes);
     const format = decoded.format as ImageFormat;
@@ -102,23 +114,35 @@ export class ImageService {
   }
 
   /** Attaches a staged upload to a study with its view (each upload once). */
-  async attach(ctx: RequestContext, input: { studyId: string; uploadId: string; view: ImageView }): Promise<Image> {
+  async attach(
+    ctx: RequestContext,
+    input: { studyId: string; uploadId: string; view: ImageView },
+  ): Promise<Image> {
     const principal = assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
     const upload = isUuid(input.uploadId) ? await ctx.em.findOne(Upload, { id: input.uploadId }) : null;
     if (!upload) throw NotFoundError.of('Upload', input.uploadId);
-    if (upload.attachedAt) throw new InvalidStateError('This upload is already attached', { uploadId: upload.id });
-    if (upload.uploadedBy && upload.uploadedBy.id !== principal.userId) throw NotFoundError.of('Upload', input.uploadId);
+    if (upload.attachedAt)
+      throw new InvalidStateError('This upload is already attached', { uploadId: upload.id });
+    if (upload.uploadedBy && upload.uploadedBy.id !== principal.userId)
+      throw NotFoundError.of('Upload', input.uploadId);
     const study = isUuid(input.studyId) ? await ctx.em.findOne(Study, { id: input.studyId }) : null;
     if (!study) throw NotFoundError.of('Study', input.studyId);
     return this.attachTo(ctx, study, upload, input.view);
   }
 
   /** Stages and attaches a small base64 file in one step (size limited by configuration). */
-  async attachBase64(ctx: RequestContext, input: { studyId: string; view: ImageView; dataBase64: string }): Promise<Image> {
+  async attachBase64(
+    ctx: RequestContext,
+    input: { studyId: string; view: ImageView; dataBase64: string },
+  ): Promise<Image> {
     assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
     const limit = this.limits.maxBase64UploadBytes;
     if (input.dataBase64.length > Math.ceil((limit * 4) / 3) + 4) {
-      throw new ImageError('UPLOAD_TOO_LARGE', `Inline uploads are limited to ${limit} bytes; use POST /uploads`, { limit });
+      throw new ImageError(
+        'UPLOAD_TOO_LARGE',
+        `Inline uploads are limited to ${limit} bytes; use POST /uploads`,
+        { limit },
+      );
     }
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(input.dataBase64.replace(/\s/g, ''))) {
       throw new ValidationError('dataBase64 is not valid base64', { field: 'dataBase64' });
@@ -130,10 +154,21 @@ export class ImageService {
   }
 
   /** Lists images (audited through their study's patient). */
-  async list(ctx: RequestContext, filter: { studyId?: string | null; view?: ImageView | null }, page: PageArgs): Promise<Page<Image>> {
+  async list(
+    ctx: RequestContext,
+    filter: { studyId?: string | null; view?: ImageView | null },
+    page: PageArgs,
+  ): Promise<Page<Image>> {
     assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
-    if (filter.studyId && !isUuid(filter.studyId)) throw new ValidationError('studyId is not a valid id', { field: 'studyId' });
-    const result = await paginate(ctx.em, Image, compact({ study: filter.studyId, view: filter.view }), page, this.pageMax);
+    if (filter.studyId && !isUuid(filter.studyId))
+      throw new ValidationError('studyId is not a valid id', { field: 'studyId' });
+    const result = await paginate(
+      ctx.em,
+      Image,
+      compact({ study: filter.studyId, view: filter.view }),
+      page,
+      this.pageMax,
+    );
     await this.auditImages(ctx, result.items);
     return result;
   }
@@ -147,18 +182,37 @@ export class ImageService {
   }
 
   /** Returns the stored bytes of an image for download (audited). */
-  async download(ctx: RequestContext, imageId: string): Promise<{ bytes: Buffer; contentType: string; sha256: string }> {
+  async download(
+    ctx: RequestContext,
+    imageId: string,
+  ): Promise<{ bytes: Buffer; contentType: string; sha256: string }> {
     assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
-    const image = isUuid(imageId) ? await ctx.em.findOne(Image, { id: imageId }, { populate: ['study'] }) : null;
+    const image = isUuid(imageId)
+      ? await ctx.em.findOne(Image, { id: imageId }, { populate: ['study'] })
+      : null;
     if (!image) throw NotFoundError.of('Image', imageId);
     ctx.audit.read('Image', image.id, image.study.patient.id);
-    return { bytes: await this.store.get(image.objectKey), contentType: contentTypeOf(image.format), sha256: image.sha256 };
+    return {
+      bytes: await this.store.get(image.objectKey),
+      contentType: contentTypeOf(image.format),
+      sha256: image.sha256,
+    };
   }
 
   private async attachTo(ctx: RequestContext, study: Study, upload: Upload, view: ImageView): Promise<Image> {
     const principal = ctx.principal as Principal;
-    if (![StudyStatus.REGISTERED, StudyStatus.IMAGES_ATTACHED, StudyStatus.ANALYZED, StudyStatus.FAILED].includes(study.status)) {
-      throw new InvalidStateError('Images cannot be attached while the study is being analysed or after review', { status: study.status });
+    if (
+      ![
+        StudyStatus.REGISTERED,
+        StudyStatus.IMAGES_ATTACHED,
+        StudyStatus.ANALYZED,
+        StudyStatus.FAILED,
+      ].includes(study.status)
+    ) {
+      throw new InvalidStateError(
+        'Images cannot be attached while the study is being analysed or after review',
+        { status: study.status },
+      );
     }
     const m = upload.metadata;
     const image = ctx.em.create(Image, {
@@ -178,9 +232,18 @@ export class ImageService {
     } as Image);
     upload.attachedAt = new Date();
     if (study.status === StudyStatus.REGISTERED) study.status = StudyStatus.IMAGES_ATTACHED;
-    ctx.audit.write(ctx.em, { action: AuditAction.CREATE, entityType: 'Image', entityId: image.id, patientId: study.patient.id });
+    ctx.audit.write(ctx.em, {
+      action: AuditAction.CREATE,
+      entityType: 'Image',
+      entityId: image.id,
+      patientId: study.patient.id,
+    });
     await ctx.em.flush();
-    this.events.publish(Topic.STUDY_CHANGED, { studyId: study.id, patientId: study.patient.id, change: 'IMAGE_ATTACHED' });
+    this.events.publish(Topic.STUDY_CHANGED, {
+      studyId: study.id,
+      patientId: study.patient.id,
+      change: 'IMAGE_ATTACHED',
+    });
     return image;
   }
 
@@ -193,7 +256,9 @@ export class ImageService {
     if (!contentType) return null;
     const base = contentType.split(';')[0].trim().toLowerCase();
     if (!(base in CONTENT_TYPES)) {
-      throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'Send application/dicom, image/png or image/jpeg', { contentType: base.slice(0, 100) });
+      throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'Send application/dicom, image/png or image/jpeg', {
+        contentType: base.slice(0, 100),
+      });
     }
     return CONTENT_TYPES[base];
   }
@@ -201,13 +266,20 @@ export class ImageService {
   /** Compensation after a failed row write: drop the object unless a committed row uses it. */
   private async removeIfUnreferenced(key: string): Promise<void> {
     const em = this.rootEm.fork();
-    const [uploads, images] = await Promise.all([em.count(Upload, { objectKey: key }), em.count(Image, { objectKey: key })]);
+    const [uploads, images] = await Promise.all([
+      em.count(Upload, { objectKey: key }),
+      em.count(Image, { objectKey: key }),
+    ]);
     if (uploads + images === 0) await this.store.delete(key);
   }
 }
 
 function contentTypeOf(format: ImageFormat): string {
-  return format === ImageFormat.DICOM ? 'application/dicom' : format === ImageFormat.PNG ? 'image/png' : 'image/jpeg';
+  return format === ImageFormat.DICOM
+    ? 'application/dicom'
+    : format === ImageFormat.PNG
+      ? 'image/png'
+      : 'image/jpeg';
 }
 
 function metadataOf(decoded: DecodedImage): ImageMetadata {

@@ -39,7 +39,12 @@ export class PatientService {
       birthDate: input.birthDate ?? null,
       sex: input.sex ?? Sex.UNKNOWN,
     } as Patient);
-    ctx.audit.write(ctx.em, { action: AuditAction.CREATE, entityType: 'Patient', entityId: patient.id, patientId: patient.id });
+    ctx.audit.write(ctx.em, {
+      action: AuditAction.CREATE,
+      entityType: 'Patient',
+      entityId: patient.id,
+      patientId: patient.id,
+    });
     try {
       await ctx.em.flush();
     } catch (error) {
@@ -52,11 +57,20 @@ export class PatientService {
   }
 
   /** Applies changes to a patient. */
-  async update(ctx: RequestContext, id: string, changes: Partial<Omit<CreatePatient, 'mrn'>>): Promise<Patient> {
+  async update(
+    ctx: RequestContext,
+    id: string,
+    changes: Partial<Omit<CreatePatient, 'mrn'>>,
+  ): Promise<Patient> {
     assertPermission(ctx.principal, Permission.WRITE_PATIENT_DATA);
     const patient = await this.find(ctx, id);
     ctx.em.assign(patient, compact(changes));
-    ctx.audit.write(ctx.em, { action: AuditAction.UPDATE, entityType: 'Patient', entityId: id, patientId: id });
+    ctx.audit.write(ctx.em, {
+      action: AuditAction.UPDATE,
+      entityType: 'Patient',
+      entityId: id,
+      patientId: id,
+    });
     await ctx.em.flush();
     return patient;
   }
@@ -74,7 +88,9 @@ export class PatientService {
     assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
     const where: FilterQuery<Patient> = compact({
       mrn: query.mrn ?? undefined,
-      familyName: query.familyNamePrefix ? { $ilike: `${query.familyNamePrefix.replace(/[%_\\]/g, '\\$&')}%` } : undefined,
+      familyName: query.familyNamePrefix
+        ? { $ilike: `${query.familyNamePrefix.replace(/[%_\\]/g, '\\$&')}%` }
+        : undefined,
       createdAt: rangeCondition(query.createdAt),
     }) as FilterQuery<Patient>;
     const result = await paginate(ctx.em, Patient, where, page, this.pageMax);

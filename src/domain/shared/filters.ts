@@ -1,5 +1,7 @@
 /** Translates an optional date range into a MikroORM condition, or undefined when open on both ends. */
-export function rangeCondition(range?: { from?: Date | null; to?: Date | null } | null): Record<string, Date> | undefined {
+export function rangeCondition(
+  range?: { from?: Date | null; to?: Date | null } | null,
+): Record<string, Date> | undefined {
   if (!range || (!range.from && !range.to)) return undefined;
   const condition: Record<string, Date> = {};
   if (range.from) condition.$gte = range.from;
@@ -9,7 +11,9 @@ export function rangeCondition(range?: { from?: Date | null; to?: Date | null } 
 
 /** Drops keys whose value is undefined, so optional filters do not become `IS NULL`. */
 export function compact<T extends Record<string, unknown>>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined && v !== null),
+  ) as Partial<T>;
 }
 
 /** True when the text is a UUID (ids from clients are checked before they reach SQL). */

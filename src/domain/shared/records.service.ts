@@ -32,7 +32,14 @@ export class RecordsService {
   /** Predictions, filterable by study, patient, model version, label, gate verdict and time. */
   async predictions(
     ctx: RequestContext,
-    f: { studyId?: string | null; patientId?: string | null; modelVersionId?: string | null; label?: string | null; gateVerdict?: GateVerdict | null; createdAt?: Range },
+    f: {
+      studyId?: string | null;
+      patientId?: string | null;
+      modelVersionId?: string | null;
+      label?: string | null;
+      gateVerdict?: GateVerdict | null;
+      createdAt?: Range;
+    },
     page: PageArgs,
   ): Promise<Page<Prediction>> {
     assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
@@ -68,42 +75,98 @@ export class RecordsService {
   }
 
   /** Corrections, optionally of one prediction. */
-  async corrections(ctx: RequestContext, f: { predictionId?: string | null }, page: PageArgs): Promise<Page<Correction>> {
+  async corrections(
+    ctx: RequestContext,
+    f: { predictionId?: string | null },
+    page: PageArgs,
+  ): Promise<Page<Correction>> {
     assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
     checkIds({ predictionId: f.predictionId });
-    return paginate(ctx.em, Correction, compact({ prediction: f.predictionId }) as FilterQuery<Correction>, page, this.pageMax);
+    return paginate(
+      ctx.em,
+      Correction,
+      compact({ prediction: f.predictionId }) as FilterQuery<Correction>,
+      page,
+      this.pageMax,
+    );
   }
 
   /** Clinical notes; integrators see approved notes only. */
-  async notes(ctx: RequestContext, f: { predictionId?: string | null; status?: NoteStatus | null }, page: PageArgs): Promise<Page<ClinicalNote>> {
+  async notes(
+    ctx: RequestContext,
+    f: { predictionId?: string | null; status?: NoteStatus | null },
+    page: PageArgs,
+  ): Promise<Page<ClinicalNote>> {
     const principal = assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
     checkIds({ predictionId: f.predictionId });
     const status = principal.role === 'INTEGRATOR' ? NoteStatus.APPROVED : f.status;
-    return paginate(ctx.em, ClinicalNote, compact({ prediction: f.predictionId, status }) as FilterQuery<ClinicalNote>, page, this.pageMax);
+    return paginate(
+      ctx.em,
+      ClinicalNote,
+      compact({ prediction: f.predictionId, status }) as FilterQuery<ClinicalNote>,
+      page,
+      this.pageMax,
+    );
   }
 
   /** The model registry. */
-  async modelVersions(ctx: RequestContext, f: { task?: ModelTask | null; stage?: ModelStage | null }, page: PageArgs): Promise<Page<ModelVersion>> {
+  async modelVersions(
+    ctx: RequestContext,
+    f: { task?: ModelTask | null; stage?: ModelStage | null },
+    page: PageArgs,
+  ): Promise<Page<ModelVersion>> {
     assertPermission(ctx.principal, Permission.READ_MODELS);
-    return paginate(ctx.em, ModelVersion, compact({ task: f.task, stage: f.stage }) as FilterQuery<ModelVersion>, page, this.pageMax);
+    return paginate(
+      ctx.em,
+      ModelVersion,
+      compact({ task: f.task, stage: f.stage }) as FilterQuery<ModelVersion>,
+      page,
+      this.pageMax,
+    );
   }
 
   /** Training runs. */
-  async trainingRuns(ctx: RequestContext, f: { task?: ModelTask | null }, page: PageArgs): Promise<Page<TrainingRun>> {
+  async trainingRuns(
+    ctx: RequestContext,
+    f: { task?: ModelTask | null },
+    page: PageArgs,
+  ): Promise<Page<TrainingRun>> {
     assertPermission(ctx.principal, Permission.READ_MODELS);
-    return paginate(ctx.em, TrainingRun, compact({ task: f.task }) as FilterQuery<TrainingRun>, page, this.pageMax);
+    return paginate(
+      ctx.em,
+      TrainingRun,
+      compact({ task: f.task }) as FilterQuery<TrainingRun>,
+      page,
+      this.pageMax,
+    );
   }
 
   /** Drift alerts. */
-  async driftAlerts(ctx: RequestContext, f: { createdAt?: Range }, page: PageArgs): Promise<Page<DriftAlert>> {
+  async driftAlerts(
+    ctx: RequestContext,
+    f: { createdAt?: Range },
+    page: PageArgs,
+  ): Promise<Page<DriftAlert>> {
     assertPermission(ctx.principal, Permission.READ_MONITORING);
-    return paginate(ctx.em, DriftAlert, compact({ createdAt: rangeCondition(f.createdAt) }) as FilterQuery<DriftAlert>, page, this.pageMax);
+    return paginate(
+      ctx.em,
+      DriftAlert,
+      compact({ createdAt: rangeCondition(f.createdAt) }) as FilterQuery<DriftAlert>,
+      page,
+      this.pageMax,
+    );
   }
 
   /** The audit trail (admins only; never editable). */
   async auditEvents(
     ctx: RequestContext,
-    f: { patientId?: string | null; actorId?: string | null; action?: AuditAction | null; entityType?: string | null; createdAt?: Range },
+    f: {
+      patientId?: string | null;
+      actorId?: string | null;
+      action?: AuditAction | null;
+      entityType?: string | null;
+      createdAt?: Range;
+    },
     page: PageArgs,
   ): Promise<Page<AuditEvent>> {
     assertPermission(ctx.principal, Permission.READ_AUDIT);

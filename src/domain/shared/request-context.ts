@@ -49,7 +49,11 @@ export function createLoaders(em: EntityManager): Loaders {
     ),
     predictionsByStudyId: new DataLoader(async (ids) =>
       groupBy(
-        await em.find(Prediction, { study: { $in: [...ids] } }, { orderBy: { createdAt: 'desc', id: 'desc' } }),
+        await em.find(
+          Prediction,
+          { study: { $in: [...ids] } },
+          { orderBy: { createdAt: 'desc', id: 'desc' } },
+        ),
         ids,
         (p) => p.study.id,
       ),
@@ -58,7 +62,17 @@ export function createLoaders(em: EntityManager): Loaders {
 }
 
 /** Builds a request context with a fresh unit of work. */
-export function createRequestContext(rootEm: EntityManager, principal: Principal | null, requestId: string): RequestContext {
+export function createRequestContext(
+  rootEm: EntityManager,
+  principal: Principal | null,
+  requestId: string,
+): RequestContext {
   const em = rootEm.fork({ clear: true, useContext: false });
-  return { requestId, principal, em, audit: new AuditCollector(principal, requestId), loaders: createLoaders(em) };
+  return {
+    requestId,
+    principal,
+    em,
+    audit: new AuditCollector(principal, requestId),
+    loaders: createLoaders(em),
+  };
 }

@@ -56,12 +56,21 @@ export class StudyService {
       description: input.description ?? null,
       createdBy: ctx.em.getReference(User, principal.userId),
     } as Study);
-    ctx.audit.write(ctx.em, { action: AuditAction.CREATE, entityType: 'Study', entityId: study.id, patientId: patient.id });
+    ctx.audit.write(ctx.em, {
+      action: AuditAction.CREATE,
+      entityType: 'Study',
+      entityId: study.id,
+      patientId: patient.id,
+    });
     try {
       await ctx.em.flush();
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) {
-        throw new ConflictError('A study with this accession number already exists', { field: 'accessionNumber' }, { cause: error });
+        throw new ConflictError(
+          'A study with this accession number already exists',
+          { field: 'accessionNumber' },
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -79,16 +88,29 @@ export class StudyService {
     const study = await this.find(ctx, id);
     if (changes.status && changes.status !== study.status) {
       if (changes.status !== StudyStatus.REVIEWED) {
-        throw new ValidationError('Only REVIEWED can be set by hand; other states follow the workflow', { field: 'status' });
+        throw new ValidationError('Only REVIEWED can be set by hand; other states follow the workflow', {
+          field: 'status',
+        });
       }
       if (study.status !== StudyStatus.ANALYZED) {
-        throw new InvalidStateError('Only an analysed study can be marked reviewed', { status: study.status });
+        throw new InvalidStateError('Only an analysed study can be marked reviewed', {
+          status: study.status,
+        });
       }
     }
     ctx.em.assign(study, compact(changes));
-    ctx.audit.write(ctx.em, { action: AuditAction.UPDATE, entityType: 'Study', entityId: id, patientId: study.patient.id });
+    ctx.audit.write(ctx.em, {
+      action: AuditAction.UPDATE,
+      entityType: 'Study',
+      entityId: id,
+      patientId: study.patient.id,
+    });
     await ctx.em.flush();
-    this.events.publish(Topic.STUDY_CHANGED, { studyId: study.id, patientId: study.patient.id, change: 'UPDATED' });
+    this.events.publish(Topic.STUDY_CHANGED, {
+      studyId: study.id,
+      patientId: study.patient.id,
+      change: 'UPDATED',
+    });
     return study;
   }
 
@@ -112,7 +134,8 @@ export class StudyService {
   /** Lists studies newest first with filters (each one returned is audited). */
   async list(ctx: RequestContext, query: StudyQuery, page: PageArgs): Promise<Page<Study>> {
     assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
-    if (query.patientId && !isUuid(query.patientId)) throw new ValidationError('patientId is not a valid id', { field: 'patientId' });
+    if (query.patientId && !isUuid(query.patientId))
+      throw new ValidationError('patientId is not a valid id', { field: 'patientId' });
     const where: Record<string, unknown> = compact({
       patient: query.patientId ?? undefined,
       status: query.status ?? undefined,
@@ -122,7 +145,10 @@ export class StudyService {
       createdAt: rangeCondition(query.createdAt),
     });
     if (query.label) {
-      const withLabel = ctx.em.createQueryBuilder(Prediction, 'p').select('p.study_id').where({ label: query.label });
+      const withLabel = ctx.em
+        .createQueryBuilder(Prediction, 'p')
+        .select('p.study_id')
+        .where({ label: query.label });
       where.id = { $in: withLabel.getKnexQuery() };
     }
     const result = await paginate(ctx.em, Study, where as FilterQuery<Study>, page, this.pageMax);

@@ -24,21 +24,36 @@ export class UserService {
    */
   async authenticate(token: string): Promise<Principal> {
     const claimed = await this.tokens.verify(token);
-    const user = await this.rootEm.fork().findOne(User, { id: claimed.userId }, { fields: ['id', 'role', 'active'] });
-    if (!user || !user.active) throw new UnauthenticatedError('User is unknown or inactive', { reason: 'INACTIVE' });
+    const user = await this.rootEm
+      .fork()
+      .findOne(User, { id: claimed.userId }, { fields: ['id', 'role', 'active'] });
+    if (!user || !user.active)
+      throw new UnauthenticatedError('User is unknown or inactive', { reason: 'INACTIVE' });
     return { userId: user.id, role: user.role, tokenId: claimed.tokenId };
   }
 
   /** Creates a user (admins only). */
-  async create(ctx: RequestContext, input: { email: string; displayName: string; role: Role }): Promise<User> {
+  async create(
+    ctx: RequestContext,
+    input: { email: string; displayName: string; role: Role },
+  ): Promise<User> {
     assertPermission(ctx.principal, Permission.MANAGE_USERS);
-    const user = ctx.em.create(User, { email: input.email.toLowerCase(), displayName: input.displayName, role: input.role, active: true } as User);
+    const user = ctx.em.create(User, {
+      email: input.email.toLowerCase(),
+      displayName: input.displayName,
+      role: input.role,
+      active: true,
+    } as User);
     ctx.audit.write(ctx.em, { action: AuditAction.CREATE, entityType: 'User', entityId: user.id });
     try {
       await ctx.em.flush();
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) {
-        throw new ConflictError('A user with this e-mail already exists', { field: 'email' }, { cause: error });
+        throw new ConflictError(
+          'A user with this e-mail already exists',
+          { field: 'email' },
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -56,7 +71,11 @@ export class UserService {
   }
 
   /** Mints a token for an active user (admins only). */
-  async issueToken(ctx: RequestContext, userId: string, ttlSeconds?: number | null): Promise<{ token: string; expiresAt: Date; user: User }> {
+  async issueToken(
+    ctx: RequestContext,
+    userId: string,
+    ttlSeconds?: number | null,
+  ): Promise<{ token: string; expiresAt: Date; user: User }> {
     assertPermission(ctx.principal, Permission.MANAGE_USERS);
     const user = await this.find(ctx.em, userId);
     if (!user.active) throw new ConflictError('User is inactive', { userId });
@@ -82,13 +101,22 @@ export class UserService {
    * Bootstrap: creates the admin user if missing and mints a token for it. Used by the
    * `token:mint` script and the embedded first start; never reachable through the API.
    */
-  async bootstrapAdmin(email: string, role: Role = Role.ADMIN, ttlSeconds?: number): Promise<{ token: string; user: User; created: boolean }> {
+  async bootstrapAdmin(
+    email: string,
+    role: Role = Role.ADMIN,
+    ttlSeconds?: number,
+  ): Promise<{ token: string; user: User; created: boolean }> {
     const em = this.rootEm.fork();
     let user = await em.findOne(User, { email: email.toLowerCase() });
     const created = !user;
     if (!user) {
       try {
-        user = em.create(User, { email: email.toLowerCase(), displayName: email, role, active: true } as User);
+        user = em.create(User, {
+          email: email.toLowerCase(),
+          displayName: email,
+          role,
+          active: true,
+        } as User);
         await em.flush();
       } catch (error) {
         // Another process created it at the same moment: use theirs.

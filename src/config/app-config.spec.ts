@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('starts with embedded defaults when nothing is set', () => {
+    const c = loadConfig({});
+    expect(c.database.url).toBeNull();
+    expect(c.storage.driver).toBe('fs');
+    expect(c.auth.usingDevelopmentSecret).toBe(true);
+    expect(c.pubsubDriver).toBe('memory');
+    expect(c.http.port).toBe(4000);
+  });
+
+  it('switches the embedded defaults off with production settings', () => {
+    const c = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u:p@db:5432/care',
+      AUTH_SECRET: 'x'.repeat(40),
+      STORAGE_DRIVER: 'minio',
+      MINIO_ENDPOINT: 'http://minio:9000',
+      MINIO_ACCESS_KEY: 'ak',
+      MINIO_SECRET_KEY: 'sk',
+    });
+    expect(c.pubsubDriver).toBe('postgres');
+    expect(c.storage).toMatchObject({
+      driver: 'minio',
+      endpoint: 'http://minio:9000',
+      bucket: 'care-companion',
+    });
+    expect(c.auth.usingDevelopmentSecret).toBe(false);
+  });
+
+  it('names the variable and the rule, never the value', () => {
+    const secret = 'short-secret-value';
+    try {
+      loadConfig({ AUTH_SECRET: secret, PORT: 'eighty', NODE_ENV: 'production' });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      expect(message).toContain('AUTH_SECRET');
+      expect(message).toContain('PORT');
+      expect(message).not.toContain(secret);
+    }
+  });
+
+  it('requires a database URL and a secret in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /DATABASE_URL: is required in production[\s\S]*AUTH_SECRET: is required in production/,
+    );
+  });
+
+  it('requires MinIO credentials when STORAGE_DRIVER=minio', () => {
+    expect(() => loadConfig({ STORAGE_DRIVER: 'minio' })).toThrow(/MINIO_ENDPOINT.*\n.*MINIO_ACCESS_KEY/s);
+  });
+
+  it('documents every variable it reads in .env.example', () => {
+    const example = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
+    const source = readFileSync(__filename.replace('.spec.ts', '.ts'), 'utf8');
+    const schemaBlock = source.slice(source.indexOf('const envSchema'), source.indexOf('.superRefine'));
+    const variables = [...schemaBlock.matchAll(/^\s{4}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]);
+    expect(variables.length).toBeGreaterThan(20);
+    for (const v of variables) expect(example).toMatch(new RegExp(`^${v}=`, 'm'));
+  });
+});
