@@ -116,13 +116,15 @@ class Mahalanobis(nn.Module):
 class ChestExport(nn.Module):
     """ONNX graph: image [N,1,S,S] -> logits, embedding, cam [N,3,h,w], ood_distance [N]."""
 
-    def __init__(self, net: ChestNet, maha: Mahalanobis):
+    def __init__(self, net: ChestNet, maha: Mahalanobis, body_part: "nn.Linear | None" = None):
         super().__init__()
-        self.net, self.maha = net, maha
+        self.net, self.maha, self.body_part = net, maha, body_part
 
     def forward(self, image):
         logits, emb, f = self.net(image)
-        return logits, emb, cam(f, self.net.fc), self.maha(emb)
+        if self.body_part is None:
+            return logits, emb, cam(f, self.net.fc), self.maha(emb)
+        return logits, emb, cam(f, self.net.fc), self.maha(emb), self.body_part(emb)[:, 0]
 
 
 class WristExport(nn.Module):
@@ -137,6 +139,33 @@ class WristExport(nn.Module):
         d = self.net.backbone.out_channels
         ood = torch.maximum(self.maha(emb[:, :d]), self.maha(emb[:, d:]))
         return logits, emb, cam(fp, self.net.aux), cam(fl, self.net.aux), ood
+
+
+def fit_linear_probe(x_pos, x_neg, l2: float = 1e-3, iters: int = 300) -> nn.Linear:
+    """Class-balanced L2 logistic regression on frozen embeddings -> nn.Linear(D, 1) (standardisation folded in).
+    Logit > 0 means 'negative-like' (here: not a chest film)."""
+    x = torch.cat([torch.as_tensor(x_pos), torch.as_tensor(x_neg)]).float()
+    y = torch.cat([torch.zeros(len(x_pos)), torch.ones(len(x_neg))])
+    w_s = torch.where(y == 1, 0.5 / len(x_neg), 0.5 / len(x_pos))
+    mu, sd = x.mean(0), x.std(0).clamp_min(1e-6)
+    xs = (x - mu) / sd
+    lin = nn.Linear(x.shape[1], 1)
+    nn.init.zeros_(lin.weight)
+    nn.init.zeros_(lin.bias)
+    opt = torch.optim.LBFGS(lin.parameters(), max_iter=iters, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = (w_s * F.binary_cross_entropy_with_logits(lin(xs)[:, 0], y, reduction="none")).sum() \
+            + l2 * (lin.weight ** 2).sum()
+        loss.backward()
+        return loss
+    opt.step(closure)
+    out = nn.Linear(x.shape[1], 1)
+    with torch.no_grad():
+        out.weight.copy_(lin.weight / sd)
+        out.bias.copy_(lin.bias - (lin.weight / sd * mu).sum())
+    return out
 
 
 def n_params(m: nn.Module) -> int:

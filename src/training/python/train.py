@@ -93,6 +93,9 @@ def main() -> None:
     ap.add_argument("--checkpoint-dir", default=None)
     ap.add_argument("--smoke", action="store_true", help="a few batches, 1 epoch; writes to <out> anyway")
     ap.add_argument("--n-boot", type=int, default=1000)
+    ap.add_argument("--body-part-probe", action="store_true",
+                    help="chest only: add a 'not a chest' linear probe on the frozen embedding, trained with bone TRAIN-split "
+                         "films as negatives; output not_chest_logit (the OOD photos stay unseen)")
     ap.add_argument("--from-checkpoint", default=None,
                     help="skip training: load this model.pt and redo calibration, gate, metrics and export")
     a = ap.parse_args()
@@ -248,6 +251,41 @@ def main() -> None:
         "nWrongBodyPart": int(len(d_wrong)),
     }
     log("gate", json.dumps(gate))
+    probe = None
+    if a.task == "chest" and a.body_part_probe:
+        wrows = data.read_manifest(os.path.join(REPO, "models/wrist/v1/manifest.csv"))
+        bone_split = np.array([r.split for r in wrows])
+        bone_tr = bone_split == "train"
+        probe = models.fit_linear_probe(emb_tr, emb_wrong[bone_tr])
+        with torch.no_grad():
+            lg = lambda e: probe(torch.from_numpy(np.asarray(e, np.float32)))[:, 0].numpy()  # noqa: E731
+            l_va, l_te, l_ood, l_wrong = lg(emb_va), lg(emb_te), lg(emb_ood), lg(emb_wrong)
+        # both rules at the 99.5% point of validation films so that the union keeps >= 99%
+        kk = int(math.ceil(0.995 * len(d_va)))
+        gate_thr = float(np.sort(d_va)[kk - 1]) + 1e-6
+        probe_thr = float(np.sort(l_va)[kk - 1]) + 1e-6
+        held = ~bone_tr
+        rej = lambda d, l: (d > gate_thr) | (l > probe_thr)  # noqa: E731
+        gate.update({
+            "oodDistanceThreshold": round(gate_thr, 4),
+            "thresholdRule": "each rule at the ceil(0.995 n)-th smallest value of the n validation films; the union keeps >= 99%",
+            "rejectIf": "ood_distance > oodDistanceThreshold OR not_chest_logit > notChestLogitThreshold",
+            "notChestLogitThreshold": round(probe_thr, 4),
+            "notChestProbe": "linear logistic probe on the frozen embedding: chest TRAIN films vs bone TRAIN-split films "
+                             f"({int(bone_tr.sum())}); evaluated on the {int(held.sum())} held-out bone films (other stems)",
+            "keptValidation": r4((~rej(d_va, l_va)).mean()),
+            "keptTest": r4((~rej(d_te, l_te)).mean()),
+            "aurocNotRadiograph": r4(auc_notxr),
+            "rejectedNotRadiograph": r4(rej(d_ood, l_ood).mean()),
+            "aurocWrongBodyPart": r4(gate_auc(l_te, l_wrong[held])),
+            "aurocWrongBodyPartSet": f"held-out bone films ({int(held.sum())}, stems not used by the probe) vs chest test films, not_chest_logit",
+            "aurocWrongBodyPartDistanceOnly": r4(gate_auc(d_te, d_wrong[held])),
+            "rejectedWrongBodyPart": r4(rej(d_wrong[held], l_wrong[held]).mean()),
+            "rejectedNotRadiographByDistanceOnly": r4((d_ood > gate_thr).mean()),
+            "aurocNotRadiographProbeOnly": r4(gate_auc(l_te, l_ood)),
+            "nWrongBodyPart": int(held.sum()),
+        })
+        log("gate with probe", json.dumps(gate))
 
     # ---------------------------------------------------------------- calibration
     if a.task == "chest":
@@ -344,8 +382,8 @@ def main() -> None:
     maha = models.Mahalanobis(torch.from_numpy(means), torch.from_numpy(prec))
     onnx_path = os.path.join(a.out, "model.onnx")
     if a.task == "chest":
-        wrapper = models.ChestExport(net, maha).eval()
-        in_names, out_names = ["image"], ["logits", "embedding", "cam", "ood_distance"]
+        wrapper = models.ChestExport(net, maha, probe).eval()
+        in_names, out_names = ["image"], ["logits", "embedding", "cam", "ood_distance"] + (["not_chest_logit"] if probe else [])
         sample = {"image": torch.from_numpy(np.stack([data.instance_normalise(im) for im in imgs[test_m][:4]])[:, None])}
     else:
         wrapper = models.WristExport(net, maha).eval()
@@ -359,7 +397,8 @@ def main() -> None:
     with torch.no_grad():
         shapes = {n: list(t.shape) for n, t in zip(out_names, wrapper(*sample.values()))}
     h = shapes[out_names[2]][2]
-    out_shapes = ({"logits": ["N", 3], "embedding": ["N", shapes["embedding"][1]], "cam": ["N", 3, h, h], "ood_distance": ["N"]}
+    out_shapes = ({"logits": ["N", 3], "embedding": ["N", shapes["embedding"][1]], "cam": ["N", 3, h, h], "ood_distance": ["N"],
+                   "not_chest_logit": ["N"]}
                   if a.task == "chest" else
                   {"logits": ["N", 2], "embedding": ["N", shapes["embedding"][1]], "cam_pa": ["N", 2, h, h],
                    "cam_lateral": ["N", 2, h, h], "ood_distance": ["N"]})

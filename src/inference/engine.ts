@@ -1,0 +1,36 @@
+/**
+ * Ports of the inference layer. Only `onnx/` implements them with onnxruntime-node, so the rest of the
+ * product (batching, readers, tests with fakes) never imports the runtime.
+ */
+
+/** A dense float32 tensor. */
+export interface Tensor {
+  data: Float32Array;
+  dims: number[];
+}
+
+/** Named tensors in or out of a model. */
+export type TensorMap = Record<string, Tensor>;
+
+/** One loaded model graph that can be run. */
+export interface ModelSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Execution provider the session really runs on (e.g. `cpu`, `cuda`). */
+  readonly provider: string;
+  run(feeds: TensorMap): Promise<TensorMap>;
+  release(): Promise<void>;
+}
+
+/** Options for loading a session. */
+export interface SessionOptions {
+  /** Providers to try in order; CPU is always the last resort. */
+  executionProviders: string[];
+  /** Threads inside one operator (default: runtime's choice). */
+  intraOpThreads?: number;
+}
+
+/** Loads model files into sessions. */
+export interface SessionFactory {
+  load(modelPath: string, options: SessionOptions): Promise<ModelSession>;
+}

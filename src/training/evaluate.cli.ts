@@ -1,0 +1,97 @@
+/**
+ * `npm run evaluate -- --model models/chest/v1 --labels ../shared/datasets/chest/labels.csv [--split test]
+ *   [--out report.json] [--resamples 1000]`
+ *
+ * Runs a model through the exact decoding, preprocessing and onnxruntime-node path the server uses on
+ * any labels.csv in the shared format (path,label[,split,source,...]; paths relative to the CSV) and
+ * prints and writes the evaluation report. Wrist rows may name two views in `pa` and `lateral` columns;
+ * a row with only `path` is read as a pseudo-study with that image in both views.
+ */
+import 'reflect-metadata';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeImage } from '../imaging';
+import { loadModel } from '../inference/model-loader';
+import { OnnxSessionFactory } from '../inference/onnx/onnx-session.factory';
+import { RadiographReader } from '../inference/radiograph-reader';
+import { readCsvRecords } from './csv';
+import { evaluate, EvaluatedItem } from './evaluate';
+
+const LIMITS = { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 };
+
+/** Evaluates a model folder on a labels CSV; exported for tests. */
+export async function evaluateModel(options: { model: string; labels: string; split?: string; resamples?: number; batch?: number; labelMap?: (row: Record<string, string>) => string | null }) {
+  const reader = new RadiographReader(await loadModel(options.model, new OnnxSessionFactory(), { executionProviders: ['cpu'] }));
+  const manifest = reader.model.manifest;
+  const root = dirname(resolve(options.labels));
+  const rows = readCsvRecords(await readFile(options.labels, 'utf8')).filter((r) => !options.split || r.split === options.split);
+  const skipped: Record<string, number> = {};
+  const usable = rows
+    .map((r) => ({ row: r, label: options.labelMap ? options.labelMap(r) : r.label }))
+    .filter(({ label }) => {
+      const ok = label !== null && manifest.classes.includes(label);
+      if (!ok) skipped[String(label)] = (skipped[String(label)] ?? 0) + 1;
+      return ok;
+    });
+  const items: EvaluatedItem[] = [];
+  const batch = options.batch ?? 32;
+  for (let i = 0; i < usable.length; i += batch) {
+    const chunk = usable.slice(i, i + batch);
+    const studies = await Promise.all(
+      chunk.map(async ({ row }) => {
+        const files = manifest.input.names.length === 2 ? [row.pa || row.path, row.lateral || row.path] : [row.path];
+        return Promise.all(files.map(async (f) => decodeImage(await readFile(join(root, f)), LIMITS)));
+      }),
+    );
+    const readings = await reader.read(studies);
+    chunk.forEach(({ row, label }, k) => items.push({ path: row.path || row.pa, label: label!, source: row.source || 'all', reading: readings[k] }));
+  }
+  return { report: evaluate(manifest, items, options.resamples ?? 1000), skipped, manifest };
+}
+
+function fmt(e: { value: number | null; ci95: [number, number] | null }): string {
+  if (e.value === null) return 'n/a';
+  return e.ci95 ? `${e.value.toFixed(3)} [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}]` : e.value.toFixed(3);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      labels: { type: 'string' },
+      split: { type: 'string' },
+      out: { type: 'string' },
+      resamples: { type: 'string', default: '1000' },
+    },
+  });
+  if (!values.model || !values.labels) {
+    console.error('usage: evaluate --model <models/task/version> --labels <labels.csv> [--split test] [--out report.json]');
+    process.exit(2);
+  }
+  const { report, skipped } = await evaluateModel({ model: values.model, labels: values.labels, split: values.split, resamples: Number(values.resamples) });
+  console.log(`model ${report.model}: ${report.n} items${Object.keys(skipped).length ? `, skipped labels ${JSON.stringify(skipped)}` : ''}`);
+  for (const c of report.classes) {
+    const t = report.atThresholds[c];
+    console.log(
+      `  ${c.padEnd(14)} AUROC ${fmt(report.aurocPerClass[c])}` +
+        (t ? `  @${t.threshold.toFixed(4)} recall ${fmt(t.recall)} specificity ${fmt(t.specificity)} PPV ${fmt(t.ppv)} NPV ${fmt(t.npv)}` : ''),
+    );
+  }
+  console.log(`  ECE ${report.ece.toFixed(4)}  accuracy ${report.accuracy.toFixed(3)}  gate ${JSON.stringify(report.gate)}`);
+  for (const [source, s] of Object.entries(report.perSource)) {
+    const parts = Object.entries(s.atThresholds).map(([c, r]) => `${c} recall ${r.recall?.toFixed(3) ?? 'n/a'} spec ${r.specificity?.toFixed(3) ?? 'n/a'}`);
+    console.log(`  [${source}] n=${s.n} ${parts.join('; ')}`);
+  }
+  if (values.out) {
+    await writeFile(values.out, JSON.stringify({ ...report, skipped }, null, 2));
+    console.log(`wrote ${values.out}`);
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(JSON.stringify({ error: { code: (error as { code?: string }).code ?? 'ERROR', message: (error as Error).message } }));
+    process.exit(2);
+  });
+}
