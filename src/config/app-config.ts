@@ -52,6 +52,20 @@ const envSchema = z
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     PUBSUB_DRIVER: z.enum(['postgres', 'memory']).optional(),
+    EXECUTION_PROVIDERS: z
+      .string()
+      .regex(/^[a-z]+(,[a-z]+)*$/, 'must be a comma-separated list such as cuda,cpu')
+      .default('cpu'),
+    ENGINE_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(16),
+    ENGINE_MAX_QUEUE_DELAY_MS: z.coerce.number().min(0).max(1000).default(0),
+    ENGINE_MAX_QUEUE_SIZE: z.coerce.number().int().min(1).default(2048),
+    ENGINE_MAX_PREDICTED_WAIT_MS: z.coerce.number().int().min(1).default(10_000),
+    ENGINE_INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0),
+    DECODE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
+    ANALYSIS_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
+    ANALYSIS_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),
+    SHADOW_MODE: z.enum(['true', 'false']).default('false'),
+    HEATMAP_SIZE: z.coerce.number().int().min(64).max(1024).default(384),
   })
   .superRefine((env, ctx) => {
     if (env.STORAGE_DRIVER === 'minio') {
@@ -109,6 +123,18 @@ export interface AppConfig {
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   pubsubDriver: 'postgres' | 'memory';
+  inference: {
+    executionProviders: string[];
+    maxBatchSize: number;
+    maxQueueDelayMs: number;
+    maxQueueSize: number;
+    maxPredictedWaitMs: number;
+    /** 0 lets the runtime choose. */
+    intraOpThreads: number;
+    /** Decode worker threads; 0 decodes on the event loop; default one per CPU. */
+    decodeWorkers: number | null;
+  };
+  analysis: { workers: number; deadlineMs: number; shadowMode: boolean; heatmapSize: number };
 }
 
 /** Secret used only when no AUTH_SECRET is configured outside production; tokens minted with it are useless elsewhere. */
@@ -163,5 +189,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     logLevel: e.LOG_LEVEL,
     pubsubDriver: e.PUBSUB_DRIVER ?? (e.DATABASE_URL ? 'postgres' : 'memory'),
+    inference: {
+      executionProviders: e.EXECUTION_PROVIDERS.split(','),
+      maxBatchSize: e.ENGINE_MAX_BATCH_SIZE,
+      maxQueueDelayMs: e.ENGINE_MAX_QUEUE_DELAY_MS,
+      maxQueueSize: e.ENGINE_MAX_QUEUE_SIZE,
+      maxPredictedWaitMs: e.ENGINE_MAX_PREDICTED_WAIT_MS,
+      intraOpThreads: e.ENGINE_INTRA_OP_THREADS,
+      decodeWorkers: e.DECODE_WORKERS ?? null,
+    },
+    analysis: { workers: e.ANALYSIS_WORKERS, deadlineMs: e.ANALYSIS_DEADLINE_MS, shadowMode: e.SHADOW_MODE === 'true', heatmapSize: e.HEATMAP_SIZE },
   };
 }

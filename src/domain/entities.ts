@@ -1,3 +1,4 @@
+import { AnalysisJob } from './analysis/analysis-job.entity';
 import { AuditEvent } from './audit/audit-event.entity';
 import { Correction } from './correction/correction.entity';
 import { DriftAlert } from './drift/drift-alert.entity';
@@ -25,9 +26,11 @@ export const ENTITIES = [
   ClinicalNote,
   DriftAlert,
   AuditEvent,
+  AnalysisJob,
 ];
 
 export {
+  AnalysisJob,
   AuditEvent,
   ClinicalNote,
   Correction,

@@ -116,3 +116,11 @@ export enum AuditAction {
   LOGIN = 'LOGIN',
   SUBSCRIBE = 'SUBSCRIBE',
 }
+
+/** State of a batch analysis job. */
+export enum AnalysisJobStatus {
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  COMPLETED = 'COMPLETED',
+  FAILED = 'FAILED',
+}

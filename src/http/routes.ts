@@ -1,3 +1,4 @@
+import type { AnalysisService } from '../domain/analysis/analysis.service';
 import { ImageService } from '../domain/image/image.service';
 import { toUploadReceipt } from '../schema/mappers';
 import type { RouteHandler } from './http-server';
@@ -31,6 +32,20 @@ export function imageRoutes(images: ImageService): RouteHandler[] {
           },
           body: file.bytes,
         };
+      },
+    },
+  ];
+}
+
+/** `GET /predictions/:id/heatmap`: the class-activation heatmap PNG of a prediction. */
+export function predictionRoutes(analysis: AnalysisService): RouteHandler[] {
+  return [
+    {
+      method: 'GET',
+      pattern: /^\/predictions\/([0-9a-fA-F-]{36})\/heatmap$/,
+      async handle(ctx, _req, match) {
+        const png = await analysis.heatmap(ctx, match[1]);
+        return { status: 200, headers: { 'content-type': 'image/png', 'cache-control': 'private, no-store' }, body: png };
       },
     },
   ];

@@ -23,3 +23,5 @@ export {
 export type { GrayImage } from './preprocessing/model-preprocessing';
 export { transferSyntaxName } from './dicom/transfer-syntax';
 export { warmUpCodecs } from './codecs/wasm-codecs';
+export { renderHeatmapPng } from './heatmap';
+export type { ActivationGrid } from './heatmap';

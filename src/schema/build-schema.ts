@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema, ContainerType, PubSub } from 'type-graphql';
 import { AdminResolver } from '../resolvers/admin.resolver';
+import { AnalysisResolver } from '../resolvers/analysis.resolver';
 import { ImageResolver } from '../resolvers/image.resolver';
 import { PatientResolver } from '../resolvers/patient.resolver';
 import { PredictionResolver } from '../resolvers/prediction.resolver';
@@ -15,6 +16,7 @@ export const RESOLVERS = [
   StudyResolver,
   ImageResolver,
   PredictionResolver,
+  AnalysisResolver,
   AdminResolver,
 ] as const;
 

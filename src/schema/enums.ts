@@ -1,5 +1,6 @@
 import { registerEnumType } from 'type-graphql';
 import {
+  AnalysisJobStatus,
   AuditAction,
   BodyPart,
   DriftAlertStatus,
@@ -17,6 +18,16 @@ import {
   TrainingRunStatus,
 } from '../domain/enums';
 
+registerEnumType(AnalysisJobStatus, {
+  name: 'AnalysisJobStatus',
+  description: 'State of a batch analysis job.',
+  valuesConfig: {
+    QUEUED: { description: 'Waiting for workers.' },
+    RUNNING: { description: 'Studies are being analysed.' },
+    COMPLETED: { description: 'Every study finished (some may have failed; see failures).' },
+    FAILED: { description: 'Every study failed, or the job could not be queued.' },
+  },
+});
 registerEnumType(Role, {
   name: 'Role',
   description: 'Role of a user; decides what it may read and do.',
@@ -166,6 +177,7 @@ registerEnumType(AuditAction, {
 });
 
 export {
+  AnalysisJobStatus,
   AuditAction,
   BodyPart,
   DriftAlertStatus,

@@ -1,3 +1,4 @@
+import type { AnalysisJob } from '../domain/analysis/analysis-job.entity';
 import type { AuditEvent } from '../domain/audit/audit-event.entity';
 import type { Correction } from '../domain/correction/correction.entity';
 import type { DriftAlert } from '../domain/drift/drift-alert.entity';
@@ -11,6 +12,7 @@ import type { TrainingRun } from '../domain/training-run/training-run.entity';
 import type { Upload } from '../domain/upload/upload.entity';
 import type { User } from '../domain/user/user.entity';
 import {
+  AnalysisJobType,
   AuditEventType,
   ClinicalNoteType,
   CorrectionType,
@@ -190,4 +192,17 @@ export const toAuditEvent = (a: AuditEvent): AuditEventType =>
     requestId: a.requestId ?? null,
     operation: a.operation ?? null,
     createdAt: a.createdAt,
+  });
+
+export const toAnalysisJob = (j: AnalysisJob): AnalysisJobType =>
+  Object.assign(new AnalysisJobType(), {
+    id: j.id,
+    status: j.status,
+    studyIds: j.studyIds,
+    total: j.total,
+    completed: j.completed,
+    failed: j.failed,
+    failures: Object.entries(j.failures ?? {}).map(([studyId, code]) => ({ studyId, code })),
+    createdAt: j.createdAt,
+    finishedAt: j.finishedAt ?? null,
   });

@@ -1,6 +1,7 @@
 import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { GateVerdict } from '../enums';
+import { AnalysisJob } from '../analysis/analysis-job.entity';
 import { ModelVersion } from '../model-version/model-version.entity';
 import { Study } from '../study/study.entity';
 
@@ -52,4 +53,9 @@ export class Prediction extends BaseEntity {
 
   @Property({ type: 'text', nullable: true })
   explanation?: string | null;
+
+  /** The batch job that produced it, if any (makes job retries idempotent). */
+  @ManyToOne(() => AnalysisJob, { nullable: true, deleteRule: 'set null' })
+  @Index()
+  analysisJob?: AnalysisJob | null;
 }

@@ -242,7 +242,7 @@ def main() -> None:
         "keptValidation": r4((d_va <= gate_thr).mean()),
         "keptTest": r4((d_te <= gate_thr).mean()),
         "aurocNotRadiograph": r4(auc_notxr),
-        "aurocNotRadiographSet": "shared/datasets/ood, all 55 images (never used for training or threshold choice) vs test films",
+        "aurocNotRadiographSet": f"shared/datasets/ood: all {len(d_ood)} images in its labels.csv (SOURCE.md says 55, the folder holds 33; never used for training or threshold choice) vs test films",
         "rejectedNotRadiograph": r4((d_ood > gate_thr).mean()),
         "aurocWrongBodyPart": r4(auc_wrong),
         "aurocWrongBodyPartSet": wrong_name + " vs test films",

@@ -1,0 +1,33 @@
+import { Entity, Enum, ManyToOne, Property } from '@mikro-orm/core';
+import { BaseEntity } from '../base.entity';
+import { AnalysisJobStatus } from '../enums';
+import { User } from '../user/user.entity';
+
+/** A batch of studies submitted for analysis; each study runs as a durable queue job. */
+@Entity()
+export class AnalysisJob extends BaseEntity {
+  @Enum({ items: () => AnalysisJobStatus })
+  status: AnalysisJobStatus = AnalysisJobStatus.QUEUED;
+
+  @Property({ type: 'jsonb' })
+  studyIds: string[] = [];
+
+  @Property({ type: 'integer' })
+  total!: number;
+
+  @Property({ type: 'integer', default: 0 })
+  completed: number = 0;
+
+  @Property({ type: 'integer', default: 0 })
+  failed: number = 0;
+
+  /** Per-study failure codes (study id → error code). */
+  @Property({ type: 'jsonb' })
+  failures: Record<string, string> = {};
+
+  @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
+  createdBy?: User | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  finishedAt?: Date | null;
+}

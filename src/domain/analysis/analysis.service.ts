@@ -1,0 +1,209 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Permission } from '../../auth/policy';
+import { assertPermission } from '../../auth/principal';
+import { AppError, InvalidStateError, NotFoundError } from '../../errors';
+import type { ImagePreparer, PreparedImage } from '../../inference/image-preparer';
+import type { InferenceEngine, Priority } from '../../inference/inference-engine';
+import { interpret, Reading } from '../../inference/postprocess';
+import { renderHeatmapPng } from '../../imaging';
+import { Topic } from '../../pubsub/pubsub';
+import { AI_ASSISTANCE_WARNING } from '../../schema/types';
+import { contentAddressedKey, ObjectStore, sha256 } from '../../storage';
+import { AuditAction, BodyPart, GateVerdict, ImageView, ModelTask, StudyStatus } from '../enums';
+import { Image } from '../image/image.entity';
+import { ModelVersion } from '../model-version/model-version.entity';
+import { Prediction } from '../prediction/prediction.entity';
+import type { EventPublisher } from '../shared/event-publisher';
+import { isUuid } from '../shared/filters';
+import type { RequestContext } from '../shared/request-context';
+import { Study } from '../study/study.entity';
+import type { AnalysisJob } from './analysis-job.entity';
+import { chooseRoute } from './model-routing';
+
+/** A wrist study lacks its PA or lateral view. */
+export class WristViewsRequiredError extends AppError {
+  readonly code = 'WRIST_VIEWS_REQUIRED' as const;
+  override readonly httpStatus = 409;
+}
+
+/** No model version serves this task (none registered in PRODUCTION or CANARY). */
+export class NoModelError extends AppError {
+  readonly code = 'NO_MODEL_AVAILABLE' as const;
+  override readonly httpStatus = 503;
+}
+
+/** DICOM modalities that are projection radiographs. */
+const RADIOGRAPH_MODALITIES = new Set(['CR', 'DX', 'DR', 'RG', 'RF', 'MG', 'PX']);
+
+/** DICOM Body Part Examined values that belong to each study body part. */
+const BODY_PARTS: Record<BodyPart, RegExp> = {
+  [BodyPart.CHEST]: /^(CHEST|THORAX|LUNG|LUNGS)$/i,
+  [BodyPart.WRIST]: /^(WRIST|HAND|FOREARM|ARM|UPPER ?LIMB|UPPEREXTREMITY|EXTREMITY)$/i,
+};
+
+/** Decides the gate from what the file itself says, before any model runs. */
+export function headerVerdict(bodyPart: BodyPart, prepared: PreparedImage): GateVerdict | null {
+  if (prepared.quality) return prepared.quality;
+  if (prepared.modality && !RADIOGRAPH_MODALITIES.has(prepared.modality.toUpperCase())) return GateVerdict.NOT_A_RADIOGRAPH;
+  if (prepared.bodyPartExamined && !BODY_PARTS[bodyPart].test(prepared.bodyPartExamined.trim())) return GateVerdict.WRONG_BODY_PART;
+  return null;
+}
+
+/** Options for the analysis service. */
+export interface AnalysisOptions {
+  shadowMode: boolean;
+  heatmapSize: number;
+  /** How long a synchronous analysis may wait in the engine queue. */
+  deadlineMs: number;
+}
+
+/** Outcome of one study analysis. */
+export interface AnalysisOutcome {
+  prediction: Prediction;
+  shadow: Prediction | null;
+}
+
+const PRIORITY: Record<string, Priority> = { STAT: 'STAT', URGENT: 'URGENT', ROUTINE: 'ROUTINE' };
+
+/**
+ * Reads a study with the model version chosen by routing (and, in shadow mode, the canary beside it):
+ * fetch the views from the object store, decode and preprocess them, run the engine, interpret
+ * (gate first), store the heatmap, and record the prediction with its timings in one transaction.
+ */
+export class AnalysisService {
+  constructor(
+    private readonly rootEm: EntityManager,
+    private readonly store: ObjectStore,
+    private readonly engine: InferenceEngine,
+    private readonly preparer: ImagePreparer,
+    private readonly events: EventPublisher,
+    private readonly options: AnalysisOptions,
+  ) {}
+
+  /** Synchronous analysis for a caller (technicians, radiologists). */
+  async analyzeStudy(ctx: RequestContext, studyId: string): Promise<AnalysisOutcome> {
+    assertPermission(ctx.principal, Permission.ANALYZE_STUDIES);
+    const outcome = await this.run(ctx.em, studyId);
+    ctx.audit.write(ctx.em, { action: AuditAction.ANALYZE, entityType: 'Study', entityId: studyId, patientId: outcome.prediction.study.patient.id });
+    await ctx.em.flush();
+    this.announce(outcome);
+    return outcome;
+  }
+
+  /** The stored heatmap PNG of a prediction (readers of predictions only; audited). */
+  async heatmap(ctx: RequestContext, predictionId: string): Promise<Buffer> {
+    assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
+    const p = isUuid(predictionId) ? await ctx.em.findOne(Prediction, { id: predictionId }, { populate: ['study'] }) : null;
+    if (!p) throw NotFoundError.of('Prediction', predictionId);
+    if (!p.heatmapKey) throw NotFoundError.of('Heatmap', predictionId);
+    ctx.audit.read('Prediction', p.id, p.study.patient.id);
+    return this.store.get(p.heatmapKey);
+  }
+
+  /** Runs one study and records the prediction(s) in `em` (used by the mutation and by batch jobs); announce after commit. */
+  async run(em: EntityManager, studyId: string, options: { analysisJob?: AnalysisJob } = {}): Promise<AnalysisOutcome> {
+    const study = isUuid(studyId) ? await em.findOne(Study, { id: studyId }) : null;
+    if (!study) throw NotFoundError.of('Study', studyId);
+    const images = await em.find(Image, { study }, { orderBy: { createdAt: 'asc' } });
+    if (images.length === 0) throw new InvalidStateError('The study has no images to analyse', { studyId });
+    const task = study.bodyPart === BodyPart.CHEST ? ModelTask.CHEST : ModelTask.WRIST;
+    const views = this.selectViews(study, images);
+    const route = await chooseRoute(em, task, study.id, this.options.shadowMode);
+    if (!route) throw new NoModelError('No model version is in production for this task', { task });
+    const started = Date.now();
+    const files = await Promise.all(views.map((v) => this.store.get(v.objectKey)));
+    const primary = await this.readWith(study, route.primary, files, route.route, started);
+    const shadow = route.shadow ? await this.readWith(study, route.shadow, files, 'SHADOW', Date.now()).catch(() => null) : null;
+    primary.analysisJob = options.analysisJob ?? null;
+    if (shadow) shadow.analysisJob = options.analysisJob ?? null;
+    em.persist(primary);
+    if (shadow) em.persist(shadow);
+    study.status = StudyStatus.ANALYZED;
+    await em.flush();
+    return { prediction: primary, shadow };
+  }
+
+  /** Publishes PREDICTION_COMPLETED; call after the transaction that stored the prediction committed. */
+  announce(outcome: AnalysisOutcome): void {
+    const p = outcome.prediction;
+    this.events.publish(Topic.PREDICTION_COMPLETED, { predictionId: p.id, studyId: p.study.id, patientId: p.study.patient.id });
+  }
+
+  private selectViews(study: Study, images: Image[]): Image[] {
+    if (study.bodyPart === BodyPart.CHEST) {
+      const preferred = images.find((i) => i.view === ImageView.PA) ?? images.find((i) => i.view === ImageView.AP) ?? images[0];
+      return [preferred];
+    }
+    const pa = images.find((i) => i.view === ImageView.PA);
+    const lateral = images.find((i) => i.view === ImageView.LATERAL);
+    if (!pa || !lateral) {
+      throw new WristViewsRequiredError('A wrist study needs a PA and a LATERAL view', { studyId: study.id, hasPa: Boolean(pa), hasLateral: Boolean(lateral) });
+    }
+    return [pa, lateral];
+  }
+
+  private async readWith(study: Study, version: ModelVersion, files: Buffer[], route: string, started: number): Promise<Prediction> {
+    const task = version.task.toLowerCase();
+    const manifest = this.engine.manifest(task, version.version);
+    const size = manifest.input.size;
+    const t0 = Date.now();
+    const prepared = await Promise.all(files.map((f) => this.preparer.prepare(f, size)));
+    const decodeMs = Date.now() - t0;
+    const pre = prepared.map((p) => headerVerdict(study.bodyPart, p)).find((v) => v !== null) ?? null;
+    const result = await this.engine.infer({
+      task,
+      version: version.version,
+      views: prepared.map((p) => p.tensor),
+      priority: PRIORITY[study.priority] ?? 'ROUTINE',
+      deadline: Date.now() + this.options.deadlineMs,
+    });
+    const cams = (manifest.input.names.length === 1 ? ['cam'] : manifest.input.names.map((n) => `cam_${n}`)).flatMap((name, v) => {
+      const t = result.outputs[name];
+      if (!t) return [];
+      const [k, h, w] = t.dims;
+      return manifest.classes.slice(0, k).map((label, c) => ({ label, view: v, width: w, height: h, data: t.data.slice(c * h * w, (c + 1) * h * w) }));
+    });
+    const reading: Reading = interpret(
+      manifest,
+      { logits: result.outputs.logits.data, embedding: result.outputs.embedding.data, oodDistance: result.outputs.ood_distance.data[0], cams },
+      pre,
+    );
+    const heatmapKey = await this.storeHeatmap(reading, cams, prepared);
+    const prediction = new Prediction();
+    prediction.study = study;
+    prediction.modelVersion = version;
+    prediction.gateVerdict = reading.gateVerdict;
+    prediction.label = reading.label;
+    prediction.probabilities = reading.probabilities ?? {};
+    prediction.findings = reading.findings;
+    prediction.heatmapKey = heatmapKey;
+    prediction.route = route;
+    prediction.warning = AI_ASSISTANCE_WARNING;
+    prediction.explanation = reading.explanation;
+    prediction.timings = {
+      decodeMs,
+      queueMs: result.timings.queueMs,
+      inferenceMs: result.timings.inferenceMs,
+      batchSize: result.timings.batchSize,
+      totalMs: Date.now() - started,
+    };
+    return prediction;
+  }
+
+  /** Stores the heatmap of the most important finding (or the top class), content-addressed. */
+  private async storeHeatmap(
+    reading: Reading,
+    cams: { label: string; view: number; width: number; height: number; data: Float32Array }[],
+    prepared: PreparedImage[],
+  ): Promise<string | null> {
+    if (reading.gateVerdict !== GateVerdict.ACCEPTED) return null;
+    const label = reading.findings.sort((a, b) => b.probability - a.probability)[0]?.label ?? reading.label;
+    const cam = cams.find((c) => c.label === label && c.view === 0);
+    if (!cam) return null;
+    const input = prepared[0];
+    const png = await renderHeatmapPng({ width: input.size, height: input.size, data: input.tensor }, cam, this.options.heatmapSize);
+    const key = contentAddressedKey('heatmaps', sha256(png), 'png');
+    await this.store.put(key, png, { contentType: 'image/png' });
+    return key;
+  }
+}

@@ -1,0 +1,301 @@
+import { AppError } from '../../errors';
+import { DynamicBatcher, Served } from './dynamic-batcher';
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: unknown): void;
+}
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+/** A session stand-in whose batches finish only when the test says so; records every batch and the concurrency. */
+class ControlledExecutor {
+  readonly batches: string[][] = [];
+  private readonly pending: Deferred<string[]>[] = [];
+  private running = 0;
+  maxConcurrent = 0;
+
+  readonly run = (items: readonly string[]): Promise<string[]> => {
+    this.batches.push([...items]);
+    this.running++;
+    this.maxConcurrent = Math.max(this.maxConcurrent, this.running);
+    const d = deferred<string[]>();
+    this.pending.push(d);
+    return d.promise.finally(() => this.running--);
+  };
+
+  get inProgress(): number {
+    return this.pending.length;
+  }
+
+  /** Completes the oldest running batch, answering `out:<item>` per item. */
+  finish(): void {
+    const d = this.pending.shift();
+    if (!d) throw new Error('no batch is running');
+    d.resolve(this.batches[this.batches.length - 1 - this.pending.length]!.map((i) => `out:${i}`));
+  }
+
+  fail(error: unknown): void {
+    const d = this.pending.shift();
+    if (!d) throw new Error('no batch is running');
+    d.reject(error);
+  }
+}
+
+/** Lets queued microtasks and promise continuations run (real setImmediate; timers may be fake). */
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** Captures the settled state of a promise without awaiting it. */
+function track<T>(p: Promise<T>): { value?: T; error?: unknown; settled: boolean } {
+  const s: { value?: T; error?: unknown; settled: boolean } = { settled: false };
+  p.then(
+    (v) => Object.assign(s, { value: v, settled: true }),
+    (e) => Object.assign(s, { error: e, settled: true }),
+  );
+  return s;
+}
+
+function codeOf(e: unknown): string | undefined {
+  return e instanceof AppError ? e.code : undefined;
+}
+
+const ROUTINE = { priority: 'ROUTINE' as const };
+
+describe('DynamicBatcher', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('flushes at once when idle (max queue delay 0) and batches what queued while the session was busy', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 8, maxQueueDelayMs: 0 });
+    const first = b.submit('a', ROUTINE);
+    await settle();
+    expect(ex.batches).toEqual([['a']]);
+    const rest = ['b', 'c', 'd'].map((x) => b.submit(x, ROUTINE));
+    await settle();
+    expect(ex.batches).toHaveLength(1);
+    expect(b.queueDepth).toBe(3);
+    ex.finish();
+    await expect(first).resolves.toMatchObject({ output: 'out:a', timings: { batchSize: 1 } });
+    await settle();
+    expect(ex.batches[1]).toEqual(['b', 'c', 'd']);
+    ex.finish();
+    const served = await Promise.all(rest);
+    expect(served.map((s) => s.output)).toEqual(['out:b', 'out:c', 'out:d']);
+    expect(served.every((s) => s.timings.batchSize === 3)).toBe(true);
+  });
+
+  it('forms batches up to maxBatchSize and runs exactly one batch at a time', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 4 });
+    const all = Array.from({ length: 10 }, (_, i) => b.submit(`i${i}`, ROUTINE));
+    for (let k = 0; k < 3; k++) {
+      await settle();
+      expect(ex.inProgress).toBe(1);
+      ex.finish();
+    }
+    const served = await Promise.all(all);
+    expect(ex.batches.map((x) => x.length)).toEqual([4, 4, 2]);
+    expect(ex.maxConcurrent).toBe(1);
+    expect(served.map((s) => s.output)).toEqual(Array.from({ length: 10 }, (_, i) => `out:i${i}`));
+  });
+
+  it('waits up to maxQueueDelayMs to fill a batch, and flushes early when the batch is full or a STAT item arrives', async () => {
+    jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 4, maxQueueDelayMs: 50 });
+
+    const p1 = [b.submit('a', ROUTINE), b.submit('b', ROUTINE)];
+    await settle();
+    await jest.advanceTimersByTimeAsync(49);
+    await settle();
+    expect(ex.batches).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(1);
+    await settle();
+    expect(ex.batches).toEqual([['a', 'b']]);
+    ex.finish();
+    await Promise.all(p1);
+
+    const p2 = ['c', 'd', 'e', 'f'].map((x) => b.submit(x, ROUTINE));
+    await settle();
+    expect(ex.batches[1]).toEqual(['c', 'd', 'e', 'f']);
+    ex.finish();
+    await Promise.all(p2);
+
+    const p3 = [b.submit('g', ROUTINE), b.submit('s', { priority: 'STAT' })];
+    await settle();
+    expect(ex.batches[2]).toEqual(['s', 'g']);
+    ex.finish();
+    await Promise.all(p3);
+  });
+
+  it('refuses with QUEUE_FULL and a retry hint when the queue is at capacity', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 1, maxQueueSize: 3 }, { task: 'chest', version: 'v1' });
+    const admitted = [b.submit('a', ROUTINE)];
+    await settle();
+    admitted.push(...['b', 'c', 'd'].map((x) => b.submit(x, ROUTINE)));
+    expect(b.queueDepth).toBe(3);
+    const refused = await b.submit('e', ROUTINE).catch((e: unknown) => e);
+    expect(codeOf(refused)).toBe('QUEUE_FULL');
+    expect((refused as AppError).httpStatus).toBe(503);
+    expect((refused as AppError).details).toMatchObject({ task: 'chest', version: 'v1', reason: 'CAPACITY', queueDepth: 3 });
+    expect((refused as AppError).details.retryAfterMs).toBeGreaterThan(0);
+    for (let i = 0; i < 4; i++) {
+      ex.finish();
+      await settle();
+    }
+    await Promise.all(admitted);
+  });
+
+  it('refuses with QUEUE_FULL when the predicted wait (depth / measured throughput) exceeds the limit, per priority lane', async () => {
+    jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 1, maxPredictedWaitMs: 250, ewmaAlpha: 1 });
+    expect(b.predictedWaitMs('ROUTINE')).toBe(0);
+    const warm = b.submit('warm', ROUTINE);
+    await settle();
+    await jest.advanceTimersByTimeAsync(100);
+    ex.finish();
+    await warm;
+    expect(b.stats()).toMatchObject({ batches: 1, ewmaBatchMs: 100, ewmaBatchSize: 1 });
+
+    const admitted = ['a', 'b', 'c'].map((x) => b.submit(x, ROUTINE));
+    await settle();
+    expect(ex.inProgress).toBe(1);
+    // 'a' runs (100 ms left), 'b' and 'c' wait: a new ROUTINE item would start after 100 + 2 × 100 ms.
+    expect(b.predictedWaitMs('ROUTINE')).toBeCloseTo(300);
+    const refused = await b.submit('d', ROUTINE).catch((e: unknown) => e);
+    expect(codeOf(refused)).toBe('QUEUE_FULL');
+    expect((refused as AppError).details).toMatchObject({ reason: 'PREDICTED_WAIT', retryAfterMs: 50, predictedWaitMs: 300 });
+    // A STAT item only waits behind STAT items and the running batch.
+    const stat = b.submit('s', { priority: 'STAT' });
+    for (let i = 0; i < 4; i++) {
+      ex.finish();
+      await settle();
+    }
+    await Promise.all([...admitted, stat]);
+    expect(ex.batches.slice(1)).toEqual([['a'], ['s'], ['b'], ['c']]);
+  });
+
+  it('fails a request with DEADLINE_EXCEEDED when it has not started by its deadline, and never runs it', async () => {
+    jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 4 });
+    const running = b.submit('a', ROUTINE);
+    await settle();
+    const late = track(b.submit('late', { priority: 'ROUTINE', deadline: Date.now() + 50 }));
+    const onTime = b.submit('ok', { priority: 'ROUTINE', deadline: Date.now() + 5000 });
+    await jest.advanceTimersByTimeAsync(49);
+    expect(late.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    await settle();
+    expect(codeOf(late.error)).toBe('DEADLINE_EXCEEDED');
+    expect(b.queueDepth).toBe(1);
+    ex.finish();
+    await running;
+    await settle();
+    expect(ex.batches[1]).toEqual(['ok']);
+    ex.finish();
+    await onTime;
+    const past = await b.submit('past', { priority: 'ROUTINE', deadline: Date.now() - 1 }).catch((e: unknown) => e);
+    expect(codeOf(past)).toBe('DEADLINE_EXCEEDED');
+  });
+
+  it('removes a cancelled request from the queue with CANCELLED; cancelling after it started has no effect', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 4 });
+    const startedCtl = new AbortController();
+    const started = b.submit('a', { priority: 'ROUTINE', signal: startedCtl.signal });
+    await settle();
+    const ctl = new AbortController();
+    const cancelled = b.submit('x', { priority: 'ROUTINE', signal: ctl.signal });
+    const kept = b.submit('y', ROUTINE);
+    await settle();
+    expect(b.queueDepth).toBe(2);
+    ctl.abort();
+    startedCtl.abort();
+    await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(b.queueDepth).toBe(1);
+    ex.finish();
+    await expect(started).resolves.toMatchObject({ output: 'out:a' });
+    await settle();
+    expect(ex.batches[1]).toEqual(['y']);
+    ex.finish();
+    await kept;
+    const pre = new AbortController();
+    pre.abort();
+    await expect(b.submit('z', { priority: 'ROUTINE', signal: pre.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+
+  it('serves STAT before URGENT before ROUTINE, FIFO within a lane', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 3 });
+    const all: Promise<Served<string>>[] = [b.submit('first', ROUTINE)];
+    await settle();
+    all.push(
+      b.submit('r1', ROUTINE),
+      b.submit('r2', ROUTINE),
+      b.submit('u1', { priority: 'URGENT' }),
+      b.submit('s1', { priority: 'STAT' }),
+      b.submit('r3', ROUTINE),
+      b.submit('u2', { priority: 'URGENT' }),
+      b.submit('s2', { priority: 'STAT' }),
+    );
+    for (let i = 0; i < 4; i++) {
+      await settle();
+      ex.finish();
+    }
+    await Promise.all(all);
+    expect(ex.batches).toEqual([['first'], ['s1', 's2', 'u1'], ['u2', 'r1', 'r2'], ['r3']]);
+  });
+
+  it('fails only the batch whose run threw (INFERENCE_FAILED with the cause) and goes on with the next', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 2 }, { task: 'chest', version: 'v1' });
+    const a = b.submit('a', ROUTINE);
+    await settle();
+    const next = [b.submit('b', ROUTINE), b.submit('c', ROUTINE)];
+    const boom = new Error('onnx exploded');
+    ex.fail(boom);
+    const error = await a.catch((e: unknown) => e);
+    expect(codeOf(error)).toBe('INFERENCE_FAILED');
+    expect((error as AppError).details).toMatchObject({ task: 'chest', version: 'v1', batchSize: 1 });
+    expect((error as Error).cause).toBe(boom);
+    await settle();
+    ex.finish();
+    expect((await Promise.all(next)).map((s) => s.output)).toEqual(['out:b', 'out:c']);
+  });
+
+  it('fails the batch when the executor returns the wrong number of outputs', async () => {
+    const b = new DynamicBatcher<string, string>(async () => ['only-one'], { maxBatchSize: 2 });
+    const results = await Promise.allSettled([b.submit('a', ROUTINE), b.submit('b', ROUTINE)]);
+    expect(results.map((r) => (r.status === 'rejected' ? codeOf(r.reason) : 'ok'))).toEqual(['INFERENCE_FAILED', 'INFERENCE_FAILED']);
+  });
+
+  it('close() refuses new requests with MODEL_NOT_LOADED and resolves once in-flight ones finish', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 1 });
+    const a = b.submit('a', ROUTINE);
+    const c = b.submit('c', ROUTINE);
+    await settle();
+    const closed = track(b.close());
+    await expect(b.submit('late', ROUTINE)).rejects.toMatchObject({ code: 'MODEL_NOT_LOADED' });
+    ex.finish();
+    await a;
+    await settle();
+    expect(closed.settled).toBe(false);
+    expect(b.inFlight).toBe(1);
+    ex.finish();
+    await c;
+    await settle();
+    expect(closed.settled).toBe(true);
+    expect(b.inFlight).toBe(0);
+  });
+});

@@ -1,0 +1,50 @@
+import type { ModelSession, Tensor, TensorMap } from '../engine';
+import type { BatchExecutor } from './dynamic-batcher';
+
+/**
+ * Batch executor over one model session: stacks each item's views into `[N, 1, S, S]` feeds (one per
+ * input name, in the manifest's order), runs the session once, and splits every output along its
+ * batch dimension.
+ *
+ * @param session - the loaded session
+ * @param inputNames - the model's input names; item `k`-th view feeds `inputNames[k]`
+ * @param size - the square input side S
+ */
+export function sessionExecutor(session: ModelSession, inputNames: readonly string[], size: number): BatchExecutor<readonly Float32Array[], TensorMap> {
+  const per = size * size;
+  return async (items) => {
+    const n = items.length;
+    const feeds: TensorMap = {};
+    inputNames.forEach((name, k) => {
+      let data: Float32Array;
+      if (n === 1) {
+        data = items[0]![k]!;
+      } else {
+        data = new Float32Array(n * per);
+        for (let i = 0; i < n; i++) data.set(items[i]![k]!, i * per);
+      }
+      feeds[name] = { data, dims: [n, 1, size, size] };
+    });
+    return splitBatch(await session.run(feeds), n);
+  };
+}
+
+/**
+ * Splits batched outputs into one {@link TensorMap} per item with the batch dimension removed
+ * (`[N, K]` → `[K]`, `[N]` → `[]`). Each item gets its own copy, so holding one result does not keep
+ * the whole batch's buffers alive.
+ *
+ * @throws Error when an output's first dimension is not the batch size
+ */
+export function splitBatch(out: TensorMap, n: number): TensorMap[] {
+  const results: TensorMap[] = Array.from({ length: n }, () => ({}));
+  for (const [name, t] of Object.entries(out)) {
+    if (t.dims[0] !== n) throw new Error(`output ${name} has batch dimension ${t.dims[0]}, expected ${n}`);
+    const dims = t.dims.slice(1);
+    const per = dims.reduce((a, b) => a * b, 1);
+    for (let i = 0; i < n; i++) {
+      results[i]![name] = { data: t.data.slice(i * per, (i + 1) * per), dims } satisfies Tensor;
+    }
+  }
+  return results;
+}

@@ -1,0 +1,232 @@
+import { ConflictError, ValidationError } from '../errors';
+import { BatchingConfig, DEFAULT_BATCHING_CONFIG, DynamicBatcher } from './batching/dynamic-batcher';
+import { ModelNotLoadedError } from './batching/batching-errors';
+import { sessionExecutor } from './batching/session-executor';
+import type { SessionFactory, TensorMap } from './engine';
+import type { InferenceEngine, InferRequest, InferResult, ModelHealth } from './inference-engine';
+import { loadModel, LoadedModel, ModelLoadError } from './model-loader';
+import type { ModelManifest } from './model-manifest';
+
+/** Engine configuration: session options plus the batching knobs applied to every version. */
+export interface EngineConfig extends BatchingConfig {
+  /** Execution providers to try in order (e.g. `['cuda', 'cpu']`); CPU is always the last resort. */
+  executionProviders: string[];
+  /** Threads inside one operator; the runtime's choice (all cores) when omitted. */
+  intraOpThreads?: number;
+}
+
+/** Defaults: CPU, and {@link DEFAULT_BATCHING_CONFIG}. */
+export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
+  executionProviders: ['cpu'],
+  maxBatchSize: DEFAULT_BATCHING_CONFIG.maxBatchSize,
+  maxQueueDelayMs: DEFAULT_BATCHING_CONFIG.maxQueueDelayMs,
+  maxQueueSize: DEFAULT_BATCHING_CONFIG.maxQueueSize,
+  maxPredictedWaitMs: DEFAULT_BATCHING_CONFIG.maxPredictedWaitMs,
+};
+
+/** Logger shape the engine needs (pino fits). */
+export interface EngineLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** Ports and knobs of {@link DynamicBatchingEngine}. */
+export interface DynamicBatchingEngineOptions extends Partial<EngineConfig> {
+  /** Opens model files (the onnxruntime adapter in production, a fake in unit tests). */
+  sessionFactory: SessionFactory;
+  /** Batching knobs per task, over the engine-wide ones (e.g. a smaller maxBatchSize for wrist). */
+  perTask?: Record<string, Partial<BatchingConfig>>;
+  log?: EngineLog;
+}
+
+interface VersionSlot {
+  task: string;
+  version: string;
+  model: LoadedModel;
+  batcher: DynamicBatcher<readonly Float32Array[], TensorMap>;
+  unloading?: Promise<void>;
+}
+
+interface TaskSlot {
+  active: string | null;
+  versions: Map<string, VersionSlot>;
+}
+
+const SILENT: EngineLog = { info: () => undefined, warn: () => undefined };
+
+/**
+ * {@link InferenceEngine} with one {@link DynamicBatcher} per loaded model version. A request pins
+ * its version when admitted (synchronously, in `infer`), so after `activate` in-flight requests finish
+ * on the version they started with while new ones go to the new default; `unloadVersion` stops
+ * admissions to that version, waits for its queue to drain, then releases the session.
+ */
+export class DynamicBatchingEngine implements InferenceEngine {
+  private readonly tasks = new Map<string, TaskSlot>();
+  private readonly loading = new Set<string>();
+  private readonly config: EngineConfig;
+  private readonly factory: SessionFactory;
+  private readonly perTask: Record<string, Partial<BatchingConfig>>;
+  private readonly log: EngineLog;
+
+  constructor(options: DynamicBatchingEngineOptions) {
+    const { sessionFactory, perTask, log, ...knobs } = options;
+    this.config = { ...DEFAULT_ENGINE_CONFIG, ...Object.fromEntries(Object.entries(knobs).filter(([, v]) => v !== undefined)) };
+    this.factory = sessionFactory;
+    this.perTask = perTask ?? {};
+    this.log = log ?? SILENT;
+  }
+
+  /** The effective configuration (defaults filled in). */
+  get effectiveConfig(): Readonly<EngineConfig> {
+    return this.config;
+  }
+
+  infer(request: InferRequest): Promise<InferResult> {
+    let slot: VersionSlot;
+    try {
+      slot = this.admit(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { task, version, model } = slot;
+    return slot.batcher
+      .submit(request.views, { priority: request.priority, deadline: request.deadline, signal: request.signal })
+      .then((served) => ({ task, version, manifest: model.manifest, outputs: served.output, timings: served.timings }));
+  }
+
+  async loadVersion(task: string, version: string, dir: string, options: { activate?: boolean } = {}): Promise<void> {
+    const key = `${task}/${version}`;
+    if (this.tasks.get(task)?.versions.has(version) || this.loading.has(key)) {
+      throw new ConflictError('This model version is already loaded', { task, version });
+    }
+    this.loading.add(key);
+    try {
+      const model = await loadModel(dir, this.factory, {
+        executionProviders: this.config.executionProviders,
+        intraOpThreads: this.config.intraOpThreads,
+      });
+      if (model.manifest.task !== task) {
+        await model.session.release();
+        throw new ModelLoadError('model.json is for another task', { dir, task, manifestTask: model.manifest.task });
+      }
+      const { input } = model.manifest;
+      const knobs = { ...this.config, ...this.perTask[task] };
+      const batcher = new DynamicBatcher(
+        sessionExecutor(model.session, input.names, input.size),
+        {
+          maxBatchSize: knobs.maxBatchSize,
+          maxQueueDelayMs: knobs.maxQueueDelayMs,
+          maxQueueSize: knobs.maxQueueSize,
+          maxPredictedWaitMs: knobs.maxPredictedWaitMs,
+          ewmaAlpha: knobs.ewmaAlpha,
+        },
+        { task, version },
+      );
+      let taskSlot = this.tasks.get(task);
+      if (!taskSlot) {
+        taskSlot = { active: null, versions: new Map() };
+        this.tasks.set(task, taskSlot);
+      }
+      taskSlot.versions.set(version, { task, version, model, batcher });
+      this.log.info({ task, version, provider: model.session.provider, requested: this.config.executionProviders }, 'model version loaded');
+      if (options.activate ?? taskSlot.active === null) this.activate(task, version);
+    } finally {
+      this.loading.delete(key);
+    }
+  }
+
+  activate(task: string, version: string): void {
+    const slot = this.slot(task, version);
+    if (slot.unloading) throw new ModelNotLoadedError('This model version is being unloaded', { task, version });
+    const taskSlot = this.tasks.get(task)!;
+    const previous = taskSlot.active;
+    taskSlot.active = version;
+    if (previous !== version) this.log.info({ task, version, previous }, 'model version activated');
+  }
+
+  unloadVersion(task: string, version: string): Promise<void> {
+    let slot: VersionSlot;
+    try {
+      slot = this.slot(task, version);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    slot.unloading ??= this.drainAndRelease(slot);
+    return slot.unloading;
+  }
+
+  activeVersion(task: string): string | null {
+    return this.tasks.get(task)?.active ?? null;
+  }
+
+  manifest(task: string, version?: string): ModelManifest {
+    return this.slot(task, version ?? this.activeOrThrow(task)).model.manifest;
+  }
+
+  health(): ModelHealth[] {
+    const out: ModelHealth[] = [];
+    for (const [task, taskSlot] of this.tasks) {
+      for (const [version, slot] of taskSlot.versions) {
+        out.push({
+          task,
+          version,
+          active: taskSlot.active === version,
+          provider: slot.model.session.provider,
+          queueDepth: slot.batcher.queueDepth,
+          inFlight: slot.batcher.inFlight,
+          draining: slot.unloading !== undefined,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Unloads every version (each after draining its in-flight requests). */
+  async close(): Promise<void> {
+    const all = [...this.tasks.values()].flatMap((t) => [...t.versions.values()]);
+    await Promise.all(all.map((s) => this.unloadVersion(s.task, s.version)));
+  }
+
+  private admit(request: InferRequest): VersionSlot {
+    const slot = this.slot(request.task, request.version ?? this.activeOrThrow(request.task));
+    if (slot.unloading) throw new ModelNotLoadedError('This model version is being unloaded', { task: slot.task, version: slot.version });
+    const { names, size } = slot.model.manifest.input;
+    if (request.views.length !== names.length) {
+      throw new ValidationError(`The model takes ${names.length} view(s)`, { task: slot.task, version: slot.version, views: request.views.length });
+    }
+    for (const v of request.views) {
+      if (v.length !== size * size) {
+        throw new ValidationError('A view tensor does not match the model input size', { task: slot.task, version: slot.version, expected: size * size, got: v.length });
+      }
+    }
+    return slot;
+  }
+
+  private activeOrThrow(task: string): string {
+    const active = this.tasks.get(task)?.active;
+    if (!active) throw new ModelNotLoadedError('No active model version for this task', { task });
+    return active;
+  }
+
+  private slot(task: string, version: string): VersionSlot {
+    const slot = this.tasks.get(task)?.versions.get(version);
+    if (!slot) throw new ModelNotLoadedError('This model version is not loaded', { task, version });
+    return slot;
+  }
+
+  private async drainAndRelease(slot: VersionSlot): Promise<void> {
+    const taskSlot = this.tasks.get(slot.task)!;
+    if (taskSlot.active === slot.version) {
+      taskSlot.active = null;
+      this.log.warn({ task: slot.task, version: slot.version }, 'unloading the active version; the task has no default until another is activated');
+    }
+    await slot.batcher.close();
+    try {
+      await slot.model.session.release();
+    } finally {
+      taskSlot.versions.delete(slot.version);
+      if (taskSlot.versions.size === 0 && taskSlot.active === null) this.tasks.delete(slot.task);
+      this.log.info({ task: slot.task, version: slot.version }, 'model version unloaded');
+    }
+  }
+}

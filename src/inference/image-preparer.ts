@@ -1,0 +1,46 @@
+import { GateVerdict } from '../domain/enums';
+import { decodeImage, ImageLimits, pixelStats, toModelTensor } from '../imaging';
+import { qualityVerdict } from './radiograph-reader';
+
+/** What the models need from one stored file. */
+export interface PreparedImage {
+  /** Model input under the manifest's preprocessing, `size × size`. */
+  tensor: Float32Array;
+  size: number;
+  /** LOW_QUALITY when the image is blank, uniform or tiny; null otherwise. */
+  quality: GateVerdict | null;
+  width: number;
+  height: number;
+  format: string;
+  modality: string | null;
+  bodyPartExamined: string | null;
+  stats: { min: number; max: number; mean: number };
+}
+
+/** Port: decode a file and prepare its model input (inline, or in worker threads). */
+export interface ImagePreparer {
+  prepare(bytes: Uint8Array, size: number): Promise<PreparedImage>;
+  close(): Promise<void>;
+}
+
+/** Prepares on the calling thread; the decode pool implements the same port off the event loop. */
+export class InlineImagePreparer implements ImagePreparer {
+  constructor(private readonly limits: ImageLimits) {}
+
+  async prepare(bytes: Uint8Array, size: number): Promise<PreparedImage> {
+    const img = await decodeImage(bytes, this.limits);
+    return {
+      tensor: await toModelTensor(img, size),
+      size,
+      quality: qualityVerdict(img),
+      width: img.width,
+      height: img.height,
+      format: img.format,
+      modality: img.dicom?.modality ?? null,
+      bodyPartExamined: img.dicom?.bodyPartExamined ?? null,
+      stats: pixelStats(img),
+    };
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,62 @@
+import type { Tensor } from './engine';
+import type { ModelManifest } from './model-manifest';
+
+/** Reading priority; STAT is served before URGENT before ROUTINE. */
+export type Priority = 'STAT' | 'URGENT' | 'ROUTINE';
+
+/** One item to run: the preprocessed input tensor of each of the model's inputs (views), unbatched. */
+export interface InferRequest {
+  /** Model task, e.g. `chest`, `wrist`. */
+  task: string;
+  /** Version to run; the active version of the task when omitted. */
+  version?: string;
+  /** One `[1, S, S]` float tensor per model input, in the manifest's input order. */
+  views: Float32Array[];
+  priority: Priority;
+  /** Absolute deadline (ms since epoch); the request fails with DEADLINE_EXCEEDED if not started by then. */
+  deadline?: number;
+  /** Cancels the request if it has not started running. */
+  signal?: AbortSignal;
+}
+
+/** The outputs of one item, with the batch dimension removed, and how it was served. */
+export interface InferResult {
+  task: string;
+  version: string;
+  manifest: ModelManifest;
+  outputs: Record<string, Tensor>;
+  timings: { queueMs: number; inferenceMs: number; batchSize: number };
+}
+
+/** Health of one loaded model version. */
+export interface ModelHealth {
+  task: string;
+  version: string;
+  active: boolean;
+  provider: string;
+  queueDepth: number;
+  inFlight: number;
+  /** True while the version is being unloaded: it admits nothing new and drains its queue. */
+  draining?: boolean;
+}
+
+/**
+ * The inference engine: per-version sessions behind dynamic batchers (Triton-style), with admission
+ * control, deadlines, cancellation, priority lanes and hot-swap of versions.
+ */
+export interface InferenceEngine {
+  /** Runs one item, batched with concurrent ones of the same version. */
+  infer(request: InferRequest): Promise<InferResult>;
+  /** Loads a version beside the running ones; `activate` makes it the task's default for new requests. */
+  loadVersion(task: string, version: string, dir: string, options?: { activate?: boolean }): Promise<void>;
+  /** Makes a loaded version the default for new requests; in-flight requests finish on theirs. */
+  activate(task: string, version: string): void;
+  /** Unloads a version once its in-flight requests have finished. */
+  unloadVersion(task: string, version: string): Promise<void>;
+  /** The default version of a task, or null. */
+  activeVersion(task: string): string | null;
+  /** Manifest of a loaded version. */
+  manifest(task: string, version?: string): ModelManifest;
+  health(): ModelHealth[];
+  close(): Promise<void>;
+}

@@ -1,0 +1,68 @@
+import PgBoss from 'pg-boss';
+import type { Logger } from '../logging/logger';
+import type { JobQueue, QueuedJob } from './job-queue';
+
+/** JobQueue on PostgreSQL with pg-boss (SKIP LOCKED delivery, retries, expiry), in schema `pgboss`. */
+export class PgBossJobQueue implements JobQueue {
+  private readonly created = new Set<string>();
+
+  private constructor(
+    private readonly boss: PgBoss,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Connects and installs or migrates pg-boss's schema. */
+  static async start(url: string, logger: Logger, poolMax = 4): Promise<PgBossJobQueue> {
+    const boss = new PgBoss({ connectionString: url, schema: 'pgboss', max: poolMax, supervise: true, schedule: false });
+    boss.on('error', (error: Error) => logger.warn({ err: error.message }, 'job queue error'));
+    await boss.start();
+    return new PgBossJobQueue(boss, logger);
+  }
+
+  private async ensureQueue(name: string): Promise<void> {
+    if (this.created.has(name)) return;
+    if (!(await this.boss.getQueue(name))) {
+      try {
+        await this.boss.createQueue(name, { name, policy: 'standard' });
+      } catch (error) {
+        if (!(await this.boss.getQueue(name))) throw error;
+      }
+    }
+    this.created.add(name);
+  }
+
+  async enqueue<T extends object>(queue: string, jobs: T[], options: { retryLimit?: number; expireInSeconds?: number; priority?: number } = {}): Promise<string[]> {
+    await this.ensureQueue(queue);
+    const ids: string[] = [];
+    for (const data of jobs) {
+      const id = await this.boss.send(queue, data, {
+        retryLimit: options.retryLimit ?? 2,
+        retryDelay: 2,
+        expireInSeconds: options.expireInSeconds ?? 300,
+        priority: options.priority ?? 0,
+      });
+      if (!id) throw new Error('the job queue refused a job');
+      ids.push(id);
+    }
+    return ids;
+  }
+
+  async work<T>(queue: string, options: { concurrency: number; pollingIntervalSeconds: number }, handler: (job: QueuedJob<T>) => Promise<void>): Promise<void> {
+    await this.ensureQueue(queue);
+    // One job per fetch, several workers: a failing job fails (and retries) alone.
+    for (let i = 0; i < options.concurrency; i++) {
+      await this.boss.work<T>(queue, { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds, includeMetadata: true }, async ([job]) => {
+        await handler({ id: job.id, data: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
+      });
+    }
+  }
+
+  async queued(queue: string): Promise<number> {
+    await this.ensureQueue(queue);
+    return this.boss.getQueueSize(queue);
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, timeout: 5000, wait: true } as PgBoss.StopOptions);
+  }
+}
