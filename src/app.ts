@@ -6,7 +6,10 @@ import type { AppConfig } from './config/app-config';
 import { TokenService } from './auth/token.service';
 import { createOrm, migrateToLatest } from './db/orm';
 import { startEmbeddedPostgres, EmbeddedPostgres } from './db/embedded-postgres';
+import { AnalysisJobService } from './domain/analysis/analysis-job.service';
+import { AnalysisService } from './domain/analysis/analysis.service';
 import { ImageService } from './domain/image/image.service';
+import { ModelRegistryService } from './domain/model-version/model-registry.service';
 import { PatientService } from './domain/patient/patient.service';
 import { RecordsService } from './domain/shared/records.service';
 import { createRequestContext } from './domain/shared/request-context';
@@ -17,10 +20,16 @@ import { createFormatError } from './errors/format-error';
 import { createGraphQLHandler } from './http/graphql-server';
 import { startHttpServer, RunningServer } from './http/http-server';
 import { RateLimiter } from './http/rate-limiter';
-import { imageRoutes } from './http/routes';
+import { imageRoutes, predictionRoutes } from './http/routes';
+import { DynamicBatchingEngine } from './inference/dynamic-batching.engine';
+import { ImagePreparer, InlineImagePreparer } from './inference/image-preparer';
+import type { InferenceEngine } from './inference/inference-engine';
+import { OnnxSessionFactory } from './inference/onnx/onnx-session.factory';
+import { PgBossJobQueue } from './jobs/pg-boss.job-queue';
 import { createLogger, Logger } from './logging/logger';
 import { createAppPubSub } from './pubsub/pubsub';
 import { AdminResolver } from './resolvers/admin.resolver';
+import { AnalysisResolver } from './resolvers/analysis.resolver';
 import type { GraphQLContext } from './resolvers/context';
 import { ImageResolver } from './resolvers/image.resolver';
 import { PatientResolver } from './resolvers/patient.resolver';
@@ -35,6 +44,10 @@ export interface AppOverrides {
   objectStore?: ObjectStore;
   /** Receives every SQL statement (query-count tests). */
   onQuery?: (sql: string) => void;
+  /** Inference engine (default: dynamic batching over onnxruntime-node). */
+  engine?: InferenceEngine;
+  /** Image decoding for analysis (default: inline). */
+  preparer?: ImagePreparer;
 }
 
 /** A running application: the server plus handles tests and scripts use. */
@@ -47,6 +60,7 @@ export interface App {
   tokens: TokenService;
   users: UserService;
   objectStore: ObjectStore;
+  engine: InferenceEngine;
   /** Token of the bootstrap admin, when this start created one (embedded first start). */
   bootstrapAdminToken: string | null;
   close(): Promise<void>;
@@ -98,11 +112,34 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     const images = new ImageService(objectStore, orm.em, config.limits, pageMax, events);
     const records = new RecordsService(pageMax);
 
+    const engine =
+      overrides.engine ??
+      new DynamicBatchingEngine({
+        sessionFactory: new OnnxSessionFactory(logger),
+        executionProviders: config.inference.executionProviders,
+        maxBatchSize: config.inference.maxBatchSize,
+        maxQueueDelayMs: config.inference.maxQueueDelayMs,
+        maxQueueSize: config.inference.maxQueueSize,
+        maxPredictedWaitMs: config.inference.maxPredictedWaitMs,
+        intraOpThreads: config.inference.intraOpThreads || undefined,
+        log: logger,
+      });
+    closers.push(() => engine.close());
+    await new ModelRegistryService(orm.em, engine, config.modelsDir, logger).syncRepository();
+    const preparer = overrides.preparer ?? new InlineImagePreparer({ maxBytes: config.limits.maxUploadBytes, maxPixels: config.limits.maxImagePixels });
+    closers.push(() => preparer.close());
+    const analysis = new AnalysisService(orm.em, objectStore, engine, preparer, events, config.analysis);
+    const jobQueue = await PgBossJobQueue.start(databaseUrl, logger);
+    closers.push(() => jobQueue.stop());
+    const jobs = new AnalysisJobService(orm.em, jobQueue, analysis, events, logger);
+    if (config.analysis.workers > 0) await jobs.startWorkers(config.analysis.workers);
+
     const resolvers = new Map<unknown, unknown>([
       [PatientResolver, new PatientResolver(patients, studies)],
       [StudyResolver, new StudyResolver(studies, patients, images, records)],
       [ImageResolver, new ImageResolver(images, studies)],
       [PredictionResolver, new PredictionResolver(records, studies)],
+      [AnalysisResolver, new AnalysisResolver(analysis, jobs, records)],
       [AdminResolver, new AdminResolver(users, records)],
     ]);
     const schema = await buildAppSchema({ get: (cls) => resolvers.get(cls) }, pubsub.pubSub);
@@ -135,7 +172,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         graphql,
         formatError: (error: GraphQLError) =>
           formatError(error.toJSON(), error) as unknown as Record<string, unknown>,
-        routes: imageRoutes(images),
+        routes: [...imageRoutes(images), ...predictionRoutes(analysis)],
         ready: async () => {
           const checks: Record<string, string> = {};
           await orm.em
@@ -179,6 +216,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       tokens,
       users,
       objectStore,
+      engine,
       bootstrapAdminToken,
       close,
     };

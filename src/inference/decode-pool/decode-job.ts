@@ -1,0 +1,102 @@
+import { AppError, ErrorDetails, ImageError, ImageErrorCode } from '../../errors';
+import { decodeImage, DicomAttributes, ImageFormat, ImageLimits, pixelStats, toModelTensor } from '../../imaging';
+import { GateVerdict } from '../../domain/enums';
+import { qualityVerdict } from '../radiograph-reader';
+
+/** What the decode pool reports about an image besides its tensor. Holds no PHI (no DICOM identifiers). */
+export interface ImageMeta {
+  format: ImageFormat;
+  width: number;
+  height: number;
+  bitsStored: number;
+  photometric: string;
+  transferSyntaxUid?: string;
+  /** Min, max and mean of the decoded (modality) values. */
+  pixelStats: { min: number; max: number; mean: number };
+  /** True when the pre-model quality check ({@link qualityVerdict}) refuses the image as LOW_QUALITY. */
+  lowQuality: boolean;
+  /** DICOM attributes needed to interpret or audit the pixels (no identifiers), for DICOM files. */
+  dicom?: DicomAttributes;
+}
+
+/** A decoded, preprocessed image: the model input tensor (`size × size`, flattened) and its metadata. */
+export interface PreparedImage {
+  tensor: Float32Array;
+  meta: ImageMeta;
+}
+
+/**
+ * decodeImage → quality check → toModelTensor, in whichever thread calls it (the pool's workers, or
+ * inline where no pool is wanted). Throws only {@link ImageError}.
+ */
+export async function decodeAndPrepare(bytes: Uint8Array, size: number, limits: ImageLimits): Promise<PreparedImage> {
+  const img = await decodeImage(bytes, limits);
+  const tensor = await toModelTensor(img, size);
+  return {
+    tensor,
+    meta: {
+      format: img.format,
+      width: img.width,
+      height: img.height,
+      bitsStored: img.bitsStored,
+      photometric: img.photometric,
+      transferSyntaxUid: img.transferSyntaxUid,
+      pixelStats: pixelStats(img),
+      lowQuality: qualityVerdict(img) === GateVerdict.LOW_QUALITY,
+      dicom: img.dicom,
+    },
+  };
+}
+
+/** A decode worker died (crash, out of memory, terminated) while holding this job. */
+export class DecodeWorkerCrashedError extends AppError {
+  readonly code = 'DECODE_WORKER_CRASHED' as const;
+  override readonly httpStatus = 503;
+}
+
+/** A decode worker failed with an unexpected (non-image) error; the original message is kept for the log. */
+export class DecodeFailedError extends AppError {
+  readonly code = 'DECODE_FAILED' as const;
+  override readonly httpStatus = 500;
+}
+
+/** The pool was closed before this job finished. */
+export class DecodePoolClosedError extends AppError {
+  readonly code = 'DECODE_POOL_CLOSED' as const;
+  override readonly httpStatus = 503;
+}
+
+/** An error as it crosses the thread boundary (structured clone keeps no class). */
+export type SerializedError =
+  | { kind: 'ImageError'; code: ImageErrorCode; message: string; details: ErrorDetails }
+  | { kind: 'Error'; name: string; message: string; stack?: string };
+
+/** Flattens an error thrown in a worker for postMessage. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof ImageError) return { kind: 'ImageError', code: error.code, message: error.message, details: { ...error.details } };
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { kind: 'Error', name: e.name, message: e.message, stack: e.stack };
+}
+
+/** Rebuilds an error in the main thread: an ImageError keeps its class, code and details. */
+export function deserializeError(s: SerializedError): AppError {
+  if (s.kind === 'ImageError') return new ImageError(s.code, s.message, s.details);
+  const cause = Object.assign(new Error(s.message), { name: s.name, stack: s.stack });
+  return new DecodeFailedError('The image could not be decoded (internal error)', {}, { cause });
+}
+
+/** Main thread → worker. */
+export interface DecodeJobMessage {
+  id: number;
+  bytes: ArrayBuffer;
+  byteOffset: number;
+  byteLength: number;
+  size: number;
+  limits: ImageLimits;
+}
+
+/** Worker → main thread. */
+export type DecodeWorkerMessage =
+  | { type: 'ready' }
+  | { type: 'done'; id: number; result: PreparedImage }
+  | { type: 'failed'; id: number; error: SerializedError };

@@ -1,0 +1,28 @@
+/**
+ * Decode worker thread: one job at a time, decode + quality check + preprocessing, tensor transferred
+ * back. Started by {@link DecodePool}; posts `ready` once its codecs are instantiated.
+ */
+import { parentPort } from 'node:worker_threads';
+import { warmUpCodecs } from '../../imaging';
+import { decodeAndPrepare, DecodeJobMessage, DecodeWorkerMessage, serializeError } from './decode-job';
+
+const port = parentPort;
+if (!port) throw new Error('decode.worker must run inside a worker thread');
+
+const post = (message: DecodeWorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+
+port.on('message', (job: DecodeJobMessage) => {
+  decodeAndPrepare(new Uint8Array(job.bytes, job.byteOffset, job.byteLength), job.size, job.limits).then(
+    (result) => {
+      const t = result.tensor;
+      const owned = t.byteOffset === 0 && t.byteLength === t.buffer.byteLength ? t : t.slice();
+      post({ type: 'done', id: job.id, result: { ...result, tensor: owned } }, [owned.buffer as ArrayBuffer]);
+    },
+    (error: unknown) => post({ type: 'failed', id: job.id, error: serializeError(error) }),
+  );
+});
+
+warmUpCodecs().then(
+  () => post({ type: 'ready' }),
+  () => post({ type: 'ready' }),
+);

@@ -1,0 +1,3 @@
+/** Worker-thread pool that decodes and preprocesses uploads off the event loop. */
+export * from './decode-job';
+export * from './decode-pool';

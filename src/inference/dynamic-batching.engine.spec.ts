@@ -1,0 +1,273 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppError } from '../errors';
+import { DynamicBatchingEngine } from './dynamic-batching.engine';
+import type { ModelSession, SessionFactory, SessionOptions, TensorMap } from './engine';
+import type { InferResult } from './inference-engine';
+import { AI_NOTICE } from './model-manifest';
+
+const SIZE = 4;
+
+/** Smallest model.json the manifest schema accepts. */
+function manifestJson(task: 'chest' | 'wrist', version: string, inputNames: string[]): object {
+  return {
+    name: `${task}-fake`,
+    task,
+    version,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    notice: AI_NOTICE,
+    classes: ['normal', 'abnormal'],
+    input: { names: inputNames, size: SIZE, channels: 1, layout: 'NCHW' },
+    preprocessing: {
+      id: 'gray-fill-bilinear-instnorm-v1',
+      steps: ['decodeGrayscale', 'resize', 'instanceNormalize', 'toTensor'].map((name) => ({ name, params: {} })),
+    },
+    outputs: [
+      { name: 'logits', shape: ['N', 2] },
+      { name: 'embedding', shape: ['N', 3] },
+      { name: 'ood_distance', shape: ['N'] },
+    ],
+    temperature: 1,
+    thresholds: {},
+    gate: { signal: 'ood_distance', method: 'fake', oodDistanceThreshold: 1, aurocNotRadiograph: null, aurocWrongBodyPart: null },
+    trainingData: { manifestSha256: '0'.repeat(64), counts: {} },
+    training: { epochs: 0, seconds: 0, params: 1, torchVersion: 'none', codeVersion: 'test', seed: 0, hyperparameters: {} },
+    metrics: { aurocPerClass: {}, atThresholds: {}, perSource: {} },
+    knownLimitations: ['a unit-test fixture'],
+    modelCard: 'fixture',
+    intendedUse: 'unit tests',
+  };
+}
+
+interface PendingRun {
+  feeds: TensorMap;
+  finish(): void;
+  fail(error: unknown): void;
+}
+
+/**
+ * A session that answers only when the test says so. Each item's logits are `[tag, first input
+ * value]`, so a test can tell which session (version) served it and that outputs were split per item.
+ */
+class FakeSession implements ModelSession {
+  readonly outputNames = ['logits', 'embedding', 'ood_distance'];
+  readonly runs: PendingRun[] = [];
+  readonly batchSizes: number[] = [];
+  released = false;
+
+  constructor(
+    readonly inputNames: readonly string[],
+    readonly provider: string,
+    private readonly tag: number,
+  ) {}
+
+  run(feeds: TensorMap): Promise<TensorMap> {
+    const n = feeds[this.inputNames[0]!]!.dims[0]!;
+    this.batchSizes.push(n);
+    return new Promise((resolve, reject) => {
+      const first = feeds[this.inputNames[0]!]!.data;
+      const logits = new Float32Array(n * 2);
+      for (let i = 0; i < n; i++) logits.set([this.tag, first[i * SIZE * SIZE]!], i * 2);
+      this.runs.push({
+        feeds,
+        finish: () =>
+          resolve({
+            logits: { data: logits, dims: [n, 2] },
+            embedding: { data: new Float32Array(n * 3).fill(this.tag), dims: [n, 3] },
+            ood_distance: { data: new Float32Array(n).fill(0.5), dims: [n] },
+          }),
+        fail: reject,
+      });
+    });
+  }
+
+  /** Finishes every run started so far. */
+  finishAll(): void {
+    for (const r of this.runs.splice(0)) r.finish();
+  }
+
+  async release(): Promise<void> {
+    this.released = true;
+  }
+}
+
+/** Opens fake sessions; CUDA is "not available" so it falls back to CPU like the real adapter. */
+class FakeSessionFactory implements SessionFactory {
+  readonly sessions = new Map<string, FakeSession>();
+  readonly options: SessionOptions[] = [];
+  private nextTag = 1;
+
+  async load(modelPath: string, options: SessionOptions): Promise<ModelSession> {
+    this.options.push(options);
+    const dirName = modelPath.split('/').at(-2)!;
+    const inputs = dirName.startsWith('wrist') ? ['pa', 'lateral'] : ['image'];
+    const provider = options.executionProviders.find((p) => p !== 'cuda') ?? 'cpu';
+    const session = new FakeSession(inputs, provider, this.nextTag++);
+    this.sessions.set(dirName, session);
+    return session;
+  }
+}
+
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
+
+const view = (value: number): Float32Array => new Float32Array(SIZE * SIZE).fill(value);
+
+describe('DynamicBatchingEngine (fake sessions)', () => {
+  let root: string;
+  let factory: FakeSessionFactory;
+  let engine: DynamicBatchingEngine;
+
+  /** Writes a model folder `<root>/<name>` whose manifest says `task`/`version`. */
+  function modelDir(name: string, task: 'chest' | 'wrist' = 'chest', version = name): string {
+    const dir = join(root, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(manifestJson(task, version, task === 'wrist' ? ['pa', 'lateral'] : ['image'])));
+    writeFileSync(join(dir, 'model.onnx'), 'not really onnx');
+    return dir;
+  }
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'engine-spec-'));
+    factory = new FakeSessionFactory();
+    engine = new DynamicBatchingEngine({ sessionFactory: factory, executionProviders: ['cuda', 'cpu'], intraOpThreads: 2, maxBatchSize: 4 });
+  });
+
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('activates the first loaded version, passes providers and threads to the factory, and reports the provider really used', async () => {
+    await engine.loadVersion('chest', 'v1', modelDir('v1'));
+    expect(engine.activeVersion('chest')).toBe('v1');
+    expect(factory.options[0]).toEqual({ executionProviders: ['cuda', 'cpu'], intraOpThreads: 2 });
+    expect(engine.health()).toEqual([{ task: 'chest', version: 'v1', active: true, provider: 'cpu', queueDepth: 0, inFlight: 0, draining: false }]);
+    expect(engine.manifest('chest').version).toBe('v1');
+  });
+
+  it('batches concurrent requests into one run and splits outputs per item (batch dimension removed)', async () => {
+    await engine.loadVersion('chest', 'v1', modelDir('v1'));
+    const session = factory.sessions.get('v1')!;
+    const results = [1, 2, 3].map((v) => engine.infer({ task: 'chest', views: [view(v)], priority: 'ROUTINE' }));
+    await settle();
+    expect(session.batchSizes).toEqual([3]);
+    expect(session.runs[0]!.feeds.image!.dims).toEqual([3, 1, SIZE, SIZE]);
+    session.finishAll();
+    const served = await Promise.all(results);
+    expect(served.map((r) => Array.from(r.outputs.logits!.data))).toEqual([
+      [1, 1],
+      [1, 2],
+      [1, 3],
+    ]);
+    expect(served[0]!.outputs.logits!.dims).toEqual([2]);
+    expect(served[0]!.outputs.ood_distance!.dims).toEqual([]);
+    expect(served[0]!.timings.batchSize).toBe(3);
+  });
+
+  it('pins each request to the version active when it was admitted: in-flight finish on v1 after activate(v2), new ones go to v2', async () => {
+    await engine.loadVersion('chest', 'v1', modelDir('v1'));
+    await engine.loadVersion('chest', 'v2', modelDir('v2'));
+    expect(engine.activeVersion('chest')).toBe('v1');
+    const v1 = factory.sessions.get('v1')!;
+    const v2 = factory.sessions.get('v2')!;
+
+    const running = engine.infer({ task: 'chest', views: [view(1)], priority: 'ROUTINE' });
+    await settle();
+    const queuedOnV1 = engine.infer({ task: 'chest', views: [view(2)], priority: 'ROUTINE' });
+    engine.activate('chest', 'v2');
+    const onV2 = engine.infer({ task: 'chest', views: [view(3)], priority: 'ROUTINE' });
+    const explicitV1 = engine.infer({ task: 'chest', version: 'v1', views: [view(4)], priority: 'ROUTINE' });
+    await settle();
+    expect(v2.batchSizes).toEqual([1]);
+    v2.finishAll();
+    v1.finishAll();
+    await settle();
+    v1.finishAll();
+    const served: InferResult[] = await Promise.all([running, queuedOnV1, onV2, explicitV1]);
+    expect(served.map((r) => r.version)).toEqual(['v1', 'v1', 'v2', 'v1']);
+    expect(served.map((r) => r.outputs.logits!.data[0])).toEqual([1, 1, 2, 1]);
+    expect(v1.batchSizes).toEqual([1, 2]);
+  });
+
+  it('unloadVersion refuses new requests at once, waits for in-flight ones to drain, then releases the session', async () => {
+    await engine.loadVersion('chest', 'v1', modelDir('v1'));
+    await engine.loadVersion('chest', 'v2', modelDir('v2'), { activate: true });
+    const v1 = factory.sessions.get('v1')!;
+    const inFlight = [engine.infer({ task: 'chest', version: 'v1', views: [view(1)], priority: 'ROUTINE' })];
+    await settle();
+    inFlight.push(engine.infer({ task: 'chest', version: 'v1', views: [view(2)], priority: 'ROUTINE' }));
+    let unloaded = false;
+    const unloading = engine.unloadVersion('chest', 'v1').then(() => (unloaded = true));
+    expect(engine.health().find((h) => h.version === 'v1')).toMatchObject({ draining: true, inFlight: 2 });
+    await expect(engine.infer({ task: 'chest', version: 'v1', views: [view(9)], priority: 'ROUTINE' })).rejects.toMatchObject({ code: 'MODEL_NOT_LOADED' });
+    v1.finishAll();
+    await settle();
+    expect(unloaded).toBe(false);
+    expect(v1.released).toBe(false);
+    v1.finishAll();
+    await unloading;
+    expect(v1.released).toBe(true);
+    expect((await Promise.all(inFlight)).map((r) => r.version)).toEqual(['v1', 'v1']);
+    expect(engine.health().map((h) => h.version)).toEqual(['v2']);
+    await expect(engine.infer({ task: 'chest', version: 'v1', views: [view(1)], priority: 'ROUTINE' })).rejects.toMatchObject({ code: 'MODEL_NOT_LOADED' });
+  });
+
+  it('stacks each input of a two-view model under its own name', async () => {
+    await engine.loadVersion('wrist', 'v1', modelDir('wrist-v1', 'wrist', 'v1'));
+    const session = factory.sessions.get('wrist-v1')!;
+    const a = engine.infer({ task: 'wrist', views: [view(1), view(2)], priority: 'ROUTINE' });
+    const b = engine.infer({ task: 'wrist', views: [view(3), view(4)], priority: 'ROUTINE' });
+    await settle();
+    const feeds = session.runs[0]!.feeds;
+    expect(Object.keys(feeds)).toEqual(['pa', 'lateral']);
+    expect(Array.from(feeds.lateral!.data.filter((_, i) => i % (SIZE * SIZE) === 0))).toEqual([2, 4]);
+    session.finishAll();
+    await Promise.all([a, b]);
+  });
+
+  it('fails only the batch whose run threw', async () => {
+    await engine.loadVersion('chest', 'v1', modelDir('v1'));
+    const session = factory.sessions.get('v1')!;
+    const first = engine.infer({ task: 'chest', views: [view(1)], priority: 'ROUTINE' });
+    await settle();
+    const second = engine.infer({ task: 'chest', views: [view(2)], priority: 'ROUTINE' });
+    session.runs.shift()!.fail(new Error('kernel fault'));
+    await expect(first).rejects.toMatchObject({ code: 'INFERENCE_FAILED' });
+    await settle();
+    session.finishAll();
+    await expect(second).resolves.toMatchObject({ version: 'v1' });
+  });
+
+  it('rejects bad requests and states with typed codes', async () => {
+    const codeOf = (p: Promise<unknown> | (() => unknown)): Promise<string | undefined> =>
+      (typeof p === 'function' ? Promise.resolve().then(p) : p).then(
+        () => undefined,
+        (e: unknown) => (e instanceof AppError ? e.code : String(e)),
+      );
+    expect(await codeOf(engine.infer({ task: 'chest', views: [view(1)], priority: 'ROUTINE' }))).toBe('MODEL_NOT_LOADED');
+    await engine.loadVersion('chest', 'v1', modelDir('v1'));
+    expect(await codeOf(engine.loadVersion('chest', 'v1', modelDir('v1')))).toBe('CONFLICT');
+    expect(await codeOf(engine.loadVersion('wrist', 'x', modelDir('x', 'chest')))).toBe('MODEL_LOAD_FAILED');
+    expect(await codeOf(engine.loadVersion('chest', 'missing', join(root, 'nowhere')))).toBe('MODEL_LOAD_FAILED');
+    expect(await codeOf(engine.infer({ task: 'chest', views: [view(1), view(2)], priority: 'ROUTINE' }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(engine.infer({ task: 'chest', views: [new Float32Array(3)], priority: 'ROUTINE' }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(engine.infer({ task: 'chest', version: 'v9', views: [view(1)], priority: 'ROUTINE' }))).toBe('MODEL_NOT_LOADED');
+    expect(await codeOf(() => engine.activate('chest', 'v9'))).toBe('MODEL_NOT_LOADED');
+    expect(await codeOf(engine.unloadVersion('chest', 'v9'))).toBe('MODEL_NOT_LOADED');
+    expect(factory.sessions.get('x')?.released).toBe(true);
+  });
+
+  it('close() drains and releases every version', async () => {
+    await engine.loadVersion('chest', 'v1', modelDir('v1'));
+    const session = factory.sessions.get('v1')!;
+    const pending = engine.infer({ task: 'chest', views: [view(1)], priority: 'STAT' });
+    await settle();
+    const closing = engine.close();
+    session.finishAll();
+    await closing;
+    await expect(pending).resolves.toMatchObject({ version: 'v1' });
+    expect(session.released).toBe(true);
+    expect(engine.health()).toEqual([]);
+    expect(engine.activeVersion('chest')).toBeNull();
+  });
+});

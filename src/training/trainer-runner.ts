@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+/** Python interpreter with Debian's PyTorch (the `python3` on PATH may lack it). */
+export const PYTHON = process.env.CARE_PYTHON ?? '/usr/bin/python3';
+/** Folder of the Python trainer. */
+export const TRAINER_DIR = join(__dirname, 'python');
+
+/** What the trainer needs for one run. */
+export interface TrainerJob {
+  task: 'chest' | 'wrist';
+  manifest: string;
+  outDir: string;
+  version: string;
+  epochs?: number;
+  timeBudgetMin?: number;
+  extraArgs?: string[];
+}
+
+/**
+ * Runs the trainer somewhere. `LocalTrainerRunner` runs it as a child process here; a Ray runner
+ * submits the same script through Ray's job API (the trainer keeps data access and the loop separate).
+ */
+export interface TrainerRunner {
+  run(job: TrainerJob, onLine?: (line: string) => void): Promise<void>;
+}
+
+/** Runs `python train.py` as a child process and streams its output lines. */
+export class LocalTrainerRunner implements TrainerRunner {
+  run(job: TrainerJob, onLine: (line: string) => void = (l) => console.log(l)): Promise<void> {
+    const args = [
+      join(TRAINER_DIR, 'train.py'),
+      '--task',
+      job.task,
+      '--manifest',
+      job.manifest,
+      '--out',
+      job.outDir,
+      '--version',
+      job.version,
+      ...(job.epochs ? ['--epochs', String(job.epochs)] : []),
+      ...(job.timeBudgetMin ? ['--time-budget-min', String(job.timeBudgetMin)] : []),
+      ...(job.extraArgs ?? []),
+    ];
+    return runPython(args, onLine);
+  }
+}
+
+/** Runs a Python script with the trainer's interpreter; rejects with the exit code and last lines. */
+export function runPython(args: string[], onLine: (line: string) => void = () => undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, args, { env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tail: string[] = [];
+    const take = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line) continue;
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+        onLine(line);
+      }
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`trainer exited with ${code ?? signal}:\n${tail.join('\n')}`));
+    });
+  });
+}
