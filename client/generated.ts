@@ -17,6 +17,40 @@ export type Scalars = {
   JSONObject: { input: Record<string, unknown>; output: Record<string, unknown>; }
 };
 
+/** A batch of studies submitted for analysis, with its progress. */
+export type AnalysisJob = {
+  __typename?: 'AnalysisJob';
+  /** Studies analysed so far. */
+  completed: Scalars['Int']['output'];
+  /** When the job was submitted. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Studies that failed. */
+  failed: Scalars['Int']['output'];
+  /** Per-study failure codes. */
+  failures: Array<StudyFailure>;
+  /** When the last study finished. */
+  finishedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** State of the job. */
+  status: AnalysisJobStatus;
+  /** Studies in the job. */
+  studyIds: Array<Scalars['ID']['output']>;
+  /** Number of studies. */
+  total: Scalars['Int']['output'];
+};
+
+/** State of a batch analysis job. */
+export type AnalysisJobStatus =
+  /** Every study finished (some may have failed; see failures). */
+  | 'COMPLETED'
+  /** Every study failed, or the job could not be queued. */
+  | 'FAILED'
+  /** Waiting for workers. */
+  | 'QUEUED'
+  /** Studies are being analysed. */
+  | 'RUNNING';
+
 /** Attaches an uploaded file to a study. */
 export type AttachImageInput = {
   /** Study id. */
@@ -29,13 +63,21 @@ export type AttachImageInput = {
 
 /** Kind of action recorded in the audit trail. */
 export type AuditAction =
+  /** An analysis was requested. */
   | 'ANALYZE'
+  /** A record was created. */
   | 'CREATE'
+  /** A record was deleted. */
   | 'DELETE'
+  /** A token was issued. */
   | 'LOGIN'
+  /** Patient data was read. */
   | 'READ'
+  /** A subscription was opened. */
   | 'SUBSCRIBE'
+  /** A record was changed. */
   | 'UPDATE'
+  /** A file was uploaded. */
   | 'UPLOAD';
 
 /** Who did what to which record, when. Append-only. */
@@ -99,7 +141,9 @@ export type AuditEventFilter = {
 
 /** Anatomy a study covers; decides which model reads it. */
 export type BodyPart =
+  /** Chest radiograph (pulmonary model). */
   | 'CHEST'
+  /** Wrist radiographs, PA and lateral (fracture model). */
   | 'WRIST';
 
 /** Calibrated probability of one class. */
@@ -288,8 +332,11 @@ export type DriftAlertEdge = {
 
 /** State of a drift alert. */
 export type DriftAlertStatus =
+  /** Seen by a person. */
   | 'ACKNOWLEDGED'
+  /** Raised, not yet handled. */
   | 'OPEN'
+  /** Handled. */
   | 'RESOLVED';
 
 /** A condition flagged at the model operating point. */
@@ -305,9 +352,13 @@ export type Finding = {
 
 /** Verdict of the input gate that runs before any diagnosis. */
 export type GateVerdict =
+  /** A readable radiograph of the expected body part: a diagnosis was made. */
   | 'ACCEPTED'
+  /** Too poor to read reliably: refused. */
   | 'LOW_QUALITY'
+  /** Not a radiograph (photo, document, other modality): refused. */
   | 'NOT_A_RADIOGRAPH'
+  /** A radiograph of another body part: refused. */
   | 'WRONG_BODY_PART';
 
 /** A radiograph attached to a study. Pixels live in the object store. */
@@ -373,15 +424,22 @@ export type ImageFilter = {
 
 /** Container format of an uploaded file. */
 export type ImageFormat =
+  /** DICOM Part 10 file. */
   | 'DICOM'
+  /** JPEG. */
   | 'JPEG'
+  /** PNG, 8 or 16 bits. */
   | 'PNG';
 
 /** Radiographic projection of an image. */
 export type ImageView =
+  /** Anteroposterior projection. */
   | 'AP'
+  /** Lateral projection. */
   | 'LATERAL'
+  /** Oblique projection. */
   | 'OBLIQUE'
+  /** Posteroanterior projection. */
   | 'PA';
 
 /** Mints a token for an existing user. */
@@ -405,14 +463,20 @@ export type IssuedToken = {
 
 /** Rollout stage of a model version. */
 export type ModelStage =
+  /** Retired; kept for lineage. */
   | 'ARCHIVED'
+  /** Serving a configured share of studies. */
   | 'CANARY'
+  /** Serving all other studies. */
   | 'PRODUCTION'
+  /** Registered, serving no traffic. */
   | 'STAGING';
 
 /** Which reading task a model serves. */
 export type ModelTask =
+  /** Chest: NORMAL, PNEUMONIA, TUBERCULOSIS. */
   | 'CHEST'
+  /** Wrist: fracture or no fracture from two views. */
   | 'WRIST';
 
 /** A registered model version and its rollout stage. */
@@ -468,8 +532,11 @@ export type ModelVersionFilter = {
   task?: InputMaybe<ModelTask>;
 };
 
+/** Changes. Every mutation is authorised by role and audited. */
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Analyses a study now and returns the prediction (AI assistance; requires clinician review). */
+  analyzeStudy: Prediction;
   /** Attaches a file uploaded through POST /uploads to a study with its view (technicians). */
   attachImage: Image;
   /** Registers a patient (technicians). */
@@ -482,6 +549,8 @@ export type Mutation = {
   deactivateUser: User;
   /** Mints a bearer token for a user (admins). The token is shown once. */
   issueToken: IssuedToken;
+  /** Queues studies for analysis as a durable batch job; follow it with analysisJobUpdated. */
+  submitStudies: AnalysisJob;
   /** Changes a patient (technicians). */
   updatePatient: Patient;
   /** Changes priority or description, or marks an analysed study REVIEWED (technicians). */
@@ -491,61 +560,87 @@ export type Mutation = {
 };
 
 
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationAnalyzeStudyArgs = {
+  studyId: Scalars['ID']['input'];
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationAttachImageArgs = {
   input: AttachImageInput;
 };
 
 
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationCreatePatientArgs = {
   input: CreatePatientInput;
 };
 
 
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationCreateStudyArgs = {
   input: CreateStudyInput;
 };
 
 
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationCreateUserArgs = {
   input: CreateUserInput;
 };
 
 
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationDeactivateUserArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationIssueTokenArgs = {
   input: IssueTokenInput;
 };
 
 
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationSubmitStudiesArgs = {
+  studyIds: Array<Scalars['ID']['input']>;
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationUpdatePatientArgs = {
   id: Scalars['ID']['input'];
   input: UpdatePatientInput;
 };
 
 
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationUpdateStudyArgs = {
   id: Scalars['ID']['input'];
   input: UpdateStudyInput;
 };
 
 
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationUploadImageBase64Args = {
   input: UploadImageBase64Input;
 };
 
 /** Who a clinical note is written for. */
 export type NoteAudience =
+  /** Technical language for clinicians. */
   | 'CLINICIAN'
+  /** Plain language for the patient. */
   | 'PATIENT';
 
 /** Review state of a clinical note. */
 export type NoteStatus =
+  /** Approved by a radiologist; releasable. */
   | 'APPROVED'
+  /** Not yet reviewed; not visible to integrators. */
   | 'DRAFT'
+  /** Rejected by a radiologist. */
   | 'REJECTED';
 
 /** Relay page information for cursor pagination. */
@@ -686,8 +781,11 @@ export type PredictionFilter = {
   studyId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+/** Reads. Every read of patient data is audited. */
 export type Query = {
   __typename?: 'Query';
+  /** A batch analysis job and its progress. */
+  analysisJob: AnalysisJob;
   /** The audit trail, newest first (admins). Read-only: no mutation can change it. */
   auditEvents: AuditEventConnection;
   /** Clinical notes, newest first; integrators see approved notes only. */
@@ -721,6 +819,13 @@ export type Query = {
 };
 
 
+/** Reads. Every read of patient data is audited. */
+export type QueryAnalysisJobArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Reads. Every read of patient data is audited. */
 export type QueryAuditEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<AuditEventFilter>;
@@ -728,6 +833,7 @@ export type QueryAuditEventsArgs = {
 };
 
 
+/** Reads. Every read of patient data is audited. */
 export type QueryClinicalNotesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -735,6 +841,7 @@ export type QueryClinicalNotesArgs = {
 };
 
 
+/** Reads. Every read of patient data is audited. */
 export type QueryCorrectionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -742,6 +849,7 @@ export type QueryCorrectionsArgs = {
 };
 
 
+/** Reads. Every read of patient data is audited. */
 export type QueryDriftAlertsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   createdAt?: InputMaybe<DateRangeInput>;
@@ -749,6 +857,7 @@ export type QueryDriftAlertsArgs = {
 };
 
 
+/** Reads. Every read of patient data is audited. */
 export type QueryImagesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ImageFilter>;
@@ -756,6 +865,7 @@ export type QueryImagesArgs = {
 };
 
 
+/** Reads. Every read of patient data is audited. */
 export type QueryModelVersionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ModelVersionFilter>;
@@ -763,11 +873,13 @@ export type QueryModelVersionsArgs = {
 };
 
 
+/** Reads. Every read of patient data is audited. */
 export type QueryPatientArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Reads. Every read of patient data is audited. */
 export type QueryPatientsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<PatientFilter>;
@@ -775,11 +887,13 @@ export type QueryPatientsArgs = {
 };
 
 
+/** Reads. Every read of patient data is audited. */
 export type QueryPredictionArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Reads. Every read of patient data is audited. */
 export type QueryPredictionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<PredictionFilter>;
@@ -787,6 +901,7 @@ export type QueryPredictionsArgs = {
 };
 
 
+/** Reads. Every read of patient data is audited. */
 export type QueryStudiesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<StudyFilter>;
@@ -794,11 +909,13 @@ export type QueryStudiesArgs = {
 };
 
 
+/** Reads. Every read of patient data is audited. */
 export type QueryStudyArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Reads. Every read of patient data is audited. */
 export type QueryTrainingRunsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -806,6 +923,7 @@ export type QueryTrainingRunsArgs = {
 };
 
 
+/** Reads. Every read of patient data is audited. */
 export type QueryUsersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -813,16 +931,24 @@ export type QueryUsersArgs = {
 
 /** Role of a user; decides what it may read and do. */
 export type Role =
+  /** Manages users and models; reads the audit trail. */
   | 'ADMIN'
+  /** A system that reads results and subscribes to events. */
   | 'INTEGRATOR'
+  /** Reads predictions, corrects them and approves notes. */
   | 'RADIOLOGIST'
+  /** Registers patients and studies and uploads images. */
   | 'TECHNICIAN';
 
 /** Administrative sex as recorded by the hospital. */
 export type Sex =
+  /** Female. */
   | 'FEMALE'
+  /** Male. */
   | 'MALE'
+  /** Other. */
   | 'OTHER'
+  /** Not recorded. */
   | 'UNKNOWN';
 
 /** One imaging examination of one patient. */
@@ -883,6 +1009,15 @@ export type StudyEvent = {
   study: Study;
 };
 
+/** Why one study of a batch job failed. */
+export type StudyFailure = {
+  __typename?: 'StudyFailure';
+  /** Error code, e.g. WRIST_VIEWS_REQUIRED. */
+  code: Scalars['String']['output'];
+  /** Study id. */
+  studyId: Scalars['ID']['output'];
+};
+
 /** Filters for the studies list. */
 export type StudyFilter = {
   /** Exact accession number. */
@@ -903,26 +1038,54 @@ export type StudyFilter = {
 
 /** Reading priority: STAT before URGENT before ROUTINE. */
 export type StudyPriority =
+  /** Routine reading. */
   | 'ROUTINE'
+  /** Immediate: read first. */
   | 'STAT'
+  /** Urgent: read before routine studies. */
   | 'URGENT';
 
 /** Lifecycle of a study from registration to clinician review. */
 export type StudyStatus =
+  /** AI analysis finished; awaiting clinician review. */
   | 'ANALYZED'
+  /** AI analysis in progress. */
   | 'ANALYZING'
+  /** Analysis failed; see the prediction or job for why. */
   | 'FAILED'
+  /** Images attached, not analysed. */
   | 'IMAGES_ATTACHED'
+  /** Registered, no images yet. */
   | 'REGISTERED'
+  /** Reviewed by a clinician. */
   | 'REVIEWED';
 
+/** Live events over graphql-ws at the same /graphql endpoint. */
 export type Subscription = {
   __typename?: 'Subscription';
+  /** Progress of batch analysis jobs; optionally of one job. */
+  analysisJobUpdated: AnalysisJob;
+  /** A prediction was recorded; optionally only for one patient or one study. */
+  predictionCompleted: Prediction;
   /** Study created, changed or given an image; optionally for one patient. */
   studyEvents: StudyEvent;
 };
 
 
+/** Live events over graphql-ws at the same /graphql endpoint. */
+export type SubscriptionAnalysisJobUpdatedArgs = {
+  jobId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Live events over graphql-ws at the same /graphql endpoint. */
+export type SubscriptionPredictionCompletedArgs = {
+  patientId?: InputMaybe<Scalars['ID']['input']>;
+  studyId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Live events over graphql-ws at the same /graphql endpoint. */
 export type SubscriptionStudyEventsArgs = {
   patientId?: InputMaybe<Scalars['ID']['input']>;
 };
@@ -980,10 +1143,15 @@ export type TrainingRunEdge = {
 
 /** State of a training run. */
 export type TrainingRunStatus =
+  /** Stopped by an error. */
   | 'FAILED'
+  /** Waiting for a worker. */
   | 'QUEUED'
+  /** Trained but failed the gate; not registered. */
   | 'REJECTED'
+  /** Training or evaluating. */
   | 'RUNNING'
+  /** Passed the recall gate and was registered. */
   | 'SUCCEEDED';
 
 /** Changes to a patient; omitted fields stay as they are. */
@@ -1067,7 +1235,9 @@ export type AttachImageInput = {
 
 /** Anatomy a study covers; decides which model reads it. */
 export type BodyPart =
+  /** Chest radiograph (pulmonary model). */
   | 'CHEST'
+  /** Wrist radiographs, PA and lateral (fracture model). */
   | 'WRIST';
 
 /** Registers a patient. */
@@ -1110,22 +1280,33 @@ export type DateRangeInput = {
 
 /** Container format of an uploaded file. */
 export type ImageFormat =
+  /** DICOM Part 10 file. */
   | 'DICOM'
+  /** JPEG. */
   | 'JPEG'
+  /** PNG, 8 or 16 bits. */
   | 'PNG';
 
 /** Radiographic projection of an image. */
 export type ImageView =
+  /** Anteroposterior projection. */
   | 'AP'
+  /** Lateral projection. */
   | 'LATERAL'
+  /** Oblique projection. */
   | 'OBLIQUE'
+  /** Posteroanterior projection. */
   | 'PA';
 
 /** Administrative sex as recorded by the hospital. */
 export type Sex =
+  /** Female. */
   | 'FEMALE'
+  /** Male. */
   | 'MALE'
+  /** Other. */
   | 'OTHER'
+  /** Not recorded. */
   | 'UNKNOWN';
 
 /** Filters for the studies list. */
@@ -1148,17 +1329,26 @@ export type StudyFilter = {
 
 /** Reading priority: STAT before URGENT before ROUTINE. */
 export type StudyPriority =
+  /** Routine reading. */
   | 'ROUTINE'
+  /** Immediate: read first. */
   | 'STAT'
+  /** Urgent: read before routine studies. */
   | 'URGENT';
 
 /** Lifecycle of a study from registration to clinician review. */
 export type StudyStatus =
+  /** AI analysis finished; awaiting clinician review. */
   | 'ANALYZED'
+  /** AI analysis in progress. */
   | 'ANALYZING'
+  /** Analysis failed; see the prediction or job for why. */
   | 'FAILED'
+  /** Images attached, not analysed. */
   | 'IMAGES_ATTACHED'
+  /** Registered, no images yet. */
   | 'REGISTERED'
+  /** Reviewed by a clinician. */
   | 'REVIEWED';
 
 export type StudiesQueryVariables = Exact<{

@@ -11,7 +11,10 @@ import type { ModelManifest } from './model-manifest';
 export interface EngineConfig extends BatchingConfig {
   /** Execution providers to try in order (e.g. `['cuda', 'cpu']`); CPU is always the last resort. */
   executionProviders: string[];
-  /** Threads inside one operator; the runtime's choice (all cores) when omitted. */
+  /**
+   * Threads inside one operator; 0 or omitted lets the runtime choose (one per physical core). Always
+   * passed to the factory as a number: onnxruntime-node 1.30 rejects an explicit `undefined`.
+   */
   intraOpThreads?: number;
 }
 
@@ -103,7 +106,7 @@ export class DynamicBatchingEngine implements InferenceEngine {
     try {
       const model = await loadModel(dir, this.factory, {
         executionProviders: this.config.executionProviders,
-        intraOpThreads: this.config.intraOpThreads,
+        intraOpThreads: this.config.intraOpThreads ?? 0,
       });
       if (model.manifest.task !== task) {
         await model.session.release();

@@ -4,6 +4,7 @@
  * each finishes on the version it was admitted to, and both copies give the same answer per image.
  * The model folder is models/chest/v1 (CARE_CHEST_MODEL_DIR overrides it).
  */
+import './engine-onnx-realm.support';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { decodeImage, toModelTensor } from '../../src/imaging';
@@ -47,7 +48,7 @@ describeReal('DynamicBatchingEngine hot swap (real chest model)', () => {
     const submit = (i: number): Promise<InferResult> => engine.infer({ task: 'chest', views: [images[i % images.length]!], priority: PRIORITIES[i % PRIORITIES.length]! });
 
     const before = Array.from({ length: 60 }, (_, i) => submit(i));
-    await before[0];
+    await Promise.allSettled([before[0]]);
     const beforeSwap = Array.from({ length: 40 }, (_, i) => submit(60 + i));
     engine.activate('chest', 'v1b');
     const after = Array.from({ length: 100 }, (_, i) => submit(100 + i));

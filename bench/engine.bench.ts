@@ -1,0 +1,234 @@
+/**
+ * Inference engine throughput and overhead, all measured in one run:
+ * `node -r @swc-node/register bench/engine.bench.ts [seconds-per-phase]`.
+ *
+ * (a) raw onnxruntime-node loop at batch sizes 1..32 → images/s, best batch picked;
+ * (b) the DynamicBatchingEngine saturated (closed loop, 4 × maxBatchSize clients) → images/s, and the
+ *     ratio engine / raw-best (goal ≥ 0.95); raw-best and engine are measured in alternating rounds;
+ * (c) concurrency 1: median latency of raw batch-1 runs vs single requests through the engine,
+ *     interleaved call by call → added ms (goal ≤ 1 ms);
+ * (d) why exactly one run at a time: one session with all intra-op threads running batches back to back
+ *     vs two sessions with one thread each running concurrently, and vs two concurrent runs on one session.
+ *
+ * Model: models/chest/v1, else $CARE_CHEST_MODEL_DIR, else bench/fixtures/tiny-chest (say which in the output).
+ * Writes bench/results/engine.json and prints a table.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
+import { DynamicBatchingEngine } from '../src/inference/dynamic-batching.engine';
+import { loadModelManifest } from '../src/inference/model-manifest';
+import { OnnxSessionFactory } from '../src/inference/onnx/onnx-session.factory';
+
+const ROOT = path.resolve(__dirname, '..');
+const PHASE_S = Math.max(0.5, Number(process.argv[2] ?? 3));
+const BATCHES = [1, 2, 4, 8, 16, 32];
+const ROUNDS = 3;
+
+function modelDir(): { dir: string; source: string } {
+  const candidates: [string | undefined, string][] = [
+    [path.join(ROOT, 'models/chest/v1'), 'models/chest/v1 (real chest model)'],
+    [process.env.CARE_CHEST_MODEL_DIR, `CARE_CHEST_MODEL_DIR=${process.env.CARE_CHEST_MODEL_DIR}`],
+    [path.join(ROOT, 'bench/fixtures/tiny-chest'), 'bench/fixtures/tiny-chest (tiny stand-in, not the real model)'],
+  ];
+  for (const [dir, source] of candidates) if (dir && existsSync(path.join(dir, 'model.onnx'))) return { dir, source };
+  throw new Error('no model: expected models/chest/v1/model.onnx, $CARE_CHEST_MODEL_DIR or bench/fixtures/tiny-chest');
+}
+
+/** Deterministic pseudo-random input (values do not change the compute of a CNN). */
+function randomTensor(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 4294967296 - 0.5) * 2;
+  }
+  return out;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
+  // The same options as src/inference/onnx/onnx-session.factory.ts.
+  return { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads ?? 0, interOpNumThreads: 1, executionMode: 'sequential' };
+}
+
+/** Runs `step` (which processes `perStep` images) back to back for `seconds`; images per second. */
+async function throughput(step: () => Promise<unknown>, perStep: number, seconds: number): Promise<number> {
+  await step();
+  let images = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    await step();
+    images += perStep;
+  }
+  return images / ((performance.now() - t0) / 1000);
+}
+
+async function main(): Promise<void> {
+  const { dir, source } = modelDir();
+  const manifest = await loadModelManifest(dir);
+  const size = manifest.input.size;
+  const inputName = manifest.input.names[0]!;
+  if (manifest.input.names.length !== 1) throw new Error('this bench drives single-view (chest) models');
+  const per = size * size;
+  const file = path.join(dir, 'model.onnx');
+  const pool = Array.from({ length: 32 }, (_, i) => randomTensor(per, i + 1));
+  const stacked = (b: number): ort.Tensor => {
+    const data = new Float32Array(b * per);
+    for (let i = 0; i < b; i++) data.set(pool[i % pool.length]!, i * per);
+    return new ort.Tensor('float32', data, [b, 1, size, size]);
+  };
+  console.error(`model: ${source}; input ${size}x${size}; ${PHASE_S}s per phase; load ${loadavg().map(r2).join(' ')}`);
+
+  // (a) raw loop per batch size
+  const raw = await ort.InferenceSession.create(file, sessionOptions());
+  const rawRows: { batch: number; imagesPerSecond: number }[] = [];
+  for (const b of BATCHES) {
+    const feeds = { [inputName]: stacked(b) };
+    const ips = await throughput(() => raw.run(feeds), b, PHASE_S);
+    rawRows.push({ batch: b, imagesPerSecond: r2(ips) });
+    console.error(`raw batch ${b}: ${ips.toFixed(1)} img/s`);
+  }
+  const best = rawRows.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+
+  // (b) engine saturated, alternating with raw-best rounds so load drift hits both alike
+  const engine = new DynamicBatchingEngine({ sessionFactory: new OnnxSessionFactory(), executionProviders: ['cpu'], maxBatchSize: best.batch });
+  await engine.loadVersion('chest', 'bench', dir);
+  const clients = 4 * best.batch;
+  const engineRound = async (seconds: number): Promise<{ ips: number; meanBatch: number }> => {
+    let images = 0;
+    let batchSum = 0;
+    let stop = false;
+    const t0 = performance.now();
+    const client = async (c: number): Promise<void> => {
+      let k = c;
+      while (!stop) {
+        const r = await engine.infer({ task: 'chest', views: [pool[k++ % pool.length]!], priority: 'ROUTINE' });
+        images++;
+        batchSum += r.timings.batchSize;
+      }
+    };
+    const running = Array.from({ length: clients }, (_, c) => client(c));
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    stop = true;
+    const elapsed = (performance.now() - t0) / 1000;
+    const counted = images;
+    await Promise.all(running);
+    return { ips: counted / elapsed, meanBatch: batchSum / images };
+  };
+  await engineRound(Math.min(1, PHASE_S));
+  const bestFeeds = { [inputName]: stacked(best.batch) };
+  const rawRounds: number[] = [];
+  const engineRounds: number[] = [];
+  const meanBatches: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    rawRounds.push(await throughput(() => raw.run(bestFeeds), best.batch, PHASE_S));
+    const e = await engineRound(PHASE_S);
+    engineRounds.push(e.ips);
+    meanBatches.push(e.meanBatch);
+    console.error(`round ${i + 1}: raw-best ${rawRounds[i]!.toFixed(1)} img/s, engine ${e.ips.toFixed(1)} img/s (mean batch ${e.meanBatch.toFixed(1)})`);
+  }
+  const rawBest = median(rawRounds);
+  const engineIps = median(engineRounds);
+
+  // (c) concurrency 1, interleaved raw / engine call by call
+  const one = { [inputName]: new ort.Tensor('float32', pool[0]!, [1, 1, size, size]) };
+  const rawLat: number[] = [];
+  const engLat: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    await raw.run(one);
+    await engine.infer({ task: 'chest', views: [pool[0]!], priority: 'ROUTINE' });
+  }
+  const t0 = performance.now();
+  while (performance.now() - t0 < PHASE_S * 2000 || rawLat.length < 50) {
+    let t = performance.now();
+    await raw.run(one);
+    rawLat.push(performance.now() - t);
+    t = performance.now();
+    await engine.infer({ task: 'chest', views: [pool[0]!], priority: 'ROUTINE' });
+    engLat.push(performance.now() - t);
+  }
+  await engine.close();
+
+  // (d) one run with all threads vs two concurrent runs
+  const cores = availableParallelism();
+  const feedsD = { [inputName]: stacked(best.batch) };
+  const oneRunAllThreads = await throughput(() => raw.run(feedsD), best.batch, PHASE_S);
+  const twoOnSame = await throughput(() => Promise.all([raw.run(feedsD), raw.run(feedsD)]), 2 * best.batch, PHASE_S);
+  const single = [await ort.InferenceSession.create(file, sessionOptions(1)), await ort.InferenceSession.create(file, sessionOptions(1))];
+  const twoSessionsOneThread = await throughput(() => Promise.all(single.map((s) => s.run(feedsD))), 2 * best.batch, PHASE_S);
+  await Promise.all([raw.release(), ...single.map((s) => s.release())]);
+
+  const result = {
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    cores,
+    loadAverageAtStart: loadavg().map(r2),
+    model: source,
+    inputSize: size,
+    secondsPerPhase: PHASE_S,
+    raw: rawRows,
+    rawBestBatch: best.batch,
+    saturated: {
+      clients,
+      engineMaxBatchSize: best.batch,
+      rounds: ROUNDS,
+      rawBestImagesPerSecond: r2(rawBest),
+      engineImagesPerSecond: r2(engineIps),
+      engineMeanBatch: r2(median(meanBatches)),
+      ratioEngineToRawBest: r3(engineIps / rawBest),
+      ratioPerRound: engineRounds.map((e, i) => r3(e / rawRounds[i]!)),
+    },
+    concurrencyOne: {
+      samples: rawLat.length,
+      rawBatch1MedianMs: r3(median(rawLat)),
+      engineMedianMs: r3(median(engLat)),
+      addedMedianMs: r3(median(engLat) - median(rawLat)),
+      rawP90Ms: r3(quantile(rawLat, 0.9)),
+      engineP90Ms: r3(quantile(engLat, 0.9)),
+    },
+    oneRunAtATime: {
+      batch: best.batch,
+      oneRunAllThreadsImagesPerSecond: r2(oneRunAllThreads),
+      twoConcurrentRunsSameSessionImagesPerSecond: r2(twoOnSame),
+      twoSessionsOneThreadEachImagesPerSecond: r2(twoSessionsOneThread),
+      ratioTwoSessionsToOneRun: r3(twoSessionsOneThread / oneRunAllThreads),
+      ratioTwoRunsSameSessionToOneRun: r3(twoOnSame / oneRunAllThreads),
+    },
+  };
+  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(ROOT, 'bench/results/engine.json'), `${JSON.stringify(result, null, 2)}\n`);
+
+  const rows: [string, string, string][] = [
+    ...rawRows.map((r): [string, string, string] => [`(a) raw batch ${r.batch}`, `${r.imagesPerSecond.toFixed(1)} img/s`, r.batch === best.batch ? 'best' : '']),
+    ['(b) raw best (median of rounds)', `${rawBest.toFixed(1)} img/s`, `batch ${best.batch}`],
+    ['(b) engine saturated', `${engineIps.toFixed(1)} img/s`, `${clients} clients, mean batch ${median(meanBatches).toFixed(1)}`],
+    ['(b) ratio engine / raw best', r3(engineIps / rawBest).toFixed(3), 'goal >= 0.95'],
+    ['(c) raw batch-1 median', `${median(rawLat).toFixed(3)} ms`, `n=${rawLat.length}`],
+    ['(c) engine concurrency-1 median', `${median(engLat).toFixed(3)} ms`, ''],
+    ['(c) added by the engine', `${(median(engLat) - median(rawLat)).toFixed(3)} ms`, 'goal <= 1 ms'],
+    ['(d) 1 run, all threads', `${oneRunAllThreads.toFixed(1)} img/s`, `batch ${best.batch}, ${cores} cores`],
+    ['(d) 2 concurrent runs, 1 session', `${twoOnSame.toFixed(1)} img/s`, `ratio ${r3(twoOnSame / oneRunAllThreads)}`],
+    ['(d) 2 sessions x 1 thread, concurrent', `${twoSessionsOneThread.toFixed(1)} img/s`, `ratio ${r3(twoSessionsOneThread / oneRunAllThreads)}`],
+  ];
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  console.log(`model: ${source}`);
+  for (const r of rows) console.log(`${r[0].padEnd(w[0]!)}  ${r[1].padStart(w[1]!)}  ${r[2]}`);
+  console.log('wrote bench/results/engine.json');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
