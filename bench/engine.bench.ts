@@ -31,10 +31,16 @@ function modelDir(): { dir: string; source: string } {
   const candidates: [string | undefined, string][] = [
     [path.join(ROOT, 'models/chest/v1'), 'models/chest/v1 (real chest model)'],
     [process.env.CARE_CHEST_MODEL_DIR, `CARE_CHEST_MODEL_DIR=${process.env.CARE_CHEST_MODEL_DIR}`],
-    [path.join(ROOT, 'bench/fixtures/tiny-chest'), 'bench/fixtures/tiny-chest (tiny stand-in, not the real model)'],
+    [
+      path.join(ROOT, 'bench/fixtures/tiny-chest'),
+      'bench/fixtures/tiny-chest (tiny stand-in, not the real model)',
+    ],
   ];
-  for (const [dir, source] of candidates) if (dir && existsSync(path.join(dir, 'model.onnx'))) return { dir, source };
-  throw new Error('no model: expected models/chest/v1/model.onnx, $CARE_CHEST_MODEL_DIR or bench/fixtures/tiny-chest');
+  for (const [dir, source] of candidates)
+    if (dir && existsSync(path.join(dir, 'model.onnx'))) return { dir, source };
+  throw new Error(
+    'no model: expected models/chest/v1/model.onnx, $CARE_CHEST_MODEL_DIR or bench/fixtures/tiny-chest',
+  );
 }
 
 /** Deterministic pseudo-random input (values do not change the compute of a CNN). */
@@ -54,13 +60,20 @@ const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const quantile = (xs: number[], q: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
   // The same options as src/inference/onnx/onnx-session.factory.ts.
-  return { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads ?? 0, interOpNumThreads: 1, executionMode: 'sequential' };
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads ?? 0,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  };
 }
 
 /** Runs `step` (which processes `perStep` images) back to back for `seconds`; images per second. */
@@ -89,7 +102,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < b; i++) data.set(pool[i % pool.length]!, i * per);
     return new ort.Tensor('float32', data, [b, 1, size, size]);
   };
-  console.error(`model: ${source}; input ${size}x${size}; ${PHASE_S}s per phase; load ${loadavg().map(r2).join(' ')}`);
+  console.error(
+    `model: ${source}; input ${size}x${size}; ${PHASE_S}s per phase; load ${loadavg().map(r2).join(' ')}`,
+  );
 
   // (a) raw loop per batch size
   const raw = await ort.InferenceSession.create(file, sessionOptions());
@@ -103,7 +118,11 @@ async function main(): Promise<void> {
   const best = rawRows.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
 
   // (b) engine saturated, alternating with raw-best rounds so load drift hits both alike
-  const engine = new DynamicBatchingEngine({ sessionFactory: new OnnxSessionFactory(), executionProviders: ['cpu'], maxBatchSize: best.batch });
+  const engine = new DynamicBatchingEngine({
+    sessionFactory: new OnnxSessionFactory(),
+    executionProviders: ['cpu'],
+    maxBatchSize: best.batch,
+  });
   await engine.loadVersion('chest', 'bench', dir);
   const clients = 4 * best.batch;
   const engineRound = async (seconds: number): Promise<{ ips: number; meanBatch: number }> => {
@@ -114,7 +133,11 @@ async function main(): Promise<void> {
     const client = async (c: number): Promise<void> => {
       let k = c;
       while (!stop) {
-        const r = await engine.infer({ task: 'chest', views: [pool[k++ % pool.length]!], priority: 'ROUTINE' });
+        const r = await engine.infer({
+          task: 'chest',
+          views: [pool[k++ % pool.length]!],
+          priority: 'ROUTINE',
+        });
         images++;
         batchSum += r.timings.batchSize;
       }
@@ -137,7 +160,9 @@ async function main(): Promise<void> {
     const e = await engineRound(PHASE_S);
     engineRounds.push(e.ips);
     meanBatches.push(e.meanBatch);
-    console.error(`round ${i + 1}: raw-best ${rawRounds[i]!.toFixed(1)} img/s, engine ${e.ips.toFixed(1)} img/s (mean batch ${e.meanBatch.toFixed(1)})`);
+    console.error(
+      `round ${i + 1}: raw-best ${rawRounds[i]!.toFixed(1)} img/s, engine ${e.ips.toFixed(1)} img/s (mean batch ${e.meanBatch.toFixed(1)})`,
+    );
   }
   const rawBest = median(rawRounds);
   const engineIps = median(engineRounds);
@@ -164,10 +189,26 @@ async function main(): Promise<void> {
   // (d) one run with all threads vs two concurrent runs
   const cores = availableParallelism();
   const feedsD = { [inputName]: stacked(best.batch) };
-  const oneRunAllThreads = await throughput(() => raw.run(feedsD), best.batch, PHASE_S);
-  const twoOnSame = await throughput(() => Promise.all([raw.run(feedsD), raw.run(feedsD)]), 2 * best.batch, PHASE_S);
-  const single = [await ort.InferenceSession.create(file, sessionOptions(1)), await ort.InferenceSession.create(file, sessionOptions(1))];
-  const twoSessionsOneThread = await throughput(() => Promise.all(single.map((s) => s.run(feedsD))), 2 * best.batch, PHASE_S);
+  const single = [
+    await ort.InferenceSession.create(file, sessionOptions(1)),
+    await ort.InferenceSession.create(file, sessionOptions(1)),
+  ];
+  const dRounds = { one: [] as number[], same: [] as number[], two: [] as number[] };
+  for (let i = 0; i < ROUNDS; i++) {
+    dRounds.one.push(await throughput(() => raw.run(feedsD), best.batch, PHASE_S));
+    dRounds.same.push(
+      await throughput(() => Promise.all([raw.run(feedsD), raw.run(feedsD)]), 2 * best.batch, PHASE_S),
+    );
+    dRounds.two.push(
+      await throughput(() => Promise.all(single.map((s) => s.run(feedsD))), 2 * best.batch, PHASE_S),
+    );
+    console.error(
+      `(d) round ${i + 1}: one run ${dRounds.one[i]!.toFixed(1)}, two runs same session ${dRounds.same[i]!.toFixed(1)}, two 1-thread sessions ${dRounds.two[i]!.toFixed(1)} img/s`,
+    );
+  }
+  const oneRunAllThreads = median(dRounds.one);
+  const twoOnSame = median(dRounds.same);
+  const twoSessionsOneThread = median(dRounds.two);
   await Promise.all([raw.release(), ...single.map((s) => s.release())]);
 
   const result = {
@@ -205,22 +246,39 @@ async function main(): Promise<void> {
       twoSessionsOneThreadEachImagesPerSecond: r2(twoSessionsOneThread),
       ratioTwoSessionsToOneRun: r3(twoSessionsOneThread / oneRunAllThreads),
       ratioTwoRunsSameSessionToOneRun: r3(twoOnSame / oneRunAllThreads),
+      perRound: dRounds,
     },
   };
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(path.join(ROOT, 'bench/results/engine.json'), `${JSON.stringify(result, null, 2)}\n`);
 
   const rows: [string, string, string][] = [
-    ...rawRows.map((r): [string, string, string] => [`(a) raw batch ${r.batch}`, `${r.imagesPerSecond.toFixed(1)} img/s`, r.batch === best.batch ? 'best' : '']),
+    ...rawRows.map((r): [string, string, string] => [
+      `(a) raw batch ${r.batch}`,
+      `${r.imagesPerSecond.toFixed(1)} img/s`,
+      r.batch === best.batch ? 'best' : '',
+    ]),
     ['(b) raw best (median of rounds)', `${rawBest.toFixed(1)} img/s`, `batch ${best.batch}`],
-    ['(b) engine saturated', `${engineIps.toFixed(1)} img/s`, `${clients} clients, mean batch ${median(meanBatches).toFixed(1)}`],
+    [
+      '(b) engine saturated',
+      `${engineIps.toFixed(1)} img/s`,
+      `${clients} clients, mean batch ${median(meanBatches).toFixed(1)}`,
+    ],
     ['(b) ratio engine / raw best', r3(engineIps / rawBest).toFixed(3), 'goal >= 0.95'],
     ['(c) raw batch-1 median', `${median(rawLat).toFixed(3)} ms`, `n=${rawLat.length}`],
     ['(c) engine concurrency-1 median', `${median(engLat).toFixed(3)} ms`, ''],
     ['(c) added by the engine', `${(median(engLat) - median(rawLat)).toFixed(3)} ms`, 'goal <= 1 ms'],
     ['(d) 1 run, all threads', `${oneRunAllThreads.toFixed(1)} img/s`, `batch ${best.batch}, ${cores} cores`],
-    ['(d) 2 concurrent runs, 1 session', `${twoOnSame.toFixed(1)} img/s`, `ratio ${r3(twoOnSame / oneRunAllThreads)}`],
-    ['(d) 2 sessions x 1 thread, concurrent', `${twoSessionsOneThread.toFixed(1)} img/s`, `ratio ${r3(twoSessionsOneThread / oneRunAllThreads)}`],
+    [
+      '(d) 2 concurrent runs, 1 session',
+      `${twoOnSame.toFixed(1)} img/s`,
+      `ratio ${r3(twoOnSame / oneRunAllThreads)}`,
+    ],
+    [
+      '(d) 2 sessions x 1 thread, concurrent',
+      `${twoSessionsOneThread.toFixed(1)} img/s`,
+      `ratio ${r3(twoSessionsOneThread / oneRunAllThreads)}`,
+    ],
   ];
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   console.log(`model: ${source}`);

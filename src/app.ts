@@ -126,7 +126,12 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       });
     closers.push(() => engine.close());
     await new ModelRegistryService(orm.em, engine, config.modelsDir, logger).syncRepository();
-    const preparer = overrides.preparer ?? new InlineImagePreparer({ maxBytes: config.limits.maxUploadBytes, maxPixels: config.limits.maxImagePixels });
+    const preparer =
+      overrides.preparer ??
+      new InlineImagePreparer({
+        maxBytes: config.limits.maxUploadBytes,
+        maxPixels: config.limits.maxImagePixels,
+      });
     closers.push(() => preparer.close());
     const analysis = new AnalysisService(orm.em, objectStore, engine, preparer, events, config.analysis);
     const jobQueue = await PgBossJobQueue.start(databaseUrl, logger);
@@ -186,7 +191,11 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
             () => (checks.objectStore = 'ok'),
             () => (checks.objectStore = 'unavailable'),
           );
-          return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+          const models = engine
+            .health()
+            .map((m) => `${m.task}@${m.version}${m.active ? '*' : ''} on ${m.provider}`);
+          checks.models = models.length ? models.join(', ') : 'none loaded';
+          return { ok: checks.database === 'ok' && checks.objectStore === 'ok', checks };
         },
       },
       config.http.host,

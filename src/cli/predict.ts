@@ -17,20 +17,34 @@ import { AI_ASSISTANCE_WARNING } from '../schema/types';
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { task: { type: 'string' }, model: { type: 'string' }, 'models-dir': { type: 'string', default: 'models' } },
+    options: {
+      task: { type: 'string' },
+      model: { type: 'string' },
+      'models-dir': { type: 'string', default: 'models' },
+    },
   });
   const task = values.task;
-  if ((task !== 'chest' && task !== 'wrist') || positionals.length === 0 || (task === 'wrist' && positionals.length % 2)) {
+  if (
+    (task !== 'chest' && task !== 'wrist') ||
+    positionals.length === 0 ||
+    (task === 'wrist' && positionals.length % 2)
+  ) {
     console.error('usage: predict --task chest <files...> | --task wrist <pa lateral> [<pa lateral> ...]');
     process.exit(2);
   }
   const dir = values.model ?? (await resolveModelDir(values['models-dir']!, task));
-  const reader = new RadiographReader(await loadModel(dir, new OnnxSessionFactory(), { executionProviders: ['cpu'] }));
+  const reader = new RadiographReader(
+    await loadModel(dir, new OnnxSessionFactory(), { executionProviders: ['cpu'] }),
+  );
   const perStudy = task === 'wrist' ? 2 : 1;
   for (let i = 0; i < positionals.length; i += perStudy) {
     const files = positionals.slice(i, i + perStudy);
     try {
-      const images = await Promise.all(files.map(async (f) => decodeImage(await readFile(f), { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 })));
+      const images = await Promise.all(
+        files.map(async (f) =>
+          decodeImage(await readFile(f), { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 }),
+        ),
+      );
       const [r] = await reader.read([images]);
       console.log(
         JSON.stringify({
@@ -55,6 +69,10 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const code = error instanceof AppError ? error.code : 'ERROR';
-  console.error(JSON.stringify({ error: { code, message: (error as Error).message, details: (error as AppError).details } }));
+  console.error(
+    JSON.stringify({
+      error: { code, message: (error as Error).message, details: (error as AppError).details },
+    }),
+  );
   process.exit(2);
 });

@@ -198,6 +198,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       intraOpThreads: e.ENGINE_INTRA_OP_THREADS,
       decodeWorkers: e.DECODE_WORKERS ?? null,
     },
-    analysis: { workers: e.ANALYSIS_WORKERS, deadlineMs: e.ANALYSIS_DEADLINE_MS, shadowMode: e.SHADOW_MODE === 'true', heatmapSize: e.HEATMAP_SIZE },
+    analysis: {
+      workers: e.ANALYSIS_WORKERS,
+      deadlineMs: e.ANALYSIS_DEADLINE_MS,
+      shadowMode: e.SHADOW_MODE === 'true',
+      heatmapSize: e.HEATMAP_SIZE,
+    },
   };
 }

@@ -45,7 +45,11 @@ export function predictionRoutes(analysis: AnalysisService): RouteHandler[] {
       pattern: /^\/predictions\/([0-9a-fA-F-]{36})\/heatmap$/,
       async handle(ctx, _req, match) {
         const png = await analysis.heatmap(ctx, match[1]);
-        return { status: 200, headers: { 'content-type': 'image/png', 'cache-control': 'private, no-store' }, body: png };
+        return {
+          status: 200,
+          headers: { 'content-type': 'image/png', 'cache-control': 'private, no-store' },
+          body: png,
+        };
       },
     },
   ];

@@ -30,7 +30,10 @@ export async function renderHeatmapPng(input: GrayImage, grid: ActivationGrid, s
     if (v > hi) hi = v;
   }
   const span = hi > lo ? hi - lo : 1;
-  const base = resizeBilinear({ ...input, data: Float32Array.from(input.data, (v) => (v - lo) / span) }, size).data;
+  const base = resizeBilinear(
+    { ...input, data: Float32Array.from(input.data, (v) => (v - lo) / span) },
+    size,
+  ).data;
   const relu = Float32Array.from(grid.data, (v) => Math.max(0, v));
   const max = relu.reduce((m, v) => (v > m ? v : m), 0);
   const scaled = max > 0 ? Float32Array.from(relu, (v) => v / max) : relu;
@@ -45,5 +48,7 @@ export async function renderHeatmapPng(input: GrayImage, grid: ActivationGrid, s
     rgb[i * 3 + 1] = Math.round(g * (1 - alpha) + gg * alpha);
     rgb[i * 3 + 2] = Math.round(g * (1 - alpha) + b * alpha);
   }
-  return sharp(rgb, { raw: { width: size, height: size, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
+  return sharp(rgb, { raw: { width: size, height: size, channels: 3 } })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
 }

@@ -21,7 +21,10 @@ function manifestJson(task: 'chest' | 'wrist', version: string, inputNames: stri
     input: { names: inputNames, size: SIZE, channels: 1, layout: 'NCHW' },
     preprocessing: {
       id: 'gray-fill-bilinear-instnorm-v1',
-      steps: ['decodeGrayscale', 'resize', 'instanceNormalize', 'toTensor'].map((name) => ({ name, params: {} })),
+      steps: ['decodeGrayscale', 'resize', 'instanceNormalize', 'toTensor'].map((name) => ({
+        name,
+        params: {},
+      })),
     },
     outputs: [
       { name: 'logits', shape: ['N', 2] },
@@ -30,9 +33,23 @@ function manifestJson(task: 'chest' | 'wrist', version: string, inputNames: stri
     ],
     temperature: 1,
     thresholds: {},
-    gate: { signal: 'ood_distance', method: 'fake', oodDistanceThreshold: 1, aurocNotRadiograph: null, aurocWrongBodyPart: null },
+    gate: {
+      signal: 'ood_distance',
+      method: 'fake',
+      oodDistanceThreshold: 1,
+      aurocNotRadiograph: null,
+      aurocWrongBodyPart: null,
+    },
     trainingData: { manifestSha256: '0'.repeat(64), counts: {} },
-    training: { epochs: 0, seconds: 0, params: 1, torchVersion: 'none', codeVersion: 'test', seed: 0, hyperparameters: {} },
+    training: {
+      epochs: 0,
+      seconds: 0,
+      params: 1,
+      torchVersion: 'none',
+      codeVersion: 'test',
+      seed: 0,
+      hyperparameters: {},
+    },
     metrics: { aurocPerClass: {}, atThresholds: {}, perSource: {} },
     knownLimitations: ['a unit-test fixture'],
     modelCard: 'fixture',
@@ -124,7 +141,10 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
   function modelDir(name: string, task: 'chest' | 'wrist' = 'chest', version = name): string {
     const dir = join(root, name);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'model.json'), JSON.stringify(manifestJson(task, version, task === 'wrist' ? ['pa', 'lateral'] : ['image'])));
+    writeFileSync(
+      join(dir, 'model.json'),
+      JSON.stringify(manifestJson(task, version, task === 'wrist' ? ['pa', 'lateral'] : ['image'])),
+    );
     writeFileSync(join(dir, 'model.onnx'), 'not really onnx');
     return dir;
   }
@@ -132,7 +152,12 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'engine-spec-'));
     factory = new FakeSessionFactory();
-    engine = new DynamicBatchingEngine({ sessionFactory: factory, executionProviders: ['cuda', 'cpu'], intraOpThreads: 2, maxBatchSize: 4 });
+    engine = new DynamicBatchingEngine({
+      sessionFactory: factory,
+      executionProviders: ['cuda', 'cpu'],
+      intraOpThreads: 2,
+      maxBatchSize: 4,
+    });
   });
 
   afterEach(() => rmSync(root, { recursive: true, force: true }));
@@ -141,14 +166,26 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
     await engine.loadVersion('chest', 'v1', modelDir('v1'));
     expect(engine.activeVersion('chest')).toBe('v1');
     expect(factory.options[0]).toEqual({ executionProviders: ['cuda', 'cpu'], intraOpThreads: 2 });
-    expect(engine.health()).toEqual([{ task: 'chest', version: 'v1', active: true, provider: 'cpu', queueDepth: 0, inFlight: 0, draining: false }]);
+    expect(engine.health()).toEqual([
+      {
+        task: 'chest',
+        version: 'v1',
+        active: true,
+        provider: 'cpu',
+        queueDepth: 0,
+        inFlight: 0,
+        draining: false,
+      },
+    ]);
     expect(engine.manifest('chest').version).toBe('v1');
   });
 
   it('batches concurrent requests into one run and splits outputs per item (batch dimension removed)', async () => {
     await engine.loadVersion('chest', 'v1', modelDir('v1'));
     const session = factory.sessions.get('v1')!;
-    const results = [1, 2, 3].map((v) => engine.infer({ task: 'chest', views: [view(v)], priority: 'ROUTINE' }));
+    const results = [1, 2, 3].map((v) =>
+      engine.infer({ task: 'chest', views: [view(v)], priority: 'ROUTINE' }),
+    );
     await settle();
     expect(session.batchSizes).toEqual([3]);
     expect(session.runs[0]!.feeds.image!.dims).toEqual([3, 1, SIZE, SIZE]);
@@ -199,7 +236,9 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
     let unloaded = false;
     const unloading = engine.unloadVersion('chest', 'v1').then(() => (unloaded = true));
     expect(engine.health().find((h) => h.version === 'v1')).toMatchObject({ draining: true, inFlight: 2 });
-    await expect(engine.infer({ task: 'chest', version: 'v1', views: [view(9)], priority: 'ROUTINE' })).rejects.toMatchObject({ code: 'MODEL_NOT_LOADED' });
+    await expect(
+      engine.infer({ task: 'chest', version: 'v1', views: [view(9)], priority: 'ROUTINE' }),
+    ).rejects.toMatchObject({ code: 'MODEL_NOT_LOADED' });
     v1.finishAll();
     await settle();
     expect(unloaded).toBe(false);
@@ -209,7 +248,9 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
     expect(v1.released).toBe(true);
     expect((await Promise.all(inFlight)).map((r) => r.version)).toEqual(['v1', 'v1']);
     expect(engine.health().map((h) => h.version)).toEqual(['v2']);
-    await expect(engine.infer({ task: 'chest', version: 'v1', views: [view(1)], priority: 'ROUTINE' })).rejects.toMatchObject({ code: 'MODEL_NOT_LOADED' });
+    await expect(
+      engine.infer({ task: 'chest', version: 'v1', views: [view(1)], priority: 'ROUTINE' }),
+    ).rejects.toMatchObject({ code: 'MODEL_NOT_LOADED' });
   });
 
   it('stacks each input of a two-view model under its own name', async () => {
@@ -223,6 +264,30 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
     expect(Array.from(feeds.lateral!.data.filter((_, i) => i % (SIZE * SIZE) === 0))).toEqual([2, 4]);
     session.finishAll();
     await Promise.all([a, b]);
+  });
+
+  it('applies per-task batching knobs over the engine-wide ones', async () => {
+    const tuned = new DynamicBatchingEngine({
+      sessionFactory: factory,
+      maxBatchSize: 4,
+      perTask: { wrist: { maxBatchSize: 1 } },
+    });
+    await tuned.loadVersion('wrist', 'v1', modelDir('wrist-v1', 'wrist', 'v1'));
+    await tuned.loadVersion('chest', 'v1', modelDir('v1'));
+    const wrist = factory.sessions.get('wrist-v1')!;
+    const chest = factory.sessions.get('v1')!;
+    const all = [1, 2, 3].flatMap((v) => [
+      tuned.infer({ task: 'wrist', views: [view(v), view(v)], priority: 'ROUTINE' }),
+      tuned.infer({ task: 'chest', views: [view(v)], priority: 'ROUTINE' }),
+    ]);
+    for (let i = 0; i < 3; i++) {
+      await settle();
+      wrist.finishAll();
+      chest.finishAll();
+    }
+    await Promise.all(all);
+    expect(wrist.batchSizes).toEqual([1, 1, 1]);
+    expect(chest.batchSizes).toEqual([3]);
   });
 
   it('fails only the batch whose run threw', async () => {
@@ -244,14 +309,24 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
         () => undefined,
         (e: unknown) => (e instanceof AppError ? e.code : String(e)),
       );
-    expect(await codeOf(engine.infer({ task: 'chest', views: [view(1)], priority: 'ROUTINE' }))).toBe('MODEL_NOT_LOADED');
+    expect(await codeOf(engine.infer({ task: 'chest', views: [view(1)], priority: 'ROUTINE' }))).toBe(
+      'MODEL_NOT_LOADED',
+    );
     await engine.loadVersion('chest', 'v1', modelDir('v1'));
     expect(await codeOf(engine.loadVersion('chest', 'v1', modelDir('v1')))).toBe('CONFLICT');
     expect(await codeOf(engine.loadVersion('wrist', 'x', modelDir('x', 'chest')))).toBe('MODEL_LOAD_FAILED');
-    expect(await codeOf(engine.loadVersion('chest', 'missing', join(root, 'nowhere')))).toBe('MODEL_LOAD_FAILED');
-    expect(await codeOf(engine.infer({ task: 'chest', views: [view(1), view(2)], priority: 'ROUTINE' }))).toBe('BAD_USER_INPUT');
-    expect(await codeOf(engine.infer({ task: 'chest', views: [new Float32Array(3)], priority: 'ROUTINE' }))).toBe('BAD_USER_INPUT');
-    expect(await codeOf(engine.infer({ task: 'chest', version: 'v9', views: [view(1)], priority: 'ROUTINE' }))).toBe('MODEL_NOT_LOADED');
+    expect(await codeOf(engine.loadVersion('chest', 'missing', join(root, 'nowhere')))).toBe(
+      'MODEL_LOAD_FAILED',
+    );
+    expect(
+      await codeOf(engine.infer({ task: 'chest', views: [view(1), view(2)], priority: 'ROUTINE' })),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      await codeOf(engine.infer({ task: 'chest', views: [new Float32Array(3)], priority: 'ROUTINE' })),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      await codeOf(engine.infer({ task: 'chest', version: 'v9', views: [view(1)], priority: 'ROUTINE' })),
+    ).toBe('MODEL_NOT_LOADED');
     expect(await codeOf(() => engine.activate('chest', 'v9'))).toBe('MODEL_NOT_LOADED');
     expect(await codeOf(engine.unloadVersion('chest', 'v9'))).toBe('MODEL_NOT_LOADED');
     expect(factory.sessions.get('x')?.released).toBe(true);

@@ -73,7 +73,10 @@ export class DynamicBatchingEngine implements InferenceEngine {
 
   constructor(options: DynamicBatchingEngineOptions) {
     const { sessionFactory, perTask, log, ...knobs } = options;
-    this.config = { ...DEFAULT_ENGINE_CONFIG, ...Object.fromEntries(Object.entries(knobs).filter(([, v]) => v !== undefined)) };
+    this.config = {
+      ...DEFAULT_ENGINE_CONFIG,
+      ...Object.fromEntries(Object.entries(knobs).filter(([, v]) => v !== undefined)),
+    };
     this.factory = sessionFactory;
     this.perTask = perTask ?? {};
     this.log = log ?? SILENT;
@@ -93,11 +96,26 @@ export class DynamicBatchingEngine implements InferenceEngine {
     }
     const { task, version, model } = slot;
     return slot.batcher
-      .submit(request.views, { priority: request.priority, deadline: request.deadline, signal: request.signal })
-      .then((served) => ({ task, version, manifest: model.manifest, outputs: served.output, timings: served.timings }));
+      .submit(request.views, {
+        priority: request.priority,
+        deadline: request.deadline,
+        signal: request.signal,
+      })
+      .then((served) => ({
+        task,
+        version,
+        manifest: model.manifest,
+        outputs: served.output,
+        timings: served.timings,
+      }));
   }
 
-  async loadVersion(task: string, version: string, dir: string, options: { activate?: boolean } = {}): Promise<void> {
+  async loadVersion(
+    task: string,
+    version: string,
+    dir: string,
+    options: { activate?: boolean } = {},
+  ): Promise<void> {
     const key = `${task}/${version}`;
     if (this.tasks.get(task)?.versions.has(version) || this.loading.has(key)) {
       throw new ConflictError('This model version is already loaded', { task, version });
@@ -110,7 +128,11 @@ export class DynamicBatchingEngine implements InferenceEngine {
       });
       if (model.manifest.task !== task) {
         await model.session.release();
-        throw new ModelLoadError('model.json is for another task', { dir, task, manifestTask: model.manifest.task });
+        throw new ModelLoadError('model.json is for another task', {
+          dir,
+          task,
+          manifestTask: model.manifest.task,
+        });
       }
       const { input } = model.manifest;
       const knobs = { ...this.config, ...this.perTask[task] };
@@ -131,7 +153,10 @@ export class DynamicBatchingEngine implements InferenceEngine {
         this.tasks.set(task, taskSlot);
       }
       taskSlot.versions.set(version, { task, version, model, batcher });
-      this.log.info({ task, version, provider: model.session.provider, requested: this.config.executionProviders }, 'model version loaded');
+      this.log.info(
+        { task, version, provider: model.session.provider, requested: this.config.executionProviders },
+        'model version loaded',
+      );
       if (options.activate ?? taskSlot.active === null) this.activate(task, version);
     } finally {
       this.loading.delete(key);
@@ -140,7 +165,8 @@ export class DynamicBatchingEngine implements InferenceEngine {
 
   activate(task: string, version: string): void {
     const slot = this.slot(task, version);
-    if (slot.unloading) throw new ModelNotLoadedError('This model version is being unloaded', { task, version });
+    if (slot.unloading)
+      throw new ModelNotLoadedError('This model version is being unloaded', { task, version });
     const taskSlot = this.tasks.get(task)!;
     const previous = taskSlot.active;
     taskSlot.active = version;
@@ -192,14 +218,27 @@ export class DynamicBatchingEngine implements InferenceEngine {
 
   private admit(request: InferRequest): VersionSlot {
     const slot = this.slot(request.task, request.version ?? this.activeOrThrow(request.task));
-    if (slot.unloading) throw new ModelNotLoadedError('This model version is being unloaded', { task: slot.task, version: slot.version });
+    if (slot.unloading)
+      throw new ModelNotLoadedError('This model version is being unloaded', {
+        task: slot.task,
+        version: slot.version,
+      });
     const { names, size } = slot.model.manifest.input;
     if (request.views.length !== names.length) {
-      throw new ValidationError(`The model takes ${names.length} view(s)`, { task: slot.task, version: slot.version, views: request.views.length });
+      throw new ValidationError(`The model takes ${names.length} view(s)`, {
+        task: slot.task,
+        version: slot.version,
+        views: request.views.length,
+      });
     }
     for (const v of request.views) {
       if (v.length !== size * size) {
-        throw new ValidationError('A view tensor does not match the model input size', { task: slot.task, version: slot.version, expected: size * size, got: v.length });
+        throw new ValidationError('A view tensor does not match the model input size', {
+          task: slot.task,
+          version: slot.version,
+          expected: size * size,
+          got: v.length,
+        });
       }
     }
     return slot;
@@ -221,7 +260,10 @@ export class DynamicBatchingEngine implements InferenceEngine {
     const taskSlot = this.tasks.get(slot.task)!;
     if (taskSlot.active === slot.version) {
       taskSlot.active = null;
-      this.log.warn({ task: slot.task, version: slot.version }, 'unloading the active version; the task has no default until another is activated');
+      this.log.warn(
+        { task: slot.task, version: slot.version },
+        'unloading the active version; the task has no default until another is activated',
+      );
     }
     await slot.batcher.close();
     try {

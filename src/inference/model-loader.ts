@@ -21,7 +21,11 @@ export interface LoadedModel {
  * Loads `models/<task>/<version>/`: validates model.json, opens model.onnx, and checks that the graph
  * has the inputs and outputs the manifest promises, so a wrong file fails at load time, not per request.
  */
-export async function loadModel(dir: string, factory: SessionFactory, options: SessionOptions): Promise<LoadedModel> {
+export async function loadModel(
+  dir: string,
+  factory: SessionFactory,
+  options: SessionOptions,
+): Promise<LoadedModel> {
   let manifest: ModelManifest;
   try {
     manifest = await loadModelManifest(dir);
@@ -39,7 +43,11 @@ export async function loadModel(dir: string, factory: SessionFactory, options: S
   try {
     session = await factory.load(file, options);
   } catch (error) {
-    throw new ModelLoadError('model.onnx could not be loaded (corrupt or not an ONNX graph)', { dir }, { cause: error });
+    throw new ModelLoadError(
+      'model.onnx could not be loaded (corrupt or not an ONNX graph)',
+      { dir },
+      { cause: error },
+    );
   }
   const missingInputs = manifest.input.names.filter((n) => !session.inputNames.includes(n));
   const missingOutputs = manifest.outputs.map((o) => o.name).filter((n) => !session.outputNames.includes(n));

@@ -117,13 +117,21 @@ export const modelManifestSchema = z
   .superRefine((m, ctx) => {
     for (const key of Object.keys(m.thresholds)) {
       if (!m.classes.includes(key)) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['thresholds', key], message: `not one of classes ${m.classes.join(', ')}` });
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['thresholds', key],
+          message: `not one of classes ${m.classes.join(', ')}`,
+        });
       }
     }
     const names = m.outputs.map((o) => o.name);
     for (const required of ['logits', 'embedding', 'ood_distance']) {
       if (!names.includes(required)) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['outputs'], message: `missing output "${required}"` });
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['outputs'],
+          message: `missing output "${required}"`,
+        });
       }
     }
   });
@@ -156,7 +164,9 @@ export async function loadModelManifest(dir: string): Promise<ModelManifest> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new ModelManifestError(file, `cannot read model manifest (${(err as Error).message})`, { cause: err });
+    throw new ModelManifestError(file, `cannot read model manifest (${(err as Error).message})`, {
+      cause: err,
+    });
   }
   let raw: unknown;
   try {

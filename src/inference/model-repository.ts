@@ -12,7 +12,9 @@ export async function resolveModelDir(modelsDir: string, task: string, version?:
   if (version) return join(modelsDir, task, version);
   let entries: string[];
   try {
-    entries = (await readdir(join(modelsDir, task), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    entries = (await readdir(join(modelsDir, task), { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
   } catch (error) {
     throw new ModelLoadError('no model repository for this task', { task, modelsDir }, { cause: error });
   }

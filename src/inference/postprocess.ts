@@ -49,7 +49,8 @@ export const REFUSAL_EXPLANATIONS: Record<Exclude<GateVerdict, GateVerdict.ACCEP
     'This image does not look like a radiograph the model was trained on (for example a photograph, a document or another modality). No diagnosis was made.',
   [GateVerdict.WRONG_BODY_PART]:
     'This radiograph does not look like the body part the study is for. No diagnosis was made; check the study or upload the right image.',
-  [GateVerdict.LOW_QUALITY]: 'The image is too poor to read reliably (for example blank or nearly uniform). No diagnosis was made.',
+  [GateVerdict.LOW_QUALITY]:
+    'The image is too poor to read reliably (for example blank or nearly uniform). No diagnosis was made.',
 };
 
 /**
@@ -58,10 +59,19 @@ export const REFUSAL_EXPLANATIONS: Record<Exclude<GateVerdict, GateVerdict.ACCEP
  */
 export function interpret(
   manifest: ModelManifest,
-  outputs: { logits: ArrayLike<number>; embedding: Float32Array; oodDistance: number; cams: { label: string; width: number; height: number; data: Float32Array }[] },
+  outputs: {
+    logits: ArrayLike<number>;
+    embedding: Float32Array;
+    oodDistance: number;
+    cams: { label: string; width: number; height: number; data: Float32Array }[];
+  },
   gateOverride: GateVerdict | null = null,
 ): Reading {
-  const gateVerdict = gateOverride ?? (outputs.oodDistance > manifest.gate.oodDistanceThreshold ? GateVerdict.NOT_A_RADIOGRAPH : GateVerdict.ACCEPTED);
+  const gateVerdict =
+    gateOverride ??
+    (outputs.oodDistance > manifest.gate.oodDistanceThreshold
+      ? GateVerdict.NOT_A_RADIOGRAPH
+      : GateVerdict.ACCEPTED);
   const p = calibratedSoftmax(outputs.logits, manifest.temperature);
   if (gateVerdict !== GateVerdict.ACCEPTED) {
     return {
@@ -82,7 +92,8 @@ export function interpret(
   for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
   const findings: FindingResult[] = [];
   for (const [label, t] of Object.entries(manifest.thresholds)) {
-    if (probabilities[label] >= t.value) findings.push({ label, probability: probabilities[label], threshold: t.value });
+    if (probabilities[label] >= t.value)
+      findings.push({ label, probability: probabilities[label], threshold: t.value });
   }
   const flagged = new Set(findings.map((f) => f.label));
   return {

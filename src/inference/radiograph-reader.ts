@@ -41,7 +41,9 @@ function camsOf(t: Tensor | undefined, i: number, classes: string[]): Activation
   if (!t || t.dims.length !== 4) return [];
   const [, k, h, w] = t.dims;
   const item = row(t, i);
-  return classes.slice(0, k).map((label, c) => ({ label, width: w, height: h, data: item.slice(c * h * w, (c + 1) * h * w) }));
+  return classes
+    .slice(0, k)
+    .map((label, c) => ({ label, width: w, height: h, data: item.slice(c * h * w, (c + 1) * h * w) }));
 }
 
 /**
@@ -61,7 +63,13 @@ export class RadiographReader {
     const { manifest, session } = this.model;
     const size = manifest.input.size;
     const feeds: TensorMap = {};
-    manifest.input.names.forEach((name, k) => (feeds[name] = stack(inputs.map((views) => views[k]), size)));
+    manifest.input.names.forEach(
+      (name, k) =>
+        (feeds[name] = stack(
+          inputs.map((views) => views[k]),
+          size,
+        )),
+    );
     const out = await session.run(feeds);
     const cams = manifest.input.names.length === 1 ? ['cam'] : manifest.input.names.map((n) => `cam_${n}`);
     return inputs.map((_, i) =>
@@ -82,10 +90,13 @@ export class RadiographReader {
   async read(studies: DecodedImage[][]): Promise<Reading[]> {
     const expected = this.model.manifest.input.names.length;
     for (const views of studies) {
-      if (views.length !== expected) throw new Error(`model ${this.model.manifest.name} takes ${expected} view(s), got ${views.length}`);
+      if (views.length !== expected)
+        throw new Error(`model ${this.model.manifest.name} takes ${expected} view(s), got ${views.length}`);
     }
     const overrides = studies.map((views) => views.map(qualityVerdict).find((v) => v !== null) ?? null);
-    const tensors = await Promise.all(studies.map((views) => Promise.all(views.map((v) => this.tensorOf(v)))));
+    const tensors = await Promise.all(
+      studies.map((views) => Promise.all(views.map((v) => this.tensorOf(v)))),
+    );
     return this.runTensors(tensors, overrides);
   }
 }

@@ -12,9 +12,17 @@ export interface QueuedJob<T> {
  */
 export interface JobQueue {
   /** Enqueues jobs; resolves with their ids once they are durable. */
-  enqueue<T extends object>(queue: string, jobs: T[], options?: { retryLimit?: number; expireInSeconds?: number; priority?: number }): Promise<string[]>;
+  enqueue<T extends object>(
+    queue: string,
+    jobs: T[],
+    options?: { retryLimit?: number; expireInSeconds?: number; priority?: number },
+  ): Promise<string[]>;
   /** Starts handling a queue in this process. A handler that throws makes the attempt fail (and retry). */
-  work<T>(queue: string, options: { concurrency: number; pollingIntervalSeconds: number }, handler: (job: QueuedJob<T>) => Promise<void>): Promise<void>;
+  work<T>(
+    queue: string,
+    options: { concurrency: number; pollingIntervalSeconds: number },
+    handler: (job: QueuedJob<T>) => Promise<void>,
+  ): Promise<void>;
   /** Jobs waiting (created or retrying), for metrics and health. */
   queued(queue: string): Promise<number>;
   stop(): Promise<void>;

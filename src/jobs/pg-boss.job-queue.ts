@@ -13,7 +13,13 @@ export class PgBossJobQueue implements JobQueue {
 
   /** Connects and installs or migrates pg-boss's schema. */
   static async start(url: string, logger: Logger, poolMax = 4): Promise<PgBossJobQueue> {
-    const boss = new PgBoss({ connectionString: url, schema: 'pgboss', max: poolMax, supervise: true, schedule: false });
+    const boss = new PgBoss({
+      connectionString: url,
+      schema: 'pgboss',
+      max: poolMax,
+      supervise: true,
+      schedule: false,
+    });
     boss.on('error', (error: Error) => logger.warn({ err: error.message }, 'job queue error'));
     await boss.start();
     return new PgBossJobQueue(boss, logger);
@@ -31,7 +37,11 @@ export class PgBossJobQueue implements JobQueue {
     this.created.add(name);
   }
 
-  async enqueue<T extends object>(queue: string, jobs: T[], options: { retryLimit?: number; expireInSeconds?: number; priority?: number } = {}): Promise<string[]> {
+  async enqueue<T extends object>(
+    queue: string,
+    jobs: T[],
+    options: { retryLimit?: number; expireInSeconds?: number; priority?: number } = {},
+  ): Promise<string[]> {
     await this.ensureQueue(queue);
     const ids: string[] = [];
     for (const data of jobs) {
@@ -47,13 +57,26 @@ export class PgBossJobQueue implements JobQueue {
     return ids;
   }
 
-  async work<T>(queue: string, options: { concurrency: number; pollingIntervalSeconds: number }, handler: (job: QueuedJob<T>) => Promise<void>): Promise<void> {
+  async work<T>(
+    queue: string,
+    options: { concurrency: number; pollingIntervalSeconds: number },
+    handler: (job: QueuedJob<T>) => Promise<void>,
+  ): Promise<void> {
     await this.ensureQueue(queue);
     // One job per fetch, several workers: a failing job fails (and retries) alone.
     for (let i = 0; i < options.concurrency; i++) {
-      await this.boss.work<T>(queue, { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds, includeMetadata: true }, async ([job]) => {
-        await handler({ id: job.id, data: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
-      });
+      await this.boss.work<T>(
+        queue,
+        { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds, includeMetadata: true },
+        async ([job]) => {
+          await handler({
+            id: job.id,
+            data: job.data,
+            retryCount: job.retryCount,
+            retryLimit: job.retryLimit,
+          });
+        },
+      );
     }
   }
 

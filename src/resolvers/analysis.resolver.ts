@@ -30,13 +30,19 @@ export class AnalysisResolver {
   ) {}
 
   @Mutation(() => PredictionType, {
-    description: 'Analyses a study now and returns the prediction (AI assistance; requires clinician review).',
+    description:
+      'Analyses a study now and returns the prediction (AI assistance; requires clinician review).',
   })
-  async analyzeStudy(@Ctx() ctx: GraphQLContext, @Arg('studyId', () => ID, { description: 'Study id.' }) studyId: string): Promise<PredictionType> {
+  async analyzeStudy(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('studyId', () => ID, { description: 'Study id.' }) studyId: string,
+  ): Promise<PredictionType> {
     return toPrediction((await this.analysisService.analyzeStudy(ctx, studyId)).prediction);
   }
 
-  @Mutation(() => AnalysisJobType, { description: 'Queues studies for analysis as a durable batch job; follow it with analysisJobUpdated.' })
+  @Mutation(() => AnalysisJobType, {
+    description: 'Queues studies for analysis as a durable batch job; follow it with analysisJobUpdated.',
+  })
   async submitStudies(
     @Ctx() ctx: GraphQLContext,
     @Arg('studyIds', () => [ID], { description: 'Studies to analyse (1 to 10,000).' }) studyIds: string[],
@@ -45,7 +51,10 @@ export class AnalysisResolver {
   }
 
   @Query(() => AnalysisJobType, { description: 'A batch analysis job and its progress.' })
-  async analysisJob(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'Record id.' }) id: string): Promise<AnalysisJobType> {
+  async analysisJob(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID, { description: 'Record id.' }) id: string,
+  ): Promise<AnalysisJobType> {
     return toAnalysisJob(await this.jobService.get(ctx, id));
   }
 
@@ -54,7 +63,8 @@ export class AnalysisResolver {
     subscribe: subscribeTo<PredictionCompletedEvent, { patientId?: string; studyId?: string }>(
       Topic.PREDICTION_COMPLETED,
       [Permission.SUBSCRIBE, Permission.READ_PREDICTIONS],
-      (e, args) => (!args.patientId || e.patientId === args.patientId) && (!args.studyId || e.studyId === args.studyId),
+      (e, args) =>
+        (!args.patientId || e.patientId === args.patientId) && (!args.studyId || e.studyId === args.studyId),
     ),
   })
   async predictionCompleted(

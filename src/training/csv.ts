@@ -48,6 +48,11 @@ export function csvField(value: string | number | null | undefined): string {
 }
 
 /** Serialises records with the given columns. */
-export function writeCsv(columns: string[], records: Record<string, string | number | null | undefined>[]): string {
-  return [columns.join(','), ...records.map((r) => columns.map((c) => csvField(r[c])).join(','))].join('\n') + '\n';
+export function writeCsv(
+  columns: string[],
+  records: Record<string, string | number | null | undefined>[],
+): string {
+  return (
+    [columns.join(','), ...records.map((r) => columns.map((c) => csvField(r[c])).join(','))].join('\n') + '\n'
+  );
 }

@@ -1,6 +1,8 @@
 /**
  * `npm run evaluate -- --model models/chest/v1 --labels ../shared/datasets/chest/labels.csv [--split test]
- *   [--out report.json] [--resamples 1000]`
+ *   [--root <dir>] [--out report.json] [--resamples 1000]`
+ *
+ * The shipped test split: `--labels models/chest/v1/manifest.csv --root ../shared/datasets --split test`.
  *
  * Runs a model through the exact decoding, preprocessing and onnxruntime-node path the server uses on
  * any labels.csv in the shared format (path,label[,split,source,...]; paths relative to the CSV) and
@@ -21,11 +23,24 @@ import { evaluate, EvaluatedItem } from './evaluate';
 const LIMITS = { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 };
 
 /** Evaluates a model folder on a labels CSV; exported for tests. */
-export async function evaluateModel(options: { model: string; labels: string; split?: string; resamples?: number; batch?: number; labelMap?: (row: Record<string, string>) => string | null }) {
-  const reader = new RadiographReader(await loadModel(options.model, new OnnxSessionFactory(), { executionProviders: ['cpu'] }));
+export async function evaluateModel(options: {
+  model: string;
+  labels: string;
+  /** Folder the CSV's paths are relative to (default: the CSV's own folder). */
+  root?: string;
+  split?: string;
+  resamples?: number;
+  batch?: number;
+  labelMap?: (row: Record<string, string>) => string | null;
+}) {
+  const reader = new RadiographReader(
+    await loadModel(options.model, new OnnxSessionFactory(), { executionProviders: ['cpu'] }),
+  );
   const manifest = reader.model.manifest;
-  const root = dirname(resolve(options.labels));
-  const rows = readCsvRecords(await readFile(options.labels, 'utf8')).filter((r) => !options.split || r.split === options.split);
+  const root = options.root ? resolve(options.root) : dirname(resolve(options.labels));
+  const rows = readCsvRecords(await readFile(options.labels, 'utf8')).filter(
+    (r) => !options.split || r.split === options.split,
+  );
   const skipped: Record<string, number> = {};
   const usable = rows
     .map((r) => ({ row: r, label: options.labelMap ? options.labelMap(r) : r.label }))
@@ -40,19 +55,29 @@ export async function evaluateModel(options: { model: string; labels: string; sp
     const chunk = usable.slice(i, i + batch);
     const studies = await Promise.all(
       chunk.map(async ({ row }) => {
-        const files = manifest.input.names.length === 2 ? [row.pa || row.path, row.lateral || row.path] : [row.path];
+        const files =
+          manifest.input.names.length === 2 ? [row.pa || row.path, row.lateral || row.path] : [row.path];
         return Promise.all(files.map(async (f) => decodeImage(await readFile(join(root, f)), LIMITS)));
       }),
     );
     const readings = await reader.read(studies);
-    chunk.forEach(({ row, label }, k) => items.push({ path: row.path || row.pa, label: label!, source: row.source || 'all', reading: readings[k] }));
+    chunk.forEach(({ row, label }, k) =>
+      items.push({
+        path: row.path || row.pa,
+        label: label!,
+        source: row.source || 'all',
+        reading: readings[k],
+      }),
+    );
   }
   return { report: evaluate(manifest, items, options.resamples ?? 1000), skipped, manifest };
 }
 
 function fmt(e: { value: number | null; ci95: [number, number] | null }): string {
   if (e.value === null) return 'n/a';
-  return e.ci95 ? `${e.value.toFixed(3)} [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}]` : e.value.toFixed(3);
+  return e.ci95
+    ? `${e.value.toFixed(3)} [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}]`
+    : e.value.toFixed(3);
 }
 
 async function main(): Promise<void> {
@@ -60,27 +85,44 @@ async function main(): Promise<void> {
     options: {
       model: { type: 'string' },
       labels: { type: 'string' },
+      root: { type: 'string' },
       split: { type: 'string' },
       out: { type: 'string' },
       resamples: { type: 'string', default: '1000' },
     },
   });
   if (!values.model || !values.labels) {
-    console.error('usage: evaluate --model <models/task/version> --labels <labels.csv> [--split test] [--out report.json]');
+    console.error(
+      'usage: evaluate --model <models/task/version> --labels <labels.csv> [--root <dir>] [--split test] [--out report.json]',
+    );
     process.exit(2);
   }
-  const { report, skipped } = await evaluateModel({ model: values.model, labels: values.labels, split: values.split, resamples: Number(values.resamples) });
-  console.log(`model ${report.model}: ${report.n} items${Object.keys(skipped).length ? `, skipped labels ${JSON.stringify(skipped)}` : ''}`);
+  const { report, skipped } = await evaluateModel({
+    model: values.model,
+    labels: values.labels,
+    root: values.root,
+    split: values.split,
+    resamples: Number(values.resamples),
+  });
+  console.log(
+    `model ${report.model}: ${report.n} items${Object.keys(skipped).length ? `, skipped labels ${JSON.stringify(skipped)}` : ''}`,
+  );
   for (const c of report.classes) {
     const t = report.atThresholds[c];
     console.log(
       `  ${c.padEnd(14)} AUROC ${fmt(report.aurocPerClass[c])}` +
-        (t ? `  @${t.threshold.toFixed(4)} recall ${fmt(t.recall)} specificity ${fmt(t.specificity)} PPV ${fmt(t.ppv)} NPV ${fmt(t.npv)}` : ''),
+        (t
+          ? `  @${t.threshold.toFixed(4)} recall ${fmt(t.recall)} specificity ${fmt(t.specificity)} PPV ${fmt(t.ppv)} NPV ${fmt(t.npv)}`
+          : ''),
     );
   }
-  console.log(`  ECE ${report.ece.toFixed(4)}  accuracy ${report.accuracy.toFixed(3)}  gate ${JSON.stringify(report.gate)}`);
+  console.log(
+    `  ECE ${report.ece.toFixed(4)}  accuracy ${report.accuracy.toFixed(3)}  gate ${JSON.stringify(report.gate)}`,
+  );
   for (const [source, s] of Object.entries(report.perSource)) {
-    const parts = Object.entries(s.atThresholds).map(([c, r]) => `${c} recall ${r.recall?.toFixed(3) ?? 'n/a'} spec ${r.specificity?.toFixed(3) ?? 'n/a'}`);
+    const parts = Object.entries(s.atThresholds).map(
+      ([c, r]) => `${c} recall ${r.recall?.toFixed(3) ?? 'n/a'} spec ${r.specificity?.toFixed(3) ?? 'n/a'}`,
+    );
     console.log(`  [${source}] n=${s.n} ${parts.join('; ')}`);
   }
   if (values.out) {
@@ -91,7 +133,11 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    console.error(JSON.stringify({ error: { code: (error as { code?: string }).code ?? 'ERROR', message: (error as Error).message } }));
+    console.error(
+      JSON.stringify({
+        error: { code: (error as { code?: string }).code ?? 'ERROR', message: (error as Error).message },
+      }),
+    );
     process.exit(2);
   });
 }

@@ -1,6 +1,15 @@
 import type { Reading } from '../inference/postprocess';
 import type { ModelManifest } from '../inference/model-manifest';
-import { auroc, bootstrap, confusionMatrix, countsAt, Estimate, expectedCalibrationError, pick, rates } from './metrics';
+import {
+  auroc,
+  bootstrap,
+  confusionMatrix,
+  countsAt,
+  Estimate,
+  expectedCalibrationError,
+  pick,
+  rates,
+} from './metrics';
 
 /** One evaluated item: truth, source and the model's reading. */
 export interface EvaluatedItem {
@@ -16,12 +25,29 @@ export interface EvaluationReport {
   n: number;
   classes: string[];
   aurocPerClass: Record<string, Estimate>;
-  atThresholds: Record<string, { threshold: number; recall: Estimate; specificity: Estimate; ppv: Estimate; npv: Estimate; counts: ReturnType<typeof countsAt> }>;
+  atThresholds: Record<
+    string,
+    {
+      threshold: number;
+      recall: Estimate;
+      specificity: Estimate;
+      ppv: Estimate;
+      npv: Estimate;
+      counts: ReturnType<typeof countsAt>;
+    }
+  >;
   ece: number;
   accuracy: number;
   confusionMatrix: { rows: string; matrix: number[][] };
   gate: { accepted: number; refused: Record<string, number> };
-  perSource: Record<string, { n: number; aurocPerClass: Record<string, number | null>; atThresholds: Record<string, { recall: number | null; specificity: number | null }> }>;
+  perSource: Record<
+    string,
+    {
+      n: number;
+      aurocPerClass: Record<string, number | null>;
+      atThresholds: Record<string, { recall: number | null; specificity: number | null }>;
+    }
+  >;
 }
 
 /**
@@ -29,7 +55,11 @@ export interface EvaluationReport {
  * reported beside): one-vs-rest AUROC per class, recall / specificity / PPV / NPV at the shipped
  * thresholds, ECE, confusion matrix, per-source breakdown, percentile-bootstrap 95% CIs.
  */
-export function evaluate(manifest: ModelManifest, items: EvaluatedItem[], resamples = 1000): EvaluationReport {
+export function evaluate(
+  manifest: ModelManifest,
+  items: EvaluatedItem[],
+  resamples = 1000,
+): EvaluationReport {
   const classes = manifest.classes;
   const probs = items.map((i) => i.reading.evaluationProbabilities);
   const labels = items.map((i) => classes.indexOf(i.label));
@@ -64,7 +94,11 @@ export function evaluate(manifest: ModelManifest, items: EvaluatedItem[], resamp
   const perSource: EvaluationReport['perSource'] = {};
   for (const source of [...new Set(items.map((i) => i.source))].sort()) {
     const idx = items.map((it, i) => (it.source === source ? i : -1)).filter((i) => i >= 0);
-    const entry: EvaluationReport['perSource'][string] = { n: idx.length, aurocPerClass: {}, atThresholds: {} };
+    const entry: EvaluationReport['perSource'][string] = {
+      n: idx.length,
+      aurocPerClass: {},
+      atThresholds: {},
+    };
     classes.forEach((c, k) => {
       const scores = idx.map((i) => probs[i][k]);
       const pos = idx.map((i) => labels[i] === k);

@@ -1,4 +1,12 @@
-import { auroc, bootstrap, confusionMatrix, countsAt, expectedCalibrationError, pick, rates } from './metrics';
+import {
+  auroc,
+  bootstrap,
+  confusionMatrix,
+  countsAt,
+  expectedCalibrationError,
+  pick,
+  rates,
+} from './metrics';
 
 describe('metrics', () => {
   it('computes AUROC as the probability a positive outranks a negative, ties counting half', () => {
@@ -28,7 +36,17 @@ describe('metrics', () => {
   });
 
   it('builds a confusion matrix with truth in rows', () => {
-    expect(confusionMatrix([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]], [0, 1, 1], 2)).toEqual([
+    expect(
+      confusionMatrix(
+        [
+          [0.8, 0.2],
+          [0.3, 0.7],
+          [0.6, 0.4],
+        ],
+        [0, 1, 1],
+        2,
+      ),
+    ).toEqual([
       [1, 0],
       [1, 1],
     ]);

@@ -8,7 +8,7 @@ export function auroc(scores: ArrayLike<number>, positive: ArrayLike<boolean>): 
   const n = scores.length;
   const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
   const ranks = new Float64Array(n);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && scores[idx[j + 1]] === scores[idx[i]]) j++;
     const rank = (i + j) / 2 + 1;
@@ -37,12 +37,18 @@ export interface BinaryCounts {
 }
 
 /** Binary counts when `score >= threshold` flags positive. */
-export function countsAt(scores: ArrayLike<number>, positive: ArrayLike<boolean>, threshold: number): BinaryCounts {
+export function countsAt(
+  scores: ArrayLike<number>,
+  positive: ArrayLike<boolean>,
+  threshold: number,
+): BinaryCounts {
   const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < scores.length; i++) {
     const flagged = scores[i] >= threshold;
-    if (positive[i]) flagged ? c.tp++ : c.fn++;
-    else flagged ? c.fp++ : c.tn++;
+    if (positive[i] && flagged) c.tp++;
+    else if (positive[i]) c.fn++;
+    else if (flagged) c.fp++;
+    else c.tn++;
   }
   return c;
 }
@@ -50,7 +56,12 @@ export function countsAt(scores: ArrayLike<number>, positive: ArrayLike<boolean>
 const ratio = (a: number, b: number): number | null => (b === 0 ? null : a / b);
 
 /** Recall (sensitivity), specificity, PPV and NPV from counts; null where the denominator is 0. */
-export function rates(c: BinaryCounts): { recall: number | null; specificity: number | null; ppv: number | null; npv: number | null } {
+export function rates(c: BinaryCounts): {
+  recall: number | null;
+  specificity: number | null;
+  ppv: number | null;
+  npv: number | null;
+} {
   return {
     recall: ratio(c.tp, c.tp + c.fn),
     specificity: ratio(c.tn, c.tn + c.fp),
@@ -78,7 +89,8 @@ export function expectedCalibrationError(probabilities: number[][], labels: numb
     acc[b] += best === labels[i] ? 1 : 0;
   }
   let ece = 0;
-  for (let b = 0; b < bins; b++) if (count[b] > 0) ece += (count[b] / n) * Math.abs(acc[b] / count[b] - conf[b] / count[b]);
+  for (let b = 0; b < bins; b++)
+    if (count[b] > 0) ece += (count[b] / n) * Math.abs(acc[b] / count[b] - conf[b] / count[b]);
   return ece;
 }
 
@@ -116,7 +128,12 @@ export interface Estimate {
  * Percentile bootstrap: resamples indices with replacement `resamples` times and reports the 2.5th and
  * 97.5th percentiles of `statistic` (resamples where it is undefined are dropped).
  */
-export function bootstrap(n: number, statistic: (indices: number[] | null) => number | null, resamples = 1000, seed = 7): Estimate {
+export function bootstrap(
+  n: number,
+  statistic: (indices: number[] | null) => number | null,
+  resamples = 1000,
+  seed = 7,
+): Estimate {
   const value = statistic(null);
   if (value === null || n === 0) return { value, ci95: null, n };
   const rand = seededRandom(seed);
@@ -129,7 +146,8 @@ export function bootstrap(n: number, statistic: (indices: number[] | null) => nu
   }
   if (values.length < resamples / 2) return { value, ci95: null, n };
   values.sort((a, b) => a - b);
-  const at = (q: number) => values[Math.min(values.length - 1, Math.max(0, Math.round(q * (values.length - 1))))];
+  const at = (q: number) =>
+    values[Math.min(values.length - 1, Math.max(0, Math.round(q * (values.length - 1))))];
   return { value, ci95: [at(0.025), at(0.975)], n };
 }
 

@@ -26,7 +26,9 @@ import { LocalTrainerRunner, runPython, TRAINER_DIR } from './trainer-runner';
 export function codeVersion(): string {
   try {
     const rev = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/training'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/training'], {
+      encoding: 'utf8',
+    }).trim();
     return dirty ? `${rev}-dirty` : rev;
   } catch {
     return 'unknown';
@@ -46,8 +48,14 @@ async function main(): Promise<void> {
     },
   });
   const task = values.task;
-  if ((task !== 'chest' && task !== 'wrist') || !values.version || !/^[A-Za-z0-9._-]{1,40}$/.test(values.version)) {
-    console.error('usage: train --task chest|wrist --version <v2> [--epochs N] [--time-budget-min M] [--register] [--force]');
+  if (
+    (task !== 'chest' && task !== 'wrist') ||
+    !values.version ||
+    !/^[A-Za-z0-9._-]{1,40}$/.test(values.version)
+  ) {
+    console.error(
+      'usage: train --task chest|wrist --version <v2> [--epochs N] [--time-budget-min M] [--register] [--force]',
+    );
     process.exit(2);
   }
   const outDir = join(values['models-dir']!, task, values.version);
@@ -59,15 +67,26 @@ async function main(): Promise<void> {
   const manifest = join(outDir, 'manifest.csv');
   const started = new Date();
   console.log(`building manifest ${manifest}`);
-  await runPython([join(TRAINER_DIR, 'build_manifest.py'), '--task', task, '--out', manifest], (l) => console.log(l));
+  await runPython([join(TRAINER_DIR, 'build_manifest.py'), '--task', task, '--out', manifest], (l) =>
+    console.log(l),
+  );
   const manifestSha256 = createHash('sha256').update(readFileSync(manifest)).digest('hex');
   console.log(`manifest sha256 ${manifestSha256}`);
   const epochs = values.epochs ? Number(values.epochs) : undefined;
   const timeBudgetMin = values['time-budget-min'] ? Number(values['time-budget-min']) : undefined;
-  await new LocalTrainerRunner().run({ task, manifest, outDir, version: values.version, epochs, timeBudgetMin });
+  await new LocalTrainerRunner().run({
+    task,
+    manifest,
+    outDir,
+    version: values.version,
+    epochs,
+    timeBudgetMin,
+  });
   const model = await loadModel(outDir, new OnnxSessionFactory(), { executionProviders: ['cpu'] });
   await model.session.release();
-  console.log(`model ${model.manifest.name}@${model.manifest.version} loads in onnxruntime-node; manifest ${model.manifest.trainingData.manifestSha256}`);
+  console.log(
+    `model ${model.manifest.name}@${model.manifest.version} loads in onnxruntime-node; manifest ${model.manifest.trainingData.manifestSha256}`,
+  );
   if (!values.register) return;
   const config = loadConfig();
   const embedded = config.database.url ? null : await startEmbeddedPostgres(config.database.embeddedDir);
@@ -98,7 +117,11 @@ async function main(): Promise<void> {
     });
     em.persist([run, version]);
     await em.flush();
-    console.log(JSON.stringify({ registered: { modelVersionId: version.id, trainingRunId: run.id, stage: version.stage } }));
+    console.log(
+      JSON.stringify({
+        registered: { modelVersionId: version.id, trainingRunId: run.id, stage: version.stage },
+      }),
+    );
   } finally {
     await orm.close(true);
     await embedded?.stop();

@@ -49,7 +49,10 @@ export class LocalTrainerRunner implements TrainerRunner {
 /** Runs a Python script with the trainer's interpreter; rejects with the exit code and last lines. */
 export function runPython(args: string[], onLine: (line: string) => void = () => undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(PYTHON, args, {
+      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const tail: string[] = [];
     const take = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {

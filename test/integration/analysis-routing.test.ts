@@ -19,7 +19,9 @@ function twoVersionRepository(): string {
 }
 
 describe('canary and shadow routing by model version', () => {
-  const ready = sharedDataAvailable() && requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained chest model under models/');
+  const ready =
+    sharedDataAvailable() &&
+    requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained chest model under models/');
   let modelsDir: string;
   const apps: TestApp[] = [];
 
@@ -53,12 +55,23 @@ describe('canary and shadow routing by model version', () => {
   async function analyzeNew(t: TestApp, tech: string, radiologist: string, patientId: string) {
     const studyId = await createStudy(t, tech, patientId, 'CHEST');
     await attach(t, tech, studyId, 'chest/kermany/test/NORMAL/IM-0005-0001.jpeg', 'PA');
-    const r = await t.gql<{ analyzeStudy: { id: string; route: string } }>(radiologist, 'mutation($s: ID!) { analyzeStudy(studyId: $s) { id route } }', { s: studyId });
+    const r = await t.gql<{ analyzeStudy: { id: string; route: string } }>(
+      radiologist,
+      'mutation($s: ID!) { analyzeStudy(studyId: $s) { id route } }',
+      { s: studyId },
+    );
     expect(r.errors).toBeUndefined();
     const rows = await t.app.orm.em
       .getConnection()
-      .execute('select p.route, m.version from prediction p join model_version m on m.id = p.model_version_id where p.study_id = ? order by p.route', [studyId]);
-    return { studyId, returned: r.data!.analyzeStudy.route, rows: rows as { route: string; version: string }[] };
+      .execute(
+        'select p.route, m.version from prediction p join model_version m on m.id = p.model_version_id where p.study_id = ? order by p.route',
+        [studyId],
+      );
+    return {
+      studyId,
+      returned: r.data!.analyzeStudy.route,
+      rows: rows as { route: string; version: string }[],
+    };
   }
 
   it('sends a stable share of studies to the canary and the rest to production', async () => {

@@ -27,7 +27,10 @@ interface PredictionResult {
 describe('analysis of studies', () => {
   const ready =
     sharedDataAvailable() &&
-    requireOrSkip(existsSync('models/chest/v1/model.onnx') && existsSync('models/wrist/v1/model.onnx'), 'trained models under models/');
+    requireOrSkip(
+      existsSync('models/chest/v1/model.onnx') && existsSync('models/wrist/v1/model.onnx'),
+      'trained models under models/',
+    );
   let t: TestApp;
   let tech: string;
   let radiologist: string;
@@ -43,7 +46,11 @@ describe('analysis of studies', () => {
   afterAll(async () => t?.stop());
 
   async function analyze(token: string, studyId: string) {
-    return t.gql<{ analyzeStudy: PredictionResult }>(token, `mutation($s: ID!) { analyzeStudy(studyId: $s) { ${PREDICTION} } }`, { s: studyId });
+    return t.gql<{ analyzeStudy: PredictionResult }>(
+      token,
+      `mutation($s: ID!) { analyzeStudy(studyId: $s) { ${PREDICTION} } }`,
+      { s: studyId },
+    );
   }
 
   it('reads a chest film: calibrated probabilities, findings at the operating point, heatmap, timings, warning', async () => {
@@ -63,13 +70,21 @@ describe('analysis of studies', () => {
     expect(p.timings.inferenceMs).toBeGreaterThanOrEqual(0);
     expect(p.timings.totalMs).toBeGreaterThanOrEqual(p.timings.inferenceMs);
     expect(p.heatmapUrl).toBeTruthy();
-    const png = await fetch(`${t.app.url}${p.heatmapUrl}`, { headers: { authorization: `Bearer ${radiologist}` } });
+    const png = await fetch(`${t.app.url}${p.heatmapUrl}`, {
+      headers: { authorization: `Bearer ${radiologist}` },
+    });
     expect(png.status).toBe(200);
     const meta = await sharp(Buffer.from(await png.arrayBuffer())).metadata();
     expect(meta.format).toBe('png');
-    const forbidden = await fetch(`${t.app.url}${p.heatmapUrl}`, { headers: { authorization: `Bearer ${tech}` } });
+    const forbidden = await fetch(`${t.app.url}${p.heatmapUrl}`, {
+      headers: { authorization: `Bearer ${tech}` },
+    });
     expect(forbidden.status).toBe(403);
-    const study = await t.gql<{ study: { status: string } }>(tech, 'query($id: ID!) { study(id: $id) { status } }', { id: studyId });
+    const study = await t.gql<{ study: { status: string } }>(
+      tech,
+      'query($id: ID!) { study(id: $id) { status } }',
+      { id: studyId },
+    );
     expect(study.data!.study.status).toBe('ANALYZED');
   });
 
@@ -104,7 +119,10 @@ describe('analysis of studies', () => {
     await attach(t, tech, studyId, 'bone/valid/images/' + (await firstBoneImage('valid')), 'LATERAL');
     const both = await analyze(radiologist, studyId);
     expect(both.errors).toBeUndefined();
-    expect(both.data!.analyzeStudy.probabilities.map((x) => x.label).sort()).toEqual(['FRACTURE', 'NO_FRACTURE']);
+    expect(both.data!.analyzeStudy.probabilities.map((x) => x.label).sort()).toEqual([
+      'FRACTURE',
+      'NO_FRACTURE',
+    ]);
   });
 
   it('refuses analysis to integrators and of studies without images', async () => {
@@ -113,7 +131,9 @@ describe('analysis of studies', () => {
     const integrator = await t.tokenFor(Role.INTEGRATOR);
     expect((await analyze(integrator, studyId)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect((await analyze(radiologist, studyId)).errors?.[0].extensions?.code).toBe('INVALID_STATE');
-    expect((await analyze(radiologist, '00000000-0000-4000-8000-000000000000')).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect(
+      (await analyze(radiologist, '00000000-0000-4000-8000-000000000000')).errors?.[0].extensions?.code,
+    ).toBe('NOT_FOUND');
   });
 
   it('streams predictionCompleted to a subscriber filtered by patient', async () => {
@@ -146,7 +166,15 @@ describe('analysis of studies', () => {
     const wristOneView = await createStudy(t, tech, patientId, 'WRIST');
     await attach(t, tech, wristOneView, 'bone/valid/images/' + (await firstBoneImage('valid')), 'PA');
     const client = wsClient(t.app.url, tech);
-    const sub = await subscribe<{ analysisJobUpdated: { id: string; status: string; completed: number; failed: number; failures: { studyId: string; code: string }[] } }>(
+    const sub = await subscribe<{
+      analysisJobUpdated: {
+        id: string;
+        status: string;
+        completed: number;
+        failed: number;
+        failures: { studyId: string; code: string }[];
+      };
+    }>(
       client,
       'subscription { analysisJobUpdated { id status completed failed failures { studyId code } } }',
     );
@@ -158,19 +186,37 @@ describe('analysis of studies', () => {
     expect(submitted.errors).toBeUndefined();
     const jobId = submitted.data!.submitStudies.id;
     expect(submitted.data!.submitStudies.total).toBe(3);
-    const done = await sub.waitFor((e) => e.analysisJobUpdated.id === jobId && e.analysisJobUpdated.completed + e.analysisJobUpdated.failed === 3, 60_000);
-    expect(done.analysisJobUpdated).toMatchObject({ status: 'COMPLETED', completed: 2, failed: 1, failures: [{ studyId: wristOneView, code: 'WRIST_VIEWS_REQUIRED' }] });
-    const preds = await t.gql<{ predictions: { totalCount: number } }>(radiologist, 'query($s: ID) { predictions(filter: {studyId: $s}) { totalCount } }', { s: chest2 });
+    const done = await sub.waitFor(
+      (e) =>
+        e.analysisJobUpdated.id === jobId &&
+        e.analysisJobUpdated.completed + e.analysisJobUpdated.failed === 3,
+      60_000,
+    );
+    expect(done.analysisJobUpdated).toMatchObject({
+      status: 'COMPLETED',
+      completed: 2,
+      failed: 1,
+      failures: [{ studyId: wristOneView, code: 'WRIST_VIEWS_REQUIRED' }],
+    });
+    const preds = await t.gql<{ predictions: { totalCount: number } }>(
+      radiologist,
+      'query($s: ID) { predictions(filter: {studyId: $s}) { totalCount } }',
+      { s: chest2 },
+    );
     expect(preds.data!.predictions.totalCount).toBe(1);
     sub.close();
     await client.dispose();
-    const bad = await t.gql(tech, 'mutation($ids: [ID!]!) { submitStudies(studyIds: $ids) { id } }', { ids: ['not-a-uuid'] });
+    const bad = await t.gql(tech, 'mutation($ids: [ID!]!) { submitStudies(studyIds: $ids) { id } }', {
+      ids: ['not-a-uuid'],
+    });
     expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
 
 async function firstFile(dir: string): Promise<string> {
-  return readdirSync(`${SHARED_DIR}/datasets/${dir}`).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort()[0];
+  return readdirSync(`${SHARED_DIR}/datasets/${dir}`)
+    .filter((f) => /\.(jpe?g|png)$/i.test(f))
+    .sort()[0];
 }
 
 async function firstBoneImage(split = 'train'): Promise<string> {
@@ -178,5 +224,7 @@ async function firstBoneImage(split = 'train'): Promise<string> {
 }
 
 async function tbx11kTestFilm(): Promise<string> {
-  return readCsvRecords(sharedFile('chest/labels.csv').toString('utf8')).find((r) => r.source === 'tbx11k' && r.split === 'test')!.path;
+  return readCsvRecords(sharedFile('chest/labels.csv').toString('utf8')).find(
+    (r) => r.source === 'tbx11k' && r.split === 'test',
+  )!.path;
 }

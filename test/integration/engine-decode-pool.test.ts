@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { ImageError } from '../../src/errors/image-errors';
 import { decodeAndPrepare, DecodePool, spawnDecodeWorker } from '../../src/inference/decode-pool';
+import { InlineImagePreparer } from '../../src/inference/image-preparer';
 import { sharedDataAvailable, sharedFile, SHARED_DIR } from '../support/shared-data';
 
 const LIMITS = { maxBytes: 256 * 1024 * 1024, maxPixels: 50_000_000 };
@@ -60,8 +61,16 @@ describeShared('DecodePool (real files, real workers)', () => {
   });
 
   it('decodes real DICOM radiographs (uncompressed MONOCHROME1, JPEG 2000) with their metadata', async () => {
-    const [plain, j2k] = await Promise.all([pool.decode(sharedFile(DICOM), SIZE), pool.decode(sharedFile(J2K), SIZE)]);
-    expect(plain.meta).toMatchObject({ format: 'DICOM', width: 440, photometric: 'MONOCHROME1', lowQuality: false });
+    const [plain, j2k] = await Promise.all([
+      pool.decode(sharedFile(DICOM), SIZE),
+      pool.decode(sharedFile(J2K), SIZE),
+    ]);
+    expect(plain.meta).toMatchObject({
+      format: 'DICOM',
+      width: 440,
+      photometric: 'MONOCHROME1',
+      lowQuality: false,
+    });
     expect(plain.meta.dicom?.transferSyntaxUid).toBe(plain.meta.transferSyntaxUid);
     expect(j2k.meta).toMatchObject({ format: 'DICOM', width: 2000, height: 2128 });
     expect(j2k.meta.pixelStats.max).toBeGreaterThan(j2k.meta.pixelStats.min);
@@ -69,11 +78,23 @@ describeShared('DecodePool (real files, real workers)', () => {
     expect(bytesOf(plain.tensor).equals(bytesOf(inline.tensor))).toBe(true);
   });
 
+  it('implements the ImagePreparer port with the same answer as InlineImagePreparer', async () => {
+    const inline = await new InlineImagePreparer(LIMITS).prepare(sharedFile(DICOM), SIZE);
+    const pooled = await pool.prepare(sharedFile(DICOM), SIZE);
+    const { tensor: a, ...inlineRest } = inline;
+    const { tensor: b, ...pooledRest } = pooled;
+    expect(pooledRest).toEqual(inlineRest);
+    expect(pooledRest).toMatchObject({ format: 'DICOM', modality: 'CR', quality: null });
+    expect(bytesOf(b).equals(bytesOf(a))).toBe(true);
+  });
+
   it('keeps every job of a concurrent burst, in order of the callers', async () => {
     const files = chestFiles.map((f) => sharedFile(`${CHEST_DIR}/${f}`));
     const expected = await Promise.all(files.map((b) => decodeAndPrepare(b, SIZE, LIMITS)));
     const pooled = await Promise.all(files.map((b) => pool.decode(b, SIZE)));
-    expect(pooled.map((p, i) => bytesOf(p.tensor).equals(bytesOf(expected[i]!.tensor)))).toEqual(files.map(() => true));
+    expect(pooled.map((p, i) => bytesOf(p.tensor).equals(bytesOf(expected[i]!.tensor)))).toEqual(
+      files.map(() => true),
+    );
   });
 
   it('delivers an ImageError thrown in a worker as the same ImageError (class, code, details)', async () => {
@@ -92,7 +113,9 @@ describeShared('DecodePool (real files, real workers)', () => {
       await tiny.close();
     }
 
-    const notAnImage = await pool.decode(Buffer.from('just some text, not a radiograph'), SIZE).catch((e: unknown) => e);
+    const notAnImage = await pool
+      .decode(Buffer.from('just some text, not a radiograph'), SIZE)
+      .catch((e: unknown) => e);
     expect(notAnImage).toBeInstanceOf(ImageError);
     expect((notAnImage as ImageError).code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
@@ -103,7 +126,9 @@ describeShared('DecodePool (real files, real workers)', () => {
     void spawned[before - 2]!.terminate();
     await expect(victim).rejects.toMatchObject({ code: 'DECODE_WORKER_CRASHED' });
     expect(spawned.length).toBe(before + 1);
-    const after = await Promise.all(chestFiles.slice(0, 4).map((f) => pool.decode(sharedFile(`${CHEST_DIR}/${f}`), SIZE)));
+    const after = await Promise.all(
+      chestFiles.slice(0, 4).map((f) => pool.decode(sharedFile(`${CHEST_DIR}/${f}`), SIZE)),
+    );
     expect(after).toHaveLength(4);
   });
 });

@@ -8,7 +8,8 @@ class FlakyStore implements ObjectStore {
   down = false;
   constructor(private readonly inner: ObjectStore) {}
   put: ObjectStore['put'] = async (...args) => {
-    if (this.down) throw new StorageUnavailableError('injected: object store down', { driver: 'test', operation: 'put' });
+    if (this.down)
+      throw new StorageUnavailableError('injected: object store down', { driver: 'test', operation: 'put' });
     return this.inner.put(...args);
   };
   get: ObjectStore['get'] = (...a) => this.inner.get(...a);
@@ -16,7 +17,8 @@ class FlakyStore implements ObjectStore {
   delete: ObjectStore['delete'] = (...a) => this.inner.delete(...a);
   list: ObjectStore['list'] = (...a) => this.inner.list(...a);
   getUrl: ObjectStore['getUrl'] = (...a) => this.inner.getUrl(...a);
-  health: ObjectStore['health'] = () => (this.down ? Promise.reject(new StorageUnavailableError('down', {})) : this.inner.health());
+  health: ObjectStore['health'] = () =>
+    this.down ? Promise.reject(new StorageUnavailableError('down', {})) : this.inner.health();
 }
 
 describe('intake when the object store fails', () => {

@@ -47,21 +47,37 @@ export class AnalysisJobService {
     const principal = assertPermission(ctx.principal, Permission.ANALYZE_STUDIES);
     const unique = [...new Set(studyIds)];
     if (unique.length === 0 || unique.length > MAX_STUDIES_PER_JOB) {
-      throw new ValidationError(`Submit between 1 and ${MAX_STUDIES_PER_JOB} studies`, { field: 'studyIds', max: MAX_STUDIES_PER_JOB });
+      throw new ValidationError(`Submit between 1 and ${MAX_STUDIES_PER_JOB} studies`, {
+        field: 'studyIds',
+        max: MAX_STUDIES_PER_JOB,
+      });
     }
     const bad = unique.filter((id) => !isUuid(id));
     if (bad.length) throw new ValidationError('studyIds holds invalid ids', { field: 'studyIds' });
-    const studies = await ctx.em.find(Study, { id: { $in: unique } }, { fields: ['id', 'priority', 'patient'] });
+    const studies = await ctx.em.find(
+      Study,
+      { id: { $in: unique } },
+      { fields: ['id', 'priority', 'patient'] },
+    );
     if (studies.length !== unique.length) {
       const found = new Set(studies.map((s) => s.id));
-      throw NotFoundError.of('Study', unique.find((id) => !found.has(id))!);
+      throw NotFoundError.of(
+        'Study',
+        unique.find((id) => !found.has(id))!,
+      );
     }
     const job = ctx.em.create(AnalysisJob, {
       studyIds: unique,
       total: unique.length,
       createdBy: ctx.em.getReference(User, principal.userId),
     } as AnalysisJob);
-    for (const s of studies) ctx.audit.write(ctx.em, { action: AuditAction.ANALYZE, entityType: 'Study', entityId: s.id, patientId: s.patient.id });
+    for (const s of studies)
+      ctx.audit.write(ctx.em, {
+        action: AuditAction.ANALYZE,
+        entityType: 'Study',
+        entityId: s.id,
+        patientId: s.patient.id,
+      });
     await ctx.em.flush();
     try {
       const byPriority = new Map<number, AnalyzeJobData[]>();
@@ -90,7 +106,11 @@ export class AnalysisJobService {
 
   /** Starts workers for the analysis queue in this process. */
   async startWorkers(concurrency: number): Promise<void> {
-    await this.queue.work<AnalyzeJobData>(ANALYZE_QUEUE, { concurrency, pollingIntervalSeconds: 0.5 }, (job) => this.handle(job));
+    await this.queue.work<AnalyzeJobData>(
+      ANALYZE_QUEUE,
+      { concurrency, pollingIntervalSeconds: 0.5 },
+      (job) => this.handle(job),
+    );
   }
 
   /** Handles one study of a job; permanent (domain) failures are recorded, others retried. */
@@ -100,7 +120,11 @@ export class AnalysisJobService {
     const analysisJob = await em.findOne(AnalysisJob, { id: analysisJobId });
     if (!analysisJob) return;
     if (analysisJob.status === AnalysisJobStatus.QUEUED) {
-      await em.nativeUpdate(AnalysisJob, { id: analysisJobId, status: AnalysisJobStatus.QUEUED }, { status: AnalysisJobStatus.RUNNING });
+      await em.nativeUpdate(
+        AnalysisJob,
+        { id: analysisJobId, status: AnalysisJobStatus.QUEUED },
+        { status: AnalysisJobStatus.RUNNING },
+      );
     }
     let failure: string | null = null;
     let predictionId: string | null = null;
@@ -108,43 +132,75 @@ export class AnalysisJobService {
     let outcome: AnalysisOutcome | null = null;
     try {
       await em.transactional(async (tem) => {
-        const done = await tem.findOne(Prediction, { study: studyId, analysisJob: analysisJobId, route: { $ne: 'SHADOW' } });
+        const done = await tem.findOne(Prediction, {
+          study: studyId,
+          analysisJob: analysisJobId,
+          route: { $ne: 'SHADOW' },
+        });
         if (done) return; // a retry after the prediction committed: already counted
-        outcome = await this.analysis.run(tem, studyId, { analysisJob: tem.getReference(AnalysisJob, analysisJobId) });
+        outcome = await this.analysis.run(tem, studyId, {
+          analysisJob: tem.getReference(AnalysisJob, analysisJobId),
+        });
         predictionId = outcome.prediction.id;
         patientId = outcome.prediction.study.patient.id;
         const creator = analysisJob.createdBy?.id ?? null;
-        const event = tem.create(AuditEvent, { actorId: creator, action: AuditAction.ANALYZE, entityType: 'Prediction', entityId: outcome.prediction.id, patientId, operation: 'submitStudies' } as AuditEvent);
+        const event = tem.create(AuditEvent, {
+          actorId: creator,
+          action: AuditAction.ANALYZE,
+          entityType: 'Prediction',
+          entityId: outcome.prediction.id,
+          patientId,
+          operation: 'submitStudies',
+        } as AuditEvent);
         tem.persist(event);
-        await tem.getConnection().execute('update analysis_job set completed = completed + 1 where id = ?', [analysisJobId], 'run', tem.getTransactionContext());
+        await tem
+          .getConnection()
+          .execute(
+            'update analysis_job set completed = completed + 1 where id = ?',
+            [analysisJobId],
+            'run',
+            tem.getTransactionContext(),
+          );
       });
       if (outcome) this.analysis.announce(outcome);
     } catch (error) {
       const permanent = error instanceof AppError && error.httpStatus < 500;
       if (!permanent && job.retryCount < job.retryLimit) throw error;
       failure = error instanceof AppError ? error.code : 'INTERNAL_ERROR';
-      this.logger.warn({ studyId, analysisJobId, code: failure, err: (error as Error).message }, 'study analysis failed');
-      await em.getConnection().execute(
-        `update analysis_job set failed = failed + 1, failures = failures || jsonb_build_object(?::text, ?::text) where id = ?`,
-        [studyId, failure, analysisJobId],
+      this.logger.warn(
+        { studyId, analysisJobId, code: failure, err: (error as Error).message },
+        'study analysis failed',
       );
+      await em
+        .getConnection()
+        .execute(
+          `update analysis_job set failed = failed + 1, failures = failures || jsonb_build_object(?::text, ?::text) where id = ?`,
+          [studyId, failure, analysisJobId],
+        );
     }
-    await em.getConnection().execute(
-      `update analysis_job set status = case when failed = total then 'FAILED' else 'COMPLETED' end, finished_at = now() where id = ? and completed + failed >= total and finished_at is null`,
-      [analysisJobId],
-    );
+    await em
+      .getConnection()
+      .execute(
+        `update analysis_job set status = case when failed = total then 'FAILED' else 'COMPLETED' end, finished_at = now() where id = ? and completed + failed >= total and finished_at is null`,
+        [analysisJobId],
+      );
     const fresh = await this.rootEm.fork().findOne(AnalysisJob, { id: analysisJobId });
     if (fresh) this.publish(fresh, { studyId, predictionId, patientId, failure });
   }
 
-  private publish(job: AnalysisJob, last?: { studyId: string; predictionId: string | null; patientId: string | null; failure: string | null }): void {
+  private publish(
+    job: AnalysisJob,
+    last?: { studyId: string; predictionId: string | null; patientId: string | null; failure: string | null },
+  ): void {
     this.events.publish(Topic.ANALYSIS_JOB_UPDATED, {
       analysisJobId: job.id,
       status: job.status,
       completed: job.completed,
       failed: job.failed,
       total: job.total,
-      ...(last ? { lastStudyId: last.studyId, lastPredictionId: last.predictionId, lastFailure: last.failure } : {}),
+      ...(last
+        ? { lastStudyId: last.studyId, lastPredictionId: last.predictionId, lastFailure: last.failure }
+        : {}),
     });
   }
 }

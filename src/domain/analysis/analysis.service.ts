@@ -44,8 +44,10 @@ const BODY_PARTS: Record<BodyPart, RegExp> = {
 /** Decides the gate from what the file itself says, before any model runs. */
 export function headerVerdict(bodyPart: BodyPart, prepared: PreparedImage): GateVerdict | null {
   if (prepared.quality) return prepared.quality;
-  if (prepared.modality && !RADIOGRAPH_MODALITIES.has(prepared.modality.toUpperCase())) return GateVerdict.NOT_A_RADIOGRAPH;
-  if (prepared.bodyPartExamined && !BODY_PARTS[bodyPart].test(prepared.bodyPartExamined.trim())) return GateVerdict.WRONG_BODY_PART;
+  if (prepared.modality && !RADIOGRAPH_MODALITIES.has(prepared.modality.toUpperCase()))
+    return GateVerdict.NOT_A_RADIOGRAPH;
+  if (prepared.bodyPartExamined && !BODY_PARTS[bodyPart].test(prepared.bodyPartExamined.trim()))
+    return GateVerdict.WRONG_BODY_PART;
   return null;
 }
 
@@ -84,7 +86,12 @@ export class AnalysisService {
   async analyzeStudy(ctx: RequestContext, studyId: string): Promise<AnalysisOutcome> {
     assertPermission(ctx.principal, Permission.ANALYZE_STUDIES);
     const outcome = await this.run(ctx.em, studyId);
-    ctx.audit.write(ctx.em, { action: AuditAction.ANALYZE, entityType: 'Study', entityId: studyId, patientId: outcome.prediction.study.patient.id });
+    ctx.audit.write(ctx.em, {
+      action: AuditAction.ANALYZE,
+      entityType: 'Study',
+      entityId: studyId,
+      patientId: outcome.prediction.study.patient.id,
+    });
     await ctx.em.flush();
     this.announce(outcome);
     return outcome;
@@ -93,15 +100,24 @@ export class AnalysisService {
   /** The stored heatmap PNG of a prediction (readers of predictions only; audited). */
   async heatmap(ctx: RequestContext, predictionId: string): Promise<Buffer> {
     assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
-    const p = isUuid(predictionId) ? await ctx.em.findOne(Prediction, { id: predictionId }, { populate: ['study'] }) : null;
+    const p = isUuid(predictionId)
+      ? await ctx.em.findOne(Prediction, { id: predictionId }, { populate: ['study'] })
+      : null;
     if (!p) throw NotFoundError.of('Prediction', predictionId);
     if (!p.heatmapKey) throw NotFoundError.of('Heatmap', predictionId);
     ctx.audit.read('Prediction', p.id, p.study.patient.id);
     return this.store.get(p.heatmapKey);
   }
 
-  /** Runs one study and records the prediction(s) in `em` (used by the mutation and by batch jobs); announce after commit. */
-  async run(em: EntityManager, studyId: string, options: { analysisJob?: AnalysisJob } = {}): Promise<AnalysisOutcome> {
+  /**
+   * Runs one study and persists the prediction(s) in `em` without flushing, so the caller commits them
+   * with its audit event and counters in one transaction; announce after the commit.
+   */
+  async run(
+    em: EntityManager,
+    studyId: string,
+    options: { analysisJob?: AnalysisJob } = {},
+  ): Promise<AnalysisOutcome> {
     const study = isUuid(studyId) ? await em.findOne(Study, { id: studyId }) : null;
     if (!study) throw NotFoundError.of('Study', studyId);
     const images = await em.find(Image, { study }, { orderBy: { createdAt: 'asc' } });
@@ -113,36 +129,54 @@ export class AnalysisService {
     const started = Date.now();
     const files = await Promise.all(views.map((v) => this.store.get(v.objectKey)));
     const primary = await this.readWith(study, route.primary, files, route.route, started);
-    const shadow = route.shadow ? await this.readWith(study, route.shadow, files, 'SHADOW', Date.now()).catch(() => null) : null;
+    const shadow = route.shadow
+      ? await this.readWith(study, route.shadow, files, 'SHADOW', Date.now()).catch(() => null)
+      : null;
     primary.analysisJob = options.analysisJob ?? null;
     if (shadow) shadow.analysisJob = options.analysisJob ?? null;
     em.persist(primary);
     if (shadow) em.persist(shadow);
     study.status = StudyStatus.ANALYZED;
-    await em.flush();
     return { prediction: primary, shadow };
   }
 
   /** Publishes PREDICTION_COMPLETED; call after the transaction that stored the prediction committed. */
   announce(outcome: AnalysisOutcome): void {
     const p = outcome.prediction;
-    this.events.publish(Topic.PREDICTION_COMPLETED, { predictionId: p.id, studyId: p.study.id, patientId: p.study.patient.id });
+    this.events.publish(Topic.PREDICTION_COMPLETED, {
+      predictionId: p.id,
+      studyId: p.study.id,
+      patientId: p.study.patient.id,
+    });
   }
 
   private selectViews(study: Study, images: Image[]): Image[] {
     if (study.bodyPart === BodyPart.CHEST) {
-      const preferred = images.find((i) => i.view === ImageView.PA) ?? images.find((i) => i.view === ImageView.AP) ?? images[0];
+      const preferred =
+        images.find((i) => i.view === ImageView.PA) ??
+        images.find((i) => i.view === ImageView.AP) ??
+        images[0];
       return [preferred];
     }
     const pa = images.find((i) => i.view === ImageView.PA);
     const lateral = images.find((i) => i.view === ImageView.LATERAL);
     if (!pa || !lateral) {
-      throw new WristViewsRequiredError('A wrist study needs a PA and a LATERAL view', { studyId: study.id, hasPa: Boolean(pa), hasLateral: Boolean(lateral) });
+      throw new WristViewsRequiredError('A wrist study needs a PA and a LATERAL view', {
+        studyId: study.id,
+        hasPa: Boolean(pa),
+        hasLateral: Boolean(lateral),
+      });
     }
     return [pa, lateral];
   }
 
-  private async readWith(study: Study, version: ModelVersion, files: Buffer[], route: string, started: number): Promise<Prediction> {
+  private async readWith(
+    study: Study,
+    version: ModelVersion,
+    files: Buffer[],
+    route: string,
+    started: number,
+  ): Promise<Prediction> {
     const task = version.task.toLowerCase();
     const manifest = this.engine.manifest(task, version.version);
     const size = manifest.input.size;
@@ -157,15 +191,30 @@ export class AnalysisService {
       priority: PRIORITY[study.priority] ?? 'ROUTINE',
       deadline: Date.now() + this.options.deadlineMs,
     });
-    const cams = (manifest.input.names.length === 1 ? ['cam'] : manifest.input.names.map((n) => `cam_${n}`)).flatMap((name, v) => {
+    const cams = (
+      manifest.input.names.length === 1 ? ['cam'] : manifest.input.names.map((n) => `cam_${n}`)
+    ).flatMap((name, v) => {
       const t = result.outputs[name];
       if (!t) return [];
       const [k, h, w] = t.dims;
-      return manifest.classes.slice(0, k).map((label, c) => ({ label, view: v, width: w, height: h, data: t.data.slice(c * h * w, (c + 1) * h * w) }));
+      return manifest.classes
+        .slice(0, k)
+        .map((label, c) => ({
+          label,
+          view: v,
+          width: w,
+          height: h,
+          data: t.data.slice(c * h * w, (c + 1) * h * w),
+        }));
     });
     const reading: Reading = interpret(
       manifest,
-      { logits: result.outputs.logits.data, embedding: result.outputs.embedding.data, oodDistance: result.outputs.ood_distance.data[0], cams },
+      {
+        logits: result.outputs.logits.data,
+        embedding: result.outputs.embedding.data,
+        oodDistance: result.outputs.ood_distance.data[0],
+        cams,
+      },
       pre,
     );
     const heatmapKey = await this.storeHeatmap(reading, cams, prepared);
@@ -201,7 +250,11 @@ export class AnalysisService {
     const cam = cams.find((c) => c.label === label && c.view === 0);
     if (!cam) return null;
     const input = prepared[0];
-    const png = await renderHeatmapPng({ width: input.size, height: input.size, data: input.tensor }, cam, this.options.heatmapSize);
+    const png = await renderHeatmapPng(
+      { width: input.size, height: input.size, data: input.tensor },
+      cam,
+      this.options.heatmapSize,
+    );
     const key = contentAddressedKey('heatmaps', sha256(png), 'png');
     await this.store.put(key, png, { contentType: 'image/png' });
     return key;

@@ -21,12 +21,23 @@ export function studyShare(studyId: string): number {
  * share falls below the canary's traffic share, otherwise to PRODUCTION. In shadow mode the canary
  * runs beside production on every study and only production's answer is returned.
  */
-export async function chooseRoute(em: EntityManager, task: ModelTask, studyId: string, shadowMode: boolean): Promise<Route | null> {
-  const versions = await em.find(ModelVersion, { task, stage: { $in: [ModelStage.PRODUCTION, ModelStage.CANARY] } }, { orderBy: { promotedAt: 'desc', createdAt: 'desc' } });
+export async function chooseRoute(
+  em: EntityManager,
+  task: ModelTask,
+  studyId: string,
+  shadowMode: boolean,
+): Promise<Route | null> {
+  const versions = await em.find(
+    ModelVersion,
+    { task, stage: { $in: [ModelStage.PRODUCTION, ModelStage.CANARY] } },
+    { orderBy: { promotedAt: 'desc', createdAt: 'desc' } },
+  );
   const production = versions.find((v) => v.stage === ModelStage.PRODUCTION) ?? null;
   const canary = versions.find((v) => v.stage === ModelStage.CANARY) ?? null;
   if (!production) return canary ? { primary: canary, route: 'CANARY', shadow: null } : null;
   if (!canary) return { primary: production, route: 'PRODUCTION', shadow: null };
   if (shadowMode) return { primary: production, route: 'PRODUCTION', shadow: canary };
-  return studyShare(studyId) < canary.trafficShare ? { primary: canary, route: 'CANARY', shadow: null } : { primary: production, route: 'PRODUCTION', shadow: null };
+  return studyShare(studyId) < canary.trafficShare
+    ? { primary: canary, route: 'CANARY', shadow: null }
+    : { primary: production, route: 'PRODUCTION', shadow: null };
 }

@@ -12,7 +12,12 @@ const TASKS: Record<string, ModelTask> = { chest: ModelTask.CHEST, wrist: ModelT
 
 /** The metrics kept on the registry row: a summary of model.json's test metrics. */
 function metricsSummary(m: ModelManifest): Record<string, unknown> {
-  return { aurocPerClass: m.metrics.aurocPerClass, atThresholds: m.metrics.atThresholds, temperature: m.temperature, gate: m.gate };
+  return {
+    aurocPerClass: m.metrics.aurocPerClass,
+    atThresholds: m.metrics.atThresholds,
+    temperature: m.temperature,
+    gate: m.gate,
+  };
 }
 
 /**
@@ -34,7 +39,9 @@ export class ModelRegistryService {
     for (const [folder, task] of Object.entries(TASKS)) {
       let versions: string[] = [];
       try {
-        versions = (await readdir(join(this.modelsDir, folder), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+        versions = (await readdir(join(this.modelsDir, folder), { withFileTypes: true }))
+          .filter((d) => d.isDirectory())
+          .map((d) => d.name);
       } catch {
         continue;
       }
@@ -44,7 +51,10 @@ export class ModelRegistryService {
         try {
           manifest = await loadModelManifest(dir);
         } catch (error) {
-          this.logger.warn({ dir, err: (error as Error).message }, 'skipping a model folder with an invalid model.json');
+          this.logger.warn(
+            { dir, err: (error as Error).message },
+            'skipping a model folder with an invalid model.json',
+          );
           continue;
         }
         const existing = await em.findOne(ModelVersion, { task, version });
@@ -68,13 +78,20 @@ export class ModelRegistryService {
           newest.stage = ModelStage.PRODUCTION;
           newest.promotedAt = new Date();
           await em.flush();
-          this.logger.info({ task, version: newest.version }, 'no production model: promoted the newest registered version');
+          this.logger.info(
+            { task, version: newest.version },
+            'no production model: promoted the newest registered version',
+          );
         }
       }
     }
-    const serving = await em.find(ModelVersion, { stage: { $in: [ModelStage.PRODUCTION, ModelStage.CANARY] } });
+    const serving = await em.find(ModelVersion, {
+      stage: { $in: [ModelStage.PRODUCTION, ModelStage.CANARY] },
+    });
     for (const v of serving) {
-      await this.engine.loadVersion(v.task.toLowerCase(), v.version, v.artifactPath, { activate: v.stage === ModelStage.PRODUCTION });
+      await this.engine.loadVersion(v.task.toLowerCase(), v.version, v.artifactPath, {
+        activate: v.stage === ModelStage.PRODUCTION,
+      });
       this.logger.info({ task: v.task, version: v.version, stage: v.stage }, 'model version loaded');
     }
     return serving;

@@ -8,11 +8,20 @@ import { AppError } from '../../errors';
 export class QueueFullError extends AppError {
   readonly code = 'QUEUE_FULL' as const;
   override readonly httpStatus = 503;
-  declare readonly details: { task: string; version: string; reason: 'CAPACITY' | 'PREDICTED_WAIT'; retryAfterMs: number; queueDepth: number; predictedWaitMs: number };
+  declare readonly details: {
+    task: string;
+    version: string;
+    reason: 'CAPACITY' | 'PREDICTED_WAIT';
+    retryAfterMs: number;
+    queueDepth: number;
+    predictedWaitMs: number;
+  };
 
   constructor(details: QueueFullError['details']) {
     super(
-      details.reason === 'CAPACITY' ? 'The inference queue is full; retry later' : 'The inference queue is too long to serve this request in time; retry later',
+      details.reason === 'CAPACITY'
+        ? 'The inference queue is full; retry later'
+        : 'The inference queue is too long to serve this request in time; retry later',
       details,
     );
   }

@@ -137,7 +137,11 @@ describe('DynamicBatcher', () => {
 
   it('refuses with QUEUE_FULL and a retry hint when the queue is at capacity', async () => {
     const ex = new ControlledExecutor();
-    const b = new DynamicBatcher(ex.run, { maxBatchSize: 1, maxQueueSize: 3 }, { task: 'chest', version: 'v1' });
+    const b = new DynamicBatcher(
+      ex.run,
+      { maxBatchSize: 1, maxQueueSize: 3 },
+      { task: 'chest', version: 'v1' },
+    );
     const admitted = [b.submit('a', ROUTINE)];
     await settle();
     admitted.push(...['b', 'c', 'd'].map((x) => b.submit(x, ROUTINE)));
@@ -145,7 +149,12 @@ describe('DynamicBatcher', () => {
     const refused = await b.submit('e', ROUTINE).catch((e: unknown) => e);
     expect(codeOf(refused)).toBe('QUEUE_FULL');
     expect((refused as AppError).httpStatus).toBe(503);
-    expect((refused as AppError).details).toMatchObject({ task: 'chest', version: 'v1', reason: 'CAPACITY', queueDepth: 3 });
+    expect((refused as AppError).details).toMatchObject({
+      task: 'chest',
+      version: 'v1',
+      reason: 'CAPACITY',
+      queueDepth: 3,
+    });
     expect((refused as AppError).details.retryAfterMs).toBeGreaterThan(0);
     for (let i = 0; i < 4; i++) {
       ex.finish();
@@ -173,7 +182,11 @@ describe('DynamicBatcher', () => {
     expect(b.predictedWaitMs('ROUTINE')).toBeCloseTo(300);
     const refused = await b.submit('d', ROUTINE).catch((e: unknown) => e);
     expect(codeOf(refused)).toBe('QUEUE_FULL');
-    expect((refused as AppError).details).toMatchObject({ reason: 'PREDICTED_WAIT', retryAfterMs: 50, predictedWaitMs: 300 });
+    expect((refused as AppError).details).toMatchObject({
+      reason: 'PREDICTED_WAIT',
+      retryAfterMs: 50,
+      predictedWaitMs: 300,
+    });
     // A STAT item only waits behind STAT items and the running batch.
     const stat = b.submit('s', { priority: 'STAT' });
     for (let i = 0; i < 4; i++) {
@@ -204,8 +217,26 @@ describe('DynamicBatcher', () => {
     expect(ex.batches[1]).toEqual(['ok']);
     ex.finish();
     await onTime;
-    const past = await b.submit('past', { priority: 'ROUTINE', deadline: Date.now() - 1 }).catch((e: unknown) => e);
+    const past = await b
+      .submit('past', { priority: 'ROUTINE', deadline: Date.now() - 1 })
+      .catch((e: unknown) => e);
     expect(codeOf(past)).toBe('DEADLINE_EXCEEDED');
+  });
+
+  it('does not expire at once a request whose deadline is beyond the range of setTimeout', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 4 });
+    const first = b.submit('a', ROUTINE);
+    await settle();
+    const far = track(b.submit('far', { priority: 'ROUTINE', deadline: Date.now() + 30 * 24 * 3600 * 1000 }));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(far.settled).toBe(false);
+    ex.finish();
+    await first;
+    await settle();
+    ex.finish();
+    await settle();
+    expect(far.value?.output).toBe('out:far');
   });
 
   it('removes a cancelled request from the queue with CANCELLED; cancelling after it started has no effect', async () => {
@@ -231,7 +262,9 @@ describe('DynamicBatcher', () => {
     await kept;
     const pre = new AbortController();
     pre.abort();
-    await expect(b.submit('z', { priority: 'ROUTINE', signal: pre.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(b.submit('z', { priority: 'ROUTINE', signal: pre.signal })).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
   });
 
   it('serves STAT before URGENT before ROUTINE, FIFO within a lane', async () => {
@@ -276,7 +309,10 @@ describe('DynamicBatcher', () => {
   it('fails the batch when the executor returns the wrong number of outputs', async () => {
     const b = new DynamicBatcher<string, string>(async () => ['only-one'], { maxBatchSize: 2 });
     const results = await Promise.allSettled([b.submit('a', ROUTINE), b.submit('b', ROUTINE)]);
-    expect(results.map((r) => (r.status === 'rejected' ? codeOf(r.reason) : 'ok'))).toEqual(['INFERENCE_FAILED', 'INFERENCE_FAILED']);
+    expect(results.map((r) => (r.status === 'rejected' ? codeOf(r.reason) : 'ok'))).toEqual([
+      'INFERENCE_FAILED',
+      'INFERENCE_FAILED',
+    ]);
   });
 
   it('close() refuses new requests with MODEL_NOT_LOADED and resolves once in-flight ones finish', async () => {

@@ -1,6 +1,12 @@
 import { AppError, ErrorDetails } from '../../errors';
 import type { Priority } from '../inference-engine';
-import { CancelledError, DeadlineExceededError, InferenceFailedError, ModelNotLoadedError, QueueFullError } from './batching-errors';
+import {
+  CancelledError,
+  DeadlineExceededError,
+  InferenceFailedError,
+  ModelNotLoadedError,
+  QueueFullError,
+} from './batching-errors';
 
 /** Priority lanes in service order: strict priority between lanes, FIFO within one. */
 export const PRIORITY_ORDER: readonly Priority[] = ['STAT', 'URGENT', 'ROUTINE'];
@@ -69,6 +75,9 @@ export interface BatcherStats {
   /** EWMA of batch size, null before the first batch. */
   ewmaBatchSize: number | null;
 }
+
+/** Longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Retry hint used before any batch has been measured. */
 const UNMEASURED_RETRY_AFTER_MS = 1000;
@@ -182,27 +191,49 @@ export class DynamicBatcher<I, O> {
    */
   submit(item: I, options: SubmitOptions): Promise<Served<O>> {
     const { task, version } = this.context;
-    if (this.closed) return Promise.reject(new ModelNotLoadedError('The model version is being unloaded', { task, version }));
-    if (options.signal?.aborted) return Promise.reject(new CancelledError('The request was cancelled', { task, version }));
+    if (this.closed)
+      return Promise.reject(
+        new ModelNotLoadedError('The model version is being unloaded', { task, version }),
+      );
+    if (options.signal?.aborted)
+      return Promise.reject(new CancelledError('The request was cancelled', { task, version }));
     const now = Date.now();
     if (options.deadline !== undefined && options.deadline <= now) {
-      return Promise.reject(new DeadlineExceededError('The request deadline passed before it could start', { task, version }));
+      return Promise.reject(
+        new DeadlineExceededError('The request deadline passed before it could start', { task, version }),
+      );
     }
     const admission = this.admission(options.priority);
     if (admission) return Promise.reject(admission);
 
     return new Promise<Served<O>>((resolve, reject) => {
-      const entry: Entry<I, O> = { item, priority: options.priority, state: 'QUEUED', enqueuedAt: performance.now(), resolve, reject };
-      if (options.deadline !== undefined) {
-        entry.deadline = options.deadline;
+      const entry: Entry<I, O> = {
+        item,
+        priority: options.priority,
+        state: 'QUEUED',
+        enqueuedAt: performance.now(),
+        resolve,
+        reject,
+      };
+      entry.deadline = options.deadline;
+      // Beyond setTimeout's 2^31-1 ms range the timer would fire at once; batch formation still checks.
+      if (options.deadline !== undefined && options.deadline - now <= MAX_TIMER_MS) {
         entry.timer = setTimeout(
-          () => this.dropQueued(entry, new DeadlineExceededError('The request deadline passed before it could start', { task, version })),
+          () =>
+            this.dropQueued(
+              entry,
+              new DeadlineExceededError('The request deadline passed before it could start', {
+                task,
+                version,
+              }),
+            ),
           options.deadline - now,
         );
       }
       if (options.signal) {
         entry.signal = options.signal;
-        entry.onAbort = () => this.dropQueued(entry, new CancelledError('The request was cancelled', { task, version }));
+        entry.onAbort = () =>
+          this.dropQueued(entry, new CancelledError('The request was cancelled', { task, version }));
         options.signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.lanes.get(entry.priority)!.push(entry);
@@ -292,7 +323,8 @@ export class DynamicBatcher<I, O> {
     const { maxQueueDelayMs, maxBatchSize } = this.config;
     if (maxQueueDelayMs > 0 && this.depth < maxBatchSize && this.laneDepth.STAT === 0) {
       let oldest = Infinity;
-      for (const lane of this.lanes.values()) oldest = Math.min(oldest, this.peekLive(lane)?.enqueuedAt ?? Infinity);
+      for (const lane of this.lanes.values())
+        oldest = Math.min(oldest, this.peekLive(lane)?.enqueuedAt ?? Infinity);
       const wait = oldest + maxQueueDelayMs - performance.now();
       if (wait > 0) {
         if (!this.delayTimer) {
@@ -321,7 +353,10 @@ export class DynamicBatcher<I, O> {
         const entry = this.peekLive(lane);
         if (!entry) break;
         if (entry.deadline !== undefined && entry.deadline <= now) {
-          this.dropQueued(entry, new DeadlineExceededError('The request deadline passed before it could start', { task, version }));
+          this.dropQueued(
+            entry,
+            new DeadlineExceededError('The request deadline passed before it could start', { task, version }),
+          );
           continue;
         }
         lane.shift();
@@ -344,7 +379,8 @@ export class DynamicBatcher<I, O> {
     let failure: unknown;
     try {
       outputs = await this.executor(batch.map((e) => e.item));
-      if (outputs.length !== batch.length) throw new Error(`executor returned ${outputs.length} outputs for ${batch.length} items`);
+      if (outputs.length !== batch.length)
+        throw new Error(`executor returned ${outputs.length} outputs for ${batch.length} items`);
     } catch (error) {
       failure = error;
     }
@@ -353,12 +389,20 @@ export class DynamicBatcher<I, O> {
     const failed =
       failure === undefined
         ? undefined
-        : new InferenceFailedError('The model failed to run this batch', { ...this.context, batchSize: batch.length } satisfies ErrorDetails, { cause: failure });
+        : new InferenceFailedError(
+            'The model failed to run this batch',
+            { ...this.context, batchSize: batch.length } satisfies ErrorDetails,
+            { cause: failure },
+          );
     for (let i = 0; i < batch.length; i++) {
       const entry = batch[i]!;
       entry.state = 'DONE';
       if (failed) entry.reject(failed);
-      else entry.resolve({ output: outputs![i]!, timings: { queueMs: started - entry.enqueuedAt, inferenceMs, batchSize: batch.length } });
+      else
+        entry.resolve({
+          output: outputs![i]!,
+          timings: { queueMs: started - entry.enqueuedAt, inferenceMs, batchSize: batch.length },
+        });
     }
     this.runningCount = 0;
     this.busy = false;

@@ -1,5 +1,12 @@
 import { AppError, ErrorDetails, ImageError, ImageErrorCode } from '../../errors';
-import { decodeImage, DicomAttributes, ImageFormat, ImageLimits, pixelStats, toModelTensor } from '../../imaging';
+import {
+  decodeImage,
+  DicomAttributes,
+  ImageFormat,
+  ImageLimits,
+  pixelStats,
+  toModelTensor,
+} from '../../imaging';
 import { GateVerdict } from '../../domain/enums';
 import { qualityVerdict } from '../radiograph-reader';
 
@@ -20,7 +27,7 @@ export interface ImageMeta {
 }
 
 /** A decoded, preprocessed image: the model input tensor (`size × size`, flattened) and its metadata. */
-export interface PreparedImage {
+export interface DecodedTensor {
   tensor: Float32Array;
   meta: ImageMeta;
 }
@@ -29,7 +36,11 @@ export interface PreparedImage {
  * decodeImage → quality check → toModelTensor, in whichever thread calls it (the pool's workers, or
  * inline where no pool is wanted). Throws only {@link ImageError}.
  */
-export async function decodeAndPrepare(bytes: Uint8Array, size: number, limits: ImageLimits): Promise<PreparedImage> {
+export async function decodeAndPrepare(
+  bytes: Uint8Array,
+  size: number,
+  limits: ImageLimits,
+): Promise<DecodedTensor> {
   const img = await decodeImage(bytes, limits);
   const tensor = await toModelTensor(img, size);
   return {
@@ -73,7 +84,8 @@ export type SerializedError =
 
 /** Flattens an error thrown in a worker for postMessage. */
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof ImageError) return { kind: 'ImageError', code: error.code, message: error.message, details: { ...error.details } };
+  if (error instanceof ImageError)
+    return { kind: 'ImageError', code: error.code, message: error.message, details: { ...error.details } };
   const e = error instanceof Error ? error : new Error(String(error));
   return { kind: 'Error', name: e.name, message: e.message, stack: e.stack };
 }
@@ -98,5 +110,5 @@ export interface DecodeJobMessage {
 /** Worker → main thread. */
 export type DecodeWorkerMessage =
   | { type: 'ready' }
-  | { type: 'done'; id: number; result: PreparedImage }
+  | { type: 'done'; id: number; result: DecodedTensor }
   | { type: 'failed'; id: number; error: SerializedError };

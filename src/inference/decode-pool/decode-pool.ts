@@ -2,14 +2,16 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { GateVerdict } from '../../domain/enums';
 import type { ImageLimits } from '../../imaging';
+import type { ImagePreparer, PreparedImage } from '../image-preparer';
 import {
   DecodeJobMessage,
   DecodePoolClosedError,
   DecodeWorkerCrashedError,
   DecodeWorkerMessage,
   deserializeError,
-  PreparedImage,
+  DecodedTensor,
 } from './decode-job';
 
 /**
@@ -32,6 +34,12 @@ export interface DecodePoolOptions {
   limits: ImageLimits;
   /** Number of workers; default: the number of CPUs. */
   size?: number;
+  /**
+   * Jobs handed to one worker at a time (default 1). More lets a worker preprocess one image while
+   * sharp decodes another on its native threads; on a busy 2-core machine it measured slower
+   * (bench/decode-pool.bench.ts), hence the default.
+   */
+  jobsPerWorker?: number;
   /** Starts a worker; replaceable so a test can watch or kill workers. */
   spawn?: () => Worker;
 }
@@ -40,13 +48,13 @@ interface Job {
   id: number;
   bytes: Uint8Array;
   size: number;
-  resolve(value: PreparedImage): void;
+  resolve(value: DecodedTensor): void;
   reject(error: unknown): void;
 }
 
 interface Slot {
   worker: Worker;
-  job: Job | null;
+  jobs: Map<number, Job>;
   ready: Promise<void>;
   lastError?: Error;
 }
@@ -55,14 +63,15 @@ interface Slot {
  * A pool of worker threads that decode and preprocess uploads (decodeImage → quality check →
  * toModelTensor), so decoding never blocks the event loop and uses every core. Bytes go to a worker
  * and the tensor comes back by transfer, not copy. An {@link ImageError} thrown in a worker arrives as
- * the same ImageError (code, details); a worker that dies is replaced and its job fails with
+ * the same ImageError (code, details); a worker that dies is replaced and the jobs it held fail with
  * DECODE_WORKER_CRASHED.
  */
-export class DecodePool {
+export class DecodePool implements ImagePreparer {
   /** Number of workers. */
   readonly size: number;
   private readonly limits: ImageLimits;
   private readonly spawn: () => Worker;
+  private readonly jobsPerWorker: number;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
   private nextId = 1;
@@ -72,6 +81,7 @@ export class DecodePool {
     this.size = Math.max(1, options.size ?? availableParallelism());
     this.limits = options.limits;
     this.spawn = options.spawn ?? spawnDecodeWorker;
+    this.jobsPerWorker = Math.max(1, options.jobsPerWorker ?? 1);
     for (let i = 0; i < this.size; i++) this.slots.push(this.start());
   }
 
@@ -94,12 +104,31 @@ export class DecodePool {
    * @returns the `size × size` tensor and the image metadata
    * @throws ImageError as decodeImage would; DECODE_WORKER_CRASHED; DECODE_POOL_CLOSED
    */
-  decode(bytes: Uint8Array, size: number): Promise<PreparedImage> {
+  decode(bytes: Uint8Array, size: number): Promise<DecodedTensor> {
     if (this.closed) return Promise.reject(new DecodePoolClosedError('The decode pool is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, bytes, size, resolve, reject });
       this.dispatch();
     });
+  }
+
+  /**
+   * {@link ImagePreparer} port: {@link decode} mapped to the shape the analysis service consumes, so the
+   * pool can replace `InlineImagePreparer` in the composition root.
+   */
+  async prepare(bytes: Uint8Array, size: number): Promise<PreparedImage> {
+    const { tensor, meta } = await this.decode(bytes, size);
+    return {
+      tensor,
+      size,
+      quality: meta.lowQuality ? GateVerdict.LOW_QUALITY : null,
+      width: meta.width,
+      height: meta.height,
+      format: meta.format,
+      modality: meta.dicom?.modality ?? null,
+      bodyPartExamined: meta.dicom?.bodyPartExamined ?? null,
+      stats: meta.pixelStats,
+    };
   }
 
   /** Terminates the workers; queued and running jobs fail with DECODE_POOL_CLOSED. */
@@ -109,8 +138,8 @@ export class DecodePool {
     const error = new DecodePoolClosedError('The decode pool is closed');
     for (const job of this.queue.splice(0)) job.reject(error);
     for (const slot of this.slots) {
-      slot.job?.reject(error);
-      slot.job = null;
+      for (const job of slot.jobs.values()) job.reject(error);
+      slot.jobs.clear();
     }
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
@@ -118,12 +147,12 @@ export class DecodePool {
   private start(): Slot {
     const worker = this.spawn();
     let markReady!: () => void;
-    const slot: Slot = { worker, job: null, ready: new Promise<void>((r) => (markReady = r)) };
+    const slot: Slot = { worker, jobs: new Map(), ready: new Promise<void>((r) => (markReady = r)) };
     worker.on('message', (msg: DecodeWorkerMessage) => {
       if (msg.type === 'ready') return markReady();
-      const job = slot.job;
-      if (!job || job.id !== msg.id) return;
-      slot.job = null;
+      const job = slot.jobs.get(msg.id);
+      if (!job) return;
+      slot.jobs.delete(msg.id);
       if (msg.type === 'done') job.resolve(msg.result);
       else job.reject(deserializeError(msg.error));
       this.dispatch();
@@ -134,26 +163,41 @@ export class DecodePool {
       if (this.closed) return;
       const index = this.slots.indexOf(slot);
       if (index >= 0) this.slots[index] = this.start();
-      const job = slot.job;
-      slot.job = null;
-      job?.reject(
-        new DecodeWorkerCrashedError('The decode worker stopped while decoding this image; it has been replaced', { exitCode }, { cause: slot.lastError }),
+      const crashed = new DecodeWorkerCrashedError(
+        'The decode worker stopped while decoding this image; it has been replaced',
+        { exitCode },
+        { cause: slot.lastError },
       );
+      for (const job of slot.jobs.values()) job.reject(crashed);
+      slot.jobs.clear();
       this.dispatch();
     });
     return slot;
   }
 
+  /** Hands queued jobs to the least loaded workers, up to `jobsPerWorker` each. */
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (slot.job) continue;
+    while (this.queue.length > 0) {
+      let slot: Slot | undefined;
+      for (const s of this.slots)
+        if (s.jobs.size < this.jobsPerWorker && (!slot || s.jobs.size < slot.jobs.size)) slot = s;
+      if (!slot) return;
       const job = this.queue.shift()!;
-      slot.job = job;
+      slot.jobs.set(job.id, job);
       const { bytes } = job;
-      const owns = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+      const owns =
+        bytes.byteOffset === 0 &&
+        bytes.byteLength === bytes.buffer.byteLength &&
+        bytes.buffer instanceof ArrayBuffer;
       const buffer = owns ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
-      const message: DecodeJobMessage = { id: job.id, bytes: buffer, byteOffset: 0, byteLength: bytes.byteLength, size: job.size, limits: this.limits };
+      const message: DecodeJobMessage = {
+        id: job.id,
+        bytes: buffer,
+        byteOffset: 0,
+        byteLength: bytes.byteLength,
+        size: job.size,
+        limits: this.limits,
+      };
       slot.worker.postMessage(message, [buffer]);
     }
   }

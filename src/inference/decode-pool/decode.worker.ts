@@ -9,7 +9,8 @@ import { decodeAndPrepare, DecodeJobMessage, DecodeWorkerMessage, serializeError
 const port = parentPort;
 if (!port) throw new Error('decode.worker must run inside a worker thread');
 
-const post = (message: DecodeWorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+const post = (message: DecodeWorkerMessage, transfer: ArrayBuffer[] = []): void =>
+  port.postMessage(message, transfer);
 
 port.on('message', (job: DecodeJobMessage) => {
   decodeAndPrepare(new Uint8Array(job.bytes, job.byteOffset, job.byteLength), job.size, job.limits).then(

@@ -16,7 +16,9 @@ export class OnnxSessionFactory implements SessionFactory {
 
   /** Providers compiled into the installed runtime. */
   static availableProviders(): string[] {
-    const list = (ort as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends?.();
+    const list = (
+      ort as unknown as { listSupportedBackends?: () => { name: string }[] }
+    ).listSupportedBackends?.();
     return list ? list.map((b) => b.name) : ['cpu'];
   }
 
