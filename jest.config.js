@@ -13,6 +13,12 @@ module.exports = {
   testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // onnxruntime-node makes its output arrays in Node's main realm; see test/support/onnx-realm.ts.
+      setupFiles: [...common.setupFiles, '<rootDir>/test/support/onnx-realm.ts'],
+    },
   ],
 };

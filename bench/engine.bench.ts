@@ -9,6 +9,11 @@
  *     interleaved call by call → added ms (goal ≤ 1 ms);
  * (d) why exactly one run at a time: one session with all intra-op threads running batches back to back
  *     vs two sessions with one thread each running concurrently, and vs two concurrent runs on one session.
+ *     (onnxruntime-node 1.30 runs `session.run` synchronously on the JS thread, deferred by setImmediate,
+ *     so "concurrent" runs in one process execute one after the other.)
+ *
+ * (e) the engine's own cost per batch, with an instant stand-in session (stacking, splitting, promises),
+ *     as a share of one raw best-size batch: a load-independent bound on what (b) can lose.
  *
  * Model: models/chest/v1, else $CARE_CHEST_MODEL_DIR, else bench/fixtures/tiny-chest (say which in the output).
  * Writes bench/results/engine.json and prints a table.
@@ -18,7 +23,10 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
+import { DynamicBatcher } from '../src/inference/batching/dynamic-batcher';
+import { sessionExecutor } from '../src/inference/batching/session-executor';
 import { DynamicBatchingEngine } from '../src/inference/dynamic-batching.engine';
+import type { ModelSession, TensorMap } from '../src/inference/engine';
 import { loadModelManifest } from '../src/inference/model-manifest';
 import { OnnxSessionFactory } from '../src/inference/onnx/onnx-session.factory';
 
@@ -89,6 +97,7 @@ async function throughput(step: () => Promise<unknown>, perStep: number, seconds
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg();
   const { dir, source } = modelDir();
   const manifest = await loadModelManifest(dir);
   const size = manifest.input.size;
@@ -211,11 +220,51 @@ async function main(): Promise<void> {
   const twoSessionsOneThread = median(dRounds.two);
   await Promise.all([raw.release(), ...single.map((s) => s.release())]);
 
+  // (e) engine overhead per batch with an instant session returning outputs shaped like the model's
+  const outputs = await (async () => {
+    const s = await ort.InferenceSession.create(file, sessionOptions());
+    const o = await s.run({ [inputName]: stacked(1) });
+    await s.release();
+    return Object.fromEntries(Object.entries(o).map(([k, t]) => [k, t.dims.slice(1) as number[]]));
+  })();
+  const instant: ModelSession = {
+    inputNames: [inputName],
+    outputNames: Object.keys(outputs),
+    provider: 'none',
+    release: async () => undefined,
+    run: async (feeds: TensorMap): Promise<TensorMap> => {
+      const n = feeds[inputName]!.dims[0]!;
+      return Object.fromEntries(
+        Object.entries(outputs).map(([k, dims]) => [
+          k,
+          { data: new Float32Array(n * dims.reduce((a, b) => a * b, 1)), dims: [n, ...dims] },
+        ]),
+      );
+    },
+  };
+  const overheadBatcher = new DynamicBatcher(sessionExecutor(instant, [inputName], size), {
+    maxBatchSize: best.batch,
+  });
+  const batchItems = Array.from({ length: best.batch }, (_, i) => [pool[i % pool.length]!]);
+  const overheadRounds: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let n = 0;
+    const t = performance.now();
+    while (performance.now() - t < 1000) {
+      await Promise.all(batchItems.map((views) => overheadBatcher.submit(views, { priority: 'ROUTINE' })));
+      n++;
+    }
+    overheadRounds.push((performance.now() - t) / n);
+  }
+  const overheadMs = median(overheadRounds);
+  const rawBatchMs = (1000 * best.batch) / rawBest;
+
   const result = {
     node: process.version,
     cpu: cpus()[0]?.model,
     cores,
-    loadAverageAtStart: loadavg().map(r2),
+    loadAverageAtStart: loadAtStart.map(r2),
+    loadAverageAtEnd: loadavg().map(r2),
     model: source,
     inputSize: size,
     secondsPerPhase: PHASE_S,
@@ -248,6 +297,13 @@ async function main(): Promise<void> {
       ratioTwoRunsSameSessionToOneRun: r3(twoOnSame / oneRunAllThreads),
       perRound: dRounds,
     },
+    engineOverhead: {
+      batch: best.batch,
+      overheadMsPerBatch: r3(overheadMs),
+      rawBestBatchMs: r3(rawBatchMs),
+      overheadShare: r3(overheadMs / rawBatchMs),
+      ratioBoundFromOverhead: r3(rawBatchMs / (rawBatchMs + overheadMs)),
+    },
   };
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(path.join(ROOT, 'bench/results/engine.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -278,6 +334,11 @@ async function main(): Promise<void> {
       '(d) 2 sessions x 1 thread, concurrent',
       `${twoSessionsOneThread.toFixed(1)} img/s`,
       `ratio ${r3(twoSessionsOneThread / oneRunAllThreads)}`,
+    ],
+    [
+      '(e) engine cost per batch (instant session)',
+      `${overheadMs.toFixed(3)} ms`,
+      `${((100 * overheadMs) / rawBatchMs).toFixed(2)}% of a raw batch of ${best.batch} (${rawBatchMs.toFixed(1)} ms)`,
     ],
   ];
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));

@@ -21,6 +21,7 @@ import { createGraphQLHandler } from './http/graphql-server';
 import { startHttpServer, RunningServer } from './http/http-server';
 import { RateLimiter } from './http/rate-limiter';
 import { imageRoutes, predictionRoutes } from './http/routes';
+import { DecodePool } from './inference/decode-pool';
 import { DynamicBatchingEngine } from './inference/dynamic-batching.engine';
 import { ImagePreparer, InlineImagePreparer } from './inference/image-preparer';
 import type { InferenceEngine } from './inference/inference-engine';
@@ -126,14 +127,14 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       });
     closers.push(() => engine.close());
     await new ModelRegistryService(orm.em, engine, config.modelsDir, logger).syncRepository();
+    const imageLimits = { maxBytes: config.limits.maxUploadBytes, maxPixels: config.limits.maxImagePixels };
     const preparer =
       overrides.preparer ??
-      new InlineImagePreparer({
-        maxBytes: config.limits.maxUploadBytes,
-        maxPixels: config.limits.maxImagePixels,
-      });
+      (config.inference.decodeWorkers === 0
+        ? new InlineImagePreparer(imageLimits)
+        : new DecodePool({ limits: imageLimits, size: config.inference.decodeWorkers ?? undefined }));
     closers.push(() => preparer.close());
-    const analysis = new AnalysisService(orm.em, objectStore, engine, preparer, events, config.analysis);
+    const analysis = new AnalysisService(orm.em, objectStore, engine, preparer, events, config.analysis, logger);
     const jobQueue = await PgBossJobQueue.start(databaseUrl, logger);
     closers.push(() => jobQueue.stop());
     const jobs = new AnalysisJobService(orm.em, jobQueue, analysis, events, logger);

@@ -4,7 +4,6 @@
  * each finishes on the version it was admitted to, and both copies give the same answer per image.
  * The model folder is models/chest/v1 (CARE_CHEST_MODEL_DIR overrides it).
  */
-import './engine-onnx-realm.support';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { decodeImage, toModelTensor } from '../../src/imaging';

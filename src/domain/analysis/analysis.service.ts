@@ -6,6 +6,7 @@ import type { ImagePreparer, PreparedImage } from '../../inference/image-prepare
 import type { InferenceEngine, Priority } from '../../inference/inference-engine';
 import { interpret, Reading } from '../../inference/postprocess';
 import { renderHeatmapPng } from '../../imaging';
+import type { Logger } from '../../logging/logger';
 import { Topic } from '../../pubsub/pubsub';
 import { AI_ASSISTANCE_WARNING } from '../../schema/types';
 import { contentAddressedKey, ObjectStore, sha256 } from '../../storage';
@@ -80,6 +81,7 @@ export class AnalysisService {
     private readonly preparer: ImagePreparer,
     private readonly events: EventPublisher,
     private readonly options: AnalysisOptions,
+    private readonly logger: Logger,
   ) {}
 
   /** Synchronous analysis for a caller (technicians, radiologists). */
@@ -128,9 +130,20 @@ export class AnalysisService {
     if (!route) throw new NoModelError('No model version is in production for this task', { task });
     const started = Date.now();
     const files = await Promise.all(views.map((v) => this.store.get(v.objectKey)));
-    const primary = await this.readWith(study, route.primary, files, route.route, started);
+    // Prepared inputs by model input size: decoded once even when a shadow version reads too
+    // (the decode pool takes ownership of the bytes it is given).
+    const prepared = new Map<number, Promise<PreparedImage[]>>();
+    const prepare = (size: number) => {
+      if (!prepared.has(size)) prepared.set(size, Promise.all(files.map((f) => this.preparer.prepare(f, size))));
+      return prepared.get(size)!;
+    };
+    const primary = await this.readWith(study, route.primary, prepare, route.route, started);
     const shadow = route.shadow
-      ? await this.readWith(study, route.shadow, files, 'SHADOW', Date.now()).catch(() => null)
+      ? await this.readWith(study, route.shadow, prepare, 'SHADOW', Date.now()).catch((error: Error) => {
+          // The shadow never affects the answer, but its failure must be visible.
+          this.logger.warn({ studyId: study.id, version: route.shadow?.version, err: error.message }, 'shadow read failed');
+          return null;
+        })
       : null;
     primary.analysisJob = options.analysisJob ?? null;
     if (shadow) shadow.analysisJob = options.analysisJob ?? null;
@@ -173,15 +186,14 @@ export class AnalysisService {
   private async readWith(
     study: Study,
     version: ModelVersion,
-    files: Buffer[],
+    prepare: (size: number) => Promise<PreparedImage[]>,
     route: string,
     started: number,
   ): Promise<Prediction> {
     const task = version.task.toLowerCase();
     const manifest = this.engine.manifest(task, version.version);
-    const size = manifest.input.size;
     const t0 = Date.now();
-    const prepared = await Promise.all(files.map((f) => this.preparer.prepare(f, size)));
+    const prepared = await prepare(manifest.input.size);
     const decodeMs = Date.now() - t0;
     const pre = prepared.map((p) => headerVerdict(study.bodyPart, p)).find((v) => v !== null) ?? null;
     const result = await this.engine.infer({

@@ -30,7 +30,7 @@ export class OnnxSessionFactory implements SessionFactory {
         const session = await ort.InferenceSession.create(modelPath, {
           executionProviders: [provider],
           graphOptimizationLevel: 'all',
-          intraOpNumThreads: options.intraOpThreads,
+          ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
           interOpNumThreads: 1,
           executionMode: 'sequential',
         });

@@ -61,7 +61,17 @@ def card(task: str, m: dict) -> dict:
         use = ("Research and engineering use inside Care Companion: a second reader that flags frontal chest radiographs of adults and "
                "children for possible pneumonia or tuberculosis for a clinician to review. Not a diagnosis; not cleared for clinical use. "
                "AI assistance; requires clinician review.")
-        limits = CHEST_LIMITS
+        limits = list(CHEST_LIMITS)
+        ps = met.get("perSource", {})
+        found = []
+        for src, cname, key in (("nih", "PNEUMONIA", "specificity"), ("kermany", "PNEUMONIA", "specificity"),
+                                ("indian_da", "TUBERCULOSIS", "specificity"), ("nih", "TUBERCULOSIS", "specificity")):
+            e = ps.get(src, {}).get(cname, {}).get(key)
+            if e and e.get("value") is not None:
+                found.append(f"{cname} {key} on {src} test films {_v(e)}")
+        if found:
+            limits.insert(0, "Measured cost of the high-recall operating points (test, per source): " + "; ".join(found)
+                          + ". Adult normals are flagged often: expect many false positives on adult films.")
     else:
         lines = [
             f"Care Companion wrist model {m['version']} ({m['name']}): a two-view network (shared compact CNN backbone on 'pa' and 'lateral', "
@@ -76,7 +86,10 @@ def card(task: str, m: dict) -> dict:
         ]
         use = ("Pipeline testing of the two-view wrist path (inputs, fusion, CAMs, gate, thresholds). NOT for clinical use and not a fracture "
                "detector. AI assistance; requires clinician review.")
-        limits = WRIST_LIMITS
+        limits = list(WRIST_LIMITS)
+        e = met.get("atThresholds", {}).get("FRACTURE", {}).get("specificity")
+        if e and e.get("value") is not None:
+            limits.insert(0, f"At the recall-0.99 operating point the test specificity (weak labels) is {_v(e)}.")
     return {"modelCard": "\n".join(lines), "intendedUse": use, "knownLimitations": limits}
 
 

@@ -79,9 +79,10 @@ class WristNet(nn.Module):
     forward(pa, lat) -> (logits [N,K], embedding [N,2D], (feat_pa, feat_lat), (aux_pa, aux_lat)).
     """
 
-    def __init__(self, n_classes: int = 2, widths=(24, 48, 96, 128), hidden: int = 64, dropout: float = 0.2):
+    def __init__(self, n_classes: int = 2, widths=(24, 48, 96, 128), hidden: int = 64, dropout: float = 0.2,
+                 stem: int = 16):
         super().__init__()
-        self.backbone = CompactResNet(widths, stem=16)
+        self.backbone = CompactResNet(widths, stem=stem)
         d = self.backbone.out_channels
         self.fuse = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * d, hidden), nn.ReLU(inplace=True),
                                   nn.Dropout(dropout), nn.Linear(hidden, n_classes))

@@ -26,7 +26,7 @@ def load(task: str, checkpoint: str):
     if task == "chest":
         net = models.ChestNet(len(ck["classes"]), widths=(32, 64, 128, 256))
     else:
-        net = models.WristNet(len(ck["classes"]))
+        net = models.WristNet(len(ck["classes"]), **(ck.get("arch_kwargs") or {}))
     net.load_state_dict(ck["state_dict"])
     return net.eval(), ck
 

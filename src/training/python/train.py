@@ -96,6 +96,8 @@ def main() -> None:
     ap.add_argument("--body-part-probe", action="store_true",
                     help="chest only: add a 'not a chest' linear probe on the frozen embedding, trained with bone TRAIN-split "
                          "films as negatives; output not_chest_logit (the OOD photos stay unseen)")
+    ap.add_argument("--init-backbone", default=None,
+                    help="wrist: initialise the shared backbone from this chest model.pt (our own chest model; no downloaded weights)")
     ap.add_argument("--from-checkpoint", default=None,
                     help="skip training: load this model.pt and redo calibration, gate, metrics and export")
     a = ap.parse_args()
@@ -139,7 +141,15 @@ def main() -> None:
         fwd = lambda m, x: m(data.torch_instance_normalise(x))[:2]  # noqa: E731
         step = train_loop.chest_step(augment)
     else:
-        net = models.WristNet(len(classes))
+        if a.init_backbone or (a.from_checkpoint and torch.load(a.from_checkpoint, map_location="cpu").get("arch_kwargs")):
+            arch_kwargs = {"widths": (32, 64, 128, 256), "stem": 24}
+        else:
+            arch_kwargs = {}
+        net = models.WristNet(len(classes), **arch_kwargs)
+        if a.init_backbone:
+            chest_sd = torch.load(a.init_backbone, map_location="cpu")["state_dict"]
+            net.backbone.load_state_dict({k[len("backbone."):]: v for k, v in chest_sd.items() if k.startswith("backbone.")})
+            log(f"backbone initialised from {a.init_backbone}")
         def fwd(m, x):  # pseudo-study at evaluation: the same film as PA and lateral
             xn = data.torch_instance_normalise(x)
             lo, emb, _, _ = m(xn, xn)
@@ -185,7 +195,7 @@ def main() -> None:
     log(f"trained {res.epochs_run} epochs in {res.seconds:.0f}s; best epoch {best_epoch}")
     if not a.from_checkpoint:
         torch.save({"state_dict": net.state_dict(), "task": a.task, "classes": classes, "size": S,
-                    "arch": type(net).__name__, "epochs_run": res.epochs_run, "seconds": res.seconds,
+                    "arch": type(net).__name__, "arch_kwargs": arch_kwargs if a.task == "wrist" else None, "epochs_run": res.epochs_run, "seconds": res.seconds,
                     "history": res.history, "args": vars(a)}, os.path.join(ckpt_dir, "model.pt"))
 
     # ---------------------------------------------------------------- collect clean outputs
@@ -376,6 +386,21 @@ def main() -> None:
             "aurocTuberculosisVsRest": cal.bootstrap_ci(lambda i: cal.auroc(p_te[adult][i, 2], yt[adult][i] == 2), int(adult.sum()), nb),
             "aurocPneumoniaVsRest": cal.bootstrap_ci(lambda i: cal.auroc(p_te[adult][i, 1], yt[adult][i] == 1), int(adult.sum()), nb),
         }
+        # the only same-hospital adult TB-vs-normal comparison: Indian DA, val + test together (n=30)
+        p_va_cal = cal.softmax(va["logits"], T)
+        ii = sources.index("indian_da")
+        pp = np.concatenate([p_va_cal[va["src"] == ii], p_te[st == ii]])
+        yy = np.concatenate([va["y"][va["src"] == ii], yt[st == ii]])
+        ni = sources.index("nih")
+        pn = np.concatenate([p_va_cal[va["src"] == ni], p_te[st == ni]])
+        yn = np.concatenate([va["y"][va["src"] == ni], yt[st == ni]])
+        metrics["withinHospital"] = {
+            "note": "same-hospital comparisons that cannot be solved by recognising the source; val films were also used "
+                    "for checkpoint selection and calibration, so these are optimistic",
+            "indianDaTuberculosisVsNormalAuroc": cal.bootstrap_ci(lambda i: cal.auroc(pp[i, 2], yy[i] == 2), len(yy), nb),
+            "nihPneumoniaVsNormalAuroc": cal.bootstrap_ci(lambda i: cal.auroc(pn[i, 1], yn[i] == 1), len(yn), nb),
+            "nihTuberculosisFalsePositiveRate": r4((pn[:, 2] >= thresholds["TUBERCULOSIS"]["value"]).mean()),
+        }
     log("metrics", json.dumps(metrics))
 
     # ---------------------------------------------------------------- ONNX export + check
@@ -417,6 +442,8 @@ def main() -> None:
                            "per-view auxiliary linear head (loss weight 0.3) supplies CAM weights"),
           }
     if a.task == "wrist":
+        hp["backboneInit"] = (f"chest model backbone ({a.init_backbone}), then fine-tuned" if a.init_backbone
+                              else "random (from scratch)")
         hp["pseudoStudies"] = "PA and lateral inputs are two independent random augmentations of the SAME film (no real view pairs exist in the data)"
     manifest = {
         "name": f"care-companion-{a.task}",

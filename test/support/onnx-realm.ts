@@ -1,5 +1,5 @@
 /**
- * Import first in a jest test that runs onnxruntime-node. Jest runs each test file in its own vm
+ * Loaded by jest (setupFiles of the integration project) before every test file. Jest runs each test file in its own vm
  * context, but the runtime's native binding creates output arrays in Node's main context, and
  * onnxruntime-common then rejects them (`A float32 tensor's data must be type of function
  * Float32Array()`). Using the main context's Float32Array in this test context, before the runtime is
