@@ -26,6 +26,7 @@ import { DynamicBatchingEngine } from './inference/dynamic-batching.engine';
 import { ImagePreparer, InlineImagePreparer } from './inference/image-preparer';
 import type { InferenceEngine } from './inference/inference-engine';
 import { OnnxSessionFactory } from './inference/onnx/onnx-session.factory';
+import { WorkerSessionFactory } from './inference/onnx/worker-session.factory';
 import { PgBossJobQueue } from './jobs/pg-boss.job-queue';
 import { createLogger, Logger } from './logging/logger';
 import { createAppPubSub } from './pubsub/pubsub';
@@ -116,7 +117,10 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     const engine =
       overrides.engine ??
       new DynamicBatchingEngine({
-        sessionFactory: new OnnxSessionFactory(logger),
+        sessionFactory:
+          config.inference.sessionThread === 'worker'
+            ? new WorkerSessionFactory({ log: logger })
+            : new OnnxSessionFactory(logger),
         executionProviders: config.inference.executionProviders,
         maxBatchSize: config.inference.maxBatchSize,
         maxQueueDelayMs: config.inference.maxQueueDelayMs,

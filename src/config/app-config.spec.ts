@@ -55,6 +55,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ STORAGE_DRIVER: 'minio' })).toThrow(/MINIO_ENDPOINT.*\n.*MINIO_ACCESS_KEY/s);
   });
 
+  it('runs model sessions on worker threads unless ENGINE_SESSION_THREAD=main', () => {
+    expect(loadConfig({}).inference.sessionThread).toBe('worker');
+    expect(loadConfig({ ENGINE_SESSION_THREAD: 'main' }).inference.sessionThread).toBe('main');
+    expect(() => loadConfig({ ENGINE_SESSION_THREAD: 'gpu' })).toThrow(/ENGINE_SESSION_THREAD/);
+  });
+
   it('documents every variable it reads in .env.example', () => {
     const example = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
     const source = readFileSync(__filename.replace('.spec.ts', '.ts'), 'utf8');

@@ -61,6 +61,7 @@ const envSchema = z
     ENGINE_MAX_QUEUE_SIZE: z.coerce.number().int().min(1).default(2048),
     ENGINE_MAX_PREDICTED_WAIT_MS: z.coerce.number().int().min(1).default(10_000),
     ENGINE_INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0),
+    ENGINE_SESSION_THREAD: z.enum(['worker', 'main']).default('worker'),
     DECODE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
     ANALYSIS_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
     ANALYSIS_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),
@@ -131,6 +132,11 @@ export interface AppConfig {
     maxPredictedWaitMs: number;
     /** 0 lets the runtime choose. */
     intraOpThreads: number;
+    /**
+     * Where sessions run: `worker` (one worker thread per loaded model, so a batch never blocks the
+     * event loop) or `main` (on the event loop, as onnxruntime-node does by itself).
+     */
+    sessionThread: 'worker' | 'main';
     /** Decode worker threads; 0 decodes on the event loop; default one per CPU. */
     decodeWorkers: number | null;
   };
@@ -196,6 +202,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxQueueSize: e.ENGINE_MAX_QUEUE_SIZE,
       maxPredictedWaitMs: e.ENGINE_MAX_PREDICTED_WAIT_MS,
       intraOpThreads: e.ENGINE_INTRA_OP_THREADS,
+      sessionThread: e.ENGINE_SESSION_THREAD,
       decodeWorkers: e.DECODE_WORKERS ?? null,
     },
     analysis: {

@@ -18,6 +18,12 @@ export interface ModelSession {
   readonly outputNames: readonly string[];
   /** Execution provider the session really runs on (e.g. `cpu`, `cuda`). */
   readonly provider: string;
+  /**
+   * True when `run` may take ownership of its feeds: a feed whose Float32Array spans its whole
+   * ArrayBuffer is transferred to another thread and is detached (empty) in the caller afterwards.
+   * Callers that still need such an array must pass a copy. Absent or false: feeds are only read.
+   */
+  readonly transfersFeeds?: boolean;
   run(feeds: TensorMap): Promise<TensorMap>;
   release(): Promise<void>;
 }

@@ -1,8 +1,7 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { InferenceEngine } from '../../inference/inference-engine';
-import { compareVersions } from '../../inference/model-repository';
+import { compareVersions, listVersions } from '../../inference/model-repository';
 import { loadModelManifest, ModelManifest } from '../../inference/model-manifest';
 import type { Logger } from '../../logging/logger';
 import { ModelStage, ModelTask } from '../enums';
@@ -37,14 +36,7 @@ export class ModelRegistryService {
   async syncRepository(): Promise<ModelVersion[]> {
     const em = this.rootEm.fork();
     for (const [folder, task] of Object.entries(TASKS)) {
-      let versions: string[] = [];
-      try {
-        versions = (await readdir(join(this.modelsDir, folder), { withFileTypes: true }))
-          .filter((d) => d.isDirectory())
-          .map((d) => d.name);
-      } catch {
-        continue;
-      }
+      const versions = await listVersions(this.modelsDir, folder);
       for (const version of versions.sort(compareVersions)) {
         const dir = join(this.modelsDir, folder, version);
         let manifest: ModelManifest;

@@ -43,6 +43,27 @@ describe('sessionExecutor', () => {
     expect(session.seen[2]).toBe(single[0]);
   });
 
+  it("copies a single item for a session that transfers its feeds, so the caller's tensor survives the run", async () => {
+    const session = Object.assign(echoSession(), { transfersFeeds: true });
+    const inner = session.run.bind(session);
+    // Like WorkerSessionFactory: a feed owning its whole buffer is transferred away (detached here).
+    session.run = async (feeds: TensorMap) => {
+      const t = feeds.image!;
+      const moved = structuredClone(t.data, { transfer: [t.data.buffer as ArrayBuffer] });
+      return inner({ image: { data: moved, dims: t.dims } });
+    };
+    const run = sessionExecutor(session, ['image'], 2);
+    const single = item(6);
+    const [one] = await run([single]);
+    expect(Array.from(one!.first!.data)).toEqual([6]);
+    expect(Array.from(single[0]!)).toEqual([6, 6, 6, 6]);
+    const batch = [item(1), item(2)];
+    await run(batch);
+    const again = await run([item(3), item(4)]);
+    expect(again.map((o) => o.first!.data[0])).toEqual([3, 4]);
+    expect(Array.from(batch[1]![0]!)).toEqual([2, 2, 2, 2]);
+  });
+
   it('refuses overlapping calls, which would overwrite a buffer the session is still reading', async () => {
     const session = echoSession();
     let release!: () => void;

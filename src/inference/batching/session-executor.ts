@@ -7,7 +7,10 @@ import type { BatchExecutor } from './dynamic-batcher';
  * batch dimension. The stacking buffers are allocated once (grown to the largest batch seen) and
  * reused: a fresh multi-megabyte buffer per batch costs page faults and GC, which showed up as lost
  * throughput in bench/engine.bench.ts. Reuse is safe because calls never overlap (the batcher runs one
- * batch at a time; an overlapping call throws).
+ * batch at a time; an overlapping call throws). A single item is passed as it is, unless the session
+ * {@link ModelSession.transfersFeeds | transfers its feeds}: then it is copied too, so the caller's
+ * tensor (still needed, e.g. for the heatmap) is never detached; a transferred stacking buffer is
+ * simply allocated again for the next batch.
  *
  * @param session - the loaded session
  * @param inputNames - the model's input names; item `k`-th view feeds `inputNames[k]`
@@ -29,7 +32,7 @@ export function sessionExecutor(
       const feeds: TensorMap = {};
       inputNames.forEach((name, k) => {
         let data: Float32Array;
-        if (n === 1) {
+        if (n === 1 && !session.transfersFeeds) {
           data = items[0]![k]!;
         } else {
           if (scratch[k]!.length < n * per) scratch[k] = new Float32Array(n * per);
