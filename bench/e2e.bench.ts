@@ -115,12 +115,14 @@ async function main(): Promise<void> {
     // API overhead at concurrency 1: client latency minus the analysis time the server measured.
     const overhead: number[] = [];
     const client: number[] = [];
+    const server: Record<string, number[]> = {};
     for (let i = 0; i < 40; i++) {
       const t0 = performance.now();
       const r = await gql(url, radToken, query, { s: studyIds[i % studyIds.length] });
       const ms = performance.now() - t0;
       client.push(ms);
       overhead.push(ms - (r.data!.analyzeStudy.timings!.totalMs ?? 0));
+      for (const [k, v] of Object.entries(r.data!.analyzeStudy.timings!)) (server[k] ??= []).push(v);
     }
     client.sort((a, b) => a - b);
     overhead.sort((a, b) => a - b);

@@ -220,7 +220,8 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    // A deep accept backlog: bursts of a thousand connections queue instead of being refused.
+    server.listen({ port, host, backlog: 4096 }, () => resolve());
   });
   const address = server.address() as AddressInfo;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;

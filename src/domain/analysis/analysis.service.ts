@@ -66,6 +66,8 @@ export interface AnalysisOutcome {
   shadow: Prediction | null;
 }
 
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
 const PRIORITY: Record<string, Priority> = { STAT: 'STAT', URGENT: 'URGENT', ROUTINE: 'ROUTINE' };
 
 /**
@@ -229,7 +231,9 @@ export class AnalysisService {
       },
       pre,
     );
+    const t1 = performance.now();
     const heatmapKey = await this.storeHeatmap(reading, cams, prepared);
+    const heatmapMs = performance.now() - t1;
     const prediction = new Prediction();
     prediction.study = study;
     prediction.modelVersion = version;
@@ -246,6 +250,7 @@ export class AnalysisService {
       queueMs: result.timings.queueMs,
       inferenceMs: result.timings.inferenceMs,
       batchSize: result.timings.batchSize,
+      heatmapMs: round(heatmapMs),
       totalMs: Date.now() - started,
     };
     return prediction;
