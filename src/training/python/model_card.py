@@ -90,6 +90,15 @@ def card(task: str, m: dict) -> dict:
         e = met.get("atThresholds", {}).get("FRACTURE", {}).get("specificity")
         if e and e.get("value") is not None:
             limits.insert(0, f"At the recall-0.99 operating point the test specificity (weak labels) is {_v(e)}.")
+        g = m["gate"]
+        limits.insert(1, f"The wrist input gate is weak: ood_distance AUROC {g['aurocNotRadiograph']} for non-radiograph images "
+                         f"(rejects {g['rejectedNotRadiograph']} of them at the threshold) and {g['aurocWrongBodyPart']} for chest "
+                         f"films (rejects {g['rejectedWrongBodyPart']}); the backbone was initialised from the chest model, so chest "
+                         "films look in-distribution. Do not rely on it to route body parts; the chest model's gate and an explicit "
+                         "body-part check must come first.")
+        limits.insert(2, "A first attempt trained from scratch (smaller backbone, lr 2e-3) stayed at chance (val AUROC about 0.5 "
+                         "after 7 epochs) and was stopped; the shipped weights start from the chest backbone and were fine-tuned "
+                         f"for {m['training']['epochs']} epochs within an 11-minute budget, still improving when stopped.")
     return {"modelCard": "\n".join(lines), "intendedUse": use, "knownLimitations": limits}
 
 
