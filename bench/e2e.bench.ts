@@ -126,6 +126,14 @@ async function main(): Promise<void> {
     }
     client.sort((a, b) => a - b);
     overhead.sort((a, b) => a - b);
+    // The stack alone: an authenticated GraphQL request that resolves nothing.
+    const empty: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t0 = performance.now();
+      await gql(url, radToken, '{ __typename }', {});
+      empty.push(performance.now() - t0);
+    }
+    empty.sort((a, b) => a - b);
 
     const runs: Record<string, unknown>[] = [];
     for (const connections of [1, 16, 100]) {
@@ -178,6 +186,16 @@ async function main(): Promise<void> {
         clientP50Ms: pct(client, 0.5),
         apiOverheadP50Ms: pct(overhead, 0.5),
         apiOverheadP90Ms: pct(overhead, 0.9),
+        serverTimingsP50Ms: Object.fromEntries(
+          Object.entries(server).map(([k, v]) => [
+            k,
+            pct(
+              v.sort((a, b) => a - b),
+              0.5,
+            ),
+          ]),
+        ),
+        emptyGraphQLRequestP50Ms: pct(empty, 0.5),
       },
       runs,
       inFlight1000: codes,

@@ -125,6 +125,16 @@ describe('analysis of studies', () => {
     ]);
   });
 
+  it('refuses chest films sent as a wrist study (chest gate cross-check)', async () => {
+    if (!ready) return;
+    const studyId = await createStudy(t, tech, patientId, 'WRIST');
+    await attach(t, tech, studyId, 'chest/kermany/test/NORMAL/IM-0005-0001.jpeg', 'PA');
+    await attach(t, tech, studyId, 'chest/kermany/test/NORMAL/IM-0006-0001.jpeg', 'LATERAL');
+    const p = (await analyze(radiologist, studyId)).data!.analyzeStudy;
+    expect(p.gateVerdict).toBe('WRONG_BODY_PART');
+    expect(p.probabilities).toEqual([]);
+  });
+
   it('refuses analysis to integrators and of studies without images', async () => {
     if (!ready) return;
     const studyId = await createStudy(t, tech, patientId, 'CHEST');

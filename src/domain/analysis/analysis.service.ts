@@ -136,14 +136,18 @@ export class AnalysisService {
     // (the decode pool takes ownership of the bytes it is given).
     const prepared = new Map<number, Promise<PreparedImage[]>>();
     const prepare = (size: number) => {
-      if (!prepared.has(size)) prepared.set(size, Promise.all(files.map((f) => this.preparer.prepare(f, size))));
+      if (!prepared.has(size))
+        prepared.set(size, Promise.all(files.map((f) => this.preparer.prepare(f, size))));
       return prepared.get(size)!;
     };
     const primary = await this.readWith(study, route.primary, prepare, route.route, started);
     const shadow = route.shadow
       ? await this.readWith(study, route.shadow, prepare, 'SHADOW', Date.now()).catch((error: Error) => {
           // The shadow never affects the answer, but its failure must be visible.
-          this.logger.warn({ studyId: study.id, version: route.shadow?.version, err: error.message }, 'shadow read failed');
+          this.logger.warn(
+            { studyId: study.id, version: route.shadow?.version, err: error.message },
+            'shadow read failed',
+          );
           return null;
         })
       : null;
@@ -197,7 +201,9 @@ export class AnalysisService {
     const t0 = Date.now();
     const prepared = await prepare(manifest.input.size);
     const decodeMs = Date.now() - t0;
-    const pre = prepared.map((p) => headerVerdict(study.bodyPart, p)).find((v) => v !== null) ?? null;
+    const pre =
+      prepared.map((p) => headerVerdict(study.bodyPart, p)).find((v) => v !== null) ??
+      (study.bodyPart === BodyPart.WRIST ? await this.looksLikeChest(prepare) : null);
     const result = await this.engine.infer({
       task,
       version: version.version,
@@ -211,15 +217,13 @@ export class AnalysisService {
       const t = result.outputs[name];
       if (!t) return [];
       const [k, h, w] = t.dims;
-      return manifest.classes
-        .slice(0, k)
-        .map((label, c) => ({
-          label,
-          view: v,
-          width: w,
-          height: h,
-          data: t.data.slice(c * h * w, (c + 1) * h * w),
-        }));
+      return manifest.classes.slice(0, k).map((label, c) => ({
+        label,
+        view: v,
+        width: w,
+        height: h,
+        data: t.data.slice(c * h * w, (c + 1) * h * w),
+      }));
     });
     const reading: Reading = interpret(
       manifest,
@@ -254,6 +258,29 @@ export class AnalysisService {
       totalMs: Date.now() - started,
     };
     return prediction;
+  }
+
+  /**
+   * Cross-check for wrist studies: the wrist model's own gate accepts chest films (its backbone started
+   * from the chest model), so the PA view is also shown to the chest model's gate; a film the chest
+   * model accepts as a chest radiograph is refused as WRONG_BODY_PART instead of getting a fracture reading.
+   */
+  private async looksLikeChest(
+    prepare: (size: number) => Promise<PreparedImage[]>,
+  ): Promise<GateVerdict | null> {
+    const chestVersion = this.engine.activeVersion('chest');
+    if (!chestVersion) return null;
+    const chest = this.engine.manifest('chest', chestVersion);
+    const [pa] = await prepare(chest.input.size);
+    const r = await this.engine.infer({
+      task: 'chest',
+      version: chestVersion,
+      views: [pa.tensor],
+      priority: 'ROUTINE',
+    });
+    return r.outputs.ood_distance.data[0] <= chest.gate.oodDistanceThreshold
+      ? GateVerdict.WRONG_BODY_PART
+      : null;
   }
 
   /** Stores the heatmap of the most important finding (or the top class), content-addressed. */
