@@ -1,5 +1,7 @@
 /**
- * `npm run train -- --task chest|wrist --version v2 [--epochs N] [--time-budget-min M] [--register] [--force]`
+ * `npm run train -- --task chest|wrist --version v2 [--epochs N] [--time-budget-min M] [--register] [--force] [--smoke]`
+ *
+ * `--smoke` trains a few batches only: a check that the whole pipeline runs, not a usable model.
  *
  * Builds the patient-grouped dataset manifest from ../shared (the trainer's data module), runs the
  * PyTorch trainer (Debian python3-torch under /usr/bin/python3), checks the exported model loads in
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
       'models-dir': { type: 'string', default: 'models' },
       register: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
+      smoke: { type: 'boolean', default: false },
     },
   });
   const task = values.task;
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
     version: values.version,
     epochs,
     timeBudgetMin,
+    extraArgs: values.smoke ? ['--smoke'] : [],
   });
   const model = await loadModel(outDir, new OnnxSessionFactory(), { executionProviders: ['cpu'] });
   await model.session.release();

@@ -34,13 +34,13 @@ def load(task: str, checkpoint: str):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--task", choices=["chest", "wrist"], required=True)
-    ap.add_argument("--checkpoint", default=None, help="default /work/cache/<task>/v1/model.pt")
+    ap.add_argument("--checkpoint", default=None, help="default models/<task>/v1/model.pt")
     ap.add_argument("--lateral", default=None)
     ap.add_argument("--preprocessed", action="store_true", help="also print the preprocessed tensor's mean/std/first values")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
     torch.set_num_threads(2)
-    ckpt = a.checkpoint or f"/work/cache/{a.task}/v1/model.pt"
+    ckpt = a.checkpoint or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "models", a.task, "v1", "model.pt")
     net, ck = load(a.task, ckpt)
     S = ck["size"]
     out = {"task": a.task, "size": S, "classes": ck["classes"], "checkpoint": ckpt,

@@ -4,7 +4,8 @@
       --out models/chest/v1 --epochs 40 --time-budget-min 50
 
 Writes <out>/model.onnx, <out>/model.json, <out>/MODEL_CARD.md (and keeps the manifest there);
-the torch checkpoint goes to <checkpoint-dir>/model.pt (outside git, default /work/cache/<task>/<version>).
+the torch checkpoint goes to <checkpoint-dir>/model.pt (default <repo>/.cache/<task>/<version>, git-ignored)
+and is copied beside model.onnx as model.pt.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import datetime as dt
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -89,7 +91,7 @@ def main() -> None:
     ap.add_argument("--weight-decay", type=float, default=0.02)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--cache-dir", default="/work/cache/imgs")
+    ap.add_argument("--cache-dir", default=os.path.join(REPO, ".cache", "imgs"))
     ap.add_argument("--checkpoint-dir", default=None)
     ap.add_argument("--smoke", action="store_true", help="a few batches, 1 epoch; writes to <out> anyway")
     ap.add_argument("--n-boot", type=int, default=1000)
@@ -106,7 +108,7 @@ def main() -> None:
     torch.manual_seed(a.seed)
     np.random.seed(a.seed)
     version = a.version or os.path.basename(os.path.normpath(a.out))
-    ckpt_dir = a.checkpoint_dir or f"/work/cache/{a.task}/{version}" + ("-smoke" if a.smoke else "")
+    ckpt_dir = a.checkpoint_dir or os.path.join(REPO, ".cache", a.task, version + ("-smoke" if a.smoke else ""))
     os.makedirs(a.out, exist_ok=True)
     os.makedirs(ckpt_dir, exist_ok=True)
     S = a.size
@@ -468,11 +470,14 @@ def main() -> None:
         "training": {"epochs": res.epochs_run, "seconds": round(res.seconds, 1), "params": models.n_params(net),
                      "torchVersion": torch.__version__, "codeVersion": code_version(), "seed": a.seed,
                      "device": f"cpu ({a.threads} threads)", "hyperparameters": hp, "history": res.history,
-                     "checkpoint": os.path.join(ckpt_dir, "model.pt") + " (not in git)"},
+                     "checkpoint": "model.pt (PyTorch state_dict beside model.onnx)"},
         "onnx": {"opset": export.OPSET, "dynamicBatch": True, "constantsFolded": True, "check": check},
         "metrics": metrics,
     }
     manifest.update(model_card.card(a.task, manifest))
+    # The PyTorch weights travel with the ONNX graph: parity checks and fine-tuning from a parent need them.
+    if os.path.abspath(os.path.join(ckpt_dir, "model.pt")) != os.path.abspath(os.path.join(a.out, "model.pt")):
+        shutil.copyfile(os.path.join(ckpt_dir, "model.pt"), os.path.join(a.out, "model.pt"))
     with open(os.path.join(a.out, "model.json"), "w") as fh:
         json.dump(manifest, fh, indent=2, allow_nan=False)
         fh.write("\n")
