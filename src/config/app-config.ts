@@ -66,7 +66,7 @@ const envSchema = z
     ANALYSIS_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
     ANALYSIS_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),
     SHADOW_MODE: z.enum(['true', 'false']).default('false'),
-    HEATMAP_SIZE: z.coerce.number().int().min(64).max(1024).default(384),
+    HEATMAP_SIZE: z.coerce.number().int().min(64).max(1024).default(256),
   })
   .superRefine((env, ctx) => {
     if (env.STORAGE_DRIVER === 'minio') {

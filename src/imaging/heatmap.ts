@@ -8,47 +8,49 @@ export interface ActivationGrid {
   data: Float32Array;
 }
 
-/** Jet-like colour map: 0 → dark blue, 0.5 → green/yellow, 1 → red. */
-function colour(v: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, v));
-  const r = Math.min(1, Math.max(0, 1.5 - Math.abs(4 * x - 3)));
-  const g = Math.min(1, Math.max(0, 1.5 - Math.abs(4 * x - 2)));
-  const b = Math.min(1, Math.max(0, 1.5 - Math.abs(4 * x - 1)));
-  return [r * 255, g * 255, b * 255];
-}
+/** Jet-like colour map as a 256-entry RGB table: 0 → dark blue, 0.5 → green/yellow, 1 → red. */
+const JET: Uint8Array = (() => {
+  const lut = new Uint8Array(256 * 3);
+  const ramp = (v: number) => Math.round(255 * Math.min(1, Math.max(0, v)));
+  for (let i = 0; i < 256; i++) {
+    const x = i / 255;
+    lut[i * 3] = ramp(1.5 - Math.abs(4 * x - 3));
+    lut[i * 3 + 1] = ramp(1.5 - Math.abs(4 * x - 2));
+    lut[i * 3 + 2] = ramp(1.5 - Math.abs(4 * x - 1));
+  }
+  return lut;
+})();
 
 /**
  * Renders a class-activation map as a PNG overlay on the image the model saw (its input tensor,
  * rescaled to [0,1] for display), `size` pixels square: the activation (ReLU, scaled to its maximum) is
- * upsampled bilinearly and blended over the image, so a reader sees what the model weighed.
+ * upsampled bilinearly to the input's resolution, blended over it through a colour table, and the
+ * result is scaled to `size` by sharp. Cost is dominated by PNG encoding, not by JavaScript loops.
  */
-export async function renderHeatmapPng(input: GrayImage, grid: ActivationGrid, size = 384): Promise<Buffer> {
+export async function renderHeatmapPng(input: GrayImage, grid: ActivationGrid, size = 256): Promise<Buffer> {
+  const { width, height, data } = input;
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of input.data) {
+  for (const v of data) {
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
   const span = hi > lo ? hi - lo : 1;
-  const base = resizeBilinear(
-    { ...input, data: Float32Array.from(input.data, (v) => (v - lo) / span) },
-    size,
-  ).data;
-  const relu = Float32Array.from(grid.data, (v) => Math.max(0, v));
-  const max = relu.reduce((m, v) => (v > m ? v : m), 0);
-  const scaled = max > 0 ? Float32Array.from(relu, (v) => v / max) : relu;
-  const heat = resizeBilinear({ width: grid.width, height: grid.height, data: scaled }, size).data;
-  const rgb = Buffer.alloc(size * size * 3);
-  for (let i = 0; i < size * size; i++) {
-    const g = base[i] * 255;
-    const h = heat[i];
+  let max = 0;
+  for (const v of grid.data) if (v > max) max = v;
+  const scaled = Float32Array.from(grid.data, (v) => (max > 0 ? Math.max(0, v) / max : 0));
+  const heat = resizeBilinear({ width: grid.width, height: grid.height, data: scaled }, width).data;
+  const rgb = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < width * height; i++) {
+    const g = ((data[i] - lo) / span) * 255;
+    const h = Math.min(1, Math.max(0, heat[i]));
     const alpha = 0.55 * h;
-    const [r, gg, b] = colour(h);
-    rgb[i * 3] = Math.round(g * (1 - alpha) + r * alpha);
-    rgb[i * 3 + 1] = Math.round(g * (1 - alpha) + gg * alpha);
-    rgb[i * 3 + 2] = Math.round(g * (1 - alpha) + b * alpha);
+    const c = Math.round(h * 255) * 3;
+    rgb[i * 3] = g * (1 - alpha) + JET[c] * alpha;
+    rgb[i * 3 + 1] = g * (1 - alpha) + JET[c + 1] * alpha;
+    rgb[i * 3 + 2] = g * (1 - alpha) + JET[c + 2] * alpha;
   }
-  return sharp(rgb, { raw: { width: size, height: size, channels: 3 } })
-    .png({ compressionLevel: 6 })
-    .toBuffer();
+  let image = sharp(rgb, { raw: { width, height, channels: 3 } });
+  if (size !== width || size !== height) image = image.resize(size, size, { fit: 'fill', kernel: 'linear' });
+  return image.png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer();
 }
