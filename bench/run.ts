@@ -23,7 +23,9 @@ for (const name of wanted) {
     process.exit(2);
   }
   console.log(`\n=== ${name} (${file}) ===`);
-  const r = spawnSync(process.execPath, ['-r', '@swc-node/register', join(__dirname, file)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['-r', '@swc-node/register', join(__dirname, file)], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

@@ -138,7 +138,15 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         ? new InlineImagePreparer(imageLimits)
         : new DecodePool({ limits: imageLimits, size: config.inference.decodeWorkers ?? undefined }));
     closers.push(() => preparer.close());
-    const analysis = new AnalysisService(orm.em, objectStore, engine, preparer, events, config.analysis, logger);
+    const analysis = new AnalysisService(
+      orm.em,
+      objectStore,
+      engine,
+      preparer,
+      events,
+      config.analysis,
+      logger,
+    );
     const jobQueue = await PgBossJobQueue.start(databaseUrl, logger);
     closers.push(() => jobQueue.stop());
     const jobs = new AnalysisJobService(orm.em, jobQueue, analysis, events, logger);

@@ -15,7 +15,11 @@ export async function listVersions(modelsDir: string, task: string): Promise<str
   } catch {
     return [];
   }
-  const dirs = await Promise.all(names.map(async (n) => ((await stat(join(modelsDir, task, n)).catch(() => null))?.isDirectory() ? n : null)));
+  const dirs = await Promise.all(
+    names.map(async (n) =>
+      (await stat(join(modelsDir, task, n)).catch(() => null))?.isDirectory() ? n : null,
+    ),
+  );
   return dirs.filter((n): n is string => n !== null);
 }
 

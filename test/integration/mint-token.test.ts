@@ -15,15 +15,24 @@ describe('minting the first admin token (npm run token:mint)', () => {
 
   const mint = (args: string[]) =>
     run(process.execPath, ['-r', '@swc-node/register', 'scripts/mint-token.ts', ...args], {
-      env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: t.db.url, AUTH_SECRET: 'test-secret-test-secret-test-secret-0123' },
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        DATABASE_URL: t.db.url,
+        AUTH_SECRET: 'test-secret-test-secret-test-secret-0123',
+      },
     });
 
   it('creates the admin once and prints a token the API accepts', async () => {
     // The embedded test database lives inside this jest process; the script needs a server of its own.
     if (!requireOrSkip(t.db.real, 'token:mint against a real PostgreSQL (DATABASE_URL)')) return;
-    const first = JSON.parse((await mint(['--email', 'root@hospital.test', '--role', 'ADMIN'])).stdout.trim().split('\n').pop()!);
+    const first = JSON.parse(
+      (await mint(['--email', 'root@hospital.test', '--role', 'ADMIN'])).stdout.trim().split('\n').pop()!,
+    );
     expect(first).toMatchObject({ email: 'root@hospital.test', role: Role.ADMIN, created: true });
-    const second = JSON.parse((await mint(['--email', 'root@hospital.test', '--role', 'ADMIN'])).stdout.trim().split('\n').pop()!);
+    const second = JSON.parse(
+      (await mint(['--email', 'root@hospital.test', '--role', 'ADMIN'])).stdout.trim().split('\n').pop()!,
+    );
     expect(second).toMatchObject({ userId: first.userId, created: false });
     const me = await t.gql<{ me: { email: string; role: string } }>(second.token, '{ me { email role } }');
     expect(me.data!.me).toEqual({ email: 'root@hospital.test', role: 'ADMIN' });

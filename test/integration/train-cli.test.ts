@@ -14,7 +14,9 @@ import { createTestDatabase, requireOrSkip, TestDatabase } from '../support/test
 const run = promisify(execFile);
 
 describe('npm run train (smoke): manifest → PyTorch trainer → ONNX → registry', () => {
-  const ready = sharedDataAvailable() && requireOrSkip(existsSync(PYTHON), `${PYTHON} with python3-torch (scripts/setup.sh installs it)`);
+  const ready =
+    sharedDataAvailable() &&
+    requireOrSkip(existsSync(PYTHON), `${PYTHON} with python3-torch (scripts/setup.sh installs it)`);
   let db: TestDatabase;
   let modelsDir: string;
   beforeAll(async () => {
@@ -28,20 +30,42 @@ describe('npm run train (smoke): manifest → PyTorch trainer → ONNX → regis
 
   it('trains a smoke wrist model, exports it, and registers a STAGING version with its training run', async () => {
     if (!ready) return;
-    if (!requireOrSkip(db.real, 'the train CLI registers into its own database connection: needs DATABASE_URL')) return;
+    if (
+      !requireOrSkip(db.real, 'the train CLI registers into its own database connection: needs DATABASE_URL')
+    )
+      return;
     const { stdout } = await run(
       process.execPath,
-      ['-r', '@swc-node/register', 'src/training/train.cli.ts', '--task', 'wrist', '--version', 'smoke', '--smoke', '--models-dir', modelsDir, '--register'],
+      [
+        '-r',
+        '@swc-node/register',
+        'src/training/train.cli.ts',
+        '--task',
+        'wrist',
+        '--version',
+        'smoke',
+        '--smoke',
+        '--models-dir',
+        modelsDir,
+        '--register',
+      ],
       { env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: db.url }, maxBuffer: 1 << 26 },
     );
     const dir = join(modelsDir, 'wrist', 'smoke');
-    for (const f of ['manifest.csv', 'model.onnx', 'model.json', 'model.pt', 'MODEL_CARD.md']) expect(existsSync(join(dir, f))).toBe(true);
+    for (const f of ['manifest.csv', 'model.onnx', 'model.json', 'model.pt', 'MODEL_CARD.md'])
+      expect(existsSync(join(dir, f))).toBe(true);
     const manifest = await loadModelManifest(dir);
     const registered = JSON.parse(stdout.trim().split('\n').pop()!).registered;
     const orm = await createOrm({ url: db.url, poolMax: 1 });
     try {
-      const version = await orm.em.fork().findOneOrFail(ModelVersion, { id: registered.modelVersionId }, { populate: ['trainingRun'] });
-      expect(version).toMatchObject({ version: 'smoke', stage: 'STAGING', manifestSha256: manifest.trainingData.manifestSha256 });
+      const version = await orm.em
+        .fork()
+        .findOneOrFail(ModelVersion, { id: registered.modelVersionId }, { populate: ['trainingRun'] });
+      expect(version).toMatchObject({
+        version: 'smoke',
+        stage: 'STAGING',
+        manifestSha256: manifest.trainingData.manifestSha256,
+      });
       const trainingRun = version.trainingRun as TrainingRun;
       expect(trainingRun.status).toBe('SUCCEEDED');
       expect(trainingRun.codeVersion).toBeTruthy();
