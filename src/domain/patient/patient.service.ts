@@ -1,9 +1,9 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
-import { ConflictError, NotFoundError } from '../../errors';
+import { NotFoundError } from '../../errors';
 import { AuditAction, Sex } from '../enums';
+import { flushUnique } from '../shared/flush-unique';
 import { compact, isUuid, rangeCondition } from '../shared/filters';
 import { Page, PageArgs, paginate } from '../shared/pagination';
 import type { RequestContext } from '../shared/request-context';
@@ -45,14 +45,7 @@ export class PatientService {
       entityId: patient.id,
       patientId: patient.id,
     });
-    try {
-      await ctx.em.flush();
-    } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) {
-        throw new ConflictError('A patient with this MRN already exists', { field: 'mrn' }, { cause: error });
-      }
-      throw error;
-    }
+    await flushUnique(ctx.em, 'A patient with this MRN already exists', 'mrn');
     return patient;
   }
 

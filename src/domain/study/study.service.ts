@@ -1,13 +1,13 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { Topic } from '../../pubsub/pubsub';
-import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../../errors';
+import { InvalidStateError, NotFoundError, ValidationError } from '../../errors';
 import { AuditAction, BodyPart, StudyPriority, StudyStatus } from '../enums';
 import { Patient } from '../patient/patient.entity';
 import { Prediction } from '../prediction/prediction.entity';
 import type { EventPublisher } from '../shared/event-publisher';
+import { flushUnique } from '../shared/flush-unique';
 import { compact, isUuid, rangeCondition } from '../shared/filters';
 import { Page, PageArgs, paginate } from '../shared/pagination';
 import type { RequestContext } from '../shared/request-context';
@@ -62,18 +62,7 @@ export class StudyService {
       entityId: study.id,
       patientId: patient.id,
     });
-    try {
-      await ctx.em.flush();
-    } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) {
-        throw new ConflictError(
-          'A study with this accession number already exists',
-          { field: 'accessionNumber' },
-          { cause: error },
-        );
-      }
-      throw error;
-    }
+    await flushUnique(ctx.em, 'A study with this accession number already exists', 'accessionNumber');
     this.events.publish(Topic.STUDY_CHANGED, { studyId: study.id, patientId: patient.id, change: 'CREATED' });
     return study;
   }

@@ -5,6 +5,7 @@ import { assertPermission, Principal } from '../../auth/principal';
 import { TokenService } from '../../auth/token.service';
 import { ConflictError, NotFoundError, UnauthenticatedError } from '../../errors';
 import { AuditAction, Role } from '../enums';
+import { flushUnique } from '../shared/flush-unique';
 import { isUuid } from '../shared/filters';
 import { Page, PageArgs, paginate } from '../shared/pagination';
 import type { RequestContext } from '../shared/request-context';
@@ -45,18 +46,7 @@ export class UserService {
       active: true,
     } as User);
     ctx.audit.write(ctx.em, { action: AuditAction.CREATE, entityType: 'User', entityId: user.id });
-    try {
-      await ctx.em.flush();
-    } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) {
-        throw new ConflictError(
-          'A user with this e-mail already exists',
-          { field: 'email' },
-          { cause: error },
-        );
-      }
-      throw error;
-    }
+    await flushUnique(ctx.em, 'A user with this e-mail already exists', 'email');
     return user;
   }
 
