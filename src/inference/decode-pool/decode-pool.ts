@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GateVerdict } from '../../domain/enums';
 import type { ImageLimits } from '../../imaging';
 import type { ImagePreparer, PreparedImage } from '../image-preparer';
+import { startWorkerScript } from '../worker-script';
 import {
   DecodeJobMessage,
   DecodePoolClosedError,
@@ -14,18 +13,9 @@ import {
   DecodedTensor,
 } from './decode-job';
 
-/**
- * Starts one decode worker. Under `dist/` the compiled `decode.worker.js` sits beside this file and is
- * started directly; when running from TypeScript sources (jest, `node -r @swc-node/register`) only
- * `decode.worker.ts` exists, so a two-line bootstrap registers @swc-node first and then requires it.
- */
+/** Starts one decode worker (`decode.worker`, compiled or from sources). */
 export function spawnDecodeWorker(): Worker {
-  const compiled = join(__dirname, 'decode.worker.js');
-  if (existsSync(compiled)) return new Worker(compiled);
-  const source = join(__dirname, 'decode.worker.ts');
-  if (!existsSync(source)) throw new Error(`decode worker not found beside ${__filename}`);
-  const bootstrap = `require(${JSON.stringify(require.resolve('@swc-node/register'))});\nrequire(${JSON.stringify(source)});`;
-  return new Worker(bootstrap, { eval: true });
+  return startWorkerScript(__dirname, 'decode.worker');
 }
 
 /** Knobs and ports of {@link DecodePool}. */

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../errors';
 import type { ModelSession, SessionFactory, SessionOptions, TensorMap } from '../engine';
+import { startWorkerScript } from '../worker-script';
 import type { ProviderLog } from './onnx-session.factory';
 import {
   deserializeWorkerError,
@@ -24,18 +23,9 @@ export class InferenceSessionReleasedError extends AppError {
   override readonly httpStatus = 503;
 }
 
-/**
- * Starts one session worker. Under `dist/` the compiled `onnx-session.worker.js` sits beside this file
- * and is started directly; from TypeScript sources (jest, `node -r @swc-node/register`) a two-line
- * bootstrap registers @swc-node first and then requires `onnx-session.worker.ts` (as the decode pool does).
- */
+/** Starts one session worker (`onnx-session.worker`, compiled or from sources). */
 export function spawnSessionWorker(data: SessionWorkerData): Worker {
-  const compiled = join(__dirname, 'onnx-session.worker.js');
-  if (existsSync(compiled)) return new Worker(compiled, { workerData: data });
-  const source = join(__dirname, 'onnx-session.worker.ts');
-  if (!existsSync(source)) throw new Error(`session worker not found beside ${__filename}`);
-  const bootstrap = `require(${JSON.stringify(require.resolve('@swc-node/register'))});\nrequire(${JSON.stringify(source)});`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
+  return startWorkerScript(__dirname, 'onnx-session.worker', { workerData: data });
 }
 
 /** Knobs and ports of {@link WorkerSessionFactory}. */
