@@ -21,7 +21,7 @@ export interface HttpDeps {
   rateLimiter: RateLimiter;
   maxUploadBytes: number;
   authenticate(token: string): Promise<Principal>;
-  createContext(principal: Principal | null, requestId: string): GraphQLContext;
+  createContext(principal: Principal | null, requestId: string, signal?: AbortSignal): GraphQLContext;
   graphql: {
     handle(
       req: IncomingMessage,
@@ -150,7 +150,12 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
     }
     if (url.pathname === '/graphql') {
       const principal = await principalOf(req);
-      const context = deps.createContext(principal, requestId);
+      // A client that disconnects cancels what it was waiting for (e.g. a queued inference).
+      const abort = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) abort.abort();
+      });
+      const context = deps.createContext(principal, requestId, abort.signal);
       return deps.graphql.handle(req, res, url, async () => context);
     }
     for (const handler of deps.routes) {

@@ -89,7 +89,7 @@ export class AnalysisService {
   /** Synchronous analysis for a caller (technicians, radiologists). */
   async analyzeStudy(ctx: RequestContext, studyId: string): Promise<AnalysisOutcome> {
     assertPermission(ctx.principal, Permission.ANALYZE_STUDIES);
-    const outcome = await this.run(ctx.em, studyId);
+    const outcome = await this.run(ctx.em, studyId, { signal: ctx.signal });
     ctx.audit.write(ctx.em, {
       action: AuditAction.ANALYZE,
       entityType: 'Study',
@@ -120,7 +120,7 @@ export class AnalysisService {
   async run(
     em: EntityManager,
     studyId: string,
-    options: { analysisJob?: AnalysisJob } = {},
+    options: { analysisJob?: AnalysisJob; signal?: AbortSignal } = {},
   ): Promise<AnalysisOutcome> {
     const study = isUuid(studyId) ? await em.findOne(Study, { id: studyId }) : null;
     if (!study) throw NotFoundError.of('Study', studyId);
@@ -140,9 +140,9 @@ export class AnalysisService {
         prepared.set(size, Promise.all(files.map((f) => this.preparer.prepare(f, size))));
       return prepared.get(size)!;
     };
-    const primary = await this.readWith(study, route.primary, prepare, route.route, started);
+    const primary = await this.readWith(study, route.primary, prepare, route.route, started, options.signal);
     const shadow = route.shadow
-      ? await this.readWith(study, route.shadow, prepare, 'SHADOW', Date.now()).catch((error: Error) => {
+      ? await this.readWith(study, route.shadow, prepare, 'SHADOW', Date.now(), options.signal).catch((error: Error) => {
           // The shadow never affects the answer, but its failure must be visible.
           this.logger.warn(
             { studyId: study.id, version: route.shadow?.version, err: error.message },
@@ -195,6 +195,7 @@ export class AnalysisService {
     prepare: (size: number) => Promise<PreparedImage[]>,
     route: string,
     started: number,
+    signal?: AbortSignal,
   ): Promise<Prediction> {
     const task = version.task.toLowerCase();
     const manifest = this.engine.manifest(task, version.version);
@@ -210,6 +211,7 @@ export class AnalysisService {
       views: prepared.map((p) => p.tensor),
       priority: PRIORITY[study.priority] ?? 'ROUTINE',
       deadline: Date.now() + this.options.deadlineMs,
+      signal,
     });
     const cams = (
       manifest.input.names.length === 1 ? ['cam'] : manifest.input.names.map((n) => `cam_${n}`)

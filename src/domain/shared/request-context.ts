@@ -22,6 +22,8 @@ export interface RequestContext {
   em: EntityManager;
   audit: AuditCollector;
   loaders: Loaders;
+  /** Aborted when the client goes away before the answer is sent (queued inference is then dropped). */
+  signal?: AbortSignal;
 }
 
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
@@ -66,6 +68,7 @@ export function createRequestContext(
   rootEm: EntityManager,
   principal: Principal | null,
   requestId: string,
+  signal?: AbortSignal,
 ): RequestContext {
   const em = rootEm.fork({ clear: true, useContext: false });
   return {
@@ -74,5 +77,6 @@ export function createRequestContext(
     em,
     audit: new AuditCollector(principal, requestId),
     loaders: createLoaders(em),
+    signal,
   };
 }
