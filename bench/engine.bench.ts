@@ -310,7 +310,10 @@ async function main(): Promise<void> {
   };
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   const outFile = sessionThread === 'worker' ? 'engine-worker.json' : 'engine.json';
-  writeFileSync(path.join(ROOT, 'bench/results', outFile), `${JSON.stringify({ sessionThread, ...result }, null, 2)}\n`);
+  writeFileSync(
+    path.join(ROOT, 'bench/results', outFile),
+    `${JSON.stringify({ sessionThread, ...result }, null, 2)}\n`,
+  );
 
   const rows: [string, string, string][] = [
     ...rawRows.map((r): [string, string, string] => [

@@ -170,7 +170,11 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     closers.push(() => graphql.stop());
     const formatError = createFormatError(logger);
 
-    const createContext = (principal: GraphQLContext['principal'], requestId: string, signal?: AbortSignal): GraphQLContext => {
+    const createContext = (
+      principal: GraphQLContext['principal'],
+      requestId: string,
+      signal?: AbortSignal,
+    ): GraphQLContext => {
       const base = createRequestContext(orm.em, principal, requestId, signal);
       return {
         ...base,

@@ -21,7 +21,9 @@ function observedEngine(onInfer: (r: InferRequest) => Promise<void>): InferenceE
 }
 
 describe('a client that disconnects cancels its analysis', () => {
-  const ready = sharedDataAvailable() && requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained chest model under models/');
+  const ready =
+    sharedDataAvailable() &&
+    requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained chest model under models/');
   let t: TestApp;
   const seen: InferRequest[] = [];
   let hold: () => void = () => undefined;
@@ -54,7 +56,10 @@ describe('a client that disconnects cancels its analysis', () => {
       method: 'POST',
       signal: controller.signal,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${tech}` },
-      body: JSON.stringify({ query: 'mutation($s: ID!) { analyzeStudy(studyId: $s) { id } }', variables: { s: studyId } }),
+      body: JSON.stringify({
+        query: 'mutation($s: ID!) { analyzeStudy(studyId: $s) { id } }',
+        variables: { s: studyId },
+      }),
     }).catch((error: Error) => error);
     await arrived;
     controller.abort();

@@ -142,14 +142,16 @@ export class AnalysisService {
     };
     const primary = await this.readWith(study, route.primary, prepare, route.route, started, options.signal);
     const shadow = route.shadow
-      ? await this.readWith(study, route.shadow, prepare, 'SHADOW', Date.now(), options.signal).catch((error: Error) => {
-          // The shadow never affects the answer, but its failure must be visible.
-          this.logger.warn(
-            { studyId: study.id, version: route.shadow?.version, err: error.message },
-            'shadow read failed',
-          );
-          return null;
-        })
+      ? await this.readWith(study, route.shadow, prepare, 'SHADOW', Date.now(), options.signal).catch(
+          (error: Error) => {
+            // The shadow never affects the answer, but its failure must be visible.
+            this.logger.warn(
+              { studyId: study.id, version: route.shadow?.version, err: error.message },
+              'shadow read failed',
+            );
+            return null;
+          },
+        )
       : null;
     primary.analysisJob = options.analysisJob ?? null;
     if (shadow) shadow.analysisJob = options.analysisJob ?? null;
