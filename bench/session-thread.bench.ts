@@ -21,6 +21,7 @@ import type { ModelSession, SessionOptions } from '../src/inference/engine';
 import { loadModelManifest } from '../src/inference/model-manifest';
 import { OnnxSessionFactory } from '../src/inference/onnx/onnx-session.factory';
 import { WorkerSessionFactory } from '../src/inference/onnx/worker-session.factory';
+import { median, r2, r3, randomTensor } from './bench-utils';
 
 const ROOT = path.resolve(__dirname, '..');
 const PHASE_S = Math.max(0.5, Number(process.argv[2] ?? 3));
@@ -40,26 +41,6 @@ function modelDir(): { dir: string; source: string } {
     if (existsSync(path.join(dir, 'model.onnx'))) return { dir, source };
   throw new Error('no model: expected models/chest/v1/model.onnx or bench/fixtures/tiny-chest');
 }
-
-/** Deterministic pseudo-random input (values do not change the compute of a CNN). */
-function randomTensor(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 4294967296 - 0.5) * 2;
-  }
-  return out;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const r2 = (x: number): number => Math.round(x * 100) / 100;
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 interface Phase {
   imagesPerSecond: number;
