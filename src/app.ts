@@ -29,6 +29,7 @@ import { OnnxSessionFactory } from './inference/onnx/onnx-session.factory';
 import { WorkerSessionFactory } from './inference/onnx/worker-session.factory';
 import { PgBossJobQueue } from './jobs/pg-boss.job-queue';
 import { createLogger, Logger } from './logging/logger';
+import { Metrics } from './monitoring/metrics';
 import { createAppPubSub } from './pubsub/pubsub';
 import { AdminResolver } from './resolvers/admin.resolver';
 import { AnalysisResolver } from './resolvers/analysis.resolver';
@@ -63,6 +64,7 @@ export interface App {
   users: UserService;
   objectStore: ObjectStore;
   engine: InferenceEngine;
+  metrics: Metrics;
   /** Token of the bootstrap admin, when this start created one (embedded first start). */
   bootstrapAdminToken: string | null;
   close(): Promise<void>;
@@ -106,6 +108,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       publish: (topic: string, payload: Record<string, unknown>) => pubsub.pubSub.publish(topic, payload),
     };
 
+    const metrics = new Metrics();
     const tokens = new TokenService(config.auth.secret, config.auth.issuer, config.auth.tokenTtlSeconds);
     const pageMax = config.limits.pageMax;
     const users = new UserService(orm.em, tokens, pageMax);
@@ -243,6 +246,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       users,
       objectStore,
       engine,
+      metrics,
       bootstrapAdminToken,
       close,
     };
