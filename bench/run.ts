@@ -11,6 +11,7 @@ const BENCHES: Record<string, string> = {
   'decode-pool': 'decode-pool.bench.ts',
   engine: 'engine.bench.ts',
   'session-thread': 'session-thread.bench.ts',
+  'graphql-overhead': 'graphql-overhead.bench.ts',
   e2e: 'e2e.bench.ts',
 };
 

@@ -64,6 +64,8 @@ export interface App {
   users: UserService;
   objectStore: ObjectStore;
   engine: InferenceEngine;
+  /** The analysis service (benchmarks compare it with the same request over HTTP). */
+  analysis: AnalysisService;
   metrics: Metrics;
   /** Token of the bootstrap admin, when this start created one (embedded first start). */
   bootstrapAdminToken: string | null;
@@ -246,6 +248,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       users,
       objectStore,
       engine,
+      analysis,
       metrics,
       bootstrapAdminToken,
       close,

@@ -144,6 +144,7 @@ export class DynamicBatchingEngine implements InferenceEngine {
           maxQueueSize: knobs.maxQueueSize,
           maxPredictedWaitMs: knobs.maxPredictedWaitMs,
           ewmaAlpha: knobs.ewmaAlpha,
+          maxConcurrentBatches: model.session.pipelineDepth ?? 1,
         },
         { task, version },
       );

@@ -24,6 +24,12 @@ export interface ModelSession {
    * Callers that still need such an array must pass a copy. Absent or false: feeds are only read.
    */
   readonly transfersFeeds?: boolean;
+  /**
+   * How many `run` calls may be outstanding at once. A session that queues runs and executes them in
+   * order on its own thread (the worker session) takes 2, so the next batch is already waiting when
+   * the current one finishes; absent means 1 (calls must not overlap).
+   */
+  readonly pipelineDepth?: number;
   run(feeds: TensorMap): Promise<TensorMap>;
   release(): Promise<void>;
 }

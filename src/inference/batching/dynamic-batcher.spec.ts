@@ -106,6 +106,81 @@ describe('DynamicBatcher', () => {
     expect(served.map((s) => s.output)).toEqual(Array.from({ length: 10 }, (_, i) => `out:i${i}`));
   });
 
+  it('with maxConcurrentBatches 2, queues a second full batch behind the running one, but never a partial one', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 4, maxConcurrentBatches: 2 });
+    const first = b.submit('a', ROUTINE);
+    await settle();
+    expect(ex.batches).toEqual([['a']]);
+    // Three items behind a running batch: not a full batch, so they wait and grow.
+    const partial = ['b', 'c', 'd'].map((x) => b.submit(x, ROUTINE));
+    await settle();
+    expect(ex.inProgress).toBe(1);
+    // The fourth fills the batch: it is handed over while the first still runs.
+    const fourth = b.submit('e', ROUTINE);
+    await settle();
+    expect(ex.batches[1]).toEqual(['b', 'c', 'd', 'e']);
+    expect(ex.maxConcurrent).toBe(2);
+    // A full third batch must wait: two are in flight already.
+    const more = Array.from({ length: 4 }, (_, i) => b.submit(`f${i}`, ROUTINE));
+    await settle();
+    expect(ex.batches).toHaveLength(2);
+    expect(b.queueDepth).toBe(4);
+    ex.finish();
+    await first;
+    await settle();
+    expect(ex.batches[2]).toEqual(['f0', 'f1', 'f2', 'f3']);
+    ex.finish();
+    ex.finish();
+    const served = await Promise.all([...partial, fourth, ...more]);
+    expect(served.map((x) => x.output)).toEqual([
+      'out:b',
+      'out:c',
+      'out:d',
+      'out:e',
+      'out:f0',
+      'out:f1',
+      'out:f2',
+      'out:f3',
+    ]);
+    expect(ex.maxConcurrent).toBe(2);
+    await b.drained();
+    expect(b.inFlight).toBe(0);
+  });
+
+  it('times a pipelined batch from the end of the batch ahead of it, not from its hand-over', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 2, maxConcurrentBatches: 2 });
+    const one = b.submit('a', ROUTINE);
+    await settle();
+    const two = [b.submit('b', ROUTINE), b.submit('c', ROUTINE)];
+    await settle();
+    expect(ex.inProgress).toBe(2);
+    await new Promise((r) => setTimeout(r, 60));
+    ex.finish();
+    const first = await one;
+    expect(first.timings.inferenceMs).toBeGreaterThanOrEqual(55);
+    await new Promise((r) => setTimeout(r, 20));
+    ex.finish();
+    const [b1] = await Promise.all(two);
+    // It ran ~20 ms after the first batch ended; the 60 ms it waited behind it count as queueing.
+    expect(b1!.timings.inferenceMs).toBeLessThan(50);
+    expect(b1!.timings.queueMs).toBeGreaterThanOrEqual(55);
+  });
+
+  it('dispatches a STAT item behind a running batch at once when pipelining', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 8, maxConcurrentBatches: 2 });
+    void b.submit('routine', ROUTINE);
+    await settle();
+    void b.submit('stat', { priority: 'STAT' });
+    await settle();
+    expect(ex.batches).toEqual([['routine'], ['stat']]);
+    ex.finish();
+    ex.finish();
+    await b.drained();
+  });
+
   it('waits up to maxQueueDelayMs to fill a batch, and flushes early when the batch is full or a STAT item arrives', async () => {
     jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
     const ex = new ControlledExecutor();

@@ -27,6 +27,13 @@ export interface BatchingConfig {
   maxPredictedWaitMs: number;
   /** Smoothing of the batch latency / size averages behind the prediction (0..1, weight of the newest batch). */
   ewmaAlpha?: number;
+  /**
+   * Batches handed to the executor at once (default 1). With 2, a full batch (or a STAT item) is
+   * dispatched while the previous batch still runs, so a session that queues runs on its own thread
+   * (the worker session) starts it without an idle gap; smaller batches still wait for the running one,
+   * so pipelining never shrinks batches.
+   */
+  maxConcurrentBatches?: number;
 }
 
 /** Defaults: batches up to 16, no added delay, 1024 queued at most, refuse beyond 10 s of predicted wait. */
@@ -36,6 +43,7 @@ export const DEFAULT_BATCHING_CONFIG: Required<BatchingConfig> = {
   maxQueueSize: 1024,
   maxPredictedWaitMs: 10_000,
   ewmaAlpha: 0.2,
+  maxConcurrentBatches: 1,
 };
 
 /** Runs one batch; must return one output per item, in order. */
@@ -54,7 +62,10 @@ export interface SubmitOptions {
 export interface BatchTimings {
   /** From admission to the start of its batch. */
   queueMs: number;
-  /** Duration of the batch's executor call. */
+  /**
+   * Duration of the batch's run: from its executor call, or, for a pipelined batch, from the end of the
+   * batch ahead of it, to its end.
+   */
   inferenceMs: number;
   /** Items in its batch. */
   batchSize: number;
@@ -119,9 +130,11 @@ class Fifo<T> {
 
 /**
  * Dynamic batcher for one model version (Triton-style): a bounded queue with admission control,
- * priority lanes (STAT > URGENT > ROUTINE), per-item deadlines and cancellation, and exactly one
- * executor call at a time — on CPU one run using every intra-op thread beats concurrent runs
- * (see bench/engine.bench.ts). Transport- and model-free: the executor stacks and splits tensors.
+ * priority lanes (STAT > URGENT > ROUTINE), per-item deadlines and cancellation, and one executor call
+ * at a time — on CPU one run using every intra-op thread beats concurrent runs (see
+ * bench/engine.bench.ts) — or, with `maxConcurrentBatches` 2, a second full batch queued behind it
+ * for a session that runs its calls in order. Transport- and model-free: the executor stacks and
+ * splits tensors.
  */
 export class DynamicBatcher<I, O> {
   private readonly config: Required<BatchingConfig>;
@@ -130,7 +143,9 @@ export class DynamicBatcher<I, O> {
   private depth = 0;
   private runningCount = 0;
   private runningSince = 0;
-  private busy = false;
+  private runningBatches = 0;
+  /** When the last batch finished (performance.now()); a pipelined batch's run starts there. */
+  private lastFinishedAt = 0;
   private pumpScheduled = false;
   private delayTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -151,6 +166,7 @@ export class DynamicBatcher<I, O> {
     if (!(this.config.maxBatchSize >= 1)) throw new RangeError('maxBatchSize must be >= 1');
     if (!(this.config.maxQueueSize >= 1)) throw new RangeError('maxQueueSize must be >= 1');
     if (!(this.config.maxQueueDelayMs >= 0)) throw new RangeError('maxQueueDelayMs must be >= 0');
+    if (!(this.config.maxConcurrentBatches >= 1)) throw new RangeError('maxConcurrentBatches must be >= 1');
   }
 
   /** Items waiting to start. */
@@ -181,7 +197,10 @@ export class DynamicBatcher<I, O> {
       ahead += this.laneDepth[p];
       if (p === priority) break;
     }
-    const remaining = this.busy ? Math.max(0, ewmaBatchMs - (performance.now() - this.runningSince)) : 0;
+    const remaining =
+      this.runningBatches > 0
+        ? Math.max(0, this.runningBatches * ewmaBatchMs - (performance.now() - this.runningSince))
+        : 0;
     return remaining + (ahead * ewmaBatchMs) / ewmaBatchSize;
   }
 
@@ -301,7 +320,7 @@ export class DynamicBatcher<I, O> {
 
   /** Defers the flush decision to a microtask so items submitted in the same tick share a batch. */
   private schedule(): void {
-    if (this.pumpScheduled || this.busy) return;
+    if (this.pumpScheduled || this.runningBatches >= this.config.maxConcurrentBatches) return;
     this.pumpScheduled = true;
     queueMicrotask(() => {
       this.pumpScheduled = false;
@@ -319,8 +338,11 @@ export class DynamicBatcher<I, O> {
   }
 
   private pump(): void {
-    if (this.busy || this.depth === 0) return;
-    const { maxQueueDelayMs, maxBatchSize } = this.config;
+    const { maxQueueDelayMs, maxBatchSize, maxConcurrentBatches } = this.config;
+    if (this.runningBatches >= maxConcurrentBatches || this.depth === 0) return;
+    // Behind a running batch, only a full batch or a STAT item is worth queueing: anything smaller
+    // waits and grows until the session is free.
+    if (this.runningBatches > 0 && this.depth < maxBatchSize && this.laneDepth.STAT === 0) return;
     if (maxQueueDelayMs > 0 && this.depth < maxBatchSize && this.laneDepth.STAT === 0) {
       let oldest = Infinity;
       for (const lane of this.lanes.values())
@@ -371,10 +393,9 @@ export class DynamicBatcher<I, O> {
   }
 
   private async execute(batch: Entry<I, O>[]): Promise<void> {
-    this.busy = true;
-    this.runningCount = batch.length;
-    const started = performance.now();
-    this.runningSince = started;
+    const dispatched = performance.now();
+    if (this.runningBatches++ === 0) this.runningSince = dispatched;
+    this.runningCount += batch.length;
     let outputs: O[] | undefined;
     let failure: unknown;
     try {
@@ -384,7 +405,11 @@ export class DynamicBatcher<I, O> {
     } catch (error) {
       failure = error;
     }
-    const inferenceMs = performance.now() - started;
+    const finished = performance.now();
+    // Batches finish in order; one dispatched while another ran started when that one finished.
+    const started = Math.max(dispatched, this.lastFinishedAt);
+    this.lastFinishedAt = finished;
+    const inferenceMs = finished - started;
     this.record(batch.length, inferenceMs);
     const failed =
       failure === undefined
@@ -404,8 +429,8 @@ export class DynamicBatcher<I, O> {
           timings: { queueMs: started - entry.enqueuedAt, inferenceMs, batchSize: batch.length },
         });
     }
-    this.runningCount = 0;
-    this.busy = false;
+    this.runningCount -= batch.length;
+    if (--this.runningBatches > 0) this.runningSince = finished;
     this.checkDrained();
     this.pump();
   }

@@ -76,6 +76,22 @@ describe('sessionExecutor', () => {
   });
 });
 
+describe('sessionExecutor with a pipelining session', () => {
+  it('lets calls overlap up to the pipeline depth, each with its own stacking buffer', async () => {
+    let release!: () => void;
+    const session = Object.assign(echoSession(), { transfersFeeds: true, pipelineDepth: 2 });
+    session.hold = new Promise((r) => (release = r));
+    const run = sessionExecutor(session, ['image'], 2);
+    const first = run([item(1), item(2)]);
+    const second = run([item(3), item(4)]);
+    await expect(run([item(5), item(6)])).rejects.toThrow('must not overlap');
+    expect(session.seen[0]!.buffer).not.toBe(session.seen[1]!.buffer);
+    release();
+    expect((await first).map((o) => o.first!.data[0])).toEqual([1, 2]);
+    expect((await second).map((o) => o.first!.data[0])).toEqual([3, 4]);
+  });
+});
+
 describe('splitBatch', () => {
   it('removes the batch dimension of every output and copies each item', () => {
     const out = splitBatch(

@@ -6,11 +6,12 @@ import type { BatchExecutor } from './dynamic-batcher';
  * input name, in the manifest's order), runs the session once, and splits every output along its
  * batch dimension. The stacking buffers are allocated once (grown to the largest batch seen) and
  * reused: a fresh multi-megabyte buffer per batch costs page faults and GC, which showed up as lost
- * throughput in bench/engine.bench.ts. Reuse is safe because calls never overlap (the batcher runs one
- * batch at a time; an overlapping call throws). A single item is passed as it is, unless the session
- * {@link ModelSession.transfersFeeds | transfers its feeds}: then it is copied too, so the caller's
- * tensor (still needed, e.g. for the heatmap) is never detached; a transferred stacking buffer is
- * simply allocated again for the next batch.
+ * throughput in bench/engine.bench.ts. Reuse is safe because calls to a session that only reads its
+ * feeds never overlap (the batcher runs one batch at a time for it; an overlapping call throws). A
+ * session that {@link ModelSession.transfersFeeds | transfers its feeds} (the worker session) gets a
+ * fresh stacking buffer per call, since the transfer detaches it anyway, so its calls may overlap up
+ * to its {@link ModelSession.pipelineDepth | pipeline depth}; a single item is copied for it too, so the
+ * caller's tensor (still needed, e.g. for the heatmap) is never detached.
  *
  * @param session - the loaded session
  * @param inputNames - the model's input names; item `k`-th view feeds `inputNames[k]`
@@ -23,10 +24,11 @@ export function sessionExecutor(
 ): BatchExecutor<readonly Float32Array[], TensorMap> {
   const per = size * size;
   const scratch: Float32Array[] = inputNames.map(() => new Float32Array(0));
-  let running = false;
+  const maxOverlap = session.transfersFeeds ? (session.pipelineDepth ?? 1) : 1;
+  let running = 0;
   return async (items) => {
-    if (running) throw new Error('sessionExecutor calls must not overlap');
-    running = true;
+    if (running >= maxOverlap) throw new Error('sessionExecutor calls must not overlap');
+    running++;
     try {
       const n = items.length;
       const feeds: TensorMap = {};
@@ -34,6 +36,9 @@ export function sessionExecutor(
         let data: Float32Array;
         if (n === 1 && !session.transfersFeeds) {
           data = items[0]![k]!;
+        } else if (session.transfersFeeds) {
+          data = new Float32Array(n * per);
+          for (let i = 0; i < n; i++) data.set(items[i]![k]!, i * per);
         } else {
           if (scratch[k]!.length < n * per) scratch[k] = new Float32Array(n * per);
           data = scratch[k]!.subarray(0, n * per);
@@ -43,7 +48,7 @@ export function sessionExecutor(
       });
       return splitBatch(await session.run(feeds), n);
     } finally {
-      running = false;
+      running--;
     }
   };
 }

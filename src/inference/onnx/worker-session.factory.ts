@@ -80,6 +80,8 @@ interface Slot {
 
 class WorkerModelSession implements ModelSession {
   readonly transfersFeeds = true;
+  /** The worker runs requests one after another in arrival order; a second one waits in its queue. */
+  readonly pipelineDepth = 2;
   private names: { inputs: readonly string[]; outputs: readonly string[]; provider: string } = {
     inputs: [],
     outputs: [],
