@@ -211,6 +211,14 @@ export type Correction = {
   id: Scalars['ID']['output'];
   /** The label the radiologist read. */
   label: Scalars['String']['output'];
+  /** Model version that made the corrected prediction. */
+  modelVersionId?: Maybe<Scalars['ID']['output']>;
+  /** The model's label at the time (null when the input gate refused the study). */
+  predictedLabel?: Maybe<Scalars['String']['output']>;
+  /** De-identified copies written to the retraining area. */
+  retrainingCopies: Scalars['Int']['output'];
+  /** Why no retraining copy was made (error code), or null. */
+  retrainingExcludedReason?: Maybe<Scalars['String']['output']>;
 };
 
 /** A page of Correction records, newest first. */
@@ -231,6 +239,53 @@ export type CorrectionEdge = {
   cursor: Scalars['String']['output'];
   /** The Correction. */
   node: Correction;
+};
+
+/** Live quality of one model version in one window, measured against radiologist corrections (latest correction per prediction). Binary: positive = any finding (any label but NORMAL / NO_FRACTURE); predicted positive = the model flagged a finding. Agreement = exact class match. Studies the input gate refused are counted in refused and left out of the rates. */
+export type CorrectionQuality = {
+  __typename?: 'CorrectionQuality';
+  /** Share of corrections equal to the model label; null when n = 0. */
+  agreement?: Maybe<Scalars['Float']['output']>;
+  /** Finding present, not flagged. */
+  falseNegatives: Scalars['Int']['output'];
+  /** No finding, one flagged. */
+  falsePositives: Scalars['Int']['output'];
+  /** Its version label. */
+  modelVersion?: Maybe<Scalars['String']['output']>;
+  /** Model version that made the corrected predictions. */
+  modelVersionId?: Maybe<Scalars['ID']['output']>;
+  /** Corrections of predictions that had a model label. */
+  n: Scalars['Int']['output'];
+  /** TP / (TP + FN); null without positives. */
+  recall?: Maybe<Scalars['Float']['output']>;
+  /** Corrections of studies the input gate refused. */
+  refused: Scalars['Int']['output'];
+  /** TN / (TN + FP); null without negatives. */
+  specificity?: Maybe<Scalars['Float']['output']>;
+  /** Reading task. */
+  task: ModelTask;
+  /** No finding, none flagged. */
+  trueNegatives: Scalars['Int']['output'];
+  /** Finding present and flagged. */
+  truePositives: Scalars['Int']['output'];
+  /** End of the window (exclusive). */
+  windowEnd: Scalars['DateTimeISO']['output'];
+  /** Start of the window (inclusive). */
+  windowStart: Scalars['DateTimeISO']['output'];
+};
+
+/** Which corrections to measure and how to cut the period into windows. */
+export type CorrectionQualityInput = {
+  /** Window length in seconds (60 to 31622400); windows are aligned to the Unix epoch. */
+  bucketSeconds?: Scalars['Int']['input'];
+  /** Inclusive start of the period (correction time). */
+  from: Scalars['DateTimeISO']['input'];
+  /** Only this model version. */
+  modelVersionId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only this task. */
+  task?: InputMaybe<ModelTask>;
+  /** Exclusive end of the period. */
+  to: Scalars['DateTimeISO']['input'];
 };
 
 /** Registers a patient. */
@@ -549,6 +604,8 @@ export type Mutation = {
   deactivateUser: User;
   /** Mints a bearer token for a user (admins). The token is shown once. */
   issueToken: IssuedToken;
+  /** Records the true label of a prediction (radiologists). A de-identified copy of the images goes to the retraining area. */
+  submitCorrection: Correction;
   /** Queues studies for analysis as a durable batch job; follow it with analysisJobUpdated. */
   submitStudies: AnalysisJob;
   /** Changes a patient (technicians). */
@@ -599,6 +656,12 @@ export type MutationDeactivateUserArgs = {
 /** Changes. Every mutation is authorised by role and audited. */
 export type MutationIssueTokenArgs = {
   input: IssueTokenInput;
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationSubmitCorrectionArgs = {
+  input: SubmitCorrectionInput;
 };
 
 
@@ -790,6 +853,8 @@ export type Query = {
   auditEvents: AuditEventConnection;
   /** Clinical notes, newest first; integrators see approved notes only. */
   clinicalNotes: ClinicalNoteConnection;
+  /** Recall, specificity and agreement against corrections, by model version and time window. */
+  correctionQuality: Array<CorrectionQuality>;
   /** Corrections by radiologists, newest first. */
   corrections: CorrectionConnection;
   /** Drift alerts, newest first. */
@@ -838,6 +903,12 @@ export type QueryClinicalNotesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   predictionId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Reads. Every read of patient data is audited. */
+export type QueryCorrectionQualityArgs = {
+  input: CorrectionQualityInput;
 };
 
 
@@ -1059,6 +1130,16 @@ export type StudyStatus =
   | 'REGISTERED'
   /** Reviewed by a clinician. */
   | 'REVIEWED';
+
+/** A radiologist's correction of a prediction. */
+export type SubmitCorrectionInput = {
+  /** Free-text comment (at most 2000 characters). */
+  comment?: InputMaybe<Scalars['String']['input']>;
+  /** The true label: one of the task classes (chest: NORMAL, PNEUMONIA, TUBERCULOSIS; wrist: NO_FRACTURE, FRACTURE). */
+  label: Scalars['String']['input'];
+  /** The corrected prediction. */
+  predictionId: Scalars['ID']['input'];
+};
 
 /** Live events over graphql-ws at the same /graphql endpoint. */
 export type Subscription = {

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -8,6 +9,9 @@ import { createOrm, migrateToLatest } from './db/orm';
 import { startEmbeddedPostgres, EmbeddedPostgres } from './db/embedded-postgres';
 import { AnalysisJobService } from './domain/analysis/analysis-job.service';
 import { AnalysisService } from './domain/analysis/analysis.service';
+import { CorrectionService } from './domain/correction/correction.service';
+import { QualityService } from './domain/correction/quality.service';
+import { RetrainingArea } from './domain/correction/retraining-area';
 import { ImageService } from './domain/image/image.service';
 import { ModelRegistryService } from './domain/model-version/model-registry.service';
 import { PatientService } from './domain/patient/patient.service';
@@ -33,6 +37,7 @@ import { Metrics } from './monitoring/metrics';
 import { createAppPubSub } from './pubsub/pubsub';
 import { AdminResolver } from './resolvers/admin.resolver';
 import { AnalysisResolver } from './resolvers/analysis.resolver';
+import { CorrectionResolver } from './resolvers/correction.resolver';
 import type { GraphQLContext } from './resolvers/context';
 import { ImageResolver } from './resolvers/image.resolver';
 import { PatientResolver } from './resolvers/patient.resolver';
@@ -157,6 +162,15 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     const jobs = new AnalysisJobService(orm.em, jobQueue, analysis, events, logger);
     if (config.analysis.workers > 0) await jobs.startWorkers(config.analysis.workers);
 
+    // Key of the pseudonyms and UID remapping of de-identified copies: derived from the server secret.
+    const deidentificationKey = createHmac('sha256', config.auth.secret)
+      .update('deidentification')
+      .digest('hex');
+    const retrainingArea = new RetrainingArea(objectStore, deidentificationKey, imageLimits);
+    const corrections = new CorrectionService(orm.em, retrainingArea, logger);
+    const quality = new QualityService(orm.em);
+    quality.registerMetrics(metrics.registry);
+
     const resolvers = new Map<unknown, unknown>([
       [PatientResolver, new PatientResolver(patients, studies)],
       [StudyResolver, new StudyResolver(studies, patients, images, records)],
@@ -164,6 +178,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       [PredictionResolver, new PredictionResolver(records, studies)],
       [AnalysisResolver, new AnalysisResolver(analysis, jobs, records)],
       [AdminResolver, new AdminResolver(users, records)],
+      [CorrectionResolver, new CorrectionResolver(corrections, quality)],
     ]);
     const schema = await buildAppSchema({ get: (cls) => resolvers.get(cls) }, pubsub.pubSub);
     const graphql = await createGraphQLHandler(schema, logger, {

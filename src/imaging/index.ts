@@ -25,3 +25,7 @@ export { transferSyntaxName } from './dicom/transfer-syntax';
 export { warmUpCodecs } from './codecs/wasm-codecs';
 export { renderHeatmapPng } from './heatmap';
 export type { ActivationGrid } from './heatmap';
+export { deidentifyImage, renderTrainingPng } from './deidentify-image';
+export type { DeidentifiedImage } from './deidentify-image';
+export { deidentifyDicom, remapUid, DEIDENTIFICATION_METHOD } from './dicom/deidentify';
+export type { DeidentifyOptions } from './dicom/deidentify';

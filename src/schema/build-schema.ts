@@ -4,6 +4,7 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema, ContainerType, PubSub } from 'type-graphql';
 import { AdminResolver } from '../resolvers/admin.resolver';
 import { AnalysisResolver } from '../resolvers/analysis.resolver';
+import { CorrectionResolver } from '../resolvers/correction.resolver';
 import { ImageResolver } from '../resolvers/image.resolver';
 import { PatientResolver } from '../resolvers/patient.resolver';
 import { PredictionResolver } from '../resolvers/prediction.resolver';
@@ -18,6 +19,7 @@ export const RESOLVERS = [
   PredictionResolver,
   AnalysisResolver,
   AdminResolver,
+  CorrectionResolver,
 ] as const;
 
 /**

@@ -116,6 +116,10 @@ export const toCorrection = (c: Correction): CorrectionType =>
     label: c.label,
     comment: c.comment ?? null,
     createdById: c.createdBy?.id ?? null,
+    predictedLabel: c.predictedLabel ?? null,
+    modelVersionId: c.modelVersion?.id ?? null,
+    retrainingCopies: c.retrainingObjectKeys.length,
+    retrainingExcludedReason: c.retrainingExcludedReason ?? null,
     createdAt: c.createdAt,
   });
 

@@ -261,6 +261,24 @@ export class CorrectionType {
   @Field(() => ID, { nullable: true, description: 'User who made the correction.' })
   createdById!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: "The model's label at the time (null when the input gate refused the study).",
+  })
+  predictedLabel!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Model version that made the corrected prediction.' })
+  modelVersionId!: string | null;
+
+  @Field(() => Int, { description: 'De-identified copies written to the retraining area.' })
+  retrainingCopies!: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why no retraining copy was made (error code), or null.',
+  })
+  retrainingExcludedReason!: string | null;
+
   @Field({ description: 'When the correction was made.' })
   createdAt!: Date;
 }

@@ -97,6 +97,13 @@ const MUTATIONS: Operation[] = [
     variables: () => ({ id: ids.user }),
     whenAllowed: 'OK',
   },
+  {
+    name: 'submitCorrection',
+    needs: [Permission.CORRECT_PREDICTIONS],
+    query: 'mutation($p: ID!) { submitCorrection(input: {predictionId: $p, label: "NORMAL"}) { id } }',
+    variables: () => ({ p: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
 ];
 
 const page = (field: string, args = 'first: 5') =>
@@ -169,6 +176,14 @@ const QUERIES: Operation[] = [
     name: 'modelVersions',
     needs: [Permission.READ_MODELS],
     query: page('modelVersions'),
+    variables: () => ({}),
+    whenAllowed: 'OK',
+  },
+  {
+    name: 'correctionQuality',
+    needs: [Permission.READ_MONITORING],
+    query:
+      'query { correctionQuality(input: {from: "2026-01-01T00:00:00Z", to: "2026-01-08T00:00:00Z"}) { n recall } }',
     variables: () => ({}),
     whenAllowed: 'OK',
   },

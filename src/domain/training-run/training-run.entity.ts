@@ -1,10 +1,11 @@
-import { Entity, Enum, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { ModelTask, TrainingRunStatus } from '../enums';
 import { User } from '../user/user.entity';
 
 /** One training (or retraining) run with its parameters, data lineage and gate verdict. */
 @Entity()
+@Index({ properties: ['task', 'createdAt'] })
 export class TrainingRun extends BaseEntity {
   @Enum({ items: () => ModelTask })
   task!: ModelTask;
@@ -41,4 +42,24 @@ export class TrainingRun extends BaseEntity {
 
   @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
   createdBy?: User | null;
+
+  /** What started it: MANUAL (an admin), AUTO (enough new corrections) or CLI (`npm run train`). */
+  @Property({ type: 'text', default: 'CLI' })
+  trigger: string = 'CLI';
+
+  /** Where the trainer ran: local or ray. */
+  @Property({ type: 'text', nullable: true })
+  runner?: string | null;
+
+  /** Version label the candidate gets (models/<task>/<candidateVersion>/). */
+  @Property({ type: 'text', nullable: true })
+  candidateVersion?: string | null;
+
+  /** Step reached: ASSEMBLING, TRAINING, EVALUATING, REGISTERING (resume point after a crash). */
+  @Property({ type: 'text', nullable: true })
+  phase?: string | null;
+
+  /** Corrections included in the dataset. */
+  @Property({ type: 'integer', default: 0 })
+  correctionsUsed: number = 0;
 }

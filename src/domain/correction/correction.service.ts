@@ -1,0 +1,186 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Permission } from '../../auth/policy';
+import { assertPermission } from '../../auth/principal';
+import { AppError, NotFoundError, ValidationError } from '../../errors';
+import type { Logger } from '../../logging/logger';
+import { AuditAction, BodyPart, ModelTask } from '../enums';
+import { Image } from '../image/image.entity';
+import { Prediction } from '../prediction/prediction.entity';
+import { isUuid } from '../shared/filters';
+import type { RequestContext } from '../shared/request-context';
+import { User } from '../user/user.entity';
+import { Correction } from './correction.entity';
+import { RetrainingArea, RetrainingManifestRow } from './retraining-area';
+import { TASK_CLASSES } from './task-classes';
+
+/** Longest comment accepted, in characters. */
+export const MAX_CORRECTION_COMMENT = 2000;
+
+/** Told after a correction commits (the retraining service counts corrections for its auto trigger). */
+export type CorrectionListener = (task: ModelTask) => void;
+
+/**
+ * Radiologists' corrections. `submit` stores who/what/when with a snapshot of what the model said,
+ * copies the study's images de-identified into the retraining area under the true label, and
+ * rewrites the task's manifest. Copies are written before the row commits and removed again if the
+ * commit fails, so the area never holds a copy without its correction.
+ */
+export class CorrectionService {
+  private manifestChain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly rootEm: EntityManager,
+    private readonly area: RetrainingArea,
+    private readonly logger: Logger,
+    private readonly listener: CorrectionListener = () => undefined,
+  ) {}
+
+  /** Records a correction of a prediction (CORRECT_PREDICTIONS). */
+  async submit(
+    ctx: RequestContext,
+    predictionId: string,
+    label: string,
+    comment?: string | null,
+  ): Promise<Correction> {
+    const principal = assertPermission(ctx.principal, Permission.CORRECT_PREDICTIONS);
+    if (comment && comment.length > MAX_CORRECTION_COMMENT)
+      throw new ValidationError(`comment is longer than ${MAX_CORRECTION_COMMENT} characters`, {
+        field: 'comment',
+        max: MAX_CORRECTION_COMMENT,
+      });
+    const prediction = isUuid(predictionId)
+      ? await ctx.em.findOne(Prediction, { id: predictionId }, { populate: ['study', 'modelVersion'] })
+      : null;
+    if (!prediction) throw NotFoundError.of('Prediction', predictionId);
+    const task =
+      prediction.modelVersion?.task ??
+      (prediction.study.bodyPart === BodyPart.CHEST ? ModelTask.CHEST : ModelTask.WRIST);
+    const classes = TASK_CLASSES[task];
+    if (!classes.includes(label))
+      throw new ValidationError(`label must be one of ${classes.join(', ')}`, {
+        field: 'label',
+        allowed: [...classes],
+      });
+    const patientId = prediction.study.patient.id;
+    const previous = await ctx.em.find(
+      Correction,
+      { prediction: prediction.id },
+      { orderBy: { createdAt: 'desc' } },
+    );
+
+    const images = await ctx.em.find(
+      Image,
+      { study: prediction.study.id },
+      { orderBy: { createdAt: 'asc', id: 'asc' } },
+    );
+    const written: string[] = [];
+    let excluded: string | null = null;
+    try {
+      for (const image of images) {
+        const source = await this.area.get(image.objectKey);
+        const copy = await this.area.deidentify(source, patientId);
+        const key = this.area.objectKey(task, label, image.id, copy.extension);
+        await this.area.put(key, copy, label);
+        written.push(key);
+      }
+    } catch (error) {
+      if (!(error instanceof AppError) || error.httpStatus >= 500) {
+        await this.area.delete(written).catch(() => undefined);
+        throw error;
+      }
+      // The image cannot be de-identified safely (e.g. burned-in annotation): keep the label, no copy.
+      await this.area.delete(written).catch(() => undefined);
+      written.length = 0;
+      excluded = error.code;
+      this.logger.warn(
+        { predictionId: prediction.id, code: error.code },
+        'correction kept without a retraining copy',
+      );
+    }
+
+    const correction = ctx.em.create(Correction, {
+      prediction,
+      task,
+      label,
+      predictedLabel: prediction.label ?? null,
+      predictedPositive: prediction.findings.length > 0,
+      modelVersion: prediction.modelVersion ?? null,
+      comment: comment?.trim() || null,
+      createdBy: ctx.em.getReference(User, principal.userId),
+      retrainingObjectKeys: written,
+      retrainingExcludedReason: excluded,
+    } as Correction);
+    ctx.audit.write(ctx.em, {
+      action: AuditAction.CREATE,
+      entityType: 'Correction',
+      entityId: correction.id,
+      patientId,
+    });
+    try {
+      await ctx.em.flush();
+    } catch (error) {
+      await this.area.delete(written).catch(() => undefined);
+      throw error;
+    }
+    // The latest correction wins: copies of earlier ones under another label are removed.
+    const stale = previous.flatMap((c) => c.retrainingObjectKeys).filter((k) => !written.includes(k));
+    if (stale.length)
+      await this.area
+        .delete(stale)
+        .catch((e: Error) => this.logger.warn({ err: e.message }, 'stale copies not removed'));
+    await this.refreshManifest(task);
+    this.listener(task);
+    return correction;
+  }
+
+  /**
+   * Rewrites the task's manifest from the latest correction of every prediction that has copies.
+   * Serialised in this process; the content is derived from the database, so a later rewrite from
+   * any process repairs an interleaving.
+   */
+  refreshManifest(task: ModelTask): Promise<void> {
+    const run = this.manifestChain.then(async () => {
+      const rows = await this.latestRows(task);
+      await this.area.writeManifest(task, rows);
+    });
+    this.manifestChain = run.catch((e: Error) =>
+      this.logger.warn({ err: e.message, task }, 'retraining manifest not written'),
+    );
+    return this.manifestChain as Promise<void>;
+  }
+
+  /** Manifest rows: the latest correction per prediction, one row per copy. */
+  async latestRows(task: ModelTask, until?: Date): Promise<RetrainingManifestRow[]> {
+    const em = this.rootEm.fork();
+    const rows: {
+      id: string;
+      label: string;
+      predicted_label: string | null;
+      version: string | null;
+      patient_id: string;
+      keys: string[];
+    }[] = await em.getConnection().execute(
+      `select * from (
+         select distinct on (c.prediction_id) c.id, c.label, c.predicted_label, mv.version, s.patient_id,
+                c.retraining_object_keys as keys, c.created_at
+           from correction c
+           join prediction p on p.id = c.prediction_id
+           join study s on s.id = p.study_id
+           left join model_version mv on mv.id = c.model_version_id
+          where c.task = ? and (?::timestamptz is null or c.created_at <= ?::timestamptz)
+          order by c.prediction_id, c.created_at desc, c.id desc
+       ) latest order by created_at, id`,
+      [task, until ?? null, until ?? null],
+    );
+    return rows.flatMap((r) =>
+      r.keys.map((objectKey) => ({
+        objectKey,
+        trueLabel: r.label,
+        predictedLabel: r.predicted_label,
+        modelVersion: r.version,
+        group: this.area.pseudonym(r.patient_id),
+        correctionId: r.id,
+      })),
+    );
+  }
+}

@@ -1,0 +1,239 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Gauge, Registry } from 'prom-client';
+import { Permission } from '../../auth/policy';
+import { assertPermission } from '../../auth/principal';
+import { ValidationError } from '../../errors';
+import { ModelTask } from '../enums';
+import type { RequestContext } from '../shared/request-context';
+import { NEGATIVE_CLASS } from './task-classes';
+
+/** What to measure: a period cut into windows of `bucketSeconds`, optionally one task / model version. */
+export interface QualityQuery {
+  from: Date;
+  to: Date;
+  /** Window length in seconds (60 s .. 366 days); windows are aligned to the Unix epoch. */
+  bucketSeconds: number;
+  task?: ModelTask | null;
+  modelVersionId?: string | null;
+}
+
+/**
+ * Live quality of one model version in one time window, measured against radiologists' corrections
+ * (the latest correction of each prediction counts once, in the window of that correction).
+ *
+ * Binary view: truth positive = the corrected label is a finding (anything but NORMAL / NO_FRACTURE);
+ * predicted positive = the model flagged any finding (a class at or above its recall threshold).
+ * recall = TP / (TP + FN), specificity = TN / (TN + FP), agreement = share of corrections whose label
+ * equals the model's arg-max label (exact class). Predictions the input gate refused have no label:
+ * they are counted in `refused` and left out of the three rates. A rate with an empty denominator is null.
+ */
+export interface QualityWindow {
+  task: ModelTask;
+  modelVersionId: string | null;
+  modelVersion: string | null;
+  windowStart: Date;
+  windowEnd: Date;
+  /** Corrections with a model label (the denominator of agreement). */
+  n: number;
+  refused: number;
+  truePositives: number;
+  falseNegatives: number;
+  trueNegatives: number;
+  falsePositives: number;
+  agreements: number;
+  recall: number | null;
+  specificity: number | null;
+  agreement: number | null;
+}
+
+/** Rolling windows exported as Prometheus gauges. */
+export const QUALITY_GAUGE_WINDOWS: Readonly<Record<string, number>> = {
+  '24h': 24 * 3600,
+  '7d': 7 * 24 * 3600,
+  '30d': 30 * 24 * 3600,
+};
+
+const MAX_BUCKETS = 1000;
+
+/**
+ * Recall, specificity and agreement by model version and time window, computed from corrections in
+ * one SQL aggregate. Read by the `correctionQuality` query, the drift dashboard and the gauges.
+ */
+export class QualityService {
+  constructor(
+    private readonly rootEm: EntityManager,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** `correctionQuality` for the API (READ_MONITORING); validates the period. */
+  async query(ctx: RequestContext, q: QualityQuery): Promise<QualityWindow[]> {
+    assertPermission(ctx.principal, Permission.READ_MONITORING);
+    if (
+      !(q.from instanceof Date) ||
+      !(q.to instanceof Date) ||
+      Number.isNaN(q.from.getTime()) ||
+      Number.isNaN(q.to.getTime()) ||
+      q.from >= q.to
+    )
+      throw new ValidationError('from must be before to', { field: 'from' });
+    if (!Number.isInteger(q.bucketSeconds) || q.bucketSeconds < 60 || q.bucketSeconds > 366 * 86400)
+      throw new ValidationError('bucketSeconds must be an integer between 60 and 31622400', {
+        field: 'bucketSeconds',
+      });
+    if ((q.to.getTime() - q.from.getTime()) / 1000 / q.bucketSeconds > MAX_BUCKETS)
+      throw new ValidationError(`at most ${MAX_BUCKETS} windows per query`, {
+        field: 'bucketSeconds',
+        max: MAX_BUCKETS,
+      });
+    return this.compute(q);
+  }
+
+  /** The computation itself, without authorisation (for services and gauges). */
+  async compute(q: QualityQuery): Promise<QualityWindow[]> {
+    const em = this.rootEm.fork();
+    const neg = NEGATIVE_CLASS;
+    const rows: Record<string, unknown>[] = await em.getConnection().execute(
+      `with latest as (
+         select distinct on (c.prediction_id) c.task, c.label, c.predicted_label, c.predicted_positive,
+                c.model_version_id, c.created_at
+           from correction c
+          where (?::text is null or c.task = ?::text)
+            and (?::uuid is null or c.model_version_id = ?::uuid)
+          order by c.prediction_id, c.created_at desc, c.id desc
+       ), scored as (
+         select l.*, (l.label <> case l.task when 'CHEST' then ? else ? end) as truth_pos,
+                floor(extract(epoch from l.created_at) / ?)::bigint as bucket
+           from latest l
+          where l.created_at >= ? and l.created_at < ?
+       )
+       select s.task, s.model_version_id, mv.version, s.bucket,
+              count(*) filter (where s.predicted_label is not null)::int as n,
+              count(*) filter (where s.predicted_label is null)::int as refused,
+              count(*) filter (where s.predicted_label is not null and s.truth_pos and s.predicted_positive)::int as tp,
+              count(*) filter (where s.predicted_label is not null and s.truth_pos and not s.predicted_positive)::int as fn,
+              count(*) filter (where s.predicted_label is not null and not s.truth_pos and not s.predicted_positive)::int as tn,
+              count(*) filter (where s.predicted_label is not null and not s.truth_pos and s.predicted_positive)::int as fp,
+              count(*) filter (where s.predicted_label = s.label)::int as agree
+         from scored s left join model_version mv on mv.id = s.model_version_id
+        group by s.task, s.model_version_id, mv.version, s.bucket
+        order by s.bucket, s.task, mv.version`,
+      [
+        q.task ?? null,
+        q.task ?? null,
+        q.modelVersionId ?? null,
+        q.modelVersionId ?? null,
+        neg.CHEST,
+        neg.WRIST,
+        q.bucketSeconds,
+        q.from,
+        q.to,
+      ],
+    );
+    const rate = (a: number, b: number) => (a + b > 0 ? a / (a + b) : null);
+    return rows.map((r) => {
+      const start = Number(r.bucket) * q.bucketSeconds * 1000;
+      const tp = Number(r.tp);
+      const fn = Number(r.fn);
+      const tn = Number(r.tn);
+      const fp = Number(r.fp);
+      const n = Number(r.n);
+      const agree = Number(r.agree);
+      return {
+        task: r.task as ModelTask,
+        modelVersionId: (r.model_version_id as string | null) ?? null,
+        modelVersion: (r.version as string | null) ?? null,
+        windowStart: new Date(Math.max(start, q.from.getTime())),
+        windowEnd: new Date(Math.min(start + q.bucketSeconds * 1000, q.to.getTime())),
+        n,
+        refused: Number(r.refused),
+        truePositives: tp,
+        falseNegatives: fn,
+        trueNegatives: tn,
+        falsePositives: fp,
+        agreements: agree,
+        recall: rate(tp, fn),
+        specificity: rate(tn, fp),
+        agreement: n > 0 ? agree / n : null,
+      };
+    });
+  }
+
+  /**
+   * Registers gauges on `registry`, filled at scrape time over the rolling windows of
+   * {@link QUALITY_GAUGE_WINDOWS}: `care_companion_correction_{recall,specificity,agreement}` and
+   * `care_companion_corrections` with labels task, model_version, window. Empty rates are not exported.
+   */
+  registerMetrics(registry: Registry): void {
+    const labelNames = ['task', 'model_version', 'window'] as const;
+    // eslint-disable-next-line prefer-const
+    let refresh: () => Promise<void>;
+    const gauges = {
+      recall: new Gauge({
+        name: 'care_companion_correction_recall',
+        help: 'Recall (positive = any finding) measured against radiologist corrections',
+        labelNames,
+        registers: [],
+        collect: () => refresh(),
+      }),
+      specificity: new Gauge({
+        name: 'care_companion_correction_specificity',
+        help: 'Specificity measured against radiologist corrections',
+        labelNames,
+        registers: [],
+        collect: () => refresh(),
+      }),
+      agreement: new Gauge({
+        name: 'care_companion_correction_agreement',
+        help: 'Share of corrections whose label equals the model label',
+        labelNames,
+        registers: [],
+        collect: () => refresh(),
+      }),
+      count: new Gauge({
+        name: 'care_companion_corrections',
+        help: 'Corrections counted in the window (latest per prediction)',
+        labelNames,
+        registers: [],
+        collect: () => refresh(),
+      }),
+    };
+    let pending: Promise<void> | null = null;
+    refresh = () =>
+      (pending ??= (async () => {
+        try {
+          for (const g of Object.values(gauges)) g.reset();
+          const now = this.clock();
+          for (const [name, seconds] of Object.entries(QUALITY_GAUGE_WINDOWS)) {
+            const from = new Date(now.getTime() - seconds * 1000);
+            const windows = await this.compute({
+              from,
+              to: new Date(now.getTime() + 1),
+              bucketSeconds: seconds * 2,
+            });
+            const merged = new Map<string, QualityWindow[]>();
+            for (const w of windows) {
+              const k = `${w.task}|${w.modelVersion ?? 'unknown'}`;
+              merged.set(k, [...(merged.get(k) ?? []), w]);
+            }
+            for (const [k, ws] of merged) {
+              const [task, version] = k.split('|');
+              const labels = { task: task!, model_version: version!, window: name };
+              const sum = (f: (w: QualityWindow) => number) => ws.reduce((s, w) => s + f(w), 0);
+              const tp = sum((w) => w.truePositives);
+              const fn = sum((w) => w.falseNegatives);
+              const tn = sum((w) => w.trueNegatives);
+              const fp = sum((w) => w.falsePositives);
+              const n = sum((w) => w.n);
+              gauges.count.set(labels, n + sum((w) => w.refused));
+              if (tp + fn > 0) gauges.recall.set(labels, tp / (tp + fn));
+              if (tn + fp > 0) gauges.specificity.set(labels, tn / (tn + fp));
+              if (n > 0) gauges.agreement.set(labels, sum((w) => w.agreements) / n);
+            }
+          }
+        } finally {
+          pending = null;
+        }
+      })());
+    for (const g of Object.values(gauges)) registry.registerMetric(g);
+  }
+}
