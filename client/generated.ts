@@ -516,6 +516,35 @@ export type IssuedToken = {
   user: User;
 };
 
+/** Where a model version came from (ancestors, training run, data, gate) and how it reached its stage. */
+export type ModelLineage = {
+  __typename?: 'ModelLineage';
+  /** Code version (git revision) that trained it. */
+  codeVersion?: Maybe<Scalars['String']['output']>;
+  /** Dataset counts per split and label, as the training run recorded them. */
+  datasetCounts?: Maybe<Scalars['JSONObject']['output']>;
+  /** SHA-256 of the training dataset manifest. */
+  datasetManifestSha256?: Maybe<Scalars['String']['output']>;
+  /** The evaluation gate's verdict and numbers for its training run (null when none ran). */
+  gateVerdict?: Maybe<Scalars['JSONObject']['output']>;
+  /** Test metrics recorded at registration (AUROC per class, metrics at thresholds, input gate). */
+  metrics?: Maybe<Scalars['JSONObject']['output']>;
+  /** The version described. */
+  modelVersion: ModelVersion;
+  /** Versions it descends from: parent first, then its parent, and so on. */
+  parents: Array<ModelVersion>;
+  /** When it was last promoted. */
+  promotedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Who last promoted it. */
+  promotedBy?: Maybe<RegistryActor>;
+  /** Its stage history, oldest first. */
+  stageChanges: Array<ModelStageChange>;
+  /** Training duration in seconds. */
+  trainingDurationSeconds?: Maybe<Scalars['Float']['output']>;
+  /** The training run that produced it. */
+  trainingRun?: Maybe<TrainingRun>;
+};
+
 /** Rollout stage of a model version. */
 export type ModelStage =
   /** Retired; kept for lineage. */
@@ -526,6 +555,44 @@ export type ModelStage =
   | 'PRODUCTION'
   /** Registered, serving no traffic. */
   | 'STAGING';
+
+/** One stage change of a model version, as recorded. */
+export type ModelStageChange = {
+  __typename?: 'ModelStageChange';
+  /** Who made the change; null for the start-up repository sync. */
+  actor?: Maybe<RegistryActor>;
+  /** When it happened. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Stage before. */
+  fromStage: ModelStage;
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** What caused the change. */
+  kind: ModelStageChangeKind;
+  /** Stage after. */
+  toStage: ModelStage;
+  /** Canary traffic share after the change (0 outside CANARY). */
+  trafficShare: Scalars['Float']['output'];
+};
+
+/** What moved a model version from one rollout stage to another. */
+export type ModelStageChangeKind =
+  /** An admin archived a STAGING or CANARY version. */
+  | 'ARCHIVED'
+  /** An admin changed the canary's traffic share. */
+  | 'CANARY_SHARE_CHANGED'
+  /** An admin started a canary (STAGING to CANARY). */
+  | 'CANARY_STARTED'
+  /** Start-up made the newest version PRODUCTION because the task had none. */
+  | 'INITIAL_PRODUCTION'
+  /** An admin promoted the canary to PRODUCTION. */
+  | 'PROMOTED'
+  /** Archived because another version was promoted to PRODUCTION. */
+  | 'REPLACED'
+  /** Made PRODUCTION again by a rollback. */
+  | 'RESTORED'
+  /** Archived by a rollback of PRODUCTION. */
+  | 'ROLLED_BACK';
 
 /** Which reading task a model serves. */
 export type ModelTask =
@@ -547,7 +614,11 @@ export type ModelVersion = {
   manifestSha256?: Maybe<Scalars['String']['output']>;
   /** Evaluation metrics recorded at registration. */
   metrics?: Maybe<Scalars['JSONObject']['output']>;
-  /** When it last changed stage. */
+  /** Version it was trained from (fine-tuned or retrained). */
+  parentId?: Maybe<Scalars['ID']['output']>;
+  /** PRODUCTION version it replaced when promoted; a rollback restores that one. */
+  previousProductionId?: Maybe<Scalars['ID']['output']>;
+  /** When it was last promoted (to CANARY or PRODUCTION, or restored by a rollback). */
   promotedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   /** Rollout stage. */
   stage: ModelStage;
@@ -555,8 +626,23 @@ export type ModelVersion = {
   task: ModelTask;
   /** Share of studies routed here while CANARY (0..1). */
   trafficShare: Scalars['Float']['output'];
+  /** Training run that produced it. */
+  trainingRunId?: Maybe<Scalars['ID']['output']>;
   /** Version label, matching models/<task>/<version>/. */
   version: Scalars['String']['output'];
+};
+
+/** A registry event: a model version changed stage or canary share. */
+export type ModelVersionChange = {
+  __typename?: 'ModelVersionChange';
+  /** Stage before the change. */
+  fromStage?: Maybe<ModelStage>;
+  /** What happened. */
+  kind: ModelStageChangeKind;
+  /** The version as it is now. */
+  modelVersion: ModelVersion;
+  /** Stage after the change. */
+  toStage: ModelStage;
 };
 
 /** A page of ModelVersion records, newest first. */
@@ -592,6 +678,8 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Analyses a study now and returns the prediction (AI assistance; requires clinician review). */
   analyzeStudy: Prediction;
+  /** Archives a STAGING or CANARY version; archiving a canary stops it (admins). */
+  archiveModelVersion: ModelVersion;
   /** Attaches a file uploaded through POST /uploads to a study with its view (technicians). */
   attachImage: Image;
   /** Registers a patient (technicians). */
@@ -604,6 +692,14 @@ export type Mutation = {
   deactivateUser: User;
   /** Mints a bearer token for a user (admins). The token is shown once. */
   issueToken: IssuedToken;
+  /** Promotes the canary to PRODUCTION; the previous production version is archived and becomes the rollback target (admins). */
+  promoteModelVersion: ModelVersion;
+  /** Rolls a task back: archives its PRODUCTION version and restores the one that version replaced; returns the restored version (admins). */
+  rollbackModelVersion: ModelVersion;
+  /** Changes a running canary's traffic share (admins). */
+  setCanaryShare: ModelVersion;
+  /** Starts a canary (STAGING to CANARY): the given share of studies is read by this version (admins). */
+  startCanary: ModelVersion;
   /** Records the true label of a prediction (radiologists). A de-identified copy of the images goes to the retraining area. */
   submitCorrection: Correction;
   /** Queues studies for analysis as a durable batch job; follow it with analysisJobUpdated. */
@@ -620,6 +716,12 @@ export type Mutation = {
 /** Changes. Every mutation is authorised by role and audited. */
 export type MutationAnalyzeStudyArgs = {
   studyId: Scalars['ID']['input'];
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationArchiveModelVersionArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -656,6 +758,32 @@ export type MutationDeactivateUserArgs = {
 /** Changes. Every mutation is authorised by role and audited. */
 export type MutationIssueTokenArgs = {
   input: IssueTokenInput;
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationPromoteModelVersionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationRollbackModelVersionArgs = {
+  task: ModelTask;
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationSetCanaryShareArgs = {
+  id: Scalars['ID']['input'];
+  trafficShare: Scalars['Float']['input'];
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationStartCanaryArgs = {
+  id: Scalars['ID']['input'];
+  trafficShare: Scalars['Float']['input'];
 };
 
 
@@ -796,6 +924,8 @@ export type Prediction = {
   id: Scalars['ID']['output'];
   /** Most probable class, or null when the input was refused. */
   label?: Maybe<Scalars['String']['output']>;
+  /** Model version that made this reading (see modelVersions and modelLineage). */
+  modelVersionId?: Maybe<Scalars['ID']['output']>;
   /** Calibrated probabilities per class. */
   probabilities: Array<ClassProbability>;
   /** PRODUCTION, CANARY or SHADOW. */
@@ -863,6 +993,8 @@ export type Query = {
   images: ImageConnection;
   /** The caller. */
   me: User;
+  /** Lineage of a model version: parents, training run, dataset manifest and counts, gate, promotions (admins, radiologists). */
+  modelLineage: ModelLineage;
   /** The model registry (admins, radiologists). */
   modelVersions: ModelVersionConnection;
   /** One patient by id. Audited. */
@@ -937,6 +1069,12 @@ export type QueryImagesArgs = {
 
 
 /** Reads. Every read of patient data is audited. */
+export type QueryModelLineageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Reads. Every read of patient data is audited. */
 export type QueryModelVersionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ModelVersionFilter>;
@@ -998,6 +1136,17 @@ export type QueryTrainingRunsArgs = {
 export type QueryUsersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Who changed the model registry (no contact details). */
+export type RegistryActor = {
+  __typename?: 'RegistryActor';
+  /** Name shown in the interface. */
+  displayName: Scalars['String']['output'];
+  /** User id. */
+  id: Scalars['ID']['output'];
+  /** Role of the user. */
+  role: Role;
 };
 
 /** Role of a user; decides what it may read and do. */
@@ -1146,6 +1295,8 @@ export type Subscription = {
   __typename?: 'Subscription';
   /** Progress of batch analysis jobs; optionally of one job. */
   analysisJobUpdated: AnalysisJob;
+  /** A model version changed stage or canary share; optionally only for one task. */
+  modelVersionChanged: ModelVersionChange;
   /** A prediction was recorded; optionally only for one patient or one study. */
   predictionCompleted: Prediction;
   /** Study created, changed or given an image; optionally for one patient. */
@@ -1156,6 +1307,12 @@ export type Subscription = {
 /** Live events over graphql-ws at the same /graphql endpoint. */
 export type SubscriptionAnalysisJobUpdatedArgs = {
   jobId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Live events over graphql-ws at the same /graphql endpoint. */
+export type SubscriptionModelVersionChangedArgs = {
+  task?: InputMaybe<ModelTask>;
 };
 
 

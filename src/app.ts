@@ -13,7 +13,10 @@ import { CorrectionService } from './domain/correction/correction.service';
 import { QualityService } from './domain/correction/quality.service';
 import { RetrainingArea } from './domain/correction/retraining-area';
 import { ImageService } from './domain/image/image.service';
+import { ModelLineageService } from './domain/model-version/model-lineage.service';
 import { ModelRegistryService } from './domain/model-version/model-registry.service';
+import { ModelRolloutService } from './domain/model-version/model-rollout.service';
+import { ModelServing } from './domain/model-version/model-serving';
 import { PatientService } from './domain/patient/patient.service';
 import { RecordsService } from './domain/shared/records.service';
 import { createRequestContext } from './domain/shared/request-context';
@@ -40,6 +43,7 @@ import { AnalysisResolver } from './resolvers/analysis.resolver';
 import { CorrectionResolver } from './resolvers/correction.resolver';
 import type { GraphQLContext } from './resolvers/context';
 import { ImageResolver } from './resolvers/image.resolver';
+import { ModelRegistryResolver } from './resolvers/model-registry.resolver';
 import { PatientResolver } from './resolvers/patient.resolver';
 import { PredictionResolver } from './resolvers/prediction.resolver';
 import { StudyResolver } from './resolvers/study.resolver';
@@ -140,7 +144,11 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         log: logger,
       });
     closers.push(() => engine.close());
-    await new ModelRegistryService(orm.em, engine, config.modelsDir, logger).syncRepository();
+    const serving = new ModelServing(orm.em, engine, logger);
+    await new ModelRegistryService(orm.em, serving, config.modelsDir, logger).syncRepository();
+    serving.start(pubsub.pubSub, config.modelReconcileIntervalMs);
+    closers.push(() => serving.stop());
+    const rollout = new ModelRolloutService(orm.em, serving, events, logger);
     const imageLimits = { maxBytes: config.limits.maxUploadBytes, maxPixels: config.limits.maxImagePixels };
     const preparer =
       overrides.preparer ??
@@ -156,6 +164,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       events,
       config.analysis,
       logger,
+      serving,
     );
     const jobQueue = await PgBossJobQueue.start(databaseUrl, logger);
     closers.push(() => jobQueue.stop());
@@ -179,6 +188,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       [AnalysisResolver, new AnalysisResolver(analysis, jobs, records)],
       [AdminResolver, new AdminResolver(users, records)],
       [CorrectionResolver, new CorrectionResolver(corrections, quality)],
+      [ModelRegistryResolver, new ModelRegistryResolver(rollout, new ModelLineageService())],
     ]);
     const schema = await buildAppSchema({ get: (cls) => resolvers.get(cls) }, pubsub.pubSub);
     const graphql = await createGraphQLHandler(schema, logger, {

@@ -34,6 +34,7 @@ const envSchema = z
       .min(60)
       .default(8 * 3600),
     MODELS_DIR: z.string().default('./models'),
+    MODEL_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
     CARE_SHARED_DIR: z.string().default('../shared'),
     MAX_UPLOAD_BYTES: z.coerce
       .number()
@@ -112,6 +113,8 @@ export interface AppConfig {
       };
   auth: { secret: string; issuer: string; tokenTtlSeconds: number; usingDevelopmentSecret: boolean };
   modelsDir: string;
+  /** How often each process re-reads the registry besides its events (ms); 0 only on events. */
+  modelReconcileIntervalMs: number;
   sharedDir: string;
   limits: {
     maxUploadBytes: number;
@@ -183,6 +186,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       usingDevelopmentSecret: !e.AUTH_SECRET,
     },
     modelsDir: e.MODELS_DIR,
+    modelReconcileIntervalMs: e.MODEL_RECONCILE_INTERVAL_MS,
     sharedDir: e.CARE_SHARED_DIR,
     limits: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,

@@ -3,6 +3,7 @@ import { AuditEvent } from './audit/audit-event.entity';
 import { Correction } from './correction/correction.entity';
 import { DriftAlert } from './drift/drift-alert.entity';
 import { Image } from './image/image.entity';
+import { ModelStageChange } from './model-version/model-stage-change.entity';
 import { ModelVersion } from './model-version/model-version.entity';
 import { ClinicalNote } from './note/clinical-note.entity';
 import { Patient } from './patient/patient.entity';
@@ -20,6 +21,7 @@ export const ENTITIES = [
   Upload,
   Image,
   ModelVersion,
+  ModelStageChange,
   TrainingRun,
   Prediction,
   Correction,
@@ -36,6 +38,7 @@ export {
   Correction,
   DriftAlert,
   Image,
+  ModelStageChange,
   ModelVersion,
   Patient,
   Prediction,

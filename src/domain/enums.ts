@@ -124,3 +124,19 @@ export enum AnalysisJobStatus {
   COMPLETED = 'COMPLETED',
   FAILED = 'FAILED',
 }
+
+/** What moved a model version from one rollout stage to another (the registry's history). */
+export enum ModelStageChangeKind {
+  /** The repository sync made the newest version PRODUCTION because the task had none. */
+  INITIAL_PRODUCTION = 'INITIAL_PRODUCTION',
+  CANARY_STARTED = 'CANARY_STARTED',
+  CANARY_SHARE_CHANGED = 'CANARY_SHARE_CHANGED',
+  PROMOTED = 'PROMOTED',
+  /** The production version was archived because another was promoted. */
+  REPLACED = 'REPLACED',
+  ARCHIVED = 'ARCHIVED',
+  /** The production version was archived by a rollback. */
+  ROLLED_BACK = 'ROLLED_BACK',
+  /** The version a rollback made PRODUCTION again. */
+  RESTORED = 'RESTORED',
+}

@@ -6,6 +6,7 @@ import { AdminResolver } from '../resolvers/admin.resolver';
 import { AnalysisResolver } from '../resolvers/analysis.resolver';
 import { CorrectionResolver } from '../resolvers/correction.resolver';
 import { ImageResolver } from '../resolvers/image.resolver';
+import { ModelRegistryResolver } from '../resolvers/model-registry.resolver';
 import { PatientResolver } from '../resolvers/patient.resolver';
 import { PredictionResolver } from '../resolvers/prediction.resolver';
 import { StudyResolver } from '../resolvers/study.resolver';
@@ -20,6 +21,7 @@ export const RESOLVERS = [
   AnalysisResolver,
   AdminResolver,
   CorrectionResolver,
+  ModelRegistryResolver,
 ] as const;
 
 /**

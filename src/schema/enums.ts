@@ -8,6 +8,7 @@ import {
   ImageFormat,
   ImageView,
   ModelStage,
+  ModelStageChangeKind,
   ModelTask,
   NoteAudience,
   NoteStatus,
@@ -176,6 +177,23 @@ registerEnumType(AuditAction, {
   },
 });
 
+registerEnumType(ModelStageChangeKind, {
+  name: 'ModelStageChangeKind',
+  description: 'What moved a model version from one rollout stage to another.',
+  valuesConfig: {
+    INITIAL_PRODUCTION: {
+      description: 'Start-up made the newest version PRODUCTION because the task had none.',
+    },
+    CANARY_STARTED: { description: 'An admin started a canary (STAGING to CANARY).' },
+    CANARY_SHARE_CHANGED: { description: "An admin changed the canary's traffic share." },
+    PROMOTED: { description: 'An admin promoted the canary to PRODUCTION.' },
+    REPLACED: { description: 'Archived because another version was promoted to PRODUCTION.' },
+    ARCHIVED: { description: 'An admin archived a STAGING or CANARY version.' },
+    ROLLED_BACK: { description: 'Archived by a rollback of PRODUCTION.' },
+    RESTORED: { description: 'Made PRODUCTION again by a rollback.' },
+  },
+});
+
 export {
   AnalysisJobStatus,
   AuditAction,
@@ -185,6 +203,7 @@ export {
   ImageFormat,
   ImageView,
   ModelStage,
+  ModelStageChangeKind,
   ModelTask,
   NoteAudience,
   NoteStatus,

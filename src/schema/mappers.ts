@@ -3,6 +3,8 @@ import type { AuditEvent } from '../domain/audit/audit-event.entity';
 import type { Correction } from '../domain/correction/correction.entity';
 import type { DriftAlert } from '../domain/drift/drift-alert.entity';
 import type { Image } from '../domain/image/image.entity';
+import type { ModelLineage } from '../domain/model-version/model-lineage.service';
+import type { ModelStageChange } from '../domain/model-version/model-stage-change.entity';
 import type { ModelVersion } from '../domain/model-version/model-version.entity';
 import type { ClinicalNote } from '../domain/note/clinical-note.entity';
 import type { Patient } from '../domain/patient/patient.entity';
@@ -26,6 +28,7 @@ import {
   UploadReceiptType,
   UserType,
 } from './types';
+import { ModelLineageType, ModelStageChangeType, RegistryActorType } from './model-registry.types';
 
 /** Entity → GraphQL type mappers: the only path from a row to the API, so no column leaks by accident. */
 export const toUser = (u: User): UserType =>
@@ -148,6 +151,9 @@ export const toModelVersion = (m: ModelVersion): ModelVersionType =>
     manifestSha256: m.manifestSha256 ?? null,
     metrics: m.metrics ?? null,
     promotedAt: m.promotedAt ?? null,
+    parentId: m.parent?.id ?? null,
+    trainingRunId: m.trainingRun?.id ?? null,
+    previousProductionId: m.previousProduction?.id ?? null,
     createdAt: m.createdAt,
   });
 
@@ -210,3 +216,37 @@ export const toAnalysisJob = (j: AnalysisJob): AnalysisJobType =>
     createdAt: j.createdAt,
     finishedAt: j.finishedAt ?? null,
   });
+
+const toActor = (u: User | null | undefined): RegistryActorType | null =>
+  u ? Object.assign(new RegistryActorType(), { id: u.id, displayName: u.displayName, role: u.role }) : null;
+
+export const toModelStageChange = (c: ModelStageChange): ModelStageChangeType =>
+  Object.assign(new ModelStageChangeType(), {
+    id: c.id,
+    kind: c.kind,
+    fromStage: c.fromStage,
+    toStage: c.toStage,
+    trafficShare: c.trafficShare,
+    actor: toActor(c.actor),
+    createdAt: c.createdAt,
+  });
+
+export const toModelLineage = (l: ModelLineage): ModelLineageType => {
+  const run = l.trainingRun;
+  const seconds =
+    run?.startedAt && run.finishedAt ? (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000 : null;
+  return Object.assign(new ModelLineageType(), {
+    modelVersion: toModelVersion(l.version),
+    parents: l.ancestors.map(toModelVersion),
+    trainingRun: run ? toTrainingRun(run) : null,
+    codeVersion: run?.codeVersion ?? null,
+    trainingDurationSeconds: seconds,
+    datasetManifestSha256: run?.manifestSha256 ?? l.version.manifestSha256 ?? null,
+    datasetCounts: run?.datasetCounts ?? null,
+    gateVerdict: run?.gateVerdict ?? null,
+    metrics: l.version.metrics ?? null,
+    promotedBy: toActor(l.promotedBy),
+    promotedAt: l.version.promotedAt ?? null,
+    stageChanges: l.stageChanges.map(toModelStageChange),
+  });
+};

@@ -202,6 +202,11 @@ export class PredictionType {
   id!: string;
 
   studyId!: string;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Model version that made this reading (see modelVersions and modelLineage).',
+  })
   modelVersionId!: string | null;
 
   @Field(() => GateVerdict, {
@@ -346,8 +351,23 @@ export class ModelVersionType {
   })
   metrics!: Record<string, unknown> | null;
 
-  @Field(() => Date, { nullable: true, description: 'When it last changed stage.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When it was last promoted (to CANARY or PRODUCTION, or restored by a rollback).',
+  })
   promotedAt!: Date | null;
+
+  @Field(() => ID, { nullable: true, description: 'Version it was trained from (fine-tuned or retrained).' })
+  parentId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Training run that produced it.' })
+  trainingRunId!: string | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'PRODUCTION version it replaced when promoted; a rollback restores that one.',
+  })
+  previousProductionId!: string | null;
 
   @Field({ description: 'When it was registered.' })
   createdAt!: Date;

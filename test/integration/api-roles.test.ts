@@ -11,7 +11,7 @@ import { Role } from '../../src/domain/enums';
 import { actUntilReceived, connectWs, subscribe, waitForClose } from '../support/graphql-ws-client';
 import { startTestApp, TestApp } from '../support/test-app';
 
-type Outcome = 'OK' | 'NOT_FOUND';
+type Outcome = 'OK' | 'NOT_FOUND' | 'ILLEGAL_MODEL_TRANSITION';
 
 /** One API operation: what it needs, how to call it, and what an allowed caller gets. */
 interface Operation {
@@ -104,6 +104,42 @@ const MUTATIONS: Operation[] = [
     variables: () => ({ p: randomUUID() }),
     whenAllowed: 'NOT_FOUND',
   },
+  {
+    name: 'startCanary',
+    needs: [Permission.MANAGE_MODELS],
+    query: 'mutation($id: ID!) { startCanary(id: $id, trafficShare: 0.1) { id } }',
+    variables: () => ({ id: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
+  {
+    name: 'setCanaryShare',
+    needs: [Permission.MANAGE_MODELS],
+    query: 'mutation($id: ID!) { setCanaryShare(id: $id, trafficShare: 0.1) { id } }',
+    variables: () => ({ id: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
+  {
+    name: 'promoteModelVersion',
+    needs: [Permission.MANAGE_MODELS],
+    query: 'mutation($id: ID!) { promoteModelVersion(id: $id) { id } }',
+    variables: () => ({ id: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
+  {
+    name: 'archiveModelVersion',
+    needs: [Permission.MANAGE_MODELS],
+    query: 'mutation($id: ID!) { archiveModelVersion(id: $id) { id } }',
+    variables: () => ({ id: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
+  {
+    name: 'rollbackModelVersion',
+    needs: [Permission.MANAGE_MODELS],
+    // The shipped wrist model is the first production version: there is nothing to roll back to.
+    query: 'mutation { rollbackModelVersion(task: WRIST) { id } }',
+    variables: () => ({}),
+    whenAllowed: 'ILLEGAL_MODEL_TRANSITION',
+  },
 ];
 
 const page = (field: string, args = 'first: 5') =>
@@ -186,6 +222,12 @@ const QUERIES: Operation[] = [
       'query { correctionQuality(input: {from: "2026-01-01T00:00:00Z", to: "2026-01-08T00:00:00Z"}) { n recall } }',
     variables: () => ({}),
     whenAllowed: 'OK',
+  {
+    name: 'modelLineage',
+    needs: [Permission.READ_MODELS],
+    query: 'query($id: ID!) { modelLineage(id: $id) { modelVersion { id } } }',
+    variables: () => ({ id: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
   },
   {
     name: 'driftAlerts',
@@ -197,6 +239,7 @@ const QUERIES: Operation[] = [
 ];
 
 const STUDY_EVENTS = { name: 'studyEvents', needs: [Permission.SUBSCRIBE, Permission.READ_PATIENT_DATA] };
+const MODEL_EVENTS = { name: 'modelVersionChanged', needs: [Permission.SUBSCRIBE, Permission.READ_MODELS] };
 const SUBSCRIPTION = 'subscription { studyEvents { change study { id accessionNumber } } }';
 
 /** Row counts of the tables mutations write; a refused mutation must leave them as they were. */
@@ -240,7 +283,7 @@ afterAll(async () => t?.stop());
 describe('the policy table', () => {
   it('covers every role and grants each operation to at least one role and denies it to another', () => {
     expect(new Set(ROLES)).toEqual(new Set(Object.values(Role)));
-    for (const op of [...MUTATIONS, ...QUERIES, STUDY_EVENTS]) {
+    for (const op of [...MUTATIONS, ...QUERIES, STUDY_EVENTS, MODEL_EVENTS]) {
       const verdicts = ROLES.map((role) => allowed(role, op.needs));
       expect({
         op: op.name,
@@ -310,6 +353,24 @@ describe('studyEvents subscription over graphql-ws', () => {
       await ws.dispose();
     }
   });
+
+  it.each(ROLES.filter((role) => !allowed(role, MODEL_EVENTS.needs)))(
+    'refuses modelVersionChanged to %s with FORBIDDEN',
+    async (role) => {
+      const ws = connectWs(t.app.url, { authorization: `Bearer ${tokens.get(role)}` });
+      try {
+        await ws.connected;
+        const sub = subscribe<{ modelVersionChanged: { kind: string } }>(
+          ws.client,
+          'subscription { modelVersionChanged { kind } }',
+        );
+        expect(codes(await sub.waitForErrors())).toEqual(['FORBIDDEN']);
+        expect(sub.events).toEqual([]);
+      } finally {
+        await ws.dispose();
+      }
+    },
+  );
 
   it.each<[string, () => Promise<Record<string, unknown>>]>([
     ['no connection params', async () => ({})],

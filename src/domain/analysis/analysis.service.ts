@@ -12,6 +12,7 @@ import { AI_ASSISTANCE_WARNING } from '../../schema/types';
 import { contentAddressedKey, ObjectStore, sha256 } from '../../storage';
 import { AuditAction, BodyPart, GateVerdict, ImageView, ModelTask, StudyStatus } from '../enums';
 import { Image } from '../image/image.entity';
+import type { ModelLease, ModelLeases } from '../model-version/model-serving';
 import { ModelVersion } from '../model-version/model-version.entity';
 import { Prediction } from '../prediction/prediction.entity';
 import type { EventPublisher } from '../shared/event-publisher';
@@ -19,7 +20,7 @@ import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
 import { Study } from '../study/study.entity';
 import type { AnalysisJob } from './analysis-job.entity';
-import { chooseRoute } from './model-routing';
+import { chooseRoute, Route } from './model-routing';
 
 /** A wrist study lacks its PA or lateral view. */
 export class WristViewsRequiredError extends AppError {
@@ -84,6 +85,8 @@ export class AnalysisService {
     private readonly events: EventPublisher,
     private readonly options: AnalysisOptions,
     private readonly logger: Logger,
+    /** Loads a routed version this process does not have yet and keeps it loaded while in use. */
+    private readonly models: ModelLeases | null = null,
   ) {}
 
   /** Synchronous analysis for a caller (technicians, radiologists). */
@@ -130,6 +133,35 @@ export class AnalysisService {
     const views = this.selectViews(study, images);
     const route = await chooseRoute(em, task, study.id, this.options.shadowMode);
     if (!route) throw new NoModelError('No model version is in production for this task', { task });
+    const leases: ModelLease[] = [];
+    try {
+      if (this.models) {
+        leases.push(await this.models.acquire(route.primary));
+        if (route.shadow) {
+          const shadowLease = await this.models.acquire(route.shadow).catch((error: Error) => {
+            this.logger.warn(
+              { studyId: study.id, version: route.shadow?.version, err: error.message },
+              'shadow version could not be loaded',
+            );
+            return null;
+          });
+          if (shadowLease) leases.push(shadowLease);
+          else route.shadow = null;
+        }
+      }
+      return await this.runRoute(em, study, views, route, options);
+    } finally {
+      for (const lease of leases) lease.release();
+    }
+  }
+
+  private async runRoute(
+    em: EntityManager,
+    study: Study,
+    views: Image[],
+    route: Route,
+    options: { analysisJob?: AnalysisJob; signal?: AbortSignal },
+  ): Promise<AnalysisOutcome> {
     const started = Date.now();
     const files = await Promise.all(views.map((v) => this.store.get(v.objectKey)));
     // Prepared inputs by model input size: decoded once even when a shadow version reads too
@@ -274,17 +306,26 @@ export class AnalysisService {
   ): Promise<GateVerdict | null> {
     const chestVersion = this.engine.activeVersion('chest');
     if (!chestVersion) return null;
-    const chest = this.engine.manifest('chest', chestVersion);
-    const [pa] = await prepare(chest.input.size);
-    const r = await this.engine.infer({
-      task: 'chest',
-      version: chestVersion,
-      views: [pa.tensor],
-      priority: 'ROUTINE',
-    });
-    return r.outputs.ood_distance.data[0] <= chest.gate.oodDistanceThreshold
-      ? GateVerdict.WRONG_BODY_PART
-      : null;
+    // Held so a rollout does not unload it between reading its manifest and running it (the engine
+    // default is always a loaded version that is not draining, so this succeeds).
+    const lease = this.models?.tryAcquire('chest', chestVersion) ?? null;
+    if (this.models && !lease)
+      throw new NoModelError('The chest model for the wrist cross-check is not loaded', { task: 'CHEST' });
+    try {
+      const chest = this.engine.manifest('chest', chestVersion);
+      const [pa] = await prepare(chest.input.size);
+      const r = await this.engine.infer({
+        task: 'chest',
+        version: chestVersion,
+        views: [pa.tensor],
+        priority: 'ROUTINE',
+      });
+      return r.outputs.ood_distance.data[0] <= chest.gate.oodDistanceThreshold
+        ? GateVerdict.WRONG_BODY_PART
+        : null;
+    } finally {
+      lease?.release();
+    }
   }
 
   /** Stores the heatmap of the most important finding (or the top class), content-addressed. */

@@ -1,13 +1,26 @@
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { InferenceEngine } from '../../inference/inference-engine';
 import { compareVersions, listVersions } from '../../inference/model-repository';
 import { loadModelManifest, ModelManifest } from '../../inference/model-manifest';
 import type { Logger } from '../../logging/logger';
-import { ModelStage, ModelTask } from '../enums';
+import { ModelStage, ModelStageChangeKind, ModelTask, TrainingRunStatus } from '../enums';
+import { TrainingRun } from '../training-run/training-run.entity';
+import type { ModelServing } from './model-serving';
+import { ModelStageChange } from './model-stage-change.entity';
 import { ModelVersion } from './model-version.entity';
 
 const TASKS: Record<string, ModelTask> = { chest: ModelTask.CHEST, wrist: ModelTask.WRIST };
+
+/** Namespace of the transaction-scoped advisory locks that serialise registry writes per task. */
+const REGISTRY_LOCK = 5_021_117;
+
+/**
+ * Takes the registry lock of a task until the surrounding transaction ends: concurrent promotions,
+ * rollbacks and start-up syncs of one task run one after another, each seeing the previous one's result.
+ */
+export async function lockTaskRegistry(em: EntityManager, task: ModelTask): Promise<void> {
+  await em.execute('select pg_advisory_xact_lock(?, hashtext(?))', [REGISTRY_LOCK, task]);
+}
 
 /** The metrics kept on the registry row: a summary of model.json's test metrics. */
 function metricsSummary(m: ModelManifest): Record<string, unknown> {
@@ -19,38 +32,62 @@ function metricsSummary(m: ModelManifest): Record<string, unknown> {
   };
 }
 
+/** The training run a model.json describes (for versions registered from the repository, not by the trainer). */
+function trainingRunOf(task: ModelTask, m: ModelManifest): TrainingRun {
+  const finishedAt = new Date(m.createdAt);
+  return Object.assign(new TrainingRun(), {
+    task,
+    status: TrainingRunStatus.SUCCEEDED,
+    parameters: {
+      ...m.training.hyperparameters,
+      epochs: m.training.epochs,
+      seed: m.training.seed,
+      params: m.training.params,
+      torchVersion: m.training.torchVersion,
+      source: 'model.json',
+    },
+    codeVersion: m.training.codeVersion,
+    manifestSha256: m.trainingData.manifestSha256,
+    datasetCounts: m.trainingData.counts,
+    metrics: m.metrics as Record<string, unknown>,
+    startedAt: new Date(finishedAt.getTime() - m.training.seconds * 1000),
+    finishedAt,
+  });
+}
+
 /**
  * Keeps the registry and the engine in step with the model repository (`models/<task>/<version>/`):
- * registers versions found on disk, makes the newest the PRODUCTION version of a task that has none,
- * and loads every PRODUCTION and CANARY version into the engine.
+ * registers versions found on disk (with the training run their model.json records), makes the newest
+ * the PRODUCTION version of a task that has none, and has {@link ModelServing} load every PRODUCTION
+ * and CANARY version. Safe when several processes start at once (per-task registry lock).
  */
 export class ModelRegistryService {
   constructor(
     private readonly rootEm: EntityManager,
-    private readonly engine: InferenceEngine,
+    private readonly serving: ModelServing,
     private readonly modelsDir: string,
     private readonly logger: Logger,
   ) {}
 
   /** Registers what is on disk and loads the serving versions; returns the loaded ones. */
   async syncRepository(): Promise<ModelVersion[]> {
-    const em = this.rootEm.fork();
     for (const [folder, task] of Object.entries(TASKS)) {
-      const versions = await listVersions(this.modelsDir, folder);
-      for (const version of versions.sort(compareVersions)) {
+      const found: { version: string; dir: string; manifest: ModelManifest }[] = [];
+      for (const version of (await listVersions(this.modelsDir, folder)).sort(compareVersions)) {
         const dir = join(this.modelsDir, folder, version);
-        let manifest: ModelManifest;
         try {
-          manifest = await loadModelManifest(dir);
+          found.push({ version, dir, manifest: await loadModelManifest(dir) });
         } catch (error) {
           this.logger.warn(
             { dir, err: (error as Error).message },
             'skipping a model folder with an invalid model.json',
           );
-          continue;
         }
-        const existing = await em.findOne(ModelVersion, { task, version });
-        if (!existing) {
+      }
+      await this.rootEm.fork().transactional(async (em) => {
+        await lockTaskRegistry(em, task);
+        for (const { version, dir, manifest } of found) {
+          if (await em.findOne(ModelVersion, { task, version })) continue;
           em.create(ModelVersion, {
             task,
             version,
@@ -58,34 +95,34 @@ export class ModelRegistryService {
             manifestSha256: manifest.trainingData.manifestSha256,
             metrics: metricsSummary(manifest),
             stage: ModelStage.STAGING,
+            trainingRun: trainingRunOf(task, manifest),
           } as ModelVersion);
         }
-      }
-      await em.flush();
-      const production = await em.findOne(ModelVersion, { task, stage: ModelStage.PRODUCTION });
-      if (!production) {
-        const all = await em.find(ModelVersion, { task, stage: ModelStage.STAGING });
-        const newest = all.sort((a, b) => compareVersions(a.version, b.version)).at(-1);
-        if (newest) {
-          newest.stage = ModelStage.PRODUCTION;
-          newest.promotedAt = new Date();
-          await em.flush();
-          this.logger.info(
-            { task, version: newest.version },
-            'no production model: promoted the newest registered version',
-          );
-        }
-      }
-    }
-    const serving = await em.find(ModelVersion, {
-      stage: { $in: [ModelStage.PRODUCTION, ModelStage.CANARY] },
-    });
-    for (const v of serving) {
-      await this.engine.loadVersion(v.task.toLowerCase(), v.version, v.artifactPath, {
-        activate: v.stage === ModelStage.PRODUCTION,
+        await em.flush();
+        if (await em.findOne(ModelVersion, { task, stage: ModelStage.PRODUCTION })) return;
+        const staged = await em.find(ModelVersion, { task, stage: ModelStage.STAGING });
+        const newest = staged.sort((a, b) => compareVersions(a.version, b.version)).at(-1);
+        if (!newest) return;
+        newest.stage = ModelStage.PRODUCTION;
+        newest.promotedAt = new Date();
+        em.create(ModelStageChange, {
+          modelVersion: newest,
+          task,
+          kind: ModelStageChangeKind.INITIAL_PRODUCTION,
+          fromStage: ModelStage.STAGING,
+          toStage: ModelStage.PRODUCTION,
+          trafficShare: 0,
+        } as ModelStageChange);
+        await em.flush();
+        this.logger.info(
+          { task, version: newest.version },
+          'no production model: promoted the newest registered version',
+        );
       });
-      this.logger.info({ task: v.task, version: v.version, stage: v.stage }, 'model version loaded');
     }
+    const serving = await this.serving.reconcile();
+    for (const v of serving)
+      this.logger.info({ task: v.task, version: v.version, stage: v.stage }, 'model version serving');
     return serving;
   }
 }

@@ -1,12 +1,24 @@
-import { Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { ModelStage, ModelTask } from '../enums';
 import { TrainingRun } from '../training-run/training-run.entity';
 import { User } from '../user/user.entity';
 
-/** A registered model version: weights under `models/<task>/<version>/` plus its manifest. */
+/**
+ * A registered model version: weights under `models/<task>/<version>/` plus its manifest.
+ * Partial unique indexes keep at most one PRODUCTION and one CANARY version per task, whatever
+ * writes the table (the rollout service also serialises its transactions per task).
+ */
 @Entity()
 @Unique({ properties: ['task', 'version'] })
+@Index({
+  name: 'model_version_one_production_per_task',
+  expression: `create unique index "model_version_one_production_per_task" on "model_version" ("task") where "stage" = 'PRODUCTION'`,
+})
+@Index({
+  name: 'model_version_one_canary_per_task',
+  expression: `create unique index "model_version_one_canary_per_task" on "model_version" ("task") where "stage" = 'CANARY'`,
+})
 export class ModelVersion extends BaseEntity {
   @Enum({ items: () => ModelTask })
   task!: ModelTask;
@@ -39,6 +51,11 @@ export class ModelVersion extends BaseEntity {
   @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
   promotedBy?: User | null;
 
+  /** When it was last promoted (to CANARY or PRODUCTION, or restored by a rollback). */
   @Property({ type: 'timestamptz', nullable: true })
   promotedAt?: Date | null;
+
+  /** The PRODUCTION version this one replaced when it was promoted: where a rollback returns to. */
+  @ManyToOne(() => ModelVersion, { nullable: true, deleteRule: 'set null' })
+  previousProduction?: ModelVersion | null;
 }
