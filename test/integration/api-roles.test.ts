@@ -222,6 +222,7 @@ const QUERIES: Operation[] = [
       'query { correctionQuality(input: {from: "2026-01-01T00:00:00Z", to: "2026-01-08T00:00:00Z"}) { n recall } }',
     variables: () => ({}),
     whenAllowed: 'OK',
+  },
   {
     name: 'modelLineage',
     needs: [Permission.READ_MODELS],
