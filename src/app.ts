@@ -37,7 +37,7 @@ import { WorkerSessionFactory } from './inference/onnx/worker-session.factory';
 import { PgBossJobQueue } from './jobs/pg-boss.job-queue';
 import { createLogger, Logger } from './logging/logger';
 import { Metrics } from './monitoring/metrics';
-import { createAppPubSub } from './pubsub/pubsub';
+import { createAppPubSub, Topic } from './pubsub/pubsub';
 import { AdminResolver } from './resolvers/admin.resolver';
 import { AnalysisResolver } from './resolvers/analysis.resolver';
 import { CorrectionResolver } from './resolvers/correction.resolver';
@@ -122,7 +122,15 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     const metrics = new Metrics();
     const tokens = new TokenService(config.auth.secret, config.auth.issuer, config.auth.tokenTtlSeconds);
     const pageMax = config.limits.pageMax;
-    const users = new UserService(orm.em, tokens, pageMax);
+    const users = new UserService(orm.em, tokens, pageMax, config.auth.principalCacheMs, events);
+    // Deactivation in any process drops the cached principal here too.
+    const userChanges = pubsub.pubSub.subscribe(Topic.USER_CHANGED) as AsyncIterableIterator<{
+      userId: string;
+    }>;
+    void (async () => {
+      for await (const change of userChanges) users.evict(change.userId);
+    })().catch((e: Error) => logger.error({ err: e.message }, 'user change listener stopped'));
+    closers.push(async () => void (await userChanges.return?.()));
     const patients = new PatientService(pageMax);
     const studies = new StudyService(pageMax, events);
     const images = new ImageService(objectStore, orm.em, config.limits, pageMax, events);

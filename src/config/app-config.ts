@@ -33,6 +33,7 @@ const envSchema = z
       .int()
       .min(60)
       .default(8 * 3600),
+    AUTH_PRINCIPAL_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
     MODELS_DIR: z.string().default('./models'),
     MODEL_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
     CARE_SHARED_DIR: z.string().default('../shared'),
@@ -111,7 +112,14 @@ export interface AppConfig {
         bucket: string;
         region: string;
       };
-  auth: { secret: string; issuer: string; tokenTtlSeconds: number; usingDevelopmentSecret: boolean };
+  auth: {
+    secret: string;
+    issuer: string;
+    tokenTtlSeconds: number;
+    usingDevelopmentSecret: boolean;
+    /** How long an authenticated user's role and status are reused before the database is asked again. */
+    principalCacheMs: number;
+  };
   modelsDir: string;
   /** How often each process re-reads the registry besides its events (ms); 0 only on events. */
   modelReconcileIntervalMs: number;
@@ -184,6 +192,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       issuer: e.AUTH_ISSUER,
       tokenTtlSeconds: e.AUTH_TOKEN_TTL_SECONDS,
       usingDevelopmentSecret: !e.AUTH_SECRET,
+      principalCacheMs: e.AUTH_PRINCIPAL_CACHE_MS,
     },
     modelsDir: e.MODELS_DIR,
     modelReconcileIntervalMs: e.MODEL_RECONCILE_INTERVAL_MS,

@@ -11,6 +11,8 @@ export const Topic = {
   ANALYSIS_JOB_UPDATED: 'ANALYSIS_JOB_UPDATED',
   MODEL_VERSION_CHANGED: 'MODEL_VERSION_CHANGED',
   DRIFT_DETECTED: 'DRIFT_DETECTED',
+  /** A user was deactivated (or otherwise changed): every process drops its cached principal. */
+  USER_CHANGED: 'USER_CHANGED',
 } as const;
 
 /** Payload of a STUDY_CHANGED event. */

@@ -8,16 +8,40 @@ import { AuditAction, Role } from '../enums';
 import { flushUnique } from '../shared/flush-unique';
 import { isUuid } from '../shared/filters';
 import { Page, PageArgs, paginate } from '../shared/pagination';
+import type { EventPublisher } from '../shared/event-publisher';
 import type { RequestContext } from '../shared/request-context';
+import { Topic } from '../../pubsub/pubsub';
 import { User } from './user.entity';
+
+/** A user's role and status as last read, reused by {@link UserService.authenticate} until `until`. */
+interface CachedUser {
+  role: Role;
+  until: number;
+}
+
+/** Bound on cached principals: past it the cache starts over (a user costs one lookup again). */
+const MAX_CACHED_USERS = 10_000;
 
 /** Users, their tokens, and authentication of incoming requests. */
 export class UserService {
+  private readonly cache = new Map<string, CachedUser>();
+
+  /**
+   * @param principalCacheMs - how long an active user's role, once read, serves later requests (0: never
+   *   cached). Deactivation evicts it here at once and, through `events` (USER_CHANGED), in every process.
+   */
   constructor(
     private readonly rootEm: EntityManager,
     private readonly tokens: TokenService,
     private readonly pageMax: number,
+    private readonly principalCacheMs = 0,
+    private readonly events: EventPublisher = { publish: () => undefined },
   ) {}
+
+  /** Forgets what is cached about a user (called on USER_CHANGED from any process). */
+  evict(userId: string): void {
+    this.cache.delete(userId);
+  }
 
   /**
    * Turns a bearer token into a principal: signature, issuer and expiry are checked by the token
@@ -25,11 +49,21 @@ export class UserService {
    */
   async authenticate(token: string): Promise<Principal> {
     const claimed = await this.tokens.verify(token);
+    const now = Date.now();
+    const cached = this.cache.get(claimed.userId);
+    if (cached && cached.until > now)
+      return { userId: claimed.userId, role: cached.role, tokenId: claimed.tokenId };
     const user = await this.rootEm
       .fork()
       .findOne(User, { id: claimed.userId }, { fields: ['id', 'role', 'active'] });
-    if (!user || !user.active)
+    if (!user || !user.active) {
+      this.cache.delete(claimed.userId);
       throw new UnauthenticatedError('User is unknown or inactive', { reason: 'INACTIVE' });
+    }
+    if (this.principalCacheMs > 0) {
+      if (this.cache.size >= MAX_CACHED_USERS) this.cache.clear();
+      this.cache.set(user.id, { role: user.role, until: now + this.principalCacheMs });
+    }
     return { userId: user.id, role: user.role, tokenId: claimed.tokenId };
   }
 
@@ -57,6 +91,8 @@ export class UserService {
     user.active = false;
     ctx.audit.write(ctx.em, { action: AuditAction.UPDATE, entityType: 'User', entityId: id });
     await ctx.em.flush();
+    this.evict(user.id);
+    this.events.publish(Topic.USER_CHANGED, { userId: user.id });
     return user;
   }
 
