@@ -336,6 +336,53 @@ export type DateRangeInput = {
   to?: InputMaybe<Scalars['DateTimeISO']['input']>;
 };
 
+/** An AI result report stored on the PACS as a DICOM Structured Report. */
+export type DicomExport = {
+  __typename?: 'DicomExport';
+  /** The exported prediction. */
+  predictionId: Scalars['ID']['output'];
+  /** Series Instance UID of the report. */
+  seriesInstanceUid: Scalars['String']['output'];
+  /** SOP Class UID (Comprehensive SR Storage). */
+  sopClassUid: Scalars['String']['output'];
+  /** SOP Instance UID of the report (the same on every export of this prediction). */
+  sopInstanceUid: Scalars['String']['output'];
+  /** Study the report was added to (the source study). */
+  studyInstanceUid: Scalars['String']['output'];
+};
+
+/** Result of importing one study from the PACS. */
+export type DicomImport = {
+  __typename?: 'DicomImport';
+  /** Instances that were already here (nothing duplicated). */
+  alreadyStored: Scalars['Int']['output'];
+  /** Instances refused. */
+  failed: Scalars['Int']['output'];
+  /** Per-instance outcome. */
+  instances: Array<DicomInstanceOutcome>;
+  /** Instances newly stored. */
+  stored: Scalars['Int']['output'];
+  /** Our studies that hold the imported instances. */
+  studyIds: Array<Scalars['ID']['output']>;
+  /** DICOM Study Instance UID that was retrieved. */
+  studyInstanceUid: Scalars['String']['output'];
+};
+
+/** What became of one DICOM instance offered for ingestion. */
+export type DicomInstanceOutcome = {
+  __typename?: 'DicomInstanceOutcome';
+  /** Why it failed: a stable code such as CORRUPT_IMAGE or PATIENT_ID_MISSING. */
+  code?: Maybe<Scalars['String']['output']>;
+  /** DICOM STOW-RS failure reason (e.g. 0xC000 = 49152). */
+  failureReason?: Maybe<Scalars['Int']['output']>;
+  /** SOP Instance UID (null when the header was unreadable). */
+  sopInstanceUid?: Maybe<Scalars['String']['output']>;
+  /** STORED, ALREADY_STORED (idempotent re-ingest) or FAILED. */
+  status: Scalars['String']['output'];
+  /** Our study the instance belongs to. */
+  studyId?: Maybe<Scalars['ID']['output']>;
+};
+
 /** A detected shift between production inputs/outputs and the reference. */
 export type DriftAlert = {
   __typename?: 'DriftAlert';
@@ -690,6 +737,10 @@ export type Mutation = {
   createUser: User;
   /** Deactivates a user; its tokens stop working at once (admins). */
   deactivateUser: User;
+  /** Stores the AI report of a prediction on the PACS as a DICOM Comprehensive SR in the source study (AI assistance; requires clinician review). */
+  exportPredictionToPacs: DicomExport;
+  /** Retrieves a study from the PACS (WADO-RS) and creates its patient, study and images; importing again adds nothing. */
+  importStudyFromPacs: DicomImport;
   /** Mints a bearer token for a user (admins). The token is shown once. */
   issueToken: IssuedToken;
   /** Promotes the canary to PRODUCTION; the previous production version is archived and becomes the rollback target (admins). */
@@ -752,6 +803,18 @@ export type MutationCreateUserArgs = {
 /** Changes. Every mutation is authorised by role and audited. */
 export type MutationDeactivateUserArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationExportPredictionToPacsArgs = {
+  predictionId: Scalars['ID']['input'];
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationImportStudyFromPacsArgs = {
+  studyInstanceUid: Scalars['String']['input'];
 };
 
 
@@ -833,6 +896,41 @@ export type NoteStatus =
   | 'DRAFT'
   /** Rejected by a radiologist. */
   | 'REJECTED';
+
+/** A study found on the PACS with QIDO-RS. */
+export type PacsStudy = {
+  __typename?: 'PacsStudy';
+  /** DICOM Accession Number (may be empty). */
+  accessionNumber: Scalars['String']['output'];
+  /** Modalities in the study (CR, DX, SR...). */
+  modalities: Array<Scalars['String']['output']>;
+  /** Number of instances, when the PACS says. */
+  numberOfInstances?: Maybe<Scalars['Int']['output']>;
+  /** DICOM Patient ID (becomes the patient MRN on import). */
+  patientId: Scalars['String']['output'];
+  /** DICOM Study Date (YYYYMMDD; may be empty). */
+  studyDate: Scalars['String']['output'];
+  /** Our studies with this Study Instance UID (empty: not imported yet). */
+  studyIds: Array<Scalars['ID']['output']>;
+  /** DICOM Study Instance UID. */
+  studyInstanceUid: Scalars['String']['output'];
+};
+
+/** QIDO-RS match keys for a PACS study search; omitted keys match everything. */
+export type PacsStudyFilterInput = {
+  /** DICOM Accession Number. */
+  accessionNumber?: InputMaybe<Scalars['String']['input']>;
+  /** Most studies returned (1..200, default 50). */
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  /** A modality in the study (CR, DX...). */
+  modality?: InputMaybe<Scalars['String']['input']>;
+  /** DICOM Patient ID. */
+  patientId?: InputMaybe<Scalars['String']['input']>;
+  /** Study Date, YYYYMMDD or a range YYYYMMDD-YYYYMMDD. */
+  studyDate?: InputMaybe<Scalars['String']['input']>;
+  /** DICOM Study Instance UID. */
+  studyInstanceUid?: InputMaybe<Scalars['String']['input']>;
+};
 
 /** Relay page information for cursor pagination. */
 export type PageInfo = {
@@ -997,6 +1095,8 @@ export type Query = {
   modelLineage: ModelLineage;
   /** The model registry (admins, radiologists). */
   modelVersions: ModelVersionConnection;
+  /** Studies on the configured PACS (QIDO-RS), marked when already imported. */
+  pacsStudies: Array<PacsStudy>;
   /** One patient by id. Audited. */
   patient: Patient;
   /** Patients, newest first. Audited. */
@@ -1079,6 +1179,12 @@ export type QueryModelVersionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ModelVersionFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Reads. Every read of patient data is audited. */
+export type QueryPacsStudiesArgs = {
+  filter?: InputMaybe<PacsStudyFilterInput>;
 };
 
 

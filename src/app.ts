@@ -17,6 +17,8 @@ import { ModelLineageService } from './domain/model-version/model-lineage.servic
 import { ModelRegistryService } from './domain/model-version/model-registry.service';
 import { ModelRolloutService } from './domain/model-version/model-rollout.service';
 import { ModelServing } from './domain/model-version/model-serving';
+import { DicomIngestService } from './domain/pacs/dicom-ingest.service';
+import { ResultExportService } from './domain/pacs/result-export.service';
 import { PatientService } from './domain/patient/patient.service';
 import { RecordsService } from './domain/shared/records.service';
 import { createRequestContext } from './domain/shared/request-context';
@@ -27,8 +29,9 @@ import { createFormatError } from './errors/format-error';
 import { createGraphQLHandler } from './http/graphql-server';
 import { startHttpServer, RunningServer } from './http/http-server';
 import { RateLimiter } from './http/rate-limiter';
-import { imageRoutes, predictionRoutes } from './http/routes';
+import { dicomWebRoutes, fhirRoutes, imageRoutes, predictionRoutes } from './http/routes';
 import { DecodePool } from './inference/decode-pool';
+import { DicomWebClient, HttpDicomWebClient } from './interop/dicomweb.client';
 import { DynamicBatchingEngine } from './inference/dynamic-batching.engine';
 import { ImagePreparer, InlineImagePreparer } from './inference/image-preparer';
 import type { InferenceEngine } from './inference/inference-engine';
@@ -44,6 +47,7 @@ import { CorrectionResolver } from './resolvers/correction.resolver';
 import type { GraphQLContext } from './resolvers/context';
 import { ImageResolver } from './resolvers/image.resolver';
 import { ModelRegistryResolver } from './resolvers/model-registry.resolver';
+import { PacsResolver } from './resolvers/pacs.resolver';
 import { PatientResolver } from './resolvers/patient.resolver';
 import { PredictionResolver } from './resolvers/prediction.resolver';
 import { StudyResolver } from './resolvers/study.resolver';
@@ -60,6 +64,8 @@ export interface AppOverrides {
   engine?: InferenceEngine;
   /** Image decoding for analysis (default: inline). */
   preparer?: ImagePreparer;
+  /** DICOMweb client of the PACS (default: HTTP client from PACS_* configuration, or none). */
+  dicomWeb?: DicomWebClient | null;
 }
 
 /** A running application: the server plus handles tests and scripts use. */
@@ -188,6 +194,24 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     const quality = new QualityService(orm.em);
     quality.registerMetrics(metrics.registry);
 
+    const dicomWeb =
+      overrides.dicomWeb !== undefined
+        ? overrides.dicomWeb
+        : config.pacs
+          ? new HttpDicomWebClient(config.pacs)
+          : null;
+    const dicomIngest = new DicomIngestService(
+      images,
+      dicomWeb,
+      events,
+      logger,
+      config.limits.maxUploadBytes,
+    );
+    const resultExport = new ResultExportService(dicomWeb, {
+      uidRoot: config.dicom.uidRoot,
+      manufacturer: 'Care Companion',
+    });
+
     const resolvers = new Map<unknown, unknown>([
       [PatientResolver, new PatientResolver(patients, studies)],
       [StudyResolver, new StudyResolver(studies, patients, images, records)],
@@ -197,6 +221,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       [AdminResolver, new AdminResolver(users, records)],
       [CorrectionResolver, new CorrectionResolver(corrections, quality)],
       [ModelRegistryResolver, new ModelRegistryResolver(rollout, new ModelLineageService())],
+      [PacsResolver, new PacsResolver(dicomIngest, resultExport)],
     ]);
     const schema = await buildAppSchema({ get: (cls) => resolvers.get(cls) }, pubsub.pubSub);
     const graphql = await createGraphQLHandler(schema, logger, {
@@ -232,7 +257,12 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         graphql,
         formatError: (error: GraphQLError) =>
           formatError(error.toJSON(), error) as unknown as Record<string, unknown>,
-        routes: [...imageRoutes(images), ...predictionRoutes(analysis)],
+        routes: [
+          ...imageRoutes(images),
+          ...predictionRoutes(analysis),
+          ...dicomWebRoutes(dicomIngest, config.dicom.stowMaxBytes),
+          ...fhirRoutes(resultExport),
+        ],
         ready: async () => {
           const checks: Record<string, string> = {};
           await orm.em

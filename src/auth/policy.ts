@@ -29,6 +29,10 @@ export enum Permission {
   READ_AUDIT = 'READ_AUDIT',
   /** Read drift alerts and monitoring figures. */
   READ_MONITORING = 'READ_MONITORING',
+  /** Ingest studies from a PACS (DICOMweb QIDO/WADO-RS pull, STOW-RS push). */
+  IMPORT_STUDIES = 'IMPORT_STUDIES',
+  /** Store AI result reports (DICOM SR) back to the PACS. */
+  EXPORT_RESULTS = 'EXPORT_RESULTS',
 }
 
 /** Role → permissions. Technicians acquire images, radiologists read and correct, admins run the system, integrators consume results. */
@@ -40,6 +44,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.ANALYZE_STUDIES,
     Permission.SUBSCRIBE,
     Permission.READ_MONITORING,
+    Permission.IMPORT_STUDIES,
   ],
   [Role.RADIOLOGIST]: [
     Permission.READ_PATIENT_DATA,
@@ -49,6 +54,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.SUBSCRIBE,
     Permission.READ_MODELS,
     Permission.READ_MONITORING,
+    Permission.EXPORT_RESULTS,
   ],
   [Role.ADMIN]: [
     Permission.MANAGE_USERS,
@@ -57,6 +63,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.READ_AUDIT,
     Permission.READ_MONITORING,
     Permission.SUBSCRIBE,
+    Permission.IMPORT_STUDIES,
+    Permission.EXPORT_RESULTS,
   ],
   [Role.INTEGRATOR]: [Permission.READ_PATIENT_DATA, Permission.READ_PREDICTIONS, Permission.SUBSCRIBE],
 };

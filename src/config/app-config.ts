@@ -69,6 +69,26 @@ const envSchema = z
     ANALYSIS_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),
     SHADOW_MODE: z.enum(['true', 'false']).default('false'),
     HEATMAP_SIZE: z.coerce.number().int().min(64).max(1024).default(256),
+    PACS_DICOMWEB_URL: z.string().url('must be a URL such as http://pacs:8042/dicom-web').optional(),
+    PACS_USERNAME: z.string().min(1).optional(),
+    PACS_PASSWORD: z.string().optional(),
+    PACS_BEARER_TOKEN: z.string().min(1).optional(),
+    PACS_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+    PACS_MAX_RETRIEVE_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024 * 1024),
+    STOW_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(512 * 1024 * 1024),
+    DICOM_UID_ROOT: z
+      .string()
+      .max(24, 'must be at most 24 characters (a UID has 64)')
+      .regex(/^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/, 'must be a DICOM UID root such as 2.25')
+      .default('2.25'),
   })
   .superRefine((env, ctx) => {
     if (env.STORAGE_DRIVER === 'minio') {
@@ -152,6 +172,16 @@ export interface AppConfig {
     decodeWorkers: number | null;
   };
   analysis: { workers: number; deadlineMs: number; shadowMode: boolean; heatmapSize: number };
+  /** DICOMweb PACS for ingestion and result export (null: none configured; STOW-RS still accepted). */
+  pacs: {
+    baseUrl: string;
+    username: string | null;
+    password: string | null;
+    bearerToken: string | null;
+    timeoutMs: number;
+    maxResponseBytes: number;
+  } | null;
+  dicom: { uidRoot: string; stowMaxBytes: number };
 }
 
 /** Secret used only when no AUTH_SECRET is configured outside production; tokens minted with it are useless elsewhere. */
@@ -224,5 +254,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       shadowMode: e.SHADOW_MODE === 'true',
       heatmapSize: e.HEATMAP_SIZE,
     },
+    pacs: e.PACS_DICOMWEB_URL
+      ? {
+          baseUrl: e.PACS_DICOMWEB_URL,
+          username: e.PACS_USERNAME ?? null,
+          password: e.PACS_PASSWORD ?? null,
+          bearerToken: e.PACS_BEARER_TOKEN ?? null,
+          timeoutMs: e.PACS_TIMEOUT_MS,
+          maxResponseBytes: e.PACS_MAX_RETRIEVE_BYTES,
+        }
+      : null,
+    dicom: { uidRoot: e.DICOM_UID_ROOT, stowMaxBytes: e.STOW_MAX_BYTES },
   };
 }

@@ -1,2 +1,3 @@
 export * from './app-error';
 export * from './image-errors';
+export * from './interop-errors';

@@ -41,6 +41,8 @@ export interface HttpDeps {
 export interface RouteHandler {
   method: string;
   pattern: RegExp;
+  /** Largest request body this route reads (default: MAX_UPLOAD_BYTES). */
+  maxBodyBytes?: number;
   handle(
     ctx: GraphQLContext,
     req: IncomingMessage,
@@ -165,7 +167,9 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
       const principal = await principalOf(req);
       const ctx = deps.createContext(principal, requestId);
       ctx.audit.operation = `${req.method} ${handler.pattern.source}`;
-      const result = await handler.handle(ctx, req, match, () => readBody(req, deps.maxUploadBytes));
+      const result = await handler.handle(ctx, req, match, () =>
+        readBody(req, handler.maxBodyBytes ?? deps.maxUploadBytes),
+      );
       await ctx.audit.flush(ctx.em);
       if (Buffer.isBuffer(result.body) || typeof result.body === 'string') {
         res.writeHead(result.status, result.headers ?? {});

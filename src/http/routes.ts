@@ -1,4 +1,8 @@
+import type { IncomingMessage } from 'node:http';
 import type { AnalysisService } from '../domain/analysis/analysis.service';
+import type { DicomIngestService } from '../domain/pacs/dicom-ingest.service';
+import type { ResultExportService } from '../domain/pacs/result-export.service';
+import { ValidationError } from '../errors';
 import { ImageService } from '../domain/image/image.service';
 import { toUploadReceipt } from '../schema/mappers';
 import type { RouteHandler } from './http-server';
@@ -50,6 +54,76 @@ export function predictionRoutes(analysis: AnalysisService): RouteHandler[] {
           headers: { 'content-type': 'image/png', 'cache-control': 'private, no-store' },
           body: png,
         };
+      },
+    },
+  ];
+}
+
+/** Base URL of this server as the client addressed it (for links in DICOMweb and FHIR answers). */
+function baseUrlOf(req: IncomingMessage): string {
+  const host =
+    typeof req.headers.host === 'string' && /^[\w.:[\]-]{1,255}$/.test(req.headers.host)
+      ? req.headers.host
+      : 'localhost';
+  return `http://${host}`;
+}
+
+/**
+ * DICOMweb STOW-RS: `POST /dicom-web/studies[/{StudyInstanceUID}]` with a multipart/related;
+ * type="application/dicom" body. Answers 200 (all stored), 202 (some refused) or 409 (none stored)
+ * with the DICOM JSON response (Referenced SOP Sequence, Failed SOP Sequence with reasons).
+ */
+export function dicomWebRoutes(ingest: DicomIngestService, maxBodyBytes: number): RouteHandler[] {
+  return [
+    {
+      method: 'POST',
+      pattern: /^\/dicom-web\/studies(?:\/([0-9.]{1,64}))?$/,
+      maxBodyBytes,
+      async handle(ctx, req, match, body) {
+        const result = await ingest.stow(
+          ctx,
+          await body(),
+          req.headers['content-type'],
+          match[1] ?? null,
+          `${baseUrlOf(req)}/dicom-web`,
+        );
+        return {
+          status: result.status,
+          headers: { 'content-type': 'application/dicom+json' },
+          body: JSON.stringify(result.body),
+        };
+      },
+    },
+  ];
+}
+
+/**
+ * FHIR R4 read side for the EHR: `GET /fhir/DiagnosticReport/{predictionId}` (the report) and
+ * `GET /fhir/DiagnosticReport?_id={predictionId}` (a searchset Bundle with the report, its
+ * Observations, Patient and ImagingStudy, so every reference resolves inside the Bundle).
+ */
+export function fhirRoutes(exports: ResultExportService): RouteHandler[] {
+  const fhirJson = {
+    'content-type': 'application/fhir+json; charset=utf-8',
+    'cache-control': 'private, no-store',
+  };
+  return [
+    {
+      method: 'GET',
+      pattern: /^\/fhir\/DiagnosticReport\/([0-9a-fA-F-]{36})$/,
+      async handle(ctx, req, match) {
+        const { report } = await exports.fhirReport(ctx, match[1]!, `${baseUrlOf(req)}/fhir`);
+        return { status: 200, headers: fhirJson, body: JSON.stringify(report) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/fhir\/DiagnosticReport$/,
+      async handle(ctx, req) {
+        const id = new URL(req.url ?? '/', 'http://localhost').searchParams.get('_id');
+        if (!id) throw new ValidationError('Search by _id (the prediction id)', { field: '_id' });
+        const { bundle } = await exports.fhirReport(ctx, id, `${baseUrlOf(req)}/fhir`);
+        return { status: 200, headers: fhirJson, body: JSON.stringify(bundle) };
       },
     },
   ];

@@ -29,3 +29,5 @@ export { deidentifyImage, renderTrainingPng } from './deidentify-image';
 export type { DeidentifiedImage } from './deidentify-image';
 export { deidentifyDicom, remapUid, DEIDENTIFICATION_METHOD } from './dicom/deidentify';
 export type { DeidentifyOptions } from './dicom/deidentify';
+export { readDicomIdentity } from './dicom/dicom-header';
+export type { DicomIdentity } from './dicom/dicom-header';

@@ -7,6 +7,7 @@ import { AnalysisResolver } from '../resolvers/analysis.resolver';
 import { CorrectionResolver } from '../resolvers/correction.resolver';
 import { ImageResolver } from '../resolvers/image.resolver';
 import { ModelRegistryResolver } from '../resolvers/model-registry.resolver';
+import { PacsResolver } from '../resolvers/pacs.resolver';
 import { PatientResolver } from '../resolvers/patient.resolver';
 import { PredictionResolver } from '../resolvers/prediction.resolver';
 import { StudyResolver } from '../resolvers/study.resolver';
@@ -22,6 +23,7 @@ export const RESOLVERS = [
   AdminResolver,
   CorrectionResolver,
   ModelRegistryResolver,
+  PacsResolver,
 ] as const;
 
 /**

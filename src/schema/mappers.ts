@@ -1,4 +1,5 @@
 import type { AnalysisJob } from '../domain/analysis/analysis-job.entity';
+import type { DicomImportType } from './pacs.types';
 import type { AuditEvent } from '../domain/audit/audit-event.entity';
 import type { Correction } from '../domain/correction/correction.entity';
 import type { DriftAlert } from '../domain/drift/drift-alert.entity';
@@ -250,3 +251,30 @@ export const toModelLineage = (l: ModelLineage): ModelLineageType => {
     stageChanges: l.stageChanges.map(toModelStageChange),
   });
 };
+
+/** An import result to its GraphQL type (counts, study ids, per-instance outcomes). */
+export function toDicomImport(r: {
+  studyInstanceUid: string;
+  outcomes: {
+    sopInstanceUid: string | null;
+    status: string;
+    failure?: { reason: number; code: string };
+    studyId?: string;
+  }[];
+}): DicomImportType {
+  const count = (s: string) => r.outcomes.filter((o) => o.status === s).length;
+  return {
+    studyInstanceUid: r.studyInstanceUid,
+    stored: count('STORED'),
+    alreadyStored: count('ALREADY_STORED'),
+    failed: count('FAILED'),
+    studyIds: [...new Set(r.outcomes.flatMap((o) => (o.studyId ? [o.studyId] : [])))],
+    instances: r.outcomes.map((o) => ({
+      sopInstanceUid: o.sopInstanceUid,
+      status: o.status,
+      code: o.failure?.code ?? null,
+      failureReason: o.failure?.reason ?? null,
+      studyId: o.studyId ?? null,
+    })),
+  };
+}

@@ -11,7 +11,7 @@ import { Role } from '../../src/domain/enums';
 import { actUntilReceived, connectWs, subscribe, waitForClose } from '../support/graphql-ws-client';
 import { startTestApp, TestApp } from '../support/test-app';
 
-type Outcome = 'OK' | 'NOT_FOUND' | 'ILLEGAL_MODEL_TRANSITION';
+type Outcome = 'OK' | 'NOT_FOUND' | 'ILLEGAL_MODEL_TRANSITION' | 'PACS_NOT_CONFIGURED';
 
 /** One API operation: what it needs, how to call it, and what an allowed caller gets. */
 interface Operation {
@@ -140,6 +140,20 @@ const MUTATIONS: Operation[] = [
     variables: () => ({}),
     whenAllowed: 'ILLEGAL_MODEL_TRANSITION',
   },
+  {
+    name: 'importStudyFromPacs',
+    needs: [Permission.IMPORT_STUDIES],
+    query: 'mutation { importStudyFromPacs(studyInstanceUid: "1.2.3.4") { stored } }',
+    variables: () => ({}),
+    whenAllowed: 'PACS_NOT_CONFIGURED',
+  },
+  {
+    name: 'exportPredictionToPacs',
+    needs: [Permission.EXPORT_RESULTS],
+    query: 'mutation($id: ID!) { exportPredictionToPacs(predictionId: $id) { sopInstanceUid } }',
+    variables: () => ({ id: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
 ];
 
 const page = (field: string, args = 'first: 5') =>
@@ -236,6 +250,13 @@ const QUERIES: Operation[] = [
     query: page('driftAlerts'),
     variables: () => ({}),
     whenAllowed: 'OK',
+  },
+  {
+    name: 'pacsStudies',
+    needs: [Permission.IMPORT_STUDIES, Permission.READ_PATIENT_DATA],
+    query: '{ pacsStudies { studyInstanceUid } }',
+    variables: () => ({}),
+    whenAllowed: 'PACS_NOT_CONFIGURED',
   },
 ];
 

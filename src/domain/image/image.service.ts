@@ -66,6 +66,34 @@ export class ImageService {
   /** Validates, decodes and stores a file; returns the staged upload to attach. */
   async stage(ctx: RequestContext, bytes: Buffer, contentType: string | undefined): Promise<Upload> {
     const principal = assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
+    const decoded = await this.validate(bytes, contentType);
+    const hash = sha256(bytes);
+    const format = decoded.format as ImageFormat;
+    const key = contentAddressedKey('images', hash, EXTENSIONS[format]);
+    await this.store.put(key, bytes, { contentType: contentTypeOf(format) });
+    const upload = ctx.em.create(Upload, {
+      sha256: hash,
+      objectKey: key,
+      format,
+      sizeBytes: bytes.length,
+      metadata: metadataOf(decoded),
+      uploadedBy: ctx.em.getReference(User, principal.userId),
+    } as Upload);
+    ctx.audit.write(ctx.em, { action: AuditAction.UPLOAD, entityType: 'Upload', entityId: upload.id });
+    try {
+      await ctx.em.flush();
+    } catch (error) {
+      await this.removeIfUnreferenced(key);
+      throw error;
+    }
+    return upload;
+  }
+
+  /**
+   * Checks size, declared and detected format, and decodes the file (pixel limit, transfer syntax,
+   * frames); throws {@link ImageError} with the reason. Authorisation is the caller's.
+   */
+  async validate(bytes: Buffer, contentType: string | undefined): Promise<DecodedImage> {
     if (bytes.length === 0) throw ImageError.empty();
     if (bytes.length > this.limits.maxUploadBytes) {
       throw new ImageError('UPLOAD_TOO_LARGE', 'The upload exceeds the size limit', {
@@ -91,26 +119,90 @@ export class ImageService {
         detected: decoded.format,
       });
     }
+    return decoded;
+  }
+
+  /**
+   * Ingestion path (DICOMweb): stores a validated file's object, then runs `record` in one database
+   * transaction, in which the caller resolves patient and study and calls {@link recordAttached}.
+   * When the transaction fails the object is removed again unless a committed row uses it, so a
+   * refused instance leaves nothing behind. Authorisation is the caller's.
+   */
+  async ingest<T>(
+    ctx: RequestContext,
+    bytes: Buffer,
+    decoded: DecodedImage,
+    record: (em: EntityManager, stored: { key: string; hash: string }) => Promise<T>,
+  ): Promise<T> {
     const hash = sha256(bytes);
     const format = decoded.format as ImageFormat;
     const key = contentAddressedKey('images', hash, EXTENSIONS[format]);
     await this.store.put(key, bytes, { contentType: contentTypeOf(format) });
-    const upload = ctx.em.create(Upload, {
-      sha256: hash,
-      objectKey: key,
-      format,
-      sizeBytes: bytes.length,
-      metadata: metadataOf(decoded),
-      uploadedBy: ctx.em.getReference(User, principal.userId),
-    } as Upload);
-    ctx.audit.write(ctx.em, { action: AuditAction.UPLOAD, entityType: 'Upload', entityId: upload.id });
     try {
-      await ctx.em.flush();
+      return await ctx.em.transactional((em) => record(em, { key, hash }));
     } catch (error) {
       await this.removeIfUnreferenced(key);
       throw error;
     }
-    return upload;
+  }
+
+  /** Records an ingested file as an attached upload and an image of `study` in `em` (no flush). */
+  recordAttached(
+    ctx: RequestContext,
+    em: EntityManager,
+    input: { study: Study; view: ImageView; bytes: Buffer; decoded: DecodedImage; key: string; hash: string },
+  ): Image {
+    const principal = ctx.principal as Principal;
+    const { study, decoded } = input;
+    if (
+      ![
+        StudyStatus.REGISTERED,
+        StudyStatus.IMAGES_ATTACHED,
+        StudyStatus.ANALYZED,
+        StudyStatus.FAILED,
+      ].includes(study.status)
+    )
+      throw new InvalidStateError(
+        'Images cannot be attached while the study is being analysed or after review',
+        {
+          status: study.status,
+        },
+      );
+    const m = metadataOf(decoded);
+    const format = decoded.format as ImageFormat;
+    const upload = em.create(Upload, {
+      sha256: input.hash,
+      objectKey: input.key,
+      format,
+      sizeBytes: input.bytes.length,
+      metadata: m,
+      uploadedBy: em.getReference(User, principal.userId),
+      attachedAt: new Date(),
+    } as Upload);
+    const image = em.create(Image, {
+      study,
+      view: input.view,
+      format,
+      width: m.width,
+      height: m.height,
+      bitsStored: m.bitsStored,
+      photometric: m.photometric,
+      transferSyntaxUid: m.transferSyntaxUid ?? null,
+      sha256: input.hash,
+      objectKey: input.key,
+      sizeBytes: input.bytes.length,
+      dicomAttributes: m.dicom ?? null,
+      uploadedBy: em.getReference(User, principal.userId),
+    } as Image);
+    if (study.status === StudyStatus.REGISTERED) study.status = StudyStatus.IMAGES_ATTACHED;
+    ctx.audit.write(em, { action: AuditAction.UPLOAD, entityType: 'Upload', entityId: upload.id });
+    ctx.audit.write(em, {
+      action: AuditAction.CREATE,
+      entityType: 'Image',
+      entityId: image.id,
+      patientId: study.patient.id,
+    });
+    return image;
   }
 
   /** Attaches a staged upload to a study with its view (each upload once). */

@@ -248,3 +248,28 @@ export function readDicomHeader(dataSet: DicomDataSet, inferredTransferSyntax?: 
 
 /** Re-exported transfer syntax constant for callers that build test data. */
 export { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN };
+
+/** The UIDs that name a DICOM instance, read without decoding pixels. */
+export interface DicomIdentity {
+  sopClassUid?: string;
+  sopInstanceUid?: string;
+  studyInstanceUid?: string;
+}
+
+/**
+ * Reads the SOP Class, SOP Instance and Study Instance UIDs of a DICOM object, or returns null when
+ * its header cannot be parsed. Used to name an instance in a STOW-RS failure even when it cannot be
+ * decoded (truncated pixel data, unsupported syntax).
+ */
+export function readDicomIdentity(buf: Uint8Array, maxInflatedBytes: number): DicomIdentity | null {
+  try {
+    const { dataSet } = parseDicomDataSet(buf, maxInflatedBytes, true);
+    return {
+      sopClassUid: str(dataSet, 'x00080016'),
+      sopInstanceUid: str(dataSet, 'x00080018'),
+      studyInstanceUid: str(dataSet, 'x0020000d'),
+    };
+  } catch {
+    return null;
+  }
+}
