@@ -40,6 +40,7 @@ import { WorkerSessionFactory } from './inference/onnx/worker-session.factory';
 import { PgBossJobQueue } from './jobs/pg-boss.job-queue';
 import { createLogger, Logger } from './logging/logger';
 import { Metrics } from './monitoring/metrics';
+import { checkReadiness } from './monitoring/readiness';
 import { createAppPubSub, Topic } from './pubsub/pubsub';
 import { AdminResolver } from './resolvers/admin.resolver';
 import { AnalysisResolver } from './resolvers/analysis.resolver';
@@ -156,8 +157,10 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         maxPredictedWaitMs: config.inference.maxPredictedWaitMs,
         intraOpThreads: config.inference.intraOpThreads || undefined,
         log: logger,
+        observer: metrics.inference,
       });
     closers.push(() => engine.close());
+    metrics.watchEngine(engine);
     const serving = new ModelServing(orm.em, engine, logger);
     await new ModelRegistryService(orm.em, serving, config.modelsDir, logger).syncRepository();
     serving.start(pubsub.pubSub, config.modelReconcileIntervalMs);
@@ -179,11 +182,13 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       config.analysis,
       logger,
       serving,
+      metrics.analysis,
     );
     const jobQueue = await PgBossJobQueue.start(databaseUrl, logger);
     closers.push(() => jobQueue.stop());
     const jobs = new AnalysisJobService(orm.em, jobQueue, analysis, events, logger);
     if (config.analysis.workers > 0) await jobs.startWorkers(config.analysis.workers);
+    metrics.watchJobs(jobs, config.monitoring.healthCheckTimeoutMs);
 
     // Key of the pseudonyms and UID remapping of de-identified copies: derived from the server secret.
     const deidentificationKey = createHmac('sha256', config.auth.secret)
@@ -224,12 +229,17 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       [PacsResolver, new PacsResolver(dicomIngest, resultExport)],
     ]);
     const schema = await buildAppSchema({ get: (cls) => resolvers.get(cls) }, pubsub.pubSub);
-    const graphql = await createGraphQLHandler(schema, logger, {
-      maxDepth: config.limits.graphqlMaxDepth,
-      maxCost: config.limits.graphqlMaxCost,
-      pageMax,
-      maxBase64UploadBytes: config.limits.maxBase64UploadBytes,
-    });
+    const graphql = await createGraphQLHandler(
+      schema,
+      logger,
+      {
+        maxDepth: config.limits.graphqlMaxDepth,
+        maxCost: config.limits.graphqlMaxCost,
+        pageMax,
+        maxBase64UploadBytes: config.limits.maxBase64UploadBytes,
+      },
+      metrics.graphql,
+    );
     closers.push(() => graphql.stop());
     const formatError = createFormatError(logger);
 
@@ -263,25 +273,20 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
           ...dicomWebRoutes(dicomIngest, config.dicom.stowMaxBytes),
           ...fhirRoutes(resultExport),
         ],
-        ready: async () => {
-          const checks: Record<string, string> = {};
-          await orm.em
-            .getConnection()
-            .execute('select 1')
-            .then(
-              () => (checks.database = 'ok'),
-              () => (checks.database = 'unavailable'),
-            );
-          await objectStore.health().then(
-            () => (checks.objectStore = 'ok'),
-            () => (checks.objectStore = 'unavailable'),
-          );
-          const models = engine
-            .health()
-            .map((m) => `${m.task}@${m.version}${m.active ? '*' : ''} on ${m.provider}`);
-          checks.models = models.length ? models.join(', ') : 'none loaded';
-          return { ok: checks.database === 'ok' && checks.objectStore === 'ok', checks };
+        ready: () =>
+          checkReadiness({
+            database: () => orm.em.getConnection().execute('select 1'),
+            objectStore: () => objectStore.health(),
+            models: () => engine.health(),
+            requiredTasks: config.monitoring.readyRequiredTasks,
+            timeoutMs: config.monitoring.healthCheckTimeoutMs,
+          }),
+        metrics: {
+          render: () => metrics.render(),
+          contentType: metrics.contentType,
+          token: config.monitoring.metricsToken,
         },
+        observer: metrics.http,
       },
       config.http.host,
       config.http.port,

@@ -89,6 +89,12 @@ const envSchema = z
       .max(24, 'must be at most 24 characters (a UID has 64)')
       .regex(/^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/, 'must be a DICOM UID root such as 2.25')
       .default('2.25'),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    READY_REQUIRED_TASKS: z
+      .string()
+      .regex(/^([a-z]+(,[a-z]+)*)?$/, 'must be a comma-separated list of tasks such as chest,wrist')
+      .default('chest,wrist'),
+    HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   })
   .superRefine((env, ctx) => {
     if (env.STORAGE_DRIVER === 'minio') {
@@ -182,6 +188,14 @@ export interface AppConfig {
     maxResponseBytes: number;
   } | null;
   dicom: { uidRoot: string; stowMaxBytes: number };
+  monitoring: {
+    /** Bearer token `GET /metrics` requires; null leaves it open (restrict it at the network instead). */
+    metricsToken: string | null;
+    /** Tasks that need an active model version for `/health/ready` to answer 200. */
+    readyRequiredTasks: string[];
+    /** Longest wait for one readiness check (database, object store) and for scrape-time reads. */
+    healthCheckTimeoutMs: number;
+  };
 }
 
 /** Secret used only when no AUTH_SECRET is configured outside production; tokens minted with it are useless elsewhere. */
@@ -265,5 +279,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
         }
       : null,
     dicom: { uidRoot: e.DICOM_UID_ROOT, stowMaxBytes: e.STOW_MAX_BYTES },
+    monitoring: {
+      metricsToken: e.METRICS_TOKEN ?? null,
+      readyRequiredTasks: e.READY_REQUIRED_TASKS ? e.READY_REQUIRED_TASKS.split(',') : [],
+      healthCheckTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
+    },
   };
 }

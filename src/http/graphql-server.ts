@@ -1,5 +1,5 @@
 import { ApolloServer, ApolloServerPlugin, HeaderMap } from '@apollo/server';
-import type { GraphQLSchema } from 'graphql';
+import { Kind, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createFormatError } from '../errors/format-error';
 import type { Logger } from '../logging/logger';
@@ -18,12 +18,71 @@ export interface GraphQLLimits {
   maxBase64UploadBytes: number;
 }
 
+/** One GraphQL operation served over HTTP. */
+export interface GraphQLOperationEvent {
+  /** `query`, `mutation`, or `unknown` when the document did not parse or validate. */
+  type: string;
+  /** Its top-level schema field names, sorted (`invalid` when unknown, `multiple` beyond four). */
+  operation: string;
+  outcome: 'ok' | 'error';
+  durationMs: number;
+}
+
+/** What the GraphQL handler reports (metrics); implementations must be cheap and must not throw. */
+export interface GraphQLObserver {
+  operationFinished(event: GraphQLOperationEvent): void;
+}
+
+/**
+ * A bounded name for an operation: its top-level fields, which the schema limits, rather than the
+ * client-chosen operation name, which could be anything.
+ */
+export function operationLabel(operation: OperationDefinitionNode): string {
+  const fields = new Set<string>();
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value !== '__typename') fields.add(selection.name.value);
+    } else fields.add('fragment');
+  }
+  if (fields.size === 0) return '__typename';
+  if (fields.size > 4) return 'multiple';
+  return [...fields].sort().join(',');
+}
+
 /**
  * Apollo Server over plain `node:http` (its documented integration API): no web framework in the
  * request path. Audit reads collected during a request are written when the response is sent.
  * `validationRules` is returned so the WebSocket transport applies the same limits.
  */
-export async function createGraphQLHandler(schema: GraphQLSchema, logger: Logger, limits: GraphQLLimits) {
+export async function createGraphQLHandler(
+  schema: GraphQLSchema,
+  logger: Logger,
+  limits: GraphQLLimits,
+  observer?: GraphQLObserver,
+) {
+  const metricsPlugin: ApolloServerPlugin<GraphQLContext> = {
+    async requestDidStart() {
+      const started = performance.now();
+      let type = 'unknown';
+      let operation = 'invalid';
+      return {
+        async didResolveOperation({ operation: op }) {
+          if (!op) return;
+          type = op.operation;
+          operation = operationLabel(op);
+        },
+        async willSendResponse({ response }) {
+          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+          observer?.operationFinished({
+            type,
+            operation,
+            outcome: errors?.length ? 'error' : 'ok',
+            durationMs: performance.now() - started,
+          });
+        },
+      };
+    },
+  };
   const auditPlugin: ApolloServerPlugin<GraphQLContext> = {
     async requestDidStart() {
       return {
@@ -54,7 +113,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, logger: Logger
     csrfPrevention: false,
     introspection: true,
     validationRules,
-    plugins: [auditPlugin],
+    plugins: observer ? [auditPlugin, metricsPlugin] : [auditPlugin],
     logger: {
       debug: () => undefined,
       info: () => undefined,

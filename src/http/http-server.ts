@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
@@ -13,6 +13,27 @@ import type { Logger } from '../logging/logger';
 import type { GraphQLContext } from '../resolvers/context';
 import { readBody } from './body';
 import type { RateLimiter } from './rate-limiter';
+
+/** One finished HTTP request; `route` is a fixed name (never the raw path, which may hold ids). */
+export interface HttpRequestEvent {
+  method: string;
+  route: string;
+  status: number;
+  durationMs: number;
+}
+
+/** What the HTTP server reports (metrics); implementations must be cheap and must not throw. */
+export interface HttpObserver {
+  requestFinished(event: HttpRequestEvent): void;
+}
+
+/** The Prometheus exposition served at `GET /metrics`. */
+export interface MetricsEndpoint {
+  render(): Promise<string>;
+  contentType: string;
+  /** When set, scrapes must send `Authorization: Bearer <token>`; when null the endpoint is open. */
+  token: string | null;
+}
 
 /** What the HTTP layer needs from the rest of the app. */
 export interface HttpDeps {
@@ -35,10 +56,16 @@ export interface HttpDeps {
   formatError(error: GraphQLError): Record<string, unknown>;
   routes: RouteHandler[];
   ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /** Served at `GET /metrics` when given. */
+  metrics?: MetricsEndpoint;
+  /** Told of every finished request. */
+  observer?: HttpObserver;
 }
 
 /** A plain HTTP route (uploads, downloads): matched by method and path pattern, always authenticated. */
 export interface RouteHandler {
+  /** Fixed name of the route in metrics (default: the pattern's source). */
+  name?: string;
   method: string;
   pattern: RegExp;
   /** Largest request body this route reads (default: MAX_UPLOAD_BYTES). */
@@ -77,6 +104,13 @@ function sendJson(
   res.end(JSON.stringify(body));
 }
 
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time comparison of a presented token with the configured one. */
+function tokenMatches(presented: string | null, expected: string): boolean {
+  return presented !== null && timingSafeEqual(digest(presented), digest(expected));
+}
+
 function errorBody(error: AppError, requestId: string) {
   return { error: { code: error.code, message: error.message, details: error.details, requestId } };
 }
@@ -105,7 +139,19 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
         ? req.headers['x-request-id']
         : randomUUID();
     res.setHeader('x-request-id', requestId);
-    void route(req, res, requestId).catch((error: unknown) => {
+    const seen = { route: 'unmatched' };
+    if (deps.observer) {
+      const started = performance.now();
+      res.once('close', () =>
+        deps.observer!.requestFinished({
+          method: req.method ?? 'GET',
+          route: seen.route,
+          status: res.statusCode,
+          durationMs: performance.now() - started,
+        }),
+      );
+    }
+    void route(req, res, requestId, seen).catch((error: unknown) => {
       if (error instanceof AppError) {
         const headers: Record<string, string> = {};
         if (error.code === 'RATE_LIMITED')
@@ -140,9 +186,25 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
     });
   });
 
-  async function route(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    seen: { route: string },
+  ): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (['/health/live', '/health/ready', '/metrics', '/graphql'].includes(url.pathname))
+      seen.route = url.pathname;
     if (url.pathname === '/health/live') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/metrics' && deps.metrics) {
+      const { token } = deps.metrics;
+      if (token !== null && !tokenMatches(bearerToken(req.headers.authorization), token))
+        throw new UnauthenticatedError('This endpoint needs the metrics scrape token', { reason: 'METRICS' });
+      const text = await deps.metrics.render();
+      res.writeHead(200, { 'content-type': deps.metrics.contentType, 'cache-control': 'no-store' });
+      res.end(text);
+      return;
+    }
     if (url.pathname === '/health/ready') {
       const result = await deps.ready();
       return sendJson(res, result.ok ? 200 : 503, {
@@ -164,6 +226,7 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
       if (handler.method !== req.method) continue;
       const match = url.pathname.match(handler.pattern);
       if (!match) continue;
+      seen.route = handler.name ?? handler.pattern.source;
       const principal = await principalOf(req);
       const ctx = deps.createContext(principal, requestId);
       ctx.audit.operation = `${req.method} ${handler.pattern.source}`;

@@ -15,6 +15,7 @@ import type { RouteHandler } from './http-server';
 export function imageRoutes(images: ImageService): RouteHandler[] {
   return [
     {
+      name: '/uploads',
       method: 'POST',
       pattern: /^\/uploads$/,
       async handle(ctx, req, _match, body) {
@@ -23,6 +24,7 @@ export function imageRoutes(images: ImageService): RouteHandler[] {
       },
     },
     {
+      name: '/images/:id',
       method: 'GET',
       pattern: /^\/images\/([0-9a-fA-F-]{36})$/,
       async handle(ctx, _req, match) {
@@ -45,6 +47,7 @@ export function imageRoutes(images: ImageService): RouteHandler[] {
 export function predictionRoutes(analysis: AnalysisService): RouteHandler[] {
   return [
     {
+      name: '/predictions/:id/heatmap',
       method: 'GET',
       pattern: /^\/predictions\/([0-9a-fA-F-]{36})\/heatmap$/,
       async handle(ctx, _req, match) {

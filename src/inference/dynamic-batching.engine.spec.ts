@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AppError } from '../errors';
 import { DynamicBatchingEngine } from './dynamic-batching.engine';
 import type { ModelSession, SessionFactory, SessionOptions, TensorMap } from './engine';
-import type { InferResult } from './inference-engine';
+import type { InferenceBatchEvent, InferenceRequestEvent, InferResult } from './inference-engine';
 import { AI_NOTICE } from './model-manifest';
 
 const SIZE = 4;
@@ -173,11 +173,53 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
         active: true,
         provider: 'cpu',
         queueDepth: 0,
+        queueDepthByPriority: { STAT: 0, URGENT: 0, ROUTINE: 0 },
         inFlight: 0,
         draining: false,
       },
     ]);
     expect(engine.manifest('chest').version).toBe('v1');
+  });
+
+  it('tells its observer of every batch and request: sizes, the version served, and refusals by code', async () => {
+    const batches: InferenceBatchEvent[] = [];
+    const requests: InferenceRequestEvent[] = [];
+    const observed = new DynamicBatchingEngine({
+      sessionFactory: factory,
+      maxBatchSize: 4,
+      observer: {
+        batchFinished: (e) => batches.push(e),
+        requestFinished: (e) => requests.push(e),
+      },
+    });
+    await observed.loadVersion('chest', 'v1', modelDir('v1'));
+    const session = factory.sessions.get('v1')!;
+    const served = [1, 2, 3].map((v) =>
+      observed.infer({ task: 'chest', views: [view(v)], priority: 'ROUTINE' }),
+    );
+    const lane = () => observed.health()[0]!.queueDepthByPriority;
+    await settle();
+    const queuedStat = observed.infer({ task: 'chest', views: [view(4)], priority: 'STAT' });
+    expect(lane()).toEqual({ STAT: 1, URGENT: 0, ROUTINE: 0 });
+    session.finishAll();
+    await Promise.all(served);
+    await settle();
+    session.finishAll();
+    await queuedStat;
+    await expect(observed.infer({ task: 'wrist', views: [view(1)], priority: 'ROUTINE' })).rejects.toThrow();
+    expect(batches.map((b) => [b.task, b.version, b.size, b.ok])).toEqual([
+      ['chest', 'v1', 3, true],
+      ['chest', 'v1', 1, true],
+    ]);
+    expect(batches.every((b) => b.durationMs >= 0)).toBe(true);
+    expect(requests.map((r) => [r.task, r.version, r.outcome, r.timings?.batchSize])).toEqual([
+      ['chest', 'v1', 'ok', 3],
+      ['chest', 'v1', 'ok', 3],
+      ['chest', 'v1', 'ok', 3],
+      ['chest', 'v1', 'ok', 1],
+      ['wrist', 'none', 'MODEL_NOT_LOADED', undefined],
+    ]);
+    await observed.close();
   });
 
   it('batches concurrent requests into one run and splits outputs per item (batch dimension removed)', async () => {

@@ -3,7 +3,13 @@ import { BatchingConfig, DEFAULT_BATCHING_CONFIG, DynamicBatcher } from './batch
 import { ModelNotLoadedError } from './batching/batching-errors';
 import { sessionExecutor } from './batching/session-executor';
 import type { SessionFactory, TensorMap } from './engine';
-import type { InferenceEngine, InferRequest, InferResult, ModelHealth } from './inference-engine';
+import type {
+  InferenceEngine,
+  InferenceObserver,
+  InferRequest,
+  InferResult,
+  ModelHealth,
+} from './inference-engine';
 import { loadModel, LoadedModel, ModelLoadError } from './model-loader';
 import type { ModelManifest } from './model-manifest';
 
@@ -40,6 +46,8 @@ export interface DynamicBatchingEngineOptions extends Partial<EngineConfig> {
   /** Batching knobs per task, over the engine-wide ones (e.g. a smaller maxBatchSize for wrist). */
   perTask?: Record<string, Partial<BatchingConfig>>;
   log?: EngineLog;
+  /** Told of every finished request and batch (metrics). */
+  observer?: InferenceObserver;
 }
 
 interface VersionSlot {
@@ -56,6 +64,10 @@ interface TaskSlot {
 }
 
 const SILENT: EngineLog = { info: () => undefined, warn: () => undefined };
+const UNOBSERVED: InferenceObserver = { requestFinished: () => undefined, batchFinished: () => undefined };
+
+const codeOf = (error: unknown): string =>
+  typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : 'ERROR';
 
 /**
  * {@link InferenceEngine} with one {@link DynamicBatcher} per loaded model version. A request pins
@@ -70,9 +82,10 @@ export class DynamicBatchingEngine implements InferenceEngine {
   private readonly factory: SessionFactory;
   private readonly perTask: Record<string, Partial<BatchingConfig>>;
   private readonly log: EngineLog;
+  private readonly observer: InferenceObserver;
 
   constructor(options: DynamicBatchingEngineOptions) {
-    const { sessionFactory, perTask, log, ...knobs } = options;
+    const { sessionFactory, perTask, log, observer, ...knobs } = options;
     this.config = {
       ...DEFAULT_ENGINE_CONFIG,
       ...Object.fromEntries(Object.entries(knobs).filter(([, v]) => v !== undefined)),
@@ -80,6 +93,7 @@ export class DynamicBatchingEngine implements InferenceEngine {
     this.factory = sessionFactory;
     this.perTask = perTask ?? {};
     this.log = log ?? SILENT;
+    this.observer = observer ?? UNOBSERVED;
   }
 
   /** The effective configuration (defaults filled in). */
@@ -92,6 +106,11 @@ export class DynamicBatchingEngine implements InferenceEngine {
     try {
       slot = this.admit(request);
     } catch (error) {
+      this.observer.requestFinished({
+        task: request.task,
+        version: request.version ?? this.activeVersion(request.task) ?? 'none',
+        outcome: codeOf(error),
+      });
       return Promise.reject(error);
     }
     const { task, version, model } = slot;
@@ -101,13 +120,22 @@ export class DynamicBatchingEngine implements InferenceEngine {
         deadline: request.deadline,
         signal: request.signal,
       })
-      .then((served) => ({
-        task,
-        version,
-        manifest: model.manifest,
-        outputs: served.output,
-        timings: served.timings,
-      }));
+      .then(
+        (served) => {
+          this.observer.requestFinished({ task, version, outcome: 'ok', timings: served.timings });
+          return {
+            task,
+            version,
+            manifest: model.manifest,
+            outputs: served.output,
+            timings: served.timings,
+          };
+        },
+        (error: unknown) => {
+          this.observer.requestFinished({ task, version, outcome: codeOf(error) });
+          throw error;
+        },
+      );
   }
 
   async loadVersion(
@@ -136,8 +164,26 @@ export class DynamicBatchingEngine implements InferenceEngine {
       }
       const { input } = model.manifest;
       const knobs = { ...this.config, ...this.perTask[task] };
-      const batcher = new DynamicBatcher(
-        sessionExecutor(model.session, input.names, input.size),
+      const execute = sessionExecutor(model.session, input.names, input.size);
+      const observer = this.observer;
+      const batcher = new DynamicBatcher<readonly Float32Array[], TensorMap>(
+        async (items) => {
+          const t0 = performance.now();
+          let ok = false;
+          try {
+            const out = await execute(items);
+            ok = true;
+            return out;
+          } finally {
+            observer.batchFinished({
+              task,
+              version,
+              size: items.length,
+              durationMs: performance.now() - t0,
+              ok,
+            });
+          }
+        },
         {
           maxBatchSize: knobs.maxBatchSize,
           maxQueueDelayMs: knobs.maxQueueDelayMs,
@@ -203,6 +249,7 @@ export class DynamicBatchingEngine implements InferenceEngine {
           active: taskSlot.active === version,
           provider: slot.model.session.provider,
           queueDepth: slot.batcher.queueDepth,
+          queueDepthByPriority: slot.batcher.queueDepthByPriority,
           inFlight: slot.batcher.inFlight,
           draining: slot.unloading !== undefined,
         });

@@ -35,9 +35,41 @@ export interface ModelHealth {
   active: boolean;
   provider: string;
   queueDepth: number;
+  /** Items waiting to start, per priority lane. */
+  queueDepthByPriority: Record<Priority, number>;
   inFlight: number;
   /** True while the version is being unloaded: it admits nothing new and drains its queue. */
   draining?: boolean;
+}
+
+/** One request that left the engine: served (`ok`) or refused/failed (the error's code). */
+export interface InferenceRequestEvent {
+  task: string;
+  /** The version it ran on; the requested one (or `none`) when it was refused before admission. */
+  version: string;
+  /** `ok`, or the error code (`QUEUE_FULL`, `DEADLINE_EXCEEDED`, `CANCELLED`, `MODEL_NOT_LOADED`, ...). */
+  outcome: string;
+  /** Set when it was served. */
+  timings?: InferResult['timings'];
+}
+
+/** One batch that ran on a session. */
+export interface InferenceBatchEvent {
+  task: string;
+  version: string;
+  size: number;
+  /** Wall time of the session run, in milliseconds. */
+  durationMs: number;
+  ok: boolean;
+}
+
+/**
+ * What the engine reports as it works (metrics). A port, so the engine never depends on a metrics
+ * library; implementations must be cheap and must not throw.
+ */
+export interface InferenceObserver {
+  requestFinished(event: InferenceRequestEvent): void;
+  batchFinished(event: InferenceBatchEvent): void;
 }
 
 /**

@@ -1,3 +1,8 @@
+/** States a durable job goes through. */
+export const JOB_STATES = ['created', 'retry', 'active', 'completed', 'cancelled', 'failed'] as const;
+/** One of {@link JOB_STATES}. */
+export type JobState = (typeof JOB_STATES)[number];
+
 /** A job taken from the queue, with how often it has been tried. */
 export interface QueuedJob<T> {
   id: string;
@@ -25,5 +30,7 @@ export interface JobQueue {
   ): Promise<void>;
   /** Jobs waiting (created or retrying), for metrics and health. */
   queued(queue: string): Promise<number>;
+  /** Jobs of a queue per state (created, retry, active, completed, cancelled, failed), for metrics. */
+  states(queue: string): Promise<Record<JobState, number>>;
   stop(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import PgBoss from 'pg-boss';
 import type { Logger } from '../logging/logger';
-import type { JobQueue, QueuedJob } from './job-queue';
+import { JOB_STATES, JobQueue, JobState, QueuedJob } from './job-queue';
 
 /** JobQueue on PostgreSQL with pg-boss (SKIP LOCKED delivery, retries, expiry), in schema `pgboss`. */
 export class PgBossJobQueue implements JobQueue {
@@ -83,6 +83,16 @@ export class PgBossJobQueue implements JobQueue {
   async queued(queue: string): Promise<number> {
     await this.ensureQueue(queue);
     return this.boss.getQueueSize(queue);
+  }
+
+  async states(queue: string): Promise<Record<JobState, number>> {
+    const { rows } = await this.boss
+      .getDb()
+      .executeSql('select state, count(*)::int as n from pgboss.job where name = $1 group by state', [queue]);
+    const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+    for (const row of rows as { state: JobState; n: number }[])
+      if (row.state in counts) counts[row.state] = row.n;
+    return counts;
   }
 
   async stop(): Promise<void> {

@@ -1,16 +1,313 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AnalysisObserver, PredictionEvent } from '../domain/analysis/analysis.service';
+import type { GraphQLObserver, GraphQLOperationEvent } from '../http/graphql-server';
+import type { HttpObserver, HttpRequestEvent } from '../http/http-server';
+import type {
+  InferenceBatchEvent,
+  InferenceObserver,
+  InferenceRequestEvent,
+  ModelHealth,
+} from '../inference/inference-engine';
+import { PRIORITY_ORDER } from '../inference/batching/dynamic-batcher';
+
+/** Prefix of every metric this process exports. */
+export const METRIC_PREFIX = 'care_companion_';
+
+/** Latency buckets (seconds) of request-level histograms. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Batch-size buckets: powers of two up to the largest batch ENGINE_MAX_BATCH_SIZE allows. */
+const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 /**
- * The process's Prometheus registry. One instance per app, built in the composition root and handed
- * to the features that export metrics (each registers its own collectors on `registry`), and served
- * at `GET /metrics`.
+ * State of batch work: `queues` holds, per durable queue, its jobs per pg-boss state (created, retry,
+ * active, completed, cancelled, failed); `jobs` the analysis submissions per status.
+ */
+export interface JobState {
+  queues: Record<string, Record<string, number>>;
+  jobs: Record<string, number>;
+}
+
+/** Where the job-queue gauges are read from at scrape time. */
+export interface JobStateSource {
+  queueState(): Promise<JobState>;
+}
+
+/** Keeps a label value short and in a fixed alphabet (no free text reaches Prometheus). */
+function bounded(value: string | null | undefined, fallback = 'none'): string {
+  if (!value) return fallback;
+  const clean = value.replace(/[^A-Za-z0-9_.:,/ -]/g, '_').slice(0, 64);
+  return clean || fallback;
+}
+
+const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+
+/** Rejects after `ms` unless `promise` settles first. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The process's Prometheus registry and the product's core metric set. One instance per app, built in
+ * the composition root. The engine, the analysis service and the HTTP/GraphQL servers report through
+ * the small observer ports they define (`inference`, `analysis`, `http`, `graphql` below), so none of
+ * them imports prom-client; gauges of state (loaded models, queue depths, job queue) are read at
+ * scrape time. Other features register their own collectors on `registry`. Labels hold only bounded
+ * values (task, model version, route, label, verdict, status, top-level GraphQL field names), never
+ * ids or PHI.
  */
 export class Metrics {
   readonly registry = new Registry();
 
+  private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  private readonly graphqlDuration: Histogram<'operation_type' | 'operation' | 'outcome'>;
+  private readonly inferenceRequests: Counter<'task' | 'model_version' | 'outcome'>;
+  private readonly inferenceDuration: Histogram<'task' | 'model_version'>;
+  private readonly queueWait: Histogram<'task' | 'model_version'>;
+  private readonly batchSize: Histogram<'task' | 'model_version'>;
+  private readonly batchDuration: Histogram<'task' | 'model_version' | 'outcome'>;
+  private readonly predictions: Counter<'task' | 'model_version' | 'route' | 'label' | 'gate_verdict'>;
+  private readonly analysisDuration: Histogram<'task' | 'model_version' | 'route'>;
+  private readonly queueDepth: Gauge<'task' | 'model_version' | 'priority'>;
+  private readonly inFlight: Gauge<'task' | 'model_version'>;
+  private readonly modelLoaded: Gauge<'task' | 'model_version' | 'execution_provider' | 'active'>;
+  private readonly jobQueue: Gauge<'queue' | 'state'>;
+  private readonly analysisJobs: Gauge<'status'>;
+  private readonly scrapeErrors: Counter<'source'>;
+  private engine: { health(): ModelHealth[] } | null = null;
+  private jobs: { source: JobStateSource; timeoutMs: number } | null = null;
+  private jobsRead: Promise<JobState | null> | null = null;
+
+  /** Port of the HTTP server: one observation per finished request. */
+  readonly http: HttpObserver;
+  /** Port of the GraphQL handler: one observation per operation over HTTP. */
+  readonly graphql: GraphQLObserver;
+  /** Port of the inference engine: requests and batches. */
+  readonly inference: InferenceObserver;
+  /** Port of the analysis service: committed predictions. */
+  readonly analysis: AnalysisObserver;
+
   constructor(defaultLabels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(defaultLabels);
-    collectDefaultMetrics({ register: this.registry, prefix: 'care_companion_' });
+    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+    const registers = [this.registry];
+    const p = METRIC_PREFIX;
+
+    this.httpDuration = new Histogram({
+      name: `${p}http_request_duration_seconds`,
+      help: 'HTTP request latency by method, route (a fixed name, never the raw path) and status code.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.graphqlDuration = new Histogram({
+      name: `${p}graphql_operation_duration_seconds`,
+      help: 'GraphQL-over-HTTP operation latency by operation type and top-level field(s); outcome ok or error.',
+      labelNames: ['operation_type', 'operation', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.inferenceRequests = new Counter({
+      name: `${p}inference_requests_total`,
+      help: 'Inference requests that left the engine, by task, model version and outcome (ok or the error code).',
+      labelNames: ['task', 'model_version', 'outcome'],
+      registers,
+    });
+    this.inferenceDuration = new Histogram({
+      name: `${p}inference_duration_seconds`,
+      help: 'Model run time seen by each served request (the duration of the batch it ran in).',
+      labelNames: ['task', 'model_version'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.queueWait = new Histogram({
+      name: `${p}inference_queue_wait_seconds`,
+      help: 'Time each served request waited in the engine queue before its batch started.',
+      labelNames: ['task', 'model_version'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: `${p}inference_batch_size`,
+      help: 'Items per session run (dynamic batching), one observation per batch.',
+      labelNames: ['task', 'model_version'],
+      buckets: BATCH_SIZE_BUCKETS,
+      registers,
+    });
+    this.batchDuration = new Histogram({
+      name: `${p}inference_batch_duration_seconds`,
+      help: 'Wall time of each session run, by outcome (ok or failed).',
+      labelNames: ['task', 'model_version', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.predictions = new Counter({
+      name: `${p}predictions_total`,
+      help: 'Committed predictions by task, model version, route (PRODUCTION, CANARY, SHADOW), top label and gate verdict.',
+      labelNames: ['task', 'model_version', 'route', 'label', 'gate_verdict'],
+      registers,
+    });
+    this.analysisDuration = new Histogram({
+      name: `${p}analysis_duration_seconds`,
+      help: 'Time from the start of a study analysis to its stored reading (fetch, decode, queue, inference, heatmap).',
+      labelNames: ['task', 'model_version', 'route'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.queueDepth = new Gauge({
+      name: `${p}inference_queue_depth`,
+      help: 'Requests waiting in the engine queue, per loaded model version and priority lane.',
+      labelNames: ['task', 'model_version', 'priority'],
+      registers,
+      collect: () => {
+        this.queueDepth.reset();
+        for (const m of this.engine?.health() ?? [])
+          for (const priority of PRIORITY_ORDER)
+            this.queueDepth.set(
+              { task: bounded(m.task), model_version: bounded(m.version), priority },
+              m.queueDepthByPriority[priority] ?? 0,
+            );
+      },
+    });
+    this.inFlight = new Gauge({
+      name: `${p}inference_in_flight`,
+      help: 'Requests admitted and not yet settled (waiting or running), per loaded model version.',
+      labelNames: ['task', 'model_version'],
+      registers,
+      collect: () => {
+        this.inFlight.reset();
+        for (const m of this.engine?.health() ?? [])
+          this.inFlight.set({ task: bounded(m.task), model_version: bounded(m.version) }, m.inFlight);
+      },
+    });
+    this.modelLoaded = new Gauge({
+      name: `${p}model_loaded`,
+      help: '1 per loaded model version, labelled with the execution provider it really runs on and whether it is the active (default) version.',
+      labelNames: ['task', 'model_version', 'execution_provider', 'active'],
+      registers,
+      collect: () => {
+        this.modelLoaded.reset();
+        for (const m of this.engine?.health() ?? [])
+          this.modelLoaded.set(
+            {
+              task: bounded(m.task),
+              model_version: bounded(m.version),
+              execution_provider: bounded(m.provider),
+              active: String(m.active),
+            },
+            1,
+          );
+      },
+    });
+    this.jobQueue = new Gauge({
+      name: `${p}job_queue_jobs`,
+      help: 'Durable jobs per queue and pg-boss state (created, retry, active, completed, cancelled, failed).',
+      labelNames: ['queue', 'state'],
+      registers,
+      collect: async () => {
+        this.jobQueue.reset();
+        const state = await this.readJobs();
+        for (const [queue, states] of Object.entries(state?.queues ?? {}))
+          for (const [s, n] of Object.entries(states))
+            this.jobQueue.set({ queue: bounded(queue), state: bounded(s) }, n);
+      },
+    });
+    this.analysisJobs = new Gauge({
+      name: `${p}analysis_jobs`,
+      help: 'Batch analysis submissions per status.',
+      labelNames: ['status'],
+      registers,
+      collect: async () => {
+        this.analysisJobs.reset();
+        const state = await this.readJobs();
+        for (const [status, n] of Object.entries(state?.jobs ?? {}))
+          this.analysisJobs.set({ status: bounded(status) }, n);
+      },
+    });
+    this.scrapeErrors = new Counter({
+      name: `${p}metrics_collect_errors_total`,
+      help: 'Scrapes during which a state source (e.g. the job queue in PostgreSQL) could not be read.',
+      labelNames: ['source'],
+      registers,
+    });
+
+    this.http = {
+      requestFinished: (e: HttpRequestEvent) =>
+        this.httpDuration.observe(
+          {
+            method: HTTP_METHODS.has(e.method) ? e.method : 'OTHER',
+            route: bounded(e.route),
+            status: String(e.status),
+          },
+          e.durationMs / 1000,
+        ),
+    };
+    this.graphql = {
+      operationFinished: (e: GraphQLOperationEvent) =>
+        this.graphqlDuration.observe(
+          { operation_type: bounded(e.type), operation: bounded(e.operation), outcome: e.outcome },
+          e.durationMs / 1000,
+        ),
+    };
+    this.inference = {
+      requestFinished: (e: InferenceRequestEvent) => {
+        const labels = { task: bounded(e.task), model_version: bounded(e.version) };
+        this.inferenceRequests.inc({ ...labels, outcome: bounded(e.outcome) });
+        if (e.timings) {
+          this.inferenceDuration.observe(labels, e.timings.inferenceMs / 1000);
+          this.queueWait.observe(labels, e.timings.queueMs / 1000);
+        }
+      },
+      batchFinished: (e: InferenceBatchEvent) => {
+        const labels = { task: bounded(e.task), model_version: bounded(e.version) };
+        this.batchSize.observe(labels, e.size);
+        this.batchDuration.observe({ ...labels, outcome: e.ok ? 'ok' : 'failed' }, e.durationMs / 1000);
+      },
+    };
+    this.analysis = {
+      predictionRecorded: (e: PredictionEvent) => {
+        const labels = { task: bounded(e.task), model_version: bounded(e.version), route: bounded(e.route) };
+        this.predictions.inc({ ...labels, label: bounded(e.label), gate_verdict: bounded(e.gateVerdict) });
+        this.analysisDuration.observe(labels, e.totalMs / 1000);
+      },
+    };
+  }
+
+  /** Reads loaded models, their providers and queue depths from `engine` at every scrape. */
+  watchEngine(engine: { health(): ModelHealth[] }): void {
+    this.engine = engine;
+  }
+
+  /**
+   * Reads the job queue state from `source` at every scrape, giving up after `timeoutMs` (an
+   * unreachable database must not hang the scrape: the gauges are then absent and
+   * `metrics_collect_errors_total{source="jobs"}` goes up).
+   */
+  watchJobs(source: JobStateSource, timeoutMs = 2000): void {
+    this.jobs = { source, timeoutMs };
+  }
+
+  /**
+   * One read of the job state per scrape: prom-client collects the metrics of a scrape concurrently,
+   * so both job gauges share the read in flight.
+   */
+  private readJobs(): Promise<JobState | null> {
+    if (!this.jobs) return Promise.resolve(null);
+    const { source, timeoutMs } = this.jobs;
+    this.jobsRead ??= withTimeout(source.queueState(), timeoutMs)
+      .catch(() => {
+        this.scrapeErrors.inc({ source: 'jobs' });
+        return null;
+      })
+      .finally(() => {
+        this.jobsRead = null;
+      });
+    return this.jobsRead;
   }
 
   /** The exposition text Prometheus scrapes. */

@@ -104,6 +104,27 @@ export class AnalysisJobService {
     return job;
   }
 
+  /**
+   * State of batch analysis for metrics: the durable queue's jobs per state, and submissions per
+   * status (one grouped count).
+   */
+  async queueState(): Promise<{
+    queues: Record<string, Record<string, number>>;
+    jobs: Record<string, number>;
+  }> {
+    const rows = await this.rootEm
+      .fork()
+      .getConnection()
+      .execute<{ status: string; n: number }[]>(
+        'select status, count(*)::int as n from analysis_job group by status',
+      );
+    const jobs: Record<string, number> = Object.fromEntries(
+      Object.values(AnalysisJobStatus).map((s) => [s, 0]),
+    );
+    for (const row of rows) jobs[row.status] = row.n;
+    return { queues: { [ANALYZE_QUEUE]: await this.queue.states(ANALYZE_QUEUE) }, jobs };
+  }
+
   /** Starts workers for the analysis queue in this process. */
   async startWorkers(concurrency: number): Promise<void> {
     await this.queue.work<AnalyzeJobData>(

@@ -67,6 +67,25 @@ export interface AnalysisOutcome {
   shadow: Prediction | null;
 }
 
+/** A prediction whose transaction committed (shadow reads included, with route `SHADOW`). */
+export interface PredictionEvent {
+  /** Lower-case model task (`chest`, `wrist`). */
+  task: string;
+  version: string;
+  /** PRODUCTION, CANARY or SHADOW. */
+  route: string;
+  /** Top label; null when the gate refused the image. */
+  label: string | null;
+  gateVerdict: GateVerdict;
+  /** From the start of the analysis to the stored reading, in milliseconds. */
+  totalMs: number;
+}
+
+/** What the analysis service reports (metrics); a port, so the service never depends on a metrics library. */
+export interface AnalysisObserver {
+  predictionRecorded(event: PredictionEvent): void;
+}
+
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 const PRIORITY: Record<string, Priority> = { STAT: 'STAT', URGENT: 'URGENT', ROUTINE: 'ROUTINE' };
@@ -87,6 +106,8 @@ export class AnalysisService {
     private readonly logger: Logger,
     /** Loads a routed version this process does not have yet and keeps it loaded while in use. */
     private readonly models: ModelLeases | null = null,
+    /** Told of every committed prediction (metrics). */
+    private readonly observer: AnalysisObserver | null = null,
   ) {}
 
   /** Synchronous analysis for a caller (technicians, radiologists). */
@@ -193,8 +214,22 @@ export class AnalysisService {
     return { prediction: primary, shadow };
   }
 
-  /** Publishes PREDICTION_COMPLETED; call after the transaction that stored the prediction committed. */
+  /**
+   * Publishes PREDICTION_COMPLETED and reports the committed prediction(s) to the observer; call after
+   * the transaction that stored them committed.
+   */
   announce(outcome: AnalysisOutcome): void {
+    for (const stored of [outcome.prediction, outcome.shadow]) {
+      if (!stored) continue;
+      this.observer?.predictionRecorded({
+        task: stored.modelVersion?.task.toLowerCase() ?? 'none',
+        version: stored.modelVersion?.version ?? 'none',
+        route: stored.route,
+        label: stored.label ?? null,
+        gateVerdict: stored.gateVerdict,
+        totalMs: stored.timings.totalMs ?? 0,
+      });
+    }
     const p = outcome.prediction;
     this.events.publish(Topic.PREDICTION_COMPLETED, {
       predictionId: p.id,

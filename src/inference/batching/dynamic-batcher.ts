@@ -174,6 +174,11 @@ export class DynamicBatcher<I, O> {
     return this.depth;
   }
 
+  /** Items waiting to start, per priority lane. */
+  get queueDepthByPriority(): Record<Priority, number> {
+    return { ...this.laneDepth };
+  }
+
   /** Items admitted and not yet settled (waiting or running). */
   get inFlight(): number {
     return this.depth + this.runningCount;
