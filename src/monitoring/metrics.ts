@@ -234,6 +234,10 @@ export class Metrics {
       help: 'Scrapes during which a state source (e.g. the job queue in PostgreSQL) could not be read.',
       labelNames: ['source'],
       registers,
+      // Collected in the same scrape as the job gauges: wait for their read so this scrape counts its failure.
+      collect: async () => {
+        await this.jobsRead;
+      },
     });
 
     this.http = {
