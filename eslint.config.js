@@ -71,4 +71,8 @@ module.exports = tseslint.config(
       },
     },
   },
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { sourceType: 'module', globals: { process: 'readonly', console: 'readonly' } },
+  },
 );

@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: PyTorch for the trainer, dcmtk/gdcm for reference DICOM decodes, Orthanc with its
-# DICOMweb plugin (the PACS the integration tests talk to), Chromium (dashboard browser test).
+# DICOMweb plugin (the PACS the integration tests talk to), Chromium (dashboard browser test), and the
+# validators of deploy/ (promtool from prometheus, docker-compose, nginx -t; scripts/lint-deploy.mjs).
 APT_PACKAGES=(python3-torch python3-torchvision python3-pil python3-numpy dcmtk libgdcm-tools
-  orthanc orthanc-dicomweb chromium)
+  orthanc orthanc-dicomweb chromium prometheus docker-compose nginx-light)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
