@@ -126,7 +126,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       publish: (topic: string, payload: Record<string, unknown>) => pubsub.pubSub.publish(topic, payload),
     };
 
-    const metrics = new Metrics();
+    const metrics = new Metrics({}, { collectTimeoutMs: config.monitoring.healthCheckTimeoutMs });
     const tokens = new TokenService(config.auth.secret, config.auth.issuer, config.auth.tokenTtlSeconds);
     const pageMax = config.limits.pageMax;
     const users = new UserService(orm.em, tokens, pageMax, config.auth.principalCacheMs, events);

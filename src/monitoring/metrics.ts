@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Metric, Registry, Summary } from 'prom-client';
 import type { AnalysisObserver, PredictionEvent } from '../domain/analysis/analysis.service';
 import type { GraphQLObserver, GraphQLOperationEvent } from '../http/graphql-server';
 import type { HttpObserver, HttpRequestEvent } from '../http/http-server';
@@ -92,7 +92,13 @@ export class Metrics {
   /** Port of the analysis service: committed predictions. */
   readonly analysis: AnalysisObserver;
 
-  constructor(defaultLabels: Record<string, string> = {}) {
+  /**
+   * @param defaultLabels - labels added to every series
+   * @param options.collectTimeoutMs - longest a metric's scrape-time read may take before the scrape
+   *   goes on without it
+   */
+  constructor(defaultLabels: Record<string, string> = {}, options: { collectTimeoutMs?: number } = {}) {
+    this.guardCollectors(options.collectTimeoutMs ?? 2000);
     this.registry.setDefaultLabels(defaultLabels);
     collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
     const registers = [this.registry];
@@ -279,6 +285,40 @@ export class Metrics {
         this.predictions.inc({ ...labels, label: bounded(e.label), gate_verdict: bounded(e.gateVerdict) });
         this.analysisDuration.observe(labels, e.totalMs / 1000);
       },
+    };
+  }
+
+  /**
+   * Wraps every metric registered on `registry` (ours and other features') so that one whose
+   * scrape-time read fails or hangs is exported empty and counted in `metrics_collect_errors_total`
+   * (source = its name), instead of failing or hanging the whole scrape: /metrics must keep answering
+   * while the database is down, since that is when it matters.
+   */
+  private guardCollectors(timeoutMs: number): void {
+    const registry = this.registry;
+    const register = registry.registerMetric.bind(registry);
+    registry.registerMetric = (metric: Metric) => {
+      const type =
+        metric instanceof Counter
+          ? 'counter'
+          : metric instanceof Histogram
+            ? 'histogram'
+            : metric instanceof Summary
+              ? 'summary'
+              : 'gauge';
+      const { name, help } = metric as unknown as { name: string; help: string };
+      const guarded = metric as unknown as Record<string, () => Promise<unknown>>;
+      // The registry reads histograms through getForPromString, everything else through get.
+      for (const method of ['get', 'getForPromString']) {
+        if (typeof guarded[method] !== 'function') continue;
+        const read = guarded[method].bind(metric);
+        guarded[method] = () =>
+          withTimeout(read(), timeoutMs).catch(() => {
+            this.scrapeErrors?.inc({ source: bounded(name) });
+            return { name, help, type, values: [], aggregator: 'sum' };
+          });
+      }
+      register(metric);
     };
   }
 
