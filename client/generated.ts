@@ -168,14 +168,22 @@ export type ClinicalNote = {
   body: Scalars['String']['output'];
   /** When the draft was written. */
   createdAt: Scalars['DateTimeISO']['output'];
+  /** Names of the failed checks (WELL_FORMED, GROUNDED_CONDITIONS, UNCERTAINTY_STATED, CLINICIAN_REVIEW_STATED, READABILITY). */
+  failedChecks: Array<Scalars['String']['output']>;
   /** Stable identifier. */
   id: Scalars['ID']['output'];
   /** Language tag, e.g. en. */
   language: Scalars['String']['output'];
-  /** Results of the safety checks run on the draft. */
+  /** The prediction the note is about. */
+  predictionId: Scalars['ID']['output'];
+  /** True when the draft passed every safety check; only such a draft can be approved. */
+  releasable: Scalars['Boolean']['output'];
+  /** Safety report of the draft: passed, checks [{name, passed, detail}], ungroundedConditions, readability {metric, score, target, words, sentences, syllables}. */
   safetyChecks: Scalars['JSONObject']['output'];
   /** DRAFT until a radiologist approves it. */
   status: NoteStatus;
+  /** The notice every AI output carries. */
+  warning: Scalars['String']['output'];
 };
 
 /** A page of ClinicalNote records, newest first. */
@@ -725,6 +733,8 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Analyses a study now and returns the prediction (AI assistance; requires clinician review). */
   analyzeStudy: Prediction;
+  /** Approves a draft so integrators can read it (radiologists). Refused with NOTE_FAILED_SAFETY_CHECKS when the draft failed a safety check. */
+  approveNote: ClinicalNote;
   /** Archives a STAGING or CANARY version; archiving a canary stops it (admins). */
   archiveModelVersion: ModelVersion;
   /** Attaches a file uploaded through POST /uploads to a study with its view (technicians). */
@@ -739,12 +749,16 @@ export type Mutation = {
   deactivateUser: User;
   /** Stores the AI report of a prediction on the PACS as a DICOM Comprehensive SR in the source study (AI assistance; requires clinician review). */
   exportPredictionToPacs: DicomExport;
+  /** Drafts a note about a prediction from its structured findings and returns it once stored, as a DRAFT with its safety report; follow the text as it is written with noteDraftStreamed. AI assistance; requires clinician review. */
+  generateNote: ClinicalNote;
   /** Retrieves a study from the PACS (WADO-RS) and creates its patient, study and images; importing again adds nothing. */
   importStudyFromPacs: DicomImport;
   /** Mints a bearer token for a user (admins). The token is shown once. */
   issueToken: IssuedToken;
   /** Promotes the canary to PRODUCTION; the previous production version is archived and becomes the rollback target (admins). */
   promoteModelVersion: ModelVersion;
+  /** Rejects a draft (radiologists); it is never released. */
+  rejectNote: ClinicalNote;
   /** Rolls a task back: archives its PRODUCTION version and restores the one that version replaced; returns the restored version (admins). */
   rollbackModelVersion: ModelVersion;
   /** Changes a running canary's traffic share (admins). */
@@ -767,6 +781,12 @@ export type Mutation = {
 /** Changes. Every mutation is authorised by role and audited. */
 export type MutationAnalyzeStudyArgs = {
   studyId: Scalars['ID']['input'];
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationApproveNoteArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -813,6 +833,14 @@ export type MutationExportPredictionToPacsArgs = {
 
 
 /** Changes. Every mutation is authorised by role and audited. */
+export type MutationGenerateNoteArgs = {
+  audience: NoteAudience;
+  language?: Scalars['String']['input'];
+  predictionId: Scalars['ID']['input'];
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationImportStudyFromPacsArgs = {
   studyInstanceUid: Scalars['String']['input'];
 };
@@ -826,6 +854,12 @@ export type MutationIssueTokenArgs = {
 
 /** Changes. Every mutation is authorised by role and audited. */
 export type MutationPromoteModelVersionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationRejectNoteArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -887,6 +921,23 @@ export type NoteAudience =
   | 'CLINICIAN'
   /** Plain language for the patient. */
   | 'PATIENT';
+
+/** A piece of a note draft as it is written (generateNote), or the end of the draft. */
+export type NoteDraftChunk = {
+  __typename?: 'NoteDraftChunk';
+  /** True on the last event of a draft. */
+  done: Scalars['Boolean']['output'];
+  /** On the last event: the error code when no draft was stored (e.g. NOTE_BACKEND_TIMEOUT). */
+  error?: Maybe<Scalars['String']['output']>;
+  /** Id the note has (or would have had) once stored. */
+  noteId: Scalars['ID']['output'];
+  /** The prediction the note is about. */
+  predictionId: Scalars['ID']['output'];
+  /** Position of this piece, from 0. Delivery order may differ, so sort by it; the last event (done) has the sequence that equals the number of pieces before it, so a client knows when it has them all. */
+  sequence: Scalars['Int']['output'];
+  /** Text of this piece (empty on the last event). */
+  text: Scalars['String']['output'];
+};
 
 /** Review state of a clinical note. */
 export type NoteStatus =
@@ -1079,6 +1130,8 @@ export type Query = {
   analysisJob: AnalysisJob;
   /** The audit trail, newest first (admins). Read-only: no mutation can change it. */
   auditEvents: AuditEventConnection;
+  /** One clinical note; integrators see approved notes only. Audited. */
+  clinicalNote: ClinicalNote;
   /** Clinical notes, newest first; integrators see approved notes only. */
   clinicalNotes: ClinicalNoteConnection;
   /** Recall, specificity and agreement against corrections, by model version and time window. */
@@ -1131,10 +1184,17 @@ export type QueryAuditEventsArgs = {
 
 
 /** Reads. Every read of patient data is audited. */
+export type QueryClinicalNoteArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Reads. Every read of patient data is audited. */
 export type QueryClinicalNotesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   predictionId?: InputMaybe<Scalars['ID']['input']>;
+  status?: InputMaybe<NoteStatus>;
 };
 
 
@@ -1403,6 +1463,8 @@ export type Subscription = {
   analysisJobUpdated: AnalysisJob;
   /** A model version changed stage or canary share; optionally only for one task. */
   modelVersionChanged: ModelVersionChange;
+  /** Text of note drafts for one prediction as generateNote writes them; the last event of a draft has done: true. */
+  noteDraftStreamed: NoteDraftChunk;
   /** A prediction was recorded; optionally only for one patient or one study. */
   predictionCompleted: Prediction;
   /** Study created, changed or given an image; optionally for one patient. */
@@ -1419,6 +1481,12 @@ export type SubscriptionAnalysisJobUpdatedArgs = {
 /** Live events over graphql-ws at the same /graphql endpoint. */
 export type SubscriptionModelVersionChangedArgs = {
   task?: InputMaybe<ModelTask>;
+};
+
+
+/** Live events over graphql-ws at the same /graphql endpoint. */
+export type SubscriptionNoteDraftStreamedArgs = {
+  predictionId: Scalars['ID']['input'];
 };
 
 

@@ -19,6 +19,9 @@ import { ModelRolloutService } from './domain/model-version/model-rollout.servic
 import { ModelServing } from './domain/model-version/model-serving';
 import { DicomIngestService } from './domain/pacs/dicom-ingest.service';
 import { ResultExportService } from './domain/pacs/result-export.service';
+import { createNoteGenerator } from './domain/note/create-note-generator';
+import type { NoteGenerator } from './domain/note/note-generator';
+import { NoteService } from './domain/note/note.service';
 import { PatientService } from './domain/patient/patient.service';
 import { RecordsService } from './domain/shared/records.service';
 import { createRequestContext } from './domain/shared/request-context';
@@ -49,6 +52,7 @@ import type { GraphQLContext } from './resolvers/context';
 import { ImageResolver } from './resolvers/image.resolver';
 import { ModelRegistryResolver } from './resolvers/model-registry.resolver';
 import { PacsResolver } from './resolvers/pacs.resolver';
+import { NoteResolver } from './resolvers/note.resolver';
 import { PatientResolver } from './resolvers/patient.resolver';
 import { PredictionResolver } from './resolvers/prediction.resolver';
 import { StudyResolver } from './resolvers/study.resolver';
@@ -67,6 +71,8 @@ export interface AppOverrides {
   preparer?: ImagePreparer;
   /** DICOMweb client of the PACS (default: HTTP client from PACS_* configuration, or none). */
   dicomWeb?: DicomWebClient | null;
+  /** Note backend (default: the one NOTE_BACKEND configures). */
+  noteGenerator?: NoteGenerator;
 }
 
 /** A running application: the server plus handles tests and scripts use. */
@@ -216,6 +222,13 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       uidRoot: config.dicom.uidRoot,
       manufacturer: 'Care Companion',
     });
+    const notes = new NoteService(
+      overrides.noteGenerator ?? createNoteGenerator(config.notes),
+      events,
+      { timeoutMs: config.notes.timeoutMs, readability: config.notes.readability },
+      logger,
+    );
+    closers.push(() => notes.close());
 
     const resolvers = new Map<unknown, unknown>([
       [PatientResolver, new PatientResolver(patients, studies)],
@@ -227,6 +240,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       [CorrectionResolver, new CorrectionResolver(corrections, quality)],
       [ModelRegistryResolver, new ModelRegistryResolver(rollout, new ModelLineageService())],
       [PacsResolver, new PacsResolver(dicomIngest, resultExport)],
+      [NoteResolver, new NoteResolver(notes)],
     ]);
     const schema = await buildAppSchema({ get: (cls) => resolvers.get(cls) }, pubsub.pubSub);
     const graphql = await createGraphQLHandler(

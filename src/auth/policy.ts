@@ -17,6 +17,8 @@ export enum Permission {
   ANALYZE_STUDIES = 'ANALYZE_STUDIES',
   /** Correct predictions and approve notes. */
   CORRECT_PREDICTIONS = 'CORRECT_PREDICTIONS',
+  /** Draft notes about predictions and follow drafts as they are written (drafts are not released text). */
+  DRAFT_NOTES = 'DRAFT_NOTES',
   /** Subscribe to live events. */
   SUBSCRIBE = 'SUBSCRIBE',
   /** Manage users and mint their tokens. */
@@ -51,6 +53,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.READ_PREDICTIONS,
     Permission.ANALYZE_STUDIES,
     Permission.CORRECT_PREDICTIONS,
+    Permission.DRAFT_NOTES,
     Permission.SUBSCRIBE,
     Permission.READ_MODELS,
     Permission.READ_MONITORING,

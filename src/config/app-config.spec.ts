@@ -61,6 +61,45 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ENGINE_SESSION_THREAD: 'gpu' })).toThrow(/ENGINE_SESSION_THREAD/);
   });
 
+  it('drafts notes with the embedded template unless another backend is configured', () => {
+    expect(loadConfig({}).notes).toMatchObject({
+      backend: { kind: 'template' },
+      readability: { maxGrade: 8, minSzigriszt: 55 },
+    });
+    expect(
+      loadConfig({
+        NOTE_BACKEND: 'openai',
+        NOTE_OPENAI_BASE_URL: 'http://localhost:11434/v1',
+        NOTE_OPENAI_MODEL: 'llama3.1:8b',
+        NOTE_OPENAI_STREAM: 'false',
+      }).notes.backend,
+    ).toEqual({
+      kind: 'openai',
+      baseUrl: 'http://localhost:11434/v1',
+      model: 'llama3.1:8b',
+      apiKey: null,
+      stream: false,
+    });
+    expect(loadConfig({ NOTE_BACKEND: 'llama-cpp', NOTE_GGUF_PATH: '/m.gguf' }).notes.backend).toEqual({
+      kind: 'llama-cpp',
+      modelPath: '/m.gguf',
+      gpu: false,
+      contextSize: 4096,
+      threads: 0,
+    });
+  });
+
+  it('requires the URL and model of an OpenAI-compatible backend, and the GGUF file of llama-cpp', () => {
+    expect(() => loadConfig({ NOTE_BACKEND: 'openai' })).toThrow(
+      /NOTE_OPENAI_BASE_URL: is required when NOTE_BACKEND=openai[\s\S]*NOTE_OPENAI_MODEL/,
+    );
+    expect(() => loadConfig({ NOTE_BACKEND: 'llama-cpp' })).toThrow(/NOTE_GGUF_PATH: is required/);
+    expect(() =>
+      loadConfig({ NOTE_BACKEND: 'openai', NOTE_OPENAI_BASE_URL: 'ftp://x/v1', NOTE_OPENAI_MODEL: 'm' }),
+    ).toThrow(/NOTE_OPENAI_BASE_URL/);
+    expect(() => loadConfig({ NOTE_BACKEND: 'gpt' })).toThrow(/NOTE_BACKEND/);
+  });
+
   it('documents every variable it reads in .env.example', () => {
     const example = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
     const source = readFileSync(__filename.replace('.spec.ts', '.ts'), 'utf8');

@@ -95,8 +95,37 @@ const envSchema = z
       .regex(/^([a-z]+(,[a-z]+)*)?$/, 'must be a comma-separated list of tasks such as chest,wrist')
       .default('chest,wrist'),
     HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+    NOTE_BACKEND: z.enum(['template', 'openai', 'llama-cpp']).default('template'),
+    NOTE_OPENAI_BASE_URL: z
+      .string()
+      .url('must be a URL such as http://localhost:8000/v1')
+      .regex(/^https?:\/\//, 'must be an http(s) URL')
+      .optional(),
+    NOTE_OPENAI_MODEL: z.string().min(1).optional(),
+    NOTE_OPENAI_API_KEY: z.string().min(1).optional(),
+    NOTE_OPENAI_STREAM: z.enum(['true', 'false']).default('true'),
+    NOTE_GGUF_PATH: z.string().min(1).optional(),
+    NOTE_LLAMA_GPU: z.enum(['false', 'auto', 'cuda', 'vulkan']).default('false'),
+    NOTE_LLAMA_CONTEXT_SIZE: z.coerce.number().int().min(256).max(131072).default(4096),
+    NOTE_LLAMA_THREADS: z.coerce.number().int().min(0).max(256).default(0),
+    NOTE_MAX_TOKENS: z.coerce.number().int().min(16).max(4096).default(400),
+    NOTE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+    NOTE_PATIENT_MAX_GRADE: z.coerce.number().min(1).max(18).default(8),
+    NOTE_PATIENT_MIN_SZIGRISZT: z.coerce.number().min(0).max(100).default(55),
   })
   .superRefine((env, ctx) => {
+    const requiredBy: Record<string, (keyof typeof env)[]> = {
+      openai: ['NOTE_OPENAI_BASE_URL', 'NOTE_OPENAI_MODEL'],
+      'llama-cpp': ['NOTE_GGUF_PATH'],
+    };
+    for (const key of requiredBy[env.NOTE_BACKEND] ?? []) {
+      if (!env[key])
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [key],
+          message: `is required when NOTE_BACKEND=${env.NOTE_BACKEND}`,
+        });
+    }
     if (env.STORAGE_DRIVER === 'minio') {
       for (const key of ['MINIO_ENDPOINT', 'MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY'] as const) {
         if (!env[key])
@@ -196,6 +225,24 @@ export interface AppConfig {
     /** Longest wait for one readiness check (database, object store) and for scrape-time reads. */
     healthCheckTimeoutMs: number;
   };
+  notes: {
+    /** Which backend drafts notes; `template` needs no model and no network. */
+    backend:
+      | { kind: 'template' }
+      | { kind: 'openai'; baseUrl: string; model: string; apiKey: string | null; stream: boolean }
+      | {
+          kind: 'llama-cpp';
+          modelPath: string;
+          gpu: false | 'auto' | 'cuda' | 'vulkan';
+          contextSize: number;
+          /** CPU threads per generation; 0 lets node-llama-cpp choose. */
+          threads: number;
+        };
+    maxTokens: number;
+    timeoutMs: number;
+    /** Readability targets of patient notes: FK grade (en) at most, Szigriszt-Pazos (es) at least. */
+    readability: { maxGrade: number; minSzigriszt: number };
+  };
 }
 
 /** Secret used only when no AUTH_SECRET is configured outside production; tokens minted with it are useless elsewhere. */
@@ -283,6 +330,29 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       metricsToken: e.METRICS_TOKEN ?? null,
       readyRequiredTasks: e.READY_REQUIRED_TASKS ? e.READY_REQUIRED_TASKS.split(',') : [],
       healthCheckTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
+    },
+    notes: {
+      backend:
+        e.NOTE_BACKEND === 'openai'
+          ? {
+              kind: 'openai',
+              baseUrl: e.NOTE_OPENAI_BASE_URL!,
+              model: e.NOTE_OPENAI_MODEL!,
+              apiKey: e.NOTE_OPENAI_API_KEY ?? null,
+              stream: e.NOTE_OPENAI_STREAM === 'true',
+            }
+          : e.NOTE_BACKEND === 'llama-cpp'
+            ? {
+                kind: 'llama-cpp',
+                modelPath: e.NOTE_GGUF_PATH!,
+                gpu: e.NOTE_LLAMA_GPU === 'false' ? false : e.NOTE_LLAMA_GPU,
+                contextSize: e.NOTE_LLAMA_CONTEXT_SIZE,
+                threads: e.NOTE_LLAMA_THREADS,
+              }
+            : { kind: 'template' },
+      maxTokens: e.NOTE_MAX_TOKENS,
+      timeoutMs: e.NOTE_TIMEOUT_MS,
+      readability: { maxGrade: e.NOTE_PATIENT_MAX_GRADE, minSzigriszt: e.NOTE_PATIENT_MIN_SZIGRISZT },
     },
   };
 }

@@ -13,6 +13,7 @@ export const Topic = {
   DRIFT_DETECTED: 'DRIFT_DETECTED',
   /** A user was deactivated (or otherwise changed): every process drops its cached principal. */
   USER_CHANGED: 'USER_CHANGED',
+  NOTE_DRAFT_STREAMED: 'NOTE_DRAFT_STREAMED',
 } as const;
 
 /** Payload of a STUDY_CHANGED event. */

@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { NoteStatus } from '../domain/enums';
 import { RecordsService } from '../domain/shared/records.service';
 import { StudyService } from '../domain/study/study.service';
 import { toConnection } from '../schema/connection';
@@ -71,10 +72,15 @@ export class PredictionResolver {
     @Args() page: PageArgsInput,
     @Arg('predictionId', () => ID, { nullable: true, description: 'Only this prediction.' })
     predictionId?: string,
+    @Arg('status', () => NoteStatus, {
+      nullable: true,
+      description: 'Only notes in this review state (integrators always get APPROVED).',
+    })
+    status?: NoteStatus,
   ): Promise<InstanceType<typeof ClinicalNoteConnection>> {
     return toConnection(
       ClinicalNoteConnection,
-      await this.recordsService.notes(ctx, { predictionId }, page),
+      await this.recordsService.notes(ctx, { predictionId, status }, page),
       toNote,
     );
   }

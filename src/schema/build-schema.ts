@@ -8,6 +8,7 @@ import { CorrectionResolver } from '../resolvers/correction.resolver';
 import { ImageResolver } from '../resolvers/image.resolver';
 import { ModelRegistryResolver } from '../resolvers/model-registry.resolver';
 import { PacsResolver } from '../resolvers/pacs.resolver';
+import { NoteResolver } from '../resolvers/note.resolver';
 import { PatientResolver } from '../resolvers/patient.resolver';
 import { PredictionResolver } from '../resolvers/prediction.resolver';
 import { StudyResolver } from '../resolvers/study.resolver';
@@ -24,6 +25,7 @@ export const RESOLVERS = [
   CorrectionResolver,
   ModelRegistryResolver,
   PacsResolver,
+  NoteResolver,
 ] as const;
 
 /**

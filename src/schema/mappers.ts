@@ -28,6 +28,7 @@ import {
   TrainingRunType,
   UploadReceiptType,
   UserType,
+  AI_ASSISTANCE_WARNING,
 } from './types';
 import { ModelLineageType, ModelStageChangeType, RegistryActorType } from './model-registry.types';
 
@@ -137,6 +138,11 @@ export const toNote = (n: ClinicalNote): ClinicalNoteType =>
     status: n.status,
     backend: n.backend,
     safetyChecks: n.safetyChecks,
+    releasable: (n.safetyChecks as { passed?: unknown }).passed === true,
+    failedChecks: ((n.safetyChecks as { checks?: { name: string; passed: boolean }[] }).checks ?? [])
+      .filter((c) => !c.passed)
+      .map((c) => c.name),
+    warning: AI_ASSISTANCE_WARNING,
     approvedAt: n.approvedAt ?? null,
     createdAt: n.createdAt,
   });

@@ -9,6 +9,7 @@ import { Permission, ROLE_PERMISSIONS, roleHas } from '../../src/auth/policy';
 import { TokenService } from '../../src/auth/token.service';
 import { Role } from '../../src/domain/enums';
 import { actUntilReceived, connectWs, subscribe, waitForClose } from '../support/graphql-ws-client';
+import { seedPrediction } from '../support/note-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
 type Outcome = 'OK' | 'NOT_FOUND' | 'ILLEGAL_MODEL_TRANSITION' | 'PACS_NOT_CONFIGURED';
@@ -87,6 +88,27 @@ const MUTATIONS: Operation[] = [
     name: 'deactivateUser',
     needs: [Permission.MANAGE_USERS],
     query: 'mutation($id: ID!) { deactivateUser(id: $id) { id } }',
+    variables: () => ({ id: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
+  {
+    name: 'generateNote',
+    needs: [Permission.DRAFT_NOTES],
+    query: 'mutation($p: ID!) { generateNote(predictionId: $p, audience: PATIENT, language: "en") { id } }',
+    variables: () => ({ p: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
+  {
+    name: 'approveNote',
+    needs: [Permission.CORRECT_PREDICTIONS],
+    query: 'mutation($id: ID!) { approveNote(id: $id) { id } }',
+    variables: () => ({ id: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
+  {
+    name: 'rejectNote',
+    needs: [Permission.CORRECT_PREDICTIONS],
+    query: 'mutation($id: ID!) { rejectNote(id: $id) { id } }',
     variables: () => ({ id: randomUUID() }),
     whenAllowed: 'NOT_FOUND',
   },
@@ -209,6 +231,20 @@ const QUERIES: Operation[] = [
     whenAllowed: 'NOT_FOUND',
   },
   {
+    name: 'clinicalNote',
+    needs: [Permission.READ_PREDICTIONS],
+    query: 'query($id: ID!) { clinicalNote(id: $id) { id } }',
+    variables: () => ({ id: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
+  {
+    name: 'clinicalNotes',
+    needs: [Permission.READ_PREDICTIONS],
+    query: page('clinicalNotes'),
+    variables: () => ({}),
+    whenAllowed: 'OK',
+  },
+  {
     name: 'auditEvents',
     needs: [Permission.READ_AUDIT],
     query: page('auditEvents'),
@@ -262,6 +298,7 @@ const QUERIES: Operation[] = [
 
 const STUDY_EVENTS = { name: 'studyEvents', needs: [Permission.SUBSCRIBE, Permission.READ_PATIENT_DATA] };
 const MODEL_EVENTS = { name: 'modelVersionChanged', needs: [Permission.SUBSCRIBE, Permission.READ_MODELS] };
+const NOTE_DRAFTS = { name: 'noteDraftStreamed', needs: [Permission.SUBSCRIBE, Permission.DRAFT_NOTES] };
 const SUBSCRIPTION = 'subscription { studyEvents { change study { id accessionNumber } } }';
 
 /** Row counts of the tables mutations write; a refused mutation must leave them as they were. */
@@ -272,7 +309,7 @@ async function rowCounts(): Promise<Record<string, number>> {
     .execute(
       `select (select count(*) from patient)::int as patients, (select count(*) from study)::int as studies,
               (select count(*) from image)::int as images, (select count(*) from upload)::int as uploads,
-              (select count(*) from app_user where active)::int as active_users, (select count(*) from audit_event where action <> 'READ')::int as writes`,
+              (select count(*) from app_user where active)::int as active_users, (select count(*) from clinical_note)::int as notes, (select count(*) from audit_event where action <> 'READ')::int as writes`,
     );
   return rows[0] as Record<string, number>;
 }
@@ -305,7 +342,7 @@ afterAll(async () => t?.stop());
 describe('the policy table', () => {
   it('covers every role and grants each operation to at least one role and denies it to another', () => {
     expect(new Set(ROLES)).toEqual(new Set(Object.values(Role)));
-    for (const op of [...MUTATIONS, ...QUERIES, STUDY_EVENTS, MODEL_EVENTS]) {
+    for (const op of [...MUTATIONS, ...QUERIES, STUDY_EVENTS, MODEL_EVENTS, NOTE_DRAFTS]) {
       const verdicts = ROLES.map((role) => allowed(role, op.needs));
       expect({
         op: op.name,
@@ -404,6 +441,45 @@ describe('studyEvents subscription over graphql-ws', () => {
     const ws = connectWs(t.app.url, await params());
     try {
       expect(await waitForClose(ws)).toBe(4403);
+    } finally {
+      await ws.dispose();
+    }
+  });
+});
+
+describe('noteDraftStreamed subscription over graphql-ws', () => {
+  let predictionId = '';
+  beforeAll(async () => {
+    ({ predictionId } = await seedPrediction(t, tokens.get(Role.TECHNICIAN)!, [
+      { label: 'PNEUMONIA', probability: 0.6, threshold: 0.05 },
+    ]));
+  });
+
+  it.each(ROLES)('as %s follows ROLE_PERMISSIONS', async (role) => {
+    const ws = connectWs(t.app.url, { authorization: `Bearer ${tokens.get(role)}` });
+    try {
+      await ws.connected;
+      const sub = subscribe<{ noteDraftStreamed: { noteId: string; done: boolean } }>(
+        ws.client,
+        'subscription($p: ID!) { noteDraftStreamed(predictionId: $p) { noteId done } }',
+        { p: predictionId },
+      );
+      if (!allowed(role, NOTE_DRAFTS.needs)) {
+        expect(codes(await sub.waitForErrors())).toEqual(['FORBIDDEN']);
+        expect(sub.events).toEqual([]);
+        return;
+      }
+      await actUntilReceived(sub, async () => {
+        const res = await t.gql<{ generateNote: { id: string } }>(
+          tokens.get(Role.RADIOLOGIST)!,
+          'mutation($p: ID!) { generateNote(predictionId: $p, audience: PATIENT) { id } }',
+          { p: predictionId },
+        );
+        expect(res.errors).toBeUndefined();
+        return (e) => e.noteDraftStreamed.noteId === res.data!.generateNote.id;
+      });
+      expect(sub.errors).toEqual([]);
+      sub.stop();
     } finally {
       await ws.dispose();
     }

@@ -1,0 +1,228 @@
+import { Permission } from '../../auth/policy';
+import { assertPermission } from '../../auth/principal';
+import {
+  InvalidStateError,
+  NotFoundError,
+  NoteBackendError,
+  NoteFailedSafetyChecksError,
+  ValidationError,
+} from '../../errors';
+import type { Logger } from '../../logging/logger';
+import { Topic } from '../../pubsub/pubsub';
+import { AuditAction, NoteAudience, NoteStatus, Role } from '../enums';
+import { Prediction } from '../prediction/prediction.entity';
+import type { EventPublisher } from '../shared/event-publisher';
+import { isUuid } from '../shared/filters';
+import type { RequestContext } from '../shared/request-context';
+import { User } from '../user/user.entity';
+import { ClinicalNote } from './clinical-note.entity';
+import type { NoteFacts } from './note-facts';
+import type { NoteGenerator } from './note-generator';
+import { isNoteLanguage, NOTE_LANGUAGES } from './note-language';
+import { checkDraft, SafetyReport } from './note-safety';
+import type { ReadabilityTargets } from './readability';
+
+/** Payload of NOTE_DRAFT_STREAMED: one piece of a draft being written, or its end. Draft text only, never PHI. */
+export interface NoteDraftChunkEvent {
+  noteId: string;
+  predictionId: string;
+  /**
+   * 0, 1, 2... in the order written. NOTIFY may deliver out of order (even after `done`), so clients
+   * sort by it; the `done` event's sequence is the number of pieces before it.
+   */
+  sequence: number;
+  text: string;
+  done: boolean;
+  /** On the last event: the error code when no draft was stored, else null. */
+  error: string | null;
+}
+
+/** Settings of the note service. */
+export interface NoteServiceOptions {
+  timeoutMs: number;
+  readability: ReadabilityTargets;
+}
+
+/** NOTIFY payloads must stay under 8 kB; longer pieces are sent in parts. */
+const MAX_CHUNK_CHARS = 1000;
+
+/** True when a stored note passed every safety check. */
+export function isReleasable(note: ClinicalNote): boolean {
+  return (note.safetyChecks as Partial<SafetyReport>).passed === true;
+}
+
+/**
+ * Drafts notes about predictions with the configured backend, runs the safety checks on every draft,
+ * and takes drafts through radiologist approval. Only approved notes are visible to integrators.
+ */
+export class NoteService {
+  constructor(
+    private readonly generator: NoteGenerator,
+    private readonly events: EventPublisher,
+    private readonly options: NoteServiceOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Name of the configured backend. */
+  get backend(): string {
+    return this.generator.name;
+  }
+
+  /**
+   * Drafts a note and stores it as a DRAFT with its safety report; resolves once the draft is stored.
+   * While it is written, pieces are published on NOTE_DRAFT_STREAMED under the new note's id, ending
+   * with a `done` event (after the note is stored, or with the error code when none is).
+   */
+  async generate(
+    ctx: RequestContext,
+    input: { predictionId: string; audience: NoteAudience; language: string },
+  ): Promise<ClinicalNote> {
+    const principal = assertPermission(ctx.principal, Permission.DRAFT_NOTES);
+    if (!isNoteLanguage(input.language))
+      throw new ValidationError(`language must be one of ${NOTE_LANGUAGES.join(', ')}`, {
+        field: 'language',
+        supported: [...NOTE_LANGUAGES],
+      });
+    const language = input.language;
+    const prediction = isUuid(input.predictionId)
+      ? await ctx.em.findOne(Prediction, { id: input.predictionId }, { populate: ['study', 'modelVersion'] })
+      : null;
+    if (!prediction) throw NotFoundError.of('Prediction', input.predictionId);
+    const facts: NoteFacts = {
+      bodyPart: prediction.study.bodyPart,
+      gateVerdict: prediction.gateVerdict,
+      findings: [...prediction.findings]
+        .sort((a, b) => b.probability - a.probability)
+        .map((f) => ({ label: f.label, probability: f.probability, threshold: f.threshold })),
+      model: prediction.modelVersion
+        ? `${prediction.modelVersion.task.toLowerCase()} ${prediction.modelVersion.version}`
+        : null,
+    };
+
+    const note = new ClinicalNote();
+    let sequence = 0;
+    const publish = (text: string, done: boolean, error: string | null = null) =>
+      this.events.publish(Topic.NOTE_DRAFT_STREAMED, {
+        noteId: note.id,
+        predictionId: prediction.id,
+        sequence: sequence++,
+        text,
+        done,
+        error,
+      } satisfies NoteDraftChunkEvent);
+    const onChunk = (text: string) => {
+      for (let i = 0; i < text.length; i += MAX_CHUNK_CHARS)
+        publish(text.slice(i, i + MAX_CHUNK_CHARS), false);
+    };
+
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
+    let text: string;
+    try {
+      text = await this.generator.generate({ facts, audience: input.audience, language }, onChunk, signal);
+    } catch (error) {
+      const failure =
+        timeout.aborted && !ctx.signal?.aborted
+          ? NoteBackendError.timeout(this.generator.name, this.options.timeoutMs)
+          : error;
+      const code = failure instanceof NoteBackendError ? failure.code : 'NOTE_BACKEND_UNAVAILABLE';
+      publish('', true, code);
+      if (failure instanceof NoteBackendError)
+        this.logger.warn(
+          { code, predictionId: prediction.id, backend: this.generator.name },
+          'note draft failed',
+        );
+      throw failure;
+    }
+
+    const report = checkDraft(text, facts, input.audience, language, this.options.readability);
+    ctx.em.assign(note, {
+      prediction,
+      audience: input.audience,
+      language,
+      body: text,
+      status: NoteStatus.DRAFT,
+      backend: this.generator.name,
+      safetyChecks: report as unknown as Record<string, unknown>,
+      createdBy: ctx.em.getReference(User, principal.userId),
+    });
+    ctx.em.persist(note);
+    ctx.audit.write(ctx.em, {
+      action: AuditAction.CREATE,
+      entityType: 'ClinicalNote',
+      entityId: note.id,
+      patientId: prediction.study.patient.id,
+    });
+    await ctx.em.flush();
+    publish('', true);
+    return note;
+  }
+
+  /** Approves a releasable draft (radiologists); refused with NOTE_FAILED_SAFETY_CHECKS otherwise. */
+  approve(ctx: RequestContext, id: string): Promise<ClinicalNote> {
+    return this.review(ctx, id, NoteStatus.APPROVED);
+  }
+
+  /** Rejects a draft (radiologists): it stays stored, is never released, and cannot be approved later. */
+  reject(ctx: RequestContext, id: string): Promise<ClinicalNote> {
+    return this.review(ctx, id, NoteStatus.REJECTED);
+  }
+
+  private async review(ctx: RequestContext, id: string, status: NoteStatus): Promise<ClinicalNote> {
+    const principal = assertPermission(ctx.principal, Permission.CORRECT_PREDICTIONS);
+    const note = isUuid(id)
+      ? await ctx.em.findOne(ClinicalNote, { id }, { populate: ['prediction.study'] })
+      : null;
+    if (!note) throw NotFoundError.of('ClinicalNote', id);
+    if (status === NoteStatus.APPROVED && !isReleasable(note)) {
+      const failed = ((note.safetyChecks as Partial<SafetyReport>).checks ?? [])
+        .filter((c) => !c.passed)
+        .map((c) => c.name);
+      throw new NoteFailedSafetyChecksError('The draft failed safety checks and cannot be approved', {
+        noteId: note.id,
+        failedChecks: failed,
+      });
+    }
+    const now = new Date();
+    await ctx.em.transactional(async (em) => {
+      // Conditional on DRAFT, so two concurrent reviews cannot both succeed.
+      const changed = await em.nativeUpdate(
+        ClinicalNote,
+        { id: note.id, status: NoteStatus.DRAFT },
+        status === NoteStatus.APPROVED
+          ? { status, approvedBy: principal.userId, approvedAt: now }
+          : { status },
+      );
+      if (changed === 0)
+        throw new InvalidStateError('Only a DRAFT note can be reviewed', {
+          noteId: note.id,
+          status: note.status,
+        });
+      ctx.audit.write(em, {
+        action: AuditAction.UPDATE,
+        entityType: 'ClinicalNote',
+        entityId: note.id,
+        patientId: note.prediction.study.patient.id,
+      });
+    });
+    await ctx.em.refresh(note);
+    return note;
+  }
+
+  /** One note (audited read); integrators see approved notes only, others are NOT_FOUND to them. */
+  async get(ctx: RequestContext, id: string): Promise<ClinicalNote> {
+    const principal = assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
+    const note = isUuid(id)
+      ? await ctx.em.findOne(ClinicalNote, { id }, { populate: ['prediction.study'] })
+      : null;
+    if (!note || (principal.role === Role.INTEGRATOR && note.status !== NoteStatus.APPROVED))
+      throw NotFoundError.of('ClinicalNote', id);
+    ctx.audit.read('ClinicalNote', note.id, note.prediction.study.patient.id);
+    return note;
+  }
+
+  /** Releases the backend. */
+  close(): Promise<void> {
+    return this.generator.close();
+  }
+}
