@@ -13,6 +13,7 @@ const BENCHES: Record<string, string> = {
   'session-thread': 'session-thread.bench.ts',
   'graphql-overhead': 'graphql-overhead.bench.ts',
   e2e: 'e2e.bench.ts',
+  dicomweb: 'dicomweb.bench.ts',
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);

@@ -18,6 +18,7 @@ import {
 } from '../../interop/dicom-json';
 import type { DicomWebClient, QidoQuery } from '../../interop/dicomweb.client';
 import { parseMediaType, parseMultipart } from '../../interop/multipart';
+import { sha256 } from '../../storage';
 import { AuditAction, ImageView } from '../enums';
 import { ImageService } from '../image/image.service';
 import { Patient } from '../patient/patient.entity';
@@ -189,6 +190,12 @@ export class DicomIngestService {
     try {
       if (contentType !== 'application/dicom')
         throw new IngestRefusal(FailureReason.CANNOT_UNDERSTAND, 'UNSUPPORTED_MEDIA_TYPE');
+      if (expectedStudyUid && identity?.studyInstanceUid && identity.studyInstanceUid !== expectedStudyUid)
+        throw new IngestRefusal(FailureReason.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, 'STUDY_UID_MISMATCH');
+      // The very same bytes already stored under this study and SOP Instance UID (a re-import):
+      // answer before decoding pixels. Other bytes with a known UID are validated in full first.
+      const known = await this.alreadyStored(ctx.em, identity, sha256(bytes));
+      if (known) return Object.assign(outcome, known);
       const decoded = await this.images.validate(bytes, 'application/dicom');
       const placed = this.place(decoded, expectedStudyUid);
       const stored = await this.images.ingest(ctx, bytes, decoded, (em, object) =>
@@ -205,6 +212,21 @@ export class DicomIngestService {
       outcome.failure = this.failureOf(error);
     }
     return outcome;
+  }
+
+  private async alreadyStored(
+    em: EntityManager,
+    identity: { sopInstanceUid?: string; studyInstanceUid?: string } | null,
+    hash: string,
+  ): Promise<Pick<IngestOutcome, 'status' | 'studyId' | 'patientId'> | null> {
+    if (!identity?.sopInstanceUid || !identity.studyInstanceUid) return null;
+    const rows = await em.execute<{ study_id: string; patient_id: string }[]>(
+      `select s.id as study_id, s.patient_id from image i join study s on s.id = i.study_id
+        where s.study_instance_uid = ? and i.dicom_attributes->>'sopInstanceUid' = ? and i.sha256 = ? limit 1`,
+      [identity.studyInstanceUid, identity.sopInstanceUid, hash],
+    );
+    const row = rows[0];
+    return row ? { status: 'ALREADY_STORED', studyId: row.study_id, patientId: row.patient_id } : null;
   }
 
   private place(decoded: DecodedImage, expectedStudyUid: string | null) {
