@@ -8,8 +8,9 @@
  * - nginx/nginx.conf: `nginx -t` (Debian nginx).
  * - prometheus/: `promtool check config` and `promtool check rules` (Debian prometheus).
  * - grafana/: dashboard JSON structure, datasource uids, and every panel query parsed by promtool.
- * - k8s/: each manifest against the Kubernetes OpenAPI schemas (kubernetes-models validators), plus
- *   cross-references (selectors, probe ports, HPA/PDB/Ingress targets, kustomization resources).
+ * - k8s/: each manifest against the Kubernetes OpenAPI schemas (kubernetes-models validators), unknown
+ *   (misspelt) fields through kubernetes-models' TypeScript interfaces, and cross-references
+ *   (selectors, probe ports, HPA/PDB/Ingress targets, kustomization resources).
  * Prints one line per check (PASS, FAIL or SKIP) and exits 1 on any FAIL (and on SKIP with --strict).
  * Written as an ES module because kubernetes-models ships only ES modules.
  */
@@ -306,7 +307,65 @@ async function checkKubernetes() {
       }
     }
   }
+  unknownFields(objects);
   crossCheck(objects, k8s);
+}
+
+/**
+ * Fields the API does not define (a typo such as `readinessProbes`): the JSON schemas allow extra
+ * properties, so each manifest is also type-checked as an object literal against kubernetes-models'
+ * TypeScript interfaces, whose excess-property check names the unknown field.
+ */
+function unknownFields(objects) {
+  const ts = require('typescript');
+  const virtual = join(root, '.lint-deploy-manifests.ts');
+  const lines = [];
+  const owners = [];
+  objects.forEach(({ file, doc }, i) => {
+    const [group, version] = doc.apiVersion.includes('/')
+      ? doc.apiVersion.split('/')
+      : [null, doc.apiVersion];
+    const module = group
+      ? `kubernetes-models/${group}/${version}/${doc.kind}`
+      : `kubernetes-models/${version}/${doc.kind}`;
+    const start = lines.length;
+    lines.push(`import type { I${doc.kind} as T${i} } from '${module}';`);
+    lines.push(`export const m${i}: T${i} = ${JSON.stringify(doc, null, 1)};`);
+    const text = lines.slice(start).join('\n');
+    owners.push({
+      from: start,
+      to: start + text.split('\n').length,
+      what: `${file} (${doc.kind} ${doc.metadata?.name})`,
+    });
+    lines.splice(start, lines.length - start, ...text.split('\n'));
+  });
+  const source = lines.join('\n');
+  const options = {
+    noEmit: true,
+    strict: true,
+    skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    types: [],
+  };
+  const host = ts.createCompilerHost(options);
+  const { getSourceFile, fileExists, readFile } = host;
+  host.fileExists = (f) => f === virtual || fileExists.call(host, f);
+  host.readFile = (f) => (f === virtual ? source : readFile.call(host, f));
+  host.getSourceFile = (f, lang, ...rest) =>
+    f === virtual ? ts.createSourceFile(f, source, lang) : getSourceFile.call(host, f, lang, ...rest);
+  const program = ts.createProgram([virtual], options, host);
+  const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file?.fileName === virtual);
+  const byOwner = new Map();
+  for (const d of diagnostics) {
+    const line = d.file.getLineAndCharacterOfPosition(d.start ?? 0).line;
+    const owner = owners.find((o) => line >= o.from && line < o.to)?.what ?? 'manifests';
+    const message = ts.flattenDiagnosticMessageText(d.messageText, ' ');
+    byOwner.set(owner, [...(byOwner.get(owner) ?? []), message]);
+  }
+  for (const [what, messages] of byOwner) fail('k8s', `${what} fields`, messages.join('; '));
+  if (!byOwner.size) pass('k8s', `fields of ${objects.length} objects (kubernetes-models types)`);
 }
 
 /** References between the manifests, which schemas cannot see. */

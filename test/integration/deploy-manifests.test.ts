@@ -204,6 +204,20 @@ describe('deploy/ manifests', () => {
       (s) => s.replace('maxReplicas: 10', 'maxReplicas: ten'),
       /maxReplicas must be integer/,
     ],
+    [
+      'a misspelt container field',
+      'k8s',
+      'k8s/deployment.yaml',
+      (s) => s.replace('          readinessProbe:', '          readinessProbes:'),
+      /'"readinessProbes"' does not exist in type 'IContainer'/,
+    ],
+    [
+      'a misspelt PodDisruptionBudget field',
+      'k8s',
+      'k8s/pdb.yaml',
+      (s) => s.replace('minAvailable: 1', 'minAvailible: 1'),
+      /"minAvailible"' does not exist/,
+    ],
   ];
   it.each(broken)('reject %s', (_what, check, file, edit, message) => {
     if (!tools) return;

@@ -73,6 +73,8 @@ describe('health probes', () => {
       MINIO_ACCESS_KEY: 'S3RVER',
       MINIO_SECRET_KEY: 'S3RVER',
       HEALTH_CHECK_TIMEOUT_MS: '1000',
+      // No periodic reconcile: the test unloads a model itself and checks readiness before reloading it.
+      MODEL_RECONCILE_INTERVAL_MS: '0',
     });
   });
   afterAll(async () => {
