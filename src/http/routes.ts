@@ -79,6 +79,7 @@ function baseUrlOf(req: IncomingMessage): string {
 export function dicomWebRoutes(ingest: DicomIngestService, maxBodyBytes: number): RouteHandler[] {
   return [
     {
+      name: '/dicom-web/studies',
       method: 'POST',
       pattern: /^\/dicom-web\/studies(?:\/([0-9.]{1,64}))?$/,
       maxBodyBytes,
@@ -112,6 +113,7 @@ export function fhirRoutes(exports: ResultExportService): RouteHandler[] {
   };
   return [
     {
+      name: '/fhir/DiagnosticReport/:id',
       method: 'GET',
       pattern: /^\/fhir\/DiagnosticReport\/([0-9a-fA-F-]{36})$/,
       async handle(ctx, req, match) {
@@ -120,6 +122,7 @@ export function fhirRoutes(exports: ResultExportService): RouteHandler[] {
       },
     },
     {
+      name: '/fhir/DiagnosticReport',
       method: 'GET',
       pattern: /^\/fhir\/DiagnosticReport$/,
       async handle(ctx, req) {
