@@ -14,7 +14,7 @@ import { QualityService } from './domain/correction/quality.service';
 import { RetrainingArea } from './domain/correction/retraining-area';
 import { ImageService } from './domain/image/image.service';
 import { ModelLineageService } from './domain/model-version/model-lineage.service';
-import { ModelRegistryService } from './domain/model-version/model-registry.service';
+import { ModelRegistryService, registryServingSource } from './domain/model-version/model-registry.service';
 import { ModelRolloutService } from './domain/model-version/model-rollout.service';
 import { ModelServing } from './domain/model-version/model-serving';
 import { DicomIngestService } from './domain/pacs/dicom-ingest.service';
@@ -167,7 +167,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       });
     closers.push(() => engine.close());
     metrics.watchEngine(engine);
-    const serving = new ModelServing(orm.em, engine, logger);
+    const serving = new ModelServing(registryServingSource(orm.em), engine, logger);
     await new ModelRegistryService(orm.em, serving, config.modelsDir, logger).syncRepository();
     serving.start(pubsub.pubSub, config.modelReconcileIntervalMs);
     closers.push(() => serving.stop());

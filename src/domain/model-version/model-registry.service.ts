@@ -5,7 +5,7 @@ import { loadModelManifest, ModelManifest } from '../../inference/model-manifest
 import type { Logger } from '../../logging/logger';
 import { ModelStage, ModelStageChangeKind, ModelTask, TrainingRunStatus } from '../enums';
 import { TrainingRun } from '../training-run/training-run.entity';
-import type { ModelServing } from './model-serving';
+import type { ModelServing, ServingSource, ServingVersion } from './model-serving';
 import { ModelStageChange } from './model-stage-change.entity';
 import { ModelVersion } from './model-version.entity';
 
@@ -22,6 +22,14 @@ export async function lockTaskRegistry(em: EntityManager, task: ModelTask): Prom
   await em.execute('select pg_advisory_xact_lock(?, hashtext(?))', [REGISTRY_LOCK, task]);
 }
 
+/** The registry as {@link ModelServing}'s source: the PRODUCTION and CANARY rows, read fresh each time. */
+export function registryServingSource(rootEm: EntityManager): ServingSource {
+  return {
+    servingVersions: () =>
+      rootEm.fork().find(ModelVersion, { stage: { $in: [ModelStage.PRODUCTION, ModelStage.CANARY] } }),
+  };
+}
+
 /** The metrics kept on the registry row: a summary of model.json's test metrics. */
 function metricsSummary(m: ModelManifest): Record<string, unknown> {
   return {
@@ -33,7 +41,7 @@ function metricsSummary(m: ModelManifest): Record<string, unknown> {
 }
 
 /** The training run a model.json describes (for versions registered from the repository, not by the trainer). */
-function trainingRunOf(task: ModelTask, m: ModelManifest): TrainingRun {
+function trainingRunOf(task: ModelTask, version: string, m: ModelManifest): TrainingRun {
   const finishedAt = new Date(m.createdAt);
   return Object.assign(new TrainingRun(), {
     task,
@@ -47,6 +55,7 @@ function trainingRunOf(task: ModelTask, m: ModelManifest): TrainingRun {
       source: 'model.json',
     },
     codeVersion: m.training.codeVersion,
+    candidateVersion: version,
     manifestSha256: m.trainingData.manifestSha256,
     datasetCounts: m.trainingData.counts,
     metrics: m.metrics as Record<string, unknown>,
@@ -70,7 +79,7 @@ export class ModelRegistryService {
   ) {}
 
   /** Registers what is on disk and loads the serving versions; returns the loaded ones. */
-  async syncRepository(): Promise<ModelVersion[]> {
+  async syncRepository(): Promise<ServingVersion[]> {
     for (const [folder, task] of Object.entries(TASKS)) {
       const found: { version: string; dir: string; manifest: ModelManifest }[] = [];
       for (const version of (await listVersions(this.modelsDir, folder)).sort(compareVersions)) {
@@ -95,7 +104,7 @@ export class ModelRegistryService {
             manifestSha256: manifest.trainingData.manifestSha256,
             metrics: metricsSummary(manifest),
             stage: ModelStage.STAGING,
-            trainingRun: trainingRunOf(task, manifest),
+            trainingRun: trainingRunOf(task, version, manifest),
           } as ModelVersion);
         }
         await em.flush();

@@ -1,10 +1,21 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PubSub } from 'type-graphql';
 import type { InferenceEngine } from '../../inference/inference-engine';
 import type { Logger } from '../../logging/logger';
 import { Topic } from '../../pubsub/pubsub';
 import { ModelStage, ModelStageChangeKind } from '../enums';
-import { ModelVersion } from './model-version.entity';
+
+/** A version the registry serves (PRODUCTION or CANARY) and where its files are. */
+export interface ServingVersion {
+  task: string;
+  version: string;
+  stage: ModelStage;
+  artifactPath: string;
+}
+
+/** Port to the registry: the versions that should be loaded now. */
+export interface ServingSource {
+  servingVersions(): Promise<ServingVersion[]>;
+}
 
 /** Held while a request uses a model version; the version is not unloaded until every lease is released. */
 export interface ModelLease {
@@ -52,7 +63,7 @@ export class ModelServing implements ModelLeases {
   private closed = false;
 
   constructor(
-    private readonly rootEm: EntityManager,
+    private readonly source: ServingSource,
     private readonly engine: InferenceEngine,
     private readonly logger: Logger,
   ) {}
@@ -92,12 +103,9 @@ export class ModelServing implements ModelLeases {
   }
 
   /** Loads what the registry serves, activates PRODUCTION, unloads what no longer serves. Serialised. */
-  reconcile(): Promise<ModelVersion[]> {
+  reconcile(): Promise<ServingVersion[]> {
     return this.serialised(async () => {
-      const em = this.rootEm.fork();
-      const rows = await em.find(ModelVersion, {
-        stage: { $in: [ModelStage.PRODUCTION, ModelStage.CANARY] },
-      });
+      const rows = await this.source.servingVersions();
       this.serving = new Set(rows.map((v) => keyOf(v.task.toLowerCase(), v.version)));
       for (const v of rows) {
         const task = v.task.toLowerCase();
