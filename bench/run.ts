@@ -14,6 +14,7 @@ const BENCHES: Record<string, string> = {
   'graphql-overhead': 'graphql-overhead.bench.ts',
   e2e: 'e2e.bench.ts',
   dicomweb: 'dicomweb.bench.ts',
+  rollout: 'rollout.bench.ts',
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);
