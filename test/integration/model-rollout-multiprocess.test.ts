@@ -35,6 +35,7 @@ describe('model rollout across server processes', () => {
   const tokens: Record<string, string> = {};
   const versionIds: Record<string, string> = {};
   let ready = false;
+  let startupRegistry: { versions: number; changes: number; runs: number }[] = [];
 
   async function gql<T>(url: string, token: string, query: string, variables: Record<string, unknown> = {}) {
     const res = await fetch(`${url}/graphql`, {
@@ -158,6 +159,11 @@ describe('model rollout across server processes', () => {
     };
     // Both start at once on an empty registry: the per-task lock lets exactly one register v1.
     servers.push(...(await Promise.all([startServerProcess(env), startServerProcess(env)])));
+    startupRegistry = (await em
+      .getConnection()
+      .execute(
+        `select (select count(*) from model_version)::int as versions, (select count(*) from model_stage_change)::int as changes, (select count(*) from training_run)::int as runs`,
+      )) as typeof startupRegistry;
     const v1 = await em.findOneOrFail(ModelVersion, { task: ModelTask.CHEST, version: 'v1' });
     versionIds.v1 = v1.id;
     versionIds.v2 = (
@@ -179,6 +185,8 @@ describe('model rollout across server processes', () => {
   it('applies a promotion made on A to B without a restart, and pushes the event to B’s subscribers', async () => {
     if (!ready) return;
     const [a, b] = servers;
+    // Both processes started together on an empty registry: v1 registered once, made PRODUCTION once.
+    expect(startupRegistry).toEqual([{ versions: 1, changes: 1, runs: 1 }]);
     await waitForLoaded(a.url, 'chest@v1*');
     await waitForLoaded(b.url, 'chest@v1*');
     const studyOnB = await chestStudy(b.url);

@@ -43,6 +43,7 @@ describeReal('model registry rollout (one server, real chest model)', () => {
   let tech: string;
   let patientId: string;
   const ids: Record<string, string> = {};
+  let v4Stage = 'STAGING';
 
   const stages = async () => {
     const rows = (await t.app.orm.em
@@ -71,6 +72,17 @@ describeReal('model registry rollout (one server, real chest model)', () => {
   const rollback = (token = admin) =>
     mutate(token, 'rollbackModelVersion(task: $t)', '$t: ModelTask!', { t: 'CHEST' });
   const archive = (id: string) => mutate(admin, 'archiveModelVersion(id: $id)', '$id: ID!', { id });
+
+  /** A raw UPDATE (not through the rollout service) that the partial unique index must refuse. */
+  async function expectRefusedByIndex(id: string, stage: 'PRODUCTION' | 'CANARY'): Promise<void> {
+    const conn = t.app.orm.em.fork().getConnection();
+    await conn.execute(`update model_version set stage = ? where id = ?`, [stage, id]).then(
+      () => {
+        throw new Error(`a second ${stage} row was accepted`);
+      },
+      (error: Error) => expect(error.message).toContain(`model_version_one_${stage.toLowerCase()}_per_task`),
+    );
+  }
 
   async function analyzeNew(): Promise<{ id: string; route: string; modelVersionId: string }> {
     const studyId = await createStudy(t, tech, patientId, 'CHEST');
@@ -212,6 +224,10 @@ describeReal('model registry rollout (one server, real chest model)', () => {
     wrist.close();
     await client.dispose();
 
+    // The database itself refuses a second canary for the task.
+    await expectRefusedByIndex(ids.v4, 'CANARY');
+    expect((await stages()).v4).toBe('STAGING');
+
     // Share 1: every study now goes to the canary.
     expect((await setShare(ids.v2, 1)).data!.setCanaryShare.trafficShare).toBe(1);
     const p = await analyzeNew();
@@ -226,6 +242,8 @@ describeReal('model registry rollout (one server, real chest model)', () => {
     expect(outcomes).toEqual(['ILLEGAL_MODEL_TRANSITION', 'OK']);
     const s = await stages();
     expect([s.v3, s.v4].sort()).toEqual(['CANARY', 'STAGING']);
+    // Either way continue with v3 as the canary (v4 ends ARCHIVED if it won, else stays STAGING).
+    v4Stage = s.v4 === 'CANARY' ? 'ARCHIVED' : 'STAGING';
     if (s.v4 === 'CANARY') expect((await archive(ids.v4)).errors).toBeUndefined();
     if (s.v4 === 'CANARY') expect((await startCanary(ids.v3, 0.2)).errors).toBeUndefined();
   });
@@ -240,7 +258,7 @@ describeReal('model registry rollout (one server, real chest model)', () => {
       v1: 'ARCHIVED',
       v2: 'ARCHIVED',
       v3: 'PRODUCTION',
-      v4: 'STAGING',
+      v4: v4Stage,
       v9: 'STAGING',
     });
     const counts = await t.app.orm.em
@@ -252,6 +270,12 @@ describeReal('model registry rollout (one server, real chest model)', () => {
     expect(await analyzeNew()).toMatchObject({ route: 'PRODUCTION', modelVersionId: ids.v3 });
     // v1 and v2 are retired from the engine once nothing holds them.
     await waitFor(() => loaded().join() === 'v3*');
+  });
+
+  it('has the database refuse a second PRODUCTION row for a task, whatever writes it', async () => {
+    // v3 is PRODUCTION: a second one is refused by the index (the CANARY index is checked while v2 is the canary).
+    await expectRefusedByIndex(ids.v4, 'PRODUCTION');
+    expect((await stages()).v4).toBe(v4Stage);
   });
 
   it('audits every stage change with the admin who made it', async () => {
