@@ -53,6 +53,7 @@ class FakeEngine implements InferenceEngine {
         active: this.active.get(task) === version,
         provider: 'cpu',
         queueDepth: 0,
+        queueDepthByPriority: { STAT: 0, URGENT: 0, ROUTINE: 0 },
         inFlight: 0,
         draining: s.draining,
       };
