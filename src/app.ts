@@ -218,6 +218,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       logger,
       config.limits.maxUploadBytes,
     );
+    dicomIngest.registerMetrics(metrics.registry);
     const resultExport = new ResultExportService(dicomWeb, {
       uidRoot: config.dicom.uidRoot,
       manufacturer: 'Care Companion',

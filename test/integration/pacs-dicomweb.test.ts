@@ -486,6 +486,19 @@ describe('PACS interoperability over DICOMweb with Orthanc', () => {
     });
   });
 
+  it('counts ingested instances by source, outcome and code on /metrics', async () => {
+    if (!available) return;
+    const text = await (await fetch(`${t.app.url}/metrics`)).text();
+    const value = (labels: string) =>
+      Number(
+        new RegExp(`^care_companion_dicom_instances_total\\{${labels}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0,
+      );
+    expect(value('source="IMPORT",status="STORED",code="none"')).toBeGreaterThanOrEqual(2);
+    expect(value('source="IMPORT",status="FAILED",code="BODY_PART_NOT_SUPPORTED"')).toBe(4);
+    expect(value('source="STOW",status="FAILED",code="CORRUPT_IMAGE"')).toBe(2);
+    expect(value('source="STOW",status="FAILED",code="UPLOAD_TOO_LARGE"')).toBe(1);
+  });
+
   describe('results out', () => {
     beforeAll(async () => {
       if (!available) return;

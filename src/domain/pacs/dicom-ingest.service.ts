@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { Counter, Registry } from 'prom-client';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { AppError, ImageError, ImageErrorCode, NotFoundError, PacsError } from '../../errors';
@@ -87,6 +88,8 @@ const IMAGE_FAILURES: Record<ImageErrorCode, number> = {
  * no row and no object.
  */
 export class DicomIngestService {
+  private instances: Counter<'source' | 'status' | 'code'> | null = null;
+
   constructor(
     private readonly images: ImageService,
     private readonly client: DicomWebClient | null,
@@ -94,6 +97,16 @@ export class DicomIngestService {
     private readonly logger: Logger,
     private readonly maxInflatedBytes: number,
   ) {}
+
+  /** Registers `care_companion_dicom_instances_total{source, status, code}` on the app's registry. */
+  registerMetrics(registry: Registry): void {
+    this.instances = new Counter({
+      name: 'care_companion_dicom_instances_total',
+      help: 'DICOM instances offered for ingestion, by source (STOW, IMPORT), outcome and refusal code',
+      labelNames: ['source', 'status', 'code'] as const,
+      registers: [registry],
+    });
+  }
 
   /** Handles a STOW-RS request body (multipart/related; type="application/dicom"). */
   async stow(
@@ -127,6 +140,7 @@ export class DicomIngestService {
     const outcomes: IngestOutcome[] = [];
     for (const part of parts)
       outcomes.push(await this.ingestInstance(ctx, part.body, part.contentType || type, studyUid));
+    this.count('STOW', outcomes);
     return {
       status: stowStatus(outcomes.map(toStow)),
       body: stowResponse(outcomes.map(toStow), studyUid ? `${retrieveBase}/studies/${studyUid}` : null),
@@ -168,6 +182,7 @@ export class DicomIngestService {
     const outcomes: IngestOutcome[] = [];
     for (const file of files)
       outcomes.push(await this.ingestInstance(ctx, file, 'application/dicom', studyUid));
+    this.count('IMPORT', outcomes);
     return { studyInstanceUid: studyUid, outcomes };
   }
 
@@ -327,6 +342,11 @@ export class DicomIngestService {
       'DICOM ingestion failed',
     );
     return { reason: FailureReason.PROCESSING_FAILURE, code: 'INTERNAL_SERVER_ERROR' };
+  }
+
+  private count(source: 'STOW' | 'IMPORT', outcomes: IngestOutcome[]): void {
+    for (const o of outcomes)
+      this.instances?.inc({ source, status: o.status, code: o.failure?.code ?? 'none' });
   }
 
   private pacs(): DicomWebClient {
