@@ -190,9 +190,13 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       serving,
       metrics.analysis,
     );
-    const jobQueue = await PgBossJobQueue.start(databaseUrl, logger);
+    const jobQueue = await PgBossJobQueue.start(databaseUrl, logger, {
+      maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds,
+    });
     closers.push(() => jobQueue.stop());
-    const jobs = new AnalysisJobService(orm.em, jobQueue, analysis, events, logger);
+    const jobs = new AnalysisJobService(orm.em, jobQueue, analysis, events, logger, {
+      expireInSeconds: config.analysis.jobExpireSeconds,
+    });
     if (config.analysis.workers > 0) await jobs.startWorkers(config.analysis.workers);
     metrics.watchJobs(jobs, config.monitoring.healthCheckTimeoutMs);
 

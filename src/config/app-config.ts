@@ -67,6 +67,8 @@ const envSchema = z
     DECODE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
     ANALYSIS_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
     ANALYSIS_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),
+    ANALYSIS_JOB_EXPIRE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+    JOB_MAINTENANCE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     SHADOW_MODE: z.enum(['true', 'false']).default('false'),
     HEATMAP_SIZE: z.coerce.number().int().min(64).max(1024).default(256),
     PACS_DICOMWEB_URL: z.string().url('must be a URL such as http://pacs:8042/dicom-web').optional(),
@@ -206,7 +208,19 @@ export interface AppConfig {
     /** Decode worker threads; 0 decodes on the event loop; default one per CPU. */
     decodeWorkers: number | null;
   };
-  analysis: { workers: number; deadlineMs: number; shadowMode: boolean; heatmapSize: number };
+  analysis: {
+    workers: number;
+    deadlineMs: number;
+    shadowMode: boolean;
+    heatmapSize: number;
+    /**
+     * How long one batch item may stay taken before it is handed to another worker: the bound on how
+     * long a study of a crashed process waits. Must exceed the slowest single analysis.
+     */
+    jobExpireSeconds: number;
+  };
+  /** How often the job queue looks for expired items (any one process does it per interval). */
+  jobs: { maintenanceIntervalSeconds: number };
   /** DICOMweb PACS for ingestion and result export (null: none configured; STOW-RS still accepted). */
   pacs: {
     baseUrl: string;
@@ -314,6 +328,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       deadlineMs: e.ANALYSIS_DEADLINE_MS,
       shadowMode: e.SHADOW_MODE === 'true',
       heatmapSize: e.HEATMAP_SIZE,
+      jobExpireSeconds: e.ANALYSIS_JOB_EXPIRE_SECONDS,
     },
     pacs: e.PACS_DICOMWEB_URL
       ? {
@@ -354,5 +369,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       timeoutMs: e.NOTE_TIMEOUT_MS,
       readability: { maxGrade: e.NOTE_PATIENT_MAX_GRADE, minSzigriszt: e.NOTE_PATIENT_MIN_SZIGRISZT },
     },
+    jobs: { maintenanceIntervalSeconds: e.JOB_MAINTENANCE_INTERVAL_SECONDS },
   };
 }

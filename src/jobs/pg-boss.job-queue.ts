@@ -11,14 +11,22 @@ export class PgBossJobQueue implements JobQueue {
     private readonly logger: Logger,
   ) {}
 
-  /** Connects and installs or migrates pg-boss's schema. */
-  static async start(url: string, logger: Logger, poolMax = 4): Promise<PgBossJobQueue> {
+  /**
+   * Connects and installs or migrates pg-boss's schema. Every `maintenanceIntervalSeconds` one process
+   * fails expired active jobs (their worker died) into retry, so another process takes them.
+   */
+  static async start(
+    url: string,
+    logger: Logger,
+    options: { poolMax?: number; maintenanceIntervalSeconds?: number } = {},
+  ): Promise<PgBossJobQueue> {
     const boss = new PgBoss({
       connectionString: url,
       schema: 'pgboss',
-      max: poolMax,
+      max: options.poolMax ?? 4,
       supervise: true,
       schedule: false,
+      maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 60,
     });
     boss.on('error', (error: Error) => logger.warn({ err: error.message }, 'job queue error'));
     await boss.start();

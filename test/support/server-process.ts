@@ -37,7 +37,8 @@ export function startServerProcess(env: Record<string, string>, timeoutMs = 60_0
             logs,
             stop: (signal: NodeJS.Signals = 'SIGTERM') =>
               new Promise((done) => {
-                if (child.exitCode !== null) return done(child.exitCode);
+                // A process killed by a signal has no exit code, only a signal code.
+                if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
                 child.once('exit', (code) => done(code));
                 child.kill(signal);
               }),

@@ -40,6 +40,7 @@ export class AnalysisJobService {
     private readonly analysis: AnalysisService,
     private readonly events: EventPublisher,
     private readonly logger: Logger,
+    private readonly options: { expireInSeconds: number } = { expireInSeconds: 300 },
   ) {}
 
   /** Validates the studies, records the job and enqueues its work. */
@@ -85,7 +86,11 @@ export class AnalysisJobService {
         const p = QUEUE_PRIORITY[s.priority];
         byPriority.set(p, [...(byPriority.get(p) ?? []), { analysisJobId: job.id, studyId: s.id }]);
       }
-      for (const [priority, data] of byPriority) await this.queue.enqueue(ANALYZE_QUEUE, data, { priority });
+      for (const [priority, data] of byPriority)
+        await this.queue.enqueue(ANALYZE_QUEUE, data, {
+          priority,
+          expireInSeconds: this.options.expireInSeconds,
+        });
     } catch (error) {
       job.status = AnalysisJobStatus.FAILED;
       job.finishedAt = new Date();
@@ -151,8 +156,20 @@ export class AnalysisJobService {
     let predictionId: string | null = null;
     let patientId: string | null = null;
     let outcome: AnalysisOutcome | null = null;
+    this.logger.debug({ queueJobId: job.id, analysisJobId, studyId, attempt: job.retryCount }, 'study taken');
     try {
       await em.transactional(async (tem) => {
+        // One attempt per study at a time across processes: an attempt handed out again after its
+        // item expired waits here, then finds the prediction the first one committed. The lock ends
+        // with the transaction, also when the process holding it dies (its connection closes).
+        await tem
+          .getConnection()
+          .execute(
+            'select pg_advisory_xact_lock(hashtextextended(?, 0))',
+            [`analysis-job:${analysisJobId}:${studyId}`],
+            'run',
+            tem.getTransactionContext(),
+          );
         const done = await tem.findOne(Prediction, {
           study: studyId,
           analysisJob: analysisJobId,
