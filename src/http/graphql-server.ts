@@ -1,5 +1,5 @@
 import { ApolloServer, ApolloServerPlugin, HeaderMap } from '@apollo/server';
-import { Kind, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, Kind, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createFormatError } from '../errors/format-error';
 import type { Logger } from '../logging/logger';
@@ -87,6 +87,15 @@ export async function createGraphQLHandler(
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operationName, operation }) {
+          if (operation?.operation === 'subscription') {
+            // Over HTTP a subscription field would run without its event (regression: a 500).
+            throw new GraphQLError(
+              'Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql',
+              {
+                extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+              },
+            );
+          }
           contextValue.audit.operation = operationName ?? operation?.operation ?? null;
         },
         async willSendResponse({ contextValue }) {
