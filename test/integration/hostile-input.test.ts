@@ -264,6 +264,9 @@ describe('fuzzed GraphQL documents', () => {
     );
     expect(ordinary.status).toBe(200);
     expect(ordinary.code).toBeUndefined();
+    // The introspection query of tools (codegen, GraphiQL) still works.
+    const tools = await send('/graphql', gqlBody(getIntrospectionQuery({ descriptions: true })));
+    expect([tools.status, tools.code]).toEqual([200, undefined]);
     let ofType = 'name';
     for (let i = 0; i < 40; i++) ofType = `name ofType { ${ofType} }`;
     const deep = await send('/graphql', gqlBody(`{ __schema { types { fields { type { ${ofType} } } } } }`));
