@@ -8,7 +8,7 @@ import { Role } from '../../src/domain/enums';
 import { User } from '../../src/domain/user/user.entity';
 import { sharedDataAvailable, sharedFile } from '../support/shared-data';
 import { createTestDatabase, requireOrSkip, TestDatabase } from '../support/test-database';
-import { ServerProcess, startServerProcess } from '../support/server-process';
+import { killAllServerProcesses, ServerProcess, startServerProcess } from '../support/server-process';
 import { subscribe, Subscription, wsClient } from '../support/ws-client';
 
 const SECRET = 'scale-out-kill-secret-scale-out-kill-secret';
@@ -65,13 +65,11 @@ describe('scale-out: three processes, one killed mid-batch', () => {
       ENGINE_INTRA_OP_THREADS: '1',
       DATABASE_POOL_MAX: '4',
     };
-    servers.push(
-      ...(await Promise.all([startServerProcess(env), startServerProcess(env), startServerProcess(env)])),
-    );
-  }, 120_000);
+    servers.push(...(await Promise.all([0, 1, 2].map(() => startServerProcess(env, 150_000)))));
+  }, 180_000);
 
   afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop('SIGKILL')));
+    await killAllServerProcesses();
     await db?.drop();
     if (storageDir) rmSync(storageDir, { recursive: true, force: true });
   });

@@ -10,6 +10,28 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+const started = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of started) child.kill('SIGKILL');
+});
+
+/**
+ * SIGKILLs every server process this test file started that is still running, including ones still
+ * starting (a hook that timed out while they started must not leave them running).
+ */
+export async function killAllServerProcesses(): Promise<void> {
+  await Promise.all(
+    [...started].map(
+      (child) =>
+        new Promise<void>((done) => {
+          if (child.exitCode !== null || child.signalCode !== null) return done();
+          child.once('exit', () => done());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
 /**
  * Starts `scripts/start.js` with the given environment and resolves when the server logs that it is
  * ready (its URL is read from the log line). Rejects if the process exits first or after `timeoutMs`.
@@ -19,6 +41,8 @@ export function startServerProcess(env: Record<string, string>, timeoutMs = 60_0
     env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   const logs: string[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
