@@ -15,6 +15,7 @@ const BENCHES: Record<string, string> = {
   e2e: 'e2e.bench.ts',
   dicomweb: 'dicomweb.bench.ts',
   rollout: 'rollout.bench.ts',
+  drift: 'drift.bench.ts',
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);

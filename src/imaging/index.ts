@@ -15,12 +15,15 @@ export { decodeImage } from './decode-image';
 export { displayRange, displayWindow, pixelStats } from './pixel-ops';
 export {
   instanceNormalize,
+  INTENSITY_BINS,
+  intensityHistogram,
   PREPROCESSING_SPEC,
   resizeBilinear,
   toDisplayGray,
+  toModelInput,
   toModelTensor,
 } from './preprocessing/model-preprocessing';
-export type { GrayImage } from './preprocessing/model-preprocessing';
+export type { GrayImage, ModelInput } from './preprocessing/model-preprocessing';
 export { transferSyntaxName } from './dicom/transfer-syntax';
 export { warmUpCodecs } from './codecs/wasm-codecs';
 export { renderHeatmapPng } from './heatmap';

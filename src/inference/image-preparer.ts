@@ -1,5 +1,5 @@
 import { GateVerdict } from '../domain/enums';
-import { decodeImage, ImageLimits, pixelStats, toModelTensor } from '../imaging';
+import { decodeImage, ImageLimits, pixelStats, toModelInput } from '../imaging';
 import { qualityVerdict } from './radiograph-reader';
 
 /** What the models need from one stored file. */
@@ -15,6 +15,10 @@ export interface PreparedImage {
   modality: string | null;
   bodyPartExamined: string | null;
   stats: { min: number; max: number; mean: number };
+  /** Significant bits per sample in the file. */
+  bitsStored: number;
+  /** Display-intensity histogram of the resized image (drift monitoring). */
+  intensityHistogram: number[];
 }
 
 /** Port: decode a file and prepare its model input (inline, or in worker threads). */
@@ -29,8 +33,9 @@ export class InlineImagePreparer implements ImagePreparer {
 
   async prepare(bytes: Uint8Array, size: number): Promise<PreparedImage> {
     const img = await decodeImage(bytes, this.limits);
+    const input = await toModelInput(img, size);
     return {
-      tensor: await toModelTensor(img, size),
+      tensor: input.tensor,
       size,
       quality: qualityVerdict(img),
       width: img.width,
@@ -39,6 +44,8 @@ export class InlineImagePreparer implements ImagePreparer {
       modality: img.dicom?.modality ?? null,
       bodyPartExamined: img.dicom?.bodyPartExamined ?? null,
       stats: pixelStats(img),
+      bitsStored: img.bitsStored,
+      intensityHistogram: input.intensityHistogram,
     };
   }
 

@@ -119,6 +119,34 @@ export function instanceNormalize(data: Float32Array): Float32Array {
  * Async so a later version may move the work off the event loop without changing callers.
  */
 export async function toModelTensor(img: DecodedImage, size: number): Promise<Float32Array> {
+  return (await toModelInput(img, size)).tensor;
+}
+
+/** Bins of {@link ModelInput.intensityHistogram}. */
+export const INTENSITY_BINS = 16;
+
+/** The model tensor plus what drift monitoring needs from the same pass. */
+export interface ModelInput {
+  tensor: Float32Array;
+  /**
+   * Proportions of the resized display intensities (after step 2, before normalisation) in
+   * {@link INTENSITY_BINS} equal bins over [0, 1]: the image's brightness profile as the model sees it.
+   */
+  intensityHistogram: number[];
+}
+
+/** {@link toModelTensor} that also returns the display-intensity histogram of the resized image. */
+export async function toModelInput(img: DecodedImage, size: number): Promise<ModelInput> {
   const resized = resizeBilinear(toDisplayGray(img), size);
-  return instanceNormalize(resized.data);
+  return { tensor: instanceNormalize(resized.data), intensityHistogram: intensityHistogram(resized.data) };
+}
+
+/** Proportions of values in [0, 1] over `bins` equal bins (values outside are clamped). */
+export function intensityHistogram(data: Float32Array, bins = INTENSITY_BINS): number[] {
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < data.length; i++) {
+    const k = Math.min(bins - 1, Math.max(0, Math.floor(data[i]! * bins)));
+    counts[k]!++;
+  }
+  return counts.map((c) => (data.length ? c / data.length : 0));
 }

@@ -5,7 +5,7 @@ import {
   ImageFormat,
   ImageLimits,
   pixelStats,
-  toModelTensor,
+  toModelInput,
 } from '../../imaging';
 import { GateVerdict } from '../../domain/enums';
 import { qualityVerdict } from '../radiograph-reader';
@@ -20,6 +20,8 @@ export interface ImageMeta {
   transferSyntaxUid?: string;
   /** Min, max and mean of the decoded (modality) values. */
   pixelStats: { min: number; max: number; mean: number };
+  /** Display-intensity histogram of the resized image (drift monitoring). */
+  intensityHistogram: number[];
   /** True when the pre-model quality check ({@link qualityVerdict}) refuses the image as LOW_QUALITY. */
   lowQuality: boolean;
   /** DICOM attributes needed to interpret or audit the pixels (no identifiers), for DICOM files. */
@@ -42,7 +44,7 @@ export async function decodeAndPrepare(
   limits: ImageLimits,
 ): Promise<DecodedTensor> {
   const img = await decodeImage(bytes, limits);
-  const tensor = await toModelTensor(img, size);
+  const { tensor, intensityHistogram } = await toModelInput(img, size);
   return {
     tensor,
     meta: {
@@ -53,6 +55,7 @@ export async function decodeAndPrepare(
       photometric: img.photometric,
       transferSyntaxUid: img.transferSyntaxUid,
       pixelStats: pixelStats(img),
+      intensityHistogram,
       lowQuality: qualityVerdict(img) === GateVerdict.LOW_QUALITY,
       dicom: img.dicom,
     },

@@ -118,6 +118,8 @@ export class DecodePool implements ImagePreparer {
       modality: meta.dicom?.modality ?? null,
       bodyPartExamined: meta.dicom?.bodyPartExamined ?? null,
       stats: meta.pixelStats,
+      bitsStored: meta.bitsStored,
+      intensityHistogram: meta.intensityHistogram,
     };
   }
 

@@ -110,11 +110,10 @@ describe('mmdPermutationTest', () => {
     let rejections = 0;
     const trials = 60;
     for (let t = 0; t < trials; t++) {
-      const r = mmdPermutationTest(
-        Array.from({ length: 40 }, draw),
-        Array.from({ length: 20 }, draw),
-        { permutations: 99, seed: t },
-      );
+      const r = mmdPermutationTest(Array.from({ length: 40 }, draw), Array.from({ length: 20 }, draw), {
+        permutations: 99,
+        seed: t,
+      });
       if (r.pValue <= 0.1) rejections++;
     }
     // Expected 6 of 60 at level 0.1; P(X ≥ 15) < 0.001 under Binomial(60, 0.1).

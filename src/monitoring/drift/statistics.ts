@@ -257,10 +257,7 @@ export function fitPca(rows: readonly ArrayLike<number>[], k: number, iterations
 }
 
 /** Projects one vector onto PCA components (centred first). */
-export function project(
-  pca: Pick<Pca, 'mean' | 'components'>,
-  v: ArrayLike<number>,
-): number[] {
+export function project(pca: Pick<Pca, 'mean' | 'components'>, v: ArrayLike<number>): number[] {
   return pca.components.map((c) => {
     let s = 0;
     for (let j = 0; j < c.length; j++) s += (v[j]! - pca.mean[j]!) * c[j]!;
