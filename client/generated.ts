@@ -414,6 +414,8 @@ export type DriftAlert = {
   value: Scalars['Float']['output'];
   /** End of the window. */
   windowEnd: Scalars['DateTimeISO']['output'];
+  /** How the window was cut: COUNT (every N accepted predictions) or TIME (every period). */
+  windowKind: Scalars['String']['output'];
   /** Number of predictions in the window. */
   windowSize: Scalars['Int']['output'];
   /** Start of the window. */
@@ -448,6 +450,63 @@ export type DriftAlertStatus =
   | 'OPEN'
   /** Handled. */
   | 'RESOLVED';
+
+/** One comparison of a production window with a model version’s reference profile. */
+export type DriftCheck = {
+  __typename?: 'DriftCheck';
+  /** True when any signal drifted. */
+  drifted: Scalars['Boolean']['output'];
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** Model version whose reference was used. */
+  modelVersionId: Scalars['ID']['output'];
+  /** Per-signal results. */
+  signals: Array<DriftSignalResult>;
+  /** End of the window. */
+  windowEnd: Scalars['DateTimeISO']['output'];
+  /** COUNT or TIME. */
+  windowKind: Scalars['String']['output'];
+  /** Accepted predictions in the window. */
+  windowSize: Scalars['Int']['output'];
+  /** Start of the window. */
+  windowStart: Scalars['DateTimeISO']['output'];
+};
+
+/** How drift is tested (from configuration). */
+export type DriftSettings = {
+  __typename?: 'DriftSettings';
+  /** Family-wise false-alarm level of the p-value tests (Bonferroni-shared). */
+  alpha: Scalars['Float']['output'];
+  /** Whether drift detection runs. */
+  enabled: Scalars['Boolean']['output'];
+  /** Smallest time window that is tested. */
+  minWindowSize: Scalars['Int']['output'];
+  /** Permutations of the embedding MMD test. */
+  permutations: Scalars['Int']['output'];
+  /** PSI threshold of the binned signals. */
+  psiThreshold: Scalars['Float']['output'];
+  /** Minutes per time window (0: off). */
+  timeWindowMinutes: Scalars['Float']['output'];
+  /** Accepted predictions per count window. */
+  windowSize: Scalars['Int']['output'];
+};
+
+/** One signal of one drift check. */
+export type DriftSignalResult = {
+  __typename?: 'DriftSignalResult';
+  /** True when the signal crossed its threshold. */
+  drifted: Scalars['Boolean']['output'];
+  /** p-value where the test gives one. */
+  pValue?: Maybe<Scalars['Float']['output']>;
+  /** Signal: embedding, confidence, intensity_mean, image_size, predicted_class, intensity_histogram, bit_depth or format. */
+  signal: Scalars['String']['output'];
+  /** Test: MMD2_RBF (permutation p-value), KS, or PSI. */
+  statistic: Scalars['String']['output'];
+  /** Level the p-value is compared with (Bonferroni share of DRIFT_ALPHA), or the PSI threshold. */
+  threshold: Scalars['Float']['output'];
+  /** Value of the statistic. */
+  value: Scalars['Float']['output'];
+};
 
 /** A condition flagged at the model operating point. */
 export type Finding = {
@@ -728,9 +787,66 @@ export type ModelVersionFilter = {
   task?: InputMaybe<ModelTask>;
 };
 
+/** A model version as monitoring sees it. */
+export type MonitoredModelVersion = {
+  __typename?: 'MonitoredModelVersion';
+  /** Whether a reference profile exists, so drift is checked. */
+  hasReferenceProfile: Scalars['Boolean']['output'];
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** Rollout stage. */
+  stage: ModelStage;
+  /** Task it serves. */
+  task: ModelTask;
+  /** Canary traffic share (0..1). */
+  trafficShare: Scalars['Float']['output'];
+  /** Version name. */
+  version: Scalars['String']['output'];
+};
+
+/** A recent prediction without patient data: what the model said and how fast. */
+export type MonitoredPrediction = {
+  __typename?: 'MonitoredPrediction';
+  /** When it was recorded. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Input gate verdict. */
+  gateVerdict: GateVerdict;
+  /** Prediction id. */
+  id: Scalars['ID']['output'];
+  /** Most probable label (null when refused). */
+  label?: Maybe<Scalars['String']['output']>;
+  /** Model version as task/version. */
+  model?: Maybe<Scalars['String']['output']>;
+  /** PRODUCTION, CANARY or SHADOW. */
+  route: Scalars['String']['output'];
+  /** End-to-end analysis time (ms). */
+  totalMs?: Maybe<Scalars['Float']['output']>;
+};
+
+/** What the monitoring dashboard shows besides drift: models, throughput, latency, recent predictions. */
+export type MonitoringOverview = {
+  __typename?: 'MonitoringOverview';
+  /** Bucket width in minutes. */
+  bucketMinutes: Scalars['Int']['output'];
+  /** Corrections recorded in the period. */
+  corrections: Scalars['Int']['output'];
+  /** Drift test settings. */
+  drift: DriftSettings;
+  /** Registered model versions and their stages. */
+  modelVersions: Array<MonitoredModelVersion>;
+  /** Most recent predictions, newest first. */
+  recentPredictions: Array<MonitoredPrediction>;
+  /** Per-bucket throughput and latency, oldest first. */
+  throughput: Array<ThroughputBucket>;
+  /** AI assistance notice. */
+  warning: Scalars['String']['output'];
+};
+
 /** Changes. Every mutation is authorised by role and audited. */
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Acknowledges an open drift alert (technicians, admins). */
+  acknowledgeDriftAlert: DriftAlert;
   /** Analyses a study now and returns the prediction (AI assistance; requires clinician review). */
   analyzeStudy: Prediction;
   /** Approves a draft so integrators can read it (radiologists). Refused with NOTE_FAILED_SAFETY_CHECKS when the draft failed a safety check. */
@@ -759,6 +875,8 @@ export type Mutation = {
   promoteModelVersion: ModelVersion;
   /** Rejects a draft (radiologists); it is never released. */
   rejectNote: ClinicalNote;
+  /** Resolves a drift alert (technicians, admins). */
+  resolveDriftAlert: DriftAlert;
   /** Rolls a task back: archives its PRODUCTION version and restores the one that version replaced; returns the restored version (admins). */
   rollbackModelVersion: ModelVersion;
   /** Changes a running canary's traffic share (admins). */
@@ -775,6 +893,12 @@ export type Mutation = {
   updateStudy: Study;
   /** Uploads a small image inline (base64, limit MAX_BASE64_UPLOAD_BYTES, default 2 MiB) and attaches it (technicians). */
   uploadImageBase64: Image;
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationAcknowledgeDriftAlertArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -860,6 +984,12 @@ export type MutationPromoteModelVersionArgs = {
 
 /** Changes. Every mutation is authorised by role and audited. */
 export type MutationRejectNoteArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationResolveDriftAlertArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -1140,6 +1270,8 @@ export type Query = {
   corrections: CorrectionConnection;
   /** Drift alerts, newest first. */
   driftAlerts: DriftAlertConnection;
+  /** Drift checks (per-signal statistics of each tested window), oldest first. */
+  driftChecks: Array<DriftCheck>;
   /** Images, newest first. Audited. */
   images: ImageConnection;
   /** The caller. */
@@ -1148,6 +1280,8 @@ export type Query = {
   modelLineage: ModelLineage;
   /** The model registry (admins, radiologists). */
   modelVersions: ModelVersionConnection;
+  /** Model versions, throughput, latency and recent predictions (no patient data). */
+  monitoringOverview: MonitoringOverview;
   /** Studies on the configured PACS (QIDO-RS), marked when already imported. */
   pacsStudies: Array<PacsStudy>;
   /** One patient by id. Audited. */
@@ -1217,6 +1351,16 @@ export type QueryDriftAlertsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   createdAt?: InputMaybe<DateRangeInput>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<DriftAlertStatus>;
+};
+
+
+/** Reads. Every read of patient data is audited. */
+export type QueryDriftChecksArgs = {
+  limit?: Scalars['Int']['input'];
+  modelVersionId?: InputMaybe<Scalars['ID']['input']>;
+  since?: InputMaybe<Scalars['DateTimeISO']['input']>;
+  windowKind?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -1239,6 +1383,13 @@ export type QueryModelVersionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ModelVersionFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Reads. Every read of patient data is audited. */
+export type QueryMonitoringOverviewArgs = {
+  minutes?: Scalars['Int']['input'];
+  recent?: Scalars['Int']['input'];
 };
 
 
@@ -1461,6 +1612,8 @@ export type Subscription = {
   __typename?: 'Subscription';
   /** Progress of batch analysis jobs; optionally of one job. */
   analysisJobUpdated: AnalysisJob;
+  /** A drift alert was raised; optionally only for one model version. */
+  driftDetected: DriftAlert;
   /** A model version changed stage or canary share; optionally only for one task. */
   modelVersionChanged: ModelVersionChange;
   /** Text of note drafts for one prediction as generateNote writes them; the last event of a draft has done: true. */
@@ -1475,6 +1628,12 @@ export type Subscription = {
 /** Live events over graphql-ws at the same /graphql endpoint. */
 export type SubscriptionAnalysisJobUpdatedArgs = {
   jobId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Live events over graphql-ws at the same /graphql endpoint. */
+export type SubscriptionDriftDetectedArgs = {
+  modelVersionId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -1500,6 +1659,21 @@ export type SubscriptionPredictionCompletedArgs = {
 /** Live events over graphql-ws at the same /graphql endpoint. */
 export type SubscriptionStudyEventsArgs = {
   patientId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** Predictions recorded in one time bucket and their latency. */
+export type ThroughputBucket = {
+  __typename?: 'ThroughputBucket';
+  /** Median end-to-end analysis time (ms). */
+  p50Ms?: Maybe<Scalars['Float']['output']>;
+  /** 95th percentile end-to-end analysis time (ms). */
+  p95Ms?: Maybe<Scalars['Float']['output']>;
+  /** Predictions recorded (all gate verdicts, shadow reads excluded). */
+  predictions: Scalars['Int']['output'];
+  /** Of which the gate refused. */
+  refused: Scalars['Int']['output'];
+  /** Start of the bucket. */
+  start: Scalars['DateTimeISO']['output'];
 };
 
 /** A training run with parameters, lineage and gate verdict. */

@@ -3,6 +3,7 @@ import { Migration20261123134009 } from './Migration20261123134009';
 import { Migration20261123140651 } from './Migration20261123140651';
 import { Migration20261123155014 } from './Migration20261123155014';
 import { Migration20261123160000 } from './Migration20261123160000';
+import { Migration20261123163000 } from './Migration20261123163000';
 
 /**
  * Every migration, in order. Listed explicitly so the same list works from TypeScript sources and from
@@ -13,4 +14,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123140651', class: Migration20261123140651 },
   { name: 'Migration20261123155014', class: Migration20261123155014 },
   { name: 'Migration20261123160000', class: Migration20261123160000 },
+  { name: 'Migration20261123163000', class: Migration20261123163000 },
 ];

@@ -22,6 +22,8 @@ import { ResultExportService } from './domain/pacs/result-export.service';
 import { createNoteGenerator } from './domain/note/create-note-generator';
 import type { NoteGenerator } from './domain/note/note-generator';
 import { NoteService } from './domain/note/note.service';
+import { DriftService } from './domain/drift/drift.service';
+import { MonitoringService } from './domain/monitoring/monitoring.service';
 import { PatientService } from './domain/patient/patient.service';
 import { RecordsService } from './domain/shared/records.service';
 import { createRequestContext } from './domain/shared/request-context';
@@ -53,6 +55,7 @@ import { ImageResolver } from './resolvers/image.resolver';
 import { ModelRegistryResolver } from './resolvers/model-registry.resolver';
 import { PacsResolver } from './resolvers/pacs.resolver';
 import { NoteResolver } from './resolvers/note.resolver';
+import { MonitoringResolver } from './resolvers/monitoring.resolver';
 import { PatientResolver } from './resolvers/patient.resolver';
 import { PredictionResolver } from './resolvers/prediction.resolver';
 import { StudyResolver } from './resolvers/study.resolver';
@@ -179,6 +182,15 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         ? new InlineImagePreparer(imageLimits)
         : new DecodePool({ limits: imageLimits, size: config.inference.decodeWorkers ?? undefined }));
     closers.push(() => preparer.close());
+    const drift = new DriftService(
+      orm.em,
+      events,
+      { ...config.drift, modelsDir: config.modelsDir },
+      logger,
+      metrics.registry,
+    );
+    drift.start();
+    closers.push(() => drift.close());
     const analysis = new AnalysisService(
       orm.em,
       objectStore,
@@ -189,6 +201,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       logger,
       serving,
       metrics.analysis,
+      drift,
     );
     const jobQueue = await PgBossJobQueue.start(databaseUrl, logger, {
       maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds,
@@ -246,6 +259,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       [ModelRegistryResolver, new ModelRegistryResolver(rollout, new ModelLineageService())],
       [PacsResolver, new PacsResolver(dicomIngest, resultExport)],
       [NoteResolver, new NoteResolver(notes)],
+      [MonitoringResolver, new MonitoringResolver(drift, new MonitoringService())],
     ]);
     const schema = await buildAppSchema({ get: (cls) => resolvers.get(cls) }, pubsub.pubSub);
     const graphql = await createGraphQLHandler(

@@ -35,6 +35,8 @@ export enum Permission {
   IMPORT_STUDIES = 'IMPORT_STUDIES',
   /** Store AI result reports (DICOM SR) back to the PACS. */
   EXPORT_RESULTS = 'EXPORT_RESULTS',
+  /** Acknowledge and resolve drift alerts. */
+  TRIAGE_DRIFT_ALERTS = 'TRIAGE_DRIFT_ALERTS',
 }
 
 /** Role → permissions. Technicians acquire images, radiologists read and correct, admins run the system, integrators consume results. */
@@ -47,6 +49,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.SUBSCRIBE,
     Permission.READ_MONITORING,
     Permission.IMPORT_STUDIES,
+    Permission.TRIAGE_DRIFT_ALERTS,
   ],
   [Role.RADIOLOGIST]: [
     Permission.READ_PATIENT_DATA,
@@ -65,6 +68,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.READ_MODELS,
     Permission.READ_AUDIT,
     Permission.READ_MONITORING,
+    Permission.TRIAGE_DRIFT_ALERTS,
     Permission.SUBSCRIBE,
     Permission.IMPORT_STUDIES,
     Permission.EXPORT_RESULTS,

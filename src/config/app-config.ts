@@ -114,6 +114,13 @@ const envSchema = z
     NOTE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
     NOTE_PATIENT_MAX_GRADE: z.coerce.number().min(1).max(18).default(8),
     NOTE_PATIENT_MIN_SZIGRISZT: z.coerce.number().min(0).max(100).default(55),
+    DRIFT_ENABLED: z.enum(['true', 'false']).default('true'),
+    DRIFT_WINDOW_SIZE: z.coerce.number().int().min(10).max(5000).default(100),
+    DRIFT_TIME_WINDOW_MINUTES: z.coerce.number().min(0).default(60),
+    DRIFT_MIN_WINDOW_SIZE: z.coerce.number().int().min(10).default(30),
+    DRIFT_ALPHA: z.coerce.number().gt(0).lt(1).default(0.01),
+    DRIFT_PSI_THRESHOLD: z.coerce.number().gt(0).default(0.25),
+    DRIFT_PERMUTATIONS: z.coerce.number().int().min(19).max(10_000).default(500),
   })
   .superRefine((env, ctx) => {
     const requiredBy: Record<string, (keyof typeof env)[]> = {
@@ -257,6 +264,19 @@ export interface AppConfig {
     /** Readability targets of patient notes: FK grade (en) at most, Szigriszt-Pazos (es) at least. */
     readability: { maxGrade: number; minSzigriszt: number };
   };
+  drift: {
+    enabled: boolean;
+    /** Count windows: every this many accepted predictions of a model version are compared. */
+    windowSize: number;
+    /** Time windows: the predictions of each period are compared (0 turns time windows off). */
+    timeWindowMinutes: number;
+    /** A time window with fewer accepted predictions is not tested. */
+    minWindowSize: number;
+    /** Family-wise false-alarm level of the p-value tests (Bonferroni-shared). */
+    alpha: number;
+    psiThreshold: number;
+    permutations: number;
+  };
 }
 
 /** Secret used only when no AUTH_SECRET is configured outside production; tokens minted with it are useless elsewhere. */
@@ -370,5 +390,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       readability: { maxGrade: e.NOTE_PATIENT_MAX_GRADE, minSzigriszt: e.NOTE_PATIENT_MIN_SZIGRISZT },
     },
     jobs: { maintenanceIntervalSeconds: e.JOB_MAINTENANCE_INTERVAL_SECONDS },
+    drift: {
+      enabled: e.DRIFT_ENABLED === 'true',
+      windowSize: e.DRIFT_WINDOW_SIZE,
+      timeWindowMinutes: e.DRIFT_TIME_WINDOW_MINUTES,
+      minWindowSize: e.DRIFT_MIN_WINDOW_SIZE,
+      alpha: e.DRIFT_ALPHA,
+      psiThreshold: e.DRIFT_PSI_THRESHOLD,
+      permutations: e.DRIFT_PERMUTATIONS,
+    },
   };
 }

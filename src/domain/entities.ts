@@ -2,6 +2,8 @@ import { AnalysisJob } from './analysis/analysis-job.entity';
 import { AuditEvent } from './audit/audit-event.entity';
 import { Correction } from './correction/correction.entity';
 import { DriftAlert } from './drift/drift-alert.entity';
+import { DriftCheck } from './drift/drift-check.entity';
+import { DriftSample } from './drift/drift-sample.entity';
 import { Image } from './image/image.entity';
 import { ModelStageChange } from './model-version/model-stage-change.entity';
 import { ModelVersion } from './model-version/model-version.entity';
@@ -27,6 +29,8 @@ export const ENTITIES = [
   Correction,
   ClinicalNote,
   DriftAlert,
+  DriftSample,
+  DriftCheck,
   AuditEvent,
   AnalysisJob,
 ];
@@ -37,6 +41,8 @@ export {
   ClinicalNote,
   Correction,
   DriftAlert,
+  DriftCheck,
+  DriftSample,
   Image,
   ModelStageChange,
   ModelVersion,

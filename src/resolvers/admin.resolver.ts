@@ -11,7 +11,7 @@ import {
   PageArgsInput,
 } from '../schema/inputs';
 import { toAuditEvent, toDriftAlert, toModelVersion, toTrainingRun, toUser } from '../schema/mappers';
-import { ModelTask } from '../schema/enums';
+import { DriftAlertStatus, ModelTask } from '../schema/enums';
 import {
   AuditEventConnection,
   DriftAlertConnection,
@@ -114,10 +114,12 @@ export class AdminResolver {
       description: 'Only alerts raised in this interval.',
     })
     createdAt?: DateRangeInput,
+    @Arg('status', () => DriftAlertStatus, { nullable: true, description: 'Only alerts in this state.' })
+    status?: DriftAlertStatus,
   ): Promise<InstanceType<typeof DriftAlertConnection>> {
     return toConnection(
       DriftAlertConnection,
-      await this.recordsService.driftAlerts(ctx, { createdAt }, page),
+      await this.recordsService.driftAlerts(ctx, { createdAt, status }, page),
       toDriftAlert,
     );
   }

@@ -9,6 +9,7 @@ import { ImageResolver } from '../resolvers/image.resolver';
 import { ModelRegistryResolver } from '../resolvers/model-registry.resolver';
 import { PacsResolver } from '../resolvers/pacs.resolver';
 import { NoteResolver } from '../resolvers/note.resolver';
+import { MonitoringResolver } from '../resolvers/monitoring.resolver';
 import { PatientResolver } from '../resolvers/patient.resolver';
 import { PredictionResolver } from '../resolvers/prediction.resolver';
 import { StudyResolver } from '../resolvers/study.resolver';
@@ -26,6 +27,7 @@ export const RESOLVERS = [
   ModelRegistryResolver,
   PacsResolver,
   NoteResolver,
+  MonitoringResolver,
 ] as const;
 
 /**

@@ -193,6 +193,7 @@ export const toDriftAlert = (d: DriftAlert): DriftAlertType =>
     windowStart: d.windowStart,
     windowEnd: d.windowEnd,
     windowSize: d.windowSize,
+    windowKind: d.windowKind,
     status: d.status,
     createdAt: d.createdAt,
   });

@@ -494,6 +494,11 @@ export class DriftAlertType {
   @Field(() => Int, { description: 'Number of predictions in the window.' })
   windowSize!: number;
 
+  @Field({
+    description: 'How the window was cut: COUNT (every N accepted predictions) or TIME (every period).',
+  })
+  windowKind!: string;
+
   @Field(() => DriftAlertStatus, { description: 'Alert state.' })
   status!: DriftAlertStatus;
 

@@ -19,6 +19,9 @@ import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
 import { Study } from '../study/study.entity';
+import type { DriftRecorder } from '../drift/drift.service';
+import { observationOf } from '../../monitoring/drift/observation';
+import type { DriftObservation } from '../../monitoring/drift/drift-detector';
 import type { AnalysisJob } from './analysis-job.entity';
 import { chooseRoute, Route } from './model-routing';
 
@@ -108,6 +111,8 @@ export class AnalysisService {
     private readonly models: ModelLeases | null = null,
     /** Told of every committed prediction (metrics). */
     private readonly observer: AnalysisObserver | null = null,
+    /** Drift monitoring (optional): receives a compact record of every accepted reading. */
+    private readonly drift?: DriftRecorder,
   ) {}
 
   /** Synchronous analysis for a caller (technicians, radiologists). */
@@ -193,8 +198,15 @@ export class AnalysisService {
         prepared.set(size, Promise.all(files.map((f) => this.preparer.prepare(f, size))));
       return prepared.get(size)!;
     };
-    const primary = await this.readWith(study, route.primary, prepare, route.route, started, options.signal);
-    const shadow = route.shadow
+    const primaryRead = await this.readWith(
+      study,
+      route.primary,
+      prepare,
+      route.route,
+      started,
+      options.signal,
+    );
+    const shadowRead = route.shadow
       ? await this.readWith(study, route.shadow, prepare, 'SHADOW', Date.now(), options.signal).catch(
           (error: Error) => {
             // The shadow never affects the answer, but its failure must be visible.
@@ -206,10 +218,14 @@ export class AnalysisService {
           },
         )
       : null;
+    const primary = primaryRead.prediction;
+    const shadow = shadowRead?.prediction ?? null;
     primary.analysisJob = options.analysisJob ?? null;
     if (shadow) shadow.analysisJob = options.analysisJob ?? null;
     em.persist(primary);
     if (shadow) em.persist(shadow);
+    for (const read of [primaryRead, shadowRead])
+      if (read?.observation) this.drift?.record(em, read.prediction, read.observation);
     study.status = StudyStatus.ANALYZED;
     return { prediction: primary, shadow };
   }
@@ -231,6 +247,7 @@ export class AnalysisService {
       });
     }
     const p = outcome.prediction;
+    this.drift?.recorded([p, outcome.shadow].flatMap((x) => (x?.modelVersion ? [x.modelVersion.id] : [])));
     this.events.publish(Topic.PREDICTION_COMPLETED, {
       predictionId: p.id,
       studyId: p.study.id,
@@ -265,7 +282,7 @@ export class AnalysisService {
     route: string,
     started: number,
     signal?: AbortSignal,
-  ): Promise<Prediction> {
+  ): Promise<{ prediction: Prediction; observation: DriftObservation | null }> {
     const task = version.task.toLowerCase();
     const manifest = this.engine.manifest(task, version.version);
     const t0 = Date.now();
@@ -328,7 +345,7 @@ export class AnalysisService {
       heatmapMs: round(heatmapMs),
       totalMs: Date.now() - started,
     };
-    return prediction;
+    return { prediction, observation: observationOf(reading, prepared[0]!) };
   }
 
   /**

@@ -33,6 +33,10 @@ export class DriftAlert extends BaseEntity {
   @Property({ type: 'integer' })
   windowSize!: number;
 
+  /** COUNT or TIME: how the window was cut. */
+  @Property({ type: 'text', default: 'COUNT' })
+  windowKind: string = 'COUNT';
+
   @Enum({ items: () => DriftAlertStatus })
   status: DriftAlertStatus = DriftAlertStatus.OPEN;
 }

@@ -5,7 +5,7 @@ import { NotFoundError, ValidationError } from '../../errors';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { Correction } from '../correction/correction.entity';
 import { DriftAlert } from '../drift/drift-alert.entity';
-import { AuditAction, GateVerdict, ModelStage, ModelTask, NoteStatus } from '../enums';
+import { AuditAction, DriftAlertStatus, GateVerdict, ModelStage, ModelTask, NoteStatus } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
 import { ClinicalNote } from '../note/clinical-note.entity';
 import { Prediction } from '../prediction/prediction.entity';
@@ -144,14 +144,17 @@ export class RecordsService {
   /** Drift alerts. */
   async driftAlerts(
     ctx: RequestContext,
-    f: { createdAt?: Range },
+    f: { createdAt?: Range; status?: DriftAlertStatus | null },
     page: PageArgs,
   ): Promise<Page<DriftAlert>> {
     assertPermission(ctx.principal, Permission.READ_MONITORING);
     return paginate(
       ctx.em,
       DriftAlert,
-      compact({ createdAt: rangeCondition(f.createdAt) }) as FilterQuery<DriftAlert>,
+      compact({
+        createdAt: rangeCondition(f.createdAt),
+        status: f.status ?? undefined,
+      }) as FilterQuery<DriftAlert>,
       page,
       this.pageMax,
     );

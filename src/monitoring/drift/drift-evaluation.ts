@@ -34,6 +34,18 @@ export function verdictOf(results: SignalResult[]): WindowVerdict {
   return { alarmed: drifted.length > 0, drifted, signals };
 }
 
+/** Films per source for a window of `size` whose mix matches `mix` (largest remainders). */
+export function mixedCounts(mix: Record<string, number>, size: number): Record<string, number> {
+  const total = Object.values(mix).reduce((s, v) => s + v, 0);
+  const sources = Object.keys(mix).sort();
+  const counts = sources.map((s) => Math.floor((mix[s]! / total) * size));
+  const order = sources
+    .map((s, i) => ({ i, rest: (mix[s]! / total) * size - counts[i]! }))
+    .sort((a, b) => b.rest - a.rest);
+  for (let k = 0; counts.reduce((s, v) => s + v, 0) < size; k++) counts[order[k % order.length]!.i]!++;
+  return Object.fromEntries(sources.map((s, i) => [s, counts[i]!]));
+}
+
 /**
  * Draws a window of `size` films whose source mix matches `mix` (proportions by source, e.g. the
  * training split's), without replacement within the window.
@@ -44,18 +56,10 @@ export function mixedWindow(
   size: number,
   seed: number,
 ): DriftObservation[] {
-  const total = Object.values(mix).reduce((s, v) => s + v, 0);
-  const sources = Object.keys(mix);
-  const counts = sources.map((s) => Math.floor((mix[s]! / total) * size));
-  // Largest remainders fill the window to exactly `size`.
-  const order = sources
-    .map((s, i) => ({ i, rest: (mix[s]! / total) * size - counts[i]! }))
-    .sort((a, b) => b.rest - a.rest);
-  for (let k = 0; counts.reduce((s, v) => s + v, 0) < size; k++) counts[order[k % order.length]!.i]!++;
-  return sources.flatMap((s, i) =>
+  return Object.entries(mixedCounts(mix, size)).flatMap(([source, n], i) =>
     sampleRows(
-      pool.filter((p) => p.source === s),
-      counts[i]!,
+      pool.filter((p) => p.source === source),
+      n,
       seed * 31 + i,
     ).map((p) => p.observation),
   );

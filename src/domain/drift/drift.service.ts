@@ -1,0 +1,420 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { Permission } from '../../auth/policy';
+import { assertPermission } from '../../auth/principal';
+import { InvalidStateError, NotFoundError } from '../../errors';
+import type { Logger } from '../../logging/logger';
+import { detectDrift, DriftObservation, DriftThresholds } from '../../monitoring/drift/drift-detector';
+import { loadReferenceProfile, ReferenceProfile } from '../../monitoring/drift/reference-profile';
+import { Topic } from '../../pubsub/pubsub';
+import { AuditAction, DriftAlertStatus } from '../enums';
+import { ModelVersion } from '../model-version/model-version.entity';
+import type { Prediction } from '../prediction/prediction.entity';
+import type { EventPublisher } from '../shared/event-publisher';
+import { isUuid } from '../shared/filters';
+import type { RequestContext } from '../shared/request-context';
+import { DriftAlert } from './drift-alert.entity';
+import { DriftCheck } from './drift-check.entity';
+import { DriftSample } from './drift-sample.entity';
+
+/** Drift settings (from `AppConfig.drift`) plus where the reference profiles live. */
+export interface DriftOptions {
+  enabled: boolean;
+  windowSize: number;
+  timeWindowMinutes: number;
+  minWindowSize: number;
+  alpha: number;
+  psiThreshold: number;
+  permutations: number;
+  modelsDir: string;
+}
+
+/** Payload of DRIFT_DETECTED (ids only). */
+export interface DriftDetectedEvent {
+  driftAlertId: string;
+  modelVersionId: string;
+  signal: string;
+}
+
+/** How a window was cut. */
+export type WindowKind = 'COUNT' | 'TIME';
+
+/** Port the analysis service records through (kept small so analysis does not depend on drift internals). */
+export interface DriftRecorder {
+  /** Adds the drift record of a prediction to `em` (committed with the prediction). */
+  record(em: EntityManager, prediction: Prediction, observation: DriftObservation): void;
+  /** Called after the commit: checks whether a count window of these model versions is complete. */
+  recorded(modelVersionIds: string[]): void;
+}
+
+const PERMUTATION_SEED = 20261123;
+
+/** A recorded check and the alerts it raised. */
+interface Evaluation {
+  check: DriftCheck;
+  alerts: DriftAlert[];
+}
+
+function toObservation(s: DriftSample): DriftObservation {
+  const b = s.embedding;
+  return {
+    embedding: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
+    confidence: s.confidence,
+    predictedClass: s.predictedClass,
+    intensityHistogram: s.intensityHistogram,
+    width: s.width,
+    height: s.height,
+    bitsStored: s.bitsStored,
+    format: s.format,
+  };
+}
+
+/**
+ * Drift monitoring: stores one compact record per accepted prediction, compares tumbling windows (every
+ * `windowSize` accepted predictions, and every `timeWindowMinutes`) of each model version with its
+ * reference profile, records every comparison as a {@link DriftCheck} (the time series the dashboard
+ * draws), raises a {@link DriftAlert} per drifted signal and publishes DRIFT_DETECTED at once.
+ * Evaluations of one model version run one at a time, and across processes under an advisory lock.
+ */
+export class DriftService implements DriftRecorder {
+  private readonly profiles = new Map<string, ReferenceProfile | null>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly statistic?: Gauge<string>;
+  private readonly pValue?: Gauge<string>;
+  private readonly alerts?: Counter<string>;
+
+  constructor(
+    private readonly rootEm: EntityManager,
+    private readonly events: EventPublisher,
+    private readonly options: DriftOptions,
+    private readonly logger: Logger,
+    registry?: Registry,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    if (registry) {
+      const labelNames = ['task', 'version', 'signal', 'window'];
+      this.statistic = new Gauge({
+        name: 'care_companion_drift_statistic',
+        help: 'Last drift statistic per model version and signal (MMD², KS D or PSI)',
+        labelNames,
+        registers: [registry],
+      });
+      this.pValue = new Gauge({
+        name: 'care_companion_drift_p_value',
+        help: 'Last drift test p-value per model version and signal (tests that have one)',
+        labelNames,
+        registers: [registry],
+      });
+      this.alerts = new Counter({
+        name: 'care_companion_drift_alerts_total',
+        help: 'Drift alerts raised per model version and signal',
+        labelNames: ['task', 'version', 'signal'],
+        registers: [registry],
+      });
+    }
+  }
+
+  /** Thresholds the detector uses (also shown on the dashboard). */
+  get thresholds(): DriftThresholds & {
+    windowSize: number;
+    timeWindowMinutes: number;
+    minWindowSize: number;
+  } {
+    return {
+      alpha: this.options.alpha,
+      psiThreshold: this.options.psiThreshold,
+      permutations: this.options.permutations,
+      seed: PERMUTATION_SEED,
+      windowSize: this.options.windowSize,
+      timeWindowMinutes: this.options.timeWindowMinutes,
+      minWindowSize: this.options.minWindowSize,
+    };
+  }
+
+  /** Whether drift detection runs. */
+  get enabled(): boolean {
+    return this.options.enabled;
+  }
+
+  /** Whether this version has a (valid) reference profile, so its windows are tested. */
+  hasProfile(mv: ModelVersion): boolean {
+    return this.profileOf(mv) !== null;
+  }
+
+  /** Starts the time-window timer (no-op when time windows are off). */
+  start(): void {
+    if (!this.options.enabled || this.options.timeWindowMinutes <= 0 || this.timer) return;
+    const period = this.options.timeWindowMinutes * 60_000;
+    this.timer = setInterval(() => void this.evaluateTimeWindows().catch((e: Error) => this.fail(e)), period);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for running evaluations. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.chains.values()]);
+  }
+
+  record(em: EntityManager, prediction: Prediction, o: DriftObservation): void {
+    if (!this.options.enabled || !prediction.modelVersion) return;
+    const embedding = Float32Array.from(o.embedding);
+    em.persist(
+      em.create(DriftSample, {
+        prediction,
+        modelVersion: prediction.modelVersion,
+        embedding: Buffer.from(embedding.buffer),
+        confidence: o.confidence,
+        predictedClass: o.predictedClass,
+        intensityHistogram: o.intensityHistogram,
+        width: o.width,
+        height: o.height,
+        bitsStored: o.bitsStored,
+        format: o.format,
+      } as DriftSample),
+    );
+  }
+
+  recorded(modelVersionIds: string[]): void {
+    if (!this.options.enabled) return;
+    for (const id of new Set(modelVersionIds)) void this.serialised(id, () => this.evaluateCountWindows(id));
+  }
+
+  /** Runs `fn` after the previous evaluation of this model version; failures are logged, never thrown. */
+  private serialised(modelVersionId: string, fn: () => Promise<unknown>): Promise<void> {
+    const previous = this.chains.get(modelVersionId) ?? Promise.resolve();
+    const next = previous.then(fn).then(
+      () => undefined,
+      (e: Error) => this.fail(e),
+    );
+    this.chains.set(modelVersionId, next);
+    void next.then(() => {
+      if (this.chains.get(modelVersionId) === next) this.chains.delete(modelVersionId);
+    });
+    return next;
+  }
+
+  private fail(error: Error): void {
+    this.logger.error({ err: error.message, stack: error.stack }, 'drift evaluation failed');
+  }
+
+  private profileOf(mv: ModelVersion): ReferenceProfile | null {
+    const key = `${mv.task}/${mv.version}`;
+    if (!this.profiles.has(key)) {
+      let profile: ReferenceProfile | null = null;
+      try {
+        profile = loadReferenceProfile(this.options.modelsDir, mv.task, mv.version);
+      } catch (error) {
+        this.logger.warn(
+          { key, err: (error as Error).message },
+          'reference profile is invalid; drift off for it',
+        );
+      }
+      if (!profile) this.logger.warn({ key }, 'no reference profile; drift is not checked for this version');
+      this.profiles.set(key, profile);
+    }
+    return this.profiles.get(key)!;
+  }
+
+  /**
+   * Tests every complete count window of a model version not tested yet (tumbling: the N accepted
+   * predictions after the last count window). Returns the checks it recorded.
+   */
+  async evaluateCountWindows(modelVersionId: string): Promise<DriftCheck[]> {
+    const done: DriftCheck[] = [];
+    for (;;) {
+      const evaluation = await this.withLock(modelVersionId, async (em, mv, profile) => {
+        const last = await em.findOne(
+          DriftCheck,
+          { modelVersion: mv, windowKind: 'COUNT' },
+          { orderBy: { windowEnd: 'desc' } },
+        );
+        const samples = await em.find(
+          DriftSample,
+          { modelVersion: mv, ...(last ? { createdAt: { $gt: last.windowEnd } } : {}) },
+          { orderBy: { createdAt: 'asc', id: 'asc' }, limit: this.options.windowSize },
+        );
+        if (samples.length < this.options.windowSize) return null;
+        return this.evaluate(em, mv, profile, 'COUNT', samples);
+      });
+      if (!evaluation) return done;
+      done.push(evaluation.check);
+    }
+  }
+
+  /**
+   * Tests the time window of every model version with recent samples: the accepted predictions since
+   * the end of its last time window (at most one period back), when there are at least `minWindowSize`.
+   */
+  async evaluateTimeWindows(): Promise<DriftCheck[]> {
+    const end = this.now();
+    const since = new Date(end.getTime() - this.options.timeWindowMinutes * 60_000);
+    const rows = (await this.rootEm
+      .fork()
+      .getConnection()
+      .execute('select distinct model_version_id as id from drift_sample where created_at > ?', [since])) as {
+      id: string;
+    }[];
+    const checks: DriftCheck[] = [];
+    for (const { id } of rows) {
+      await this.serialised(id, async () => {
+        const evaluation = await this.withLock(id, async (em, mv, profile) => {
+          const last = await em.findOne(
+            DriftCheck,
+            { modelVersion: mv, windowKind: 'TIME' },
+            { orderBy: { windowEnd: 'desc' } },
+          );
+          const start = last && last.windowEnd > since ? last.windowEnd : since;
+          const samples = await em.find(
+            DriftSample,
+            { modelVersion: mv, createdAt: { $gt: start, $lte: end } },
+            { orderBy: { createdAt: 'asc', id: 'asc' } },
+          );
+          if (samples.length < this.options.minWindowSize) return null;
+          return this.evaluate(em, mv, profile, 'TIME', samples, start, end);
+        });
+        if (evaluation) checks.push(evaluation.check);
+      });
+    }
+    return checks;
+  }
+
+  /** Runs `fn` in a transaction holding this model version's advisory lock; null when another holds it. */
+  private async withLock(
+    modelVersionId: string,
+    fn: (em: EntityManager, mv: ModelVersion, profile: ReferenceProfile) => Promise<Evaluation | null>,
+  ): Promise<Evaluation | null> {
+    const fresh = this.rootEm.fork();
+    const mv = await fresh.findOne(ModelVersion, { id: modelVersionId });
+    const profile = mv ? this.profileOf(mv) : null;
+    if (!mv || !profile) return null;
+    const result = await fresh.transactional(async (em) => {
+      const [row] = (await em
+        .getConnection()
+        .execute(
+          `select pg_try_advisory_xact_lock(hashtext(?)) as locked`,
+          [`drift:${modelVersionId}`],
+          'all',
+          em.getTransactionContext(),
+        )) as { locked: boolean }[];
+      if (!row?.locked) return null;
+      return fn(em, mv, profile);
+    });
+    for (const alert of result?.alerts ?? []) {
+      this.alerts?.inc({ task: mv.task, version: mv.version, signal: alert.signal });
+      this.events.publish(Topic.DRIFT_DETECTED, {
+        driftAlertId: alert.id,
+        modelVersionId: mv.id,
+        signal: alert.signal,
+      } satisfies DriftDetectedEvent as unknown as Record<string, unknown>);
+    }
+    return result;
+  }
+
+  private evaluate(
+    em: EntityManager,
+    mv: ModelVersion,
+    profile: ReferenceProfile,
+    kind: WindowKind,
+    samples: DriftSample[],
+    start = samples[0]!.createdAt,
+    end = samples[samples.length - 1]!.createdAt,
+  ): Evaluation {
+    const results = detectDrift(profile, samples.map(toObservation), this.thresholds);
+    const check = em.create(DriftCheck, {
+      modelVersion: mv,
+      windowKind: kind,
+      windowStart: start,
+      windowEnd: end,
+      windowSize: samples.length,
+      signals: results.map((r) => ({ ...r })),
+      drifted: results.some((r) => r.drifted),
+    } as DriftCheck);
+    em.persist(check);
+    const alerts: DriftAlert[] = [];
+    for (const r of results) {
+      const labels = { task: mv.task, version: mv.version, signal: r.signal, window: kind };
+      this.statistic?.set(labels, r.value);
+      if (r.pValue !== null) this.pValue?.set(labels, r.pValue);
+      if (!r.drifted) continue;
+      const alert = em.create(DriftAlert, {
+        modelVersion: mv,
+        signal: r.signal,
+        statistic: r.statistic,
+        value: r.value,
+        pValue: r.pValue,
+        threshold: r.threshold,
+        windowStart: start,
+        windowEnd: end,
+        windowSize: samples.length,
+        windowKind: kind,
+        status: DriftAlertStatus.OPEN,
+      } as DriftAlert);
+      em.persist(alert);
+      alerts.push(alert);
+    }
+    if (check.drifted)
+      this.logger.warn(
+        {
+          modelVersion: `${mv.task}/${mv.version}`,
+          kind,
+          signals: results.filter((r) => r.drifted).map((r) => r.signal),
+        },
+        'drift detected',
+      );
+    return { check, alerts };
+  }
+
+  /** Drift checks (the per-signal time series), oldest first. */
+  async checks(
+    ctx: RequestContext,
+    filter: {
+      modelVersionId?: string | null;
+      windowKind?: WindowKind | null;
+      since?: Date | null;
+      limit: number;
+    },
+  ): Promise<DriftCheck[]> {
+    assertPermission(ctx.principal, Permission.READ_MONITORING);
+    if (filter.modelVersionId && !isUuid(filter.modelVersionId)) return [];
+    const rows = await ctx.em.find(
+      DriftCheck,
+      {
+        ...(filter.modelVersionId ? { modelVersion: filter.modelVersionId } : {}),
+        ...(filter.windowKind ? { windowKind: filter.windowKind } : {}),
+        ...(filter.since ? { windowEnd: { $gte: filter.since } } : {}),
+      },
+      { orderBy: { windowEnd: 'desc', id: 'desc' }, limit: filter.limit },
+    );
+    return rows.reverse();
+  }
+
+  /** One alert. */
+  async alert(ctx: RequestContext, id: string): Promise<DriftAlert> {
+    assertPermission(ctx.principal, Permission.READ_MONITORING);
+    const alert = isUuid(id) ? await ctx.em.findOne(DriftAlert, { id }) : null;
+    if (!alert) throw NotFoundError.of('DriftAlert', id);
+    return alert;
+  }
+
+  /** Acknowledges (OPEN → ACKNOWLEDGED) or resolves (OPEN/ACKNOWLEDGED → RESOLVED) an alert; audited. */
+  async setStatus(ctx: RequestContext, id: string, status: DriftAlertStatus): Promise<DriftAlert> {
+    assertPermission(ctx.principal, Permission.TRIAGE_DRIFT_ALERTS);
+    const alert = isUuid(id) ? await ctx.em.findOne(DriftAlert, { id }) : null;
+    if (!alert) throw NotFoundError.of('DriftAlert', id);
+    const allowed =
+      (status === DriftAlertStatus.ACKNOWLEDGED && alert.status === DriftAlertStatus.OPEN) ||
+      (status === DriftAlertStatus.RESOLVED && alert.status !== DriftAlertStatus.RESOLVED);
+    if (!allowed)
+      throw new InvalidStateError(`A ${alert.status} alert cannot become ${status}`, {
+        driftAlertId: id,
+        from: alert.status,
+        to: status,
+      });
+    alert.status = status;
+    ctx.audit.write(ctx.em, { action: AuditAction.UPDATE, entityType: 'DriftAlert', entityId: alert.id });
+    await ctx.em.flush();
+    return alert;
+  }
+}

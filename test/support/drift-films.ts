@@ -1,0 +1,26 @@
+import { join } from 'node:path';
+import { mixedCounts } from '../../src/monitoring/drift/drift-evaluation';
+import { readManifest, sampleRows } from '../../src/monitoring/drift/training-manifest';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** Held-out (val/test) chest v1 films, by source, and the training split's source mix. */
+export function chestHeldOut(): { bySource: (source: string) => string[]; trainMix: Record<string, number> } {
+  const manifest = readManifest(join(ROOT, 'models', 'chest', 'v1', 'manifest.csv'));
+  const trainMix: Record<string, number> = {};
+  for (const r of manifest) if (r.split === 'train') trainMix[r.source] = (trainMix[r.source] ?? 0) + 1;
+  const heldOut = manifest.filter((r) => r.split === 'val' || r.split === 'test');
+  return { bySource: (s) => heldOut.filter((r) => r.source === s).map((r) => r.path), trainMix };
+}
+
+/** `size` held-out chest films (paths under datasets/) with the training split's source mix. */
+export function inDistributionFilms(size: number, seed: number): string[] {
+  const { bySource, trainMix } = chestHeldOut();
+  const counts = mixedCounts(trainMix, size);
+  return Object.entries(counts).flatMap(([source, n], i) => sampleRows(bySource(source), n, seed * 31 + i));
+}
+
+/** `size` held-out NIH (adult) chest films. */
+export function nihFilms(size: number, seed: number): string[] {
+  return sampleRows(chestHeldOut().bySource('nih'), size, seed);
+}
