@@ -176,6 +176,20 @@ const MUTATIONS: Operation[] = [
     variables: () => ({ id: randomUUID() }),
     whenAllowed: 'NOT_FOUND',
   },
+  {
+    name: 'acknowledgeDriftAlert',
+    needs: [Permission.TRIAGE_DRIFT_ALERTS],
+    query: 'mutation($id: ID!) { acknowledgeDriftAlert(id: $id) { id } }',
+    variables: () => ({ id: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
+  {
+    name: 'resolveDriftAlert',
+    needs: [Permission.TRIAGE_DRIFT_ALERTS],
+    query: 'mutation($id: ID!) { resolveDriftAlert(id: $id) { id } }',
+    variables: () => ({ id: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
 ];
 
 const page = (field: string, args = 'first: 5') =>
@@ -284,6 +298,20 @@ const QUERIES: Operation[] = [
     name: 'driftAlerts',
     needs: [Permission.READ_MONITORING],
     query: page('driftAlerts'),
+    variables: () => ({}),
+    whenAllowed: 'OK',
+  },
+  {
+    name: 'driftChecks',
+    needs: [Permission.READ_MONITORING],
+    query: '{ driftChecks { id } }',
+    variables: () => ({}),
+    whenAllowed: 'OK',
+  },
+  {
+    name: 'monitoringOverview',
+    needs: [Permission.READ_MONITORING],
+    query: '{ monitoringOverview { warning } }',
     variables: () => ({}),
     whenAllowed: 'OK',
   },
