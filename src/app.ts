@@ -45,6 +45,7 @@ import { WorkerSessionFactory } from './inference/onnx/worker-session.factory';
 import { PgBossJobQueue } from './jobs/pg-boss.job-queue';
 import { createLogger, Logger } from './logging/logger';
 import { Metrics } from './monitoring/metrics';
+import { createNoteMetrics } from './monitoring/note-metrics';
 import { checkReadiness } from './monitoring/readiness';
 import { createAppPubSub, Topic } from './pubsub/pubsub';
 import { AdminResolver } from './resolvers/admin.resolver';
@@ -245,6 +246,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       events,
       { timeoutMs: config.notes.timeoutMs, readability: config.notes.readability },
       logger,
+      createNoteMetrics(metrics.registry),
     );
     closers.push(() => notes.close());
 

@@ -272,6 +272,34 @@ describe('generateNote with NOTE_BACKEND=openai', () => {
     expect(await noteCount()).toBe(before);
   });
 
+  it('counts drafts by outcome and failed safety checks in /metrics', async () => {
+    const text = await (await fetch(`${t.app.url}/metrics`)).text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN);
+    expect(
+      value(
+        /^care_companion_note_drafts_total\{backend="openai:llama-test",audience="PATIENT",language="en",outcome="RELEASABLE"\} (\d+)/m,
+      ),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      value(
+        /^care_companion_note_drafts_total\{backend="openai:llama-test",audience="PATIENT",language="en",outcome="FAILED_CHECKS"\} (\d+)/m,
+      ),
+    ).toBe(1);
+    expect(
+      value(
+        /^care_companion_note_drafts_total\{backend="openai:llama-test",audience="CLINICIAN",language="en",outcome="NOTE_BACKEND_TIMEOUT"\} (\d+)/m,
+      ),
+    ).toBe(1);
+    expect(
+      value(
+        /^care_companion_note_safety_check_failures_total\{backend="openai:llama-test",check="GROUNDED_CONDITIONS"\} (\d+)/m,
+      ),
+    ).toBe(1);
+    expect(text).toMatch(
+      /^care_companion_note_draft_duration_seconds_count\{backend="openai:llama-test"\} \d+/m,
+    );
+  });
+
   it('sends the model only findings: no patient name or MRN in any prompt', async () => {
     const patient = (
       await t.app.orm.em

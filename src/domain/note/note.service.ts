@@ -37,6 +37,22 @@ export interface NoteDraftChunkEvent {
   error: string | null;
 }
 
+/** One finished drafting attempt, for monitoring. */
+export interface NoteDraftObservation {
+  backend: string;
+  audience: NoteAudience;
+  language: string;
+  /** RELEASABLE, FAILED_CHECKS, or the backend error code when no draft was stored. */
+  outcome: string;
+  seconds: number;
+  failedChecks: string[];
+}
+
+/** Port through which the note service reports drafts (Prometheus in production). */
+export interface NoteObserver {
+  drafted(observation: NoteDraftObservation): void;
+}
+
 /** Settings of the note service. */
 export interface NoteServiceOptions {
   timeoutMs: number;
@@ -61,6 +77,7 @@ export class NoteService {
     private readonly events: EventPublisher,
     private readonly options: NoteServiceOptions,
     private readonly logger: Logger,
+    private readonly observer: NoteObserver = { drafted: () => undefined },
   ) {}
 
   /** Name of the configured backend. */
@@ -115,6 +132,16 @@ export class NoteService {
         publish(text.slice(i, i + MAX_CHUNK_CHARS), false);
     };
 
+    const started = performance.now();
+    const observe = (outcome: string, failedChecks: string[] = []) =>
+      this.observer.drafted({
+        backend: this.generator.name,
+        audience: input.audience,
+        language,
+        outcome,
+        seconds: (performance.now() - started) / 1000,
+        failedChecks,
+      });
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
     let text: string;
@@ -125,8 +152,14 @@ export class NoteService {
         timeout.aborted && !ctx.signal?.aborted
           ? NoteBackendError.timeout(this.generator.name, this.options.timeoutMs)
           : error;
-      const code = failure instanceof NoteBackendError ? failure.code : 'NOTE_BACKEND_UNAVAILABLE';
+      const code =
+        failure instanceof NoteBackendError
+          ? failure.code
+          : ctx.signal?.aborted
+            ? 'CANCELLED'
+            : 'NOTE_BACKEND_UNAVAILABLE';
       publish('', true, code);
+      observe(code);
       if (failure instanceof NoteBackendError)
         this.logger.warn(
           { code, predictionId: prediction.id, backend: this.generator.name },
@@ -155,6 +188,8 @@ export class NoteService {
     });
     await ctx.em.flush();
     publish('', true);
+    const failedChecks = report.checks.filter((c) => !c.passed).map((c) => c.name);
+    observe(report.passed ? 'RELEASABLE' : 'FAILED_CHECKS', failedChecks);
     return note;
   }
 
