@@ -16,6 +16,7 @@ const BENCHES: Record<string, string> = {
   dicomweb: 'dicomweb.bench.ts',
   rollout: 'rollout.bench.ts',
   drift: 'drift.bench.ts',
+  notes: 'notes.bench.ts',
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);
