@@ -228,7 +228,7 @@ describe('model rollout across server processes', () => {
     });
     sub.close();
     await client.dispose();
-  });
+  }, 180_000);
 
   it('fails no analysis on B while A rolls back, runs a canary, promotes it and rolls back again', async () => {
     if (!ready) return;
@@ -303,5 +303,5 @@ describe('model rollout across server processes', () => {
         ),
       )}`,
     );
-  });
+  }, 180_000);
 });
