@@ -2,10 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { AnalysisService } from '../domain/analysis/analysis.service';
 import type { DicomIngestService } from '../domain/pacs/dicom-ingest.service';
 import type { ResultExportService } from '../domain/pacs/result-export.service';
-import { ValidationError } from '../errors';
+import { AppError, ValidationError } from '../errors';
 import { ImageService } from '../domain/image/image.service';
 import { toUploadReceipt } from '../schema/mappers';
-import type { RouteHandler } from './http-server';
+import type { HttpResult, RouteHandler } from './http-server';
 
 /**
  * Binary routes beside GraphQL: `POST /uploads` (raw body; Content-Type application/dicom, image/png
@@ -111,26 +111,55 @@ export function fhirRoutes(exports: ResultExportService): RouteHandler[] {
     'content-type': 'application/fhir+json; charset=utf-8',
     'cache-control': 'private, no-store',
   };
+  /** Domain errors answer as a FHIR OperationOutcome (issue code by kind, our code in details). */
+  const fhir = async (produce: () => Promise<unknown>): Promise<HttpResult> => {
+    try {
+      return { status: 200, headers: fhirJson, body: JSON.stringify(await produce()) };
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      const issue =
+        error.code === 'NOT_FOUND'
+          ? 'not-found'
+          : error.code === 'FORBIDDEN'
+            ? 'forbidden'
+            : error.httpStatus < 500
+              ? 'invalid'
+              : 'exception';
+      return {
+        status: error.httpStatus,
+        headers: fhirJson,
+        body: JSON.stringify({
+          resourceType: 'OperationOutcome',
+          issue: [
+            {
+              severity: 'error',
+              code: issue,
+              details: {
+                coding: [{ system: 'urn:care-companion:error', code: error.code }],
+                text: error.message,
+              },
+            },
+          ],
+        }),
+      };
+    }
+  };
   return [
     {
-      name: '/fhir/DiagnosticReport/:id',
       method: 'GET',
       pattern: /^\/fhir\/DiagnosticReport\/([0-9a-fA-F-]{36})$/,
-      async handle(ctx, req, match) {
-        const { report } = await exports.fhirReport(ctx, match[1]!, `${baseUrlOf(req)}/fhir`);
-        return { status: 200, headers: fhirJson, body: JSON.stringify(report) };
-      },
+      handle: (ctx, req, match) =>
+        fhir(async () => (await exports.fhirReport(ctx, match[1]!, `${baseUrlOf(req)}/fhir`)).report),
     },
     {
-      name: '/fhir/DiagnosticReport',
       method: 'GET',
       pattern: /^\/fhir\/DiagnosticReport$/,
-      async handle(ctx, req) {
-        const id = new URL(req.url ?? '/', 'http://localhost').searchParams.get('_id');
-        if (!id) throw new ValidationError('Search by _id (the prediction id)', { field: '_id' });
-        const { bundle } = await exports.fhirReport(ctx, id, `${baseUrlOf(req)}/fhir`);
-        return { status: 200, headers: fhirJson, body: JSON.stringify(bundle) };
-      },
+      handle: (ctx, req) =>
+        fhir(async () => {
+          const id = new URL(req.url ?? '/', 'http://localhost').searchParams.get('_id');
+          if (!id) throw new ValidationError('Search by _id (the prediction id)', { field: '_id' });
+          return (await exports.fhirReport(ctx, id, `${baseUrlOf(req)}/fhir`)).bundle;
+        }),
     },
   ];
 }

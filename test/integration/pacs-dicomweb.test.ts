@@ -635,10 +635,30 @@ describe('PACS interoperability over DICOMweb with Orthanc', () => {
       const imaging = byRef.get(dr.imagingStudy[0].reference)!.resource;
       expect(imaging.identifier[0].value).toBe(`urn:oid:${RG1_CHEST_STUDY}`);
 
-      const forbidden = await get(`/fhir/DiagnosticReport/${predictionId}`, tokens.TECHNICIAN!);
-      expect(forbidden.status).toBe(403);
-      const missing = await get('/fhir/DiagnosticReport/00000000-0000-4000-8000-000000000000');
-      expect(missing.status).toBe(404);
+      // Timestamps are FHIR instants (with a zone); errors are OperationOutcomes with our code.
+      expect(dr.issued).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
+      const outcome = async (res: Response) => {
+        const body = (await res.json()) as {
+          resourceType: string;
+          issue: { code: string; details: { coding: { code: string }[] } }[];
+        };
+        return [res.status, body.resourceType, body.issue[0]!.code, body.issue[0]!.details.coding[0]!.code];
+      };
+      expect(await outcome(await get(`/fhir/DiagnosticReport/${predictionId}`, tokens.TECHNICIAN!))).toEqual([
+        403,
+        'OperationOutcome',
+        'forbidden',
+        'FORBIDDEN',
+      ]);
+      expect(await outcome(await get('/fhir/DiagnosticReport/00000000-0000-4000-8000-000000000000'))).toEqual(
+        [404, 'OperationOutcome', 'not-found', 'NOT_FOUND'],
+      );
+      expect(await outcome(await get('/fhir/DiagnosticReport'))).toEqual([
+        400,
+        'OperationOutcome',
+        'invalid',
+        'BAD_USER_INPUT',
+      ]);
     });
   });
 });
