@@ -32,6 +32,7 @@ import { Role } from './domain/enums';
 import { UserService } from './domain/user/user.service';
 import { createFormatError } from './errors/format-error';
 import { createGraphQLHandler } from './http/graphql-server';
+import { dashboardAssets } from './http/dashboard';
 import { startHttpServer, RunningServer } from './http/http-server';
 import { RateLimiter } from './http/rate-limiter';
 import { dicomWebRoutes, fhirRoutes, imageRoutes, predictionRoutes } from './http/routes';
@@ -302,6 +303,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         graphql,
         formatError: (error: GraphQLError) =>
           formatError(error.toJSON(), error) as unknown as Record<string, unknown>,
+        staticAssets: dashboardAssets(),
         routes: [
           ...imageRoutes(images),
           ...predictionRoutes(analysis),

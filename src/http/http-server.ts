@@ -12,6 +12,7 @@ import { AppError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { GraphQLContext } from '../resolvers/context';
 import { readBody } from './body';
+import { DASHBOARD_HEADERS, StaticAssets } from './dashboard';
 import type { RateLimiter } from './rate-limiter';
 
 /** One finished HTTP request; `route` is a fixed name (never the raw path, which may hold ids). */
@@ -60,6 +61,8 @@ export interface HttpDeps {
   metrics?: MetricsEndpoint;
   /** Told of every finished request. */
   observer?: HttpObserver;
+  /** Static pages served without a token (the monitoring dashboard). */
+  staticAssets?: StaticAssets;
 }
 
 /** A plain HTTP route (uploads, downloads): matched by method and path pattern, always authenticated. */
@@ -196,6 +199,13 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
     if (['/health/live', '/health/ready', '/metrics', '/graphql'].includes(url.pathname))
       seen.route = url.pathname;
     if (url.pathname === '/health/live') return sendJson(res, 200, { status: 'ok' });
+    const asset = req.method === 'GET' ? deps.staticAssets?.get(url.pathname) : null;
+    if (asset) {
+      seen.route = '/dashboard';
+      res.writeHead(200, { 'content-type': asset.contentType, ...DASHBOARD_HEADERS });
+      res.end(asset.body);
+      return;
+    }
     if (url.pathname === '/metrics' && deps.metrics) {
       const { token } = deps.metrics;
       if (token !== null && !tokenMatches(bearerToken(req.headers.authorization), token))
