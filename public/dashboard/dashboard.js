@@ -1,3 +1,4 @@
+/* global document, window, location, fetch, sessionStorage, setTimeout, clearTimeout, setInterval, clearInterval, URLSearchParams */
 /*
  * Care Companion monitoring dashboard: vanilla JS, no build step. Signs in with a pasted bearer token
  * (sessionStorage), reads the GraphQL API, and listens to `driftDetected` over graphql-ws
