@@ -20,7 +20,10 @@ const TYPES: Record<string, string> = {
 
 /** Where `public/dashboard` is, from the sources (`src/http`) or the build (`dist/src/http`). */
 function dashboardDir(): string {
-  for (const up of [['..', '..'], ['..', '..', '..']]) {
+  for (const up of [
+    ['..', '..'],
+    ['..', '..', '..'],
+  ]) {
     const dir = join(__dirname, ...up, 'public', 'dashboard');
     if (existsSync(join(dir, 'index.html'))) return dir;
   }
