@@ -26,8 +26,12 @@ export abstract class AppError extends Error {
 export class NotFoundError extends AppError {
   readonly code = 'NOT_FOUND' as const;
   override readonly httpStatus = 404;
+  /** The id is echoed only when it has the shape of a record id: a client may send anything (even PHI) as an id. */
   static of(entity: string, id: string | number): NotFoundError {
-    return new NotFoundError(`${entity} not found`, { entity, id: String(id) });
+    const echoed = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(String(id))
+      ? { id: String(id) }
+      : {};
+    return new NotFoundError(`${entity} not found`, { entity, ...echoed });
   }
 }
 

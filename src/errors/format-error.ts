@@ -17,6 +17,34 @@ const PASS_THROUGH = new Set([
 ]);
 
 /**
+ * Rewrites graphql-js messages that quote the offending input value (`Variable "$i" got invalid value
+ * { mrn: ... }`, `String cannot represent a non string value: ...`, `Expected value of type "X", found
+ * ...`): the value may be PHI, and an error message travels to clients, proxies and their logs. The
+ * variable, the path, the type names and the location stay, so the message still says what to fix.
+ */
+export function withoutInputValues(message: string): string {
+  const variable = /^Variable "(\$\w+)" got invalid value [\s\S]*?(?: at "([\w.[\]]+)")?; ([\s\S]*)$/.exec(
+    message,
+  );
+  if (variable) {
+    const [, name, path, inner] = variable;
+    const hint = /type "([\w[\]!]+)"|in "(\w+)" enum/.exec(withoutInputValues(inner));
+    const type = hint?.[1] ?? hint?.[2];
+    return `Variable "${name}" got an invalid value${path ? ` at "${path}"` : ''}${type ? ` (expected type "${type}")` : ''}.`;
+  }
+  const expected = /^Expected value of type "([^"]+)", found [\s\S]*$/.exec(message);
+  if (expected) return `Expected value of type "${expected[1]}", found an invalid value.`;
+  const scalar = /^(\w+ cannot represent [^:]*?)(?: value)?: [\s\S]*$/.exec(message);
+  if (scalar) return `${scalar[1]} value.`;
+  const enumValue = /^Value [\s\S]* does not exist in "(\w+)" enum\.[\s\S]*$/.exec(message);
+  if (enumValue) return `The value does not exist in "${enumValue[1]}" enum.`;
+  const field = /^Field "[^"]*" is not defined by type "(\w+)"\.[\s\S]*$/.exec(message);
+  if (field) return `An input field is not defined by type "${field[1]}".`;
+  if (message.startsWith('Syntax Error:')) return message.replace(/ "(?:[^"\\]|\\.)*"/g, '');
+  return message;
+}
+
+/**
  * The one place errors become `extensions.code`. Domain errors keep their literal code and their
  * id-only details; anything unexpected becomes INTERNAL_SERVER_ERROR with a generic message, and the
  * real error goes to the log with the request id.
@@ -38,11 +66,15 @@ export function createFormatError(logger: Logger) {
         extensions: { code: original.code, details: original.details },
       };
     }
-    const name = (original as { name?: string } | undefined)?.name;
-    if (name === 'ArgumentValidationError') {
-      const validation =
-        (original as { validationErrors?: { property: string; constraints?: Record<string, string> }[] })
-          .validationErrors ?? [];
+    type Violations = { property: string; constraints?: Record<string, string> }[];
+    // type-graphql's ArgumentValidationError is a GraphQLError (named so) whose extensions carry
+    // class-validator's errors, each with the whole input as `target` (regression: PHI sent back).
+    const validationErrors =
+      (original as { validationErrors?: Violations } | undefined)?.validationErrors ??
+      (original as { extensions?: { validationErrors?: Violations } } | undefined)?.extensions
+        ?.validationErrors;
+    if (Array.isArray(validationErrors)) {
+      const validation = validationErrors;
       return {
         message: 'Argument validation failed',
         locations: formatted.locations,
@@ -64,7 +96,11 @@ export function createFormatError(logger: Logger) {
     }
     const code = formatted.extensions?.code as string | undefined;
     if (code && PASS_THROUGH.has(code)) {
-      return { ...formatted, extensions: { ...formatted.extensions, stacktrace: undefined } };
+      return {
+        ...formatted,
+        message: withoutInputValues(formatted.message),
+        extensions: { ...formatted.extensions, stacktrace: undefined },
+      };
     }
     logger.error(
       {

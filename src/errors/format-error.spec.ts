@@ -1,0 +1,75 @@
+import { GraphQLError } from 'graphql';
+import pino from 'pino';
+import { ArgumentValidationError } from 'type-graphql';
+import { createFormatError, withoutInputValues } from './format-error';
+import { NotFoundError } from './app-error';
+
+const PHI = ['Vexmorrow', 'Quillonia', 'PHIMRN-1', '1937-03-29'];
+const leaks = (text: string) => PHI.filter((v) => text.includes(v));
+
+describe('withoutInputValues', () => {
+  it.each([
+    [
+      'Variable "$i" got invalid value { mrn: "PHIMRN-1", givenName: "Quillonia", Quillonia: "x" }; Field "Quillonia" is not defined by type "CreatePatientInput".',
+      'Variable "$i" got an invalid value (expected type "CreatePatientInput").',
+    ],
+    [
+      'Variable "$i" got invalid value "Vexmorrow" at "i.sex"; Value "Vexmorrow" does not exist in "Sex" enum.',
+      'Variable "$i" got an invalid value at "i.sex" (expected type "Sex").',
+    ],
+    ['String cannot represent a non string value: Vexmorrow', 'String cannot represent a non string value.'],
+    [
+      'Expected value of type "Int", found "1937-03-29"; Int cannot represent non-integer value: "1937-03-29"',
+      'Expected value of type "Int", found an invalid value.',
+    ],
+    [
+      'Value "Vexmorrow" does not exist in "Sex" enum. Did you mean the enum value "MALE"?',
+      'The value does not exist in "Sex" enum.',
+    ],
+    [
+      'Field "Quillonia" is not defined by type "CreatePatientInput".',
+      'An input field is not defined by type "CreatePatientInput".',
+    ],
+    ['Syntax Error: Unexpected Name "Vexmorrow".', 'Syntax Error: Unexpected Name.'],
+  ])('rewrites %s', (message, expected) => {
+    expect(withoutInputValues(message)).toBe(expected);
+    expect(leaks(withoutInputValues(message))).toEqual([]);
+  });
+
+  it('leaves messages without values as they are (control)', () => {
+    const message = 'Variable "$i" of required type "CreatePatientInput!" was not provided.';
+    expect(withoutInputValues(message)).toBe(message);
+  });
+});
+
+describe('formatError and PHI', () => {
+  const format = createFormatError(pino({ level: 'silent' }));
+
+  it('answers class-validator failures with field names only, never the input (regression: target echoed)', () => {
+    const error = new ArgumentValidationError([
+      {
+        target: { mrn: 'PHIMRN-1', familyName: 'Vexmorrow' },
+        value: '1937-03-29',
+        property: 'birthDate',
+        children: [],
+        constraints: { isCalendarDate: 'birthDate must be an existing date' },
+      },
+    ]);
+    const out = format(error.toJSON(), error);
+    expect(out.extensions).toMatchObject({ code: 'BAD_USER_INPUT', details: { fields: ['birthDate'] } });
+    expect(leaks(JSON.stringify(out))).toEqual([]);
+  });
+
+  it('echoes a NOT_FOUND id only when it is shaped like a record id', () => {
+    expect(NotFoundError.of('Patient', 'PHIMRN-1').details).toEqual({ entity: 'Patient' });
+    const id = '0b7e3f2a-1c7d-4a51-9a2e-3f1d2c4b5a69';
+    expect(NotFoundError.of('Patient', id).details).toEqual({ entity: 'Patient', id });
+  });
+
+  it('rewrites a variable error passed through from graphql-js', () => {
+    const error = new GraphQLError('Variable "$i" got invalid value "Vexmorrow" at "i.sex"; x', {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    expect(leaks(JSON.stringify(format(error.toJSON(), error)))).toEqual([]);
+  });
+});
