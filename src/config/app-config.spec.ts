@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from './app-config';
+import { ConfigError, DEVELOPMENT_AUTH_SECRET, loadConfig } from './app-config';
 
 describe('loadConfig', () => {
   it('starts with embedded defaults when nothing is set', () => {
@@ -16,7 +16,7 @@ describe('loadConfig', () => {
     const c = loadConfig({
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://u:p@db:5432/care',
-      AUTH_SECRET: 'x'.repeat(40),
+      AUTH_SECRET: 'Zq3vN8tLw1pR6yK0sB5mH2cJ9dF4gX7e',
       STORAGE_DRIVER: 'minio',
       MINIO_ENDPOINT: 'http://minio:9000',
       MINIO_ACCESS_KEY: 'ak',
@@ -49,6 +49,31 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
       /DATABASE_URL: is required in production[\s\S]*AUTH_SECRET: is required in production/,
     );
+  });
+
+  it('refuses a weak AUTH_SECRET in production: short, repetitive, or the development secret', () => {
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db:5432/care' };
+    for (const weak of [
+      'short',
+      'x'.repeat(40),
+      'abcabcabcabcabcabcabcabcabcabcabcabc',
+      DEVELOPMENT_AUTH_SECRET,
+    ]) {
+      let message = '';
+      try {
+        loadConfig({ ...production, AUTH_SECRET: weak });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/AUTH_SECRET: (must be at least 32 characters|is too weak for production)/);
+      expect(message).not.toContain(weak);
+    }
+    // Control: a random secret passes, and development still starts without one.
+    expect(
+      loadConfig({ ...production, AUTH_SECRET: 'Zq3vN8tLw1pR6yK0sB5mH2cJ9dF4gX7e' }).auth
+        .usingDevelopmentSecret,
+    ).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'development' }).auth.usingDevelopmentSecret).toBe(true);
   });
 
   it('requires MinIO credentials when STORAGE_DRIVER=minio', () => {

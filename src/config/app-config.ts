@@ -1,5 +1,11 @@
 import { z } from 'zod';
 
+/** Secret used only when no AUTH_SECRET is configured outside production; tokens minted with it are useless elsewhere. */
+export const DEVELOPMENT_AUTH_SECRET = 'care-companion-development-secret-not-for-production';
+
+/** A production AUTH_SECRET needs this many distinct characters: `x` × 40 is 40 characters and no secret. */
+export const MIN_SECRET_DISTINCT_CHARACTERS = 12;
+
 /**
  * The one validated configuration of the product. Only this folder reads `process.env`.
  * Production settings (a PostgreSQL URL, MinIO credentials, an auth secret) switch the embedded
@@ -158,6 +164,15 @@ const envSchema = z
           path: ['AUTH_SECRET'],
           message: 'is required in production',
         });
+      else if (
+        env.AUTH_SECRET === DEVELOPMENT_AUTH_SECRET ||
+        new Set(env.AUTH_SECRET).size < MIN_SECRET_DISTINCT_CHARACTERS
+      )
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['AUTH_SECRET'],
+          message: `is too weak for production (use a random value with at least ${MIN_SECRET_DISTINCT_CHARACTERS} distinct characters, e.g. openssl rand -base64 48)`,
+        });
     }
   });
 
@@ -278,9 +293,6 @@ export interface AppConfig {
     permutations: number;
   };
 }
-
-/** Secret used only when no AUTH_SECRET is configured outside production; tokens minted with it are useless elsewhere. */
-export const DEVELOPMENT_AUTH_SECRET = 'care-companion-development-secret-not-for-production';
 
 /** Raised when the environment is invalid; names variables and rules, never values. */
 export class ConfigError extends Error {
