@@ -883,6 +883,8 @@ export type Mutation = {
   setCanaryShare: ModelVersion;
   /** Starts a canary (STAGING to CANARY): the given share of studies is read by this version (admins). */
   startCanary: ModelVersion;
+  /** Queues a retraining run of a task (admins): original data + corrections, trained, evaluated, and registered as STAGING only if it passes the gate. */
+  startRetraining: TrainingRun;
   /** Records the true label of a prediction (radiologists). A de-identified copy of the images goes to the retraining area. */
   submitCorrection: Correction;
   /** Queues studies for analysis as a durable batch job; follow it with analysisJobUpdated. */
@@ -1011,6 +1013,12 @@ export type MutationSetCanaryShareArgs = {
 export type MutationStartCanaryArgs = {
   id: Scalars['ID']['input'];
   trafficShare: Scalars['Float']['input'];
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationStartRetrainingArgs = {
+  task: ModelTask;
 };
 
 
@@ -1296,6 +1304,8 @@ export type Query = {
   studies: StudyConnection;
   /** One study by id. Audited. */
   study: Study;
+  /** One training run with its phase, metrics and gate verdict. */
+  trainingRun: TrainingRun;
   /** Training runs (admins, radiologists). */
   trainingRuns: TrainingRunConnection;
   /** Users (admins). */
@@ -1437,6 +1447,12 @@ export type QueryStudiesArgs = {
 
 /** Reads. Every read of patient data is audited. */
 export type QueryStudyArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Reads. Every read of patient data is audited. */
+export type QueryTrainingRunArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -1679,8 +1695,12 @@ export type ThroughputBucket = {
 /** A training run with parameters, lineage and gate verdict. */
 export type TrainingRun = {
   __typename?: 'TrainingRun';
+  /** Version label the candidate gets when registered. */
+  candidateVersion?: Maybe<Scalars['String']['output']>;
   /** Code version (git revision) that trained. */
   codeVersion?: Maybe<Scalars['String']['output']>;
+  /** Corrections included in the dataset. */
+  correctionsUsed: Scalars['Int']['output'];
   /** When the run was requested. */
   createdAt: Scalars['DateTimeISO']['output'];
   /** Counts per split and label. */
@@ -1699,12 +1719,18 @@ export type TrainingRun = {
   metrics?: Maybe<Scalars['JSONObject']['output']>;
   /** Hyper-parameters and options. */
   parameters: Scalars['JSONObject']['output'];
+  /** Step reached while running: ASSEMBLING, TRAINING, EVALUATING, REGISTERING. */
+  phase?: Maybe<Scalars['String']['output']>;
+  /** Where the trainer ran: local or ray. */
+  runner?: Maybe<Scalars['String']['output']>;
   /** When training started. */
   startedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   /** State of the run. */
   status: TrainingRunStatus;
   /** Reading task trained. */
   task: ModelTask;
+  /** What started it: MANUAL (an admin), AUTO (new corrections) or CLI. */
+  trigger: Scalars['String']['output'];
 };
 
 /** A page of TrainingRun records, newest first. */

@@ -12,6 +12,9 @@ import { AnalysisService } from './domain/analysis/analysis.service';
 import { CorrectionService } from './domain/correction/correction.service';
 import { QualityService } from './domain/correction/quality.service';
 import { RetrainingArea } from './domain/correction/retraining-area';
+import { RetrainingService } from './domain/training-run/retraining.service';
+import { RayTrainerRunner } from './training/ray-trainer-runner';
+import { LocalTrainerRunner } from './training/trainer-runner';
 import { ImageService } from './domain/image/image.service';
 import { ModelLineageService } from './domain/model-version/model-lineage.service';
 import { ModelRegistryService, registryServingSource } from './domain/model-version/model-registry.service';
@@ -60,6 +63,7 @@ import { NoteResolver } from './resolvers/note.resolver';
 import { MonitoringResolver } from './resolvers/monitoring.resolver';
 import { PatientResolver } from './resolvers/patient.resolver';
 import { PredictionResolver } from './resolvers/prediction.resolver';
+import { RetrainingResolver } from './resolvers/retraining.resolver';
 import { StudyResolver } from './resolvers/study.resolver';
 import { buildAppSchema } from './schema/build-schema';
 import { createObjectStore, ObjectStore } from './storage';
@@ -94,6 +98,8 @@ export interface App {
   /** The analysis service (benchmarks compare it with the same request over HTTP). */
   analysis: AnalysisService;
   metrics: Metrics;
+  /** The retraining loop (tests drive recovery through it). */
+  retraining: RetrainingService;
   /** Token of the bootstrap admin, when this start created one (embedded first start). */
   bootstrapAdminToken: string | null;
   close(): Promise<void>;
@@ -220,7 +226,41 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       .update('deidentification')
       .digest('hex');
     const retrainingArea = new RetrainingArea(objectStore, deidentificationKey, imageLimits);
-    const corrections = new CorrectionService(orm.em, retrainingArea, logger);
+    const trainerRunner =
+      config.retraining.runner === 'ray'
+        ? new RayTrainerRunner({
+            address: config.retraining.rayAddress!,
+            python: config.retraining.rayPython,
+          })
+        : new LocalTrainerRunner();
+    let retraining: RetrainingService | null = null;
+    const corrections = new CorrectionService(orm.em, retrainingArea, logger, (task) =>
+      retraining?.onCorrection(task),
+    );
+    retraining = new RetrainingService(
+      orm.em,
+      jobQueue,
+      trainerRunner,
+      corrections,
+      retrainingArea,
+      {
+        modelsDir: config.modelsDir,
+        sharedDir: config.sharedDir,
+        workDir: config.retraining.workDir,
+        autoMinCorrections: config.retraining.autoMinCorrections,
+        smoke: config.retraining.smoke,
+        epochs: config.retraining.epochs,
+        timeBudgetMin: config.retraining.timeBudgetMin,
+        baseFraction: config.retraining.baseFraction,
+        jobExpireSeconds: config.retraining.jobExpireSeconds,
+        gate: config.retraining.gate,
+        imageLimits,
+      },
+      logger,
+    );
+    if (config.retraining.workers > 0) await retraining.startWorkers(config.retraining.workers);
+    const retrainingRef = retraining;
+    closers.push(async () => retrainingRef.close());
     const quality = new QualityService(orm.em);
     quality.registerMetrics(metrics.registry);
 
@@ -263,6 +303,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       [PacsResolver, new PacsResolver(dicomIngest, resultExport)],
       [NoteResolver, new NoteResolver(notes)],
       [MonitoringResolver, new MonitoringResolver(drift, new MonitoringService())],
+      [RetrainingResolver, new RetrainingResolver(retraining)],
     ]);
     const schema = await buildAppSchema({ get: (cls) => resolvers.get(cls) }, pubsub.pubSub);
     const graphql = await createGraphQLHandler(
@@ -355,6 +396,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       engine,
       analysis,
       metrics,
+      retraining,
       bootstrapAdminToken,
       close,
     };

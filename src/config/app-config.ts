@@ -127,6 +127,24 @@ const envSchema = z
     DRIFT_ALPHA: z.coerce.number().gt(0).lt(1).default(0.01),
     DRIFT_PSI_THRESHOLD: z.coerce.number().gt(0).default(0.25),
     DRIFT_PERMUTATIONS: z.coerce.number().int().min(19).max(10_000).default(500),
+    RETRAIN_RUNNER: z.enum(['local', 'ray']).default('local'),
+    RAY_ADDRESS: z.string().url('must be the Ray dashboard URL such as http://ray-head:8265').optional(),
+    RAY_PYTHON: z.string().min(1).default('python'),
+    RETRAIN_AUTO_MIN_CORRECTIONS: z.coerce.number().int().min(0).default(500),
+    RETRAIN_WORKERS: z.coerce.number().int().min(0).max(4).default(1),
+    RETRAIN_WORK_DIR: z.string().default('./data/retraining'),
+    RETRAIN_SMOKE: z.enum(['true', 'false']).default('false'),
+    RETRAIN_EPOCHS: z.coerce.number().int().min(1).max(1000).default(40),
+    RETRAIN_TIME_BUDGET_MIN: z.coerce.number().min(1).max(10_000).default(60),
+    RETRAIN_BASE_FRACTION: z.coerce.number().gt(0).max(1).default(1),
+    RETRAIN_JOB_EXPIRE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(6 * 3600),
+    GATE_RECALL_MARGIN: z.coerce.number().min(0).max(1).default(0),
+    GATE_AUROC_TOLERANCE: z.coerce.number().min(0).max(1).default(0.02),
+    GATE_SPECIFICITY_TOLERANCE: z.coerce.number().min(0).max(1).default(0.05),
   })
   .superRefine((env, ctx) => {
     const requiredBy: Record<string, (keyof typeof env)[]> = {
@@ -141,6 +159,12 @@ const envSchema = z
           message: `is required when NOTE_BACKEND=${env.NOTE_BACKEND}`,
         });
     }
+    if (env.RETRAIN_RUNNER === 'ray' && !env.RAY_ADDRESS)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['RAY_ADDRESS'],
+        message: 'is required when RETRAIN_RUNNER=ray',
+      });
     if (env.STORAGE_DRIVER === 'minio') {
       for (const key of ['MINIO_ENDPOINT', 'MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY'] as const) {
         if (!env[key])
@@ -292,6 +316,21 @@ export interface AppConfig {
     psiThreshold: number;
     permutations: number;
   };
+  retraining: {
+    runner: 'local' | 'ray';
+    rayAddress: string | null;
+    rayPython: string;
+    /** New corrections of a task that start a run by themselves; 0 switches the trigger off. */
+    autoMinCorrections: number;
+    workers: number;
+    workDir: string;
+    smoke: boolean;
+    epochs: number;
+    timeBudgetMin: number;
+    baseFraction: number;
+    jobExpireSeconds: number;
+    gate: { recallMargin: number; aurocTolerance: number; specificityTolerance: number };
+  };
 }
 
 /** Raised when the environment is invalid; names variables and rules, never values. */
@@ -410,6 +449,24 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       alpha: e.DRIFT_ALPHA,
       psiThreshold: e.DRIFT_PSI_THRESHOLD,
       permutations: e.DRIFT_PERMUTATIONS,
+    },
+    retraining: {
+      runner: e.RETRAIN_RUNNER,
+      rayAddress: e.RAY_ADDRESS ?? null,
+      rayPython: e.RAY_PYTHON,
+      autoMinCorrections: e.RETRAIN_AUTO_MIN_CORRECTIONS,
+      workers: e.RETRAIN_WORKERS,
+      workDir: e.RETRAIN_WORK_DIR,
+      smoke: e.RETRAIN_SMOKE === 'true',
+      epochs: e.RETRAIN_EPOCHS,
+      timeBudgetMin: e.RETRAIN_TIME_BUDGET_MIN,
+      baseFraction: e.RETRAIN_BASE_FRACTION,
+      jobExpireSeconds: e.RETRAIN_JOB_EXPIRE_SECONDS,
+      gate: {
+        recallMargin: e.GATE_RECALL_MARGIN,
+        aurocTolerance: e.GATE_AUROC_TOLERANCE,
+        specificityTolerance: e.GATE_SPECIFICITY_TOLERANCE,
+      },
     },
   };
 }

@@ -178,6 +178,11 @@ export const toTrainingRun = (r: TrainingRun): TrainingRunType =>
     startedAt: r.startedAt ?? null,
     finishedAt: r.finishedAt ?? null,
     error: r.error ?? null,
+    trigger: r.trigger,
+    runner: r.runner ?? null,
+    candidateVersion: r.candidateVersion ?? null,
+    phase: r.phase ?? null,
+    correctionsUsed: r.correctionsUsed,
     createdAt: r.createdAt,
   });
 

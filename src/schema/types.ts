@@ -456,6 +456,24 @@ export class TrainingRunType {
   @Field(() => String, { nullable: true, description: 'Failure reason, if it failed.' })
   error!: string | null;
 
+  @Field({ description: 'What started it: MANUAL (an admin), AUTO (new corrections) or CLI.' })
+  trigger!: string;
+
+  @Field(() => String, { nullable: true, description: 'Where the trainer ran: local or ray.' })
+  runner!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Version label the candidate gets when registered.' })
+  candidateVersion!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Step reached while running: ASSEMBLING, TRAINING, EVALUATING, REGISTERING.',
+  })
+  phase!: string | null;
+
+  @Field(() => Int, { description: 'Corrections included in the dataset.' })
+  correctionsUsed!: number;
+
   @Field({ description: 'When the run was requested.' })
   createdAt!: Date;
 }

@@ -17,8 +17,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/app-config';
 import { createOrm, migrateToLatest } from '../db/orm';
 import { startEmbeddedPostgres } from '../db/embedded-postgres';
-import { ModelStage, ModelTask, TrainingRunStatus } from '../domain/enums';
-import { ModelVersion } from '../domain/model-version/model-version.entity';
+import { ModelTask, TrainingRunStatus } from '../domain/enums';
+import { registerTrainedModel } from '../domain/training-run/model-registration.service';
 import { TrainingRun } from '../domain/training-run/training-run.entity';
 import { loadModel } from '../inference/model-loader';
 import { OnnxSessionFactory } from '../inference/onnx/onnx-session.factory';
@@ -99,27 +99,27 @@ async function main(): Promise<void> {
     await migrateToLatest(orm);
     const em = orm.em.fork();
     const m = model.manifest;
-    const run = Object.assign(new TrainingRun(), {
-      task: task === 'chest' ? ModelTask.CHEST : ModelTask.WRIST,
-      status: TrainingRunStatus.SUCCEEDED,
+    const task = values.task === 'chest' ? ModelTask.CHEST : ModelTask.WRIST;
+    const run = em.create(TrainingRun, {
+      task,
+      status: TrainingRunStatus.RUNNING,
+      trigger: 'CLI',
+      runner: 'local',
+      candidateVersion: values.version,
       parameters: { epochs, timeBudgetMin, ...m.training.hyperparameters },
       codeVersion: codeVersion(),
       manifestSha256,
       datasetCounts: m.trainingData.counts,
       metrics: m.metrics as Record<string, unknown>,
       startedAt: started,
-      finishedAt: new Date(),
-    });
-    const version = Object.assign(new ModelVersion(), {
-      task: run.task,
-      version: values.version,
-      stage: ModelStage.STAGING,
+    } as unknown as TrainingRun);
+    const version = registerTrainedModel(em, run, {
+      task,
+      version: values.version!,
       artifactPath: outDir,
+      manifest: m,
       manifestSha256,
-      metrics: { aurocPerClass: m.metrics.aurocPerClass, atThresholds: m.metrics.atThresholds },
-      trainingRun: run,
     });
-    em.persist([run, version]);
     await em.flush();
     console.log(
       JSON.stringify({

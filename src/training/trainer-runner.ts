@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 /** Python interpreter with Debian's PyTorch (the `python3` on PATH may lack it). */
@@ -8,6 +8,8 @@ export const TRAINER_DIR = join(__dirname, 'python');
 
 /** What the trainer needs for one run. */
 export interface TrainerJob {
+  /** Unique id of the run (Ray submission id; shows in the trainer's command line). */
+  runId?: string;
   task: 'chest' | 'wrist';
   manifest: string;
   outDir: string;
@@ -15,6 +17,26 @@ export interface TrainerJob {
   epochs?: number;
   timeBudgetMin?: number;
   extraArgs?: string[];
+  /** Extra environment for the trainer (e.g. CARE_SHARED_DIR). */
+  env?: Record<string, string>;
+}
+
+/** The trainer's command line (script and arguments), shared by every runner. */
+export function trainerArgs(job: TrainerJob): string[] {
+  return [
+    join(TRAINER_DIR, 'train.py'),
+    '--task',
+    job.task,
+    '--manifest',
+    job.manifest,
+    '--out',
+    job.outDir,
+    '--version',
+    job.version,
+    ...(job.epochs ? ['--epochs', String(job.epochs)] : []),
+    ...(job.timeBudgetMin ? ['--time-budget-min', String(job.timeBudgetMin)] : []),
+    ...(job.extraArgs ?? []),
+  ];
 }
 
 /**
@@ -22,37 +44,43 @@ export interface TrainerJob {
  * submits the same script through Ray's job API (the trainer keeps data access and the loop separate).
  */
 export interface TrainerRunner {
+  /** `local` or `ray`, recorded on the training run. */
+  readonly name: string;
   run(job: TrainerJob, onLine?: (line: string) => void): Promise<void>;
+  /** Stops the trainers this runner started in this process (shutdown); optional. */
+  stopAll?(): void;
 }
 
 /** Runs `python train.py` as a child process and streams its output lines. */
 export class LocalTrainerRunner implements TrainerRunner {
+  readonly name = 'local';
+  private readonly children = new Set<ChildProcess>();
+
   run(job: TrainerJob, onLine: (line: string) => void = (l) => console.log(l)): Promise<void> {
-    const args = [
-      join(TRAINER_DIR, 'train.py'),
-      '--task',
-      job.task,
-      '--manifest',
-      job.manifest,
-      '--out',
-      job.outDir,
-      '--version',
-      job.version,
-      ...(job.epochs ? ['--epochs', String(job.epochs)] : []),
-      ...(job.timeBudgetMin ? ['--time-budget-min', String(job.timeBudgetMin)] : []),
-      ...(job.extraArgs ?? []),
-    ];
-    return runPython(args, onLine);
+    return runPython(trainerArgs(job), onLine, job.env, (child) => {
+      this.children.add(child);
+      child.once('exit', () => this.children.delete(child));
+    });
+  }
+
+  stopAll(): void {
+    for (const child of this.children) child.kill('SIGTERM');
   }
 }
 
 /** Runs a Python script with the trainer's interpreter; rejects with the exit code and last lines. */
-export function runPython(args: string[], onLine: (line: string) => void = () => undefined): Promise<void> {
+export function runPython(
+  args: string[],
+  onLine: (line: string) => void = () => undefined,
+  env: Record<string, string> = {},
+  onSpawn: (child: ChildProcess) => void = () => undefined,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, args, {
-      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      env: { ...process.env, ...env, PYTHONUNBUFFERED: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    onSpawn(child);
     const tail: string[] = [];
     const take = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {

@@ -190,6 +190,13 @@ const MUTATIONS: Operation[] = [
     variables: () => ({ id: randomUUID() }),
     whenAllowed: 'NOT_FOUND',
   },
+  {
+    name: 'startRetraining',
+    needs: [Permission.MANAGE_MODELS],
+    query: 'mutation { startRetraining(task: CHEST) { id status } }',
+    variables: () => ({}),
+    whenAllowed: 'OK',
+  },
 ];
 
 const page = (field: string, args = 'first: 5') =>
@@ -280,6 +287,13 @@ const QUERIES: Operation[] = [
     whenAllowed: 'OK',
   },
   {
+    name: 'trainingRun',
+    needs: [Permission.READ_MODELS],
+    query: 'query($id: ID!) { trainingRun(id: $id) { id } }',
+    variables: () => ({ id: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
+  {
     name: 'correctionQuality',
     needs: [Permission.READ_MONITORING],
     query:
@@ -349,7 +363,8 @@ const codes = (errors?: { extensions?: { code?: string } }[]) =>
 const tokens = new Map<Role, string>();
 
 beforeAll(async () => {
-  t = await startTestApp();
+  // Retraining runs queued by the matrix stay queued: this process takes no retraining jobs.
+  t = await startTestApp({ RETRAIN_WORKERS: '0' });
   for (const role of ROLES) tokens.set(role, await t.tokenFor(role));
   const tech = tokens.get(Role.TECHNICIAN)!;
   const p = await t.gql<{ createPatient: { id: string } }>(
