@@ -170,6 +170,10 @@ describe('PACS interoperability over DICOMweb with Orthanc', () => {
       'query { pacsStudies(filter: {patientId: "10RG2"}) { studyInstanceUid } }',
     );
     expect(byPatient.data!.pacsStudies.map((s) => s.studyInstanceUid)).toEqual([HIP_STUDY]);
+    // Series and instance levels through the same client.
+    const series = await pacs.searchSeries(HIP_STUDY);
+    expect(series.map((d) => [jsonString(d, '00080060'), jsonString(d, '00201209')])).toEqual([['CR', '3']]);
+    expect(await pacs.searchInstances(HIP_STUDY)).toHaveLength(3);
   });
 
   it('imports a chest study with WADO-RS into a patient, a study and its images; importing again adds nothing', async () => {
