@@ -2,7 +2,8 @@
  * Drift detector evaluation on real data (chest v1): a window of Kermany paediatric films, then a
  * window of NIH adult films, compared with the model's reference profile (training split); then the
  * false-alarm rate over many windows drawn from the held-out val/test films with the training split's
- * source mix; and the detection rate over many NIH windows. Writes bench/results/drift.json.
+ * source mix; and the detection rate over many NIH windows. Writes bench/results/drift.json
+ * (drift-window-<N>.json for another WINDOW).
  *
  * `npm run bench -- drift` (options: WINDOW=100 WINDOWS=100 PERMUTATIONS=500 ALPHA=0.01 PSI=0.25).
  */
@@ -105,7 +106,8 @@ async function main(): Promise<void> {
     },
   };
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(root, 'bench', 'results', 'drift.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const name = windowSize === 100 ? 'drift.json' : `drift-window-${windowSize}.json`;
+  writeFileSync(join(root, 'bench', 'results', name), `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
   await model.session.release();
 }
