@@ -17,6 +17,7 @@ const BENCHES: Record<string, string> = {
   rollout: 'rollout.bench.ts',
   drift: 'drift.bench.ts',
   notes: 'notes.bench.ts',
+  metrics: 'metrics.bench.ts',
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);
