@@ -26,6 +26,10 @@ export interface HttpRequestEvent {
 /** What the HTTP server reports (metrics); implementations must be cheap and must not throw. */
 export interface HttpObserver {
   requestFinished(event: HttpRequestEvent): void;
+  /** A WebSocket (graphql-ws) connection was accepted. */
+  webSocketOpened?(): void;
+  /** A WebSocket connection closed. */
+  webSocketClosed?(): void;
 }
 
 /** The Prometheus exposition served at `GET /metrics`. */
@@ -254,6 +258,10 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
   }
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
+  wss.on('connection', (socket) => {
+    deps.observer?.webSocketOpened?.();
+    socket.once('close', () => deps.observer?.webSocketClosed?.());
+  });
   const wsServer = useServer<Record<string, unknown>, { principal?: Principal; token?: string }>(
     {
       schema: deps.schema,

@@ -79,6 +79,7 @@ export class Metrics {
   private readonly jobQueue: Gauge<'queue' | 'state'>;
   private readonly analysisJobs: Gauge<'status'>;
   private readonly scrapeErrors: Counter<'source'>;
+  private readonly webSockets: Gauge;
   private engine: { health(): ModelHealth[] } | null = null;
   private jobs: { source: JobStateSource; timeoutMs: number } | null = null;
   private jobsRead: Promise<JobState | null> | null = null;
@@ -235,6 +236,11 @@ export class Metrics {
           this.analysisJobs.set({ status: bounded(status) }, n);
       },
     });
+    this.webSockets = new Gauge({
+      name: `${p}websocket_connections`,
+      help: 'Open WebSocket (graphql-ws subscription) connections to this process.',
+      registers,
+    });
     this.scrapeErrors = new Counter({
       name: `${p}metrics_collect_errors_total`,
       help: 'Scrapes during which a state source (e.g. the job queue in PostgreSQL) could not be read.',
@@ -247,6 +253,8 @@ export class Metrics {
     });
 
     this.http = {
+      webSocketOpened: () => this.webSockets.inc(),
+      webSocketClosed: () => this.webSockets.dec(),
       requestFinished: (e: HttpRequestEvent) =>
         this.httpDuration.observe(
           {

@@ -267,6 +267,7 @@ describe('deploy/ manifests', () => {
         'analysis_duration_seconds',
         'job_queue_jobs',
         'analysis_jobs',
+        'websocket_connections',
       ])
         expect([family, [...onDashboard].some((n) => n.startsWith(`care_companion_${family}`))]).toEqual([
           family,

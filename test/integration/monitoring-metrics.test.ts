@@ -9,6 +9,7 @@ import { Exposition, matching, parseExposition, sampleValue } from '../support/p
 import { SHARED_DIR, sharedDataAvailable } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 import { requireOrSkip } from '../support/test-database';
+import { wsClient } from '../support/ws-client';
 
 const TOKEN = 'scrape-token-for-tests-0123456789';
 const P = 'care_companion_';
@@ -60,6 +61,23 @@ describe('GET /metrics', () => {
     // A user's API token is not a scrape token either.
     const user = await fetch(`${t.app.url}/metrics`, { headers: { authorization: `Bearer ${tech}` } });
     expect(user.status).toBe(401);
+  });
+
+  it('counts open WebSocket connections', async () => {
+    if (!ready) return;
+    const open = async (n: number) =>
+      waitFor(
+        async () => (sampleValue(await scrape(), `${P}websocket_connections`) === n ? true : undefined),
+        10_000,
+        `${n} open WebSocket connection(s)`,
+      );
+    await open(0);
+    const clients = [wsClient(t.app.url, tech), wsClient(t.app.url, radiologist)];
+    await open(2);
+    await clients[0].dispose();
+    await open(1);
+    await clients[1].dispose();
+    await open(0);
   });
 
   it('counts analyses, inferences, batches, requests and jobs by exactly what happened', async () => {
