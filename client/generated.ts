@@ -1910,6 +1910,22 @@ export type ImageView =
   /** Posteroanterior projection. */
   | 'PA';
 
+/** Who a clinical note is written for. */
+export type NoteAudience =
+  /** Technical language for clinicians. */
+  | 'CLINICIAN'
+  /** Plain language for the patient. */
+  | 'PATIENT';
+
+/** Review state of a clinical note. */
+export type NoteStatus =
+  /** Approved by a radiologist; releasable. */
+  | 'APPROVED'
+  /** Not yet reviewed; not visible to integrators. */
+  | 'DRAFT'
+  /** Rejected by a radiologist. */
+  | 'REJECTED';
+
 /** Administrative sex as recorded by the hospital. */
 export type Sex =
   /** Female. */
@@ -1962,6 +1978,36 @@ export type StudyStatus =
   | 'REGISTERED'
   /** Reviewed by a clinician. */
   | 'REVIEWED';
+
+export type GenerateNoteMutationVariables = Exact<{
+  predictionId: string | number;
+  audience: NoteAudience;
+  language: string;
+}>;
+
+
+export type GenerateNoteMutation = { generateNote: { id: string, status: NoteStatus, body: string, releasable: boolean, failedChecks: Array<string>, safetyChecks: Record<string, unknown>, warning: string } };
+
+export type NoteDraftStreamedSubscriptionVariables = Exact<{
+  predictionId: string | number;
+}>;
+
+
+export type NoteDraftStreamedSubscription = { noteDraftStreamed: { noteId: string, sequence: number, text: string, done: boolean, error: string | null } };
+
+export type ApproveNoteMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ApproveNoteMutation = { approveNote: { id: string, status: NoteStatus, approvedAt: string | null } };
+
+export type ApprovedNotesQueryVariables = Exact<{
+  predictionId?: string | number | null | undefined;
+}>;
+
+
+export type ApprovedNotesQuery = { clinicalNotes: { edges: Array<{ node: { id: string, audience: NoteAudience, language: string, body: string, approvedAt: string | null, warning: string } }> } };
 
 export type StudiesQueryVariables = Exact<{
   first?: number | null | undefined;

@@ -261,6 +261,34 @@ describe('generateNote with NOTE_BACKEND=openai', () => {
     expect(joinChunks(sub.events, end.noteDraftStreamed.noteId).text).toBe('The ');
   });
 
+  it('cancels the backend request when the API client goes away, storing nothing', async () => {
+    server.mode = { kind: 'hang' };
+    const before = await noteCount();
+    const requests = server.requests.length;
+    const aborted = server.nextAbort();
+    const client = new AbortController();
+    const call = fetch(`${t.app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${radiologist}` },
+      body: JSON.stringify({
+        query: 'mutation($p: ID!) { generateNote(predictionId: $p, audience: PATIENT) { id } }',
+        variables: { p: predictionId },
+      }),
+      signal: client.signal,
+    }).catch((error: { name?: string }) => error);
+    const end = sub.waitForEvent((e) => e.noteDraftStreamed.error === 'CANCELLED', 5000);
+    await sub.waitForEvent(
+      (e) =>
+        !e.noteDraftStreamed.done && e.noteDraftStreamed.text === 'The ' && server.requests.length > requests,
+      5000,
+    );
+    client.abort();
+    await aborted;
+    expect(((await call) as { name?: string }).name).toBe('AbortError');
+    expect((await end).noteDraftStreamed.done).toBe(true);
+    expect(await noteCount()).toBe(before);
+  });
+
   it.each([
     [{ kind: 'status', status: 500 } as const, 'NOTE_BACKEND_UNAVAILABLE'],
     [{ kind: 'malformed' } as const, 'NOTE_BACKEND_MALFORMED'],

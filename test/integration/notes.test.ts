@@ -192,6 +192,14 @@ describe('clinical notes, template backend', () => {
     expect(approved.data!.approveNote.approvedAt).not.toBeNull();
 
     expect((await ids(integrator)).map((n) => n.id)).toContain(draft.id);
+    const reads = (await t.app.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        `select actor_role, patient_id from audit_event where action = 'READ' and entity_type = 'ClinicalNote' and entity_id = ?`,
+        [draft.id],
+      )) as { actor_role: string; patient_id: string }[];
+    expect(reads).toEqual(expect.arrayContaining([{ actor_role: 'INTEGRATOR', patient_id: patientId }]));
     expect((await one(integrator)).data!.clinicalNote).toMatchObject({
       id: draft.id,
       status: 'APPROVED',

@@ -33,6 +33,9 @@ export class OpenAiCompatibleServer {
   readonly requests: ReceivedRequest[] = [];
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly abortWaiters: (() => void)[] = [];
+  /** Requests whose client went away before the answer was complete. */
+  abortedRequests = 0;
 
   constructor() {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -40,6 +43,11 @@ export class OpenAiCompatibleServer {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
+  }
+
+  /** Resolves when the next request is abandoned by its client (it closes before the answer ends). */
+  nextAbort(): Promise<void> {
+    return new Promise((resolve) => this.abortWaiters.push(resolve));
   }
 
   /** Listens on a free port of 127.0.0.1. */
@@ -65,6 +73,11 @@ export class OpenAiCompatibleServer {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
       return;
     }
+    res.on('close', () => {
+      if (res.writableEnded) return;
+      this.abortedRequests++;
+      this.abortWaiters.splice(0).forEach((resolve) => resolve());
+    });
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ReceivedRequest['body'];
     this.requests.push({ path: req.url, authorization: req.headers.authorization, body });
     const mode = this.mode;

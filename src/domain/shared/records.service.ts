@@ -91,7 +91,7 @@ export class RecordsService {
     );
   }
 
-  /** Clinical notes; integrators see approved notes only. */
+  /** Clinical notes (audited reads); integrators see approved notes only. */
   async notes(
     ctx: RequestContext,
     f: { predictionId?: string | null; status?: NoteStatus | null },
@@ -100,13 +100,20 @@ export class RecordsService {
     const principal = assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
     checkIds({ predictionId: f.predictionId });
     const status = principal.role === 'INTEGRATOR' ? NoteStatus.APPROVED : f.status;
-    return paginate(
+    const result = await paginate(
       ctx.em,
       ClinicalNote,
       compact({ prediction: f.predictionId, status }) as FilterQuery<ClinicalNote>,
       page,
       this.pageMax,
     );
+    // A note is about one patient's study: its read is audited like the prediction's (two batched loads).
+    await ctx.em.populate(result.items, ['prediction']);
+    const studies = await Promise.all(
+      result.items.map((n) => ctx.loaders.studyById.load(n.prediction.study.id)),
+    );
+    result.items.forEach((n, i) => ctx.audit.read('ClinicalNote', n.id, studies[i]?.patient.id ?? null));
+    return result;
   }
 
   /** The model registry. */
