@@ -85,11 +85,11 @@ export class ModelServing implements ModelLeases {
           { task: event.task, version: event.version, stage: event.stage },
           'model registry changed; reconciling the engine',
         );
-        void this.reconcile().catch(() => undefined);
+        void this.reconcileInBackground();
       }
     })();
     if (intervalMs > 0) {
-      this.timer = setInterval(() => void this.reconcile().catch(() => undefined), intervalMs);
+      this.timer = setInterval(() => void this.reconcileInBackground(), intervalMs);
       this.timer.unref();
     }
   }
@@ -100,6 +100,13 @@ export class ModelServing implements ModelLeases {
     if (this.timer) clearInterval(this.timer);
     await this.subscription?.return?.();
     await this.chain.catch(() => undefined);
+  }
+
+  private reconcileInBackground(): Promise<void> {
+    return this.reconcile().then(
+      () => undefined,
+      (error: Error) => this.logger.warn({ err: error.message }, 'could not re-read the model registry'),
+    );
   }
 
   /** Loads what the registry serves, activates PRODUCTION, unloads what no longer serves. Serialised. */
@@ -131,7 +138,7 @@ export class ModelServing implements ModelLeases {
     this.hold(key);
     // Routing read the registry: a version it chose that this process does not serve means the
     // registry changed before its event arrived here; catch up in the background.
-    if (this.serving && !this.serving.has(key)) void this.reconcile().catch(() => undefined);
+    if (this.serving && !this.serving.has(key)) void this.reconcileInBackground();
     try {
       if (!this.isLoaded(task, v.version))
         await this.serialised(() => this.load(task, v.version, v.artifactPath));
