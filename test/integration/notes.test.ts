@@ -14,6 +14,7 @@ import {
   waitForCompleteStream,
   NOTE_FIELDS,
   NoteResult,
+  seedPrediction,
 } from '../support/note-fixtures';
 import { sharedDataAvailable } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -154,6 +155,19 @@ describe('clinical notes, template backend', () => {
     ).toEqual(['NOT_FOUND']);
     expect(codes((await generateNote(t, radiologist, 'not-an-id', 'PATIENT')).errors)).toEqual(['NOT_FOUND']);
     expect(await count()).toBe(before);
+  });
+
+  it('refuses to draft from a SHADOW read (a candidate model no user was shown)', async () => {
+    if (!ready) return;
+    const shadow = await seedPrediction(
+      t,
+      tech,
+      [{ label: 'PNEUMONIA', probability: 0.5, threshold: 0.05 }],
+      'CHEST',
+      'SHADOW',
+    );
+    const r = await generateNote(t, radiologist, shadow.predictionId, 'PATIENT');
+    expect(codes(r.errors)).toEqual(['INVALID_STATE']);
   });
 
   it('shows integrators approved notes only, after a radiologist approves the draft', async () => {

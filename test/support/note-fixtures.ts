@@ -56,6 +56,7 @@ export async function seedPrediction(
   technicianToken: string,
   findings: { label: string; probability: number; threshold: number }[],
   bodyPart: 'CHEST' | 'WRIST' = 'CHEST',
+  route: 'PRODUCTION' | 'CANARY' | 'SHADOW' = 'PRODUCTION',
 ): Promise<{ predictionId: string; patientId: string }> {
   const patientId = await createPatient(t, technicianToken);
   const studyId = await createStudy(t, technicianToken, patientId, bodyPart);
@@ -67,6 +68,7 @@ export async function seedPrediction(
     probabilities: Object.fromEntries(findings.map((f) => [f.label, f.probability])),
     findings,
     warning: AI_ASSISTANCE_WARNING,
+    route,
   } as Prediction);
   await em.flush();
   return { predictionId: prediction.id, patientId };

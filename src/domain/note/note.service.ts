@@ -105,6 +105,11 @@ export class NoteService {
       ? await ctx.em.findOne(Prediction, { id: input.predictionId }, { populate: ['study', 'modelVersion'] })
       : null;
     if (!prediction) throw NotFoundError.of('Prediction', input.predictionId);
+    if (prediction.route === 'SHADOW')
+      throw new InvalidStateError('Notes are drafted from served predictions, not from SHADOW reads', {
+        predictionId: prediction.id,
+        route: prediction.route,
+      });
     const facts: NoteFacts = {
       bodyPart: prediction.study.bodyPart,
       gateVerdict: prediction.gateVerdict,
@@ -186,7 +191,13 @@ export class NoteService {
       entityId: note.id,
       patientId: prediction.study.patient.id,
     });
-    await ctx.em.flush();
+    try {
+      await ctx.em.flush();
+    } catch (error) {
+      publish('', true, 'SERVICE_UNAVAILABLE');
+      observe('SERVICE_UNAVAILABLE');
+      throw error;
+    }
     publish('', true);
     const failedChecks = report.checks.filter((c) => !c.passed).map((c) => c.name);
     observe(report.passed ? 'RELEASABLE' : 'FAILED_CHECKS', failedChecks);
