@@ -199,3 +199,52 @@ const ready =
     expect(o.corrections).toBe(0);
   });
 });
+
+(ready ? describe : describe.skip)('time windows', () => {
+  let t: TestApp;
+  let tech: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      DRIFT_WINDOW_SIZE: '5000',
+      DRIFT_TIME_WINDOW_MINUTES: '0.1',
+      DRIFT_MIN_WINDOW_SIZE: '10',
+      ANALYSIS_WORKERS: '0',
+      DECODE_WORKERS: '1',
+    });
+    tech = await t.tokenFor(Role.TECHNICIAN);
+  });
+  afterAll(async () => t?.stop());
+
+  it('tests the predictions of each period once there are enough, and alerts on NIH films', async () => {
+    const patientId = await createPatient(t, tech);
+    for (const film of nihFilms(12, 9)) {
+      const studyId = await createStudy(t, tech, patientId, 'CHEST');
+      await attach(t, tech, studyId, `chest/${film.replace(/^chest\//, '')}`, 'PA');
+      const r = await t.gql(tech, 'mutation($s: ID!) { analyzeStudy(studyId: $s) { id } }', { s: studyId });
+      expect(r.errors).toBeUndefined();
+    }
+    const deadline = Date.now() + 30_000;
+    let found: { windowKind: string; windowSize: number; drifted: boolean }[] = [];
+    while (!found.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const r = await t.gql<{ driftChecks: typeof found }>(
+        tech,
+        '{ driftChecks(windowKind: "TIME") { windowKind windowSize drifted } }',
+      );
+      found = r.data!.driftChecks;
+    }
+    expect(found[0]).toMatchObject({ windowKind: 'TIME', drifted: true });
+    expect(found[0]!.windowSize).toBeGreaterThanOrEqual(10);
+    const alerts = await t.gql<{ driftAlerts: { edges: { node: { windowKind: string } }[] } }>(
+      tech,
+      '{ driftAlerts { edges { node { windowKind } } } }',
+    );
+    expect(alerts.data!.driftAlerts.edges.map((e) => e.node.windowKind)).toContain('TIME');
+    const counts = await t.gql<{ driftChecks: unknown[] }>(
+      tech,
+      '{ driftChecks(windowKind: "COUNT") { id } }',
+    );
+    expect(counts.data!.driftChecks).toEqual([]);
+  });
+});

@@ -79,6 +79,8 @@ function toObservation(s: DriftSample): DriftObservation {
 export class DriftService implements DriftRecorder {
   private readonly profiles = new Map<string, ReferenceProfile | null>();
   private readonly chains = new Map<string, Promise<void>>();
+  /** Start of a time window that was too small to test, per model version (carried to the next tick). */
+  private readonly pendingTimeStart = new Map<string, Date>();
   private timer: NodeJS.Timeout | null = null;
   private readonly statistic?: Gauge<string>;
   private readonly pValue?: Gauge<string>;
@@ -244,8 +246,9 @@ export class DriftService implements DriftRecorder {
   }
 
   /**
-   * Tests the time window of every model version with recent samples: the accepted predictions since
-   * the end of its last time window (at most one period back), when there are at least `minWindowSize`.
+   * Tests the time window of every model version with samples in the last period: the accepted
+   * predictions since the end of its last time window (the first one starts one period back), when
+   * there are at least `minWindowSize`; otherwise the window grows until the next tick.
    */
   async evaluateTimeWindows(): Promise<DriftCheck[]> {
     const end = this.now();
@@ -265,13 +268,18 @@ export class DriftService implements DriftRecorder {
             { modelVersion: mv, windowKind: 'TIME' },
             { orderBy: { windowEnd: 'desc' } },
           );
-          const start = last && last.windowEnd > since ? last.windowEnd : since;
+          // Since the end of the last time window; a window too small to test carries over to the next tick.
+          const start = last?.windowEnd ?? this.pendingTimeStart.get(id) ?? since;
           const samples = await em.find(
             DriftSample,
             { modelVersion: mv, createdAt: { $gt: start, $lte: end } },
             { orderBy: { createdAt: 'asc', id: 'asc' } },
           );
-          if (samples.length < this.options.minWindowSize) return null;
+          if (samples.length < this.options.minWindowSize) {
+            this.pendingTimeStart.set(id, start);
+            return null;
+          }
+          this.pendingTimeStart.delete(id);
           return this.evaluate(em, mv, profile, 'TIME', samples, start, end);
         });
         if (evaluation) checks.push(evaluation.check);
