@@ -216,6 +216,20 @@ describe('generateNote with NOTE_BACKEND=openai', () => {
     expect(approved.data!.approveNote.status).toBe('APPROVED');
   });
 
+  it('splits a delta over the 8,000-byte NOTIFY limit into pieces that all arrive (regression: one payload would be dropped)', async () => {
+    const long = `${GROUNDED} `.repeat(42).trim();
+    expect(Buffer.byteLength(long)).toBeGreaterThan(8000);
+    server.mode = { kind: 'reply', text: long, whole: true };
+    const r = await generateNote(t, radiologist, predictionId, 'CLINICIAN');
+    expect(r.errors).toBeUndefined();
+    const id = r.data!.generateNote.id;
+    await waitForCompleteStream(sub, id);
+    const pieces = sub.events.filter((e) => e.noteDraftStreamed.noteId === id && !e.noteDraftStreamed.done);
+    expect(pieces.length).toBe(Math.ceil(long.length / 1000));
+    expect(pieces.every((e) => e.noteDraftStreamed.text.length <= 1000)).toBe(true);
+    expect(joinChunks(sub.events, id).text).toBe(long);
+  });
+
   it('marks a draft naming a condition outside the findings as failed, and refuses to approve it', async () => {
     server.mode = { kind: 'reply', text: HALLUCINATED };
     const r = await generateNote(t, radiologist, predictionId, 'PATIENT');

@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 
 /** How the server answers the next requests. */
 export type ServerMode =
-  | { kind: 'reply'; text: string }
+  | { kind: 'reply'; text: string; whole?: boolean }
   | { kind: 'status'; status: number }
   | { kind: 'hang' }
   | { kind: 'malformed' }
@@ -126,7 +126,8 @@ export class OpenAiCompatibleServer {
     res.write(chunk({ role: 'assistant', content: '' }));
     switch (mode.kind) {
       case 'reply':
-        for (const piece of pieces(mode.text)) res.write(chunk({ content: piece }));
+        for (const piece of mode.whole ? [mode.text] : pieces(mode.text))
+          res.write(chunk({ content: piece }));
         res.write(chunk({}, 'stop'));
         res.end('data: [DONE]\n\n');
         return;
