@@ -127,6 +127,7 @@ const envSchema = z
     DRIFT_ALPHA: z.coerce.number().gt(0).lt(1).default(0.01),
     DRIFT_PSI_THRESHOLD: z.coerce.number().gt(0).default(0.25),
     DRIFT_PERMUTATIONS: z.coerce.number().int().min(19).max(10_000).default(500),
+    DRIFT_SAMPLE_RETENTION_DAYS: z.coerce.number().gt(0).default(30),
     RETRAIN_RUNNER: z.enum(['local', 'ray']).default('local'),
     RAY_ADDRESS: z.string().url('must be the Ray dashboard URL such as http://ray-head:8265').optional(),
     RAY_PYTHON: z.string().min(1).default('python'),
@@ -315,6 +316,8 @@ export interface AppConfig {
     alpha: number;
     psiThreshold: number;
     permutations: number;
+    /** Drift samples older than this are deleted (checks and alerts are kept). */
+    sampleRetentionDays: number;
   };
   retraining: {
     runner: 'local' | 'ray';
@@ -449,6 +452,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       alpha: e.DRIFT_ALPHA,
       psiThreshold: e.DRIFT_PSI_THRESHOLD,
       permutations: e.DRIFT_PERMUTATIONS,
+      sampleRetentionDays: e.DRIFT_SAMPLE_RETENTION_DAYS,
     },
     retraining: {
       runner: e.RETRAIN_RUNNER,

@@ -4,6 +4,7 @@
  * alerts that reach a `driftDetected` subscriber at once and are listed, acknowledged and resolved.
  */
 import { existsSync } from 'node:fs';
+import { DriftService } from '../../src/domain/drift/drift.service';
 import { Role } from '../../src/domain/enums';
 import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
 import { inDistributionFilms, nihFilms } from '../support/drift-films';
@@ -197,6 +198,32 @@ const ready =
     expect(o.recentPredictions[0]).toMatchObject({ model: 'chest/v1' });
     expect(o.drift).toEqual({ windowSize: WINDOW, alpha: 0.01 });
     expect(o.corrections).toBe(0);
+  });
+
+  it('deletes drift samples past their retention and keeps checks and alerts', async () => {
+    const count = async (table: string) =>
+      (
+        (await t.app.orm.em.fork().getConnection().execute(`select count(*)::int as n from ${table}`)) as {
+          n: number;
+        }[]
+      )[0]!.n;
+    const samples = await count('drift_sample');
+    const checks = await count('drift_check');
+    expect(samples).toBeGreaterThanOrEqual(2 * WINDOW);
+    const options = { ...t.app.config.drift, sampleRetentionDays: 1, modelsDir: t.app.config.modelsDir };
+    const today = new DriftService(t.app.orm.em, { publish: () => undefined }, options, t.app.logger);
+    expect(await today.pruneSamples()).toBe(0);
+    const later = new DriftService(
+      t.app.orm.em,
+      { publish: () => undefined },
+      options,
+      t.app.logger,
+      undefined,
+      () => new Date(Date.now() + 2 * 86400_000),
+    );
+    expect(await later.pruneSamples()).toBe(samples);
+    expect(await count('drift_sample')).toBe(0);
+    expect(await count('drift_check')).toBe(checks);
   });
 });
 

@@ -26,6 +26,7 @@ export interface DriftOptions {
   alpha: number;
   psiThreshold: number;
   permutations: number;
+  sampleRetentionDays: number;
   modelsDir: string;
 }
 
@@ -82,6 +83,7 @@ export class DriftService implements DriftRecorder {
   /** Start of a time window that was too small to test, per model version (carried to the next tick). */
   private readonly pendingTimeStart = new Map<string, Date>();
   private timer: NodeJS.Timeout | null = null;
+  private lastPrune = 0;
   private readonly statistic?: Gauge<string>;
   private readonly pValue?: Gauge<string>;
   private readonly alerts?: Counter<string>;
@@ -181,6 +183,16 @@ export class DriftService implements DriftRecorder {
   recorded(modelVersionIds: string[]): void {
     if (!this.options.enabled) return;
     for (const id of new Set(modelVersionIds)) void this.serialised(id, () => this.evaluateCountWindows(id));
+    if (this.now().getTime() - this.lastPrune >= 3600_000) {
+      this.lastPrune = this.now().getTime();
+      void this.pruneSamples().catch((e: Error) => this.fail(e));
+    }
+  }
+
+  /** Deletes drift samples older than the retention period; returns how many. Checks and alerts stay. */
+  async pruneSamples(): Promise<number> {
+    const before = new Date(this.now().getTime() - this.options.sampleRetentionDays * 86400_000);
+    return this.rootEm.fork().nativeDelete(DriftSample, { createdAt: { $lt: before } });
   }
 
   /** Runs `fn` after the previous evaluation of this model version; failures are logged, never thrown. */
