@@ -118,6 +118,9 @@ export async function createGraphQLHandler(
     schema,
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: false,
+    // The composition root stops Apollo in order on SIGTERM; Apollo's own handler would stop it early
+    // and re-raise the signal, killing the process in the middle of that drain (exit 143, not 0).
+    stopOnTerminationSignals: false,
     // Bearer tokens (not cookies) authenticate every request, so browser CSRF cannot forge one.
     csrfPrevention: false,
     introspection: true,
