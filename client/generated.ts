@@ -414,8 +414,8 @@ export type DriftAlert = {
   value: Scalars['Float']['output'];
   /** End of the window. */
   windowEnd: Scalars['DateTimeISO']['output'];
-  /** How the window was cut: COUNT (every N accepted predictions) or TIME (every period). */
-  windowKind: Scalars['String']['output'];
+  /** How the window was cut. */
+  windowKind: DriftWindowKind;
   /** Number of predictions in the window. */
   windowSize: Scalars['Int']['output'];
   /** Start of the window. */
@@ -464,8 +464,8 @@ export type DriftCheck = {
   signals: Array<DriftSignalResult>;
   /** End of the window. */
   windowEnd: Scalars['DateTimeISO']['output'];
-  /** COUNT or TIME. */
-  windowKind: Scalars['String']['output'];
+  /** How the window was cut. */
+  windowKind: DriftWindowKind;
   /** Accepted predictions in the window. */
   windowSize: Scalars['Int']['output'];
   /** Start of the window. */
@@ -507,6 +507,13 @@ export type DriftSignalResult = {
   /** Value of the statistic. */
   value: Scalars['Float']['output'];
 };
+
+/** How a drift window was cut from the accepted predictions of a model version. */
+export type DriftWindowKind =
+  /** Every DRIFT_WINDOW_SIZE accepted predictions (tumbling). */
+  | 'COUNT'
+  /** The accepted predictions of each DRIFT_TIME_WINDOW_MINUTES period. */
+  | 'TIME';
 
 /** A condition flagged at the model operating point. */
 export type Finding = {
@@ -1370,7 +1377,7 @@ export type QueryDriftChecksArgs = {
   limit?: Scalars['Int']['input'];
   modelVersionId?: InputMaybe<Scalars['ID']['input']>;
   since?: InputMaybe<Scalars['DateTimeISO']['input']>;
-  windowKind?: InputMaybe<Scalars['String']['input']>;
+  windowKind?: InputMaybe<DriftWindowKind>;
 };
 
 
@@ -1890,6 +1897,33 @@ export type DateRangeInput = {
   to?: string | null | undefined;
 };
 
+/** State of a drift alert. */
+export type DriftAlertStatus =
+  /** Seen by a person. */
+  | 'ACKNOWLEDGED'
+  /** Raised, not yet handled. */
+  | 'OPEN'
+  /** Handled. */
+  | 'RESOLVED';
+
+/** How a drift window was cut from the accepted predictions of a model version. */
+export type DriftWindowKind =
+  /** Every DRIFT_WINDOW_SIZE accepted predictions (tumbling). */
+  | 'COUNT'
+  /** The accepted predictions of each DRIFT_TIME_WINDOW_MINUTES period. */
+  | 'TIME';
+
+/** Verdict of the input gate that runs before any diagnosis. */
+export type GateVerdict =
+  /** A readable radiograph of the expected body part: a diagnosis was made. */
+  | 'ACCEPTED'
+  /** Too poor to read reliably: refused. */
+  | 'LOW_QUALITY'
+  /** Not a radiograph (photo, document, other modality): refused. */
+  | 'NOT_A_RADIOGRAPH'
+  /** A radiograph of another body part: refused. */
+  | 'WRONG_BODY_PART';
+
 /** Container format of an uploaded file. */
 export type ImageFormat =
   /** DICOM Part 10 file. */
@@ -1909,6 +1943,24 @@ export type ImageView =
   | 'OBLIQUE'
   /** Posteroanterior projection. */
   | 'PA';
+
+/** Rollout stage of a model version. */
+export type ModelStage =
+  /** Retired; kept for lineage. */
+  | 'ARCHIVED'
+  /** Serving a configured share of studies. */
+  | 'CANARY'
+  /** Serving all other studies. */
+  | 'PRODUCTION'
+  /** Registered, serving no traffic. */
+  | 'STAGING';
+
+/** Which reading task a model serves. */
+export type ModelTask =
+  /** Chest: NORMAL, PNEUMONIA, TUBERCULOSIS. */
+  | 'CHEST'
+  /** Wrist: fracture or no fracture from two views. */
+  | 'WRIST';
 
 /** Who a clinical note is written for. */
 export type NoteAudience =
@@ -1978,6 +2030,49 @@ export type StudyStatus =
   | 'REGISTERED'
   /** Reviewed by a clinician. */
   | 'REVIEWED';
+
+export type DriftChecksQueryVariables = Exact<{
+  modelVersionId?: string | number | null | undefined;
+  windowKind?: DriftWindowKind | null | undefined;
+  since?: string | null | undefined;
+}>;
+
+
+export type DriftChecksQuery = { driftChecks: Array<{ id: string, modelVersionId: string, windowKind: DriftWindowKind, windowStart: string, windowEnd: string, windowSize: number, drifted: boolean, signals: Array<{ signal: string, statistic: string, value: number, pValue: number | null, threshold: number, drifted: boolean }> }> };
+
+export type OpenDriftAlertsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type OpenDriftAlertsQuery = { driftAlerts: { edges: Array<{ node: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowKind: DriftWindowKind, windowStart: string, windowEnd: string, windowSize: number, status: DriftAlertStatus } }> } };
+
+export type AcknowledgeDriftAlertMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type AcknowledgeDriftAlertMutation = { acknowledgeDriftAlert: { id: string, status: DriftAlertStatus } };
+
+export type ResolveDriftAlertMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ResolveDriftAlertMutation = { resolveDriftAlert: { id: string, status: DriftAlertStatus } };
+
+export type DriftDetectedSubscriptionVariables = Exact<{
+  modelVersionId?: string | number | null | undefined;
+}>;
+
+
+export type DriftDetectedSubscription = { driftDetected: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowKind: DriftWindowKind, windowSize: number, status: DriftAlertStatus } };
+
+export type MonitoringOverviewQueryVariables = Exact<{
+  minutes?: number | null | undefined;
+  recent?: number | null | undefined;
+}>;
+
+
+export type MonitoringOverviewQuery = { monitoringOverview: { corrections: number, warning: string, modelVersions: Array<{ id: string, task: ModelTask, version: string, stage: ModelStage, hasReferenceProfile: boolean }>, throughput: Array<{ start: string, predictions: number, refused: number, p50Ms: number | null, p95Ms: number | null }>, recentPredictions: Array<{ id: string, createdAt: string, model: string | null, route: string, gateVerdict: GateVerdict, label: string | null, totalMs: number | null }>, drift: { enabled: boolean, windowSize: number, alpha: number, psiThreshold: number } } };
 
 export type GenerateNoteMutationVariables = Exact<{
   predictionId: string | number;

@@ -254,7 +254,7 @@
     var id = select.value;
     if (!id) return Promise.resolve();
     return gql(
-      'query($id: ID, $kind: String) { driftChecks(modelVersionId: $id, windowKind: $kind, limit: 200) {' +
+      'query($id: ID, $kind: DriftWindowKind) { driftChecks(modelVersionId: $id, windowKind: $kind, limit: 200) {' +
         ' windowEnd windowSize drifted signals { signal statistic value pValue threshold drifted } } }',
       { id: id, kind: $('drift-kind').value },
     ).then(function (data) {

@@ -105,6 +105,12 @@ export enum DriftAlertStatus {
   RESOLVED = 'RESOLVED',
 }
 
+/** How a drift window was cut from the stream of accepted predictions. */
+export enum DriftWindowKind {
+  COUNT = 'COUNT',
+  TIME = 'TIME',
+}
+
 /** Kind of action recorded in the audit trail. */
 export enum AuditAction {
   READ = 'READ',

@@ -1,8 +1,8 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { Permission } from '../auth/policy';
 import type { DriftCheck } from '../domain/drift/drift-check.entity';
-import { DriftDetectedEvent, DriftService, WindowKind } from '../domain/drift/drift.service';
-import { DriftAlertStatus } from '../domain/enums';
+import { DriftDetectedEvent, DriftService } from '../domain/drift/drift.service';
+import { DriftAlertStatus, DriftWindowKind } from '../domain/enums';
 import { MonitoringService } from '../domain/monitoring/monitoring.service';
 import { Topic } from '../pubsub/pubsub';
 import { toDriftAlert } from '../schema/mappers';
@@ -37,8 +37,8 @@ export class MonitoringResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('modelVersionId', () => ID, { nullable: true, description: 'Only this model version.' })
     modelVersionId?: string,
-    @Arg('windowKind', () => String, { nullable: true, description: 'COUNT or TIME.' })
-    windowKind?: string,
+    @Arg('windowKind', () => DriftWindowKind, { nullable: true, description: 'Only windows of this kind.' })
+    windowKind?: DriftWindowKind,
     @Arg('since', () => Date, { nullable: true, description: 'Only windows ending at or after this time.' })
     since?: Date,
     @Arg('limit', () => Int, {
@@ -47,10 +47,9 @@ export class MonitoringResolver {
     })
     limit = 200,
   ): Promise<DriftCheckType[]> {
-    const kind = windowKind === 'COUNT' || windowKind === 'TIME' ? (windowKind as WindowKind) : null;
     const checks = await this.driftService.checks(ctx, {
       modelVersionId,
-      windowKind: kind,
+      windowKind: windowKind ?? null,
       since,
       limit: Math.min(Math.max(limit, 1), 1000),
     });

@@ -4,6 +4,7 @@ import {
   AuditAction,
   BodyPart,
   DriftAlertStatus,
+  DriftWindowKind,
   GateVerdict,
   ImageFormat,
   ImageView,
@@ -162,6 +163,14 @@ registerEnumType(DriftAlertStatus, {
     RESOLVED: { description: 'Handled.' },
   },
 });
+registerEnumType(DriftWindowKind, {
+  name: 'DriftWindowKind',
+  description: 'How a drift window was cut from the accepted predictions of a model version.',
+  valuesConfig: {
+    COUNT: { description: 'Every DRIFT_WINDOW_SIZE accepted predictions (tumbling).' },
+    TIME: { description: 'The accepted predictions of each DRIFT_TIME_WINDOW_MINUTES period.' },
+  },
+});
 registerEnumType(AuditAction, {
   name: 'AuditAction',
   description: 'Kind of action recorded in the audit trail.',
@@ -199,6 +208,7 @@ export {
   AuditAction,
   BodyPart,
   DriftAlertStatus,
+  DriftWindowKind,
   GateVerdict,
   ImageFormat,
   ImageView,

@@ -1,5 +1,5 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
-import { GateVerdict, ModelStage, ModelTask } from './enums';
+import { DriftWindowKind, GateVerdict, ModelStage, ModelTask } from './enums';
 
 @ObjectType('DriftSignalResult', { description: 'One signal of one drift check.' })
 export class DriftSignalResultType {
@@ -38,8 +38,8 @@ export class DriftCheckType {
   @Field(() => ID, { description: 'Model version whose reference was used.' })
   modelVersionId!: string;
 
-  @Field({ description: 'COUNT or TIME.' })
-  windowKind!: string;
+  @Field(() => DriftWindowKind, { description: 'How the window was cut.' })
+  windowKind!: DriftWindowKind;
 
   @Field({ description: 'Start of the window.' })
   windowStart!: Date;

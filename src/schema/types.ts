@@ -5,6 +5,7 @@ import {
   AuditAction,
   BodyPart,
   DriftAlertStatus,
+  DriftWindowKind,
   GateVerdict,
   ImageFormat,
   ImageView,
@@ -512,10 +513,8 @@ export class DriftAlertType {
   @Field(() => Int, { description: 'Number of predictions in the window.' })
   windowSize!: number;
 
-  @Field({
-    description: 'How the window was cut: COUNT (every N accepted predictions) or TIME (every period).',
-  })
-  windowKind!: string;
+  @Field(() => DriftWindowKind, { description: 'How the window was cut.' })
+  windowKind!: DriftWindowKind;
 
   @Field(() => DriftAlertStatus, { description: 'Alert state.' })
   status!: DriftAlertStatus;

@@ -257,7 +257,7 @@ const ready =
       await new Promise((resolve) => setTimeout(resolve, 500));
       const r = await t.gql<{ driftChecks: typeof found }>(
         tech,
-        '{ driftChecks(windowKind: "TIME") { windowKind windowSize drifted } }',
+        '{ driftChecks(windowKind: TIME) { windowKind windowSize drifted } }',
       );
       found = r.data!.driftChecks;
     }
@@ -268,10 +268,7 @@ const ready =
       '{ driftAlerts { edges { node { windowKind } } } }',
     );
     expect(alerts.data!.driftAlerts.edges.map((e) => e.node.windowKind)).toContain('TIME');
-    const counts = await t.gql<{ driftChecks: unknown[] }>(
-      tech,
-      '{ driftChecks(windowKind: "COUNT") { id } }',
-    );
+    const counts = await t.gql<{ driftChecks: unknown[] }>(tech, '{ driftChecks(windowKind: COUNT) { id } }');
     expect(counts.data!.driftChecks).toEqual([]);
   });
 });

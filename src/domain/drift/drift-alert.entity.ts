@@ -1,6 +1,6 @@
 import { Entity, Enum, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
-import { DriftAlertStatus } from '../enums';
+import { DriftAlertStatus, DriftWindowKind } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
 
 /** A detected shift between a production window and a model version's reference profile. */
@@ -35,7 +35,7 @@ export class DriftAlert extends BaseEntity {
 
   /** COUNT or TIME: how the window was cut. */
   @Property({ type: 'text', default: 'COUNT' })
-  windowKind: string = 'COUNT';
+  windowKind: DriftWindowKind = DriftWindowKind.COUNT;
 
   @Enum({ items: () => DriftAlertStatus })
   status: DriftAlertStatus = DriftAlertStatus.OPEN;

@@ -1,5 +1,6 @@
 import { Entity, Index, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
+import type { DriftWindowKind } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
 
 /** One signal's result in a drift check (see `monitoring/drift/drift-detector.ts`). */
@@ -22,7 +23,7 @@ export class DriftCheck extends BaseEntity {
 
   /** COUNT (every N accepted predictions) or TIME (every period). */
   @Property({ type: 'text' })
-  windowKind!: string;
+  windowKind!: DriftWindowKind;
 
   @Property({ type: 'timestamptz' })
   windowStart!: Date;

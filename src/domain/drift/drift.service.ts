@@ -7,7 +7,7 @@ import type { Logger } from '../../logging/logger';
 import { detectDrift, DriftObservation, DriftThresholds } from '../../monitoring/drift/drift-detector';
 import { loadReferenceProfile, ReferenceProfile } from '../../monitoring/drift/reference-profile';
 import { Topic } from '../../pubsub/pubsub';
-import { AuditAction, DriftAlertStatus } from '../enums';
+import { AuditAction, DriftAlertStatus, DriftWindowKind } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
 import type { Prediction } from '../prediction/prediction.entity';
 import type { EventPublisher } from '../shared/event-publisher';
@@ -38,7 +38,7 @@ export interface DriftDetectedEvent {
 }
 
 /** How a window was cut. */
-export type WindowKind = 'COUNT' | 'TIME';
+export type WindowKind = DriftWindowKind;
 
 /** Port the analysis service records through (kept small so analysis does not depend on drift internals). */
 export interface DriftRecorder {
@@ -241,7 +241,7 @@ export class DriftService implements DriftRecorder {
       const evaluation = await this.withLock(modelVersionId, async (em, mv, profile) => {
         const last = await em.findOne(
           DriftCheck,
-          { modelVersion: mv, windowKind: 'COUNT' },
+          { modelVersion: mv, windowKind: DriftWindowKind.COUNT },
           { orderBy: { windowEnd: 'desc' } },
         );
         const samples = await em.find(
@@ -250,7 +250,7 @@ export class DriftService implements DriftRecorder {
           { orderBy: { createdAt: 'asc', id: 'asc' }, limit: this.options.windowSize },
         );
         if (samples.length < this.options.windowSize) return null;
-        return this.evaluate(em, mv, profile, 'COUNT', samples);
+        return this.evaluate(em, mv, profile, DriftWindowKind.COUNT, samples);
       });
       if (!evaluation) return done;
       done.push(evaluation.check);
@@ -277,7 +277,7 @@ export class DriftService implements DriftRecorder {
         const evaluation = await this.withLock(id, async (em, mv, profile) => {
           const last = await em.findOne(
             DriftCheck,
-            { modelVersion: mv, windowKind: 'TIME' },
+            { modelVersion: mv, windowKind: DriftWindowKind.TIME },
             { orderBy: { windowEnd: 'desc' } },
           );
           // Since the end of the last time window; a window too small to test carries over to the next tick.
@@ -292,7 +292,7 @@ export class DriftService implements DriftRecorder {
             return null;
           }
           this.pendingTimeStart.delete(id);
-          return this.evaluate(em, mv, profile, 'TIME', samples, start, end);
+          return this.evaluate(em, mv, profile, DriftWindowKind.TIME, samples, start, end);
         });
         if (evaluation) checks.push(evaluation.check);
       });
