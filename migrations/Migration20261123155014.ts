@@ -29,7 +29,9 @@ export class Migration20261123155014 extends Migration {
       `alter table "correction" drop column "task", drop column "predicted_positive", drop column "model_version_id", drop column "retraining_object_keys", drop column "retraining_excluded_reason";`,
     );
 
-    this.addSql(`alter table "correction" drop column "predicted_label", add column "retraining_object_key" text null;`);
+    this.addSql(
+      `alter table "correction" drop column "predicted_label", add column "retraining_object_key" text null;`,
+    );
 
     this.addSql(`drop index "training_run_task_created_at_index";`);
     this.addSql(

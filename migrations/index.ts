@@ -4,6 +4,7 @@ import { Migration20261123140651 } from './Migration20261123140651';
 import { Migration20261123155014 } from './Migration20261123155014';
 import { Migration20261123160000 } from './Migration20261123160000';
 import { Migration20261123163000 } from './Migration20261123163000';
+import { Migration20261123164124 } from './Migration20261123164124';
 
 /**
  * Every migration, in order. Listed explicitly so the same list works from TypeScript sources and from
@@ -15,4 +16,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123155014', class: Migration20261123155014 },
   { name: 'Migration20261123160000', class: Migration20261123160000 },
   { name: 'Migration20261123163000', class: Migration20261123163000 },
+  { name: 'Migration20261123164124', class: Migration20261123164124 },
 ];

@@ -141,7 +141,7 @@ const envSchema = z
     RETRAIN_JOB_EXPIRE_SECONDS: z.coerce
       .number()
       .int()
-      .min(60)
+      .min(10)
       .default(6 * 3600),
     GATE_RECALL_MARGIN: z.coerce.number().min(0).max(1).default(0),
     GATE_AUROC_TOLERANCE: z.coerce.number().min(0).max(1).default(0.02),

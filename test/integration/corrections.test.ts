@@ -210,6 +210,27 @@ describe('corrections: de-identified copies in the retraining area, manifest, li
     );
   }, 120_000);
 
+  it('keeps the correction but makes no copy of a film marked Burned In Annotation = YES', async () => {
+    if (!ready) return;
+    const file = join(work, 'burned.dcm');
+    writeFileSync(file, phiDicom);
+    await run('dcmodify', ['-nb', '-ie', '-i', '(0028,0301)=YES', file]).catch(() => undefined);
+    const burned = readFileSync(file);
+    expect(dicomParser.parseDicom(burned).string('x00280301')).toBe('YES');
+    const { prediction } = await analyzed(burned, 'PA', 'application/dicom');
+    const before = await t.app.objectStore.list('retraining/chest/NORMAL/');
+    const r = await t.gql<{ submitCorrection: Record<string, unknown> }>(radiologist, SUBMIT, {
+      i: { predictionId: prediction.id, label: 'NORMAL' },
+    });
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.submitCorrection).toMatchObject({
+      label: 'NORMAL',
+      retrainingCopies: 0,
+      retrainingExcludedReason: 'UNSUPPORTED_IMAGE',
+    });
+    expect(await t.app.objectStore.list('retraining/chest/NORMAL/')).toEqual(before);
+  }, 120_000);
+
   it('refuses a label outside the task classes and an unknown prediction, leaving nothing behind', async () => {
     if (!ready) return;
     const { prediction } = await analyzed('chest/kermany/test/NORMAL/IM-0001-0001.jpeg', 'PA');

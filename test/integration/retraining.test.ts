@@ -257,5 +257,26 @@ describe('retraining from corrections (smoke trainer, local runner)', () => {
     const after = t.app.orm.em.fork();
     expect(await after.findOneOrFail(TrainingRun, { id: run2.id })).toMatchObject({ status: 'SUCCEEDED' });
     expect(await after.count(ModelVersion, { version: 'rt-moved' })).toBe(1);
+
+    // A job that expired while its worker still beats the heartbeat is not trained twice.
+    const alive = after.create(TrainingRun, {
+      task: ModelTask.WRIST,
+      status: TrainingRunStatus.RUNNING,
+      trigger: 'MANUAL',
+      phase: 'TRAINING',
+      candidateVersion: 'rt-alive',
+      heartbeatAt: new Date(),
+    } as unknown as TrainingRun);
+    await after.flush();
+    await expect(
+      t.app.retraining.handle({ ...job, data: { trainingRunId: alive.id } }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect(await t.app.orm.em.fork().findOneOrFail(TrainingRun, { id: alive.id })).toMatchObject({
+      status: 'RUNNING',
+      phase: 'TRAINING',
+    });
+    expect(existsSync(join(root, 'work', alive.id))).toBe(false);
   }, 120_000);
 });

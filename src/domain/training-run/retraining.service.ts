@@ -57,6 +57,9 @@ export const Phase = {
   REGISTERING: 'REGISTERING',
 } as const;
 
+/** How often a running worker marks its run alive. */
+export const HEARTBEAT_MS = 5000;
+
 const ACTIVE = [TrainingRunStatus.QUEUED, TrainingRunStatus.RUNNING];
 const TASK_FOLDER: Record<ModelTask, 'chest' | 'wrist'> = { CHEST: 'chest', WRIST: 'wrist' };
 
@@ -235,7 +238,7 @@ export class RetrainingService {
     if (!run) return null;
     try {
       await this.queue.enqueue(RETRAIN_QUEUE, [{ trainingRunId: run.id }], {
-        retryLimit: 2,
+        retryLimit: 3,
         expireInSeconds: this.options.jobExpireSeconds,
       });
     } catch (error) {
@@ -257,6 +260,22 @@ export class RetrainingService {
     const task = TASK_FOLDER[run.task];
     const workDir = join(this.options.workDir, run.id);
     const outDir = join(workDir, 'candidate');
+    if (
+      run.status === TrainingRunStatus.RUNNING &&
+      run.heartbeatAt &&
+      Date.now() - run.heartbeatAt.getTime() < 3 * HEARTBEAT_MS
+    ) {
+      // The job expired while its worker is still alive (a run longer than RETRAIN_JOB_EXPIRE_SECONDS):
+      // never train twice; this attempt fails and the queue tries again later.
+      throw new ConflictError('The training run is still alive in another worker', { trainingRunId: run.id });
+    }
+    const beat = setInterval(() => {
+      this.rootEm
+        .fork()
+        .nativeUpdate(TrainingRun, { id: run.id }, { heartbeatAt: new Date() })
+        .catch(() => undefined);
+    }, HEARTBEAT_MS);
+    run.heartbeatAt = new Date();
     try {
       if (run.phase === Phase.REGISTERING && (run.gateVerdict as GateDecision | null)?.passed) {
         this.logger.info({ trainingRunId: run.id }, 'resuming the registration of a retrained model');
@@ -353,7 +372,12 @@ export class RetrainingService {
       await em.flush();
       await this.register(em, run, outDir, productionVersion);
     } catch (error) {
-      if (this.stopping) throw error; // left RUNNING: the job is retried after it expires
+      if (this.stopping) {
+        // Left RUNNING for the retry, with no heartbeat so that the retry does not wait for it.
+        clearInterval(beat);
+        await this.rootEm.fork().nativeUpdate(TrainingRun, { id: run.id }, { heartbeatAt: null });
+        throw error;
+      }
       const message = (error as Error).message ?? String(error);
       this.logger.warn({ trainingRunId: run.id, err: message.slice(0, 500) }, 'retraining run failed');
       await this.rootEm.fork().nativeUpdate(
@@ -366,6 +390,8 @@ export class RetrainingService {
           finishedAt: new Date(),
         },
       );
+    } finally {
+      clearInterval(beat);
     }
   }
 

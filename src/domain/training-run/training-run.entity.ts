@@ -59,6 +59,10 @@ export class TrainingRun extends BaseEntity {
   @Property({ type: 'text', nullable: true })
   phase?: string | null;
 
+  /** Last sign of life of the worker running it (every few seconds while RUNNING). */
+  @Property({ type: 'timestamptz', nullable: true })
+  heartbeatAt?: Date | null;
+
   /** Corrections included in the dataset. */
   @Property({ type: 'integer', default: 0 })
   correctionsUsed: number = 0;

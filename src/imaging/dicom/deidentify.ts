@@ -232,7 +232,9 @@ export function deidentifyDicom(buf: Uint8Array, opts: DeidentifyOptions): Deide
   const native = NATIVE.has(sourceTs);
   const outTs = native ? EXPLICIT_VR_LITTLE_ENDIAN : sourceTs;
   if ((dataSet.string('x00280301') ?? '').trim().toUpperCase() === 'YES') {
-    throw ImageError.corrupt('Burned In Annotation is YES: the Basic Profile cannot clean pixel data');
+    throw ImageError.unsupported('Burned In Annotation is YES: the Basic Profile cannot clean pixel data', {
+      burnedInAnnotation: true,
+    });
   }
   const bitsAllocated = dataSet.uint16('x00280100') ?? 16;
   const out = new Map<string, Buffer>();
