@@ -27,6 +27,7 @@ import type { NoteGenerator } from './domain/note/note-generator';
 import { NoteService } from './domain/note/note.service';
 import { DriftService } from './domain/drift/drift.service';
 import { MonitoringService } from './domain/monitoring/monitoring.service';
+import { WorkerDriftDetector } from './monitoring/drift/worker-drift-detector';
 import { PatientService } from './domain/patient/patient.service';
 import { RecordsService } from './domain/shared/records.service';
 import { createRequestContext } from './domain/shared/request-context';
@@ -196,6 +197,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       { ...config.drift, modelsDir: config.modelsDir },
       logger,
       metrics.registry,
+      undefined,
+      new WorkerDriftDetector(),
     );
     drift.start();
     closers.push(() => drift.close());

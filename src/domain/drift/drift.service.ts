@@ -4,7 +4,8 @@ import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { InvalidStateError, NotFoundError } from '../../errors';
 import type { Logger } from '../../logging/logger';
-import { detectDrift, DriftObservation, DriftThresholds } from '../../monitoring/drift/drift-detector';
+import type { DriftObservation, DriftThresholds } from '../../monitoring/drift/drift-detector';
+import { DriftDetector, InlineDriftDetector } from '../../monitoring/drift/worker-drift-detector';
 import { loadReferenceProfile, ReferenceProfile } from '../../monitoring/drift/reference-profile';
 import { Topic } from '../../pubsub/pubsub';
 import { AuditAction, DriftAlertStatus, DriftWindowKind } from '../enums';
@@ -95,6 +96,8 @@ export class DriftService implements DriftRecorder {
     private readonly logger: Logger,
     registry?: Registry,
     private readonly now: () => Date = () => new Date(),
+    /** Where windows are tested (the app passes a worker-thread detector). */
+    private readonly detector: DriftDetector = new InlineDriftDetector(),
   ) {
     if (registry) {
       const labelNames = ['task', 'version', 'signal', 'window'];
@@ -159,6 +162,7 @@ export class DriftService implements DriftRecorder {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await Promise.allSettled([...this.chains.values()]);
+    await this.detector.close();
   }
 
   record(em: EntityManager, prediction: Prediction, o: DriftObservation): void {
@@ -332,7 +336,7 @@ export class DriftService implements DriftRecorder {
     return result;
   }
 
-  private evaluate(
+  private async evaluate(
     em: EntityManager,
     mv: ModelVersion,
     profile: ReferenceProfile,
@@ -340,8 +344,13 @@ export class DriftService implements DriftRecorder {
     samples: DriftSample[],
     start = samples[0]!.createdAt,
     end = samples[samples.length - 1]!.createdAt,
-  ): Evaluation {
-    const results = detectDrift(profile, samples.map(toObservation), this.thresholds);
+  ): Promise<Evaluation> {
+    const results = await this.detector.detect(
+      `${mv.task}/${mv.version}`,
+      profile,
+      samples.map(toObservation),
+      this.thresholds,
+    );
     const check = em.create(DriftCheck, {
       modelVersion: mv,
       windowKind: kind,

@@ -1,6 +1,7 @@
 import { detectDrift, DriftObservation, meanIntensity, megapixels, P_VALUE_SIGNALS } from './drift-detector';
 import { buildReferenceProfile } from './profile-builder';
 import { seededRandom } from './statistics';
+import { InlineDriftDetector, WorkerDriftDetector } from './worker-drift-detector';
 
 const gaussian = (random: () => number) =>
   Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
@@ -78,5 +79,41 @@ describe('detectDrift', () => {
     expect(megapixels({ width: 224, height: 224 })).toBe(0.05018);
     expect(meanIntensity(Array.from({ length: 16 }, () => 1 / 16))).toBe(0.5);
     expect(profile.imageSize.sample.every((v) => v === 0.05018)).toBe(true);
+  });
+});
+
+describe('WorkerDriftDetector', () => {
+  it('gives the inline answer from a worker thread, sending each profile once', async () => {
+    const worker = new WorkerDriftDetector();
+    try {
+      // Stored embeddings are float32 (as in drift_sample), which is what the worker receives.
+      const f32 = (w: DriftObservation[]) =>
+        w.map((o) => ({ ...o, embedding: Float32Array.from(o.embedding) }));
+      const window = f32(observations(60, 4, 1));
+      const expected = await new InlineDriftDetector().detect('t/v1', profile, window, thresholds);
+      expect(await worker.detect('t/v1', profile, window, thresholds)).toEqual(expected);
+      // Second call: the worker already holds the profile (it is not sent again).
+      const postMessage = jest.spyOn(
+        (worker as unknown as { worker: { postMessage: (m: unknown) => void } }).worker,
+        'postMessage',
+      );
+      expect(await worker.detect('t/v1', profile, f32(observations(60, 2)), thresholds)).toEqual(
+        detectDrift(profile, f32(observations(60, 2)), thresholds),
+      );
+      expect((postMessage.mock.calls[0]![0] as { profile?: unknown }).profile).toBeUndefined();
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('reports a failing window as an error, not a crash', async () => {
+    const worker = new WorkerDriftDetector();
+    try {
+      await expect(worker.detect('t/v1', profile, observations(1, 2), thresholds)).rejects.toThrow(
+        /drift detection failed/,
+      );
+    } finally {
+      await worker.close();
+    }
   });
 });
