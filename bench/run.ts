@@ -18,6 +18,7 @@ const BENCHES: Record<string, string> = {
   drift: 'drift.bench.ts',
   notes: 'notes.bench.ts',
   metrics: 'metrics.bench.ts',
+  deidentify: 'deidentify.bench.ts',
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);
