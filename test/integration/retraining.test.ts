@@ -279,4 +279,36 @@ describe('retraining from corrections (smoke trainer, local runner)', () => {
     });
     expect(existsSync(join(root, 'work', alive.id))).toBe(false);
   }, 120_000);
+  it('a candidate that fails the gate is REJECTED with its verdict and numbers stored, and nothing registered', async () => {
+    if (!ready) return;
+    const em = t.app.orm.em.fork();
+    // An unattainable recall requirement (target + 0.5) makes the outcome certain whatever the smoke model learnt.
+    const rejected = em.create(TrainingRun, {
+      task: ModelTask.WRIST,
+      status: TrainingRunStatus.QUEUED,
+      trigger: 'MANUAL',
+      candidateVersion: 'rt-rejected',
+      parameters: { gate: { recallMargin: -0.5, aurocTolerance: 0.02, specificityTolerance: 0.05 } },
+    } as unknown as TrainingRun);
+    await em.flush();
+    await t.app.retraining.handle({
+      id: 'j-rejected',
+      data: { trainingRunId: rejected.id },
+      retryCount: 0,
+      retryLimit: 3,
+    });
+    const done = await run(rejected.id);
+    expect(done).toMatchObject({ status: 'REJECTED', phase: null, error: null });
+    const verdict = done.gateVerdict!;
+    expect(verdict.passed).toBe(false);
+    const recall = verdict.checks.find((c: { check: string }) => c.check === 'RECALL_TARGET');
+    expect(recall).toMatchObject({ label: 'FRACTURE', required: 1.49, passed: false });
+    expect(recall.candidate).toBe(
+      Math.round(done.metrics!.testSplit.candidate.atThresholds.FRACTURE.recall * 1e4) / 1e4,
+    );
+    expect(verdict.reasons[0]).toMatch(/^RECALL_TARGET FRACTURE: /);
+    expect(done.metrics!.testSplit.production.model).toBe('care-companion-wrist@v1');
+    expect(await t.app.orm.em.fork().count(ModelVersion, { version: 'rt-rejected' })).toBe(0);
+    expect(existsSync(join(modelsDir, 'wrist', 'rt-rejected'))).toBe(false);
+  }, 480_000);
 });
