@@ -1,7 +1,7 @@
 import { readDicomIdentity } from '../imaging';
 import { buildAiReportSr, COMPREHENSIVE_SR_SOP_CLASS } from './ai-report.sr';
 import { deriveUid, DICOM_UID_PATTERN } from './dicom-uid';
-import { el, encodeDataset } from './dicom-writer';
+import { el, encodeDataset } from '../imaging/dicom/dicom-writer';
 
 const input = (name = 'Doe^Jane') => ({
   patient: { id: 'P1', name, birthDate: '19400305', sex: 'F' as const },

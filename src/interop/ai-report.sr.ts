@@ -1,4 +1,4 @@
-import { DicomDataset, el, writePart10 } from './dicom-writer';
+import { DicomDataset, el, writePart10 } from '../imaging/dicom/dicom-writer';
 
 /** Comprehensive SR Storage. */
 export const COMPREHENSIVE_SR_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.88.33';

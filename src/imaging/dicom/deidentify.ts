@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type * as dicomParser from 'dicom-parser';
 import { ImageError } from '../../errors/image-errors';
 import { parseDicomDataSet } from './dicom-header';
+import { el, encodeDataset, fileMetaInformation } from './dicom-writer';
 import {
   DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
   EXPLICIT_VR_BIG_ENDIAN,
@@ -164,9 +165,6 @@ export const RETAINED: Readonly<Record<string, string>> = {
   '7fe00010': 'OW', // Pixel Data (OB when Bits Allocated <= 8)
 };
 
-/** Implementation Class UID of files this writer produces (a 2.25 UUID-derived root). */
-export const IMPLEMENTATION_CLASS_UID = '2.25.210746148447353160826539735520936401441';
-const IMPLEMENTATION_VERSION = 'CARECOMP_DEID1';
 export const DEIDENTIFICATION_METHOD = 'PS3.15 E.1 Basic Application Level Confidentiality Profile';
 
 const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT', 'SV', 'UV']);
@@ -295,7 +293,7 @@ export function deidentifyDicom(buf: Uint8Array, opts: DeidentifyOptions): Deide
   const sourceSop = (dataSet.string('x00080018') ?? dataSet.string('x00020003') ?? '').trim();
   const newSop = remapUid(sourceSop || `${opts.pseudonym}:${bytes.length}`, opts.uidKey);
   out.set('00080018', encodeElement('00080018', 'UI', uidValue(newSop)));
-  const meta = fileMeta(sopClass, newSop, outTs);
+  const meta = fileMetaInformation(sopClass, newSop, outTs);
   const body = [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, b]) => b);
   return {
     bytes: Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'ascii'), meta, ...body]),
@@ -358,13 +356,15 @@ function item(content: Buffer): Buffer {
 
 /** (0012,0064) with one item: DCM 113100 "Basic Application Confidentiality Profile". */
 function methodCodeSequence(): Buffer {
-  const content = Buffer.concat([
-    encodeElement('00080100', 'SH', text('113100')),
-    encodeElement('00080102', 'SH', text('DCM')),
-    encodeElement('00080104', 'LO', text('Basic Application Confidentiality Profile')),
+  return encodeDataset([
+    el(0x00120064, 'SQ', [
+      [
+        el(0x00080100, 'SH', '113100'),
+        el(0x00080102, 'SH', 'DCM'),
+        el(0x00080104, 'LO', 'Basic Application Confidentiality Profile'),
+      ],
+    ]),
   ]);
-  const it = item(content);
-  return Buffer.concat([header('00120064', 'SQ', it.length), it]);
 }
 
 /** Encapsulated Pixel Data: the Basic Offset Table and fragments copied byte for byte. */
@@ -385,18 +385,4 @@ function encapsulated(ds: dicomParser.DataSet, el: dicomParser.Element): Buffer 
   delim.writeUInt16LE(0xfffe, 0);
   delim.writeUInt16LE(0xe0dd, 2);
   return Buffer.concat([h, ...parts, delim]);
-}
-
-function fileMeta(sopClass: string, sopInstance: string, ts: string): Buffer {
-  const elements = Buffer.concat([
-    encodeElement('00020001', 'OB', Buffer.from([0x00, 0x01])),
-    encodeElement('00020002', 'UI', uidValue(sopClass)),
-    encodeElement('00020003', 'UI', uidValue(sopInstance)),
-    encodeElement('00020010', 'UI', uidValue(ts)),
-    encodeElement('00020012', 'UI', uidValue(IMPLEMENTATION_CLASS_UID)),
-    encodeElement('00020013', 'SH', text(IMPLEMENTATION_VERSION)),
-  ]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(elements.length, 0);
-  return Buffer.concat([encodeElement('00020000', 'UL', length), elements]);
 }

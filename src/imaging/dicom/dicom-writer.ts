@@ -1,6 +1,7 @@
 /**
  * A small DICOM Part 10 writer (Explicit VR Little Endian) for the objects the product creates (AI
- * result structured reports). Reading DICOM stays in `src/imaging/`; this only writes.
+ * result structured reports) and the File Meta Information of the files it rewrites (de-identified
+ * copies). Reading DICOM is elsewhere in `src/imaging/dicom/`; this only writes.
  */
 
 /** Value representations the writer supports. */
@@ -128,9 +129,29 @@ export function encodeDataset(ds: DicomDataset): Buffer {
   return Buffer.concat(out);
 }
 
-/** Implementation identity written into the File Meta Information. */
-export const IMPLEMENTATION_CLASS_UID = '1.2.826.0.1.3680043.10.1479.1';
+/** Implementation identity written into the File Meta Information of every file the product writes (a 2.25 UUID-derived UID). */
+export const IMPLEMENTATION_CLASS_UID = '2.25.210746148447353160826539735520936401441';
 export const IMPLEMENTATION_VERSION = 'CARECOMP_0_1';
+
+/**
+ * File Meta Information (group 0002) with its group length, always Explicit VR Little Endian, for a
+ * data set of the given SOP class and instance encoded in `transferSyntaxUid`.
+ */
+export function fileMetaInformation(
+  sopClassUid: string,
+  sopInstanceUid: string,
+  transferSyntaxUid: string = EXPLICIT_VR_LITTLE_ENDIAN_UID,
+): Buffer {
+  const meta = encodeDataset([
+    el(0x00020001, 'OB', Buffer.from([0, 1])),
+    el(0x00020002, 'UI', sopClassUid),
+    el(0x00020003, 'UI', sopInstanceUid),
+    el(0x00020010, 'UI', transferSyntaxUid),
+    el(0x00020012, 'UI', IMPLEMENTATION_CLASS_UID),
+    el(0x00020013, 'SH', IMPLEMENTATION_VERSION),
+  ]);
+  return Buffer.concat([encodeDataset([el(0x00020000, 'UL', [meta.length])]), meta]);
+}
 
 /**
  * Writes a Part 10 file: 128-byte preamble, "DICM", File Meta Information (group 0002 with its group
@@ -142,20 +163,10 @@ export function writePart10(ds: DicomDataset): Buffer {
   const sopClass = find(0x00080016);
   const sopInstance = find(0x00080018);
   if (!sopClass || !sopInstance) throw new RangeError('the data set needs SOP Class and SOP Instance UIDs');
-  const meta = encodeDataset([
-    el(0x00020001, 'OB', Buffer.from([0, 1])),
-    el(0x00020002, 'UI', sopClass),
-    el(0x00020003, 'UI', sopInstance),
-    el(0x00020010, 'UI', EXPLICIT_VR_LITTLE_ENDIAN_UID),
-    el(0x00020012, 'UI', IMPLEMENTATION_CLASS_UID),
-    el(0x00020013, 'SH', IMPLEMENTATION_VERSION),
-  ]);
-  const groupLength = encodeDataset([el(0x00020000, 'UL', [meta.length])]);
   return Buffer.concat([
     Buffer.alloc(128),
     Buffer.from('DICM', 'latin1'),
-    groupLength,
-    meta,
+    fileMetaInformation(sopClass, sopInstance),
     encodeDataset(ds),
   ]);
 }
