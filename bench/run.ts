@@ -15,6 +15,7 @@ const BENCHES: Record<string, string> = {
   e2e: 'e2e.bench.ts',
   dicomweb: 'dicomweb.bench.ts',
   rollout: 'rollout.bench.ts',
+  'soak-fault': 'soak-fault.bench.ts',
   drift: 'drift.bench.ts',
   notes: 'notes.bench.ts',
   metrics: 'metrics.bench.ts',

@@ -1,8 +1,8 @@
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { DriverException } from '@mikro-orm/core';
 import type { Logger } from '../logging/logger';
 import { AppError } from './app-error';
+import { isDependencyUnavailable } from './dependency-errors';
 
 /** GraphQL error codes that come from the GraphQL layer itself and are passed through as they are. */
 const PASS_THROUGH = new Set([
@@ -86,8 +86,8 @@ export function createFormatError(logger: Logger) {
         },
       };
     }
-    if (original instanceof DriverException) {
-      logger.error({ err: original.message, requestId }, 'database error');
+    if (isDependencyUnavailable(original)) {
+      logger.error({ err: (original as Error).message, requestId }, 'database error');
       return {
         message: 'A dependency is unavailable; try again',
         path: formatted.path,

@@ -2,3 +2,4 @@ export * from './app-error';
 export * from './image-errors';
 export * from './interop-errors';
 export * from './note-errors';
+export * from './dependency-errors';

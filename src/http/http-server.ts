@@ -8,7 +8,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal';
 import { bearerToken } from '../auth/token.service';
-import { AppError, UnauthenticatedError } from '../errors';
+import { AppError, isDependencyUnavailable, ServiceUnavailableError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { GraphQLContext } from '../resolvers/context';
 import { readBody } from './body';
@@ -158,10 +158,18 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
         }),
       );
     }
-    void route(req, res, requestId, seen).catch((error: unknown) => {
+    void route(req, res, requestId, seen).catch((caught: unknown) => {
+      let error = caught;
+      if (!(error instanceof AppError) && isDependencyUnavailable(error)) {
+        // The database or object store is down: the client should retry, not report a bug.
+        logger.warn({ err: (error as Error).message, requestId }, 'dependency unavailable');
+        error = new ServiceUnavailableError('A dependency is unavailable; try again', {
+          retryAfterSeconds: 2,
+        });
+      }
       if (error instanceof AppError) {
         const headers: Record<string, string> = {};
-        if (error.code === 'RATE_LIMITED')
+        if (error.code === 'RATE_LIMITED' || error.code === 'SERVICE_UNAVAILABLE')
           headers['retry-after'] = String(error.details.retryAfterSeconds ?? 60);
         if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
         const isGraphQL = (req.url ?? '').startsWith('/graphql');

@@ -1,6 +1,34 @@
+import type { EventEmitter } from 'node:events';
 import PgBoss from 'pg-boss';
 import type { Logger } from '../logging/logger';
 import { JOB_STATES, JobQueue, JobState, QueuedJob } from './job-queue';
+
+type Settle = (this: EventEmitter, ...args: unknown[]) => Promise<unknown>;
+
+/**
+ * pg-boss 10 calls `complete`/`fail` after a handler without awaiting them (manager.js, `onFetch`),
+ * so when PostgreSQL is down at that moment the rejection is unhandled and Node ends the process
+ * (found by the soak test's restart). Here they report through pg-boss's `error` event instead; the
+ * job stays active, expires and is retried, and the handler is idempotent per study.
+ */
+function settleWithoutUnhandledRejections(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const proto = (require('pg-boss/src/manager') as { prototype: Record<string, Settle & { safe?: true }> })
+    .prototype;
+  for (const method of ['complete', 'fail']) {
+    const original = proto[method];
+    if (original.safe) continue;
+    const safe: Settle & { safe?: true } = function (this: EventEmitter, ...args: unknown[]) {
+      return original.apply(this, args).catch((error: unknown) => {
+        this.emit('error', error);
+        return undefined;
+      });
+    };
+    safe.safe = true;
+    proto[method] = safe;
+  }
+}
+settleWithoutUnhandledRejections();
 
 /** JobQueue on PostgreSQL with pg-boss (SKIP LOCKED delivery, retries, expiry), in schema `pgboss`. */
 export class PgBossJobQueue implements JobQueue {
