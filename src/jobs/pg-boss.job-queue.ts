@@ -61,13 +61,27 @@ export class PgBossJobQueue implements JobQueue {
     return new PgBossJobQueue(boss, logger);
   }
 
+  /**
+   * Creates the queue once. Several processes starting together race to create queues (each a
+   * partition of pgboss.job), which can end in a unique violation or a deadlock for one of them
+   * (found by the scale-out test starting three processes at once); the loser retries after a
+   * jittered pause and finds the queue created.
+   */
   private async ensureQueue(name: string): Promise<void> {
     if (this.created.has(name)) return;
-    if (!(await this.boss.getQueue(name))) {
+    for (let attempt = 1; ; attempt++) {
       try {
-        await this.boss.createQueue(name, { name, policy: 'standard' });
+        if (!(await this.boss.getQueue(name)))
+          await this.boss.createQueue(name, { name, policy: 'standard' });
+        break;
       } catch (error) {
-        if (!(await this.boss.getQueue(name))) throw error;
+        if (await this.boss.getQueue(name).catch(() => null)) break;
+        if (attempt >= 5) throw error;
+        this.logger.warn(
+          { queue: name, attempt, err: (error as Error).message },
+          'creating a job queue failed; retrying',
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.random() * 200));
       }
     }
     this.created.add(name);
