@@ -37,6 +37,9 @@ async function main(): Promise<void> {
       Math.min(...report.requests.filter((r) => r.accepted && r.startedAt >= upAt).map((r) => r.endedAt)) -
       upAt,
     failuresBeforeOutage: failures.filter((r) => r.endedAt < downAt).length,
+    heapSamplesMib: report.heap
+      .filter((_, i) => i % 2 === 0)
+      .map((s) => [Math.round(s.at / 1000), Math.round(s.mib)]),
     rssSamplesMib: report.rss
       .filter((_, i) => i % 10 === 0)
       .map((s) => [Math.round(s.at / 1000), Math.round(s.mib)]),

@@ -40,6 +40,8 @@ export interface SoakReport {
   outage: { downAt: number; upAt: number };
   /** RSS of the server process (MiB) every second, with the time. */
   rss: { at: number; mib: number }[];
+  /** V8 heap in use of the server (MiB, from its /metrics) every 5 s, with the time. */
+  heap: { at: number; mib: number }[];
   /** Accepted writes missing from the database afterwards, by kind. */
   lost: Record<string, string[]>;
   /** Accepted batch jobs not finished (every study counted) after the run. */
@@ -234,6 +236,17 @@ export async function runSoak(options: {
       }
     }, 1000);
 
+    const heap: { at: number; mib: number }[] = [];
+    const heapSampler = setInterval(() => {
+      fetch(`${server.url}/metrics`, { signal: AbortSignal.timeout(4000) })
+        .then((res) => res.text())
+        .then((text) => {
+          const used = /^care_companion_nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+          if (used) heap.push({ at: Date.now() - started, mib: Number(used[1]) / 2 ** 20 });
+        })
+        .catch(() => undefined);
+    }, 5000);
+
     const until = started + options.seconds * 1000;
     const outage = { downAt: 0, upAt: 0 };
     const fault = (async () => {
@@ -311,6 +324,7 @@ export async function runSoak(options: {
         await new Promise((r) => setTimeout(r, 100));
     }
     clearInterval(sampler);
+    clearInterval(heapSampler);
     clearInterval(seen);
     sub.close();
     await client.dispose();
@@ -348,6 +362,7 @@ export async function runSoak(options: {
       requests,
       outage,
       rss,
+      heap,
       lost,
       unfinishedJobs,
       eventsAfterRestart: events.filter((t) => t > outage.upAt).length,
@@ -370,9 +385,13 @@ export function summarize(report: SoakReport) {
     byOp[r.op] ??= {};
     byOp[r.op][outcome] = (byOp[r.op][outcome] ?? 0) + 1;
   }
-  const mib = report.rss.map((s) => s.mib);
+  // Memory under load only: after the load the process idles while batch jobs finish.
+  const underLoad = (s: { at: number }) => s.at <= report.seconds * 1000;
+  const mib = report.rss.filter(underLoad).map((s) => s.mib);
   const third = Math.max(1, Math.floor(mib.length / 3));
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const heap = report.heap.filter(underLoad).map((s) => s.mib);
+  const heapThird = Math.max(1, Math.floor(heap.length / 3));
   return {
     seconds: report.seconds,
     requests: report.requests.length,
@@ -384,6 +403,12 @@ export function summarize(report: SoakReport) {
       medianFirstThird: Math.round(median(mib.slice(0, third))),
       medianLastThird: Math.round(median(mib.slice(-third))),
       max: Math.round(Math.max(0, ...mib)),
+    },
+    heapUsedMib: {
+      samples: heap.length,
+      medianFirstThird: Math.round(median(heap.slice(0, heapThird))),
+      medianLastThird: Math.round(median(heap.slice(-heapThird))),
+      max: Math.round(Math.max(0, ...heap)),
     },
     lost: Object.fromEntries(Object.entries(report.lost).map(([k, v]) => [k, v.length])),
     unfinishedJobs: report.unfinishedJobs.length,
