@@ -3,6 +3,7 @@ import pino from 'pino';
 import { ArgumentValidationError } from 'type-graphql';
 import { createFormatError, withoutInputValues } from './format-error';
 import { NotFoundError } from './app-error';
+import { isDependencyUnavailable } from './dependency-errors';
 
 const PHI = ['Vexmorrow', 'Quillonia', 'PHIMRN-1', '1937-03-29'];
 const leaks = (text: string) => PHI.filter((v) => text.includes(v));
@@ -71,5 +72,38 @@ describe('formatError and PHI', () => {
       extensions: { code: 'BAD_USER_INPUT' },
     });
     expect(leaks(JSON.stringify(format(error.toJSON(), error)))).toEqual([]);
+  });
+});
+
+describe('isDependencyUnavailable', () => {
+  const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+
+  it.each([
+    ['admin shutdown', withCode('terminating connection due to administrator command', '57P01')],
+    ['refused', withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
+    ['dropped', new Error('Connection terminated unexpectedly')],
+    ['starting up', withCode('the database system is starting up', '57P03')],
+    ['wrapped', new Error('insert failed', { cause: withCode('connect ECONNREFUSED', 'ECONNREFUSED') })],
+  ])('recognises %s', (_what, error) => {
+    expect(isDependencyUnavailable(error)).toBe(true);
+  });
+
+  it.each([
+    ['a bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
+    ['a constraint', withCode('duplicate key value violates unique constraint', '23505')],
+    ['nothing', undefined],
+  ])('does not take %s for an outage', (_what, error) => {
+    expect(isDependencyUnavailable(error)).toBe(false);
+  });
+
+  it('formats an outage as SERVICE_UNAVAILABLE without the driver message', () => {
+    const format = createFormatError(pino({ level: 'silent' }));
+    const error = new GraphQLError('x', {
+      path: ['patients'],
+      originalError: new Error('Connection terminated unexpectedly'),
+    });
+    const out = format(error.toJSON(), error);
+    expect(out.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    expect(out.message).not.toContain('Connection terminated');
   });
 });
