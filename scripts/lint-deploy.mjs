@@ -110,6 +110,16 @@ function checkCompose() {
       if (source?.startsWith('.') && !existsSync(resolve(dir, source)))
         problems.push(`${name} mounts ${source}, which does not exist`);
     }
+  // Grafana must see the dashboards where its provisioning looks for them.
+  const providers = join(dir, 'grafana', 'provisioning', 'dashboards');
+  const targets = (services.grafana?.volumes ?? []).map((v) =>
+    typeof v === 'string' ? v.split(':')[1] : v.target,
+  );
+  if (existsSync(providers))
+    for (const f of readdirSync(providers).filter((x) => /\.ya?ml$/.test(x)))
+      for (const p of YAML.parse(readFileSync(join(providers, f), 'utf8')).providers ?? [])
+        if (!targets.includes(p.options?.path))
+          problems.push(`grafana does not mount the dashboards at ${p.options?.path}`);
   if (problems.length) fail('compose', rel(file), problems.join('; '));
   else pass('compose', rel(file));
 }

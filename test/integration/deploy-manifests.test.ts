@@ -131,6 +131,13 @@ describe('deploy/ manifests', () => {
       /stop_grace/,
     ],
     [
+      'a Grafana dashboards folder the compose stack does not mount',
+      'compose',
+      'grafana/provisioning/dashboards/care-companion.yml',
+      (s) => s.replace('path: /etc/grafana/dashboards', 'path: /srv/dashboards'),
+      /grafana does not mount the dashboards at \/srv\/dashboards/,
+    ],
+    [
       'an nginx directive without its semicolon',
       'nginx',
       'nginx/nginx.conf',
