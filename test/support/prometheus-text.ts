@@ -42,8 +42,16 @@ export function parseExposition(text: string): Exposition {
       }
       if (consumed !== m[3].length) throw new Error(`unreadable labels: ${line}`);
     }
-    const value = m[4] === '+Inf' ? Infinity : m[4] === '-Inf' ? -Infinity : Number(m[4]);
-    if (Number.isNaN(value) && m[4] !== 'NaN') throw new Error(`unreadable value: ${line}`);
+    // Prometheus reads values with Go's ParseFloat: NaN and Inf in any case (prom-client writes `Nan`).
+    const raw = m[4].toLowerCase();
+    const value = /^[+]?inf$/.test(raw)
+      ? Infinity
+      : raw === '-inf'
+        ? -Infinity
+        : raw === 'nan'
+          ? NaN
+          : Number(m[4]);
+    if (Number.isNaN(value) && raw !== 'nan') throw new Error(`unreadable value: ${line}`);
     samples.push({ name: m[1], labels, value });
   }
   return { samples, types };
