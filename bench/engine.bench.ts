@@ -109,13 +109,15 @@ async function main(): Promise<void> {
   // (b) engine saturated, alternating with raw-best rounds so load drift hits both alike
   // ENGINE_SESSION_THREAD=worker measures the production configuration (sessions in worker threads).
   const sessionThread = process.env.ENGINE_SESSION_THREAD === 'worker' ? 'worker' : 'main';
+  // ENGINE_MAX_BATCH sets the engine's batch limit (default: the raw loop's best batch size).
+  const engineBatch = Number(process.env.ENGINE_MAX_BATCH ?? best.batch);
   const engine = new DynamicBatchingEngine({
     sessionFactory: sessionThread === 'worker' ? new WorkerSessionFactory() : new OnnxSessionFactory(),
     executionProviders: ['cpu'],
-    maxBatchSize: best.batch,
+    maxBatchSize: engineBatch,
   });
   await engine.loadVersion('chest', 'bench', dir);
-  const clients = 4 * best.batch;
+  const clients = 4 * engineBatch;
   const engineRound = async (seconds: number): Promise<{ ips: number; meanBatch: number }> => {
     let images = 0;
     let batchSum = 0;
