@@ -11,6 +11,7 @@ const common = {
 };
 module.exports = {
   testTimeout: 60000,
+  testSequencer: '<rootDir>/test/support/sequencer.js',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
