@@ -9,14 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TokenService } from '../../src/auth/token.service';
-import { createOrm, migrateToLatest } from '../../src/db/orm';
 import { Role } from '../../src/domain/enums';
-import { User } from '../../src/domain/user/user.entity';
 import { SHARED_DIR, sharedDataAvailable, sharedFile } from '../support/shared-data';
 import { killAllServerProcesses, ServerProcess, startServerProcess } from '../support/server-process';
 import { createTestDatabase, requireOrSkip, TestDatabase } from '../support/test-database';
 import { subscribe, wsClient } from '../support/ws-client';
+import { seedUsers } from '../support/seed-users';
 
 const SECRET = 'phi-logs-secret-phi-logs-secret-phi-logs';
 const PATIENTS = [
@@ -49,17 +47,12 @@ describe('PHI stays out of logs and error messages', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     if (!ready || !requireOrSkip(db.real, 'a real PostgreSQL (DATABASE_URL) for a server process')) return;
-    const orm = await createOrm({ url: db.url, poolMax: 2 });
-    await migrateToLatest(orm);
-    const em = orm.em.fork();
-    const users = [Role.TECHNICIAN, Role.RADIOLOGIST].map((role) =>
-      em.create(User, { email: `${role}@phi`, displayName: role, role, active: true } as User),
-    );
-    await em.flush();
-    const tokens = new TokenService(SECRET, 'care-companion', 3600);
-    tech = (await tokens.mint(users[0].id, Role.TECHNICIAN)).token;
-    radiologist = (await tokens.mint(users[1].id, Role.RADIOLOGIST)).token;
-    await orm.close(true);
+    ({ TECHNICIAN: tech, RADIOLOGIST: radiologist } = await seedUsers(
+      db.url,
+      SECRET,
+      [Role.TECHNICIAN, Role.RADIOLOGIST],
+      'phi',
+    ));
     storageDir = mkdtempSync(join(tmpdir(), 'cc-phi-'));
     server = await startServerProcess({
       DATABASE_URL: db.url,

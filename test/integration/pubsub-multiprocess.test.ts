@@ -1,10 +1,8 @@
-import { createOrm, migrateToLatest } from '../../src/db/orm';
-import { TokenService } from '../../src/auth/token.service';
 import { Role } from '../../src/domain/enums';
-import { User } from '../../src/domain/user/user.entity';
 import { createTestDatabase, requireOrSkip, TestDatabase } from '../support/test-database';
 import { ServerProcess, startServerProcess } from '../support/server-process';
 import { subscribe, untilReceived, wsClient } from '../support/ws-client';
+import { seedUsers } from '../support/seed-users';
 
 const SECRET = 'multi-process-secret-multi-process-secret';
 
@@ -19,18 +17,7 @@ describe('subscriptions across server processes (PostgreSQL LISTEN/NOTIFY)', () 
       !requireOrSkip(db.real, 'a real PostgreSQL (DATABASE_URL) is needed for LISTEN/NOTIFY across processes')
     )
       return;
-    const orm = await createOrm({ url: db.url, poolMax: 2 });
-    await migrateToLatest(orm);
-    const em = orm.em.fork();
-    const user = em.create(User, {
-      email: 'tech@multi',
-      displayName: 'Tech',
-      role: Role.TECHNICIAN,
-      active: true,
-    } as User);
-    await em.flush();
-    token = (await new TokenService(SECRET, 'care-companion', 3600).mint(user.id, Role.TECHNICIAN)).token;
-    await orm.close(true);
+    token = (await seedUsers(db.url, SECRET, [Role.TECHNICIAN], 'multi')).TECHNICIAN;
     const env = { DATABASE_URL: db.url, AUTH_SECRET: SECRET, STORAGE_FS_DIR: `/tmp/cc-multi-${process.pid}` };
     servers.push(...(await Promise.all([startServerProcess(env), startServerProcess(env)])));
   }, 120_000);

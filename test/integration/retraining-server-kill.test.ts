@@ -3,15 +3,14 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TokenService } from '../../src/auth/token.service';
-import { createOrm, migrateToLatest } from '../../src/db/orm';
 import { Role } from '../../src/domain/enums';
 import { ModelVersion } from '../../src/domain/model-version/model-version.entity';
-import { User } from '../../src/domain/user/user.entity';
 import { PYTHON } from '../../src/training/trainer-runner';
 import { killAllServerProcesses, ServerProcess, startServerProcess } from '../support/server-process';
 import { SHARED_DIR, sharedDataAvailable } from '../support/shared-data';
 import { createTestDatabase, requireOrSkip, TestDatabase } from '../support/test-database';
+import { createOrm } from '../../src/db/orm';
+import { seedUsers } from '../support/seed-users';
 
 const SECRET = 'retraining-server-kill-secret-0123456789';
 
@@ -53,18 +52,7 @@ describe('retraining survives a killed server (two server processes, one databas
   beforeAll(async () => {
     db = await createTestDatabase();
     if (!ready || !requireOrSkip(db.real, 'a real PostgreSQL (DATABASE_URL) for several processes')) return;
-    const orm = await createOrm({ url: db.url, poolMax: 2 });
-    await migrateToLatest(orm);
-    const em = orm.em.fork();
-    const admin = em.create(User, {
-      email: 'admin@kill',
-      displayName: 'Admin',
-      role: Role.ADMIN,
-      active: true,
-    } as User);
-    await em.flush();
-    token = (await new TokenService(SECRET, 'care-companion', 3600).mint(admin.id, Role.ADMIN)).token;
-    await orm.close(true);
+    token = (await seedUsers(db.url, SECRET, [Role.ADMIN], 'kill')).ADMIN;
     root = mkdtempSync(join(tmpdir(), 'cc-retrain-kill-'));
     for (const task of ['chest', 'wrist']) {
       mkdirSync(join(root, 'models', task), { recursive: true });

@@ -2,14 +2,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { createOrm, migrateToLatest } from '../../src/db/orm';
-import { TokenService } from '../../src/auth/token.service';
 import { Role } from '../../src/domain/enums';
-import { User } from '../../src/domain/user/user.entity';
 import { sharedDataAvailable, sharedFile } from '../support/shared-data';
 import { createTestDatabase, requireOrSkip, TestDatabase } from '../support/test-database';
 import { killAllServerProcesses, ServerProcess, startServerProcess } from '../support/server-process';
 import { subscribe, Subscription, wsClient } from '../support/ws-client';
+import { seedUsers } from '../support/seed-users';
 
 const SECRET = 'scale-out-kill-secret-scale-out-kill-secret';
 const STUDIES = 12;
@@ -39,18 +37,7 @@ describe('scale-out: three processes, one killed mid-batch', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     if (!ready || !requireOrSkip(db.real, 'a real PostgreSQL (DATABASE_URL) for several processes')) return;
-    const orm = await createOrm({ url: db.url, poolMax: 2 });
-    await migrateToLatest(orm);
-    const em = orm.em.fork();
-    const user = em.create(User, {
-      email: 'tech@scale-out',
-      displayName: 'Tech',
-      role: Role.TECHNICIAN,
-      active: true,
-    } as User);
-    await em.flush();
-    token = (await new TokenService(SECRET, 'care-companion', 3600).mint(user.id, Role.TECHNICIAN)).token;
-    await orm.close(true);
+    token = (await seedUsers(db.url, SECRET, [Role.TECHNICIAN], 'scale-out')).TECHNICIAN;
     storageDir = mkdtempSync(join(tmpdir(), 'cc-scale-out-'));
     const env = {
       DATABASE_URL: db.url,

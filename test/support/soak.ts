@@ -3,14 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { TokenService } from '../../src/auth/token.service';
-import { createOrm, migrateToLatest } from '../../src/db/orm';
 import { Role } from '../../src/domain/enums';
-import { User } from '../../src/domain/user/user.entity';
 import { startPrivatePostgres } from './private-postgres';
 import { killAllServerProcesses, startServerProcess } from './server-process';
 import { sharedFile } from './shared-data';
 import { subscribe, wsClient } from './ws-client';
+import { seedUsers } from './seed-users';
 
 /** Codes a request may fail with while the database is down: each tells the client to retry. */
 export const RETRYABLE = new Set([
@@ -80,26 +78,12 @@ export async function runSoak(options: {
   const pg = await startPrivatePostgres();
   const storageDir = mkdtempSync(join(tmpdir(), 'cc-soak-'));
   try {
-    const orm = await createOrm({ url: pg.url, poolMax: 2 });
-    await migrateToLatest(orm);
-    const em = orm.em.fork();
-    const user = em.create(User, {
-      email: 'tech@soak',
-      displayName: 'Tech',
-      role: Role.TECHNICIAN,
-      active: true,
-    } as User);
-    const reader = em.create(User, {
-      email: 'radiologist@soak',
-      displayName: 'Radiologist',
-      role: Role.RADIOLOGIST,
-      active: true,
-    } as User);
-    await em.flush();
-    const tokens = new TokenService(SECRET, 'care-companion', 3600);
-    const tech = (await tokens.mint(user.id, Role.TECHNICIAN)).token;
-    const radiologist = (await tokens.mint(reader.id, Role.RADIOLOGIST)).token;
-    await orm.close(true);
+    const { TECHNICIAN: tech, RADIOLOGIST: radiologist } = await seedUsers(
+      pg.url,
+      SECRET,
+      [Role.TECHNICIAN, Role.RADIOLOGIST],
+      'soak',
+    );
 
     const server = await startServerProcess(
       {
