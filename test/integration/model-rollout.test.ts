@@ -211,7 +211,10 @@ describeReal('model registry rollout (one server, real chest model)', () => {
     const event = await untilReceived(sub, async (attempt) => {
       const share = 0.5 + (attempt + 1) / 100;
       expect((await setShare(ids.v2, share)).errors).toBeUndefined();
-      return (e) => e.modelVersionChanged.modelVersion.trafficShare === share;
+      // The version in an event is read when it is delivered, so CANARY_STARTED may already show the new share.
+      return (e) =>
+        e.modelVersionChanged.kind === 'CANARY_SHARE_CHANGED' &&
+        e.modelVersionChanged.modelVersion.trafficShare === share;
     });
     expect(event.modelVersionChanged).toMatchObject({
       kind: 'CANARY_SHARE_CHANGED',
