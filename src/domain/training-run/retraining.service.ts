@@ -273,7 +273,10 @@ export class RetrainingService {
       this.rootEm
         .fork()
         .nativeUpdate(TrainingRun, { id: run.id }, { heartbeatAt: new Date() })
-        .catch(() => undefined);
+        // A missed beat only risks another worker taking the run over later; say so, keep training.
+        .catch((e: Error) =>
+          this.logger.warn({ trainingRunId: run.id, err: e.message }, 'training run heartbeat failed'),
+        );
     }, HEARTBEAT_MS);
     run.heartbeatAt = new Date();
     try {
