@@ -90,8 +90,10 @@ const ready = sharedDataAvailable() && requireOrSkip(existsSync(CHROMIUM), `Debi
     await page.click('#sign-in');
     await page.waitForSelector('#dashboard:not([hidden])');
     await page.waitForSelector('#live-status[data-state="live"]');
-    expect(await page.textContent('#models')).toContain('chest / v1');
-    expect(await page.textContent('#quality-note')).toContain('No radiologist corrections');
+    // The socket and the first refresh run side by side: wait for the refresh to have drawn the panels
+    // (regression: the socket connected first and the model list was read while still empty).
+    await page.waitForSelector('#models li:has-text("chest / v1")');
+    await page.waitForSelector('#quality-note:has-text("No radiologist corrections")');
     // The refused token's 401 was expected; from here on the page must log no error.
     consoleErrors.length = 0;
   });
