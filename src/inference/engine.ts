@@ -19,9 +19,11 @@ export interface ModelSession {
   /** Execution provider the session really runs on (e.g. `cpu`, `cuda`). */
   readonly provider: string;
   /**
-   * True when `run` may take ownership of its feeds: a feed whose Float32Array spans its whole
-   * ArrayBuffer is transferred to another thread and is detached (empty) in the caller afterwards.
-   * Callers that still need such an array must pass a copy. Absent or false: feeds are only read.
+   * True when `run` borrows its feeds: a feed whose Float32Array spans its whole ArrayBuffer is
+   * transferred to another thread and is detached (empty) in the caller while the run is in flight.
+   * When the run settles, the session puts the buffer back into the caller's feed object
+   * (`feeds[name].data`, same length), unless the thread holding it died. Callers that need an array
+   * during the run must pass a copy. Absent or false: feeds are only read.
    */
   readonly transfersFeeds?: boolean;
   /**

@@ -82,10 +82,18 @@ describeReal('WorkerSessionFactory (real chest model)', () => {
     expect(maxAbsDiff(expected, got)).toBeLessThanOrEqual(1e-6);
   });
 
-  it('transfers a feed that owns its whole buffer and copies a view into a larger one', async () => {
+  it('borrows a feed that owns its whole buffer, hands it back when the run settles, and copies a view into a larger one', async () => {
     const owned = batch(1, 3);
+    const original = owned.image!.data;
+    const expectedValues = Float32Array.from(original);
     await worker.run(owned);
-    expect(owned.image!.data.length).toBe(0);
+    expect(original.length).toBe(0); // transferred: this array stays detached
+    expect(owned.image!.data).not.toBe(original);
+    expect(owned.image!.data).toEqual(expectedValues); // the same memory, back from the worker
+
+    const wrong = { image: { data: new Float32Array(4), dims: [1, 1, 2, 2] } };
+    await expect(worker.run(wrong)).rejects.toThrow(/invalid dimensions/i);
+    expect(wrong.image.data.length).toBe(4); // a failed run hands its feed back too
 
     const shared = batch(2, 3).image!.data;
     const view = shared.subarray(SIZE * SIZE);

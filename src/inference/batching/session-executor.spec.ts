@@ -1,5 +1,5 @@
 import type { ModelSession, TensorMap } from '../engine';
-import { sessionExecutor, splitBatch } from './session-executor';
+import { FeedBufferPool, sessionExecutor, splitBatch } from './session-executor';
 
 /** Echoes the first value of each item's input as its one-element output, and keeps the feeds it saw. */
 function echoSession(): ModelSession & { seen: Float32Array[]; hold?: Promise<void> } {
@@ -89,6 +89,89 @@ describe('sessionExecutor with a pipelining session', () => {
     release();
     expect((await first).map((o) => o.first!.data[0])).toEqual([1, 2]);
     expect((await second).map((o) => o.first!.data[0])).toEqual([3, 4]);
+  });
+});
+
+/**
+ * Like WorkerSessionFactory: transfers each feed away (detached in the caller) and, when the run
+ * settles, puts the buffer back into the caller's feed object. `lose` keeps them (a crashed worker).
+ */
+function lendingSession(): ModelSession & { seen: Float32Array[]; given: Float32Array[]; lose: boolean } {
+  const inner = echoSession();
+  const s = Object.assign(inner, {
+    transfersFeeds: true,
+    pipelineDepth: 2,
+    lose: false,
+    given: [] as Float32Array[],
+    async run(feeds: TensorMap): Promise<TensorMap> {
+      const t = feeds.image!;
+      s.given.push(t.data);
+      const moved = structuredClone(t.data, { transfer: [t.data.buffer as ArrayBuffer] });
+      s.seen.push(moved);
+      const n = t.dims[0]!;
+      const out = Float32Array.from({ length: n }, (_, i) => moved[(i * moved.length) / n]!);
+      if (!s.lose) t.data = moved;
+      return { first: { data: out, dims: [n, 1] } };
+    },
+  });
+  return s;
+}
+
+describe('sessionExecutor with a session that borrows its feeds', () => {
+  it('refills the buffer the session handed back instead of allocating one per batch', async () => {
+    const session = lendingSession();
+    const run = sessionExecutor(session, ['image'], 2);
+    expect((await run([item(1), item(2)])).map((o) => o.first!.data[0])).toEqual([1, 2]);
+    expect((await run([item(3), item(4)])).map((o) => o.first!.data[0])).toEqual([3, 4]);
+    expect(session.given[1]).toBe(session.seen[0]); // the array handed back is the one refilled
+    await run([item(5), item(6), item(7)]); // another size gets its own buffer
+    expect(session.seen[2]!.length).toBe(12);
+    await run([item(8), item(9)]);
+    expect(session.given[3]).toBe(session.seen[1]);
+  });
+
+  it('allocates a new buffer when the session lost the last one (its thread died)', async () => {
+    const session = lendingSession();
+    const run = sessionExecutor(session, ['image'], 2);
+    session.lose = true;
+    await run([item(1), item(2)]);
+    session.lose = false;
+    const again = await run([item(3), item(4)]);
+    expect(again.map((o) => o.first!.data[0])).toEqual([3, 4]);
+    expect(session.given[1]).not.toBe(session.seen[0]);
+    expect(session.given[1]).not.toBe(session.given[0]);
+  });
+});
+
+describe('FeedBufferPool', () => {
+  it('hands out an idle buffer of the exact length, else a new one', () => {
+    const pool = new FeedBufferPool(2);
+    const a = pool.take(8);
+    pool.give(a);
+    expect(pool.take(8)).toBe(a);
+    expect(pool.take(8)).not.toBe(a);
+    expect(pool.take(4).length).toBe(4);
+  });
+
+  it('keeps at most perLength idle buffers per length and drops the least recently used lengths', () => {
+    const pool = new FeedBufferPool(2, 2);
+    for (let i = 0; i < 3; i++) pool.give(new Float32Array(8));
+    expect(pool.size).toBe(2);
+    pool.give(new Float32Array(4));
+    pool.give(new Float32Array(2)); // a third length evicts length 8, the oldest
+    expect(pool.size).toBe(2);
+    const fresh = pool.take(8);
+    expect(pool.size).toBe(2);
+    expect(fresh.length).toBe(8);
+  });
+
+  it('drops a detached buffer and a view into a larger one', () => {
+    const pool = new FeedBufferPool(2);
+    const detached = new Float32Array(8);
+    structuredClone(detached, { transfer: [detached.buffer] });
+    pool.give(detached);
+    pool.give(new Float32Array(16).subarray(0, 8));
+    expect(pool.size).toBe(0);
   });
 });
 

@@ -4,14 +4,18 @@ import type { BatchExecutor } from './dynamic-batcher';
 /**
  * Batch executor over one model session: stacks each item's views into `[N, 1, S, S]` feeds (one per
  * input name, in the manifest's order), runs the session once, and splits every output along its
- * batch dimension. The stacking buffers are allocated once (grown to the largest batch seen) and
- * reused: a fresh multi-megabyte buffer per batch costs page faults and GC, which showed up as lost
- * throughput in bench/engine.bench.ts. Reuse is safe because calls to a session that only reads its
- * feeds never overlap (the batcher runs one batch at a time for it; an overlapping call throws). A
- * session that {@link ModelSession.transfersFeeds | transfers its feeds} (the worker session) gets a
- * fresh stacking buffer per call, since the transfer detaches it anyway, so its calls may overlap up
- * to its {@link ModelSession.pipelineDepth | pipeline depth}; a single item is copied for it too, so the
- * caller's tensor (still needed, e.g. for the heatmap) is never detached.
+ * batch dimension.
+ *
+ * Stacking buffers are reused, never allocated per batch: a fresh multi-megabyte buffer per batch
+ * costs page faults, zeroing and unmapping (7% of raw throughput at batch 32 in bench/engine.bench.ts).
+ * For a session that only reads its feeds, one buffer per input is grown to the largest batch seen and
+ * a subarray of it is passed; calls must not overlap (the batcher runs one batch at a time for it; an
+ * overlapping call throws). A session that {@link ModelSession.transfersFeeds | borrows its feeds}
+ * (the worker session) needs a buffer spanning exactly `N·S²` values, which it transfers away and
+ * hands back when the run settles; those buffers are pooled by length, so calls may overlap up to its
+ * {@link ModelSession.pipelineDepth | pipeline depth}, each with its own buffer. A single item is
+ * copied for such a session too, so the caller's tensor (still needed, e.g. for the heatmap) is never
+ * detached.
  *
  * @param session - the loaded session
  * @param inputNames - the model's input names; item `k`-th view feeds `inputNames[k]`
@@ -25,19 +29,20 @@ export function sessionExecutor(
   const per = size * size;
   const scratch: Float32Array[] = inputNames.map(() => new Float32Array(0));
   const maxOverlap = session.transfersFeeds ? (session.pipelineDepth ?? 1) : 1;
+  const pool = new FeedBufferPool(maxOverlap * inputNames.length);
   let running = 0;
   return async (items) => {
     if (running >= maxOverlap) throw new Error('sessionExecutor calls must not overlap');
     running++;
+    const feeds: TensorMap = {};
     try {
       const n = items.length;
-      const feeds: TensorMap = {};
       inputNames.forEach((name, k) => {
         let data: Float32Array;
         if (n === 1 && !session.transfersFeeds) {
           data = items[0]![k]!;
         } else if (session.transfersFeeds) {
-          data = new Float32Array(n * per);
+          data = pool.take(n * per);
           for (let i = 0; i < n; i++) data.set(items[i]![k]!, i * per);
         } else {
           if (scratch[k]!.length < n * per) scratch[k] = new Float32Array(n * per);
@@ -49,8 +54,53 @@ export function sessionExecutor(
       return splitBatch(await session.run(feeds), n);
     } finally {
       running--;
+      if (session.transfersFeeds) for (const t of Object.values(feeds)) pool.give(t.data);
     }
   };
+}
+
+/**
+ * Float32Array buffers by exact length, for feeds a session transfers away and hands back. Keeps at
+ * most `perLength` idle buffers of one length and drops the least recently used lengths beyond
+ * `maxLengths`, so varying batch sizes cannot pin memory without bound.
+ */
+export class FeedBufferPool {
+  private readonly idle = new Map<number, Float32Array[]>();
+
+  constructor(
+    private readonly perLength: number,
+    private readonly maxLengths = 3,
+  ) {}
+
+  /** A buffer of exactly `length` values (contents undefined): an idle one, else a new one. */
+  take(length: number): Float32Array {
+    const list = this.idle.get(length);
+    const buffer = list?.pop();
+    if (list) {
+      // Most recently used lengths go last, so eviction takes the oldest.
+      this.idle.delete(length);
+      if (list.length) this.idle.set(length, list);
+    }
+    return buffer ?? new Float32Array(length);
+  }
+
+  /** Returns a buffer; one a transfer left detached (a crashed worker kept it) is dropped. */
+  give(buffer: Float32Array): void {
+    if (buffer.buffer.byteLength === 0 || buffer.byteOffset !== 0) return;
+    if (buffer.byteLength !== buffer.buffer.byteLength) return;
+    const list = this.idle.get(buffer.length) ?? [];
+    this.idle.delete(buffer.length);
+    if (list.length < this.perLength) list.push(buffer);
+    this.idle.set(buffer.length, list);
+    while (this.idle.size > this.maxLengths) this.idle.delete(this.idle.keys().next().value!);
+  }
+
+  /** Idle buffers held, for tests. */
+  get size(): number {
+    let n = 0;
+    for (const list of this.idle.values()) n += list.length;
+    return n;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
  * onnxruntime-node 1.30) blocks this thread instead of the event loop. Loads the model given in
  * `workerData` with the same provider fallback as the main-thread adapter (its log lines are forwarded
  * to the parent), posts `loaded` or `load-failed`, then answers `run` requests in order, transferring
- * outputs back. Started by {@link WorkerSessionFactory}.
+ * outputs and the run's input buffers back. Started by {@link WorkerSessionFactory}.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -31,14 +31,32 @@ const loading: Promise<InferenceSession> = createOrtSession(modelPath, options, 
 loading.catch((error: unknown) => post({ type: 'load-failed', error: serializeWorkerError(error) }));
 
 port.on('message', (request: SessionWorkerRequest) => {
+  // The run's input buffers go back with its answer, so the caller refills them instead of allocating.
+  const feeds = request.feeds;
   loading
-    .then((session) => runOrtSession(session, request.feeds))
-    .then((outputs) =>
-      postTensors<SessionWorkerMessage>(port, outputs, (tensors) => ({
-        type: 'done',
-        id: request.id,
-        outputs: tensors,
-      })),
+    .then((session) => runOrtSession(session, feeds))
+    .then(
+      (outputs) =>
+        postTensors<SessionWorkerMessage>(
+          port,
+          outputs,
+          (tensors, returned) => ({ type: 'done', id: request.id, outputs: tensors, feeds: returned }),
+          feeds,
+        ),
+      (error: unknown) =>
+        postTensors<SessionWorkerMessage>(
+          port,
+          {},
+          (_, returned) => ({
+            type: 'failed',
+            id: request.id,
+            error: serializeWorkerError(error),
+            feeds: returned,
+          }),
+          feeds,
+        ),
     )
-    .catch((error: unknown) => post({ type: 'failed', id: request.id, error: serializeWorkerError(error) }));
+    .catch((error: unknown) =>
+      post({ type: 'failed', id: request.id, error: serializeWorkerError(error), feeds: {} }),
+    );
 });

@@ -30,8 +30,8 @@ export type SessionWorkerMessage =
       outputNames: readonly string[];
     }
   | { type: 'load-failed'; error: SerializedWorkerError }
-  | { type: 'done'; id: number; outputs: TensorMap }
-  | { type: 'failed'; id: number; error: SerializedWorkerError };
+  | { type: 'done'; id: number; outputs: TensorMap; feeds: TensorMap }
+  | { type: 'failed'; id: number; error: SerializedWorkerError; feeds: TensorMap };
 
 /** Flattens an error for postMessage. */
 export function serializeWorkerError(error: unknown): SerializedWorkerError {
@@ -83,18 +83,24 @@ export function packTensors(
 /**
  * Posts `tensors` (inside the message `build` makes) by transfer where the rule allows; when a buffer
  * cannot be transferred (e.g. memory the runtime marked untransferable) posts copies instead.
+ * `returned` are feeds handed back to their owner (the worker returning a run's input buffers) under
+ * the same rule, so the owner can fill them again instead of allocating new ones.
  */
 export function postTensors<M>(
   port: { postMessage(message: M, transfer: ArrayBuffer[]): void },
   tensors: TensorMap,
-  build: (tensors: TensorMap) => M,
+  build: (tensors: TensorMap, returned: TensorMap) => M,
+  returned: TensorMap = {},
 ): void {
   const packed = packTensors(tensors);
+  const back = packTensors(returned);
+  const transfer = [...new Set([...packed.transfer, ...back.transfer])];
   try {
-    port.postMessage(build(packed.tensors), packed.transfer);
+    port.postMessage(build(packed.tensors, back.tensors), transfer);
   } catch (error) {
     if ((error as Error).name !== 'DataCloneError') throw error;
     const copies = packTensors(tensors, true);
-    port.postMessage(build(copies.tensors), copies.transfer);
+    const backCopies = packTensors(returned, true);
+    port.postMessage(build(copies.tensors, backCopies.tensors), [...copies.transfer, ...backCopies.transfer]);
   }
 }

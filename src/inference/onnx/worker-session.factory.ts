@@ -42,9 +42,11 @@ export interface WorkerSessionFactoryOptions {
  * and are logged exactly as in {@link OnnxSessionFactory} (shared code, run in the worker).
  *
  * Tensor ownership: a feed whose Float32Array spans its whole ArrayBuffer is transferred to the worker
- * and is detached (empty) in the caller once the run is posted (at once when the model is loaded); a view into a larger or shared buffer is
- * copied. The sessions say so with `transfersFeeds = true`. Outputs come back by transfer and belong to
- * the caller.
+ * and is detached (empty) in the caller once the run is posted (at once when the model is loaded); a
+ * view into a larger or shared buffer is copied. The sessions say so with `transfersFeeds = true`. When
+ * the run settles (done or failed) the worker transfers the buffers back and they are put into the
+ * caller's feed objects again (`feeds[name].data`), so a caller can reuse them; a crash loses them.
+ * Outputs come back by transfer and belong to the caller.
  *
  * A worker that dies rejects its in-flight runs with INFERENCE_WORKER_CRASHED; the next `run` starts a
  * new worker and reloads the model. A load error arrives as the runtime's Error (same name and message
@@ -67,8 +69,20 @@ export class WorkerSessionFactory implements SessionFactory {
 }
 
 interface PendingRun {
+  /** The caller's feeds; transferred ones get their buffers back when the run settles. */
+  feeds: TensorMap;
   resolve(outputs: TensorMap): void;
   reject(error: unknown): void;
+}
+
+/** Puts buffers the worker handed back into the caller's feeds that the transfer detached. */
+function restoreFeeds(feeds: TensorMap, returned: TensorMap): void {
+  for (const [name, t] of Object.entries(returned)) {
+    const mine = feeds[name];
+    if (mine && mine.data.buffer.byteLength === 0 && t.data.length === mine.dims.reduce((a, b) => a * b, 1)) {
+      mine.data = t.data;
+    }
+  }
 }
 
 /** One worker generation: the thread, its load, and the runs it holds. */
@@ -119,7 +133,9 @@ class WorkerModelSession implements ModelSession {
     if (this.released) throw this.releasedError();
     const slot = this.current();
     const id = this.nextId++;
-    const outputs = new Promise<TensorMap>((resolve, reject) => slot.runs.set(id, { resolve, reject }));
+    const outputs = new Promise<TensorMap>((resolve, reject) =>
+      slot.runs.set(id, { feeds, resolve, reject }),
+    );
     outputs.catch(() => undefined); // a crash while loading rejects it before the caller awaits it
     try {
       await slot.ready;
@@ -176,6 +192,7 @@ class WorkerModelSession implements ModelSession {
           const run = slot.runs.get(msg.id);
           if (!run) return;
           slot.runs.delete(msg.id);
+          restoreFeeds(run.feeds, msg.feeds);
           if (msg.type === 'done') run.resolve(msg.outputs);
           else run.reject(deserializeWorkerError(msg.error));
         }
