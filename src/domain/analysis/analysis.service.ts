@@ -70,6 +70,17 @@ export interface AnalysisOutcome {
   shadow: Prediction | null;
 }
 
+/** Options of {@link AnalysisService.run}. */
+export interface RunOptions {
+  analysisJob?: AnalysisJob;
+  signal?: AbortSignal;
+  /**
+   * Collects the object-store writes the predictions reference (heatmaps) instead of awaiting them,
+   * so the caller can run them beside its transaction; it must await them all before it commits.
+   */
+  pendingWrites?: Promise<unknown>[];
+}
+
 /** A prediction whose transaction committed (shadow reads included, with route `SHADOW`). */
 export interface PredictionEvent {
   /** Lower-case model task (`chest`, `wrist`). */
@@ -118,15 +129,42 @@ export class AnalysisService {
   /** Synchronous analysis for a caller (technicians, radiologists). */
   async analyzeStudy(ctx: RequestContext, studyId: string): Promise<AnalysisOutcome> {
     assertPermission(ctx.principal, Permission.ANALYZE_STUDIES);
-    const outcome = await this.run(ctx.em, studyId, { signal: ctx.signal });
+    const pendingWrites: Promise<unknown>[] = [];
+    const outcome = await this.run(ctx.em, studyId, { signal: ctx.signal, pendingWrites }).catch(
+      async (error: unknown) => {
+        await Promise.allSettled(pendingWrites);
+        throw error;
+      },
+    );
     ctx.audit.write(ctx.em, {
       action: AuditAction.ANALYZE,
       entityType: 'Study',
       entityId: studyId,
       patientId: outcome.prediction.study.patient.id,
     });
-    await ctx.em.flush();
-    this.announce(outcome);
+    // The heatmap is written while the rows are inserted; the transaction commits only once it is
+    // stored, so a prediction never references a heatmap that is not there (a failed write rolls back).
+    const em = ctx.em;
+    await em.begin();
+    try {
+      await em.flush();
+      await Promise.all(pendingWrites);
+      await em.commit();
+    } catch (error) {
+      await Promise.allSettled(pendingWrites);
+      // The original error is the one to report (a rollback on a lost connection fails too).
+      await em.rollback().catch(() => undefined);
+      throw error;
+    }
+    // Subscribers, metrics and drift bookkeeping run after the caller's answer is on its way: the
+    // GraphQL response is written in the microtasks that follow, before this immediate runs.
+    setImmediate(() => {
+      try {
+        this.announce(outcome);
+      } catch (error) {
+        this.logger.error({ err: (error as Error).message, studyId }, 'announcing a prediction failed');
+      }
+    });
     return outcome;
   }
 
@@ -146,14 +184,14 @@ export class AnalysisService {
    * Runs one study and persists the prediction(s) in `em` without flushing, so the caller commits them
    * with its audit event and counters in one transaction; announce after the commit.
    */
-  async run(
-    em: EntityManager,
-    studyId: string,
-    options: { analysisJob?: AnalysisJob; signal?: AbortSignal } = {},
-  ): Promise<AnalysisOutcome> {
-    const study = isUuid(studyId) ? await em.findOne(Study, { id: studyId }) : null;
+  async run(em: EntityManager, studyId: string, options: RunOptions = {}): Promise<AnalysisOutcome> {
+    if (!isUuid(studyId)) throw NotFoundError.of('Study', studyId);
+    // Both reads at once: the images of a study that does not exist are simply none.
+    const [study, images] = await Promise.all([
+      em.findOne(Study, { id: studyId }),
+      em.find(Image, { study: studyId }, { orderBy: { createdAt: 'asc' } }),
+    ]);
     if (!study) throw NotFoundError.of('Study', studyId);
-    const images = await em.find(Image, { study }, { orderBy: { createdAt: 'asc' } });
     if (images.length === 0) throw new InvalidStateError('The study has no images to analyse', { studyId });
     const task = study.bodyPart === BodyPart.CHEST ? ModelTask.CHEST : ModelTask.WRIST;
     const views = this.selectViews(study, images);
@@ -186,7 +224,7 @@ export class AnalysisService {
     study: Study,
     views: Image[],
     route: Route,
-    options: { analysisJob?: AnalysisJob; signal?: AbortSignal },
+    options: RunOptions,
   ): Promise<AnalysisOutcome> {
     const started = Date.now();
     const files = await Promise.all(views.map((v) => this.store.get(v.objectKey)));
@@ -198,30 +236,47 @@ export class AnalysisService {
         prepared.set(size, Promise.all(files.map((f) => this.preparer.prepare(f, size))));
       return prepared.get(size)!;
     };
+    const writes = options.pendingWrites ?? [];
     const primaryRead = await this.readWith(
       study,
       route.primary,
       prepare,
       route.route,
       started,
+      writes,
       options.signal,
     );
+    // A shadow read's heatmap is stored before the shadow counts (not beside the commit), so a failed
+    // write drops the shadow reading, like any other shadow failure, and never the answer.
+    const readShadow = async (shadowVersion: ModelVersion) => {
+      const shadowWrites: Promise<unknown>[] = [];
+      const read = await this.readWith(
+        study,
+        shadowVersion,
+        prepare,
+        'SHADOW',
+        Date.now(),
+        shadowWrites,
+        options.signal,
+      );
+      await Promise.all(shadowWrites);
+      return read;
+    };
     const shadowRead = route.shadow
-      ? await this.readWith(study, route.shadow, prepare, 'SHADOW', Date.now(), options.signal).catch(
-          (error: Error) => {
-            // The shadow never affects the answer, but its failure must be visible.
-            this.logger.warn(
-              { studyId: study.id, version: route.shadow?.version, err: error.message },
-              'shadow read failed',
-            );
-            return null;
-          },
-        )
+      ? await readShadow(route.shadow).catch((error: Error) => {
+          // The shadow never affects the answer, but its failure must be visible.
+          this.logger.warn(
+            { studyId: study.id, version: route.shadow?.version, err: error.message },
+            'shadow read failed',
+          );
+          return null;
+        })
       : null;
     const primary = primaryRead.prediction;
     const shadow = shadowRead?.prediction ?? null;
     primary.analysisJob = options.analysisJob ?? null;
     if (shadow) shadow.analysisJob = options.analysisJob ?? null;
+    if (!options.pendingWrites) await Promise.all(writes);
     em.persist(primary);
     if (shadow) em.persist(shadow);
     for (const read of [primaryRead, shadowRead])
@@ -281,6 +336,7 @@ export class AnalysisService {
     prepare: (size: number) => Promise<PreparedImage[]>,
     route: string,
     started: number,
+    writes: Promise<unknown>[],
     signal?: AbortSignal,
   ): Promise<{ prediction: Prediction; observation: DriftObservation | null }> {
     const task = version.task.toLowerCase();
@@ -324,7 +380,7 @@ export class AnalysisService {
       pre,
     );
     const t1 = performance.now();
-    const heatmapKey = await this.storeHeatmap(reading, cams, prepared);
+    const heatmapKey = await this.storeHeatmap(reading, cams, prepared, writes);
     const heatmapMs = performance.now() - t1;
     const prediction = new Prediction();
     prediction.study = study;
@@ -380,11 +436,15 @@ export class AnalysisService {
     }
   }
 
-  /** Stores the heatmap of the most important finding (or the top class), content-addressed. */
+  /**
+   * Renders the heatmap of the most important finding (or the top class) and starts storing it,
+   * content-addressed; the write goes into `writes` (awaited before the prediction commits).
+   */
   private async storeHeatmap(
     reading: Reading,
     cams: { label: string; view: number; width: number; height: number; data: Float32Array }[],
     prepared: PreparedImage[],
+    writes: Promise<unknown>[],
   ): Promise<string | null> {
     if (reading.gateVerdict !== GateVerdict.ACCEPTED) return null;
     const label = reading.findings.sort((a, b) => b.probability - a.probability)[0]?.label ?? reading.label;
@@ -397,7 +457,9 @@ export class AnalysisService {
       this.options.heatmapSize,
     );
     const key = contentAddressedKey('heatmaps', sha256(png), 'png');
-    await this.store.put(key, png, { contentType: 'image/png' });
+    const write = this.store.put(key, png, { contentType: 'image/png' });
+    write.catch(() => undefined); // awaited by the committer; never an unhandled rejection meanwhile
+    writes.push(write);
     return key;
   }
 }

@@ -81,6 +81,8 @@ function toObservation(s: DriftSample): DriftObservation {
 export class DriftService implements DriftRecorder {
   private readonly profiles = new Map<string, ReferenceProfile | null>();
   private readonly chains = new Map<string, Promise<void>>();
+  /** Model versions with a count-window check queued that has not started yet. */
+  private readonly queuedCountChecks = new Set<string>();
   /** Start of a time window that was too small to test, per model version (carried to the next tick). */
   private readonly pendingTimeStart = new Map<string, Date>();
   private timer: NodeJS.Timeout | null = null;
@@ -186,7 +188,7 @@ export class DriftService implements DriftRecorder {
 
   recorded(modelVersionIds: string[]): void {
     if (!this.options.enabled) return;
-    for (const id of new Set(modelVersionIds)) void this.serialised(id, () => this.evaluateCountWindows(id));
+    for (const id of new Set(modelVersionIds)) this.scheduleCountCheck(id);
     if (this.now().getTime() - this.lastPrune >= 3600_000) {
       this.lastPrune = this.now().getTime();
       void this.pruneSamples().catch((e: Error) => this.fail(e));
@@ -197,6 +199,39 @@ export class DriftService implements DriftRecorder {
   async pruneSamples(): Promise<number> {
     const before = new Date(this.now().getTime() - this.options.sampleRetentionDays * 86400_000);
     return this.rootEm.fork().nativeDelete(DriftSample, { createdAt: { $lt: before } });
+  }
+
+  /**
+   * Queues one count-window check for a model version, unless one is queued and not started yet: that
+   * one will see this sample too (its transaction committed before the announcement), so a burst of
+   * predictions costs one check, not one per prediction. The check first counts the samples since the
+   * last count window with one indexed query; only a complete window takes the lock and loads samples.
+   */
+  private scheduleCountCheck(modelVersionId: string): void {
+    if (this.queuedCountChecks.has(modelVersionId)) return;
+    this.queuedCountChecks.add(modelVersionId);
+    void this.serialised(modelVersionId, async () => {
+      this.queuedCountChecks.delete(modelVersionId);
+      if (await this.countWindowComplete(modelVersionId)) await this.evaluateCountWindows(modelVersionId);
+    });
+  }
+
+  /** True when at least one complete count window of samples waits after the last count window. */
+  private async countWindowComplete(modelVersionId: string): Promise<boolean> {
+    const [row] = (await this.rootEm
+      .fork()
+      .getConnection()
+      .execute(
+        `select count(*)::int as n from (
+           select 1 from drift_sample
+           where model_version_id = ?
+             and created_at > coalesce(
+               (select max(window_end) from drift_check where model_version_id = ? and window_kind = ?),
+               '-infinity'::timestamptz)
+           limit ?) s`,
+        [modelVersionId, modelVersionId, DriftWindowKind.COUNT, this.options.windowSize],
+      )) as { n: number }[];
+    return (row?.n ?? 0) >= this.options.windowSize;
   }
 
   /** Runs `fn` after the previous evaluation of this model version; failures are logged, never thrown. */
