@@ -328,12 +328,11 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       requestId: string,
       signal?: AbortSignal,
     ): GraphQLContext => {
-      const base = createRequestContext(orm.em, principal, requestId, signal);
-      return {
-        ...base,
+      // Object.assign, not a spread: the context's unit of work is made on first use (a getter).
+      return Object.assign(createRequestContext(orm.em, principal, requestId, signal), {
         pubSub: pubsub.pubSub,
         renew: () => createRequestContext(orm.em, principal, requestId),
-      };
+      });
     };
 
     const server: RunningServer = await startHttpServer(

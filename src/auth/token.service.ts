@@ -4,9 +4,18 @@ import { Role } from '../domain/enums';
 import { UnauthenticatedError } from '../errors';
 import type { Principal } from './principal';
 
-/** Signs and verifies the bearer tokens (HS256 JWT) that every request carries. */
+/** Most verified tokens remembered; beyond it the memory is cleared and refilled. */
+const MAX_VERIFIED_TOKENS = 10_000;
+
+/**
+ * Signs and verifies the bearer tokens (HS256 JWT) that every request carries. A token that verified
+ * is remembered (by its exact text) until it expires, so the next request with it skips the signature
+ * check, which WebCrypto runs on the libuv thread pool (a thread hop per request). The expiry is
+ * still checked on every use. Whether the user is still active is the caller's check (UserService).
+ */
 export class TokenService {
   private readonly key: Uint8Array;
+  private readonly verified = new Map<string, { principal: Principal; exp: number }>();
 
   constructor(
     secret: string,
@@ -39,6 +48,13 @@ export class TokenService {
    * `details.reason` (EXPIRED, INVALID) — never echoes the token.
    */
   async verify(token: string): Promise<Principal> {
+    const known = this.verified.get(token);
+    if (known) {
+      // jose's rule: expired once the current second reaches `exp`.
+      if (known.exp > Math.floor(Date.now() / 1000)) return { ...known.principal };
+      this.verified.delete(token);
+      throw new UnauthenticatedError('Token expired', { reason: 'EXPIRED' });
+    }
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: this.issuer, algorithms: ['HS256'] });
       const role = payload.role;
@@ -49,7 +65,12 @@ export class TokenService {
       ) {
         throw new UnauthenticatedError('Token claims are invalid', { reason: 'INVALID' });
       }
-      return { userId: payload.sub, role: role as Role, tokenId: payload.jti };
+      const principal: Principal = { userId: payload.sub, role: role as Role, tokenId: payload.jti };
+      if (typeof payload.exp === 'number') {
+        if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
+        this.verified.set(token, { principal, exp: payload.exp });
+      }
+      return { ...principal };
     } catch (error) {
       if (error instanceof UnauthenticatedError) throw error;
       if (error instanceof joseErrors.JWTExpired) {

@@ -1,4 +1,5 @@
 import { ApolloServer, ApolloServerPlugin, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, Kind, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createFormatError } from '../errors/format-error';
@@ -125,7 +126,9 @@ export async function createGraphQLHandler(
     csrfPrevention: false,
     introspection: true,
     validationRules,
-    plugins: observer ? [auditPlugin, metricsPlugin] : [auditPlugin],
+    // No HTTP caching of GraphQL answers (they carry patient data): the cache-control plugin, which
+    // Apollo installs by default and which hooks every resolved field, is off; responses say no-store.
+    plugins: [auditPlugin, ...(observer ? [metricsPlugin] : []), ApolloServerPluginCacheControlDisabled()],
     logger: {
       debug: () => undefined,
       info: () => undefined,
@@ -174,7 +177,7 @@ export async function createGraphQLHandler(
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context,
     });
-    const outHeaders: Record<string, string> = {};
+    const outHeaders: Record<string, string> = { 'cache-control': 'no-store' };
     for (const [key, value] of response.headers) outHeaders[key] = value;
     res.writeHead(response.status ?? 200, outHeaders);
     if (response.body.kind === 'complete') {

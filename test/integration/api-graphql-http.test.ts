@@ -57,4 +57,17 @@ describe('GraphQL over HTTP', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
   });
+
+  it('tells caches not to keep an answer (answers carry patient data)', async () => {
+    for (const res of [
+      await authorisedFetch(`${t.app.url}/graphql?query=${encodeURIComponent('{ __typename }')}`),
+      await authorisedFetch(`${t.app.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ nope }' }),
+      }),
+    ]) {
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+  });
 });

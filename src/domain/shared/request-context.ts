@@ -63,20 +63,42 @@ export function createLoaders(em: EntityManager): Loaders {
   };
 }
 
-/** Builds a request context with a fresh unit of work. */
+/**
+ * A request context whose unit of work (the EntityManager fork) and loaders are made on first use, so
+ * a request that never reads the database (`{ __typename }`, a refused argument) does not pay for
+ * them, and one that does pays for them inside the service call. The getters live on the prototype
+ * and the state in plain fields, so a copy made with `Object.assign(Object.create(proto), ctx)` (what
+ * Apollo Server does with every context) stays lazy and makes its own fork when it first needs one.
+ */
+class LazyRequestContext implements RequestContext {
+  readonly audit: AuditCollector;
+  private forked: EntityManager | undefined = undefined;
+  private batchLoaders: Loaders | undefined = undefined;
+
+  constructor(
+    private readonly rootEm: EntityManager,
+    readonly principal: Principal | null,
+    readonly requestId: string,
+    readonly signal?: AbortSignal,
+  ) {
+    this.audit = new AuditCollector(principal, requestId);
+  }
+
+  get em(): EntityManager {
+    return (this.forked ??= this.rootEm.fork({ clear: true, useContext: false }));
+  }
+
+  get loaders(): Loaders {
+    return (this.batchLoaders ??= createLoaders(this.em));
+  }
+}
+
+/** Builds a request context with a fresh unit of work (made on first use). */
 export function createRequestContext(
   rootEm: EntityManager,
   principal: Principal | null,
   requestId: string,
   signal?: AbortSignal,
 ): RequestContext {
-  const em = rootEm.fork({ clear: true, useContext: false });
-  return {
-    requestId,
-    principal,
-    em,
-    audit: new AuditCollector(principal, requestId),
-    loaders: createLoaders(em),
-    signal,
-  };
+  return new LazyRequestContext(rootEm, principal, requestId, signal);
 }

@@ -1,0 +1,49 @@
+import * as jose from 'jose';
+import { Role } from '../domain/enums';
+import { TokenService } from './token.service';
+
+const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
+
+describe('TokenService', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('verifies a token once and serves its next uses from memory, with the same principal', async () => {
+    const tokens = new TokenService(SECRET, 'care-companion', 3600);
+    const { token } = await tokens.mint('user-1', Role.RADIOLOGIST);
+    const verify = jest.spyOn(jose, 'jwtVerify');
+    const first = await tokens.verify(token);
+    const second = await tokens.verify(token);
+    expect(second).toEqual(first);
+    expect(first).toMatchObject({ userId: 'user-1', role: Role.RADIOLOGIST });
+    expect(verify).toHaveBeenCalledTimes(1);
+    second.role = Role.ADMIN; // a caller changing its copy changes nothing remembered
+    expect((await tokens.verify(token)).role).toBe(Role.RADIOLOGIST);
+  });
+
+  it('still refuses a remembered token once it expires', async () => {
+    const tokens = new TokenService(SECRET, 'care-companion', 3600);
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+    const { token } = await tokens.mint('user-1', Role.TECHNICIAN, 60);
+    await tokens.verify(token);
+    clock.mockReturnValue(now + 61_000);
+    await expect(tokens.verify(token)).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      details: { reason: 'EXPIRED' },
+    });
+  });
+
+  it('checks the signature of every token text it has not verified (a tampered copy is refused)', async () => {
+    const tokens = new TokenService(SECRET, 'care-companion', 3600);
+    const { token } = await tokens.mint('user-1', Role.TECHNICIAN);
+    await tokens.verify(token);
+    const [header, payload, signature] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
+    const forged = Buffer.from(JSON.stringify({ ...claims, role: Role.ADMIN })).toString('base64url');
+    await expect(tokens.verify(`${header}.${forged}.${signature}`)).rejects.toMatchObject({
+      details: { reason: 'INVALID' },
+    });
+    const other = new TokenService('another-secret-that-is-also-long-enough', 'care-companion', 3600);
+    await expect(other.verify(token)).rejects.toMatchObject({ details: { reason: 'INVALID' } });
+  });
+});
