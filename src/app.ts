@@ -174,6 +174,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         maxQueueSize: config.inference.maxQueueSize,
         maxPredictedWaitMs: config.inference.maxPredictedWaitMs,
         intraOpThreads: config.inference.intraOpThreads || undefined,
+        instances: config.inference.instances,
         log: logger,
         observer: metrics.inference,
       });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEVELOPMENT_AUTH_SECRET, loadConfig } from './app-config';
 
@@ -84,6 +85,16 @@ describe('loadConfig', () => {
     expect(loadConfig({}).inference.sessionThread).toBe('worker');
     expect(loadConfig({ ENGINE_SESSION_THREAD: 'main' }).inference.sessionThread).toBe('main');
     expect(() => loadConfig({ ENGINE_SESSION_THREAD: 'gpu' })).toThrow(/ENGINE_SESSION_THREAD/);
+  });
+
+  it('runs two model instances per version with worker sessions, one on the event loop, and refuses more there', () => {
+    expect(loadConfig({}).inference.instances).toBe(Math.min(2, availableParallelism()));
+    expect(loadConfig({ ENGINE_SESSION_THREAD: 'main' }).inference.instances).toBe(1);
+    expect(loadConfig({ ENGINE_INSTANCES: '4' }).inference.instances).toBe(4);
+    expect(() => loadConfig({ ENGINE_INSTANCES: '2', ENGINE_SESSION_THREAD: 'main' })).toThrow(
+      /ENGINE_INSTANCES: above 1 needs ENGINE_SESSION_THREAD=worker/,
+    );
+    expect(() => loadConfig({ ENGINE_INSTANCES: '0' })).toThrow(/ENGINE_INSTANCES/);
   });
 
   it('drafts notes with the embedded template unless another backend is configured', () => {

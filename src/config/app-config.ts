@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /** Secret used only when no AUTH_SECRET is configured outside production; tokens minted with it are useless elsewhere. */
@@ -70,6 +71,7 @@ const envSchema = z
     ENGINE_MAX_PREDICTED_WAIT_MS: z.coerce.number().int().min(1).default(10_000),
     ENGINE_INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0),
     ENGINE_SESSION_THREAD: z.enum(['worker', 'main']).default('worker'),
+    ENGINE_INSTANCES: z.coerce.number().int().min(1).max(64).optional(),
     DECODE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
     ANALYSIS_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
     ANALYSIS_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),
@@ -160,6 +162,16 @@ const envSchema = z
           message: `is required when NOTE_BACKEND=${env.NOTE_BACKEND}`,
         });
     }
+    if (
+      env.ENGINE_INSTANCES !== undefined &&
+      env.ENGINE_INSTANCES > 1 &&
+      env.ENGINE_SESSION_THREAD === 'main'
+    )
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['ENGINE_INSTANCES'],
+        message: 'above 1 needs ENGINE_SESSION_THREAD=worker (sessions on the event loop run one at a time)',
+      });
     if (env.RETRAIN_RUNNER === 'ray' && !env.RAY_ADDRESS)
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
@@ -252,6 +264,12 @@ export interface AppConfig {
      * event loop) or `main` (on the event loop, as onnxruntime-node does by itself).
      */
     sessionThread: 'worker' | 'main';
+    /**
+     * Model instances per version that run batches side by side under load, each with its share of
+     * the cores (a batch that runs alone uses one session with every thread). Default: 2 on a machine
+     * with two or more cores when sessions run on worker threads, else 1.
+     */
+    instances: number;
     /** Decode worker threads; 0 decodes on the event loop; default one per CPU. */
     decodeWorkers: number | null;
   };
@@ -395,6 +413,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxPredictedWaitMs: e.ENGINE_MAX_PREDICTED_WAIT_MS,
       intraOpThreads: e.ENGINE_INTRA_OP_THREADS,
       sessionThread: e.ENGINE_SESSION_THREAD,
+      instances:
+        e.ENGINE_INSTANCES ??
+        (e.ENGINE_SESSION_THREAD === 'worker' ? Math.min(2, availableParallelism()) : 1),
       decodeWorkers: e.DECODE_WORKERS ?? null,
     },
     analysis: {

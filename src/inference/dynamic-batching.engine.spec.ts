@@ -172,6 +172,7 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
         version: 'v1',
         active: true,
         provider: 'cpu',
+        instances: 1,
         queueDepth: 0,
         queueDepthByPriority: { STAT: 0, URGENT: 0, ROUTINE: 0 },
         inFlight: 0,
@@ -386,5 +387,86 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
     expect(session.released).toBe(true);
     expect(engine.health()).toEqual([]);
     expect(engine.activeVersion('chest')).toBeNull();
+  });
+
+  describe('with an instance group', () => {
+    /** Like the fake factory, but its sessions run side by side (as worker sessions do); keeps every one. */
+    class ConcurrentFactory extends FakeSessionFactory {
+      readonly concurrentSessions = true;
+      readonly all: FakeSession[] = [];
+      failAfter = Infinity;
+      private calls = 0;
+      override async load(modelPath: string, options: SessionOptions): Promise<ModelSession> {
+        if (this.calls++ >= this.failAfter) throw new Error('out of memory');
+        const session = (await super.load(modelPath, options)) as FakeSession;
+        this.all.push(session);
+        return session;
+      }
+    }
+
+    function groupEngine(f: SessionFactory): DynamicBatchingEngine {
+      return new DynamicBatchingEngine({
+        sessionFactory: f,
+        intraOpThreads: 4,
+        instances: 2,
+        maxBatchSize: 2,
+      });
+    }
+
+    it('loads a wide session and two instances with a share of the threads each, and reports them', async () => {
+      const f = new ConcurrentFactory();
+      const grouped = groupEngine(f);
+      await grouped.loadVersion('chest', 'v1', modelDir('v1'));
+      expect(f.options.map((o) => o.intraOpThreads)).toEqual([4, 2, 2]);
+      // The wide session runs alone now and then: its threads stop spinning when a run ends.
+      expect(f.options.map((o) => o.stopSpinningAfterRun)).toEqual([true, false, false]);
+      expect(f.options.slice(1).every((o) => o.executionProviders.join() === 'cpu')).toBe(true);
+      expect(grouped.health()[0]).toMatchObject({ instances: 2, provider: 'cpu' });
+      const [wide, first, second] = f.all;
+
+      // Light load: one request runs alone on the wide session.
+      const alone = grouped.infer({ task: 'chest', views: [view(1)], priority: 'ROUTINE' });
+      await settle();
+      expect(wide!.batchSizes).toEqual([1]);
+      wide!.finishAll();
+      await alone;
+
+      // A backlog: batches run side by side on the two instances, never on the wide session.
+      const burst = [1, 2, 3, 4, 5].map((v) =>
+        grouped.infer({ task: 'chest', views: [view(v)], priority: 'ROUTINE' }),
+      );
+      await settle();
+      expect([first!.batchSizes, second!.batchSizes]).toEqual([[2], [2]]);
+      first!.finishAll();
+      await settle();
+      expect(first!.batchSizes).toEqual([2, 1]);
+      first!.finishAll();
+      second!.finishAll();
+      const served = await Promise.all(burst);
+      expect(served.map((r) => r.outputs.logits!.data[1])).toEqual([1, 2, 3, 4, 5]);
+      expect(wide!.batchSizes).toEqual([1]);
+
+      await grouped.close();
+      expect(f.all.every((x) => x.released)).toBe(true);
+    });
+
+    it('fails the load with MODEL_LOAD_FAILED and releases what it opened when an instance cannot load', async () => {
+      const f = new ConcurrentFactory();
+      f.failAfter = 2;
+      const grouped = groupEngine(f);
+      await expect(grouped.loadVersion('chest', 'v1', modelDir('v1'))).rejects.toMatchObject({
+        code: 'MODEL_LOAD_FAILED',
+      });
+      expect(f.all).toHaveLength(2);
+      expect(f.all.every((x) => x.released)).toBe(true);
+      expect(grouped.health()).toEqual([]);
+    });
+
+    it('loads one session when the factory runs sessions on one thread (instances cannot run side by side)', async () => {
+      const grouped = groupEngine(factory);
+      await grouped.loadVersion('chest', 'v1', modelDir('v1'));
+      expect(factory.options).toHaveLength(1);
+      expect(grouped.health()[0]!.instances).toBe(1);
+    });
   });
 });

@@ -1,7 +1,8 @@
 import { ConflictError, ValidationError } from '../errors';
 import { BatchingConfig, DEFAULT_BATCHING_CONFIG, DynamicBatcher } from './batching/dynamic-batcher';
 import { ModelNotLoadedError } from './batching/batching-errors';
-import { sessionExecutor } from './batching/session-executor';
+import { instanceGroupExecutor } from './batching/session-executor';
+import { availableParallelism } from 'node:os';
 import type { SessionFactory, TensorMap } from './engine';
 import type {
   InferenceEngine,
@@ -22,6 +23,15 @@ export interface EngineConfig extends BatchingConfig {
    * passed to the factory as a number: onnxruntime-node 1.30 rejects an explicit `undefined`.
    */
   intraOpThreads?: number;
+  /**
+   * Model instances per version that run batches side by side under load (Triton's instance group),
+   * each with `cores / instances` intra-op threads (cores: `intraOpThreads`, else the machine's). A
+   * batch that runs alone still goes to one session with every thread. Needs a factory whose sessions
+   * run concurrently (worker threads) and a CPU provider; otherwise, and with 1 (the default), each
+   * version has one session and a second batch is pipelined behind the running one when the session
+   * allows it.
+   */
+  instances?: number;
 }
 
 /** Defaults: CPU, and {@link DEFAULT_BATCHING_CONFIG}. */
@@ -150,12 +160,21 @@ export class DynamicBatchingEngine implements InferenceEngine {
     }
     this.loading.add(key);
     try {
-      const model = await loadModel(dir, this.factory, {
-        executionProviders: this.config.executionProviders,
-        intraOpThreads: this.config.intraOpThreads ?? 0,
-      });
+      const instances = Math.max(1, Math.floor(this.config.instances ?? 1));
+      const cores = this.config.intraOpThreads || availableParallelism();
+      const model = await loadModel(
+        dir,
+        this.factory,
+        {
+          executionProviders: this.config.executionProviders,
+          intraOpThreads: this.config.intraOpThreads ?? 0,
+          // With instances beside it, this session only runs batches that are alone.
+          ...(instances > 1 && this.factory.concurrentSessions ? { stopSpinningAfterRun: true } : {}),
+        },
+        { count: instances, intraOpThreads: Math.max(1, Math.floor(cores / instances)) },
+      );
       if (model.manifest.task !== task) {
-        await model.session.release();
+        await Promise.allSettled([model.session, ...model.instances].map((x) => x.release()));
         throw new ModelLoadError('model.json is for another task', {
           dir,
           task,
@@ -164,14 +183,15 @@ export class DynamicBatchingEngine implements InferenceEngine {
       }
       const { input } = model.manifest;
       const knobs = { ...this.config, ...this.perTask[task] };
-      const execute = sessionExecutor(model.session, input.names, input.size);
+      const execute = instanceGroupExecutor(model.session, model.instances, input.names, input.size);
+      const grouped = model.instances.length > 1;
       const observer = this.observer;
       const batcher = new DynamicBatcher<readonly Float32Array[], TensorMap>(
-        async (items) => {
+        async (items, placement) => {
           const t0 = performance.now();
           let ok = false;
           try {
-            const out = await execute(items);
+            const out = await execute(items, placement);
             ok = true;
             return out;
           } finally {
@@ -190,7 +210,8 @@ export class DynamicBatchingEngine implements InferenceEngine {
           maxQueueSize: knobs.maxQueueSize,
           maxPredictedWaitMs: knobs.maxPredictedWaitMs,
           ewmaAlpha: knobs.ewmaAlpha,
-          maxConcurrentBatches: model.session.pipelineDepth ?? 1,
+          instances: grouped ? model.instances.length : 1,
+          pipelineDepth: (grouped ? model.instances[0]! : model.session).pipelineDepth ?? 1,
         },
         { task, version },
       );
@@ -201,7 +222,13 @@ export class DynamicBatchingEngine implements InferenceEngine {
       }
       taskSlot.versions.set(version, { task, version, model, batcher });
       this.log.info(
-        { task, version, provider: model.session.provider, requested: this.config.executionProviders },
+        {
+          task,
+          version,
+          provider: model.session.provider,
+          requested: this.config.executionProviders,
+          instances: Math.max(1, model.instances.length),
+        },
         'model version loaded',
       );
       if (options.activate ?? taskSlot.active === null) this.activate(task, version);
@@ -248,6 +275,7 @@ export class DynamicBatchingEngine implements InferenceEngine {
           version,
           active: taskSlot.active === version,
           provider: slot.model.session.provider,
+          instances: Math.max(1, slot.model.instances.length),
           queueDepth: slot.batcher.queueDepth,
           queueDepthByPriority: slot.batcher.queueDepthByPriority,
           inFlight: slot.batcher.inFlight,
@@ -315,7 +343,11 @@ export class DynamicBatchingEngine implements InferenceEngine {
     }
     await slot.batcher.close();
     try {
-      await slot.model.session.release();
+      const released = await Promise.allSettled(
+        [slot.model.session, ...slot.model.instances].map((x) => x.release()),
+      );
+      const failed = released.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     } finally {
       taskSlot.versions.delete(slot.version);
       if (taskSlot.versions.size === 0 && taskSlot.active === null) this.tasks.delete(slot.task);

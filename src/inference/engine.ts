@@ -42,9 +42,21 @@ export interface SessionOptions {
   executionProviders: string[];
   /** Threads inside one operator (default: runtime's choice). */
   intraOpThreads?: number;
+  /**
+   * Stop the intra-op threads spinning as soon as a run ends (they spin between operators inside a
+   * run either way). For a session that runs alone now and then: its idle threads would otherwise keep
+   * a core busy after each run, just when the thread that ran it must hand the answer back.
+   */
+  stopSpinningAfterRun?: boolean;
 }
 
 /** Loads model files into sessions. */
 export interface SessionFactory {
+  /**
+   * True when each session runs on a thread of its own (the worker-thread adapter), so several
+   * sessions of one model can run batches at the same time (an instance group). Absent or false:
+   * sessions share the calling thread and run one after the other.
+   */
+  readonly concurrentSessions?: boolean;
   load(modelPath: string, options: SessionOptions): Promise<ModelSession>;
 }

@@ -34,6 +34,8 @@ export interface ModelHealth {
   version: string;
   active: boolean;
   provider: string;
+  /** Model instances that run batches side by side under load (1: a single session). */
+  instances: number;
   queueDepth: number;
   /** Items waiting to start, per priority lane. */
   queueDepthByPriority: Record<Priority, number>;

@@ -10,21 +10,36 @@ export class ModelLoadError extends AppError {
   override readonly httpStatus = 503;
 }
 
-/** A model version ready to run: its manifest, its session and where it came from. */
+/** A model version ready to run: its manifest, its session(s) and where it came from. */
 export interface LoadedModel {
   dir: string;
   manifest: ModelManifest;
+  /** The session with every configured intra-op thread (batches that run alone). */
   session: ModelSession;
+  /** Instances that run batches side by side under load (empty: everything runs on `session`). */
+  instances: ModelSession[];
+}
+
+/** An instance group to load beside the main session (see {@link loadModel}). */
+export interface InstanceGroupOptions {
+  /** Instances wanted; 1 or fewer loads none. */
+  count: number;
+  /** Intra-op threads of each instance. */
+  intraOpThreads: number;
 }
 
 /**
  * Loads `models/<task>/<version>/`: validates model.json, opens model.onnx, and checks that the graph
  * has the inputs and outputs the manifest promises, so a wrong file fails at load time, not per request.
+ * With `group`, also opens that many instances (each with `group.intraOpThreads` threads) when the
+ * factory runs sessions concurrently and the model runs on the CPU (thread partitioning is a CPU
+ * matter); a failed instance releases everything and fails the load.
  */
 export async function loadModel(
   dir: string,
   factory: SessionFactory,
   options: SessionOptions,
+  group?: InstanceGroupOptions,
 ): Promise<LoadedModel> {
   let manifest: ModelManifest;
   try {
@@ -55,5 +70,25 @@ export async function loadModel(
     await session.release();
     throw new ModelLoadError('model.onnx does not match model.json', { dir, missingInputs, missingOutputs });
   }
-  return { dir, manifest, session };
+  const instances: ModelSession[] = [];
+  if (group && group.count > 1 && factory.concurrentSessions && session.provider === 'cpu') {
+    const opened = await Promise.allSettled(
+      Array.from({ length: group.count }, () =>
+        factory.load(file, {
+          ...options,
+          executionProviders: ['cpu'],
+          intraOpThreads: group.intraOpThreads,
+          // Instances run batches back to back under load: let their threads spin between runs.
+          stopSpinningAfterRun: false,
+        }),
+      ),
+    );
+    for (const o of opened) if (o.status === 'fulfilled') instances.push(o.value);
+    const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) {
+      await Promise.allSettled([session, ...instances].map((s) => s.release()));
+      throw new ModelLoadError('a model instance could not be loaded', { dir }, { cause: failed.reason });
+    }
+  }
+  return { dir, manifest, session, instances };
 }

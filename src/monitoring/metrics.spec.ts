@@ -37,6 +37,7 @@ describe('Metrics', () => {
         version: 'v1',
         active: true,
         provider: 'cpu',
+        instances: 1,
         queueDepth: 2,
         queueDepthByPriority: { STAT: 1, URGENT: 0, ROUTINE: 1 },
         inFlight: 3,

@@ -6,6 +6,7 @@ const model = (task: string, active = true, draining = false): ModelHealth => ({
   version: 'v1',
   active,
   provider: 'cpu',
+  instances: 1,
   queueDepth: 0,
   queueDepthByPriority: { STAT: 0, URGENT: 0, ROUTINE: 0 },
   inFlight: 0,

@@ -201,4 +201,42 @@ describeReal('WorkerSessionFactory (real chest model)', () => {
       await engine.close();
     }
   });
+
+  it('serves a burst on two model instances side by side and a lone request on the wide session, with the same answers', async () => {
+    const engine = new DynamicBatchingEngine({
+      sessionFactory: new WorkerSessionFactory(),
+      executionProviders: ['cpu'],
+      intraOpThreads: 2,
+      instances: 2,
+      maxBatchSize: 4,
+    });
+    const sizes: number[] = [];
+    try {
+      await engine.loadVersion('chest', 'v1', MODEL_DIR);
+      expect(engine.health()[0]).toMatchObject({ instances: 2, provider: 'cpu' });
+      const views = Array.from({ length: 10 }, (_, i) => batch(1, 20 + i).image!.data);
+      const expected = await Promise.all(
+        views.map((v) => main.run({ image: { data: v.slice(), dims: [1, 1, SIZE, SIZE] } })),
+      );
+      const burst = await Promise.all(
+        views.map((v) => engine.infer({ task: 'chest', views: [v], priority: 'ROUTINE' })),
+      );
+      const lone = await engine.infer({ task: 'chest', views: [views[0]!], priority: 'ROUTINE' });
+      for (const r of [...burst, lone]) sizes.push(r.timings.batchSize);
+      // Ten requests in one tick: batches of 4 and 4 side by side, then the rest; the lone one alone.
+      expect(sizes.slice(0, 8)).toEqual(Array(8).fill(4));
+      expect(sizes.at(-1)).toBe(1);
+      burst.forEach((r, i) =>
+        expect(Array.from(r.outputs.logits!.data)).toEqual(
+          Array.from(expected[i]!.logits!.data).map((v) => expect.closeTo(v, 4)),
+        ),
+      );
+      expect(Array.from(lone.outputs.logits!.data)).toEqual(
+        Array.from(expected[0]!.logits!.data).map((v) => expect.closeTo(v, 4)),
+      );
+    } finally {
+      await engine.close();
+    }
+    expect(engine.health()).toEqual([]);
+  });
 });

@@ -1,5 +1,5 @@
 import { AppError } from '../../errors';
-import { DynamicBatcher, Served } from './dynamic-batcher';
+import { BatchPlacement, DynamicBatcher, Served } from './dynamic-batcher';
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -16,12 +16,18 @@ function deferred<T>(): Deferred<T> {
 /** A session stand-in whose batches finish only when the test says so; records every batch and the concurrency. */
 class ControlledExecutor {
   readonly batches: string[][] = [];
+  /** Whether each batch (same index) was placed exclusively. */
+  readonly exclusive: boolean[] = [];
+  /** The instance each batch (same index) was placed on. */
+  readonly instance: number[] = [];
   private readonly pending: Deferred<string[]>[] = [];
   private running = 0;
   maxConcurrent = 0;
 
-  readonly run = (items: readonly string[]): Promise<string[]> => {
+  readonly run = (items: readonly string[], placement: BatchPlacement): Promise<string[]> => {
     this.batches.push([...items]);
+    this.exclusive.push(placement.exclusive);
+    this.instance.push(placement.instance);
     this.running++;
     this.maxConcurrent = Math.max(this.maxConcurrent, this.running);
     const d = deferred<string[]>();
@@ -106,9 +112,9 @@ describe('DynamicBatcher', () => {
     expect(served.map((s) => s.output)).toEqual(Array.from({ length: 10 }, (_, i) => `out:i${i}`));
   });
 
-  it('with maxConcurrentBatches 2, queues a second full batch behind the running one, but never a partial one', async () => {
+  it('with pipelineDepth 2, queues a second full batch behind the running one, but never a partial one', async () => {
     const ex = new ControlledExecutor();
-    const b = new DynamicBatcher(ex.run, { maxBatchSize: 4, maxConcurrentBatches: 2 });
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 4, pipelineDepth: 2 });
     const first = b.submit('a', ROUTINE);
     await settle();
     expect(ex.batches).toEqual([['a']]);
@@ -150,7 +156,7 @@ describe('DynamicBatcher', () => {
 
   it('times a pipelined batch from the end of the batch ahead of it, not from its hand-over', async () => {
     const ex = new ControlledExecutor();
-    const b = new DynamicBatcher(ex.run, { maxBatchSize: 2, maxConcurrentBatches: 2 });
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 2, pipelineDepth: 2 });
     const one = b.submit('a', ROUTINE);
     await settle();
     const two = [b.submit('b', ROUTINE), b.submit('c', ROUTINE)];
@@ -170,7 +176,7 @@ describe('DynamicBatcher', () => {
 
   it('dispatches a STAT item behind a running batch at once when pipelining', async () => {
     const ex = new ControlledExecutor();
-    const b = new DynamicBatcher(ex.run, { maxBatchSize: 8, maxConcurrentBatches: 2 });
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 8, pipelineDepth: 2 });
     void b.submit('routine', ROUTINE);
     await settle();
     void b.submit('stat', { priority: 'STAT' });
@@ -179,6 +185,121 @@ describe('DynamicBatcher', () => {
     ex.finish();
     ex.finish();
     await b.drained();
+  });
+
+  describe('with model instances', () => {
+    const instances = { maxBatchSize: 4, instances: 2 };
+
+    it('runs a batch that is alone exclusively and starts nothing beside it, even a full batch', async () => {
+      const ex = new ControlledExecutor();
+      const b = new DynamicBatcher(ex.run, instances);
+      const first = b.submit('a', ROUTINE);
+      await settle();
+      expect(ex.batches).toEqual([['a']]);
+      expect(ex.exclusive).toEqual([true]);
+      const behind = ['b', 'c', 'd', 'e', 'f'].map((x) => b.submit(x, ROUTINE));
+      await settle();
+      expect(ex.inProgress).toBe(1); // a full batch waits for the exclusive one
+      ex.finish();
+      await first;
+      await settle();
+      // A backlog: two batches at once, neither exclusive, the second one partial.
+      expect(ex.batches.slice(1)).toEqual([['b', 'c', 'd', 'e'], ['f']]);
+      expect(ex.exclusive.slice(1)).toEqual([false, false]);
+      expect(ex.maxConcurrent).toBe(2);
+      ex.finish();
+      ex.finish();
+      expect((await Promise.all(behind)).map((x) => x.output)).toEqual(
+        ['b', 'c', 'd', 'e', 'f'].map((x) => `out:${x}`),
+      );
+      await b.drained();
+    });
+
+    it('starts whatever waits on a free instance at once while another runs, never more batches than instances', async () => {
+      const ex = new ControlledExecutor();
+      const b = new DynamicBatcher(ex.run, instances);
+      const all = ['a', 'b', 'c', 'd', 'e'].map((x) => b.submit(x, ROUTINE)); // one tick: a backlog
+      await settle();
+      expect(ex.batches).toEqual([['a', 'b', 'c', 'd'], ['e']]);
+      expect(ex.exclusive).toEqual([false, false]);
+      const later = ['f', 'g'].map((x) => b.submit(x, ROUTINE));
+      await settle();
+      expect(ex.inProgress).toBe(2); // both instances busy: f and g wait
+      ex.finish();
+      await settle();
+      // One instance is free while the other still runs: f and g start there at once, not exclusively.
+      expect(ex.batches[2]).toEqual(['f', 'g']);
+      expect(ex.exclusive[2]).toBe(false);
+      ex.finish();
+      ex.finish();
+      await Promise.all([...all, ...later]);
+      // Alone again: the next batch may use the whole machine.
+      const alone = b.submit('h', ROUTINE);
+      await settle();
+      expect(ex.exclusive.at(-1)).toBe(true);
+      ex.finish();
+      await alone;
+      expect(ex.maxConcurrent).toBe(2);
+    });
+
+    it('with pipelineDepth 2, hands a busy instance only a full batch behind its running one, the least busy first', async () => {
+      const ex = new ControlledExecutor();
+      const b = new DynamicBatcher(ex.run, { ...instances, maxBatchSize: 2, pipelineDepth: 2 });
+      const first = ['a', 'b', 'c', 'd'].map((x) => b.submit(x, ROUTINE));
+      await settle();
+      expect(ex.batches).toEqual([
+        ['a', 'b'],
+        ['c', 'd'],
+      ]);
+      expect(ex.instance).toEqual([0, 1]);
+      const partial = b.submit('e', ROUTINE);
+      await settle();
+      expect(ex.inProgress).toBe(2); // both instances busy: one item is not worth queueing behind
+      const full = b.submit('f', ROUTINE);
+      const more = ['g', 'h', 'i', 'j'].map((x) => b.submit(x, ROUTINE));
+      await settle();
+      // Full batches go behind the running ones, one per instance; the rest waits (depth 2 each).
+      expect(ex.batches.slice(2)).toEqual([
+        ['e', 'f'],
+        ['g', 'h'],
+      ]);
+      expect(ex.instance.slice(2)).toEqual([0, 1]);
+      expect(b.queueDepth).toBe(2);
+      for (let i = 0; i < 5; i++) {
+        if (ex.inProgress) ex.finish();
+        await settle();
+      }
+      await Promise.all([...first, partial, full, ...more]);
+      expect(ex.maxConcurrent).toBe(4);
+    });
+
+    it('times each batch from its own dispatch and predicts the wait from the throughput of all instances', async () => {
+      jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+      const ex = new ControlledExecutor();
+      const b = new DynamicBatcher(ex.run, { ...instances, maxBatchSize: 1, ewmaAlpha: 1 });
+      const warm = b.submit('warm', ROUTINE);
+      await settle();
+      await jest.advanceTimersByTimeAsync(100);
+      ex.finish();
+      await warm;
+      const two = [b.submit('a', ROUTINE), b.submit('b', ROUTINE)];
+      await settle();
+      expect(ex.inProgress).toBe(2);
+      await jest.advanceTimersByTimeAsync(40);
+      const queued = ['c', 'd', 'e', 'f'].map((x) => b.submit(x, ROUTINE));
+      // Both instances busy: the first frees in 100 - 40 ms; then 4 items at 2 per 100 ms.
+      expect(b.predictedWaitMs('ROUTINE')).toBeCloseTo(60 + 200);
+      await jest.advanceTimersByTimeAsync(60);
+      ex.finish();
+      ex.finish();
+      const [a] = await Promise.all(two);
+      expect(a!.timings.inferenceMs).toBeCloseTo(100);
+      for (let i = 0; i < 4; i++) {
+        await settle();
+        ex.finish();
+      }
+      await Promise.all(queued);
+    });
   });
 
   it('waits up to maxQueueDelayMs to fill a batch, and flushes early when the batch is full or a STAT item arrives', async () => {

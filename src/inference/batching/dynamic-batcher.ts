@@ -28,12 +28,20 @@ export interface BatchingConfig {
   /** Smoothing of the batch latency / size averages behind the prediction (0..1, weight of the newest batch). */
   ewmaAlpha?: number;
   /**
-   * Batches handed to the executor at once (default 1). With 2, a full batch (or a STAT item) is
-   * dispatched while the previous batch still runs, so a session that queues runs on its own thread
-   * (the worker session) starts it without an idle gap; smaller batches still wait for the running one,
+   * Independent model instances that run batches side by side (Triton's instance group; default 1).
+   * A batch goes to the least busy instance; one that finds an instance idle starts at once, whatever
+   * its size. With more than one, a batch dispatched while nothing runs and nothing else waits runs
+   * *exclusively*: the executor is told so (it may use every core for it, e.g. one session with every
+   * intra-op thread, for the best latency at light load) and nothing else starts until it finishes.
+   */
+  instances?: number;
+  /**
+   * Batches one instance holds at once (default 1). With 2, a session that queues runs on its own
+   * thread (the worker session) is handed a full batch (or one with a STAT item) while it still runs
+   * the previous one, so it starts it without an idle gap; smaller batches wait for an idle instance,
    * so pipelining never shrinks batches.
    */
-  maxConcurrentBatches?: number;
+  pipelineDepth?: number;
 }
 
 /** Defaults: batches up to 16, no added delay, 1024 queued at most, refuse beyond 10 s of predicted wait. */
@@ -43,11 +51,23 @@ export const DEFAULT_BATCHING_CONFIG: Required<BatchingConfig> = {
   maxQueueSize: 1024,
   maxPredictedWaitMs: 10_000,
   ewmaAlpha: 0.2,
-  maxConcurrentBatches: 1,
+  instances: 1,
+  pipelineDepth: 1,
 };
 
+/** Where the batcher placed one batch (see {@link BatchingConfig.instances}). */
+export interface BatchPlacement {
+  /**
+   * True when nothing runs beside this batch on another instance until it finishes (always so with
+   * one instance); the executor may then use every core for it.
+   */
+  exclusive: boolean;
+  /** The instance (0-based) it runs on; with `exclusive` and several instances, none of them is busy. */
+  instance: number;
+}
+
 /** Runs one batch; must return one output per item, in order. */
-export type BatchExecutor<I, O> = (items: readonly I[]) => Promise<O[]>;
+export type BatchExecutor<I, O> = (items: readonly I[], placement: BatchPlacement) => Promise<O[]>;
 
 /** Per-request admission options. */
 export interface SubmitOptions {
@@ -130,22 +150,24 @@ class Fifo<T> {
 
 /**
  * Dynamic batcher for one model version (Triton-style): a bounded queue with admission control,
- * priority lanes (STAT > URGENT > ROUTINE), per-item deadlines and cancellation, and one executor call
- * at a time — on CPU one run using every intra-op thread beats concurrent runs (see
- * bench/engine.bench.ts) — or, with `maxConcurrentBatches` 2, a second full batch queued behind it
- * for a session that runs its calls in order. Transport- and model-free: the executor stacks and
- * splits tensors.
+ * priority lanes (STAT > URGENT > ROUTINE), per-item deadlines and cancellation, and batches placed on
+ * one or more model instances — one batch per instance, or, with `pipelineDepth` 2, a second full
+ * batch queued behind the running one for a session that runs its calls in order; with several
+ * instances a batch that is alone runs exclusively (see {@link BatchingConfig.instances}).
+ * Transport- and model-free: the executor stacks and splits tensors.
  */
 export class DynamicBatcher<I, O> {
   private readonly config: Required<BatchingConfig>;
-  private readonly lanes = new Map<Priority, Fifo<Entry<I, O>>>(PRIORITY_ORDER.map((p) => [p, new Fifo()]));
+  private readonly queues = new Map<Priority, Fifo<Entry<I, O>>>(PRIORITY_ORDER.map((p) => [p, new Fifo()]));
   private readonly laneDepth: Record<Priority, number> = { STAT: 0, URGENT: 0, ROUTINE: 0 };
   private depth = 0;
   private runningCount = 0;
-  private runningSince = 0;
   private runningBatches = 0;
-  /** When the last batch finished (performance.now()); a pipelined batch's run starts there. */
-  private lastFinishedAt = 0;
+  /** Per instance: batches it holds, when its current one started, when its last one finished. */
+  private readonly lanes: { running: number; currentSince: number; lastFinishedAt: number }[];
+  /** A batch runs exclusively beside idle instances: nothing else starts until it finishes. */
+  private exclusiveRunning = false;
+  private exclusiveSince = 0;
   private pumpScheduled = false;
   private delayTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -166,7 +188,15 @@ export class DynamicBatcher<I, O> {
     if (!(this.config.maxBatchSize >= 1)) throw new RangeError('maxBatchSize must be >= 1');
     if (!(this.config.maxQueueSize >= 1)) throw new RangeError('maxQueueSize must be >= 1');
     if (!(this.config.maxQueueDelayMs >= 0)) throw new RangeError('maxQueueDelayMs must be >= 0');
-    if (!(this.config.maxConcurrentBatches >= 1)) throw new RangeError('maxConcurrentBatches must be >= 1');
+    if (!Number.isInteger(this.config.instances) || this.config.instances < 1)
+      throw new RangeError('instances must be an integer >= 1');
+    if (!Number.isInteger(this.config.pipelineDepth) || this.config.pipelineDepth < 1)
+      throw new RangeError('pipelineDepth must be an integer >= 1');
+    this.lanes = Array.from({ length: this.config.instances }, () => ({
+      running: 0,
+      currentSince: 0,
+      lastFinishedAt: 0,
+    }));
   }
 
   /** Items waiting to start. */
@@ -190,9 +220,10 @@ export class DynamicBatcher<I, O> {
   }
 
   /**
-   * Predicted time before a new item of this priority would start: the rest of the running batch
-   * plus the items ahead of it (same or higher lanes) divided by the measured throughput (EWMA batch
-   * size / EWMA batch latency). 0 before the first batch has been measured.
+   * Predicted time before a new item of this priority would start: until the soonest instance can take
+   * a batch (the rest of its running batch and of any handed to it behind that), plus the items ahead of
+   * it (same or higher lanes) divided by the measured throughput (EWMA batch size × instances / EWMA
+   * batch latency). 0 before the first batch has been measured.
    */
   predictedWaitMs(priority: Priority): number {
     const { ewmaBatchMs, ewmaBatchSize } = this.stat;
@@ -202,11 +233,15 @@ export class DynamicBatcher<I, O> {
       ahead += this.laneDepth[p];
       if (p === priority) break;
     }
-    const remaining =
-      this.runningBatches > 0
-        ? Math.max(0, this.runningBatches * ewmaBatchMs - (performance.now() - this.runningSince))
-        : 0;
-    return remaining + (ahead * ewmaBatchMs) / ewmaBatchSize;
+    const now = performance.now();
+    let soonest = Infinity;
+    for (const lane of this.lanes) {
+      const free = lane.running === 0 ? 0 : lane.running * ewmaBatchMs - (now - lane.currentSince);
+      soonest = Math.min(soonest, Math.max(0, free));
+    }
+    // An exclusive batch holds every instance until it finishes.
+    if (this.exclusiveRunning) soonest = Math.max(0, ewmaBatchMs - (now - this.exclusiveSince));
+    return soonest + (ahead * ewmaBatchMs) / (ewmaBatchSize * this.config.instances);
   }
 
   /**
@@ -260,7 +295,7 @@ export class DynamicBatcher<I, O> {
           this.dropQueued(entry, new CancelledError('The request was cancelled', { task, version }));
         options.signal.addEventListener('abort', entry.onAbort, { once: true });
       }
-      this.lanes.get(entry.priority)!.push(entry);
+      this.queues.get(entry.priority)!.push(entry);
       this.laneDepth[entry.priority]++;
       this.depth++;
       this.schedule();
@@ -325,7 +360,8 @@ export class DynamicBatcher<I, O> {
 
   /** Defers the flush decision to a microtask so items submitted in the same tick share a batch. */
   private schedule(): void {
-    if (this.pumpScheduled || this.runningBatches >= this.config.maxConcurrentBatches) return;
+    if (this.pumpScheduled || this.exclusiveRunning) return;
+    if (this.runningBatches >= this.config.instances * this.config.pipelineDepth) return;
     this.pumpScheduled = true;
     queueMicrotask(() => {
       this.pumpScheduled = false;
@@ -342,15 +378,27 @@ export class DynamicBatcher<I, O> {
     return head;
   }
 
+  /** Dispatches batches while the executor has room and something waits (or sets the delay timer). */
   private pump(): void {
-    const { maxQueueDelayMs, maxBatchSize, maxConcurrentBatches } = this.config;
-    if (this.runningBatches >= maxConcurrentBatches || this.depth === 0) return;
-    // Behind a running batch, only a full batch or a STAT item is worth queueing: anything smaller
-    // waits and grows until the session is free.
-    if (this.runningBatches > 0 && this.depth < maxBatchSize && this.laneDepth.STAT === 0) return;
+    while (this.dispatchOne());
+  }
+
+  /** Dispatches one batch if the rules allow; true when it did. */
+  private dispatchOne(): boolean {
+    const { maxQueueDelayMs, maxBatchSize, instances, pipelineDepth } = this.config;
+    if (this.exclusiveRunning || this.depth === 0) return false;
+    // The least busy instance takes the batch.
+    let instance = 0;
+    for (let i = 1; i < instances; i++)
+      if (this.lanes[i]!.running < this.lanes[instance]!.running) instance = i;
+    const held = this.lanes[instance]!.running;
+    if (held >= pipelineDepth) return false;
+    // An idle instance takes whatever waits. Behind a running batch, only a full batch or a STAT item
+    // is worth queueing: anything smaller waits and grows until an instance is idle.
+    if (held > 0 && this.depth < maxBatchSize && this.laneDepth.STAT === 0) return false;
     if (maxQueueDelayMs > 0 && this.depth < maxBatchSize && this.laneDepth.STAT === 0) {
       let oldest = Infinity;
-      for (const lane of this.lanes.values())
+      for (const lane of this.queues.values())
         oldest = Math.min(oldest, this.peekLive(lane)?.enqueuedAt ?? Infinity);
       const wait = oldest + maxQueueDelayMs - performance.now();
       if (wait > 0) {
@@ -360,7 +408,7 @@ export class DynamicBatcher<I, O> {
             this.pump();
           }, wait);
         }
-        return;
+        return false;
       }
     }
     if (this.delayTimer) {
@@ -368,14 +416,18 @@ export class DynamicBatcher<I, O> {
       this.delayTimer = undefined;
     }
     const batch = this.take();
-    if (batch.length) void this.execute(batch);
+    if (!batch.length) return false;
+    // A batch alone (nothing running, nothing left waiting) may use the whole machine.
+    const exclusive = instances === 1 || (this.runningBatches === 0 && this.depth === 0);
+    void this.execute(batch, { exclusive, instance });
+    return true;
   }
 
   private take(): Entry<I, O>[] {
     const batch: Entry<I, O>[] = [];
     const now = Date.now();
     const { task, version } = this.context;
-    for (const lane of this.lanes.values()) {
+    for (const lane of this.queues.values()) {
       while (batch.length < this.config.maxBatchSize) {
         const entry = this.peekLive(lane);
         if (!entry) break;
@@ -397,23 +449,36 @@ export class DynamicBatcher<I, O> {
     return batch;
   }
 
-  private async execute(batch: Entry<I, O>[]): Promise<void> {
+  private async execute(batch: Entry<I, O>[], placement: BatchPlacement): Promise<void> {
     const dispatched = performance.now();
-    if (this.runningBatches++ === 0) this.runningSince = dispatched;
+    const lane = this.lanes[placement.instance]!;
+    if (lane.running++ === 0) lane.currentSince = dispatched;
+    this.runningBatches++;
+    const holdsAll = placement.exclusive && this.config.instances > 1;
+    if (holdsAll) {
+      this.exclusiveRunning = true;
+      this.exclusiveSince = dispatched;
+    }
     this.runningCount += batch.length;
     let outputs: O[] | undefined;
     let failure: unknown;
     try {
-      outputs = await this.executor(batch.map((e) => e.item));
+      outputs = await this.executor(
+        batch.map((e) => e.item),
+        placement,
+      );
       if (outputs.length !== batch.length)
         throw new Error(`executor returned ${outputs.length} outputs for ${batch.length} items`);
     } catch (error) {
       failure = error;
     }
     const finished = performance.now();
-    // Batches finish in order; one dispatched while another ran started when that one finished.
-    const started = Math.max(dispatched, this.lastFinishedAt);
-    this.lastFinishedAt = finished;
+    if (holdsAll) this.exclusiveRunning = false;
+    // An instance runs its batches in order: one handed to it while another ran started when that one
+    // finished.
+    const started = Math.max(dispatched, lane.lastFinishedAt);
+    lane.lastFinishedAt = finished;
+    if (--lane.running > 0) lane.currentSince = finished;
     const inferenceMs = finished - started;
     this.record(batch.length, inferenceMs);
     const failed =
@@ -435,7 +500,7 @@ export class DynamicBatcher<I, O> {
         });
     }
     this.runningCount -= batch.length;
-    if (--this.runningBatches > 0) this.runningSince = finished;
+    this.runningBatches--;
     this.checkDrained();
     this.pump();
   }

@@ -1,5 +1,5 @@
 import type { ModelSession, TensorMap } from '../engine';
-import { FeedBufferPool, sessionExecutor, splitBatch } from './session-executor';
+import { FeedBufferPool, instanceGroupExecutor, sessionExecutor, splitBatch } from './session-executor';
 
 /** Echoes the first value of each item's input as its one-element output, and keeps the feeds it saw. */
 function echoSession(): ModelSession & { seen: Float32Array[]; hold?: Promise<void> } {
@@ -172,6 +172,32 @@ describe('FeedBufferPool', () => {
     pool.give(detached);
     pool.give(new Float32Array(16).subarray(0, 8));
     expect(pool.size).toBe(0);
+  });
+});
+
+describe('instanceGroupExecutor', () => {
+  it('runs an exclusive batch on the wide session and the others on the instance the batcher chose', async () => {
+    const wide = echoSession();
+    const narrow = [echoSession(), echoSession()];
+    const run = instanceGroupExecutor(wide, narrow, ['image'], 2);
+    expect((await run([item(1)], { exclusive: true, instance: 0 })).map((o) => o.first!.data[0])).toEqual([
+      1,
+    ]);
+    const [a, b] = await Promise.all([
+      run([item(2), item(3)], { exclusive: false, instance: 1 }),
+      run([item(4)], { exclusive: false, instance: 0 }),
+    ]);
+    expect([a, b].map((r) => r.map((o) => o.first!.data[0]))).toEqual([[2, 3], [4]]);
+    expect([wide, ...narrow].map((s) => s.seen.length)).toEqual([1, 1, 1]);
+    expect(narrow[1]!.seen[0]!.length).toBe(8); // the pair of items went to instance 1
+    await expect(run([item(5)], { exclusive: false, instance: 2 })).rejects.toThrow(/no instance 2/);
+  });
+
+  it('runs everything on the wide session when there are no instances', async () => {
+    const wide = echoSession();
+    const run = instanceGroupExecutor(wide, [], ['image'], 2);
+    await run([item(1)], { exclusive: false, instance: 0 });
+    expect(wide.seen).toHaveLength(1);
   });
 });
 

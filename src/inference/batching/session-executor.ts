@@ -25,7 +25,7 @@ export function sessionExecutor(
   session: ModelSession,
   inputNames: readonly string[],
   size: number,
-): BatchExecutor<readonly Float32Array[], TensorMap> {
+): (items: readonly (readonly Float32Array[])[]) => Promise<TensorMap[]> {
   const per = size * size;
   const scratch: Float32Array[] = inputNames.map(() => new Float32Array(0));
   const maxOverlap = session.transfersFeeds ? (session.pipelineDepth ?? 1) : 1;
@@ -56,6 +56,34 @@ export function sessionExecutor(
       running--;
       if (session.transfersFeeds) for (const t of Object.values(feeds)) pool.give(t.data);
     }
+  };
+}
+
+/**
+ * Batch executor over an instance group (Triton's `instance_group`): an exclusive batch (nothing runs
+ * beside it) goes to `wide`, a session with every intra-op thread, for the best latency at light load;
+ * any other goes to the instance the batcher chose (`placement.instance`), a session with its own few
+ * threads in its own worker thread. On a CPU, independent instances side by side beat one session whose
+ * threads wait for each other at every operator, above all when the event loop's work preempts one of
+ * them (bench/engine.bench.ts). The batcher (`instances` = `narrow.length`) never runs an exclusive
+ * batch beside another, and hands an instance no more batches than its pipeline depth.
+ *
+ * @param wide - the session for batches that run alone
+ * @param narrow - the instances for batches that run side by side (empty: everything runs on `wide`)
+ */
+export function instanceGroupExecutor(
+  wide: ModelSession,
+  narrow: readonly ModelSession[],
+  inputNames: readonly string[],
+  size: number,
+): BatchExecutor<readonly Float32Array[], TensorMap> {
+  const alone = sessionExecutor(wide, inputNames, size);
+  const instances = narrow.map((session) => sessionExecutor(session, inputNames, size));
+  return async (items, placement) => {
+    if (placement.exclusive || instances.length === 0) return alone(items);
+    const run = instances[placement.instance];
+    if (!run) throw new RangeError(`instanceGroupExecutor: no instance ${placement.instance}`);
+    return run(items);
   };
 }
 

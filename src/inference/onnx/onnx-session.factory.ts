@@ -30,6 +30,7 @@ export async function createOrtSession(
         ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
         interOpNumThreads: 1,
         executionMode: 'sequential',
+        ...(options.stopSpinningAfterRun ? { extra: { session: { force_spinning_stop: '1' } } } : {}),
       });
       return { session, provider };
     } catch (error) {

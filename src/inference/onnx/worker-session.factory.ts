@@ -53,6 +53,9 @@ export interface WorkerSessionFactoryOptions {
  * as on the main thread).
  */
 export class WorkerSessionFactory implements SessionFactory {
+  /** Each session has its own worker thread, so sessions of one model run at the same time. */
+  readonly concurrentSessions = true;
+
   private readonly log: ProviderLog;
   private readonly spawn: (data: SessionWorkerData) => Worker;
 
