@@ -343,6 +343,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         rateLimiter: new RateLimiter(config.limits.rateLimitPerMinute),
         maxUploadBytes: config.limits.maxUploadBytes,
         authenticate: (token) => users.authenticate(token),
+        authenticateCached: (token) => users.authenticateCached(token),
         createContext,
         graphql,
         formatError: (error: GraphQLError) =>

@@ -46,4 +46,20 @@ describe('TokenService', () => {
     const other = new TokenService('another-secret-that-is-also-long-enough', 'care-companion', 3600);
     await expect(other.verify(token)).rejects.toMatchObject({ details: { reason: 'INVALID' } });
   });
+
+  it('answers remembered() only for a token it verified and that has not expired', async () => {
+    const tokens = new TokenService(SECRET, 'care-companion', 3600);
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+    const { token } = await tokens.mint('user-1', Role.TECHNICIAN, 60);
+    expect(tokens.remembered(token)).toBeNull(); // minted here, never verified
+    await tokens.verify(token);
+    expect(tokens.remembered(token)).toMatchObject({ userId: 'user-1', role: Role.TECHNICIAN });
+    const copy = tokens.remembered(token)!;
+    copy.role = Role.ADMIN;
+    expect(tokens.remembered(token)!.role).toBe(Role.TECHNICIAN);
+    clock.mockReturnValue(now + 60_000);
+    expect(tokens.remembered(token)).toBeNull(); // expired: verify() must say so
+    await expect(tokens.verify(token)).rejects.toMatchObject({ details: { reason: 'EXPIRED' } });
+  });
 });

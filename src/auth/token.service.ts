@@ -44,6 +44,16 @@ export class TokenService {
   }
 
   /**
+   * The principal of a token this service verified before and that has not expired yet, without
+   * waiting: null when it must go through {@link verify} (unknown, or expired: verify says which).
+   */
+  remembered(token: string): Principal | null {
+    const known = this.verified.get(token);
+    // jose's rule: expired once the current second reaches `exp`.
+    return known && known.exp > Math.floor(Date.now() / 1000) ? { ...known.principal } : null;
+  }
+
+  /**
    * Verifies signature, issuer, expiry and claims. Throws UNAUTHENTICATED with a reason code in
    * `details.reason` (EXPIRED, INVALID) — never echoes the token.
    */

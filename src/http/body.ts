@@ -14,6 +14,13 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.resume();
     return Promise.reject(new PayloadTooLargeError('Request body too large', { limit }));
   }
+  // The whole declared body is already buffered (usual for a small request: it came in the packet
+  // with its headers): take it now instead of waiting a loop turn for the parser's end of message.
+  if (Number.isFinite(declared) && declared > 0 && req.readableLength >= declared && !req.readableFlowing) {
+    const buffered = req.read() as Buffer | null;
+    if (buffered && buffered.length === declared) return Promise.resolve(buffered);
+    if (buffered) req.unshift(buffered);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

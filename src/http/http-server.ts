@@ -47,12 +47,14 @@ export interface HttpDeps {
   rateLimiter: RateLimiter;
   maxUploadBytes: number;
   authenticate(token: string): Promise<Principal>;
+  /** The same answer without waiting when it is known in memory; null sends the caller to authenticate. */
+  authenticateCached?(token: string): Principal | null;
   createContext(principal: Principal | null, requestId: string, signal?: AbortSignal): GraphQLContext;
   graphql: {
     handle(
       req: IncomingMessage,
       res: ServerResponse,
-      url: URL,
+      url: RequestTarget,
       context: () => Promise<GraphQLContext>,
     ): Promise<void>;
     /** Rules beyond the specified ones (depth and cost limits); WebSocket operations are validated with them too. */
@@ -111,6 +113,32 @@ function sendJson(
   res.end(JSON.stringify(body));
 }
 
+/** The path and query of a request target. */
+export interface RequestTarget {
+  pathname: string;
+  /** `?…`, or empty. */
+  search: string;
+}
+
+/**
+ * Splits a request target into path and query. The usual origin form (`/graphql?x`) is split as is,
+ * without a URL parser (which costs more than the rest of the routing); anything else (absolute form)
+ * goes through one.
+ */
+export function requestTarget(raw: string | undefined): RequestTarget {
+  const target = raw ?? '/';
+  if (target.startsWith('/') && !target.startsWith('//') && !target.includes('\\')) {
+    const q = target.indexOf('?');
+    const end = target.indexOf('#');
+    const stop = end < 0 ? target.length : end;
+    return q < 0 || q > stop
+      ? { pathname: target.slice(0, stop), search: '' }
+      : { pathname: target.slice(0, q), search: q + 1 < stop ? target.slice(q, stop) : '' };
+  }
+  const url = new URL(target, 'http://localhost');
+  return { pathname: url.pathname, search: url.search };
+}
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Constant-time comparison of a presented token with the configured one. */
@@ -135,7 +163,7 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
       throw new UnauthenticatedError('Authentication required: send Authorization: Bearer <token>', {
         reason: 'MISSING',
       });
-    const principal = await deps.authenticate(token);
+    const principal = deps.authenticateCached?.(token) ?? (await deps.authenticate(token));
     deps.rateLimiter.hit(principal.tokenId);
     return principal;
   }
@@ -207,7 +235,7 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
     requestId: string,
     seen: { route: string },
   ): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestTarget(req.url);
     if (['/health/live', '/health/ready', '/metrics', '/graphql'].includes(url.pathname))
       seen.route = url.pathname;
     if (url.pathname === '/health/live') return sendJson(res, 200, { status: 'ok' });

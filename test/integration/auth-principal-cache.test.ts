@@ -61,11 +61,16 @@ describe('principal cache', () => {
     // Both processes have it cached (for a minute).
     await a.app.users.authenticate(token);
     await b.app.users.authenticate(token);
+    // Over HTTP a cached principal is answered without waiting (authenticateCached).
+    expect(b.app.users.authenticateCached(token)).toMatchObject({ role: Role.RADIOLOGIST });
+    expect((await b.gql(token, '{ __typename }')).status).toBe(200);
     const off = await a.gql(admin, 'mutation($id: ID!) { deactivateUser(id: $id) { active } }', {
       id: user.id,
     });
     expect(off.errors).toBeUndefined();
     await expect(a.app.users.authenticate(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(a.app.users.authenticateCached(token)).toBeNull();
+    expect((await a.gql(token, '{ __typename }')).status).toBe(401);
     // The other process learns it through NOTIFY, long before its 60 s cache entry would expire.
     const deadline = Date.now() + 5000;
     let refusedAfterMs: number | null = null;
@@ -82,6 +87,7 @@ describe('principal cache', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     expect(refusedAfterMs).not.toBeNull();
+    expect(b.app.users.authenticateCached(token)).toBeNull();
     expect((await b.gql(token, '{ __typename }')).status).toBe(401);
   });
 });
