@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { readCsvRecords, writeCsv } from './csv';
 import { runPython, TRAINER_DIR } from './trainer-runner';
@@ -59,7 +59,10 @@ export function correctionSplit(group: string): 'train' | 'val' | 'test' {
  * patient pseudonym. Paths are relative to `<sharedDir>/datasets`, as the trainer and `evaluate` expect.
  */
 export async function assembleRetrainingDataset(o: AssembleOptions): Promise<AssembledDataset> {
-  const datasetsRoot = resolve(o.sharedDir, 'datasets');
+  // The real path: a correction's copy lives outside datasets/, so its path climbs out with `..`, and
+  // the trainer's open() resolves `..` after following links. From a symlinked shared folder it would
+  // climb out of the link's target instead (regression: FileNotFoundError in the trainer).
+  const datasetsRoot = await realpath(resolve(o.sharedDir, 'datasets'));
   await mkdir(o.workDir, { recursive: true });
   const basePath = join(o.workDir, 'base-manifest.csv');
   await runPython([join(TRAINER_DIR, 'build_manifest.py'), '--task', o.task, '--out', basePath], o.onLine, {
