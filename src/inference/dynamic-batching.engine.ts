@@ -1,8 +1,8 @@
+import { availableParallelism } from 'node:os';
 import { ConflictError, ValidationError } from '../errors';
 import { BatchingConfig, DEFAULT_BATCHING_CONFIG, DynamicBatcher } from './batching/dynamic-batcher';
 import { ModelNotLoadedError } from './batching/batching-errors';
 import { instanceGroupExecutor } from './batching/session-executor';
-import { availableParallelism } from 'node:os';
 import type { SessionFactory, TensorMap } from './engine';
 import type {
   InferenceEngine,
