@@ -876,7 +876,7 @@ export type Mutation = {
   generateNote: ClinicalNote;
   /** Retrieves a study from the PACS (WADO-RS) and creates its patient, study and images; importing again adds nothing. */
   importStudyFromPacs: DicomImport;
-  /** Mints a bearer token for a user (admins). The token is shown once. */
+  /** Mints a bearer token for a user (admins). The token is shown once. Users whose role reads patient data get theirs from the operators (npm run token:mint), never through the API: FORBIDDEN. */
   issueToken: IssuedToken;
   /** Promotes the canary to PRODUCTION; the previous production version is archived and becomes the rollback target (admins). */
   promoteModelVersion: ModelVersion;

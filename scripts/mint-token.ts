@@ -6,10 +6,14 @@
  *
  * With the embedded database (no DATABASE_URL) stop the server first: PGlite's files belong to one
  * process at a time. The embedded server also writes a first admin token to data/bootstrap-admin.token.
+ * Tokens are signed as the server signs them: with AUTH_SECRET, or without it with the install's own
+ * secret (DATA_DIR/auth-secret, the same file the server reads). This is also how clinical users
+ * (technicians, radiologists, integrators) get tokens: the API never mints them (see UserService.issueToken).
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/app-config';
+import { resolveAuthSecret } from '../src/auth/install-secret';
 import { TokenService } from '../src/auth/token.service';
 import { createOrm, migrateToLatest } from '../src/db/orm';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
@@ -36,7 +40,13 @@ async function main(): Promise<void> {
   const orm = await createOrm({ url: config.database.url ?? embedded!.url, poolMax: 2 });
   try {
     await migrateToLatest(orm);
-    const tokens = new TokenService(config.auth.secret, config.auth.issuer, config.auth.tokenTtlSeconds);
+    // The same key as the server: AUTH_SECRET, or this install's own secret under DATA_DIR.
+    const tokens = new TokenService(
+      resolveAuthSecret(config.auth),
+      config.auth.issuer,
+      config.auth.tokenTtlSeconds,
+      config.auth.audience,
+    );
     const users = new UserService(orm.em, tokens, 1);
     const ttl = values.ttl ? Number(values.ttl) : undefined;
     const { token, user, created } = await users.bootstrapAdmin(values.email, role, ttl);

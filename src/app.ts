@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { GraphQLError } from 'graphql';
 import type { AppConfig } from './config/app-config';
+import { resolveAuthSecret } from './auth/install-secret';
 import { TokenService } from './auth/token.service';
 import { createOrm, migrateToLatest } from './db/orm';
 import { startEmbeddedPostgres, EmbeddedPostgres } from './db/embedded-postgres';
@@ -35,9 +36,10 @@ import { StudyService } from './domain/study/study.service';
 import { Role } from './domain/enums';
 import { UserService } from './domain/user/user.service';
 import { createFormatError } from './errors/format-error';
+import { Admission } from './http/admission';
 import { createGraphQLHandler } from './http/graphql-server';
 import { dashboardAssets } from './http/dashboard';
-import { startHttpServer, RunningServer } from './http/http-server';
+import { isLoopback, startHttpServer, RunningServer } from './http/http-server';
 import { RateLimiter } from './http/rate-limiter';
 import { dicomWebRoutes, fhirRoutes, imageRoutes, predictionRoutes } from './http/routes';
 import { DecodePool } from './inference/decode-pool';
@@ -145,7 +147,13 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     };
 
     const metrics = new Metrics({}, { collectTimeoutMs: config.monitoring.healthCheckTimeoutMs });
-    const tokens = new TokenService(config.auth.secret, config.auth.issuer, config.auth.tokenTtlSeconds);
+    const authSecret = resolveAuthSecret(config.auth);
+    const tokens = new TokenService(
+      authSecret,
+      config.auth.issuer,
+      config.auth.tokenTtlSeconds,
+      config.auth.audience,
+    );
     const pageMax = config.limits.pageMax;
     const users = new UserService(orm.em, tokens, pageMax, config.auth.principalCacheMs, events);
     // Deactivation in any process drops the cached principal here too.
@@ -158,7 +166,6 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     closers.push(async () => void (await userChanges.return?.()));
     const patients = new PatientService(pageMax);
     const studies = new StudyService(pageMax, events);
-    const images = new ImageService(objectStore, orm.em, config.limits, pageMax, events);
     const records = new RecordsService(pageMax);
 
     const engine =
@@ -192,6 +199,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         ? new InlineImagePreparer(imageLimits)
         : new DecodePool({ limits: imageLimits, size: config.inference.decodeWorkers ?? undefined }));
     closers.push(() => preparer.close());
+    // Uploads are decoded by the same pool as analyses: off the event loop, a bounded number at once.
+    const images = new ImageService(objectStore, orm.em, config.limits, pageMax, events, preparer);
     const drift = new DriftService(
       orm.em,
       events,
@@ -226,9 +235,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     metrics.watchJobs(jobs, config.monitoring.healthCheckTimeoutMs);
 
     // Key of the pseudonyms and UID remapping of de-identified copies: derived from the server secret.
-    const deidentificationKey = createHmac('sha256', config.auth.secret)
-      .update('deidentification')
-      .digest('hex');
+    const deidentificationKey = createHmac('sha256', authSecret).update('deidentification').digest('hex');
     const retrainingArea = new RetrainingArea(objectStore, deidentificationKey, imageLimits);
     const trainerRunner =
       config.retraining.runner === 'ray'
@@ -274,13 +281,10 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         : config.pacs
           ? new HttpDicomWebClient(config.pacs)
           : null;
-    const dicomIngest = new DicomIngestService(
-      images,
-      dicomWeb,
-      events,
-      logger,
-      config.limits.maxUploadBytes,
-    );
+    const dicomIngest = new DicomIngestService(images, dicomWeb, events, logger, {
+      maxPixels: config.limits.maxImagePixels,
+      stowMaxInstances: config.dicom.stowMaxInstances,
+    });
     dicomIngest.registerMetrics(metrics.registry);
     const resultExport = new ResultExportService(dicomWeb, {
       uidRoot: config.dicom.uidRoot,
@@ -310,6 +314,13 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       [RetrainingResolver, new RetrainingResolver(retraining)],
     ]);
     const schema = await buildAppSchema({ get: (cls) => resolvers.get(cls) }, pubsub.pubSub);
+    const admission = new Admission({
+      authenticate: (token) => users.authenticate(token),
+      authenticateCached: (token) => users.authenticateCached(token),
+      rateLimiter: new RateLimiter(config.limits.rateLimitPerMinute),
+      subscriptionsPerSocket: config.limits.subscriptionsPerSocket,
+      subscriptionsPerUser: config.limits.subscriptionsPerUser,
+    });
     const graphql = await createGraphQLHandler(
       schema,
       logger,
@@ -318,8 +329,9 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         maxCost: config.limits.graphqlMaxCost,
         pageMax,
         maxBase64UploadBytes: config.limits.maxBase64UploadBytes,
+        maxTokens: config.limits.graphqlMaxTokens,
       },
-      metrics.graphql,
+      { admission, observer: metrics.graphql },
     );
     closers.push(() => graphql.stop());
     const formatError = createFormatError(logger);
@@ -340,10 +352,12 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       {
         schema,
         logger,
-        rateLimiter: new RateLimiter(config.limits.rateLimitPerMinute),
+        admission,
         maxUploadBytes: config.limits.maxUploadBytes,
-        authenticate: (token) => users.authenticate(token),
-        authenticateCached: (token) => users.authenticateCached(token),
+        limits: {
+          headersTimeoutMs: config.http.headersTimeoutMs,
+          maxConnections: config.http.maxConnections,
+        },
         createContext,
         graphql,
         formatError: (error: GraphQLError) =>
@@ -379,14 +393,16 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     if (config.env === 'development' && !(await users.hasAdmin())) {
       const { token } = await users.bootstrapAdmin('admin@localhost', Role.ADMIN);
       bootstrapAdminToken = token;
-      const file = join(
-        dirname(config.storage.driver === 'fs' ? config.storage.dir : './data/x'),
-        'bootstrap-admin.token',
-      );
+      const file = join(config.dataDir, 'bootstrap-admin.token');
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, `${token}\n`, { mode: 0o600 });
       logger.info({ file }, 'created the first admin (admin@localhost); its token is in this file');
     }
+    if (config.env !== 'production' && !isLoopback(config.http.host))
+      logger.warn(
+        { host: config.http.host },
+        'listening beyond loopback outside production: other hosts can reach this API; set HOST=127.0.0.1 unless that is meant',
+      );
     logger.info({ url: `${server.url}/graphql` }, 'Care Companion API ready');
     return {
       config,

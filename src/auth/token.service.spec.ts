@@ -63,3 +63,45 @@ describe('TokenService', () => {
     await expect(tokens.verify(token)).rejects.toMatchObject({ details: { reason: 'EXPIRED' } });
   });
 });
+
+describe('TokenService claims (regression: a token without exp was valid forever, aud was not checked)', () => {
+  const key = new TextEncoder().encode(SECRET);
+  const now = () => Math.floor(Date.now() / 1000);
+  const sign = (claims: Record<string, unknown>) =>
+    new jose.SignJWT({ role: Role.ADMIN, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(key);
+  const complete = () => ({
+    sub: 'user-1',
+    jti: 'token-1',
+    iss: 'care-companion',
+    aud: 'care-companion-api',
+    iat: now(),
+    exp: now() + 600,
+  });
+
+  it('mints tokens carrying exp, sub, jti and aud, and accepts them (control)', async () => {
+    const tokens = new TokenService(SECRET, 'care-companion', 3600);
+    const { token } = await tokens.mint('user-1', Role.RADIOLOGIST);
+    expect(jose.decodeJwt(token)).toMatchObject({ sub: 'user-1', aud: 'care-companion-api' });
+    expect(jose.decodeJwt(token)).toHaveProperty('exp');
+    expect(jose.decodeJwt(token)).toHaveProperty('jti');
+    await expect(tokens.verify(await sign(complete()))).resolves.toMatchObject({ userId: 'user-1' });
+  });
+
+  it.each(['exp', 'sub', 'jti', 'aud'])('refuses a correctly signed token without %s', async (claim) => {
+    const tokens = new TokenService(SECRET, 'care-companion', 3600);
+    const claims: Record<string, unknown> = complete();
+    delete claims[claim];
+    await expect(tokens.verify(await sign(claims))).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      details: { reason: 'INVALID' },
+    });
+  });
+
+  it('refuses a token minted for another audience', async () => {
+    const other = new TokenService(SECRET, 'care-companion', 3600, 'another-service');
+    const { token } = await other.mint('user-1', Role.ADMIN);
+    await expect(new TokenService(SECRET, 'care-companion', 3600).verify(token)).rejects.toMatchObject({
+      details: { reason: 'INVALID' },
+    });
+  });
+});

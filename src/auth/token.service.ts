@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { DEFAULT_AUTH_AUDIENCE } from '../config/app-config';
 import { Role } from '../domain/enums';
 import { UnauthenticatedError } from '../errors';
 import type { Principal } from './principal';
@@ -7,20 +8,29 @@ import type { Principal } from './principal';
 /** Most verified tokens remembered; beyond it the memory is cleared and refilled. */
 const MAX_VERIFIED_TOKENS = 10_000;
 
+/** Claims every token must carry; a token without an expiry would otherwise be valid forever. */
+const REQUIRED_CLAIMS = ['exp', 'sub', 'jti', 'aud'];
+
 /**
- * Signs and verifies the bearer tokens (HS256 JWT) that every request carries. A token that verified
- * is remembered (by its exact text) until it expires, so the next request with it skips the signature
- * check, which WebCrypto runs on the libuv thread pool (a thread hop per request). The expiry is
- * still checked on every use. Whether the user is still active is the caller's check (UserService).
+ * Signs and verifies the bearer tokens (HS256 JWT) that every request carries: issuer, audience,
+ * expiry, subject and token id are required. A token that verified is remembered (by its exact
+ * text) until it expires, so the next request with it skips the signature check, which WebCrypto
+ * runs on the libuv thread pool (a thread hop per request). The expiry is still checked on every
+ * use. Whether the user is still active is the caller's check (UserService).
  */
 export class TokenService {
   private readonly key: Uint8Array;
   private readonly verified = new Map<string, { principal: Principal; exp: number }>();
 
+  /**
+   * @param secret - the signing key (see `resolveAuthSecret`)
+   * @param audience - the `aud` minted into tokens and required of every token presented
+   */
   constructor(
     secret: string,
     private readonly issuer: string,
     private readonly defaultTtlSeconds: number,
+    private readonly audience: string = DEFAULT_AUTH_AUDIENCE,
   ) {
     this.key = new TextEncoder().encode(secret);
   }
@@ -36,6 +46,7 @@ export class TokenService {
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(userId)
       .setIssuer(this.issuer)
+      .setAudience(this.audience)
       .setJti(randomUUID())
       .setIssuedAt(now)
       .setExpirationTime(now + ttlSeconds)
@@ -54,8 +65,8 @@ export class TokenService {
   }
 
   /**
-   * Verifies signature, issuer, expiry and claims. Throws UNAUTHENTICATED with a reason code in
-   * `details.reason` (EXPIRED, INVALID) — never echoes the token.
+   * Verifies signature, issuer, audience, expiry and claims. Throws UNAUTHENTICATED with a reason code
+   * in `details.reason` (EXPIRED, INVALID) — never echoes the token.
    */
   async verify(token: string): Promise<Principal> {
     const known = this.verified.get(token);
@@ -66,20 +77,24 @@ export class TokenService {
       throw new UnauthenticatedError('Token expired', { reason: 'EXPIRED' });
     }
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: this.issuer, algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, this.key, {
+        issuer: this.issuer,
+        audience: this.audience,
+        algorithms: ['HS256'],
+        requiredClaims: REQUIRED_CLAIMS,
+      });
       const role = payload.role;
       if (
         typeof payload.sub !== 'string' ||
         typeof payload.jti !== 'string' ||
+        typeof payload.exp !== 'number' ||
         !Object.values(Role).includes(role as Role)
       ) {
         throw new UnauthenticatedError('Token claims are invalid', { reason: 'INVALID' });
       }
       const principal: Principal = { userId: payload.sub, role: role as Role, tokenId: payload.jti };
-      if (typeof payload.exp === 'number') {
-        if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
-        this.verified.set(token, { principal, exp: payload.exp });
-      }
+      if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
+      this.verified.set(token, { principal, exp: payload.exp });
       return { ...principal };
     } catch (error) {
       if (error instanceof UnauthenticatedError) throw error;

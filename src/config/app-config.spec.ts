@@ -1,23 +1,58 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, DEVELOPMENT_AUTH_SECRET, loadConfig } from './app-config';
+import { ConfigError, loadConfig } from './app-config';
+
+/** A valid production environment. */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://u:p@db:5432/care',
+  AUTH_SECRET: 'Zq3vN8tLw1pR6yK0sB5mH2cJ9dF4gX7e',
+  METRICS_TOKEN: 'mT4kQ9zR2vX7pL1w',
+};
 
 describe('loadConfig', () => {
   it('starts with embedded defaults when nothing is set', () => {
     const c = loadConfig({});
     expect(c.database.url).toBeNull();
     expect(c.storage.driver).toBe('fs');
-    expect(c.auth.usingDevelopmentSecret).toBe(true);
+    expect(c.auth.secret).toBeNull();
+    expect(c.auth.secretFile).toBe('./data/auth-secret');
     expect(c.pubsubDriver).toBe('memory');
-    expect(c.http.port).toBe(4000);
+    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 4000 });
+  });
+
+  it('keeps the install state under DATA_DIR unless a folder is named on its own', () => {
+    const c = loadConfig({ DATA_DIR: '/srv/care/' });
+    expect([c.dataDir, c.database.embeddedDir, c.storage, c.auth.secretFile]).toEqual([
+      '/srv/care',
+      '/srv/care/pglite',
+      { driver: 'fs', dir: '/srv/care/objects' },
+      '/srv/care/auth-secret',
+    ]);
+    expect(loadConfig({ DATA_DIR: '/srv/care', STORAGE_FS_DIR: '/mnt/objects' }).storage).toEqual({
+      driver: 'fs',
+      dir: '/mnt/objects',
+    });
+  });
+
+  it('listens on loopback outside production and on every interface in production, unless HOST is set', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }).http.host).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'test' }).http.host).toBe('127.0.0.1');
+    expect(loadConfig({ ...PRODUCTION }).http.host).toBe('0.0.0.0');
+    expect(loadConfig({ NODE_ENV: 'development', HOST: '0.0.0.0' }).http.host).toBe('0.0.0.0');
+  });
+
+  it('requires a metrics token in production unless METRICS_OPEN=true says the network keeps /metrics private', () => {
+    const { METRICS_TOKEN: _token, ...withoutToken } = PRODUCTION;
+    expect(() => loadConfig(withoutToken)).toThrow(/METRICS_TOKEN: is required in production/);
+    expect(loadConfig({ ...withoutToken, METRICS_OPEN: 'true' }).monitoring.metricsToken).toBeNull();
+    expect(loadConfig({ NODE_ENV: 'development' }).monitoring.metricsToken).toBeNull();
   });
 
   it('switches the embedded defaults off with production settings', () => {
     const c = loadConfig({
-      NODE_ENV: 'production',
-      DATABASE_URL: 'postgres://u:p@db:5432/care',
-      AUTH_SECRET: 'Zq3vN8tLw1pR6yK0sB5mH2cJ9dF4gX7e',
+      ...PRODUCTION,
       STORAGE_DRIVER: 'minio',
       MINIO_ENDPOINT: 'http://minio:9000',
       MINIO_ACCESS_KEY: 'ak',
@@ -29,7 +64,7 @@ describe('loadConfig', () => {
       endpoint: 'http://minio:9000',
       bucket: 'care-companion',
     });
-    expect(c.auth.usingDevelopmentSecret).toBe(false);
+    expect(c.auth.secret).toBe(PRODUCTION.AUTH_SECRET);
   });
 
   it('names the variable and the rule, never the value', () => {
@@ -52,14 +87,9 @@ describe('loadConfig', () => {
     );
   });
 
-  it('refuses a weak AUTH_SECRET in production: short, repetitive, or the development secret', () => {
-    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db:5432/care' };
-    for (const weak of [
-      'short',
-      'x'.repeat(40),
-      'abcabcabcabcabcabcabcabcabcabcabcabc',
-      DEVELOPMENT_AUTH_SECRET,
-    ]) {
+  it('refuses a weak AUTH_SECRET in production: short or repetitive', () => {
+    const production = { ...PRODUCTION };
+    for (const weak of ['short', 'x'.repeat(40), 'abcabcabcabcabcabcabcabcabcabcabcabc']) {
       let message = '';
       try {
         loadConfig({ ...production, AUTH_SECRET: weak });
@@ -69,12 +99,9 @@ describe('loadConfig', () => {
       expect(message).toMatch(/AUTH_SECRET: (must be at least 32 characters|is too weak for production)/);
       expect(message).not.toContain(weak);
     }
-    // Control: a random secret passes, and development still starts without one.
-    expect(
-      loadConfig({ ...production, AUTH_SECRET: 'Zq3vN8tLw1pR6yK0sB5mH2cJ9dF4gX7e' }).auth
-        .usingDevelopmentSecret,
-    ).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'development' }).auth.usingDevelopmentSecret).toBe(true);
+    // Control: a random secret passes, and development still starts without one (per-install secret).
+    expect(loadConfig({ ...production }).auth.secret).toBe(PRODUCTION.AUTH_SECRET);
+    expect(loadConfig({ NODE_ENV: 'development' }).auth.secret).toBeNull();
   });
 
   it('requires MinIO credentials when STORAGE_DRIVER=minio', () => {

@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
-/** Secret used only when no AUTH_SECRET is configured outside production; tokens minted with it are useless elsewhere. */
-export const DEVELOPMENT_AUTH_SECRET = 'care-companion-development-secret-not-for-production';
+/** The `aud` claim tokens carry unless AUTH_AUDIENCE says otherwise; tokens for another audience are refused. */
+export const DEFAULT_AUTH_AUDIENCE = 'care-companion-api';
 
 /** A production AUTH_SECRET needs this many distinct characters: `x` × 40 is 40 characters and no secret. */
 export const MIN_SECRET_DISTINCT_CHARACTERS = 12;
@@ -10,21 +10,25 @@ export const MIN_SECRET_DISTINCT_CHARACTERS = 12;
 /**
  * The one validated configuration of the product. Only this folder reads `process.env`.
  * Production settings (a PostgreSQL URL, MinIO credentials, an auth secret) switch the embedded
- * defaults (PGlite, filesystem store, development secret) off.
+ * defaults (PGlite, filesystem store, the per-install secret under DATA_DIR) off. Outside production
+ * the server listens on loopback unless HOST says otherwise.
  */
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    HOST: z.string().min(1).default('0.0.0.0'),
+    HOST: z.string().min(1).optional(),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
+    HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(16).default(8192),
+    DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional(),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-    EMBEDDED_DB_DIR: z.string().default('./data/pglite'),
+    EMBEDDED_DB_DIR: z.string().optional(),
     STORAGE_DRIVER: z.enum(['fs', 'minio']).default('fs'),
-    STORAGE_FS_DIR: z.string().default('./data/objects'),
+    STORAGE_FS_DIR: z.string().optional(),
     MINIO_ENDPOINT: z.string().url('must be a URL such as http://minio:9000').optional(),
     MINIO_ACCESS_KEY: z.string().min(1).optional(),
     MINIO_SECRET_KEY: z.string().min(1).optional(),
@@ -35,6 +39,7 @@ const envSchema = z
     MINIO_REGION: z.string().default('us-east-1'),
     AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     AUTH_ISSUER: z.string().default('care-companion'),
+    AUTH_AUDIENCE: z.string().min(1).default(DEFAULT_AUTH_AUDIENCE),
     AUTH_TOKEN_TTL_SECONDS: z.coerce
       .number()
       .int()
@@ -58,7 +63,10 @@ const envSchema = z
     GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(10),
     GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
     GRAPHQL_PAGE_MAX: z.coerce.number().int().min(1).max(1000).default(100),
+    GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+    WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(20),
+    WS_MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).default(50),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     PUBSUB_DRIVER: z.enum(['postgres', 'memory']).optional(),
     EXECUTION_PROVIDERS: z
@@ -94,12 +102,14 @@ const envSchema = z
       .int()
       .min(1024)
       .default(512 * 1024 * 1024),
+    STOW_MAX_INSTANCES: z.coerce.number().int().min(1).max(10_000).default(100),
     DICOM_UID_ROOT: z
       .string()
       .max(24, 'must be at most 24 characters (a UID has 64)')
       .regex(/^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/, 'must be a DICOM UID root such as 2.25')
       .default('2.25'),
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    METRICS_OPEN: z.enum(['true', 'false']).default('false'),
     READY_REQUIRED_TASKS: z
       .string()
       .regex(/^([a-z]+(,[a-z]+)*)?$/, 'must be a comma-separated list of tasks such as chest,wrist')
@@ -135,7 +145,7 @@ const envSchema = z
     RAY_PYTHON: z.string().min(1).default('python'),
     RETRAIN_AUTO_MIN_CORRECTIONS: z.coerce.number().int().min(0).default(500),
     RETRAIN_WORKERS: z.coerce.number().int().min(0).max(4).default(1),
-    RETRAIN_WORK_DIR: z.string().default('./data/retraining'),
+    RETRAIN_WORK_DIR: z.string().optional(),
     RETRAIN_SMOKE: z.enum(['true', 'false']).default('false'),
     RETRAIN_EPOCHS: z.coerce.number().int().min(1).max(1000).default(40),
     RETRAIN_TIME_BUDGET_MIN: z.coerce.number().min(1).max(10_000).default(60),
@@ -201,14 +211,18 @@ const envSchema = z
           path: ['AUTH_SECRET'],
           message: 'is required in production',
         });
-      else if (
-        env.AUTH_SECRET === DEVELOPMENT_AUTH_SECRET ||
-        new Set(env.AUTH_SECRET).size < MIN_SECRET_DISTINCT_CHARACTERS
-      )
+      else if (new Set(env.AUTH_SECRET).size < MIN_SECRET_DISTINCT_CHARACTERS)
         ctx.addIssue({
           code: z.ZodIssueCode.custom,
           path: ['AUTH_SECRET'],
           message: `is too weak for production (use a random value with at least ${MIN_SECRET_DISTINCT_CHARACTERS} distinct characters, e.g. openssl rand -base64 48)`,
+        });
+      if (!env.METRICS_TOKEN && env.METRICS_OPEN !== 'true')
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['METRICS_TOKEN'],
+          message:
+            'is required in production (or set METRICS_OPEN=true where only the private network reaches /metrics)',
         });
     }
   });
@@ -216,7 +230,20 @@ const envSchema = z
 /** Typed, validated configuration handed to the composition root. */
 export interface AppConfig {
   env: 'development' | 'test' | 'production';
-  http: { host: string; port: number };
+  http: {
+    /** Interface to listen on: loopback by default, every interface (`0.0.0.0`) by default in production. */
+    host: string;
+    port: number;
+    /** A connection that has not sent complete request headers by then is closed (slow-header attacks). */
+    headersTimeoutMs: number;
+    /** Open connections (HTTP and WebSocket) beyond which new ones are refused. */
+    maxConnections: number;
+  };
+  /**
+   * Folder of the install's own state: the embedded database and object store by default, the
+   * per-install signing secret (`auth-secret`) and the first admin's token.
+   */
+  dataDir: string;
   database: { url: string | null; poolMax: number; embeddedDir: string };
   storage:
     | { driver: 'fs'; dir: string }
@@ -229,10 +256,17 @@ export interface AppConfig {
         region: string;
       };
   auth: {
-    secret: string;
+    /**
+     * AUTH_SECRET; null outside production when it is not set: tokens are then signed with the random
+     * per-install secret kept at `secretFile` (created on first use, see `auth/install-secret.ts`).
+     */
+    secret: string | null;
+    /** Where the per-install secret lives: `<DATA_DIR>/auth-secret`. */
+    secretFile: string;
     issuer: string;
+    /** The `aud` claim minted into tokens and required of every token presented. */
+    audience: string;
     tokenTtlSeconds: number;
-    usingDevelopmentSecret: boolean;
     /** How long an authenticated user's role and status are reused before the database is asked again. */
     principalCacheMs: number;
   };
@@ -247,7 +281,14 @@ export interface AppConfig {
     graphqlMaxDepth: number;
     graphqlMaxCost: number;
     pageMax: number;
+    /** Most lexical tokens in one GraphQL document; the parser stops beyond it. */
+    graphqlMaxTokens: number;
+    /** Rate budget per token per minute, in operation cost units (one per root field, at least one per request). */
     rateLimitPerMinute: number;
+    /** Live subscriptions one WebSocket may hold. */
+    subscriptionsPerSocket: number;
+    /** Live subscriptions one user may hold across sockets (per process). */
+    subscriptionsPerUser: number;
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   pubsubDriver: 'postgres' | 'memory';
@@ -295,9 +336,17 @@ export interface AppConfig {
     timeoutMs: number;
     maxResponseBytes: number;
   } | null;
-  dicom: { uidRoot: string; stowMaxBytes: number };
+  dicom: {
+    uidRoot: string;
+    stowMaxBytes: number;
+    /** Most instances (body parts) in one STOW-RS request. */
+    stowMaxInstances: number;
+  };
   monitoring: {
-    /** Bearer token `GET /metrics` requires; null leaves it open (restrict it at the network instead). */
+    /**
+     * Bearer token `GET /metrics` requires; null leaves it open, which production allows only with
+     * METRICS_OPEN=true (the network must then keep it private).
+     */
     metricsToken: string | null;
     /** Tasks that need an active model version for `/health/ready` to answer 200. */
     readyRequiredTasks: string[];
@@ -369,10 +418,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
   const e = parsed.data;
+  const dataDir = e.DATA_DIR.replace(/\/+$/, '') || '/';
+  const inData = (name: string) => `${dataDir}/${name}`;
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT },
-    database: { url: e.DATABASE_URL ?? null, poolMax: e.DATABASE_POOL_MAX, embeddedDir: e.EMBEDDED_DB_DIR },
+    http: {
+      host: e.HOST ?? (e.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
+      port: e.PORT,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+    },
+    dataDir,
+    database: {
+      url: e.DATABASE_URL ?? null,
+      poolMax: e.DATABASE_POOL_MAX,
+      embeddedDir: e.EMBEDDED_DB_DIR ?? inData('pglite'),
+    },
     storage:
       e.STORAGE_DRIVER === 'minio'
         ? {
@@ -383,12 +444,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
             bucket: e.MINIO_BUCKET,
             region: e.MINIO_REGION,
           }
-        : { driver: 'fs', dir: e.STORAGE_FS_DIR },
+        : { driver: 'fs', dir: e.STORAGE_FS_DIR ?? inData('objects') },
     auth: {
-      secret: e.AUTH_SECRET ?? DEVELOPMENT_AUTH_SECRET,
+      secret: e.AUTH_SECRET ?? null,
+      secretFile: inData('auth-secret'),
       issuer: e.AUTH_ISSUER,
+      audience: e.AUTH_AUDIENCE,
       tokenTtlSeconds: e.AUTH_TOKEN_TTL_SECONDS,
-      usingDevelopmentSecret: !e.AUTH_SECRET,
       principalCacheMs: e.AUTH_PRINCIPAL_CACHE_MS,
     },
     modelsDir: e.MODELS_DIR,
@@ -401,7 +463,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       graphqlMaxDepth: e.GRAPHQL_MAX_DEPTH,
       graphqlMaxCost: e.GRAPHQL_MAX_COST,
       pageMax: e.GRAPHQL_PAGE_MAX,
+      graphqlMaxTokens: e.GRAPHQL_MAX_TOKENS,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      subscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      subscriptionsPerUser: e.WS_MAX_SUBSCRIPTIONS_PER_USER,
     },
     logLevel: e.LOG_LEVEL,
     pubsubDriver: e.PUBSUB_DRIVER ?? (e.DATABASE_URL ? 'postgres' : 'memory'),
@@ -435,7 +500,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
           maxResponseBytes: e.PACS_MAX_RETRIEVE_BYTES,
         }
       : null,
-    dicom: { uidRoot: e.DICOM_UID_ROOT, stowMaxBytes: e.STOW_MAX_BYTES },
+    dicom: {
+      uidRoot: e.DICOM_UID_ROOT,
+      stowMaxBytes: e.STOW_MAX_BYTES,
+      stowMaxInstances: e.STOW_MAX_INSTANCES,
+    },
     monitoring: {
       metricsToken: e.METRICS_TOKEN ?? null,
       readyRequiredTasks: e.READY_REQUIRED_TASKS ? e.READY_REQUIRED_TASKS.split(',') : [],
@@ -481,7 +550,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       rayPython: e.RAY_PYTHON,
       autoMinCorrections: e.RETRAIN_AUTO_MIN_CORRECTIONS,
       workers: e.RETRAIN_WORKERS,
-      workDir: e.RETRAIN_WORK_DIR,
+      workDir: e.RETRAIN_WORK_DIR ?? inData('retraining'),
       smoke: e.RETRAIN_SMOKE === 'true',
       epochs: e.RETRAIN_EPOCHS,
       timeBudgetMin: e.RETRAIN_TIME_BUDGET_MIN,

@@ -80,3 +80,9 @@ export class ServiceUnavailableError extends AppError {
   readonly code = 'SERVICE_UNAVAILABLE' as const;
   override readonly httpStatus = 503;
 }
+
+/** A WebSocket or a user already holds as many live subscriptions as allowed. */
+export class TooManySubscriptionsError extends AppError {
+  readonly code = 'TOO_MANY_SUBSCRIPTIONS' as const;
+  override readonly httpStatus = 429;
+}

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { ArgumentValidationError } from 'type-graphql';
 import { createFormatError, withoutInputValues } from './format-error';
 import { NotFoundError } from './app-error';
-import { isDependencyUnavailable } from './dependency-errors';
+import { databaseErrorOf, isDependencyUnavailable, loggableError } from './dependency-errors';
 
 const PHI = ['Vexmorrow', 'Quillonia', 'PHIMRN-1', '1937-03-29'];
 const leaks = (text: string) => PHI.filter((v) => text.includes(v));
@@ -105,5 +105,47 @@ describe('isDependencyUnavailable', () => {
     const out = format(error.toJSON(), error);
     expect(out.extensions?.code).toBe('SERVICE_UNAVAILABLE');
     expect(out.message).not.toContain('Connection terminated');
+  });
+});
+
+describe('database errors by SQLSTATE (regression: values PostgreSQL refused answered 503, with the SQL logged)', () => {
+  /** A driver error as MikroORM raises it: the statement with its values inlined in the message. */
+  const refused = (sqlState: string) =>
+    Object.assign(
+      new Error(
+        `insert into "patient" ("mrn", "family_name", "birth_date") values ('PHIMRN-1', 'Vexmorrow', '0000-01-01') - date/time field value out of range`,
+      ),
+      { code: sqlState, table: 'patient', detail: 'Key (mrn)=(PHIMRN-1)' },
+    );
+  const capture = () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    return { lines, format: createFormatError(logger) };
+  };
+
+  it.each([
+    ['22008', 'BAD_USER_INPUT'],
+    ['22021', 'BAD_USER_INPUT'],
+    ['22P02', 'BAD_USER_INPUT'],
+    ['23505', 'CONFLICT'],
+    ['57P01', 'SERVICE_UNAVAILABLE'],
+    ['42P01', 'INTERNAL_SERVER_ERROR'],
+  ])('answers SQLSTATE %s with %s and logs the SQLSTATE, never the statement', (sqlState, code) => {
+    const { lines, format } = capture();
+    const error = new GraphQLError('x', { path: ['createPatient'], originalError: refused(sqlState) });
+    const out = format(error.toJSON(), error);
+    expect(out.extensions?.code).toBe(code);
+    expect(leaks(JSON.stringify(out))).toEqual([]);
+    expect(lines.join('')).toContain(sqlState);
+    expect(lines.join('')).toContain('patient');
+    expect(leaks(lines.join(''))).toEqual([]);
+    expect(lines.join('')).not.toMatch(/insert into/);
+  });
+
+  it('maps by SQLSTATE, not by the class of the driver error', () => {
+    expect(databaseErrorOf(refused('22008'))?.code).toBe('BAD_USER_INPUT');
+    expect(databaseErrorOf(new Error('wrapped', { cause: refused('22021') }))?.code).toBe('BAD_USER_INPUT');
+    expect(databaseErrorOf(new TypeError('a bug'))).toBeNull();
+    expect(loggableError(new TypeError('a bug'))).toMatchObject({ name: 'TypeError', message: 'a bug' });
   });
 });

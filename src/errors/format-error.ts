@@ -2,7 +2,7 @@ import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from '../logging/logger';
 import { AppError } from './app-error';
-import { isDependencyUnavailable } from './dependency-errors';
+import { databaseErrorOf, loggableError } from './dependency-errors';
 
 /** GraphQL error codes that come from the GraphQL layer itself and are passed through as they are. */
 const PASS_THROUGH = new Set([
@@ -46,8 +46,10 @@ export function withoutInputValues(message: string): string {
 
 /**
  * The one place errors become `extensions.code`. Domain errors keep their literal code and their
- * id-only details; anything unexpected becomes INTERNAL_SERVER_ERROR with a generic message, and the
- * real error goes to the log with the request id.
+ * id-only details; database errors are mapped by SQLSTATE ({@link databaseErrorOf}: outage →
+ * SERVICE_UNAVAILABLE, a value PostgreSQL cannot store → BAD_USER_INPUT) and logged without their
+ * message, which inlines the statement's values; anything else unexpected becomes
+ * INTERNAL_SERVER_ERROR with a generic message, and the real error goes to the log with the request id.
  */
 export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -58,6 +60,16 @@ export function createFormatError(logger: Logger) {
         ? unwrapped.originalError
         : unwrapped;
     const requestId = (formatted.extensions?.requestId as string | undefined) ?? undefined;
+    const fromDatabase = databaseErrorOf(original);
+    if (fromDatabase) {
+      const level = fromDatabase.code === 'SERVICE_UNAVAILABLE' ? 'error' : 'warn';
+      logger[level]({ err: loggableError(original), code: fromDatabase.code, requestId }, 'database error');
+      return {
+        message: fromDatabase.message,
+        path: formatted.path,
+        extensions: { code: fromDatabase.code, details: fromDatabase.details },
+      };
+    }
     if (original instanceof AppError) {
       return {
         message: original.message,
@@ -86,14 +98,6 @@ export function createFormatError(logger: Logger) {
         },
       };
     }
-    if (isDependencyUnavailable(original)) {
-      logger.error({ err: (original as Error).message, requestId }, 'database error');
-      return {
-        message: 'A dependency is unavailable; try again',
-        path: formatted.path,
-        extensions: { code: 'SERVICE_UNAVAILABLE' },
-      };
-    }
     const code = formatted.extensions?.code as string | undefined;
     if (code && PASS_THROUGH.has(code)) {
       return {
@@ -102,14 +106,7 @@ export function createFormatError(logger: Logger) {
         extensions: { ...formatted.extensions, stacktrace: undefined },
       };
     }
-    logger.error(
-      {
-        err:
-          original instanceof Error ? { message: original.message, stack: original.stack } : String(original),
-        requestId,
-      },
-      'unexpected error',
-    );
+    logger.error({ err: loggableError(original), requestId }, 'unexpected error');
     return {
       message: 'Internal server error',
       locations: formatted.locations,

@@ -5,6 +5,12 @@ export class MalformedMultipartError extends AppError {
   readonly code = 'MALFORMED_MULTIPART' as const;
 }
 
+/** A multipart body (STOW-RS request) carries more parts than allowed; refused before any part is read. */
+export class TooManyPartsError extends AppError {
+  readonly code = 'TOO_MANY_PARTS' as const;
+  override readonly httpStatus = 413;
+}
+
 /** Codes of failures talking to the configured PACS. */
 export type PacsErrorCode =
   | 'PACS_NOT_CONFIGURED'

@@ -51,10 +51,14 @@ export function dashboardAssets(): StaticAssets {
   return { get: (pathname) => files.get(pathname) ?? null };
 }
 
-/** Headers of every dashboard answer: no framing, scripts and sockets from this origin only. */
+/**
+ * Headers of every dashboard answer: no framing, scripts and sockets from this origin only. CSP
+ * level 3 `'self'` covers the page's own `ws:`/`wss:` origin; the bare schemes `ws: wss:` it once
+ * listed let an injected script open a socket to any host (regression).
+ */
 export const DASHBOARD_HEADERS: Record<string, string> = {
   'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-cache',

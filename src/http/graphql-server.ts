@@ -3,12 +3,14 @@ import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
 } from '@apollo/server/plugin/disabled';
-import { GraphQLError, Kind, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError, loggableError } from '../errors';
 import { createFormatError } from '../errors/format-error';
 import type { Logger } from '../logging/logger';
 import type { GraphQLContext } from '../resolvers/context';
 import { queryLimitsRule } from '../schema/limits';
+import { Admission, operationLabel } from './admission';
 import { readBody } from './body';
 
 /** Largest GraphQL request body accepted (documents and variables; images go to /uploads). */
@@ -20,6 +22,8 @@ export interface GraphQLLimits {
   maxCost: number;
   pageMax: number;
   maxBase64UploadBytes: number;
+  /** Most lexical tokens the parser reads in one document. */
+  maxTokens: number;
 }
 
 /** One GraphQL operation served over HTTP. */
@@ -38,32 +42,33 @@ export interface GraphQLObserver {
 }
 
 /**
- * A bounded name for an operation: its top-level fields, which the schema limits, rather than the
- * client-chosen operation name, which could be anything.
+ * A domain error raised before execution (rate limit, refused input), as Apollo carries it: with the
+ * HTTP status it implies and its retry hint; `formatError` restores its code from the cause.
  */
-export function operationLabel(operation: OperationDefinitionNode): string {
-  const fields = new Set<string>();
-  for (const selection of operation.selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if (selection.name.value !== '__typename') fields.add(selection.name.value);
-    } else fields.add('fragment');
-  }
-  if (fields.size === 0) return '__typename';
-  if (fields.size > 4) return 'multiple';
-  return [...fields].sort().join(',');
+export function refusalOf(error: AppError): GraphQLError {
+  const headers = new HeaderMap();
+  const retry = error.details.retryAfterSeconds;
+  if (retry !== undefined && retry !== null) headers.set('retry-after', String(retry));
+  return new GraphQLError(error.message, {
+    originalError: error,
+    extensions: { code: error.code, http: { status: error.httpStatus, headers } },
+  });
 }
 
 /**
  * Apollo Server over plain `node:http` (its documented integration API): no web framework in the
- * request path. Audit reads collected during a request are written when the response is sent.
- * `validationRules` is returned so the WebSocket transport applies the same limits.
+ * request path. Every operation passes the {@link Admission} once parsed and validated (cost-based
+ * rate limit, storable input, server-made audit label); audit reads collected during a request are
+ * written when the response is sent. `validationRules` is returned so the WebSocket transport
+ * applies the same limits.
  */
 export async function createGraphQLHandler(
   schema: GraphQLSchema,
   logger: Logger,
   limits: GraphQLLimits,
-  observer?: GraphQLObserver,
+  options: { admission: Admission; observer?: GraphQLObserver },
 ) {
+  const { admission, observer } = options;
   // One plugin for the audit trail and the metrics, so Apollo calls one set of hooks per request.
   const requestPlugin: ApolloServerPlugin<GraphQLContext> = {
     async requestDidStart() {
@@ -71,7 +76,7 @@ export async function createGraphQLHandler(
       let type = 'unknown';
       let operation = 'invalid';
       return {
-        async didResolveOperation({ contextValue, operationName, operation: op }) {
+        async didResolveOperation({ contextValue, operation: op, document, request }) {
           if (op) {
             type = op.operation;
             operation = operationLabel(op);
@@ -85,7 +90,19 @@ export async function createGraphQLHandler(
               },
             );
           }
-          contextValue.audit.operation = operationName ?? op?.operation ?? null;
+          if (!op) return;
+          try {
+            // The request paid one unit at the door (http-server); the operation pays the rest of its cost.
+            contextValue.audit.operation = admission.admitOperation(
+              contextValue.principal,
+              document,
+              op,
+              request.variables,
+              1,
+            );
+          } catch (error) {
+            throw error instanceof AppError ? refusalOf(error) : error;
+          }
         },
         async willSendResponse({ contextValue, response }) {
           if (contextValue.audit?.size) {
@@ -93,7 +110,7 @@ export async function createGraphQLHandler(
               await contextValue.audit.flush(contextValue.em);
             } catch (error) {
               logger.error(
-                { err: (error as Error).message, requestId: contextValue.requestId },
+                { err: loggableError(error), requestId: contextValue.requestId },
                 'failed to write audit events',
               );
             }
@@ -122,6 +139,9 @@ export async function createGraphQLHandler(
     // Bearer tokens (not cookies) authenticate every request, so browser CSRF cannot forge one.
     csrfPrevention: false,
     introspection: true,
+    // A document is parsed before any limit can look at it: the parser itself stops at maxTokens
+    // (regression: a 3.9 MB document held the event loop for 2.3 s).
+    parseOptions: { maxTokens: limits.maxTokens },
     validationRules,
     // No HTTP caching of GraphQL answers (they carry patient data): the cache-control plugin, which
     // Apollo installs by default and which hooks every resolved field, is off; responses say no-store.
@@ -190,5 +210,5 @@ export async function createGraphQLHandler(
     }
   }
 
-  return { apollo, handle, validationRules, stop: () => apollo.stop() };
+  return { apollo, handle, validationRules, maxTokens: limits.maxTokens, stop: () => apollo.stop() };
 }

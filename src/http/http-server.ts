@@ -1,19 +1,16 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GraphQLSchema, ValidationRule } from 'graphql';
-import { GraphQLError, specifiedRules, validate } from 'graphql';
-import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import type { GraphQLError, GraphQLSchema, ValidationRule } from 'graphql';
 import type { Principal } from '../auth/principal';
 import { bearerToken } from '../auth/token.service';
-import { AppError, isDependencyUnavailable, ServiceUnavailableError, UnauthenticatedError } from '../errors';
+import { AppError, databaseErrorOf, loggableError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { GraphQLContext } from '../resolvers/context';
+import type { Admission } from './admission';
 import { readBody } from './body';
 import { DASHBOARD_HEADERS, StaticAssets } from './dashboard';
-import type { RateLimiter } from './rate-limiter';
+import { startGraphQLWs } from './graphql-ws';
 
 /** One finished HTTP request; `route` is a fixed name (never the raw path, which may hold ids). */
 export interface HttpRequestEvent {
@@ -40,15 +37,23 @@ export interface MetricsEndpoint {
   token: string | null;
 }
 
+/** Connection limits of the HTTP server. */
+export interface HttpLimits {
+  /** A connection whose request headers are incomplete after this long is answered 408 and closed. */
+  headersTimeoutMs: number;
+  /** Open connections (HTTP and WebSocket) beyond which new ones are refused. */
+  maxConnections: number;
+}
+
 /** What the HTTP layer needs from the rest of the app. */
 export interface HttpDeps {
   schema: GraphQLSchema;
   logger: Logger;
-  rateLimiter: RateLimiter;
+  /** Authentication, rate limit and audit labels for every request and operation (HTTP and WebSocket). */
+  admission: Admission;
   maxUploadBytes: number;
-  authenticate(token: string): Promise<Principal>;
-  /** The same answer without waiting when it is known in memory; null sends the caller to authenticate. */
-  authenticateCached?(token: string): Principal | null;
+  /** Defaults: 10 s headers timeout, 8192 connections. */
+  limits?: HttpLimits;
   createContext(principal: Principal | null, requestId: string, signal?: AbortSignal): GraphQLContext;
   graphql: {
     handle(
@@ -59,6 +64,8 @@ export interface HttpDeps {
     ): Promise<void>;
     /** Rules beyond the specified ones (depth and cost limits); WebSocket operations are validated with them too. */
     validationRules?: readonly ValidationRule[];
+    /** Most lexical tokens in one document; WebSocket operations are parsed with it too. */
+    maxTokens: number;
   };
   formatError(error: GraphQLError): Record<string, unknown>;
   routes: RouteHandler[];
@@ -150,84 +157,88 @@ function errorBody(error: AppError, requestId: string) {
   return { error: { code: error.code, message: error.message, details: error.details, requestId } };
 }
 
+/** True for an address only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
 /**
  * One port for everything: GraphQL over HTTP and WebSocket (graphql-ws) at /graphql, authenticated
  * upload/download routes, and health probes. Every request except the probes carries a bearer token.
+ * Connections that dawdle over their headers are closed after `headersTimeoutMs` (checked every
+ * second, not Node's default 30 s), and at most `maxConnections` are open at once.
  */
 export async function startHttpServer(deps: HttpDeps, host: string, port: number): Promise<RunningServer> {
-  const { logger } = deps;
+  const { logger, admission } = deps;
+  const limits = deps.limits ?? { headersTimeoutMs: 10_000, maxConnections: 8192 };
 
+  /** The door of every authenticated request: who it is, and one unit of its rate budget. */
   async function principalOf(req: IncomingMessage): Promise<Principal> {
-    const token = bearerToken(req.headers.authorization);
-    if (!token)
-      throw new UnauthenticatedError('Authentication required: send Authorization: Bearer <token>', {
-        reason: 'MISSING',
-      });
-    const principal = deps.authenticateCached?.(token) ?? (await deps.authenticate(token));
-    deps.rateLimiter.hit(principal.tokenId);
+    const principal = await admission.authenticate(bearerToken(req.headers.authorization));
+    admission.charge(principal);
     return principal;
   }
 
-  const server = createServer((req, res) => {
-    const requestId =
-      typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id'])
-        ? req.headers['x-request-id']
-        : randomUUID();
-    res.setHeader('x-request-id', requestId);
-    const seen = { route: 'unmatched' };
-    if (deps.observer) {
-      const started = performance.now();
-      res.once('close', () =>
-        deps.observer!.requestFinished({
-          method: req.method ?? 'GET',
-          route: seen.route,
-          status: res.statusCode,
-          durationMs: performance.now() - started,
-        }),
-      );
-    }
-    void route(req, res, requestId, seen).catch((caught: unknown) => {
-      let error = caught;
-      if (!(error instanceof AppError) && isDependencyUnavailable(error)) {
-        // The database or object store is down: the client should retry, not report a bug.
-        logger.warn({ err: (error as Error).message, requestId }, 'dependency unavailable');
-        error = new ServiceUnavailableError('A dependency is unavailable; try again', {
-          retryAfterSeconds: 2,
-        });
-      }
-      if (error instanceof AppError) {
-        const headers: Record<string, string> = {};
-        if (error.code === 'RATE_LIMITED' || error.code === 'SERVICE_UNAVAILABLE')
-          headers['retry-after'] = String(error.details.retryAfterSeconds ?? 60);
-        if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
-        const isGraphQL = (req.url ?? '').startsWith('/graphql');
-        sendJson(
-          res,
-          error.httpStatus,
-          isGraphQL
-            ? {
-                errors: [
-                  { message: error.message, extensions: { code: error.code, details: error.details } },
-                ],
-              }
-            : errorBody(error, requestId),
-          headers,
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: Math.max(300_000, limits.headersTimeoutMs),
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    (req, res) => {
+      const requestId =
+        typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id'])
+          ? req.headers['x-request-id']
+          : randomUUID();
+      res.setHeader('x-request-id', requestId);
+      const seen = { route: 'unmatched' };
+      if (deps.observer) {
+        const started = performance.now();
+        res.once('close', () =>
+          deps.observer!.requestFinished({
+            method: req.method ?? 'GET',
+            route: seen.route,
+            status: res.statusCode,
+            durationMs: performance.now() - started,
+          }),
         );
-        return;
       }
-      logger.error(
-        {
-          err: error instanceof Error ? error.message : String(error),
-          stack: (error as Error)?.stack,
-          requestId,
-        },
-        'request failed',
-      );
-      sendJson(res, 500, {
-        error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', requestId },
+      void route(req, res, requestId, seen).catch((caught: unknown) => {
+        let error = caught;
+        const fromDatabase = databaseErrorOf(error);
+        if (fromDatabase) {
+          // Mapped by SQLSTATE (an outage: retry; a value it cannot store: the request's fault), logged
+          // without the driver's message, which inlines the statement's values.
+          logger.warn({ err: loggableError(error), code: fromDatabase.code, requestId }, 'database error');
+          error = fromDatabase;
+        }
+        if (error instanceof AppError) {
+          const headers: Record<string, string> = {};
+          if (error.code === 'RATE_LIMITED' || error.code === 'SERVICE_UNAVAILABLE')
+            headers['retry-after'] = String(error.details.retryAfterSeconds ?? 60);
+          if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
+          const isGraphQL = (req.url ?? '').startsWith('/graphql');
+          sendJson(
+            res,
+            error.httpStatus,
+            isGraphQL
+              ? {
+                  errors: [
+                    { message: error.message, extensions: { code: error.code, details: error.details } },
+                  ],
+                }
+              : errorBody(error, requestId),
+            headers,
+          );
+          return;
+        }
+        logger.error({ err: loggableError(error), requestId }, 'request failed');
+        sendJson(res, 500, {
+          error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', requestId },
+        });
       });
-    });
-  });
+    },
+  );
 
   async function route(
     req: IncomingMessage,
@@ -293,56 +304,18 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
     sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'No such route', requestId } });
   }
 
-  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
-  wss.on('connection', (socket) => {
-    deps.observer?.webSocketOpened?.();
-    socket.once('close', () => deps.observer?.webSocketClosed?.());
+  const ws = startGraphQLWs(server, {
+    schema: deps.schema,
+    admission,
+    validationRules: deps.graphql.validationRules ?? [],
+    maxTokens: deps.graphql.maxTokens,
+    createContext: (principal, requestId) => deps.createContext(principal, requestId),
+    formatError: deps.formatError,
+    logger,
+    onOpen: () => deps.observer?.webSocketOpened?.(),
+    onClose: () => deps.observer?.webSocketClosed?.(),
   });
-  const wsServer = useServer<Record<string, unknown>, { principal?: Principal; token?: string }>(
-    {
-      schema: deps.schema,
-      validate: (schema, document) =>
-        validate(schema, document, [...specifiedRules, ...(deps.graphql.validationRules ?? [])]),
-      connectionInitWaitTimeout: 10_000,
-      onConnect: async (ctx) => {
-        const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        const token = typeof raw === 'string' ? (bearerToken(raw) ?? raw) : null;
-        if (!token) return false;
-        try {
-          ctx.extra.principal = await deps.authenticate(token);
-          ctx.extra.token = token;
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      context: (ctx) => deps.createContext(ctx.extra.principal ?? null, randomUUID()),
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => deps.formatError(e) as never),
-      onNext: async (ctx, _id, _payload, _args, result) => {
-        // A socket outlives its token's checks at connect: deactivation or expiry must stop deliveries at once.
-        const stillValid = await deps.authenticate(ctx.extra.token ?? '').then(
-          () => true,
-          () => false,
-        );
-        if (!stillValid) {
-          ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden');
-          return {
-            errors: [
-              { message: 'Authentication expired or revoked', extensions: { code: 'UNAUTHENTICATED' } },
-            ],
-          };
-        }
-        if ('errors' in result && result.errors?.length) {
-          return {
-            ...result,
-            errors: result.errors.map((e) => deps.formatError(e as GraphQLError) as never),
-          };
-        }
-        return result;
-      },
-    },
-    wss,
-  );
+  server.maxConnections = limits.maxConnections;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -356,8 +329,7 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
     port: address.port,
     url: `http://${shownHost}:${address.port}`,
     async close() {
-      await wsServer.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await ws.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

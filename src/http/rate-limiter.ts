@@ -1,6 +1,9 @@
 import { RateLimitedError } from '../errors';
 
-/** Fixed one-minute window per key (token id). In-process: each replica enforces its own share. */
+/**
+ * Fixed one-minute window per key (token id), counted in cost units (see `Admission`: one per request,
+ * one per root field of a GraphQL operation). In-process: each replica enforces its own share.
+ */
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
@@ -9,8 +12,8 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Counts one request for `key`; throws RATE_LIMITED with a retry hint past the limit. 0 disables. */
-  hit(key: string): void {
+  /** Counts `cost` units for `key`; throws RATE_LIMITED with a retry hint past the limit. 0 disables. */
+  hit(key: string, cost = 1): void {
     if (this.perMinute <= 0) return;
     const t = this.now();
     let w = this.windows.get(key);
@@ -19,7 +22,7 @@ export class RateLimiter {
       this.windows.set(key, w);
       if (this.windows.size > 10_000) this.prune(t);
     }
-    w.count += 1;
+    w.count += cost;
     if (w.count > this.perMinute) {
       throw new RateLimitedError('Too many requests for this token', {
         retryAfterSeconds: Math.ceil((w.start + 60_000 - t) / 1000),

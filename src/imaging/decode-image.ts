@@ -1,7 +1,7 @@
 import { ImageError } from '../errors/image-errors';
 import { detectFormat } from './detect-format';
 import { decodeDicom } from './dicom/dicom.decoder';
-import type { DecodedImage, ImageLimits } from './image.types';
+import type { DecodedImage, DecodedImageInfo, ImageLimits } from './image.types';
 import { decodeRaster } from './raster/raster.decoder';
 
 /**
@@ -34,4 +34,13 @@ function assertComplete(image: DecodedImage): void {
   for (let i = 0; i < image.pixels.length; i++) {
     if (!Number.isFinite(image.pixels[i]!)) throw ImageError.corrupt('decoded pixels are not finite');
   }
+}
+
+/**
+ * Decodes a file in full ({@link decodeImage}: every check, every pixel) and describes it without its
+ * pixels: how intake validates an upload it stores as it came.
+ */
+export async function inspectImage(buf: Uint8Array, limits: ImageLimits): Promise<DecodedImageInfo> {
+  const { pixels: _pixels, ...info } = await decodeImage(buf, limits);
+  return info;
 }

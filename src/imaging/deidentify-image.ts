@@ -31,7 +31,7 @@ export async function deidentifyImage(
   const format = detectFormat(buf);
   if (!format) throw ImageError.unsupportedMediaType();
   if (format === 'DICOM') {
-    const d = deidentifyDicom(buf, options);
+    const d = await deidentifyDicom(buf, options, limits.maxPixels);
     return {
       bytes: d.bytes,
       format: 'DICOM',

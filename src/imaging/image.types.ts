@@ -69,3 +69,9 @@ export interface DecodedImage {
   dicom?: DicomAttributes;
   identifiers?: DicomIdentifiers;
 }
+
+/**
+ * A file decoded in full (so it is known to be readable) described without its pixels: what intake
+ * records and DICOM ingestion maps. Small enough to cross a thread boundary.
+ */
+export type DecodedImageInfo = Omit<DecodedImage, 'pixels'>;

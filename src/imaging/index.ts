@@ -4,6 +4,7 @@
  */
 export type {
   DecodedImage,
+  DecodedImageInfo,
   DicomAttributes,
   DicomIdentifiers,
   ImageFormat,
@@ -11,7 +12,7 @@ export type {
   VoiWindow,
 } from './image.types';
 export { detectFormat } from './detect-format';
-export { decodeImage } from './decode-image';
+export { decodeImage, inspectImage } from './decode-image';
 export { displayRange, displayWindow, pixelStats } from './pixel-ops';
 export {
   instanceNormalize,

@@ -1,5 +1,12 @@
 import { GateVerdict } from '../domain/enums';
-import { decodeImage, ImageLimits, pixelStats, toModelInput } from '../imaging';
+import {
+  decodeImage,
+  DecodedImageInfo,
+  ImageLimits,
+  inspectImage,
+  pixelStats,
+  toModelInput,
+} from '../imaging';
 import { qualityVerdict } from './radiograph-reader';
 
 /** What the models need from one stored file. */
@@ -21,8 +28,16 @@ export interface PreparedImage {
   intensityHistogram: number[];
 }
 
+/**
+ * Port: decode a file completely to validate it and describe it, without keeping its pixels (upload
+ * intake). The decode pool runs it off the event loop, at most as many at once as it has workers.
+ */
+export interface ImageInspector {
+  inspect(bytes: Uint8Array): Promise<DecodedImageInfo>;
+}
+
 /** Port: decode a file and prepare its model input (inline, or in worker threads). */
-export interface ImagePreparer {
+export interface ImagePreparer extends ImageInspector {
   prepare(bytes: Uint8Array, size: number): Promise<PreparedImage>;
   close(): Promise<void>;
 }
@@ -30,6 +45,11 @@ export interface ImagePreparer {
 /** Prepares on the calling thread; the decode pool implements the same port off the event loop. */
 export class InlineImagePreparer implements ImagePreparer {
   constructor(private readonly limits: ImageLimits) {}
+
+  /** Decodes on the event loop: for CLIs and DECODE_WORKERS=0 only. */
+  inspect(bytes: Uint8Array): Promise<DecodedImageInfo> {
+    return inspectImage(bytes, this.limits);
+  }
 
   async prepare(bytes: Uint8Array, size: number): Promise<PreparedImage> {
     const img = await decodeImage(bytes, this.limits);

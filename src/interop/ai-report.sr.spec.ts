@@ -25,10 +25,10 @@ const input = (name = 'Doe^Jane') => ({
 });
 
 describe('buildAiReportSr', () => {
-  it('writes a Part 10 Comprehensive SR that the DICOM reader names by its UIDs', () => {
+  it('writes a Part 10 Comprehensive SR that the DICOM reader names by its UIDs', async () => {
     const file = buildAiReportSr(input());
     expect(file.subarray(128, 132).toString('latin1')).toBe('DICM');
-    expect(readDicomIdentity(file, 1e6)).toEqual({
+    expect(await readDicomIdentity(file, 1e6)).toEqual({
       sopClassUid: COMPREHENSIVE_SR_SOP_CLASS,
       sopInstanceUid: deriveUid('2.25', 'i'),
       studyInstanceUid: '1.2.3',

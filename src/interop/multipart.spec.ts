@@ -57,13 +57,14 @@ describe('parseMultipart', () => {
     );
   });
 
-  it('refuses more parts than allowed', () => {
+  it('refuses more parts than allowed with TOO_MANY_PARTS (413), and accepts as many as allowed', () => {
     const many = buildMultipartRelated(
       [Buffer.from('a'), Buffer.from('b'), Buffer.from('c')],
       'application/dicom',
     );
     expect(() => parseMultipart(many.body, many.contentType, 2)).toThrow(
-      expect.objectContaining({ code: 'MALFORMED_MULTIPART' }),
+      expect.objectContaining({ code: 'TOO_MANY_PARTS', httpStatus: 413, details: { limit: 2 } }),
     );
+    expect(parseMultipart(many.body, many.contentType, 3)).toHaveLength(3);
   });
 });

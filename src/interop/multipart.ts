@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MalformedMultipartError } from '../errors/interop-errors';
+import { MalformedMultipartError, TooManyPartsError } from '../errors/interop-errors';
 
 /** One body part of a multipart message. */
 export interface MultipartPart {
@@ -39,8 +39,8 @@ const HEADER_END = Buffer.from('\r\n\r\n');
  * Parses a complete multipart body (RFC 2046, as used by DICOMweb multipart/related). Searches the
  * boundary with Buffer.indexOf, so parts of hundreds of megabytes cost one scan and no copies (part
  * bodies are views into `body`). Refuses, before anything is used, a body without the boundary,
- * without the closing delimiter (truncated), with unreadable part headers, or with more than
- * `maxParts` parts.
+ * without the closing delimiter (truncated), with unreadable part headers (MALFORMED_MULTIPART), or
+ * with more than `maxParts` parts (TOO_MANY_PARTS, found while scanning: no part is used).
  */
 export function parseMultipart(
   body: Buffer,
@@ -95,7 +95,7 @@ export function parseMultipart(
       contentType: parseMediaType(headers['content-type']).type,
       body: body.subarray(start, next),
     });
-    if (parts.length > maxParts) throw new MalformedMultipartError('Too many parts', { limit: maxParts });
+    if (parts.length > maxParts) throw new TooManyPartsError('Too many parts', { limit: maxParts });
     pos = next + delimiter.length;
   }
 }

@@ -61,7 +61,8 @@ export class AdminResolver {
   }
 
   @Mutation(() => IssuedTokenType, {
-    description: 'Mints a bearer token for a user (admins). The token is shown once.',
+    description:
+      'Mints a bearer token for a user (admins). The token is shown once. Users whose role reads patient data get theirs from the operators (npm run token:mint), never through the API: FORBIDDEN.',
   })
   async issueToken(
     @Ctx() ctx: GraphQLContext,

@@ -15,6 +15,7 @@ import { PredictionResolver } from '../resolvers/prediction.resolver';
 import { RetrainingResolver } from '../resolvers/retraining.resolver';
 import { StudyResolver } from '../resolvers/study.resolver';
 import './enums';
+import { DateTimeISOScalar } from './scalars';
 
 /** Every resolver class in the schema. */
 export const RESOLVERS = [
@@ -41,6 +42,7 @@ export async function buildAppSchema(container?: ContainerType, pubSub?: PubSub)
     resolvers: [...RESOLVERS],
     container,
     pubSub: pubSub ?? (createPubSub() as unknown as PubSub),
+    scalarsMap: [{ type: Date, scalar: DateTimeISOScalar }],
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
   });

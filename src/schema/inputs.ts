@@ -17,15 +17,16 @@ const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const CODE = /^[A-Za-z0-9._\-/]+$/;
 
 /**
- * Accepts YYYY-MM-DD naming a day that exists. The pattern alone lets 1980-02-31 through, which
- * PostgreSQL then refuses, surfacing as SERVICE_UNAVAILABLE instead of BAD_USER_INPUT.
+ * Accepts YYYY-MM-DD naming a day that exists, in the years 0001–9999. The pattern alone lets
+ * 1980-02-31 through, and the calendar check year 0000 (ISO's 1 BC), both of which PostgreSQL
+ * refuses: input it cannot store is refused here, at the edge, as BAD_USER_INPUT.
  */
 function IsCalendarDate(): PropertyDecorator {
   return ValidateBy({
     name: 'isCalendarDate',
     validator: {
       validate: (value: unknown) => {
-        if (typeof value !== 'string' || !DATE.test(value)) return false;
+        if (typeof value !== 'string' || !DATE.test(value) || value.startsWith('0000')) return false;
         const day = new Date(`${value}T00:00:00Z`);
         return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === value;
       },

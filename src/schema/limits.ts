@@ -1,4 +1,5 @@
 import {
+  DocumentNode,
   FieldNode,
   FragmentDefinitionNode,
   GraphQLError,
@@ -173,4 +174,40 @@ export function queryLimitsRule(maxDepth: number, maxCost: number, pageMax: numb
       }
     },
   });
+}
+
+/**
+ * Root fields an operation runs, aliases and fragments included (`{ a: analyzeStudy … b: analyzeStudy … }`
+ * runs two): its cost against the rate limit, at least 1. `__typename` is free. Each fragment is
+ * counted once (`memo`), so a fan-out of fragments is counted in linear time.
+ */
+export function rootFieldCount(operation: OperationDefinitionNode, document: DocumentNode): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions)
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const memo = new Map<string, number>();
+  const count = (set: SelectionSetNode, visiting: Set<string>): number => {
+    let n = 0;
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) n += s.name.value === '__typename' ? 0 : 1;
+      else if (s.kind === Kind.INLINE_FRAGMENT) n += count(s.selectionSet, visiting);
+      else {
+        const name = s.name.value;
+        const known = memo.get(name);
+        if (known !== undefined) {
+          n += known;
+          continue;
+        }
+        const def = fragments.get(name);
+        if (!def || visiting.has(name)) continue;
+        visiting.add(name);
+        const inner = count(def.selectionSet, visiting);
+        visiting.delete(name);
+        memo.set(name, inner);
+        n += inner;
+      }
+    }
+    return n;
+  };
+  return Math.max(1, count(operation.selectionSet, new Set()));
 }

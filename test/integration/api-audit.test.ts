@@ -123,7 +123,7 @@ describe('reads of patient data', () => {
         entity_id: patientId,
         patient_id: patientId,
         request_id: res.requestId,
-        operation: 'query',
+        operation: 'query patient',
       },
     ]);
   });
@@ -144,7 +144,8 @@ describe('reads of patient data', () => {
         entity_type: 'Patient',
         actor_id: radiologistId,
         actor_role: 'RADIOLOGIST',
-        operation: 'Listing',
+        // Server-made (type and root fields), never the client's operationName.
+        operation: 'query patients',
       });
       expect(r.patient_id).toBe(r.entity_id);
     }
@@ -270,7 +271,7 @@ describe('mutations', () => {
   it('createUser, issueToken and deactivateUser each write their event', async () => {
     const created = await call<{ createUser: { id: string } }>(
       admin,
-      'mutation { createUser(input: {email: "new.user@example.org", displayName: "New", role: INTEGRATOR}) { id } }',
+      'mutation { createUser(input: {email: "new.user@example.org", displayName: "New", role: ADMIN}) { id } }',
     );
     const id = created.data!.createUser.id;
     expect(await auditOf(created.requestId)).toEqual([

@@ -378,7 +378,8 @@ beforeAll(async () => {
     { p: ids.patient },
   );
   ids.study = s.data!.createStudy.id;
-  ids.user = (await t.app.users.bootstrapAdmin(`victim-${next()}@test`, Role.TECHNICIAN)).user.id;
+  // An ADMIN: tokens of users who read patient data are never minted through the API (issueToken).
+  ids.user = (await t.app.users.bootstrapAdmin(`victim-${next()}@test`, Role.ADMIN)).user.id;
 });
 afterAll(async () => t?.stop());
 
@@ -590,7 +591,7 @@ describe('bad credentials over HTTP', () => {
       .setJti(randomUUID())
       .setIssuedAt(now - 7200)
       .setExpirationTime(now - 3600)
-      .sign(new TextEncoder().encode(t.app.config.auth.secret));
+      .sign(new TextEncoder().encode(t.app.config.auth.secret!));
     await expectUnauthenticated(token);
   });
 

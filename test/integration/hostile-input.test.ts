@@ -402,7 +402,7 @@ describe('tokens', () => {
   it('answers malformed, forged, tampered and confused tokens with 401 UNAUTHENTICATED', async () => {
     const [header, payload, signature] = tech.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
-    const secret = new TextEncoder().encode(t.app.config.auth.secret);
+    const secret = new TextEncoder().encode(t.app.config.auth.secret!);
     const now = Math.floor(Date.now() / 1000);
     const cases: [string, string][] = [
       ['garbage', 'not-a-token'],

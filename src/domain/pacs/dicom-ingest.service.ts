@@ -2,10 +2,18 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Counter, Registry } from 'prom-client';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
-import { AppError, ImageError, ImageErrorCode, NotFoundError, PacsError } from '../../errors';
+import {
+  AppError,
+  databaseErrorOf,
+  ImageError,
+  ImageErrorCode,
+  loggableError,
+  NotFoundError,
+  PacsError,
+} from '../../errors';
 import { MalformedMultipartError } from '../../errors/interop-errors';
 import { readDicomIdentity } from '../../imaging';
-import type { DecodedImage } from '../../imaging';
+import type { DecodedImageInfo } from '../../imaging';
 import type { Logger } from '../../logging/logger';
 import { Topic } from '../../pubsub/pubsub';
 import {
@@ -95,7 +103,12 @@ export class DicomIngestService {
     private readonly client: DicomWebClient | null,
     private readonly events: EventPublisher,
     private readonly logger: Logger,
-    private readonly maxInflatedBytes: number,
+    private readonly limits: {
+      /** Pixel budget: a deflated instance's header is read within it (see parseDicomDataSet). */
+      maxPixels: number;
+      /** Most instances one STOW-RS request may carry. */
+      stowMaxInstances: number;
+    },
   ) {}
 
   /** Registers `care_companion_dicom_instances_total{source, status, code}` on the app's registry. */
@@ -135,7 +148,7 @@ export class DicomIngestService {
           type: type.slice(0, 100),
         },
       );
-    const parts = parseMultipart(body, contentType);
+    const parts = parseMultipart(body, contentType, this.limits.stowMaxInstances);
     if (parts.length === 0) throw new MalformedMultipartError('The multipart body holds no parts');
     const outcomes: IngestOutcome[] = [];
     for (const part of parts)
@@ -196,7 +209,7 @@ export class DicomIngestService {
     contentType: string,
     expectedStudyUid: string | null,
   ): Promise<IngestOutcome> {
-    const identity = readDicomIdentity(bytes, this.maxInflatedBytes);
+    const identity = await readDicomIdentity(bytes, this.limits.maxPixels);
     const outcome: IngestOutcome = {
       sopClassUid: identity?.sopClassUid ?? null,
       sopInstanceUid: identity?.sopInstanceUid ?? null,
@@ -244,7 +257,7 @@ export class DicomIngestService {
     return row ? { status: 'ALREADY_STORED', studyId: row.study_id, patientId: row.patient_id } : null;
   }
 
-  private place(decoded: DecodedImage, expectedStudyUid: string | null) {
+  private place(decoded: DecodedImageInfo, expectedStudyUid: string | null) {
     const d = decoded.dicom;
     const ids = decoded.identifiers ?? {};
     const refuse = (code: string, reason: number = FailureReason.DATA_SET_DOES_NOT_MATCH_SOP_CLASS) => {
@@ -278,7 +291,7 @@ export class DicomIngestService {
     ctx: RequestContext,
     em: EntityManager,
     p: ReturnType<DicomIngestService['place']>,
-    file: { bytes: Buffer; decoded: DecodedImage; key: string; hash: string },
+    file: { bytes: Buffer; decoded: DecodedImageInfo; key: string; hash: string },
   ): Promise<Pick<IngestOutcome, 'status' | 'studyId' | 'patientId'>> {
     // Serialise ingestion of one patient and one study across requests and processes (lock order: patient, study).
     await em.execute('select pg_advisory_xact_lock(hashtext(?)), pg_advisory_xact_lock(hashtext(?))', [
@@ -337,10 +350,16 @@ export class DicomIngestService {
     if (error instanceof IngestRefusal) return { reason: error.reason, code: error.code };
     if (error instanceof ImageError) return { reason: IMAGE_FAILURES[error.code], code: error.code };
     if (error instanceof AppError) return { reason: FailureReason.PROCESSING_FAILURE, code: error.code };
-    this.logger.error(
-      { err: error instanceof Error ? error.message : String(error) },
+    // A database error is mapped by SQLSTATE (a value PostgreSQL refused is the instance's fault) and
+    // logged without its message, which inlines the statement's values (the patient's name, MRN, dates).
+    const mapped = databaseErrorOf(error);
+    this.logger[mapped ? 'warn' : 'error'](
+      { err: loggableError(error), code: mapped?.code },
       'DICOM ingestion failed',
     );
+    if (mapped?.code === 'BAD_USER_INPUT')
+      return { reason: FailureReason.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, code: mapped.code };
+    if (mapped) return { reason: FailureReason.PROCESSING_FAILURE, code: mapped.code };
     return { reason: FailureReason.PROCESSING_FAILURE, code: 'INTERNAL_SERVER_ERROR' };
   }
 

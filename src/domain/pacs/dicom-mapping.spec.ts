@@ -25,6 +25,8 @@ describe('DICOM → record mapping', () => {
     expect(dateOf('19400305')).toBe('1940-03-05');
     expect(dateOf('19400231')).toBeNull();
     expect(dateOf('d14a028c2a3a')).toBeNull();
+    expect(dateOf('00000101')).toBeNull(); // year 0: PostgreSQL cannot store it
+    expect(dateOf('00010101')).toBe('0001-01-01');
     expect(namesOf('CompressedSamples^RG1')).toEqual({ familyName: 'CompressedSamples', givenName: 'RG1' });
     expect(namesOf('Yamada^Tarou=山田^太郎')).toEqual({ familyName: 'Yamada', givenName: 'Tarou' });
     expect(namesOf(undefined)).toEqual({ familyName: 'UNKNOWN', givenName: 'UNKNOWN' });

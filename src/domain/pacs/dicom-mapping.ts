@@ -39,10 +39,14 @@ export function sexOf(value: string | undefined): Sex {
   return v === 'M' ? Sex.MALE : v === 'F' ? Sex.FEMALE : v === 'O' ? Sex.OTHER : Sex.UNKNOWN;
 }
 
-/** DICOM DA (YYYYMMDD) to YYYY-MM-DD when it names a real day, else null (hashed or partial dates). */
+/**
+ * DICOM DA (YYYYMMDD) to YYYY-MM-DD when it names a real day in the years 0001–9999, else null
+ * (hashed, partial, or year 0000, which PostgreSQL cannot store: regression, a STOW instance with
+ * DA 00000101 failed its insert and the driver's message, with the patient's name, was logged).
+ */
 export function dateOf(value: string | undefined): string | null {
   const m = /^(\d{4})(\d{2})(\d{2})$/.exec((value ?? '').trim());
-  if (!m) return null;
+  if (!m || m[1] === '0000') return null;
   const iso = `${m[1]}-${m[2]}-${m[3]}`;
   const d = new Date(`${iso}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso ? iso : null;

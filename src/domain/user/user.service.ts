@@ -1,9 +1,9 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Permission } from '../../auth/policy';
+import { Permission, roleHas } from '../../auth/policy';
 import { assertPermission, Principal } from '../../auth/principal';
 import { TokenService } from '../../auth/token.service';
-import { ConflictError, NotFoundError, UnauthenticatedError } from '../../errors';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../errors';
 import { AuditAction, Role } from '../enums';
 import { flushUnique } from '../shared/flush-unique';
 import { isUuid } from '../shared/filters';
@@ -109,7 +109,13 @@ export class UserService {
     return user;
   }
 
-  /** Mints a token for an active user (admins only). */
+  /**
+   * Mints a token for an active user (admins only), never for a user whose role reads patient data:
+   * a token is the user, so an admin holding a radiologist's token would read what admins may not
+   * (regression: an ADMIN minted a 30-day RADIOLOGIST token). Those users get theirs from whoever
+   * runs the install (`npm run token:mint`, which needs the signing secret and the database).
+   * There is no break-glass path through the API on purpose: see README "Security model".
+   */
   async issueToken(
     ctx: RequestContext,
     userId: string,
@@ -117,6 +123,11 @@ export class UserService {
   ): Promise<{ token: string; expiresAt: Date; user: User }> {
     assertPermission(ctx.principal, Permission.MANAGE_USERS);
     const user = await this.find(ctx.em, userId);
+    if (roleHas(user.role, Permission.READ_PATIENT_DATA))
+      throw new ForbiddenError('Tokens of users who read patient data are not minted through the API', {
+        reason: 'CLINICAL_USER',
+        role: user.role,
+      });
     if (!user.active) throw new ConflictError('User is inactive', { userId });
     const minted = await this.tokens.mint(user.id, user.role, ttlSeconds ?? undefined);
     ctx.audit.write(ctx.em, { action: AuditAction.LOGIN, entityType: 'User', entityId: user.id });

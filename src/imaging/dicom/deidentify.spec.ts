@@ -22,7 +22,7 @@ describe('deidentifyDicom (PS3.15 Basic Profile rewrite)', () => {
     'rewrites an Implicit VR film as Explicit VR LE with the same pixels and no identifiers',
     async () => {
       const src = readFileSync(file('real_radiographs/CR_chest_MONO1_uncompressed_CR-MONO1-10-chest.dcm'));
-      const out = deidentifyDicom(src, { uidKey: 'key', pseudonym: 'P-test' });
+      const out = await deidentifyDicom(src, { uidKey: 'key', pseudonym: 'P-test' });
       expect(out.transferSyntaxUid).toBe('1.2.840.10008.1.2.1');
       const ds = dicomParser.parseDicom(out.bytes);
       expect(ds.string('x00020010')).toBe('1.2.840.10008.1.2.1');

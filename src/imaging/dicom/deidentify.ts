@@ -219,9 +219,19 @@ export function remapUid(uid: string, key: string): string {
   return `2.25.${BigInt(`0x${bytes.toString('hex')}`).toString(10)}`;
 }
 
-/** Rewrites a DICOM object under the Basic Profile; throws {@link ImageError} on unreadable input. */
-export function deidentifyDicom(buf: Uint8Array, opts: DeidentifyOptions): DeidentifiedDicom {
-  const { dataSet, inferred } = parseDicomDataSet(buf, 512 * 1024 * 1024);
+/** The pixel budget of a de-identified copy when the caller names none (MAX_IMAGE_PIXELS's default). */
+const DEFAULT_MAX_PIXELS = 50_000_000;
+
+/**
+ * Rewrites a DICOM object under the Basic Profile; throws {@link ImageError} on unreadable input. A
+ * deflated object is inflated within `maxPixels` (see parseDicomDataSet).
+ */
+export async function deidentifyDicom(
+  buf: Uint8Array,
+  opts: DeidentifyOptions,
+  maxPixels = DEFAULT_MAX_PIXELS,
+): Promise<DeidentifiedDicom> {
+  const { dataSet, inferred } = await parseDicomDataSet(buf, maxPixels);
   const sourceTs = (dataSet.string('x00020010') ?? inferred ?? IMPLICIT_VR_LITTLE_ENDIAN)
     .replace(/\0/g, '')
     .trim();

@@ -1,4 +1,4 @@
-import { inflateRawSync } from 'node:zlib';
+import { createInflateRaw } from 'node:zlib';
 import * as dicomParser from 'dicom-parser';
 import { ImageError } from '../../errors/image-errors';
 import type { DicomAttributes, DicomIdentifiers, VoiWindow } from '../image.types';
@@ -96,40 +96,163 @@ function parserMessage(e: unknown): string {
   return 'unreadable DICOM data set';
 }
 
+/** Most inflated bytes of a deflated data set read before its Pixel Data (the header) is found. */
+export const MAX_INFLATED_HEADER_BYTES = 8 * 1024 * 1024;
+
+/** Bytes a deflated data set may hold beyond its header and the pixels it declares (padding, trailers). */
+const INFLATED_SLACK_BYTES = 1024 * 1024;
+
+const PIXEL_DATA = 'x7fe00010';
+
+/** What the header of a (partly) inflated data set says, once its Pixel Data element is reached. */
+interface HeaderProbe {
+  /** Offset (in the whole object) where the pixel values start. */
+  pixelOffset: number;
+  /** Bytes of pixel data that rows, columns, samples, frames and bits allocated declare. */
+  declaredPixelBytes: number;
+  pixels: number;
+  frames: number;
+}
+
+/** Reads the header of `full` (Part 10 bytes up to the data set + what is inflated so far), or null when incomplete. */
+function probeHeader(full: Buffer): HeaderProbe | null {
+  let ds: DicomDataSet;
+  try {
+    ds = dicomParser.parseDicom(full, {
+      untilTag: PIXEL_DATA,
+      inflater: (() => full) as unknown as dicomParser.ParseDicomOptions['inflater'],
+    });
+  } catch {
+    return null;
+  }
+  const el = ds.elements[PIXEL_DATA];
+  if (!el) return null;
+  const u16 = (tag: string, fallback: number) => (ds.elements[tag] ? (ds.uint16(tag) ?? fallback) : fallback);
+  const rows = u16('x00280010', 0);
+  const columns = u16('x00280011', 0);
+  const samples = Math.max(1, u16('x00280002', 1));
+  const bitsAllocated = u16('x00280100', 16);
+  const framesValue = ds.intString('x00280008');
+  const frames =
+    framesValue !== undefined && Number.isFinite(framesValue) && framesValue > 1 ? framesValue : 1;
+  const bytesPerSample = Math.min(4, Math.max(1, Math.ceil(bitsAllocated / 8)));
+  return {
+    pixelOffset: el.dataOffset,
+    declaredPixelBytes: rows * columns * samples * frames * bytesPerSample,
+    pixels: rows * columns,
+    frames,
+  };
+}
+
 /**
- * Parses a DICOM object (Part 10 or a bare data set). Deflated data sets are inflated with a cap of
- * `maxInflatedBytes`, so a deflate bomb is refused instead of exhausting memory. `headerOnly` stops
- * at the Pixel Data element (its header is kept, its value is not read).
+ * Inflates the deflated data set after the File Meta Information (`position`) without ever holding
+ * more than the pixel budget allows, on the zlib thread pool, in pieces: first only as far as the
+ * Pixel Data element (at most {@link MAX_INFLATED_HEADER_BYTES}), whose rows × columns are checked
+ * against `maxPixels` (IMAGE_TOO_LARGE, multi-frame refused) before anything else is inflated; then
+ * the rest, capped at what that header declares (CORRUPT_IMAGE beyond it). `headerOnly` stops once
+ * the header is read, before any check (identity reads name even a refused instance). Regression: a 777 KB deflate bomb was inflated synchronously up to
+ * 4 × MAX_UPLOAD_BYTES and then copied (1.3 → 3.9 GB, the event loop blocked 5.6 s).
  */
-export function parseDicomDataSet(
+async function inflateDataSet(
+  bytes: Buffer,
+  position: number,
+  maxPixels: number,
+  headerOnly: boolean,
+): Promise<Buffer> {
+  const prefix = bytes.subarray(0, position);
+  const chunks: Buffer[] = [];
+  let inflated = 0;
+  let header: HeaderProbe | null = null;
+  let nextProbe = 16 * 1024;
+  let limit = MAX_INFLATED_HEADER_BYTES;
+  const whole = () => Buffer.concat([prefix, ...chunks], position + inflated);
+  return new Promise<Buffer>((resolve, reject) => {
+    const inflater = createInflateRaw({ chunkSize: 64 * 1024 });
+    let settled = false;
+    const finish = (error: Error | null, value?: Buffer) => {
+      if (settled) return;
+      settled = true;
+      inflater.destroy();
+      if (error) reject(error);
+      else resolve(value!);
+    };
+    /** Reads the header once enough is inflated; false when inflation must stop (refused or enough). */
+    const checkHeader = (atEnd: boolean): boolean => {
+      if (header || (!atEnd && inflated < nextProbe)) return true;
+      nextProbe = inflated * 2;
+      header = probeHeader(whole());
+      if (!header) return true;
+      if (headerOnly) {
+        finish(null, whole());
+        return false;
+      }
+      if (header.frames > 1) {
+        finish(ImageError.multiFrame(header.frames));
+        return false;
+      }
+      if (header.pixels > maxPixels) {
+        finish(ImageError.tooLarge(header.pixels, maxPixels));
+        return false;
+      }
+      limit = header.pixelOffset - position + header.declaredPixelBytes + INFLATED_SLACK_BYTES;
+      return true;
+    };
+    inflater.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      chunks.push(chunk);
+      inflated += chunk.length;
+      if (!checkHeader(false)) return;
+      if (inflated > limit)
+        finish(
+          header
+            ? ImageError.corrupt('the deflated data set inflates beyond what its header declares')
+            : ImageError.corrupt(
+                `the deflated data set has no pixel data within its first ${MAX_INFLATED_HEADER_BYTES} bytes`,
+              ),
+        );
+    });
+    inflater.on('end', () => {
+      if (settled || !checkHeader(true)) return;
+      finish(null, whole());
+    });
+    inflater.on('error', (e) => finish(ImageError.corrupt('the deflated data set cannot be inflated', e)));
+    inflater.end(bytes.subarray(position));
+  });
+}
+
+/**
+ * Parses a DICOM object (Part 10 or a bare data set). A deflated data set is inflated within the
+ * pixel budget ({@link inflateDataSet}: the header's rows × columns are checked against `maxPixels`
+ * before the pixels are inflated, and nothing beyond what the header declares is). `headerOnly`
+ * stops at the Pixel Data element (its header is kept, its value is not read).
+ */
+export async function parseDicomDataSet(
   buf: Uint8Array,
-  maxInflatedBytes: number,
+  maxPixels: number,
   headerOnly = false,
-): { dataSet: DicomDataSet; inferred?: string } {
+): Promise<{ dataSet: DicomDataSet; inferred?: string }> {
   const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   let inferred: string | undefined;
-  const inflater = (b: Uint8Array, position: number): Uint8Array => {
-    let inflated: Buffer;
-    try {
-      inflated = inflateRawSync(b.subarray(position), { maxOutputLength: maxInflatedBytes });
-    } catch (e) {
-      throw ImageError.corrupt('the deflated data set cannot be inflated within the size limit', e);
-    }
-    const full = Buffer.alloc(position + inflated.length);
-    full.set(b.subarray(0, position), 0);
-    full.set(inflated, position);
-    return full;
-  };
-  // dicom-parser's typings declare the inflater as returning void; it actually uses the returned bytes.
-  const options: dicomParser.ParseDicomOptions = {
-    inflater: inflater as unknown as dicomParser.ParseDicomOptions['inflater'],
-  };
-  if (headerOnly) options.untilTag = 'x7fe00010';
+  const options: dicomParser.ParseDicomOptions = {};
+  if (headerOnly) options.untilTag = PIXEL_DATA;
   if (!hasDicmPrefix(bytes)) {
     const guessed = sniffRawDataSet(bytes);
     if (!guessed) throw ImageError.corrupt('no DICM prefix and no recognisable data set');
     options.TransferSyntaxUID = guessed;
     inferred = guessed;
+  } else {
+    let meta: DicomDataSet & { position?: number };
+    try {
+      meta = dicomParser.readPart10Header(bytes);
+    } catch (e) {
+      throw ImageError.corrupt(parserMessage(e), e);
+    }
+    const syntax = (meta.string('x00020010') ?? '').replace(/\0/g, '').trim();
+    if (syntax === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN && meta.position !== undefined) {
+      const full = await inflateDataSet(bytes, meta.position, maxPixels, headerOnly);
+      // dicom-parser's typings declare the inflater as returning void; it actually uses the returned bytes.
+      options.inflater = (() => full) as unknown as dicomParser.ParseDicomOptions['inflater'];
+    }
   }
   try {
     return { dataSet: dicomParser.parseDicom(bytes, options), inferred };
@@ -259,11 +382,12 @@ export interface DicomIdentity {
 /**
  * Reads the SOP Class, SOP Instance and Study Instance UIDs of a DICOM object, or returns null when
  * its header cannot be parsed. Used to name an instance in a STOW-RS failure even when it cannot be
- * decoded (truncated pixel data, unsupported syntax).
+ * decoded (truncated pixel data, unsupported syntax). Reads the header only: a deflated object is
+ * inflated no further than its Pixel Data element.
  */
-export function readDicomIdentity(buf: Uint8Array, maxInflatedBytes: number): DicomIdentity | null {
+export async function readDicomIdentity(buf: Uint8Array, maxPixels: number): Promise<DicomIdentity | null> {
   try {
-    const { dataSet } = parseDicomDataSet(buf, maxInflatedBytes, true);
+    const { dataSet } = await parseDicomDataSet(buf, maxPixels, true);
     return {
       sopClassUid: str(dataSet, 'x00080016'),
       sopInstanceUid: str(dataSet, 'x00080018'),

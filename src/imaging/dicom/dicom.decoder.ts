@@ -179,9 +179,9 @@ function codecFailure(e: unknown): ImageError {
  * already breaks a limit or a rule (too many pixels, frames, syntax) is the better answer than
  * CORRUPT_IMAGE. Returns null when the header passes or cannot be read either.
  */
-function headerVerdict(buf: Uint8Array, limits: ImageLimits): ImageError | null {
+async function headerVerdict(buf: Uint8Array, limits: ImageLimits): Promise<ImageError | null> {
   try {
-    const { dataSet, inferred } = parseDicomDataSet(buf, limits.maxBytes * 4, true);
+    const { dataSet, inferred } = await parseDicomDataSet(buf, limits.maxPixels, true);
     validateHeader(readDicomHeader(dataSet, inferred), limits);
     return null;
   } catch (e) {
@@ -194,11 +194,12 @@ function headerVerdict(buf: Uint8Array, limits: ImageLimits): ImageError | null 
  * comparisons; product code uses {@link decodeDicom}.
  */
 export async function decodeDicomStored(buf: Uint8Array, limits: ImageLimits): Promise<DicomStoredFrame> {
-  let parsed: ReturnType<typeof parseDicomDataSet>;
+  let parsed: Awaited<ReturnType<typeof parseDicomDataSet>>;
   try {
-    parsed = parseDicomDataSet(buf, limits.maxBytes * 4);
+    parsed = await parseDicomDataSet(buf, limits.maxPixels);
   } catch (e) {
-    throw headerVerdict(buf, limits) ?? e;
+    if (e instanceof ImageError && e.code !== 'CORRUPT_IMAGE') throw e;
+    throw (await headerVerdict(buf, limits)) ?? e;
   }
   const header = readDicomHeader(parsed.dataSet, parsed.inferred);
   const syntax = validateHeader(header, limits);

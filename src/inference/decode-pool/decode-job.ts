@@ -1,6 +1,7 @@
 import { AppError, ErrorDetails, ImageError, ImageErrorCode } from '../../errors';
 import {
   decodeImage,
+  DecodedImageInfo,
   DicomAttributes,
   ImageFormat,
   ImageLimits,
@@ -102,6 +103,8 @@ export function deserializeError(s: SerializedError): AppError {
 
 /** Main thread → worker. */
 export interface DecodeJobMessage {
+  /** `inspect`: decode in full and answer the description only (upload intake); default `prepare`. */
+  kind?: 'prepare' | 'inspect';
   id: number;
   bytes: ArrayBuffer;
   byteOffset: number;
@@ -114,4 +117,5 @@ export interface DecodeJobMessage {
 export type DecodeWorkerMessage =
   | { type: 'ready' }
   | { type: 'done'; id: number; result: DecodedTensor }
+  | { type: 'inspected'; id: number; info: DecodedImageInfo }
   | { type: 'failed'; id: number; error: SerializedError };

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GateVerdict } from '../../domain/enums';
-import type { ImageLimits } from '../../imaging';
+import type { DecodedImageInfo, ImageLimits } from '../../imaging';
 import type { ImagePreparer, PreparedImage } from '../image-preparer';
 import { startWorkerScript } from '../worker-script';
 import {
@@ -35,10 +35,13 @@ export interface DecodePoolOptions {
 }
 
 interface Job {
+  kind?: 'inspect';
   id: number;
   bytes: Uint8Array;
   size: number;
   resolve(value: DecodedTensor): void;
+  /** How an `inspect` job answers. */
+  inspected?(info: DecodedImageInfo): void;
   reject(error: unknown): void;
 }
 
@@ -51,7 +54,8 @@ interface Slot {
 
 /**
  * A pool of worker threads that decode and preprocess uploads (decodeImage → quality check →
- * toModelTensor), so decoding never blocks the event loop and uses every core. Bytes go to a worker
+ * toModelTensor), and decode uploads at intake to validate them ({@link inspect}), so decoding never
+ * blocks the event loop and uses every core; its size caps how many images decode at once. Bytes go to a worker
  * and the tensor comes back by transfer, not copy. An {@link ImageError} thrown in a worker arrives as
  * the same ImageError (code, details); a worker that dies is replaced and the jobs it held fail with
  * DECODE_WORKER_CRASHED.
@@ -123,6 +127,29 @@ export class DecodePool implements ImagePreparer {
     };
   }
 
+  /**
+   * {@link ImageInspector} port: decodes a file in full in a worker (every check of decodeImage) and
+   * answers its description without pixels. The caller keeps its bytes (they are copied, not moved).
+   */
+  inspect(bytes: Uint8Array): Promise<DecodedImageInfo> {
+    if (this.closed) return Promise.reject(new DecodePoolClosedError('The decode pool is closed'));
+    return new Promise((resolve, reject) => {
+      // Decoding only: no model input, so none of the preprocessing fields.
+      const job: Partial<Job> & Omit<Job, 'preprocessing'> = {
+        kind: 'inspect',
+        id: this.nextId++,
+        // A copy of its own (a Buffer's slice() is a view): the caller keeps its bytes to store them.
+        bytes: new Uint8Array(bytes),
+        size: 0,
+        resolve: () => reject(new Error('an inspect job answered with a tensor')),
+        inspected: resolve,
+        reject,
+      };
+      this.queue.push(job as Job);
+      this.dispatch();
+    });
+  }
+
   /** Terminates the workers; queued and running jobs fail with DECODE_POOL_CLOSED. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -146,6 +173,7 @@ export class DecodePool implements ImagePreparer {
       if (!job) return;
       slot.jobs.delete(msg.id);
       if (msg.type === 'done') job.resolve(msg.result);
+      else if (msg.type === 'inspected') job.inspected?.(msg.info);
       else job.reject(deserializeError(msg.error));
       this.dispatch();
     });
@@ -183,6 +211,7 @@ export class DecodePool implements ImagePreparer {
         bytes.buffer instanceof ArrayBuffer;
       const buffer = owns ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
       const message: DecodeJobMessage = {
+        kind: job.kind,
         id: job.id,
         bytes: buffer,
         byteOffset: 0,

@@ -1,9 +1,9 @@
 /**
  * Decode worker thread: one job at a time, decode + quality check + preprocessing, tensor transferred
- * back. Started by {@link DecodePool}; posts `ready` once its codecs are instantiated.
+ * back (or, for an `inspect` job, decode only and the image's description back). Started by {@link DecodePool}; posts `ready` once its codecs are instantiated.
  */
 import { parentPort } from 'node:worker_threads';
-import { warmUpCodecs } from '../../imaging';
+import { inspectImage, warmUpCodecs } from '../../imaging';
 import { decodeAndPrepare, DecodeJobMessage, DecodeWorkerMessage, serializeError } from './decode-job';
 
 const port = parentPort;
@@ -13,6 +13,13 @@ const post = (message: DecodeWorkerMessage, transfer: ArrayBuffer[] = []): void 
   port.postMessage(message, transfer);
 
 port.on('message', (job: DecodeJobMessage) => {
+  if (job.kind === 'inspect') {
+    inspectImage(new Uint8Array(job.bytes, job.byteOffset, job.byteLength), job.limits).then(
+      (info) => post({ type: 'inspected', id: job.id, info }),
+      (error: unknown) => post({ type: 'failed', id: job.id, error: serializeError(error) }),
+    );
+    return;
+  }
   decodeAndPrepare(new Uint8Array(job.bytes, job.byteOffset, job.byteLength), job.size, job.limits).then(
     (result) => {
       const t = result.tensor;
