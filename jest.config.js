@@ -1,4 +1,7 @@
-/** Jest configuration: unit specs beside the code, integration tests under test/integration. */
+/**
+ * Jest configuration: unit specs beside the code; integration tests under test/integration and the
+ * security regression tests under test/security (same project: real PostgreSQL, real sockets).
+ */
 const fs = require('node:fs');
 const swc = JSON.parse(fs.readFileSync(`${__dirname}/.swcrc`, 'utf8'));
 delete swc.$schema;
@@ -17,7 +20,7 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/security/**/*.test.ts'],
       // onnxruntime-node makes its output arrays in Node's main realm; see test/support/onnx-realm.ts.
       setupFiles: [...common.setupFiles, '<rootDir>/test/support/onnx-realm.ts'],
     },

@@ -4,12 +4,19 @@
  * carries the patient's name, id and birth date; analyses, a batch job, searches; and errors
  * provoked with PHI in the input), and the test scans everything the process wrote and every error
  * returned to the client for those values.
+ *
+ * M2 (security row): input PostgreSQL cannot store used to reach it, fail there, answer 503 and be
+ * logged with the SQL and its values inlined (MRN, name, birth date): `createPatient` with birth date
+ * 0000-01-01, any string holding U+0000, a STOW instance with DA 00000101. The second test drives
+ * those three inputs.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { Role } from '../../src/domain/enums';
+import { buildMultipartRelated } from '../../src/interop/multipart';
 import { SHARED_DIR, sharedDataAvailable, sharedFile } from '../support/shared-data';
 import { killAllServerProcesses, ServerProcess, startServerProcess } from '../support/server-process';
 import { createTestDatabase, requireOrSkip, TestDatabase } from '../support/test-database';
@@ -30,6 +37,18 @@ const PHI = PATIENTS.flatMap((p) => [
   p.birthDate.replace(/-/g, ''),
 ]);
 const DICOM_FILE = 'dicom/real_radiographs/CR_chest_MONO1_uncompressed_CR-MONO1-10-chest.dcm';
+/** Patients of the M2 inputs: what PostgreSQL cannot store, next to names that must not be logged. */
+const UNSTORABLE = [
+  { mrn: 'PHIMRN-220011', givenName: 'Ozymandra', familyName: 'Quenteley', birthDate: '0000-01-01' },
+  {
+    mrn: 'PHIMRN-220012',
+    givenName: 'Peregrinia\u0000',
+    familyName: 'Wolstencroft',
+    birthDate: '1950-05-05',
+  },
+  { mrn: 'PHIMRN-220013', givenName: 'Sidonelle', familyName: 'Abernathwick', birthDate: '0000-01-01' },
+];
+const UNSTORABLE_PHI = UNSTORABLE.flatMap((p) => [p.mrn, p.givenName.replace('\u0000', ''), p.familyName]);
 
 describe('PHI stays out of logs and error messages', () => {
   const ready =
@@ -99,8 +118,8 @@ describe('PHI stays out of logs and error messages', () => {
     return { status: res.status, uploadId: (JSON.parse(text) as { uploadId?: string }).uploadId };
   }
 
-  /** A copy of a shared DICOM whose header names the patient. */
-  function dicomOf(p: (typeof PATIENTS)[number]): Buffer {
+  /** A copy of a shared DICOM whose header names the patient (`extra`: more dcmodify -i assignments). */
+  function dicomOf(p: (typeof PATIENTS)[number], extra: string[] = []): Buffer {
     const dir = mkdtempSync(join(tmpdir(), 'cc-phi-dcm-'));
     const file = join(dir, 'x.dcm');
     copyFileSync(join(SHARED_DIR, 'datasets', DICOM_FILE), file);
@@ -114,6 +133,7 @@ describe('PHI stays out of logs and error messages', () => {
       `(0010,0030)=${p.birthDate.replace(/-/g, '')}`,
       '-i',
       '(0018,0015)=CHEST',
+      ...extra.flatMap((assignment) => ['-i', assignment]),
       file,
     ]);
     const bytes = readFileSync(file);
@@ -260,4 +280,37 @@ describe('PHI stays out of logs and error messages', () => {
     expect(errorsSeen.length).toBeGreaterThanOrEqual(provoked.length);
     expect(errorsSeen.filter((e) => leaks(e).length).map((e) => e.slice(0, 400))).toEqual([]);
   }, 150_000);
+
+  it('refuses what PostgreSQL cannot store at the edge and logs no PHI: birth date 0000-01-01, U+0000, DA 00000101', async () => {
+    if (!ready || !db.real) return;
+    const create = 'mutation($i: CreatePatientInput!) { createPatient(input: $i) { id } }';
+    const [yearZero, nul, stowed] = UNSTORABLE;
+    const refused = [await gql(tech, create, { i: yearZero }), await gql(tech, create, { i: nul })];
+    expect(refused.map((r) => r.errors?.map((e) => e.extensions?.code))).toEqual([
+      ['BAD_USER_INPUT'],
+      ['BAD_USER_INPUT'],
+    ]);
+    // A STOW-RS instance whose Patient's Birth Date is 00000101: stored, the date left empty.
+    const uid = () => `2.25.${BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString(10)}`;
+    const instance = dicomOf(stowed!, ['(0018,5101)=PA', `(0020,000D)=${uid()}`, `(0008,0018)=${uid()}`]);
+    const { body, contentType } = buildMultipartRelated([instance], 'application/dicom');
+    const res = await fetch(`${server.url}/dicom-web/studies`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tech}`, 'content-type': contentType },
+      body,
+    });
+    const answer = await res.text();
+    expect([res.status, answer.includes('00081198')]).toEqual([200, false]);
+    const found = await gql<{ patients: { edges: { node: { birthDate: string | null } }[] } }>(
+      radiologist,
+      'query($m: String) { patients(filter: { mrn: $m }) { edges { node { birthDate } } } }',
+      { m: stowed!.mrn },
+    );
+    expect(found.data!.patients.edges.map((e) => e.node.birthDate)).toEqual([null]);
+    // Nothing of these patients was stored or logged, and no error the client saw names them.
+    await new Promise((r) => setTimeout(r, 500));
+    const leaks = (text: string) => UNSTORABLE_PHI.filter((value) => text.includes(value));
+    expect(leaks(server.logs.join('\n'))).toEqual([]);
+    expect(refused.flatMap((r) => leaks(JSON.stringify(r.errors)))).toEqual([]);
+  }, 60_000);
 });
