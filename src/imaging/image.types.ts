@@ -66,6 +66,11 @@ export interface DecodedImage {
   voi?: VoiWindow;
   /** True for MONOCHROME1: low values display bright. */
   invert: boolean;
+  /**
+   * Colour files only: mean |R−G| + |G−B| in 8-bit units at 64×64. 0 for a grey image stored as RGB (every
+   * radiograph seen), over 10 for colour photographs; see `COLOUR_CHROMA_LIMIT`.
+   */
+  chroma?: number;
   dicom?: DicomAttributes;
   identifiers?: DicomIdentifiers;
 }

@@ -15,16 +15,19 @@ export { detectFormat } from './detect-format';
 export { decodeImage, inspectImage } from './decode-image';
 export { displayRange, displayWindow, pixelStats } from './pixel-ops';
 export {
+  equalizeHistogram,
   instanceNormalize,
   INTENSITY_BINS,
   intensityHistogram,
   PREPROCESSING_SPEC,
+  PREPROCESSING_SPEC_V2,
+  PREPROCESSING_SPECS,
   resizeBilinear,
   toDisplayGray,
   toModelInput,
   toModelTensor,
 } from './preprocessing/model-preprocessing';
-export type { GrayImage, ModelInput } from './preprocessing/model-preprocessing';
+export type { GrayImage, ModelInput, PreprocessingId } from './preprocessing/model-preprocessing';
 export { transferSyntaxName } from './dicom/transfer-syntax';
 export { warmUpCodecs } from './codecs/wasm-codecs';
 export { renderHeatmapPng } from './heatmap';

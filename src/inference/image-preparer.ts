@@ -5,6 +5,8 @@ import {
   ImageLimits,
   inspectImage,
   pixelStats,
+  PREPROCESSING_SPEC,
+  PreprocessingId,
   toModelInput,
 } from '../imaging';
 import { qualityVerdict } from './radiograph-reader';
@@ -14,6 +16,7 @@ export interface PreparedImage {
   /** Model input under the manifest's preprocessing, `size × size`. */
   tensor: Float32Array;
   size: number;
+  preprocessing: PreprocessingId;
   /** LOW_QUALITY when the image is blank, uniform or tiny; null otherwise. */
   quality: GateVerdict | null;
   width: number;
@@ -38,7 +41,8 @@ export interface ImageInspector {
 
 /** Port: decode a file and prepare its model input (inline, or in worker threads). */
 export interface ImagePreparer extends ImageInspector {
-  prepare(bytes: Uint8Array, size: number): Promise<PreparedImage>;
+  /** Decodes `bytes` and prepares the model input of a `size × size` model under `preprocessing`. */
+  prepare(bytes: Uint8Array, size: number, preprocessing?: PreprocessingId): Promise<PreparedImage>;
   close(): Promise<void>;
 }
 
@@ -51,12 +55,17 @@ export class InlineImagePreparer implements ImagePreparer {
     return inspectImage(bytes, this.limits);
   }
 
-  async prepare(bytes: Uint8Array, size: number): Promise<PreparedImage> {
+  async prepare(
+    bytes: Uint8Array,
+    size: number,
+    preprocessing: PreprocessingId = PREPROCESSING_SPEC,
+  ): Promise<PreparedImage> {
     const img = await decodeImage(bytes, this.limits);
-    const input = await toModelInput(img, size);
+    const input = await toModelInput(img, size, preprocessing);
     return {
       tensor: input.tensor,
       size,
+      preprocessing,
       quality: qualityVerdict(img),
       width: img.width,
       height: img.height,

@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
+import {
+  PREPROCESSING_SPEC,
+  PREPROCESSING_SPEC_V2,
+  PREPROCESSING_SPECS,
+  type PreprocessingId,
+} from '../imaging';
 
 /**
  * Schema of `models/<task>/<version>/model.json`, the config that sits beside each `model.onnx`
@@ -8,6 +14,9 @@ import { z } from 'zod';
  * the inference engine before a model is loaded. Unknown extra keys are kept (`passthrough`) so the
  * trainer can add diagnostics without breaking older servers; the keys the server relies on are strict.
  */
+
+/** The body-part probe's output: its logit is high when the film shows another body part. */
+export const NOT_TARGET_OUTPUT = 'not_target_logit';
 
 /** The standing notice every model output carries. */
 export const AI_NOTICE = 'AI assistance; requires clinician review';
@@ -23,9 +32,21 @@ export const metricWithCiSchema = z
 
 /** One named preprocessing step of the shared spec (e.g. `resize` with its parameters). */
 export const preprocessingStepSchema = z.object({
-  name: z.enum(['decodeGrayscale', 'resize', 'instanceNormalize', 'toTensor']),
+  name: z.enum(['decodeGrayscale', 'resize', 'equalizeHistogram', 'instanceNormalize', 'toTensor']),
   params: z.record(z.unknown()),
 });
+
+/** The steps each input contract names, in order. */
+const STEPS_OF: Record<PreprocessingId, string[]> = {
+  [PREPROCESSING_SPEC]: ['decodeGrayscale', 'resize', 'instanceNormalize', 'toTensor'],
+  [PREPROCESSING_SPEC_V2]: [
+    'decodeGrayscale',
+    'resize',
+    'equalizeHistogram',
+    'instanceNormalize',
+    'toTensor',
+  ],
+};
 
 /** Operating point for one condition, chosen on calibrated probabilities. */
 export const thresholdSchema = z
@@ -41,12 +62,17 @@ export const thresholdSchema = z
   })
   .passthrough();
 
-/** The input gate: reject a film when `ood_distance` exceeds the threshold. */
+/**
+ * The input gate: NOT_A_RADIOGRAPH when `ood_distance` exceeds its threshold; WRONG_BODY_PART when the
+ * model has a `not_<task>_logit` output (a probe: this radiograph is of another body part) and it
+ * exceeds `notTargetLogitThreshold`.
+ */
 export const gateSchema = z
   .object({
     signal: z.literal('ood_distance'),
     method: z.string().min(1),
     oodDistanceThreshold: z.number().positive(),
+    notTargetLogitThreshold: z.number().optional(),
     aurocNotRadiograph: z.number().min(0).max(1).nullable(),
     aurocWrongBodyPart: z.number().min(0).max(1).nullable(),
     keptValidation: z.number().min(0).max(1).nullable().optional(),
@@ -76,10 +102,21 @@ export const modelManifestSchema = z
         dtype: z.literal('float32').optional(),
       })
       .passthrough(),
-    preprocessing: z.object({
-      id: z.literal('gray-fill-bilinear-instnorm-v1'),
-      steps: z.array(preprocessingStepSchema).length(4),
-    }),
+    preprocessing: z
+      .object({
+        id: z.enum(PREPROCESSING_SPECS),
+        steps: z.array(preprocessingStepSchema),
+      })
+      .superRefine((p, ctx) => {
+        const want = STEPS_OF[p.id];
+        const got = p.steps.map((s) => s.name);
+        if (want.join() !== got.join())
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['steps'],
+            message: `${p.id} has the steps ${want.join(', ')}; got ${got.join(', ')}`,
+          });
+      }),
     outputs: z.array(outputSchema).min(1),
     temperature: z.number().positive(),
     calibration: z.record(z.unknown()).optional(),
@@ -109,6 +146,31 @@ export const modelManifestSchema = z
         perSource: z.record(z.record(z.unknown())),
       })
       .passthrough(),
+    /** Where the version comes from: its parent, its data, and whether it beat the parent. */
+    lineage: z
+      .object({
+        parentVersion: z.string().min(1).optional(),
+        dataManifestSha256: z.string().optional(),
+        promotionGate: z
+          .object({
+            metric: z.string(),
+            parent: z.number().nullable(),
+            candidate: z.number(),
+            passed: z.boolean(),
+          })
+          .passthrough()
+          .optional(),
+      })
+      .passthrough()
+      .optional(),
+    /** Leave-one-source-out evaluation (src/training/python/loso.py): what a new hospital should expect. */
+    loso: z
+      .object({
+        folds: z.record(z.record(z.unknown())),
+        pooled: z.record(z.unknown()).optional(),
+      })
+      .passthrough()
+      .optional(),
     knownLimitations: z.array(z.string().min(1)).min(1),
     modelCard: z.string().min(1),
     intendedUse: z.string().min(1),
@@ -125,6 +187,13 @@ export const modelManifestSchema = z
       }
     }
     const names = m.outputs.map((o) => o.name);
+    if ((m.gate.notTargetLogitThreshold === undefined) !== !names.includes(NOT_TARGET_OUTPUT)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['gate', 'notTargetLogitThreshold'],
+        message: `gate.notTargetLogitThreshold and the output "${NOT_TARGET_OUTPUT}" go together`,
+      });
+    }
     for (const required of ['logits', 'embedding', 'ood_distance']) {
       if (!names.includes(required)) {
         ctx.addIssue({

@@ -1,5 +1,7 @@
 import { GateVerdict } from '../domain/enums';
-import type { ModelManifest } from './model-manifest';
+import { NOT_TARGET_OUTPUT, type ModelManifest } from './model-manifest';
+
+export { NOT_TARGET_OUTPUT };
 
 /** A condition flagged at its operating point. */
 export interface FindingResult {
@@ -32,6 +34,8 @@ export interface Reading {
    * Never stored or returned to a user for a refused input.
    */
   evaluationProbabilities: number[];
+  /** The raw logits (before temperature), for offline evaluation and site calibration only. */
+  logits: number[];
 }
 
 /** Softmax of logits divided by the calibration temperature. */
@@ -54,6 +58,22 @@ export const REFUSAL_EXPLANATIONS: Record<Exclude<GateVerdict, GateVerdict.ACCEP
 };
 
 /**
+ * The model's own input gate: NOT_A_RADIOGRAPH when the embedding is too far from the training films,
+ * else WRONG_BODY_PART when the model has a body-part probe and it says "another body part".
+ */
+export function modelGateVerdict(
+  manifest: ModelManifest,
+  oodDistance: number,
+  notTargetLogit: number | undefined,
+): GateVerdict {
+  if (!(oodDistance <= manifest.gate.oodDistanceThreshold)) return GateVerdict.NOT_A_RADIOGRAPH;
+  const t = manifest.gate.notTargetLogitThreshold;
+  if (t !== undefined && notTargetLogit !== undefined && !(notTargetLogit <= t))
+    return GateVerdict.WRONG_BODY_PART;
+  return GateVerdict.ACCEPTED;
+}
+
+/**
  * Turns one item's raw outputs into a reading: input gate first; only an accepted input gets calibrated
  * probabilities and findings at the recall-first thresholds.
  */
@@ -63,15 +83,13 @@ export function interpret(
     logits: ArrayLike<number>;
     embedding: Float32Array;
     oodDistance: number;
+    /** The body-part probe's logit, for models that have one. */
+    notTargetLogit?: number;
     cams: { label: string; width: number; height: number; data: Float32Array }[];
   },
   gateOverride: GateVerdict | null = null,
 ): Reading {
-  const gateVerdict =
-    gateOverride ??
-    (outputs.oodDistance > manifest.gate.oodDistanceThreshold
-      ? GateVerdict.NOT_A_RADIOGRAPH
-      : GateVerdict.ACCEPTED);
+  const gateVerdict = gateOverride ?? modelGateVerdict(manifest, outputs.oodDistance, outputs.notTargetLogit);
   const p = calibratedSoftmax(outputs.logits, manifest.temperature);
   if (gateVerdict !== GateVerdict.ACCEPTED) {
     return {
@@ -84,6 +102,7 @@ export function interpret(
       heatmaps: [],
       explanation: REFUSAL_EXPLANATIONS[gateVerdict],
       evaluationProbabilities: p,
+      logits: Array.from(outputs.logits),
     };
   }
   const probabilities: Record<string, number> = {};
@@ -106,5 +125,6 @@ export function interpret(
     heatmaps: outputs.cams.filter((c) => flagged.has(c.label) || c.label === manifest.classes[best]),
     explanation: null,
     evaluationProbabilities: p,
+    logits: Array.from(outputs.logits),
   };
 }

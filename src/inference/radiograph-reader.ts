@@ -2,15 +2,26 @@ import { GateVerdict } from '../domain/enums';
 import { DecodedImage, displayRange, toModelTensor } from '../imaging';
 import type { Tensor, TensorMap } from './engine';
 import type { LoadedModel } from './model-loader';
-import { ActivationMap, interpret, Reading } from './postprocess';
+import { ActivationMap, interpret, NOT_TARGET_OUTPUT, Reading } from './postprocess';
 
 /** Smallest side, in pixels, of an image the models will read. */
 export const MIN_SIDE = 64;
 /** Below this standard deviation of display values ([0,1]) an image is blank or nearly uniform. */
 export const MIN_DISPLAY_STD = 0.02;
 
-/** Pre-model quality check: blank, uniform or tiny images are refused as LOW_QUALITY. */
+/**
+ * Above this chroma (mean |R−G| + |G−B|, 8-bit units) an image is a colour picture, not a radiograph.
+ * Every radiograph in the shared sets measures 0 (grey stored as RGB included); colour photos 12–114.
+ * The trainer's `data.COLOUR_CHROMA_LIMIT`.
+ */
+export const COLOUR_CHROMA_LIMIT = 8;
+
+/**
+ * Pre-model checks: a colour picture is refused as NOT_A_RADIOGRAPH; blank, uniform or tiny images are
+ * refused as LOW_QUALITY.
+ */
 export function qualityVerdict(img: DecodedImage): GateVerdict | null {
+  if ((img.chroma ?? 0) > COLOUR_CHROMA_LIMIT) return GateVerdict.NOT_A_RADIOGRAPH;
   if (img.width < MIN_SIDE || img.height < MIN_SIDE) return GateVerdict.LOW_QUALITY;
   const d = displayRange(img);
   let sum = 0;
@@ -55,7 +66,8 @@ export class RadiographReader {
 
   /** Input tensor of one image under the model's preprocessing spec. */
   async tensorOf(img: DecodedImage): Promise<Float32Array> {
-    return toModelTensor(img, this.model.manifest.input.size);
+    const { input, preprocessing } = this.model.manifest;
+    return toModelTensor(img, input.size, preprocessing.id);
   }
 
   /** Runs prepared input tensors (one per input name, batch-stacked) and interprets every item. */
@@ -79,6 +91,7 @@ export class RadiographReader {
           logits: row(out.logits, i),
           embedding: row(out.embedding, i).slice(),
           oodDistance: out.ood_distance.data[i],
+          notTargetLogit: out[NOT_TARGET_OUTPUT]?.data[i],
           cams: cams.flatMap((name) => camsOf(out[name], i, manifest.classes)),
         },
         gateOverrides[i] ?? null,

@@ -6,7 +6,13 @@
  *
  * Runs a model through the exact decoding, preprocessing and onnxruntime-node path the server uses on
  * any labels.csv in the shared format (path,label[,split,source,...]; paths relative to the CSV) and
- * prints and writes the evaluation report. Wrist rows may name two views in `pa` and `lateral` columns;
+ * prints and writes the evaluation report.
+ *
+ * `npm run evaluate -- --loso models/chest/v2/loso [--manifest models/chest/v2/manifest.csv] [--folds a,b]`
+ * is the evaluation that predicts a new hospital: leave-one-source-out folds of the chest recipe
+ * (`src/training/python/loso.py`: trains a fold per hospital, tens of minutes each on 2 cores; folds
+ * already in the folder are kept), then prints the LOSO table and writes loso.json and LOSO.md there.
+ * Without `--manifest` it only re-summarises the folds the folder holds. Wrist rows may name two views in `pa` and `lateral` columns;
  * a row with only `path` is read as a pseudo-study with that image in both views.
  */
 import 'reflect-metadata';
@@ -18,6 +24,7 @@ import { loadModel } from '../inference/model-loader';
 import { OnnxSessionFactory } from '../inference/onnx/onnx-session.factory';
 import { RadiographReader } from '../inference/radiograph-reader';
 import { readCsvRecords } from './csv';
+import { runPython, TRAINER_DIR } from './trainer-runner';
 import { evaluate, EvaluatedItem } from './evaluate';
 
 const LIMITS = { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 };
@@ -89,8 +96,24 @@ async function main(): Promise<void> {
       split: { type: 'string' },
       out: { type: 'string' },
       resamples: { type: 'string', default: '1000' },
+      loso: { type: 'string' },
+      manifest: { type: 'string' },
+      folds: { type: 'string' },
     },
   });
+  if (values.loso) {
+    await runPython(
+      [
+        join(TRAINER_DIR, 'loso.py'),
+        '--out',
+        values.loso,
+        ...(values.manifest ? ['--manifest', values.manifest] : ['--summarize-only']),
+        ...(values.folds ? ['--folds', values.folds] : []),
+      ],
+      (line) => console.log(line),
+    );
+    return;
+  }
   if (!values.model || !values.labels) {
     console.error(
       'usage: evaluate --model <models/task/version> --labels <labels.csv> [--root <dir>] [--split test] [--out report.json]',

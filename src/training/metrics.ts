@@ -144,7 +144,7 @@ export function bootstrap(
     const v = statistic(indices);
     if (v !== null && Number.isFinite(v)) values.push(v);
   }
-  if (values.length < resamples / 2) return { value, ci95: null, n };
+  if (resamples <= 0 || values.length < resamples / 2) return { value, ci95: null, n };
   values.sort((a, b) => a - b);
   const at = (q: number) =>
     values[Math.min(values.length - 1, Math.max(0, Math.round(q * (values.length - 1))))];

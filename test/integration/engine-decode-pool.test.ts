@@ -57,7 +57,7 @@ describeShared('DecodePool (real files, real workers)', () => {
     expect(pooled.tensor).toHaveLength(SIZE * SIZE);
     expect(bytesOf(pooled.tensor).equals(bytesOf(inline.tensor))).toBe(true);
     expect(pooled.meta).toEqual(inline.meta);
-    expect(pooled.meta).toMatchObject({ format: 'JPEG', bitsStored: 8, lowQuality: false });
+    expect(pooled.meta).toMatchObject({ format: 'JPEG', bitsStored: 8, quality: null });
   });
 
   it('decodes real DICOM radiographs (uncompressed MONOCHROME1, JPEG 2000) with their metadata', async () => {
@@ -69,7 +69,7 @@ describeShared('DecodePool (real files, real workers)', () => {
       format: 'DICOM',
       width: 440,
       photometric: 'MONOCHROME1',
-      lowQuality: false,
+      quality: null,
     });
     expect(plain.meta.dicom?.transferSyntaxUid).toBe(plain.meta.transferSyntaxUid);
     expect(j2k.meta).toMatchObject({ format: 'DICOM', width: 2000, height: 2128 });

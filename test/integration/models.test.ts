@@ -7,7 +7,7 @@ import { decodeImage } from '../../src/imaging';
 import { loadModel, ModelLoadError } from '../../src/inference/model-loader';
 import { loadModelManifest, ModelManifest } from '../../src/inference/model-manifest';
 import { OnnxSessionFactory } from '../../src/inference/onnx/onnx-session.factory';
-import { RadiographReader } from '../../src/inference/radiograph-reader';
+import { COLOUR_CHROMA_LIMIT, qualityVerdict, RadiographReader } from '../../src/inference/radiograph-reader';
 import { readCsvRecords } from '../../src/training/csv';
 import { evaluateModel } from '../../src/training/evaluate.cli';
 import { PYTHON } from '../../src/training/trainer-runner';
@@ -163,6 +163,26 @@ describe('shipped models', () => {
     const recorded = (reader.model.manifest.gate as { rejectedNotRadiograph?: number }).rejectedNotRadiograph;
     expect(rate).toBeGreaterThanOrEqual(Math.min(0.9, (recorded ?? 0.9) - 0.05));
   }, 120_000);
+
+  it('refuse colour pictures before any model runs, and keep grey films stored as RGB', async () => {
+    if (!ready) return;
+    const photo = await decodeImage(
+      readFileSync(join(SHARED_DIR, 'datasets/ood/sklearn/flower.jpg')),
+      LIMITS,
+    );
+    expect(photo.chroma).toBeGreaterThan(COLOUR_CHROMA_LIMIT);
+    expect(qualityVerdict(photo)).toBe('NOT_A_RADIOGRAPH');
+    // Kermany films are grey pictures stored as three-channel JPEGs
+    const film = await decodeImage(
+      readFileSync(join(SHARED_DIR, 'datasets/chest/kermany/test/NORMAL/IM-0001-0001.jpeg')),
+      LIMITS,
+    );
+    expect(film.photometric).toBe('RGB');
+    expect(film.chroma).toBeLessThan(1);
+    expect(qualityVerdict(film)).toBeNull();
+    const grey = await decodeImage(readFileSync(join(SHARED_DIR, 'datasets/ood/skimage/moon.png')), LIMITS);
+    expect(grey.chroma).toBeUndefined();
+  });
 
   it('answer a corrupted or mismatched model with MODEL_LOAD_FAILED, not a crash', async () => {
     if (!ready) return;

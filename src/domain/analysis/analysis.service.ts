@@ -4,8 +4,8 @@ import { assertPermission } from '../../auth/principal';
 import { AppError, InvalidStateError, NotFoundError } from '../../errors';
 import type { ImagePreparer, PreparedImage } from '../../inference/image-preparer';
 import type { InferenceEngine, Priority } from '../../inference/inference-engine';
-import { interpret, Reading } from '../../inference/postprocess';
-import { renderHeatmapPng } from '../../imaging';
+import { interpret, modelGateVerdict, NOT_TARGET_OUTPUT, Reading } from '../../inference/postprocess';
+import { renderHeatmapPng, type PreprocessingId } from '../../imaging';
 import type { Logger } from '../../logging/logger';
 import { Topic } from '../../pubsub/pubsub';
 import { AI_ASSISTANCE_WARNING } from '../../schema/types';
@@ -55,6 +55,9 @@ export function headerVerdict(bodyPart: BodyPart, prepared: PreparedImage): Gate
     return GateVerdict.WRONG_BODY_PART;
   return null;
 }
+
+/** Prepares the study's files for one model input contract (decoded once per contract). */
+type Prepare = (size: number, preprocessing: PreprocessingId) => Promise<PreparedImage[]>;
 
 /** Options for the analysis service. */
 export interface AnalysisOptions {
@@ -228,13 +231,17 @@ export class AnalysisService {
   ): Promise<AnalysisOutcome> {
     const started = Date.now();
     const files = await Promise.all(views.map((v) => this.store.get(v.objectKey)));
-    // Prepared inputs by model input size: decoded once even when a shadow version reads too
-    // (the decode pool takes ownership of the bytes it is given).
-    const prepared = new Map<number, Promise<PreparedImage[]>>();
-    const prepare = (size: number) => {
-      if (!prepared.has(size))
-        prepared.set(size, Promise.all(files.map((f) => this.preparer.prepare(f, size))));
-      return prepared.get(size)!;
+    // Prepared inputs by model input contract (size and preprocessing): decoded once per contract even
+    // when a shadow version reads too (the decode pool takes ownership of the bytes it is given).
+    const prepared = new Map<string, Promise<PreparedImage[]>>();
+    const prepare: Prepare = (size, preprocessing) => {
+      const key = `${preprocessing}@${size}`;
+      if (!prepared.has(key))
+        prepared.set(
+          key,
+          Promise.all(files.map((f) => this.preparer.prepare(f.slice(), size, preprocessing))),
+        );
+      return prepared.get(key)!;
     };
     const writes = options.pendingWrites ?? [];
     const primaryRead = await this.readWith(
@@ -333,7 +340,7 @@ export class AnalysisService {
   private async readWith(
     study: Study,
     version: ModelVersion,
-    prepare: (size: number) => Promise<PreparedImage[]>,
+    prepare: Prepare,
     route: string,
     started: number,
     writes: Promise<unknown>[],
@@ -342,7 +349,7 @@ export class AnalysisService {
     const task = version.task.toLowerCase();
     const manifest = this.engine.manifest(task, version.version);
     const t0 = Date.now();
-    const prepared = await prepare(manifest.input.size);
+    const prepared = await prepare(manifest.input.size, manifest.preprocessing.id);
     const decodeMs = Date.now() - t0;
     const pre =
       prepared.map((p) => headerVerdict(study.bodyPart, p)).find((v) => v !== null) ??
@@ -375,6 +382,7 @@ export class AnalysisService {
         logits: result.outputs.logits.data,
         embedding: result.outputs.embedding.data,
         oodDistance: result.outputs.ood_distance.data[0],
+        notTargetLogit: result.outputs[NOT_TARGET_OUTPUT]?.data[0],
         cams,
       },
       pre,
@@ -409,9 +417,7 @@ export class AnalysisService {
    * from the chest model), so the PA view is also shown to the chest model's gate; a film the chest
    * model accepts as a chest radiograph is refused as WRONG_BODY_PART instead of getting a fracture reading.
    */
-  private async looksLikeChest(
-    prepare: (size: number) => Promise<PreparedImage[]>,
-  ): Promise<GateVerdict | null> {
+  private async looksLikeChest(prepare: Prepare): Promise<GateVerdict | null> {
     const chestVersion = this.engine.activeVersion('chest');
     if (!chestVersion) return null;
     // Held so a rollout does not unload it between reading its manifest and running it (the engine
@@ -421,16 +427,19 @@ export class AnalysisService {
       throw new NoModelError('The chest model for the wrist cross-check is not loaded', { task: 'CHEST' });
     try {
       const chest = this.engine.manifest('chest', chestVersion);
-      const [pa] = await prepare(chest.input.size);
+      const [pa] = await prepare(chest.input.size, chest.preprocessing.id);
       const r = await this.engine.infer({
         task: 'chest',
         version: chestVersion,
         views: [pa.tensor],
         priority: 'ROUTINE',
       });
-      return r.outputs.ood_distance.data[0] <= chest.gate.oodDistanceThreshold
-        ? GateVerdict.WRONG_BODY_PART
-        : null;
+      const chestVerdict = modelGateVerdict(
+        chest,
+        r.outputs.ood_distance.data[0],
+        r.outputs[NOT_TARGET_OUTPUT]?.data[0],
+      );
+      return chestVerdict === GateVerdict.ACCEPTED ? GateVerdict.WRONG_BODY_PART : null;
     } finally {
       lease?.release();
     }

@@ -30,14 +30,36 @@ export function registryServingSource(rootEm: EntityManager): ServingSource {
   };
 }
 
-/** The metrics kept on the registry row: a summary of model.json's test metrics. */
+/**
+ * The metrics kept on the registry row: a summary of model.json's test metrics and, when the model
+ * has one, its leave-one-source-out result (what a new hospital should expect).
+ */
 function metricsSummary(m: ModelManifest): Record<string, unknown> {
   return {
     aurocPerClass: m.metrics.aurocPerClass,
     atThresholds: m.metrics.atThresholds,
     temperature: m.temperature,
     gate: m.gate,
+    ...(m.loso ? { loso: { pooled: m.loso.pooled ?? null, folds: losoFolds(m.loso.folds) } } : {}),
   };
+}
+
+/** Per held-out hospital: n, abnormal AUROC and the gate's refusals (the registry's short form). */
+function losoFolds(folds: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(folds).map(([name, f]) => [
+      name,
+      { n: f.n, aurocAbnormal: f.aurocAbnormal ?? null, gate: f.gate ?? null },
+    ]),
+  );
+}
+
+/**
+ * False when model.json records a promotion gate against its parent that it failed (it may be
+ * registered and tried, but never becomes PRODUCTION by default).
+ */
+function mayBecomeProduction(m: ModelManifest): boolean {
+  return m.lineage?.promotionGate?.passed !== false;
 }
 
 /** The training run a model.json describes (for versions registered from the repository, not by the trainer). */
@@ -97,6 +119,7 @@ export class ModelRegistryService {
         await lockTaskRegistry(em, task);
         for (const { version, dir, manifest } of found) {
           if (await em.findOne(ModelVersion, { task, version })) continue;
+          const parentVersion = manifest.lineage?.parentVersion;
           em.create(ModelVersion, {
             task,
             version,
@@ -105,12 +128,17 @@ export class ModelRegistryService {
             metrics: metricsSummary(manifest),
             stage: ModelStage.STAGING,
             trainingRun: trainingRunOf(task, version, manifest),
+            parent: parentVersion ? await em.findOne(ModelVersion, { task, version: parentVersion }) : null,
           } as ModelVersion);
+          await em.flush();
         }
-        await em.flush();
         if (await em.findOne(ModelVersion, { task, stage: ModelStage.PRODUCTION })) return;
+        const eligible = new Set(found.filter((f) => mayBecomeProduction(f.manifest)).map((f) => f.version));
         const staged = await em.find(ModelVersion, { task, stage: ModelStage.STAGING });
-        const newest = staged.sort((a, b) => compareVersions(a.version, b.version)).at(-1);
+        const newest = staged
+          .filter((v) => eligible.has(v.version))
+          .sort((a, b) => compareVersions(a.version, b.version))
+          .at(-1);
         if (!newest) return;
         newest.stage = ModelStage.PRODUCTION;
         newest.promotedAt = new Date();

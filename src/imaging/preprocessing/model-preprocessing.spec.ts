@@ -1,7 +1,9 @@
 import type { DecodedImage } from '../image.types';
 import {
+  equalizeHistogram,
   instanceNormalize,
   PREPROCESSING_SPEC,
+  PREPROCESSING_SPEC_V2,
   resizeBilinear,
   toDisplayGray,
   toModelTensor,
@@ -94,5 +96,49 @@ describe('gray-fill-bilinear-instnorm-v1', () => {
     expect(mono2[3]).toBeGreaterThan(0);
     mono1.forEach((v, i) => expect(v).toBeCloseTo(-mono2[i]!, 6));
     expect(toDisplayGray(base).data[15]).toBe(1);
+  });
+});
+
+describe('gray-fill-bilinear-histeq-instnorm-v2', () => {
+  it('maps each value to the mid-point of its bin in the cumulative histogram', () => {
+    // bins of 1/256: 0.0 → bin 0 (2 pixels), 0.5 → bin 128 (1), 0.999 → bin 255 (1); n = 4
+    const out = equalizeHistogram(new Float32Array([0, 0, 0.5, 0.999]));
+    expect(Array.from(out)).toEqual([0.25, 0.25, 0.625, 0.875].map((v) => Math.fround(v)));
+  });
+
+  it('ignores the tone curve: a monotone remap of the intensities gives the same input', async () => {
+    const base = gray(40, 30, (x, y) => ((x * 7 + y * 13) % 97) / 96);
+    const curved = { ...base, data: base.data.map((v) => Math.pow(v, 2.2) * 0.8 + 0.1) };
+    const a = instanceNormalize(equalizeHistogram(base.data));
+    const b = instanceNormalize(equalizeHistogram(curved.data));
+    // bins may merge under the curve; the ranks (and so nearly the values) survive
+    const meanAbs = (x: Float32Array, y: Float32Array) =>
+      x.reduce((s, v, i) => s + Math.abs(v - y[i]!), 0) / x.length;
+    const equalized = meanAbs(a, b);
+    const plain = meanAbs(instanceNormalize(base.data), instanceNormalize(curved.data));
+    expect(equalized).toBeLessThan(0.02);
+    expect(plain).toBeGreaterThan(5 * equalized);
+  });
+
+  it('clamps out-of-range values and maps a constant image to 0.5', () => {
+    expect(Array.from(equalizeHistogram(new Float32Array([-1, 2])))).toEqual([0.25, 0.75]);
+    expect(Array.from(equalizeHistogram(new Float32Array(9).fill(0.3)))).toEqual(new Array(9).fill(0.5));
+  });
+
+  it('is selected by the contract id in toModelTensor', async () => {
+    const img: DecodedImage = {
+      format: 'PNG',
+      width: 8,
+      height: 8,
+      bitsStored: 8,
+      photometric: 'MONOCHROME2',
+      pixels: new Float32Array(64).map((_, i) => (i * i) % 256),
+      invert: false,
+    };
+    const v1 = await toModelTensor(img, 8);
+    const v2 = await toModelTensor(img, 8, PREPROCESSING_SPEC_V2);
+    const expected = instanceNormalize(equalizeHistogram(resizeBilinear(toDisplayGray(img), 8).data));
+    expect(Array.from(v2)).toEqual(Array.from(expected));
+    expect(Array.from(v1)).not.toEqual(Array.from(v2));
   });
 });

@@ -7,6 +7,19 @@ import { displayRange } from '../pixel-ops';
  */
 export const PREPROCESSING_SPEC = 'gray-fill-bilinear-instnorm-v1';
 
+/**
+ * The v2 contract (chest v2): v1 with histogram equalisation between resize and normalisation, which
+ * takes out the tone curve a scanner or an uploader applied. The Python trainer's `data.equalize_np`.
+ */
+export const PREPROCESSING_SPEC_V2 = 'gray-fill-bilinear-histeq-instnorm-v2';
+
+/** Every input contract this server can prepare; model.json names one. */
+export const PREPROCESSING_SPECS = [PREPROCESSING_SPEC, PREPROCESSING_SPEC_V2] as const;
+export type PreprocessingId = (typeof PREPROCESSING_SPECS)[number];
+
+/** Bins of {@link equalizeHistogram}. */
+export const EQUALIZE_BINS = 256;
+
 /** A single-channel float image, row-major. */
 export interface GrayImage {
   width: number;
@@ -115,11 +128,43 @@ export function instanceNormalize(data: Float32Array): Float32Array {
 }
 
 /**
- * The full {@link PREPROCESSING_SPEC} pipeline: a size×size float tensor (NCHW with N=C=1, flattened).
- * Async so a later version may move the work off the event loop without changing callers.
+ * Histogram equalisation of [0, 1] values: each value becomes the mid-point of its bin's share of the
+ * cumulative histogram, `(pixels in lower bins + pixels in its bin / 2) / pixels`, with
+ * `bin(v) = min(bins − 1, floor(clamp(v, 0, 1) · bins))`. A constant image maps to 0.5.
  */
-export async function toModelTensor(img: DecodedImage, size: number): Promise<Float32Array> {
-  return (await toModelInput(img, size)).tensor;
+export function equalizeHistogram(data: Float32Array, bins = EQUALIZE_BINS): Float32Array {
+  const n = data.length;
+  const out = new Float32Array(n);
+  if (n === 0) return out;
+  const idx = new Uint16Array(n);
+  const counts = new Float64Array(bins);
+  for (let i = 0; i < n; i++) {
+    const v = Math.min(1, Math.max(0, data[i]!));
+    const b = Math.min(bins - 1, Math.floor(v * bins));
+    idx[i] = b;
+    counts[b]!++;
+  }
+  const lut = new Float64Array(bins);
+  let below = 0;
+  for (let b = 0; b < bins; b++) {
+    lut[b] = (below + counts[b]! / 2) / n;
+    below += counts[b]!;
+  }
+  for (let i = 0; i < n; i++) out[i] = lut[idx[i]!]!;
+  return out;
+}
+
+/**
+ * The full pipeline of a preprocessing contract (default {@link PREPROCESSING_SPEC}): a size×size float
+ * tensor (NCHW with N=C=1, flattened). Async so a later version may move the work off the event loop
+ * without changing callers.
+ */
+export async function toModelTensor(
+  img: DecodedImage,
+  size: number,
+  preprocessing: PreprocessingId = PREPROCESSING_SPEC,
+): Promise<Float32Array> {
+  return (await toModelInput(img, size, preprocessing)).tensor;
 }
 
 /** Bins of {@link ModelInput.intensityHistogram}. */
@@ -136,9 +181,14 @@ export interface ModelInput {
 }
 
 /** {@link toModelTensor} that also returns the display-intensity histogram of the resized image. */
-export async function toModelInput(img: DecodedImage, size: number): Promise<ModelInput> {
+export async function toModelInput(
+  img: DecodedImage,
+  size: number,
+  preprocessing: PreprocessingId = PREPROCESSING_SPEC,
+): Promise<ModelInput> {
   const resized = resizeBilinear(toDisplayGray(img), size);
-  return { tensor: instanceNormalize(resized.data), intensityHistogram: intensityHistogram(resized.data) };
+  const toned = preprocessing === PREPROCESSING_SPEC_V2 ? equalizeHistogram(resized.data) : resized.data;
+  return { tensor: instanceNormalize(toned), intensityHistogram: intensityHistogram(resized.data) };
 }
 
 /** Proportions of values in [0, 1] over `bins` equal bins (values outside are clamped). */

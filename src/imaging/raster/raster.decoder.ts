@@ -73,7 +73,27 @@ export async function decodeRaster(
     photometric: colour ? 'RGB' : 'MONOCHROME2',
     pixels,
     invert: false,
+    ...(colour ? { chroma: await chromaOf(buf, options) } : {}),
   };
+}
+
+/** Mean |R−G| + |G−B| (8-bit units) of the image resized to 64×64: how far from grey a colour file is. */
+async function chromaOf(buf: Uint8Array, options: sharp.SharpOptions): Promise<number> {
+  const { data, info } = await sharp(buf, options)
+    .removeAlpha()
+    .resize(64, 64, { fit: 'fill', kernel: 'linear' })
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const n = info.width * info.height;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const r = data[i * info.channels]!;
+    const g = data[i * info.channels + 1]!;
+    const b = data[i * info.channels + 2]!;
+    sum += Math.abs(r - g) + Math.abs(g - b);
+  }
+  return n ? sum / n : 0;
 }
 
 function decodeJpeg12(buf: Uint8Array, pixels: number, limits: ImageLimits): DecodedImage {

@@ -6,6 +6,8 @@ import {
   ImageFormat,
   ImageLimits,
   pixelStats,
+  PREPROCESSING_SPEC,
+  PreprocessingId,
   toModelInput,
 } from '../../imaging';
 import { GateVerdict } from '../../domain/enums';
@@ -23,8 +25,8 @@ export interface ImageMeta {
   pixelStats: { min: number; max: number; mean: number };
   /** Display-intensity histogram of the resized image (drift monitoring). */
   intensityHistogram: number[];
-  /** True when the pre-model quality check ({@link qualityVerdict}) refuses the image as LOW_QUALITY. */
-  lowQuality: boolean;
+  /** The pre-model check's verdict ({@link qualityVerdict}): LOW_QUALITY, NOT_A_RADIOGRAPH (colour) or null. */
+  quality: GateVerdict | null;
   /** DICOM attributes needed to interpret or audit the pixels (no identifiers), for DICOM files. */
   dicom?: DicomAttributes;
 }
@@ -43,9 +45,10 @@ export async function decodeAndPrepare(
   bytes: Uint8Array,
   size: number,
   limits: ImageLimits,
+  preprocessing: PreprocessingId = PREPROCESSING_SPEC,
 ): Promise<DecodedTensor> {
   const img = await decodeImage(bytes, limits);
-  const { tensor, intensityHistogram } = await toModelInput(img, size);
+  const { tensor, intensityHistogram } = await toModelInput(img, size, preprocessing);
   return {
     tensor,
     meta: {
@@ -57,7 +60,7 @@ export async function decodeAndPrepare(
       transferSyntaxUid: img.transferSyntaxUid,
       pixelStats: pixelStats(img),
       intensityHistogram,
-      lowQuality: qualityVerdict(img) === GateVerdict.LOW_QUALITY,
+      quality: qualityVerdict(img),
       dicom: img.dicom,
     },
   };
@@ -110,6 +113,7 @@ export interface DecodeJobMessage {
   byteOffset: number;
   byteLength: number;
   size: number;
+  preprocessing: PreprocessingId;
   limits: ImageLimits;
 }
 

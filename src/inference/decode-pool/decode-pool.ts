@@ -1,7 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { GateVerdict } from '../../domain/enums';
-import type { DecodedImageInfo, ImageLimits } from '../../imaging';
+import {
+  PREPROCESSING_SPEC,
+  type DecodedImageInfo,
+  type ImageLimits,
+  type PreprocessingId,
+} from '../../imaging';
 import type { ImagePreparer, PreparedImage } from '../image-preparer';
 import { startWorkerScript } from '../worker-script';
 import {
@@ -39,6 +43,7 @@ interface Job {
   id: number;
   bytes: Uint8Array;
   size: number;
+  preprocessing: PreprocessingId;
   resolve(value: DecodedTensor): void;
   /** How an `inspect` job answers. */
   inspected?(info: DecodedImageInfo): void;
@@ -95,13 +100,18 @@ export class DecodePool implements ImagePreparer {
    * @param bytes - the file; when it owns its whole ArrayBuffer the buffer is transferred (the caller's
    *   view is detached afterwards), otherwise it is copied
    * @param size - the model's square input side
+   * @param preprocessing - the model's input contract (model.json `preprocessing.id`)
    * @returns the `size × size` tensor and the image metadata
    * @throws ImageError as decodeImage would; DECODE_WORKER_CRASHED; DECODE_POOL_CLOSED
    */
-  decode(bytes: Uint8Array, size: number): Promise<DecodedTensor> {
+  decode(
+    bytes: Uint8Array,
+    size: number,
+    preprocessing: PreprocessingId = PREPROCESSING_SPEC,
+  ): Promise<DecodedTensor> {
     if (this.closed) return Promise.reject(new DecodePoolClosedError('The decode pool is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, bytes, size, resolve, reject });
+      this.queue.push({ id: this.nextId++, bytes, size, preprocessing, resolve, reject });
       this.dispatch();
     });
   }
@@ -110,12 +120,17 @@ export class DecodePool implements ImagePreparer {
    * {@link ImagePreparer} port: {@link decode} mapped to the shape the analysis service consumes, so the
    * pool can replace `InlineImagePreparer` in the composition root.
    */
-  async prepare(bytes: Uint8Array, size: number): Promise<PreparedImage> {
-    const { tensor, meta } = await this.decode(bytes, size);
+  async prepare(
+    bytes: Uint8Array,
+    size: number,
+    preprocessing: PreprocessingId = PREPROCESSING_SPEC,
+  ): Promise<PreparedImage> {
+    const { tensor, meta } = await this.decode(bytes, size, preprocessing);
     return {
       tensor,
       size,
-      quality: meta.lowQuality ? GateVerdict.LOW_QUALITY : null,
+      preprocessing,
+      quality: meta.quality,
       width: meta.width,
       height: meta.height,
       format: meta.format,
@@ -217,6 +232,7 @@ export class DecodePool implements ImagePreparer {
         byteOffset: 0,
         byteLength: bytes.byteLength,
         size: job.size,
+        preprocessing: job.preprocessing,
         limits: this.limits,
       };
       slot.worker.postMessage(message, [buffer]);

@@ -20,7 +20,12 @@ port.on('message', (job: DecodeJobMessage) => {
     );
     return;
   }
-  decodeAndPrepare(new Uint8Array(job.bytes, job.byteOffset, job.byteLength), job.size, job.limits).then(
+  decodeAndPrepare(
+    new Uint8Array(job.bytes, job.byteOffset, job.byteLength),
+    job.size,
+    job.limits,
+    job.preprocessing,
+  ).then(
     (result) => {
       const t = result.tensor;
       const owned = t.byteOffset === 0 && t.byteLength === t.buffer.byteLength ? t : t.slice();

@@ -54,7 +54,7 @@ export async function observeFiles(
   const out: OfflineObservation[] = [];
   for (let start = 0; start < files.length; start += batchSize) {
     const batch = files.slice(start, start + batchSize);
-    const prepared = await Promise.all(batch.map(async (f) => preparer.prepare(await readFile(f), size)));
+    const prepared = await Promise.all(batch.map(async (f) => preparer.prepare(await readFile(f), size, model.manifest.preprocessing.id)));
     const readings = await reader.runTensors(
       prepared.map((p) => Array.from({ length: views }, () => p.tensor)),
       prepared.map((p) => p.quality),

@@ -416,3 +416,142 @@ def augment(x: torch.Tensor, cfg: AugConfig, gen: Optional[torch.Generator] = No
         std = U(*cfg.noise_std)[:, None, None, None]
         x = x + m * std * torch.randn(x.shape, generator=gen)
     return torch_instance_normalise(x)
+
+
+# --------------------------------------------------------------------------------------------
+# Preprocessing spec "gray-fill-bilinear-histeq-instnorm-v2" (chest v2; mirrors the TypeScript server)
+# --------------------------------------------------------------------------------------------
+
+PREPROCESSING_ID_V2 = "gray-fill-bilinear-histeq-instnorm-v2"
+EQUALIZE_BINS = 256
+
+
+def equalize_np(x: np.ndarray, bins: int = EQUALIZE_BINS) -> np.ndarray:
+    """Histogram equalisation of a [0,1] image: each pixel -> the mid-point CDF of its bin.
+
+    bin(v) = min(bins-1, floor(clamp(v,0,1) * bins)); out = (count(bins < b) + count(b) / 2) / n.
+    Removes the scanner's and the uploader's tone curve (windowing, gamma, contrast); a constant
+    image maps to 0.5. The TypeScript `equalizeHistogram` implements the same formula.
+    """
+    flat = np.clip(x.astype(np.float64).ravel(), 0, 1)
+    idx = np.minimum(bins - 1, np.floor(flat * bins).astype(np.int64))
+    counts = np.bincount(idx, minlength=bins).astype(np.float64)
+    below = np.cumsum(counts) - counts
+    lut = (below + counts / 2) / flat.size
+    return lut[idx].reshape(x.shape).astype(np.float32)
+
+
+COLOUR_CHROMA_LIMIT = 8.0
+
+
+def chroma(path: str) -> float:
+    """Mean |R-G| + |G-B| (8-bit units) of the image at 64x64: 0 for every radiograph here, > 10 for colour
+    photos. The server refuses an image above COLOUR_CHROMA_LIMIT as NOT_A_RADIOGRAPH before any model."""
+    im = Image.open(path)
+    if im.mode in ("L", "I", "F") or im.mode.startswith("I;16") or im.mode == "LA":
+        return 0.0
+    a = np.asarray(im.convert("RGB").resize((64, 64), Image.BILINEAR), dtype=np.float64)
+    return float(np.abs(a[..., 0] - a[..., 1]).mean() + np.abs(a[..., 1] - a[..., 2]).mean())
+
+
+def torch_equalize(x: torch.Tensor, bins: int = EQUALIZE_BINS) -> torch.Tensor:
+    """Batched `equalize_np` on [B,1,S,S] (float32 counts are exact below 2^24 pixels)."""
+    B = x.shape[0]
+    flat = x.reshape(B, -1).clamp(0, 1)
+    n = flat.shape[1]
+    idx = (flat * bins).floor().long().clamp_max(bins - 1)
+    counts = torch.zeros(B, bins, dtype=torch.float64).scatter_add_(1, idx, torch.ones_like(flat, dtype=torch.float64))
+    lut = ((counts.cumsum(1) - counts) + counts / 2) / n
+    return lut.gather(1, idx).to(x.dtype).reshape(x.shape)
+
+
+def preprocess_v2(path_or_bytes: "str | bytes", size: int) -> np.ndarray:
+    """Full v2 spec: decode -> resize -> histogram-equalise -> instance-normalise -> [1,1,S,S]."""
+    x = instance_normalise(equalize_np(resize_bilinear(decode_gray01(path_or_bytes), size)))
+    return x[None, None, :, :]
+
+
+def preprocessing_spec_v2(size: int) -> List[dict]:
+    steps = preprocessing_spec(size)
+    steps.insert(2, {"name": "equalizeHistogram", "params": {
+        "bins": EQUALIZE_BINS, "bin": "min(bins-1, floor(clamp(v,0,1)*bins))",
+        "value": "(pixels in lower bins + pixels in the same bin / 2) / pixels"}})
+    return steps
+
+
+def occlude(x: torch.Tensor, gen: Optional[torch.Generator] = None, p_side: float = 0.25, max_frac: float = 0.14,
+            p_marks: float = 0.5, max_marks: int = 4) -> torch.Tensor:
+    """Hide what a hospital leaves on the film's edges: collimation strips and burned-in text markers.
+
+    Each side independently (probability p_side) gets a strip of up to max_frac of the side filled with
+    black, white or a random grey; with probability p_marks per mark (up to max_marks), bright blocky 'text'
+    marks land away from the film's centre. x: [B,1,S,S] in [0,1]. Vectorised over the batch.
+    """
+    B, _, S, _ = x.shape
+    r = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
+    idx = torch.arange(S, dtype=torch.float32)
+    rows, cols = idx.view(1, 1, S, 1), idx.view(1, 1, 1, S)
+    out = x.clone()
+    for side in range(4):
+        on = (r(B) < p_side).float().view(B, 1, 1, 1)
+        w = (r(B) * max_frac * S).clamp_min(1.0).view(B, 1, 1, 1) * on
+        u = r(B)
+        v = torch.where(u < 0.4, torch.zeros(B), torch.where(u < 0.6, torch.ones(B), r(B))).view(B, 1, 1, 1)
+        if side == 0:
+            m = rows < w
+        elif side == 1:
+            m = rows >= S - w
+        elif side == 2:
+            m = cols < w
+        else:
+            m = cols >= S - w
+        out = torch.where(m, v, out)
+    cell = max(2, S // 48)
+    n_cells = (S + cell - 1) // cell
+    for _ in range(max_marks):
+        on = r(B) < p_marks / max_marks * 2
+        h = (S * (0.03 + 0.05 * r(B))).view(B, 1, 1, 1)
+        w = (S * (0.05 + 0.15 * r(B))).view(B, 1, 1, 1)
+        y0 = (r(B).view(B, 1, 1, 1) * (S - h))
+        x0 = (r(B).view(B, 1, 1, 1) * (S - w))
+        cy, cx = y0 + h / 2, x0 + w / 2
+        central = ((cy - S / 2).abs() < S / 5) & ((cx - S / 2).abs() < S / 5)
+        on = on.view(B, 1, 1, 1) & ~central
+        rect = (rows >= y0) & (rows < y0 + h) & (cols >= x0) & (cols < x0 + w)
+        pat = (r(B, 1, n_cells, n_cells) < 0.55).repeat_interleave(cell, 2).repeat_interleave(cell, 3)[:, :, :S, :S]
+        val = (0.85 + 0.15 * r(B)).view(B, 1, 1, 1)
+        out = torch.where(on & rect & pat, val, out)
+    return out
+
+
+def tempered_weights(labels: Sequence[int], sources: Sequence[int], power: float = 0.5) -> torch.Tensor:
+    """Class-balanced sampling; within a class a source's share grows as n_source^power (0: equal shares
+    as in `balanced_weights`, 1: proportional). 0.5 keeps a 37-film source from being repeated 30 times
+    an epoch while still stopping the largest source from defining the class."""
+    cell = Counter(zip(labels, sources))
+    by_class: Dict[int, Dict[int, int]] = defaultdict(dict)
+    for (c, s), n in cell.items():
+        by_class[c][s] = n
+    share = {}
+    for c, srcs in by_class.items():
+        tot = sum(n ** power for n in srcs.values())
+        for s, n in srcs.items():
+            share[(c, s)] = (n ** power) / tot
+    n_classes = len(by_class)
+    w = [share[(c, s)] / n_classes / cell[(c, s)] for c, s in zip(labels, sources)]
+    return torch.tensor(w, dtype=torch.double)
+
+
+def augment_v2(x: torch.Tensor, cfg: AugConfig, gen: Optional[torch.Generator] = None,
+               equalize: bool = True, occlusion: bool = True) -> torch.Tensor:
+    """v2 augmentation: occlusion of edges/markers, the v1 geometry and tone changes (which then stand
+    for scanner differences), histogram equalisation as at inference, instance normalisation."""
+    if occlusion:
+        x = occlude(x, gen)
+    x = augment(x, cfg, gen)  # ends instance-normalised; undo to [0,1] range before equalising
+    if equalize:
+        lo = x.amin(dim=(1, 2, 3), keepdim=True)
+        hi = x.amax(dim=(1, 2, 3), keepdim=True)
+        x = torch_equalize((x - lo) / (hi - lo).clamp_min(1e-6))
+        x = torch_instance_normalise(x)
+    return x

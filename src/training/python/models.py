@@ -171,3 +171,44 @@ def fit_linear_probe(x_pos, x_neg, l2: float = 1e-3, iters: int = 300) -> nn.Lin
 
 def n_params(m: nn.Module) -> int:
     return sum(p.numel() for p in m.parameters())
+
+
+class _GradReverse(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, lam):
+        ctx.lam = lam
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return -ctx.lam * g, None
+
+
+def grad_reverse(x: torch.Tensor, lam: float) -> torch.Tensor:
+    return _GradReverse.apply(x, lam)
+
+
+class SourceAdversary(nn.Module):
+    """Class-conditional source discriminator behind a gradient-reversal layer (training only).
+
+    For a film of class c it predicts the film's source among the sources that have class c; the backbone
+    receives the reversed gradient, so it is pushed to make sources indistinguishable *within a class*
+    (a hospital's look must not carry the label). Classes with a single source contribute nothing.
+    """
+
+    def __init__(self, dim: int, n_classes: int, n_sources: int, present: torch.Tensor, hidden: int = 128):
+        super().__init__()
+        self.n_classes, self.n_sources = n_classes, n_sources
+        self.net = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, n_classes * n_sources))
+        self.register_buffer("present", present.bool())  # [C, S]: source s has films of class c
+
+    def loss(self, emb: torch.Tensor, y: torch.Tensor, src: torch.Tensor, lam: float) -> torch.Tensor:
+        multi = self.present.sum(1) >= 2
+        keep = multi[y]
+        if not bool(keep.any()):
+            return emb.sum() * 0.0
+        z = self.net(grad_reverse(emb[keep], lam)).view(-1, self.n_classes, self.n_sources)
+        yk = y[keep]
+        logits = z[torch.arange(len(yk)), yk]
+        logits = logits.masked_fill(~self.present[yk], -1e4)
+        return F.cross_entropy(logits, src[keep])

@@ -3,7 +3,8 @@
   /usr/bin/python3 src/training/python/predict_logits.py --task chest img1.png img2.jpg
   /usr/bin/python3 src/training/python/predict_logits.py --task wrist --lateral lat.png pa.png
 
-Preprocessing is `data.preprocess` ("gray-fill-bilinear-instnorm-v1"). Wrist: each file is used as PA;
+Preprocessing is the checkpoint's (`preprocessing` key; default "gray-fill-bilinear-instnorm-v1",
+`data.preprocess`; chest v2: `data.preprocess_v2`). Wrist: each file is used as PA;
 the lateral view is --lateral if given, else the same file (as in evaluation). Output: one JSON object
 {"task", "size", "classes", "checkpoint", "results": [{"file", "logits", "oodDistance"?}]}.
 """
@@ -24,7 +25,7 @@ import models  # noqa: E402
 def load(task: str, checkpoint: str):
     ck = torch.load(checkpoint, map_location="cpu")
     if task == "chest":
-        net = models.ChestNet(len(ck["classes"]), widths=(32, 64, 128, 256))
+        net = models.ChestNet(len(ck["classes"]), **(ck.get("arch_kwargs") or {"widths": (32, 64, 128, 256)}))
     else:
         net = models.WristNet(len(ck["classes"]), **(ck.get("arch_kwargs") or {}))
     net.load_state_dict(ck["state_dict"])
@@ -43,15 +44,17 @@ def main() -> None:
     ckpt = a.checkpoint or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "models", a.task, "v1", "model.pt")
     net, ck = load(a.task, ckpt)
     S = ck["size"]
+    spec = ck.get("preprocessing") or data.PREPROCESSING_ID
+    prep = {data.PREPROCESSING_ID: data.preprocess, data.PREPROCESSING_ID_V2: data.preprocess_v2}[spec]
     out = {"task": a.task, "size": S, "classes": ck["classes"], "checkpoint": ckpt,
-           "preprocessing": data.PREPROCESSING_ID, "results": []}
+           "preprocessing": spec, "results": []}
     with torch.no_grad():
         for f in a.files:
-            x = torch.from_numpy(data.preprocess(f, S))
+            x = torch.from_numpy(prep(f, S))
             if a.task == "chest":
                 logits = net(x)[0]
             else:
-                lat = torch.from_numpy(data.preprocess(a.lateral, S)) if a.lateral else x
+                lat = torch.from_numpy(prep(a.lateral, S)) if a.lateral else x
                 logits = net(x, lat)[0]
             r = {"file": f, "logits": [float(v) for v in logits[0]]}
             if a.preprocessed:

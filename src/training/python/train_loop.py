@@ -43,15 +43,19 @@ def _lr_factor(progress: float, warmup: float) -> float:
 
 def train(model: nn.Module, train_loader, step_fn: Callable, cfg: LoopConfig,
           evaluate: Optional[Callable[[nn.Module], Dict]] = None,
-          report: Callable[[Dict], None] = print) -> LoopResult:
+          report: Callable[[Dict], None] = print, extra_params=None,
+          on_progress: Optional[Callable[[float], None]] = None) -> LoopResult:
     """Run the epoch loop.
 
     step_fn(model, batch) -> loss tensor (the task decides inputs/augmentation/loss).
     evaluate(model) -> dict of validation metrics incl. "score" (higher is better); the best-scoring
     epoch's weights are returned in `best_state` (checkpoint selection on val, never on test).
+    extra_params: trained too but not part of the model (e.g. a training-only adversary);
+    on_progress(p): told the schedule's progress in [0, 1] before each step.
     """
     torch.manual_seed(cfg.seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    params = list(model.parameters()) + list(extra_params or [])
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = len(train_loader)
     total = cfg.epochs * steps_per_epoch
     t0 = time.time()
@@ -65,6 +69,8 @@ def train(model: nn.Module, train_loader, step_fn: Callable, cfg: LoopConfig,
                 prog = max(prog, (time.time() - t0) / cfg.time_budget_s)
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * _lr_factor(prog, cfg.warmup_frac)
+            if on_progress is not None:
+                on_progress(min(1.0, prog))
             loss = step_fn(model, batch)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -112,4 +118,48 @@ def wrist_step(augment: Callable, aux_weight: float = 0.3, label_smoothing: floa
         logits, _, _, (ap, al) = model(augment(x), augment(x))
         loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
         return loss + aux_weight * 0.5 * (F.cross_entropy(ap, y) + F.cross_entropy(al, y))
+    return step
+
+
+def within_source_ranking(logits: torch.Tensor, y: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    """Mean softplus(-(a_i - a_j)) over pairs from ONE source with i abnormal and j normal, where
+    a = logsumexp(abnormal logits) - normal logit: the order that matters inside a hospital, which no
+    hospital-level shortcut can produce."""
+    a = torch.logsumexp(logits[:, 1:], dim=1) - logits[:, 0]
+    same = s[:, None] == s[None, :]
+    pair = same & (y[:, None] != 0) & (y[None, :] == 0)
+    if not bool(pair.any()):
+        return logits.sum() * 0.0
+    diff = a[:, None] - a[None, :]
+    return F.softplus(-diff[pair]).mean()
+
+
+def chest_step_v2(augment: Callable, adversary=None, adv_weight: float = 0.3, label_smoothing: float = 0.05,
+                  mixup_alpha: float = 0.0, progress: Optional[Callable[[], float]] = None,
+                  rank_weight: float = 0.0) -> Callable:
+    """Chest v2 step: cross-entropy with label smoothing, optional within-class source adversary (gradient
+    reversal, weight ramped up with training progress as in DANN), optional mixup of films and labels,
+    optional within-source ranking loss."""
+    import numpy as np
+
+    def step(model, batch):
+        x, y, s = batch
+        xa = augment(x)
+        if mixup_alpha > 0:
+            lam_m = float(np.random.beta(mixup_alpha, mixup_alpha))
+            perm = torch.randperm(len(y))
+            xa = lam_m * xa + (1 - lam_m) * xa[perm]
+            logits, emb, _ = model(xa)
+            loss = lam_m * F.cross_entropy(logits, y, label_smoothing=label_smoothing) + \
+                (1 - lam_m) * F.cross_entropy(logits, y[perm], label_smoothing=label_smoothing)
+        else:
+            logits, emb, _ = model(xa)
+            loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+            if rank_weight > 0:
+                loss = loss + rank_weight * within_source_ranking(logits, y, s)
+        if adversary is not None:
+            p = progress() if progress else 1.0
+            lam = 2.0 / (1.0 + math.exp(-10 * p)) - 1.0
+            loss = loss + adv_weight * adversary.loss(emb, y, s, lam)
+        return loss
     return step
