@@ -1,10 +1,15 @@
 /**
- * `npm run predict -- --task chest|wrist [--model <dir>] <files...>`: one JSON line per image (chest) or
- * per study (wrist: files are taken in pairs, PA then lateral), with calibrated probabilities, the
- * findings flagged at the operating point and the input gate verdict. Exit code 2 on a usage or load error.
+ * `npm run predict -- --task chest|wrist [--model <dir>] [--site site.json] <files...>`: one JSON line per
+ * image (chest) or per study (wrist: files are taken in pairs, PA then lateral), with calibrated
+ * probabilities, the findings flagged at the operating point and the input gate verdict. The newest
+ * version under models/<task> reads unless --model names one. `--site` applies a site operating point
+ * written by `npm run site:calibrate` (its temperature and thresholds; refused when it was calibrated on
+ * another model). Exit code 2 on a usage or load error.
  */
 import 'reflect-metadata';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../errors';
 import { decodeImage } from '../imaging';
@@ -13,6 +18,7 @@ import { resolveModelDir } from '../inference/model-repository';
 import { OnnxSessionFactory } from '../inference/onnx/onnx-session.factory';
 import { RadiographReader } from '../inference/radiograph-reader';
 import { AI_ASSISTANCE_WARNING } from '../schema/types';
+import { applySiteOperatingPoint, SiteFileError } from '../training/site-calibration';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -20,6 +26,7 @@ async function main(): Promise<void> {
     options: {
       task: { type: 'string' },
       model: { type: 'string' },
+      site: { type: 'string' },
       'models-dir': { type: 'string', default: 'models' },
     },
   });
@@ -33,9 +40,19 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const dir = values.model ?? (await resolveModelDir(values['models-dir']!, task));
-  const reader = new RadiographReader(
-    await loadModel(dir, new OnnxSessionFactory(), { executionProviders: ['cpu'] }),
-  );
+  const model = await loadModel(dir, new OnnxSessionFactory(), { executionProviders: ['cpu'] });
+  let siteNote: { file: string; validated: true } | { validated: false } = { validated: false };
+  if (values.site) {
+    const modelJson = await readFile(join(dir, 'model.json'));
+    const site = JSON.parse(await readFile(values.site, 'utf8')) as unknown;
+    model.manifest = applySiteOperatingPoint(
+      model.manifest,
+      createHash('sha256').update(modelJson).digest('hex'),
+      site,
+    );
+    siteNote = { file: values.site, validated: true };
+  }
+  const reader = new RadiographReader(model);
   const perStudy = task === 'wrist' ? 2 : 1;
   for (let i = 0; i < positionals.length; i += perStudy) {
     const files = positionals.slice(i, i + perStudy);
@@ -55,6 +72,10 @@ async function main(): Promise<void> {
           probabilities: r.probabilities,
           findings: r.findings,
           oodDistance: Number(r.oodDistance.toFixed(4)),
+          thresholds: Object.fromEntries(
+            Object.entries(reader.model.manifest.thresholds).map(([k, t]) => [k, t.value]),
+          ),
+          siteOperatingPoint: siteNote,
           explanation: r.explanation,
           warning: AI_ASSISTANCE_WARNING,
         }),
@@ -68,7 +89,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const code = error instanceof AppError ? error.code : 'ERROR';
+  const code = error instanceof AppError || error instanceof SiteFileError ? error.code : 'ERROR';
   console.error(
     JSON.stringify({
       error: { code, message: (error as Error).message, details: (error as AppError).details },
