@@ -150,6 +150,20 @@ export class ModelRegistryService {
           toStage: ModelStage.PRODUCTION,
           trafficShare: 0,
         } as ModelStageChange);
+        // The parent it replaces (still STAGING on a fresh install) is archived as its rollback target.
+        const parent = newest.parent;
+        if (parent && parent.stage === ModelStage.STAGING) {
+          parent.stage = ModelStage.ARCHIVED;
+          newest.previousProduction = parent;
+          em.create(ModelStageChange, {
+            modelVersion: parent,
+            task,
+            kind: ModelStageChangeKind.REPLACED,
+            fromStage: ModelStage.STAGING,
+            toStage: ModelStage.ARCHIVED,
+            trafficShare: 0,
+          } as ModelStageChange);
+        }
         await em.flush();
         this.logger.info(
           { task, version: newest.version },
