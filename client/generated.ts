@@ -17,6 +17,18 @@ export type Scalars = {
   JSONObject: { input: Record<string, unknown>; output: Record<string, unknown>; }
 };
 
+/** An amendment of the signed final read. */
+export type AmendFinalReadInput = {
+  /** Conclusion in free text (at most 4000 characters). */
+  conclusion?: InputMaybe<Scalars['String']['input']>;
+  /** Every finding of the task, present or absent (BAD_USER_INPUT when one is missing). */
+  findings: Array<ReadFindingInput>;
+  /** Why the read is amended (at most 2000 characters). */
+  reason: Scalars['String']['input'];
+  /** Study id. */
+  studyId: Scalars['ID']['input'];
+};
+
 /** A batch of studies submitted for analysis, with its progress. */
 export type AnalysisJob = {
   __typename?: 'AnalysisJob';
@@ -32,6 +44,8 @@ export type AnalysisJob = {
   finishedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   /** Stable identifier. */
   id: Scalars['ID']['output'];
+  /** Per-study results: the prediction of each study analysed so far (reused when unchanged). */
+  results: Array<StudyResult>;
   /** State of the job. */
   status: AnalysisJobStatus;
   /** Studies in the job. */
@@ -69,6 +83,8 @@ export type AuditAction =
   | 'CREATE'
   /** A record was deleted. */
   | 'DELETE'
+  /** An attempt the caller's role may not make (FORBIDDEN). */
+  | 'DENIED'
   /** A token was issued. */
   | 'LOGIN'
   /** Patient data was read. */
@@ -172,6 +188,10 @@ export type ClinicalNote = {
   failedChecks: Array<Scalars['String']['output']>;
   /** Stable identifier. */
   id: Scalars['ID']['output'];
+  /** When a later read or correction invalidated the note (status INVALIDATED). */
+  invalidatedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Why the note was invalidated. */
+  invalidationReason?: Maybe<Scalars['String']['output']>;
   /** Language tag, e.g. en. */
   language: Scalars['String']['output'];
   /** The prediction the note is about. */
@@ -180,6 +200,10 @@ export type ClinicalNote = {
   releasable: Scalars['Boolean']['output'];
   /** Safety report of the draft: passed, checks [{name, passed, detail}], ungroundedConditions, readability {metric, score, target, words, sentences, syllables}. */
   safetyChecks: Scalars['JSONObject']['output'];
+  /** What the note was drafted from: the AI findings or the radiologist's read. */
+  source: NoteSource;
+  /** The conditions the note states as present. */
+  statedFindings: Array<Scalars['String']['output']>;
   /** DRAFT until a radiologist approves it. */
   status: NoteStatus;
   /** The notice every AI output carries. */
@@ -515,6 +539,35 @@ export type DriftWindowKind =
   /** The accepted predictions of each DRIFT_TIME_WINDOW_MINUTES period. */
   | 'TIME';
 
+/** The radiologist's signed read of a study (version 1), or an amendment of it (version 2...). */
+export type FinalRead = {
+  __typename?: 'FinalRead';
+  /** Agreement with the AI prediction read beside it. */
+  agreement: ReviewAgreement;
+  /** Why it amends the previous version. */
+  amendmentReason?: Maybe<Scalars['String']['output']>;
+  /** The radiologist's conclusion. */
+  conclusion?: Maybe<Scalars['String']['output']>;
+  /** Every finding of the task as the radiologist read it. */
+  findings: Array<ReadFinding>;
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** The task class the read amounts to (e.g. NORMAL, PNEUMONIA). */
+  label: Scalars['String']['output'];
+  /** The AI prediction read beside it, when there was one. */
+  predictionId?: Maybe<Scalars['ID']['output']>;
+  /** The radiologist who signed it. */
+  radiologistId?: Maybe<Scalars['ID']['output']>;
+  /** When it was signed. */
+  signedAt: Scalars['DateTimeISO']['output'];
+  /** FINAL or AMENDED. */
+  status: StudyStatus;
+  /** The study read. */
+  studyId: Scalars['ID']['output'];
+  /** 1 for the final read, 2... for amendments. */
+  version: Scalars['Int']['output'];
+};
+
 /** A condition flagged at the model operating point. */
 export type Finding = {
   __typename?: 'Finding';
@@ -523,6 +576,19 @@ export type Finding = {
   /** Calibrated probability. */
   probability: Scalars['Float']['output'];
   /** Operating-point threshold chosen for recall. */
+  threshold: Scalars['Float']['output'];
+};
+
+/** One finding of the task against its operating point: what decides whether it is flagged. */
+export type FindingAssessment = {
+  __typename?: 'FindingAssessment';
+  /** True when the probability reached the operating point. */
+  flagged: Scalars['Boolean']['output'];
+  /** Finding label, e.g. PNEUMONIA. */
+  label: Scalars['String']['output'];
+  /** Calibrated probability of the finding. */
+  probability: Scalars['Float']['output'];
+  /** Operating point (recall-first threshold) used by this reading. */
   threshold: Scalars['Float']['output'];
 };
 
@@ -854,7 +920,9 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Acknowledges an open drift alert (technicians, admins). */
   acknowledgeDriftAlert: DriftAlert;
-  /** Analyses a study now and returns the prediction (AI assistance; requires clinician review). */
+  /** Amends the signed read (radiologists), with the reason: status AMENDED; the new version is in force. */
+  amendFinalRead: FinalRead;
+  /** Analyses a study now and returns the prediction (AI assistance; requires clinician review). A study whose images have not changed since its last reading gets that reading back; reread: true reads it again (the new prediction links to the earlier one in rereadOfId). */
   analyzeStudy: Prediction;
   /** Approves a draft so integrators can read it (radiologists). Refused with NOTE_FAILED_SAFETY_CHECKS when the draft failed a safety check. */
   approveNote: ClinicalNote;
@@ -888,17 +956,21 @@ export type Mutation = {
   rollbackModelVersion: ModelVersion;
   /** Changes a running canary's traffic share (admins). */
   setCanaryShare: ModelVersion;
+  /** Signs the radiologist's final read (radiologists): every finding present or absent, agreeing with or correcting the AI. Status FINAL; notes that state other findings are invalidated. */
+  signFinalRead: FinalRead;
   /** Starts a canary (STAGING to CANARY): the given share of studies is read by this version (admins). */
   startCanary: ModelVersion;
   /** Queues a retraining run of a task (admins): original data + corrections, trained, evaluated, and registered as STAGING only if it passes the gate. */
   startRetraining: TrainingRun;
+  /** Opens a study with images for reading (radiologists): status IN_REVIEW. */
+  startReview: Study;
   /** Records the true label of a prediction (radiologists). A de-identified copy of the images goes to the retraining area. */
   submitCorrection: Correction;
   /** Queues studies for analysis as a durable batch job; follow it with analysisJobUpdated. */
   submitStudies: AnalysisJob;
   /** Changes a patient (technicians). */
   updatePatient: Patient;
-  /** Changes priority or description, or marks an analysed study REVIEWED (technicians). */
+  /** Changes priority or description (technicians). The reading states follow the workflow (startReview, signFinalRead, amendFinalRead). */
   updateStudy: Study;
   /** Uploads a small image inline (base64, limit MAX_BASE64_UPLOAD_BYTES, default 2 MiB) and attaches it (technicians). */
   uploadImageBase64: Image;
@@ -912,7 +984,14 @@ export type MutationAcknowledgeDriftAlertArgs = {
 
 
 /** Changes. Every mutation is authorised by role and audited. */
+export type MutationAmendFinalReadArgs = {
+  input: AmendFinalReadInput;
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationAnalyzeStudyArgs = {
+  reread?: Scalars['Boolean']['input'];
   studyId: Scalars['ID']['input'];
 };
 
@@ -1017,6 +1096,12 @@ export type MutationSetCanaryShareArgs = {
 
 
 /** Changes. Every mutation is authorised by role and audited. */
+export type MutationSignFinalReadArgs = {
+  input: SignFinalReadInput;
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationStartCanaryArgs = {
   id: Scalars['ID']['input'];
   trafficShare: Scalars['Float']['input'];
@@ -1026,6 +1111,12 @@ export type MutationStartCanaryArgs = {
 /** Changes. Every mutation is authorised by role and audited. */
 export type MutationStartRetrainingArgs = {
   task: ModelTask;
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationStartReviewArgs = {
+  studyId: Scalars['ID']['input'];
 };
 
 
@@ -1084,12 +1175,21 @@ export type NoteDraftChunk = {
   text: Scalars['String']['output'];
 };
 
+/** What a clinical note was drafted from. */
+export type NoteSource =
+  /** The AI findings (no radiologist read or correction existed yet). */
+  | 'AI'
+  /** The radiologist's read (signed final read, or a correction). */
+  | 'RADIOLOGIST';
+
 /** Review state of a clinical note. */
 export type NoteStatus =
   /** Approved by a radiologist; releasable. */
   | 'APPROVED'
   /** Not yet reviewed; not visible to integrators. */
   | 'DRAFT'
+  /** A later radiologist read or correction states other findings: the note no longer applies (see invalidationReason). */
+  | 'INVALIDATED'
   /** Rejected by a radiologist. */
   | 'REJECTED';
 
@@ -1204,24 +1304,36 @@ export type PatientFilter = {
 /** An AI reading of a study. AI assistance: requires clinician review. */
 export type Prediction = {
   __typename?: 'Prediction';
+  /** Every finding of the task with its probability, operating point and whether it is flagged (empty when the gate refused the film). */
+  assessments?: Maybe<Array<FindingAssessment>>;
   /** When the prediction was made. */
   createdAt: Scalars['DateTimeISO']['output'];
   /** Plain explanation, e.g. why an input was refused. */
   explanation?: Maybe<Scalars['String']['output']>;
-  /** Conditions flagged at the recall-first operating point. */
-  findings: Array<Finding>;
+  /** The flagged findings: those that reached their recall-first operating point. */
+  findings?: Maybe<Array<Finding>>;
+  /** True when the study is flagged for review (outcome FLAGGED_FOR_REVIEW); see flaggedFindings. */
+  flagged?: Maybe<Scalars['Boolean']['output']>;
   /** Input gate verdict; anything but ACCEPTED means no diagnosis was made. */
   gateVerdict: GateVerdict;
   /** Path of the class-activation heatmap (PNG) on this API. */
   heatmapUrl?: Maybe<Scalars['String']['output']>;
   /** Stable identifier. */
   id: Scalars['ID']['output'];
-  /** Most probable class, or null when the input was refused. */
+  /** The images read, by id and SHA-256, in the order the model took them. */
+  inputs: Array<PredictionInput>;
+  /** Top-1 class (most probable), or null when the input was refused. Never read it alone: the operating points favour recall, so a finding can be flagged while the top class is NORMAL; read outcome/flagged. */
   label?: Maybe<Scalars['String']['output']>;
   /** Model version that made this reading (see modelVersions and modelLineage). */
   modelVersionId?: Maybe<Scalars['ID']['output']>;
+  /** The primary answer: FLAGGED_FOR_REVIEW when any finding reached its operating point, NOTHING_FLAGGED, or NOT_READ when the gate refused the film. Key on this (or flagged), never on label alone. */
+  outcome?: Maybe<ReadingOutcome>;
   /** Calibrated probabilities per class. */
-  probabilities: Array<ClassProbability>;
+  probabilities?: Maybe<Array<ClassProbability>>;
+  /** The earlier reading of the same study this one re-read (analyzeStudy with reread: true). */
+  rereadOfId?: Maybe<Scalars['ID']['output']>;
+  /** The radiologist's review of this prediction (the study's signed read, else the latest correction), compared with it; null before any. */
+  review?: Maybe<PredictionReview>;
   /** PRODUCTION, CANARY or SHADOW. */
   route: Scalars['String']['output'];
   /** The study read. */
@@ -1266,6 +1378,38 @@ export type PredictionFilter = {
   patientId?: InputMaybe<Scalars['ID']['input']>;
   /** Only this study. */
   studyId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** One image a prediction read, by id and content hash. */
+export type PredictionInput = {
+  __typename?: 'PredictionInput';
+  /** Image id. */
+  imageId: Scalars['ID']['output'];
+  /** SHA-256 of the file read (hex). */
+  sha256: Scalars['String']['output'];
+  /** Projection of the image read. */
+  view: ImageView;
+};
+
+/** A radiologist's review of a prediction: the study's signed read, else the latest correction. */
+export type PredictionReview = {
+  __typename?: 'PredictionReview';
+  /** Agreement with this prediction. */
+  agreement: ReviewAgreement;
+  /** The correction (source CORRECTION). */
+  correctionId?: Maybe<Scalars['ID']['output']>;
+  /** Every finding, compared with this prediction. */
+  findings: Array<ReadFinding>;
+  /** The radiologist's class. */
+  label: Scalars['String']['output'];
+  /** The final read (source FINAL_READ). */
+  readId?: Maybe<Scalars['ID']['output']>;
+  /** When the review was recorded. */
+  reviewedAt: Scalars['DateTimeISO']['output'];
+  /** The radiologist. */
+  reviewedById?: Maybe<Scalars['ID']['output']>;
+  /** Where the review comes from. */
+  source: ReviewSource;
 };
 
 /** Reads. Every read of patient data is audited. */
@@ -1478,6 +1622,36 @@ export type QueryUsersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** One finding of a radiologist's read, compared with the AI. */
+export type ReadFinding = {
+  __typename?: 'ReadFinding';
+  /** Whether the radiologist agrees with the AI on it; null when the AI made no diagnosis. */
+  agreesWithAi?: Maybe<Scalars['Boolean']['output']>;
+  /** Whether the AI flagged it; null when the AI made no diagnosis. */
+  aiFlagged?: Maybe<Scalars['Boolean']['output']>;
+  /** Finding label. */
+  label: Scalars['String']['output'];
+  /** True when the radiologist states it present. */
+  present: Scalars['Boolean']['output'];
+};
+
+/** One finding as the radiologist reads it. */
+export type ReadFindingInput = {
+  /** Finding label of the task (chest: PNEUMONIA, TUBERCULOSIS; wrist: FRACTURE). */
+  label: Scalars['String']['input'];
+  /** True when the radiologist sees it, false when not (agreeing or correcting the AI). */
+  present: Scalars['Boolean']['input'];
+};
+
+/** The one answer of an AI reading to key on. */
+export type ReadingOutcome =
+  /** At least one finding reached its operating point: the study is flagged for review. */
+  | 'FLAGGED_FOR_REVIEW'
+  /** No finding reached its operating point (the AI may still miss disease). */
+  | 'NOTHING_FLAGGED'
+  /** The input gate refused the film: no diagnosis was made. */
+  | 'NOT_READ';
+
 /** Who changed the model registry (no contact details). */
 export type RegistryActor = {
   __typename?: 'RegistryActor';
@@ -1488,6 +1662,22 @@ export type RegistryActor = {
   /** Role of the user. */
   role: Role;
 };
+
+/** How a radiologist review relates to the AI reading beside it. */
+export type ReviewAgreement =
+  /** Every finding matches what the AI flagged. */
+  | 'AGREED'
+  /** At least one finding differs from what the AI flagged. */
+  | 'CORRECTED'
+  /** No accepted AI reading to compare with. */
+  | 'NO_AI_RESULT';
+
+/** Where a radiologist's review of a prediction comes from. */
+export type ReviewSource =
+  /** A correction recorded before any read was signed (submitCorrection). */
+  | 'CORRECTION'
+  /** The study's signed final read (or its latest amendment). */
+  | 'FINAL_READ';
 
 /** Role of a user; decides what it may read and do. */
 export type Role =
@@ -1511,6 +1701,16 @@ export type Sex =
   /** Not recorded. */
   | 'UNKNOWN';
 
+/** The radiologist's final read of a study. */
+export type SignFinalReadInput = {
+  /** Conclusion in free text (at most 4000 characters). */
+  conclusion?: InputMaybe<Scalars['String']['input']>;
+  /** Every finding of the task, present or absent (BAD_USER_INPUT when one is missing). */
+  findings: Array<ReadFindingInput>;
+  /** Study id. */
+  studyId: Scalars['ID']['input'];
+};
+
 /** One imaging examination of one patient. */
 export type Study = {
   __typename?: 'Study';
@@ -1522,6 +1722,8 @@ export type Study = {
   createdAt: Scalars['DateTimeISO']['output'];
   /** Free-text description from the order. */
   description?: Maybe<Scalars['String']['output']>;
+  /** The radiologist's read in force (the final read or its latest amendment); null before one is signed (radiologists, integrators). */
+  finalRead?: Maybe<FinalRead>;
   /** Stable identifier. */
   id: Scalars['ID']['output'];
   /** Images attached to the study, oldest first. */
@@ -1563,7 +1765,7 @@ export type StudyEdge = {
 /** Something happened to a study. */
 export type StudyEvent = {
   __typename?: 'StudyEvent';
-  /** CREATED, UPDATED or IMAGE_ATTACHED. */
+  /** CREATED, UPDATED, IMAGE_ATTACHED, ANALYZED, REVIEW_STARTED, FINAL_READ_SIGNED or READ_AMENDED. */
   change: Scalars['String']['output'];
   /** The study as it is now. */
   study: Study;
@@ -1582,11 +1784,17 @@ export type StudyFailure = {
 export type StudyFilter = {
   /** Exact accession number. */
   accessionNumber?: InputMaybe<Scalars['String']['input']>;
+  /** Only studies with a served AI reading that flagged this finding for review. */
+  aiFinding?: InputMaybe<Scalars['String']['input']>;
   /** Only this body part. */
   bodyPart?: InputMaybe<BodyPart>;
   /** Registration time. */
   createdAt?: InputMaybe<DateRangeInput>;
-  /** Only studies with a prediction of this label. */
+  /** Only studies whose radiologist's read in force states this finding present. */
+  finalFinding?: InputMaybe<Scalars['String']['input']>;
+  /** Only studies whose radiologist's read in force amounts to this class (e.g. NORMAL). */
+  finalLabel?: InputMaybe<Scalars['String']['input']>;
+  /** Only studies with a served AI reading whose top-1 class is this (see aiFinding). */
   label?: InputMaybe<Scalars['String']['input']>;
   /** Only this patient. */
   patientId?: InputMaybe<Scalars['ID']['input']>;
@@ -1605,20 +1813,33 @@ export type StudyPriority =
   /** Urgent: read before routine studies. */
   | 'URGENT';
 
-/** Lifecycle of a study from registration to clinician review. */
+/** The prediction one study of a batch job got. */
+export type StudyResult = {
+  __typename?: 'StudyResult';
+  /** Prediction id. */
+  predictionId: Scalars['ID']['output'];
+  /** Study id. */
+  studyId: Scalars['ID']['output'];
+};
+
+/** Reading workflow of a study: REGISTERED → IMAGES_ATTACHED → ANALYZED → IN_REVIEW → FINAL → AMENDED. */
 export type StudyStatus =
-  /** AI analysis finished; awaiting clinician review. */
+  /** The signed read was amended (amendFinalRead); the latest read is in force. */
+  | 'AMENDED'
+  /** AI second reading recorded; awaiting the radiologist. */
   | 'ANALYZED'
   /** AI analysis in progress. */
   | 'ANALYZING'
-  /** Analysis failed; see the prediction or job for why. */
+  /** The AI analysis failed; a radiologist can still read the study. */
   | 'FAILED'
-  /** Images attached, not analysed. */
+  /** The radiologist's final read is signed (signFinalRead). */
+  | 'FINAL'
+  /** Images attached, not analysed (technicians). */
   | 'IMAGES_ATTACHED'
-  /** Registered, no images yet. */
-  | 'REGISTERED'
-  /** Reviewed by a clinician. */
-  | 'REVIEWED';
+  /** A radiologist opened the study for reading (startReview). */
+  | 'IN_REVIEW'
+  /** Registered, no images yet (technicians). */
+  | 'REGISTERED';
 
 /** A radiologist's correction of a prediction. */
 export type SubmitCorrectionInput = {
@@ -1791,8 +2012,6 @@ export type UpdateStudyInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   /** New priority. */
   priority?: InputMaybe<StudyPriority>;
-  /** New status (only REVIEWED may be set by hand). */
-  status?: InputMaybe<StudyStatus>;
 };
 
 /** Uploads a small image inline (base64) and attaches it; limited by MAX_BASE64_UPLOAD_BYTES. */
@@ -1975,6 +2194,8 @@ export type NoteStatus =
   | 'APPROVED'
   /** Not yet reviewed; not visible to integrators. */
   | 'DRAFT'
+  /** A later radiologist read or correction states other findings: the note no longer applies (see invalidationReason). */
+  | 'INVALIDATED'
   /** Rejected by a radiologist. */
   | 'REJECTED';
 
@@ -1993,11 +2214,17 @@ export type Sex =
 export type StudyFilter = {
   /** Exact accession number. */
   accessionNumber?: string | null | undefined;
+  /** Only studies with a served AI reading that flagged this finding for review. */
+  aiFinding?: string | null | undefined;
   /** Only this body part. */
   bodyPart?: BodyPart | null | undefined;
   /** Registration time. */
   createdAt?: DateRangeInput | null | undefined;
-  /** Only studies with a prediction of this label. */
+  /** Only studies whose radiologist's read in force states this finding present. */
+  finalFinding?: string | null | undefined;
+  /** Only studies whose radiologist's read in force amounts to this class (e.g. NORMAL). */
+  finalLabel?: string | null | undefined;
+  /** Only studies with a served AI reading whose top-1 class is this (see aiFinding). */
   label?: string | null | undefined;
   /** Only this patient. */
   patientId?: string | number | null | undefined;
@@ -2016,20 +2243,24 @@ export type StudyPriority =
   /** Urgent: read before routine studies. */
   | 'URGENT';
 
-/** Lifecycle of a study from registration to clinician review. */
+/** Reading workflow of a study: REGISTERED → IMAGES_ATTACHED → ANALYZED → IN_REVIEW → FINAL → AMENDED. */
 export type StudyStatus =
-  /** AI analysis finished; awaiting clinician review. */
+  /** The signed read was amended (amendFinalRead); the latest read is in force. */
+  | 'AMENDED'
+  /** AI second reading recorded; awaiting the radiologist. */
   | 'ANALYZED'
   /** AI analysis in progress. */
   | 'ANALYZING'
-  /** Analysis failed; see the prediction or job for why. */
+  /** The AI analysis failed; a radiologist can still read the study. */
   | 'FAILED'
-  /** Images attached, not analysed. */
+  /** The radiologist's final read is signed (signFinalRead). */
+  | 'FINAL'
+  /** Images attached, not analysed (technicians). */
   | 'IMAGES_ATTACHED'
-  /** Registered, no images yet. */
-  | 'REGISTERED'
-  /** Reviewed by a clinician. */
-  | 'REVIEWED';
+  /** A radiologist opened the study for reading (startReview). */
+  | 'IN_REVIEW'
+  /** Registered, no images yet (technicians). */
+  | 'REGISTERED';
 
 export type DriftChecksQueryVariables = Exact<{
   modelVersionId?: string | number | null | undefined;

@@ -30,6 +30,7 @@ import { DriftService } from './domain/drift/drift.service';
 import { MonitoringService } from './domain/monitoring/monitoring.service';
 import { WorkerDriftDetector } from './monitoring/drift/worker-drift-detector';
 import { PatientService } from './domain/patient/patient.service';
+import { ReadService } from './domain/read/read.service';
 import { RecordsService } from './domain/shared/records.service';
 import { createRequestContext } from './domain/shared/request-context';
 import { StudyService } from './domain/study/study.service';
@@ -66,6 +67,7 @@ import { NoteResolver } from './resolvers/note.resolver';
 import { MonitoringResolver } from './resolvers/monitoring.resolver';
 import { PatientResolver } from './resolvers/patient.resolver';
 import { PredictionResolver } from './resolvers/prediction.resolver';
+import { ReadResolver } from './resolvers/read.resolver';
 import { RetrainingResolver } from './resolvers/retraining.resolver';
 import { StudyResolver } from './resolvers/study.resolver';
 import { buildAppSchema } from './schema/build-schema';
@@ -100,6 +102,10 @@ export interface App {
   engine: InferenceEngine;
   /** The analysis service (benchmarks compare it with the same request over HTTP). */
   analysis: AnalysisService;
+  /** Batch analysis jobs (tests replay a queue delivery through it). */
+  jobs: AnalysisJobService;
+  /** Radiograph intake (tests run the sweep of uploads never attached). */
+  images: ImageService;
   metrics: Metrics;
   /** The retraining loop (tests drive recovery through it). */
   retraining: RetrainingService;
@@ -272,6 +278,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     if (config.retraining.workers > 0) await retraining.startWorkers(config.retraining.workers);
     const retrainingRef = retraining;
     closers.push(async () => retrainingRef.close());
+    const reads = new ReadService(corrections, events);
     const quality = new QualityService(orm.em);
     quality.registerMetrics(metrics.registry);
 
@@ -301,9 +308,9 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
 
     const resolvers = new Map<unknown, unknown>([
       [PatientResolver, new PatientResolver(patients, studies)],
-      [StudyResolver, new StudyResolver(studies, patients, images, records)],
+      [StudyResolver, new StudyResolver(studies, patients, images, records, reads)],
       [ImageResolver, new ImageResolver(images, studies)],
-      [PredictionResolver, new PredictionResolver(records, studies)],
+      [PredictionResolver, new PredictionResolver(records, studies, reads)],
       [AnalysisResolver, new AnalysisResolver(analysis, jobs, records)],
       [AdminResolver, new AdminResolver(users, records)],
       [CorrectionResolver, new CorrectionResolver(corrections, quality)],
@@ -312,6 +319,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       [NoteResolver, new NoteResolver(notes)],
       [MonitoringResolver, new MonitoringResolver(drift, new MonitoringService())],
       [RetrainingResolver, new RetrainingResolver(retraining)],
+      [ReadResolver, new ReadResolver(reads)],
     ]);
     const schema = await buildAppSchema({ get: (cls) => resolvers.get(cls) }, pubsub.pubSub);
     const admission = new Admission({
@@ -415,6 +423,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       objectStore,
       engine,
       analysis,
+      jobs,
+      images,
       metrics,
       retraining,
       bootstrapAdminToken,

@@ -17,6 +17,8 @@ export enum Permission {
   ANALYZE_STUDIES = 'ANALYZE_STUDIES',
   /** Correct predictions and approve notes. */
   CORRECT_PREDICTIONS = 'CORRECT_PREDICTIONS',
+  /** Open a study for reading, sign the final read and amend it (the radiologist's report). */
+  REPORT_STUDIES = 'REPORT_STUDIES',
   /** Draft notes about predictions and follow drafts as they are written (drafts are not released text). */
   DRAFT_NOTES = 'DRAFT_NOTES',
   /** Subscribe to live events. */
@@ -56,6 +58,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.READ_PREDICTIONS,
     Permission.ANALYZE_STUDIES,
     Permission.CORRECT_PREDICTIONS,
+    Permission.REPORT_STUDIES,
     Permission.DRAFT_NOTES,
     Permission.SUBSCRIBE,
     Permission.READ_MODELS,

@@ -10,6 +10,7 @@ import { ModelVersion } from './model-version/model-version.entity';
 import { ClinicalNote } from './note/clinical-note.entity';
 import { Patient } from './patient/patient.entity';
 import { Prediction } from './prediction/prediction.entity';
+import { StudyRead } from './read/study-read.entity';
 import { Study } from './study/study.entity';
 import { TrainingRun } from './training-run/training-run.entity';
 import { Upload } from './upload/upload.entity';
@@ -28,6 +29,7 @@ export const ENTITIES = [
   Prediction,
   Correction,
   ClinicalNote,
+  StudyRead,
   DriftAlert,
   DriftSample,
   DriftCheck,
@@ -49,6 +51,7 @@ export {
   Patient,
   Prediction,
   Study,
+  StudyRead,
   TrainingRun,
   Upload,
   User,

@@ -29,15 +29,25 @@ export enum StudyPriority {
   STAT = 'STAT',
 }
 
-/** Lifecycle of a study from registration to clinician review. */
+/**
+ * Reading workflow of a study: REGISTERED → IMAGES_ATTACHED → ANALYZED (AI second reading) →
+ * IN_REVIEW (a radiologist opened it) → FINAL (the radiologist signed the final read) → AMENDED
+ * (the signed read was amended, any number of times). FAILED: the AI analysis failed; the study can
+ * still be read by a radiologist.
+ */
 export enum StudyStatus {
   REGISTERED = 'REGISTERED',
   IMAGES_ATTACHED = 'IMAGES_ATTACHED',
   ANALYZING = 'ANALYZING',
   ANALYZED = 'ANALYZED',
-  REVIEWED = 'REVIEWED',
+  IN_REVIEW = 'IN_REVIEW',
+  FINAL = 'FINAL',
+  AMENDED = 'AMENDED',
   FAILED = 'FAILED',
 }
+
+/** Study states in which the radiologist's read is signed: images and corrections go through an amendment. */
+export const SIGNED_STATUSES: readonly StudyStatus[] = [StudyStatus.FINAL, StudyStatus.AMENDED];
 
 /** Radiographic projection of one image. */
 export enum ImageView {
@@ -96,6 +106,44 @@ export enum NoteStatus {
   DRAFT = 'DRAFT',
   APPROVED = 'APPROVED',
   REJECTED = 'REJECTED',
+  /** A later radiologist read or correction contradicts what the note says; it may no longer be released. */
+  INVALIDATED = 'INVALIDATED',
+}
+
+/** What a clinical note was drafted from. */
+export enum NoteSource {
+  /** The AI findings (no radiologist read or correction existed yet). */
+  AI = 'AI',
+  /** The radiologist's read (signed final read, or a correction). */
+  RADIOLOGIST = 'RADIOLOGIST',
+}
+
+/** How a radiologist's review relates to the AI reading it reviewed. */
+export enum ReviewAgreement {
+  /** Every finding the radiologist stated matches what the AI flagged. */
+  AGREED = 'AGREED',
+  /** At least one finding differs from what the AI flagged. */
+  CORRECTED = 'CORRECTED',
+  /** There was no accepted AI reading to compare with (the gate refused the film, or no analysis). */
+  NO_AI_RESULT = 'NO_AI_RESULT',
+}
+
+/** Where a radiologist's review of a prediction comes from. */
+export enum ReviewSource {
+  /** The study's signed final read (or its latest amendment). */
+  FINAL_READ = 'FINAL_READ',
+  /** A correction recorded without a signed read (submitCorrection). */
+  CORRECTION = 'CORRECTION',
+}
+
+/** The one answer of an AI reading an integrator should key on. */
+export enum ReadingOutcome {
+  /** At least one finding reached its operating point: the study is flagged for review. */
+  FLAGGED_FOR_REVIEW = 'FLAGGED_FOR_REVIEW',
+  /** No finding reached its operating point (the AI may still miss disease). */
+  NOTHING_FLAGGED = 'NOTHING_FLAGGED',
+  /** The input gate refused the film: no diagnosis was made. */
+  NOT_READ = 'NOT_READ',
 }
 
 /** State of a drift alert. */
@@ -121,6 +169,8 @@ export enum AuditAction {
   ANALYZE = 'ANALYZE',
   LOGIN = 'LOGIN',
   SUBSCRIBE = 'SUBSCRIBE',
+  /** An attempt the caller's role may not make (FORBIDDEN), recorded under the operation it tried. */
+  DENIED = 'DENIED',
 }
 
 /** State of a batch analysis job. */

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AnalysisService } from '../domain/analysis/analysis.service';
 import type { DicomIngestService } from '../domain/pacs/dicom-ingest.service';
 import type { ResultExportService } from '../domain/pacs/result-export.service';
+import { fhirCapabilityStatement } from '../interop/fhir-report';
 import { AppError, ValidationError } from '../errors';
 import { ImageService } from '../domain/image/image.service';
 import { toUploadReceipt } from '../schema/mappers';
@@ -146,12 +147,32 @@ export function fhirRoutes(exports: ResultExportService): RouteHandler[] {
   };
   return [
     {
+      name: '/fhir/metadata',
+      method: 'GET',
+      pattern: /^\/fhir\/metadata$/,
+      handle: async (_ctx, req) => ({
+        status: 200,
+        headers: fhirJson,
+        body: JSON.stringify(
+          fhirCapabilityStatement(`${baseUrlOf(req)}/fhir`, { name: 'Care Companion', version: '0.1.0' }),
+        ),
+      }),
+    },
+    {
+      name: '/fhir/:type/:id',
+      method: 'GET',
+      pattern: /^\/fhir\/(Observation|Patient|ImagingStudy)\/([A-Za-z0-9.-]{1,64})$/,
+      handle: (ctx, _req, match) => fhir(() => exports.fhirResource(ctx, match[1]!, match[2]!)),
+    },
+    {
+      name: '/fhir/DiagnosticReport/:id',
       method: 'GET',
       pattern: /^\/fhir\/DiagnosticReport\/([0-9a-fA-F-]{36})$/,
       handle: (ctx, req, match) =>
         fhir(async () => (await exports.fhirReport(ctx, match[1]!, `${baseUrlOf(req)}/fhir`)).report),
     },
     {
+      name: '/fhir/DiagnosticReport',
       method: 'GET',
       pattern: /^\/fhir\/DiagnosticReport$/,
       handle: (ctx, req) =>

@@ -29,6 +29,18 @@ export interface AiReportInput {
   };
   created: Date;
   manufacturer: string;
+  /**
+   * The radiologist's read, when signed (FINAL/AMENDED) or a correction: stated beside the AI result.
+   * A signed read makes the document VERIFIED and FINAL, with the radiologist as verifying observer.
+   */
+  review?: {
+    kind: 'FINAL' | 'AMENDED' | 'CORRECTION';
+    findings: { label: string; present: boolean }[];
+    label: string;
+    conclusion: string | null;
+    radiologist: string | null;
+    at: Date;
+  } | null;
 }
 
 type Code = [value: string, scheme: string, meaning: string];
@@ -91,13 +103,16 @@ const num = (concept: Code, value: number) =>
 
 const dicomDate = (d: Date) => d.toISOString().slice(0, 10).replace(/-/g, '');
 const dicomTime = (d: Date) => d.toISOString().slice(11, 19).replace(/:/g, '');
+const dicomDateTime = (d: Date) => `${dicomDate(d)}${dicomTime(d)}`;
 
 /**
  * Builds a DICOM Comprehensive SR (Part 10, Explicit VR Little Endian) stating an AI result: the
  * verdict, each class probability (NUM, unit 1), the flagged findings, algorithm name and version,
  * the AI-assistance statement, and the source images (IMAGE items and the Current Requested
  * Procedure Evidence Sequence). It joins the source study (same Study Instance UID) as a new series.
- * Marked UNVERIFIED and PRELIMINARY: a clinician must review it.
+ * Marked UNVERIFIED and PRELIMINARY until a radiologist's read is signed; then the radiologist's
+ * impression leads, the AI result stays beside it, and the document is VERIFIED and FINAL with the
+ * radiologist as verifying observer.
  */
 export function buildAiReportSr(input: AiReportInput): Buffer {
   const r = input.result;
@@ -125,6 +140,14 @@ export function buildAiReportSr(input: AiReportInput): Buffer {
       : r.findings.length
         ? `AI flags: ${r.findings.map((f) => f.label).join(', ')}.`
         : `AI reading: ${r.label ?? 'no label'}; no finding at the operating threshold.`;
+  const review = input.review ?? null;
+  const signed = review !== null && review.kind !== 'CORRECTION';
+  const present = review?.findings.filter((f) => f.present).map((f) => f.label) ?? [];
+  const radiologistImpression = review
+    ? `${review.kind === 'CORRECTION' ? 'Radiologist correction' : `Radiologist's read (${review.kind.toLowerCase()})`}: ${
+        present.length ? present.join(', ') : `no finding (${review.label})`
+      }.${review.conclusion ? ` ${review.conclusion}` : ''}`
+    : null;
   const content: DicomDataset[] = [
     item('CONTAINS', 'CONTAINER', SR_CODES.findings, [
       el(0x0040a050, 'CS', 'SEPARATE'),
@@ -133,7 +156,8 @@ export function buildAiReportSr(input: AiReportInput): Buffer {
     item('CONTAINS', 'CONTAINER', SR_CODES.impressions, [
       el(0x0040a050, 'CS', 'SEPARATE'),
       el(0x0040a730, 'SQ', [
-        text('CONTAINS', SR_CODES.impression, impression),
+        ...(radiologistImpression ? [text('CONTAINS', SR_CODES.impression, radiologistImpression)] : []),
+        text('CONTAINS', SR_CODES.impression, review ? `AI second reading: ${impression}` : impression),
         ...(r.explanation ? [text('CONTAINS', SR_CODES.comment, r.explanation)] : []),
       ]),
     ]),
@@ -195,8 +219,20 @@ export function buildAiReportSr(input: AiReportInput): Buffer {
     el(0x0040a372, 'SQ', []),
     el(0x0040a375, 'SQ', evidence),
     el(0x0040a491, 'CS', 'COMPLETE'),
-    el(0x0040a493, 'CS', 'UNVERIFIED'),
-    el(0x0040a496, 'CS', 'PRELIMINARY'),
+    el(0x0040a493, 'CS', signed ? 'VERIFIED' : 'UNVERIFIED'),
+    el(0x0040a496, 'CS', signed ? 'FINAL' : 'PRELIMINARY'),
+    ...(signed
+      ? [
+          el(0x0040a073, 'SQ', [
+            [
+              el(0x0040a027, 'LO', input.manufacturer),
+              el(0x0040a030, 'DT', dicomDateTime(review!.at)),
+              el(0x0040a075, 'PN', (review!.radiologist ?? 'Radiologist').replace(/\^/g, ' ').slice(0, 64)),
+              el(0x0040a088, 'SQ', []),
+            ],
+          ]),
+        ]
+      : []),
     el(0x0040a730, 'SQ', content),
   ];
   // The default repertoire (ASCII) unless a value needs more; then UTF-8 (ISO_IR 192).

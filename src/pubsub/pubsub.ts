@@ -16,11 +16,21 @@ export const Topic = {
   NOTE_DRAFT_STREAMED: 'NOTE_DRAFT_STREAMED',
 } as const;
 
+/** What happened to a study: registration, edits, intake, and each step of the reading workflow. */
+export type StudyChange =
+  | 'CREATED'
+  | 'UPDATED'
+  | 'IMAGE_ATTACHED'
+  | 'ANALYZED'
+  | 'REVIEW_STARTED'
+  | 'FINAL_READ_SIGNED'
+  | 'READ_AMENDED';
+
 /** Payload of a STUDY_CHANGED event. */
 export interface StudyChangedEvent {
   studyId: string;
   patientId: string;
-  change: 'CREATED' | 'UPDATED' | 'IMAGE_ATTACHED';
+  change: StudyChange;
 }
 
 /** A PubSub plus the resources to release at shutdown. */

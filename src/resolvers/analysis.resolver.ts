@@ -31,13 +31,18 @@ export class AnalysisResolver {
 
   @Mutation(() => PredictionType, {
     description:
-      'Analyses a study now and returns the prediction (AI assistance; requires clinician review).',
+      'Analyses a study now and returns the prediction (AI assistance; requires clinician review). A study whose images have not changed since its last reading gets that reading back; reread: true reads it again (the new prediction links to the earlier one in rereadOfId).',
   })
   async analyzeStudy(
     @Ctx() ctx: GraphQLContext,
     @Arg('studyId', () => ID, { description: 'Study id.' }) studyId: string,
+    @Arg('reread', () => Boolean, {
+      defaultValue: false,
+      description: 'Read again even when the study has not changed.',
+    })
+    reread: boolean,
   ): Promise<PredictionType> {
-    return toPrediction((await this.analysisService.analyzeStudy(ctx, studyId)).prediction);
+    return toPrediction((await this.analysisService.analyzeStudy(ctx, studyId, { reread })).prediction);
   }
 
   @Mutation(() => AnalysisJobType, {

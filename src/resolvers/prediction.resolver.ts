@@ -1,10 +1,12 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { NoteStatus } from '../domain/enums';
+import type { ReadService } from '../domain/read/read.service';
 import { RecordsService } from '../domain/shared/records.service';
 import { StudyService } from '../domain/study/study.service';
 import { toConnection } from '../schema/connection';
 import { PageArgsInput, PredictionFilter } from '../schema/inputs';
-import { toCorrection, toNote, toPrediction, toStudy } from '../schema/mappers';
+import { toCorrection, toNote, toPrediction, toPredictionReview, toStudy } from '../schema/mappers';
+import { PredictionReviewType } from '../schema/read.types';
 import {
   ClinicalNoteConnection,
   CorrectionConnection,
@@ -20,6 +22,7 @@ export class PredictionResolver {
   constructor(
     private readonly recordsService: RecordsService,
     private readonly studiesService: StudyService,
+    private readonly readService: ReadService,
   ) {}
 
   @Query(() => PredictionType, { description: 'One prediction by id (radiologists, integrators). Audited.' })
@@ -83,6 +86,19 @@ export class PredictionResolver {
       await this.recordsService.notes(ctx, { predictionId, status }, page),
       toNote,
     );
+  }
+
+  @FieldResolver(() => PredictionReviewType, {
+    nullable: true,
+    description:
+      "The radiologist's review of this prediction (the study's signed read, else the latest correction), compared with it; null before any.",
+  })
+  async review(
+    @Ctx() ctx: GraphQLContext,
+    @Root() prediction: PredictionType,
+  ): Promise<PredictionReviewType | null> {
+    const review = await this.readService.review(ctx, prediction);
+    return review ? toPredictionReview(review) : null;
   }
 
   @FieldResolver(() => StudyType, { description: 'The study read.' })

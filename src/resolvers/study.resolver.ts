@@ -12,13 +12,15 @@ import {
 } from 'type-graphql';
 import { Permission } from '../auth/policy';
 import { ImageService } from '../domain/image/image.service';
+import type { ReadService } from '../domain/read/read.service';
 import { PatientService } from '../domain/patient/patient.service';
 import { RecordsService } from '../domain/shared/records.service';
 import { StudyService } from '../domain/study/study.service';
 import { StudyChangedEvent, Topic } from '../pubsub/pubsub';
 import { toConnection } from '../schema/connection';
 import { CreateStudyInput, PageArgsInput, StudyFilter, UpdateStudyInput } from '../schema/inputs';
-import { toImage, toPatient, toPrediction, toStudy } from '../schema/mappers';
+import { toFinalRead, toImage, toPatient, toPrediction, toStudy } from '../schema/mappers';
+import { FinalReadType } from '../schema/read.types';
 import {
   ImageType,
   PatientType,
@@ -37,6 +39,7 @@ export class StudyResolver {
     private readonly patientsService: PatientService,
     private readonly imagesService: ImageService,
     private readonly recordsService: RecordsService,
+    private readonly readService: ReadService,
   ) {}
 
   @Query(() => StudyType, { description: 'One study by id. Audited.' })
@@ -69,7 +72,8 @@ export class StudyResolver {
   }
 
   @Mutation(() => StudyType, {
-    description: 'Changes priority or description, or marks an analysed study REVIEWED (technicians).',
+    description:
+      'Changes priority or description (technicians). The reading states follow the workflow (startReview, signFinalRead, amendFinalRead).',
   })
   async updateStudy(
     @Ctx() ctx: GraphQLContext,
@@ -94,6 +98,16 @@ export class StudyResolver {
   })
   async predictions(@Ctx() ctx: GraphQLContext, @Root() study: StudyType): Promise<PredictionType[]> {
     return (await this.recordsService.predictionsForStudy(ctx, study.id, study.patientId)).map(toPrediction);
+  }
+
+  @FieldResolver(() => FinalReadType, {
+    nullable: true,
+    description:
+      "The radiologist's read in force (the final read or its latest amendment); null before one is signed (radiologists, integrators).",
+  })
+  async finalRead(@Ctx() ctx: GraphQLContext, @Root() study: StudyType): Promise<FinalReadType | null> {
+    const read = await this.readService.finalRead(ctx, study.id);
+    return read ? toFinalRead(read, this.readService.compare(read)) : null;
   }
 
   @Subscription(() => StudyEventType, {

@@ -12,6 +12,7 @@ import { NoteResolver } from '../resolvers/note.resolver';
 import { MonitoringResolver } from '../resolvers/monitoring.resolver';
 import { PatientResolver } from '../resolvers/patient.resolver';
 import { PredictionResolver } from '../resolvers/prediction.resolver';
+import { ReadResolver } from '../resolvers/read.resolver';
 import { RetrainingResolver } from '../resolvers/retraining.resolver';
 import { StudyResolver } from '../resolvers/study.resolver';
 import './enums';
@@ -31,6 +32,7 @@ export const RESOLVERS = [
   NoteResolver,
   MonitoringResolver,
   RetrainingResolver,
+  ReadResolver,
 ] as const;
 
 /**

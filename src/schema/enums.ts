@@ -12,7 +12,11 @@ import {
   ModelStageChangeKind,
   ModelTask,
   NoteAudience,
+  NoteSource,
   NoteStatus,
+  ReadingOutcome,
+  ReviewAgreement,
+  ReviewSource,
   Role,
   Sex,
   StudyPriority,
@@ -69,14 +73,17 @@ registerEnumType(StudyPriority, {
 });
 registerEnumType(StudyStatus, {
   name: 'StudyStatus',
-  description: 'Lifecycle of a study from registration to clinician review.',
+  description:
+    'Reading workflow of a study: REGISTERED → IMAGES_ATTACHED → ANALYZED → IN_REVIEW → FINAL → AMENDED.',
   valuesConfig: {
-    REGISTERED: { description: 'Registered, no images yet.' },
-    IMAGES_ATTACHED: { description: 'Images attached, not analysed.' },
+    REGISTERED: { description: 'Registered, no images yet (technicians).' },
+    IMAGES_ATTACHED: { description: 'Images attached, not analysed (technicians).' },
     ANALYZING: { description: 'AI analysis in progress.' },
-    ANALYZED: { description: 'AI analysis finished; awaiting clinician review.' },
-    REVIEWED: { description: 'Reviewed by a clinician.' },
-    FAILED: { description: 'Analysis failed; see the prediction or job for why.' },
+    ANALYZED: { description: 'AI second reading recorded; awaiting the radiologist.' },
+    IN_REVIEW: { description: 'A radiologist opened the study for reading (startReview).' },
+    FINAL: { description: "The radiologist's final read is signed (signFinalRead)." },
+    AMENDED: { description: 'The signed read was amended (amendFinalRead); the latest read is in force.' },
+    FAILED: { description: 'The AI analysis failed; a radiologist can still read the study.' },
   },
 });
 registerEnumType(ImageView, {
@@ -152,6 +159,48 @@ registerEnumType(NoteStatus, {
     DRAFT: { description: 'Not yet reviewed; not visible to integrators.' },
     APPROVED: { description: 'Approved by a radiologist; releasable.' },
     REJECTED: { description: 'Rejected by a radiologist.' },
+    INVALIDATED: {
+      description:
+        'A later radiologist read or correction states other findings: the note no longer applies (see invalidationReason).',
+    },
+  },
+});
+registerEnumType(NoteSource, {
+  name: 'NoteSource',
+  description: 'What a clinical note was drafted from.',
+  valuesConfig: {
+    AI: { description: 'The AI findings (no radiologist read or correction existed yet).' },
+    RADIOLOGIST: { description: "The radiologist's read (signed final read, or a correction)." },
+  },
+});
+registerEnumType(ReviewAgreement, {
+  name: 'ReviewAgreement',
+  description: 'How a radiologist review relates to the AI reading beside it.',
+  valuesConfig: {
+    AGREED: { description: 'Every finding matches what the AI flagged.' },
+    CORRECTED: { description: 'At least one finding differs from what the AI flagged.' },
+    NO_AI_RESULT: { description: 'No accepted AI reading to compare with.' },
+  },
+});
+registerEnumType(ReviewSource, {
+  name: 'ReviewSource',
+  description: "Where a radiologist's review of a prediction comes from.",
+  valuesConfig: {
+    FINAL_READ: { description: "The study's signed final read (or its latest amendment)." },
+    CORRECTION: { description: 'A correction recorded before any read was signed (submitCorrection).' },
+  },
+});
+registerEnumType(ReadingOutcome, {
+  name: 'ReadingOutcome',
+  description: 'The one answer of an AI reading to key on.',
+  valuesConfig: {
+    FLAGGED_FOR_REVIEW: {
+      description: 'At least one finding reached its operating point: the study is flagged for review.',
+    },
+    NOTHING_FLAGGED: {
+      description: 'No finding reached its operating point (the AI may still miss disease).',
+    },
+    NOT_READ: { description: 'The input gate refused the film: no diagnosis was made.' },
   },
 });
 registerEnumType(DriftAlertStatus, {
@@ -183,6 +232,7 @@ registerEnumType(AuditAction, {
     ANALYZE: { description: 'An analysis was requested.' },
     LOGIN: { description: 'A token was issued.' },
     SUBSCRIBE: { description: 'A subscription was opened.' },
+    DENIED: { description: "An attempt the caller's role may not make (FORBIDDEN)." },
   },
 });
 
@@ -216,7 +266,11 @@ export {
   ModelStageChangeKind,
   ModelTask,
   NoteAudience,
+  NoteSource,
   NoteStatus,
+  ReadingOutcome,
+  ReviewAgreement,
+  ReviewSource,
   Role,
   Sex,
   StudyPriority,

@@ -161,10 +161,6 @@ export class UpdateStudyInput {
   @IsOptional()
   priority?: StudyPriority;
 
-  @Field(() => StudyStatus, { nullable: true, description: 'New status (only REVIEWED may be set by hand).' })
-  @IsOptional()
-  status?: StudyStatus;
-
   @Field(() => String, { nullable: true, description: 'New description.' })
   @IsOptional()
   @MaxLength(1000)
@@ -198,10 +194,37 @@ export class StudyFilter {
   @IsOptional()
   createdAt?: DateRangeInput;
 
-  @Field(() => String, { nullable: true, description: 'Only studies with a prediction of this label.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only studies with a served AI reading whose top-1 class is this (see aiFinding).',
+  })
   @IsOptional()
   @MaxLength(64)
   label?: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only studies with a served AI reading that flagged this finding for review.',
+  })
+  @IsOptional()
+  @MaxLength(64)
+  aiFinding?: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "Only studies whose radiologist's read in force amounts to this class (e.g. NORMAL).",
+  })
+  @IsOptional()
+  @MaxLength(64)
+  finalLabel?: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "Only studies whose radiologist's read in force states this finding present.",
+  })
+  @IsOptional()
+  @MaxLength(64)
+  finalFinding?: string;
 }
 
 @InputType({ description: 'Attaches an uploaded file to a study.' })

@@ -10,6 +10,11 @@ import type { ModelVersion } from '../domain/model-version/model-version.entity'
 import type { ClinicalNote } from '../domain/note/clinical-note.entity';
 import type { Patient } from '../domain/patient/patient.entity';
 import type { Prediction } from '../domain/prediction/prediction.entity';
+import type { PredictionReview } from '../domain/read/read.service';
+import type { ComparedFinding } from '../domain/read/radiologist-review';
+import type { StudyRead } from '../domain/read/study-read.entity';
+import { GateVerdict, ImageView, ReadingOutcome, ReviewAgreement } from '../domain/enums';
+import { FinalReadType, PredictionReviewType, ReadFindingType } from './read.types';
 import type { Study } from '../domain/study/study.entity';
 import type { TrainingRun } from '../domain/training-run/training-run.entity';
 import type { Upload } from '../domain/upload/upload.entity';
@@ -97,12 +102,38 @@ export const toUploadReceipt = (u: Upload): UploadReceiptType =>
     bitsStored: u.metadata.bitsStored,
   });
 
+/** The primary answer of a reading: flagged when any finding reached its operating point. */
+export function outcomeOf(p: Pick<Prediction, 'gateVerdict' | 'findings'>): ReadingOutcome {
+  if (p.gateVerdict !== GateVerdict.ACCEPTED) return ReadingOutcome.NOT_READ;
+  return p.findings.length > 0 ? ReadingOutcome.FLAGGED_FOR_REVIEW : ReadingOutcome.NOTHING_FLAGGED;
+}
+
+/** Every finding with its operating point (readings made before thresholds were recorded: the flagged ones). */
+function assessmentsOf(p: Prediction) {
+  if (p.gateVerdict !== GateVerdict.ACCEPTED) return [];
+  const flagged = new Map(p.findings.map((f) => [f.label, f]));
+  const thresholds = Object.keys(p.thresholds ?? {}).length
+    ? p.thresholds
+    : Object.fromEntries(p.findings.map((f) => [f.label, f.threshold]));
+  return Object.entries(thresholds).map(([label, threshold]) => ({
+    label,
+    probability: p.probabilities[label] ?? flagged.get(label)?.probability ?? 0,
+    threshold,
+    flagged: flagged.has(label),
+  }));
+}
+
 export const toPrediction = (p: Prediction): PredictionType =>
   Object.assign(new PredictionType(), {
     id: p.id,
     studyId: p.study.id,
     modelVersionId: p.modelVersion?.id ?? null,
     gateVerdict: p.gateVerdict,
+    outcome: outcomeOf(p),
+    flagged: outcomeOf(p) === ReadingOutcome.FLAGGED_FOR_REVIEW,
+    assessments: assessmentsOf(p),
+    inputs: (p.inputs ?? []).map((i) => ({ ...i, view: i.view as ImageView })),
+    rereadOfId: p.rereadOf?.id ?? null,
     label: p.label ?? null,
     probabilities: Object.entries(p.probabilities).map(([label, probability]) => ({ label, probability })),
     findings: p.findings,
@@ -139,6 +170,10 @@ export const toNote = (n: ClinicalNote): ClinicalNoteType =>
     backend: n.backend,
     safetyChecks: n.safetyChecks,
     releasable: (n.safetyChecks as { passed?: unknown }).passed === true,
+    source: n.source,
+    statedFindings: n.statedFindings ?? [],
+    invalidatedAt: n.invalidatedAt ?? null,
+    invalidationReason: n.invalidationReason ?? null,
     failedChecks: ((n.safetyChecks as { checks?: { name: string; passed: boolean }[] }).checks ?? [])
       .filter((c) => !c.passed)
       .map((c) => c.name),
@@ -226,6 +261,7 @@ export const toAnalysisJob = (j: AnalysisJob): AnalysisJobType =>
     completed: j.completed,
     failed: j.failed,
     failures: Object.entries(j.failures ?? {}).map(([studyId, code]) => ({ studyId, code })),
+    results: Object.entries(j.results ?? {}).map(([studyId, predictionId]) => ({ studyId, predictionId })),
     createdAt: j.createdAt,
     finishedAt: j.finishedAt ?? null,
   });
@@ -290,3 +326,38 @@ export function toDicomImport(r: {
     })),
   };
 }
+
+const toReadFinding = (f: ComparedFinding): ReadFindingType => Object.assign(new ReadFindingType(), f);
+
+/** A signed read, compared with the prediction it was read beside. */
+export const toFinalRead = (
+  r: StudyRead,
+  compared: { findings: ComparedFinding[]; agreement: ReviewAgreement },
+): FinalReadType =>
+  Object.assign(new FinalReadType(), {
+    id: r.id,
+    studyId: r.study.id,
+    predictionId: r.prediction?.id ?? null,
+    version: r.version,
+    status: r.status,
+    label: r.label,
+    findings: compared.findings.map(toReadFinding),
+    agreement: compared.agreement,
+    conclusion: r.conclusion ?? null,
+    amendmentReason: r.amendmentReason ?? null,
+    radiologistId: r.radiologist?.id ?? null,
+    signedAt: r.createdAt,
+  });
+
+/** A radiologist's review of one prediction. */
+export const toPredictionReview = (r: PredictionReview): PredictionReviewType =>
+  Object.assign(new PredictionReviewType(), {
+    source: r.truth.source,
+    agreement: r.agreement,
+    label: r.truth.label,
+    findings: r.findings.map(toReadFinding),
+    readId: r.truth.read?.id ?? null,
+    correctionId: r.truth.correction?.id ?? null,
+    reviewedById: r.truth.reviewedById,
+    reviewedAt: r.truth.reviewedAt,
+  });

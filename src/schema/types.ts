@@ -12,7 +12,9 @@ import {
   ModelStage,
   ModelTask,
   NoteAudience,
+  NoteSource,
   NoteStatus,
+  ReadingOutcome,
   Role,
   Sex,
   StudyPriority,
@@ -186,6 +188,35 @@ export class FindingType {
   threshold!: number;
 }
 
+@ObjectType('FindingAssessment', {
+  description: 'One finding of the task against its operating point: what decides whether it is flagged.',
+})
+export class FindingAssessmentType {
+  @Field({ description: 'Finding label, e.g. PNEUMONIA.' })
+  label!: string;
+
+  @Field(() => Float, { description: 'Calibrated probability of the finding.' })
+  probability!: number;
+
+  @Field(() => Float, { description: 'Operating point (recall-first threshold) used by this reading.' })
+  threshold!: number;
+
+  @Field({ description: 'True when the probability reached the operating point.' })
+  flagged!: boolean;
+}
+
+@ObjectType('PredictionInput', { description: 'One image a prediction read, by id and content hash.' })
+export class PredictionInputType {
+  @Field(() => ID, { description: 'Image id.' })
+  imageId!: string;
+
+  @Field({ description: 'SHA-256 of the file read (hex).' })
+  sha256!: string;
+
+  @Field(() => ImageView, { description: 'Projection of the image read.' })
+  view!: ImageView;
+}
+
 @ObjectType('ClassProbability', { description: 'Calibrated probability of one class.' })
 export class ClassProbabilityType {
   @Field({ description: 'Class label.' })
@@ -215,17 +246,56 @@ export class PredictionType {
   })
   gateVerdict!: GateVerdict;
 
+  @Field(() => ReadingOutcome, {
+    nullable: true,
+    description:
+      'The primary answer: FLAGGED_FOR_REVIEW when any finding reached its operating point, NOTHING_FLAGGED, or NOT_READ when the gate refused the film. Key on this (or flagged), never on label alone.',
+  })
+  outcome!: ReadingOutcome | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'True when the study is flagged for review (outcome FLAGGED_FOR_REVIEW); see flaggedFindings.',
+  })
+  flagged!: boolean | null;
+
+  @Field(() => [FindingAssessmentType], {
+    nullable: true,
+    description:
+      'Every finding of the task with its probability, operating point and whether it is flagged (empty when the gate refused the film).',
+  })
+  assessments!: FindingAssessmentType[] | null;
+
   @Field(() => String, {
     nullable: true,
-    description: 'Most probable class, or null when the input was refused.',
+    description:
+      'Top-1 class (most probable), or null when the input was refused. Never read it alone: the operating points favour recall, so a finding can be flagged while the top class is NORMAL; read outcome/flagged.',
   })
   label!: string | null;
 
-  @Field(() => [ClassProbabilityType], { description: 'Calibrated probabilities per class.' })
-  probabilities!: ClassProbabilityType[];
+  @Field(() => [ClassProbabilityType], {
+    nullable: true,
+    description: 'Calibrated probabilities per class.',
+  })
+  probabilities!: ClassProbabilityType[] | null;
 
-  @Field(() => [FindingType], { description: 'Conditions flagged at the recall-first operating point.' })
-  findings!: FindingType[];
+  @Field(() => [FindingType], {
+    nullable: true,
+    description: 'The flagged findings: those that reached their recall-first operating point.',
+  })
+  findings!: FindingType[] | null;
+
+  @Field(() => [PredictionInputType], {
+    description: 'The images read, by id and SHA-256, in the order the model took them.',
+  })
+  inputs!: PredictionInputType[];
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The earlier reading of the same study this one re-read (analyzeStudy with reread: true).',
+  })
+  rereadOfId!: string | null;
 
   @Field(() => String, {
     nullable: true,
@@ -322,6 +392,23 @@ export class ClinicalNoteType {
 
   @Field({ description: 'True when the draft passed every safety check; only such a draft can be approved.' })
   releasable!: boolean;
+
+  @Field(() => NoteSource, {
+    description: "What the note was drafted from: the AI findings or the radiologist's read.",
+  })
+  source!: NoteSource;
+
+  @Field(() => [String], { description: 'The conditions the note states as present.' })
+  statedFindings!: string[];
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When a later read or correction invalidated the note (status INVALIDATED).',
+  })
+  invalidatedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Why the note was invalidated.' })
+  invalidationReason!: string | null;
 
   @Field(() => [String], {
     description:
@@ -570,7 +657,10 @@ export class IssuedTokenType {
 
 @ObjectType('StudyEvent', { description: 'Something happened to a study.' })
 export class StudyEventType {
-  @Field({ description: 'CREATED, UPDATED or IMAGE_ATTACHED.' })
+  @Field({
+    description:
+      'CREATED, UPDATED, IMAGE_ATTACHED, ANALYZED, REVIEW_STARTED, FINAL_READ_SIGNED or READ_AMENDED.',
+  })
   change!: string;
 
   @Field(() => StudyType, { description: 'The study as it is now.' })
@@ -584,6 +674,15 @@ export class StudyFailureType {
 
   @Field({ description: 'Error code, e.g. WRIST_VIEWS_REQUIRED.' })
   code!: string;
+}
+
+@ObjectType('StudyResult', { description: 'The prediction one study of a batch job got.' })
+export class StudyResultType {
+  @Field(() => ID, { description: 'Study id.' })
+  studyId!: string;
+
+  @Field(() => ID, { description: 'Prediction id.' })
+  predictionId!: string;
 }
 
 @ObjectType('AnalysisJob', { description: 'A batch of studies submitted for analysis, with its progress.' })
@@ -608,6 +707,11 @@ export class AnalysisJobType {
 
   @Field(() => [StudyFailureType], { description: 'Per-study failure codes.' })
   failures!: StudyFailureType[];
+
+  @Field(() => [StudyResultType], {
+    description: 'Per-study results: the prediction of each study analysed so far (reused when unchanged).',
+  })
+  results!: StudyResultType[];
 
   @Field({ description: 'When the job was submitted.' })
   createdAt!: Date;

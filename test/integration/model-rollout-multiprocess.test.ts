@@ -111,7 +111,8 @@ describe('model rollout across server processes', () => {
     gql<{ analyzeStudy: { route: string; modelVersionId: string } }>(
       url,
       tokens.RADIOLOGIST,
-      'mutation($s: ID!) { analyzeStudy(studyId: $s) { route modelVersionId } }',
+      // Serving, not idempotency: every call reads the study again with the version routing picks now.
+      'mutation($s: ID!) { analyzeStudy(studyId: $s, reread: true) { route modelVersionId } }',
       { s: studyId },
     );
 

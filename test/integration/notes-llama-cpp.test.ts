@@ -114,7 +114,15 @@ describe('generateNote with NOTE_BACKEND=llama-cpp', () => {
     if (!ready) return;
     const tech = await t.tokenFor(Role.TECHNICIAN);
     const radiologist = await t.tokenFor(Role.RADIOLOGIST);
-    const { predictionId } = await seedPrediction(t, tech, request.facts.findings);
+    const { predictionId } = await seedPrediction(
+      t,
+      tech,
+      request.facts.findings.map((f) => ({
+        ...f,
+        probability: f.probability ?? 0,
+        threshold: f.threshold ?? 0,
+      })),
+    );
     const r = await generateNote(t, radiologist, predictionId, 'PATIENT');
     expect(r.errors).toBeUndefined();
     const note = r.data!.generateNote;

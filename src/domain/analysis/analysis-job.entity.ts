@@ -21,6 +21,10 @@ export class AnalysisJob extends BaseEntity {
   @Property({ type: 'integer', default: 0 })
   failed: number = 0;
 
+  /** Per-study results (study id → prediction id): a study is counted once, whatever retries happen. */
+  @Property({ type: 'jsonb', default: '{}' })
+  results: Record<string, string> = {};
+
   /** Per-study failure codes (study id → error code). */
   @Property({ type: 'jsonb' })
   failures: Record<string, string> = {};

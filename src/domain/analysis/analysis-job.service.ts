@@ -7,7 +7,6 @@ import type { Logger } from '../../logging/logger';
 import { Topic } from '../../pubsub/pubsub';
 import { AuditAction, AnalysisJobStatus, StudyPriority } from '../enums';
 import { AuditEvent } from '../audit/audit-event.entity';
-import { Prediction } from '../prediction/prediction.entity';
 import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
@@ -156,26 +155,30 @@ export class AnalysisJobService {
     let predictionId: string | null = null;
     let patientId: string | null = null;
     let outcome: AnalysisOutcome | null = null;
+    // Whether this attempt changed the job (counted the study); a retry of a study already counted
+    // (its first attempt committed, then its completion was lost) changes nothing and tells no one.
+    let counted = false;
     this.logger.debug({ queueJobId: job.id, analysisJobId, studyId, attempt: job.retryCount }, 'study taken');
     try {
       await em.transactional(async (tem) => {
         // One attempt per study at a time across processes: an attempt handed out again after its
-        // item expired waits here, then finds the prediction the first one committed. The lock ends
-        // with the transaction, also when the process holding it dies (its connection closes).
-        await tem
-          .getConnection()
-          .execute(
-            'select pg_advisory_xact_lock(hashtextextended(?, 0))',
-            [`analysis-job:${analysisJobId}:${studyId}`],
-            'run',
-            tem.getTransactionContext(),
-          );
-        const done = await tem.findOne(Prediction, {
-          study: studyId,
-          analysisJob: analysisJobId,
-          route: { $ne: 'SHADOW' },
-        });
-        if (done) return; // a retry after the prediction committed: already counted
+        // item expired waits here, then finds the study counted by the first one. The lock ends with
+        // the transaction, also when the process holding it dies (its connection closes).
+        const conn = tem.getConnection();
+        const tx = tem.getTransactionContext();
+        await conn.execute(
+          'select pg_advisory_xact_lock(hashtextextended(?, 0))',
+          [`analysis-job:${analysisJobId}:${studyId}`],
+          'run',
+          tx,
+        );
+        const [state] = await conn.execute<{ done: boolean }[]>(
+          'select (results ->> ?::text is not null or failures ->> ?::text is not null) as done from analysis_job where id = ?',
+          [studyId, studyId, analysisJobId],
+          'all',
+          tx,
+        );
+        if (state?.done) return; // a retry after the study was counted
         outcome = await this.analysis.run(tem, studyId, {
           analysisJob: tem.getReference(AnalysisJob, analysisJobId),
         });
@@ -188,19 +191,19 @@ export class AnalysisJobService {
           entityType: 'Prediction',
           entityId: outcome.prediction.id,
           patientId,
-          operation: 'submitStudies',
+          operation: 'mutation submitStudies',
         } as AuditEvent);
         tem.persist(event);
-        await tem
-          .getConnection()
-          .execute(
-            'update analysis_job set completed = completed + 1 where id = ?',
-            [analysisJobId],
-            'run',
-            tem.getTransactionContext(),
-          );
+        await conn.execute(
+          'update analysis_job set completed = completed + 1, results = results || jsonb_build_object(?::text, ?::text) where id = ?',
+          [studyId, outcome.prediction.id, analysisJobId],
+          'run',
+          tx,
+        );
+        counted = true;
       });
-      if (outcome) this.analysis.announce(outcome);
+      const done = outcome as AnalysisOutcome | null;
+      if (done && !done.reused) this.analysis.announce(done);
     } catch (error) {
       const permanent = error instanceof AppError && error.httpStatus < 500;
       if (!permanent && job.retryCount < job.retryLimit) throw error;
@@ -209,13 +212,16 @@ export class AnalysisJobService {
         { studyId, analysisJobId, code: failure, err: (error as Error).message },
         'study analysis failed',
       );
-      await em
+      const changed = await em
         .getConnection()
         .execute(
-          `update analysis_job set failed = failed + 1, failures = failures || jsonb_build_object(?::text, ?::text) where id = ?`,
-          [studyId, failure, analysisJobId],
+          `update analysis_job set failed = failed + 1, failures = failures || jsonb_build_object(?::text, ?::text) where id = ? and results ->> ?::text is null and failures ->> ?::text is null`,
+          [studyId, failure, analysisJobId, studyId, studyId],
+          'run',
         );
+      counted = ((changed as { affectedRows?: number }).affectedRows ?? 0) > 0;
     }
+    if (!counted) return;
     await em
       .getConnection()
       .execute(

@@ -71,6 +71,11 @@ export interface AnalysisOptions {
 export interface AnalysisOutcome {
   prediction: Prediction;
   shadow: Prediction | null;
+  /**
+   * True when the study had not changed since its last served reading (same images, same bytes) and no
+   * re-read was asked for: that reading is returned and nothing new is recorded.
+   */
+  reused: boolean;
 }
 
 /** Options of {@link AnalysisService.run}. */
@@ -82,6 +87,26 @@ export interface RunOptions {
    * so the caller can run them beside its transaction; it must await them all before it commits.
    */
   pendingWrites?: Promise<unknown>[];
+  /** Read the study again even when it has not changed (the new reading links to the earlier one). */
+  reread?: boolean;
+}
+
+/** States an analysis moves to ANALYZED; a study in review or signed keeps its state on a re-read. */
+const BEFORE_READING: readonly StudyStatus[] = [
+  StudyStatus.REGISTERED,
+  StudyStatus.IMAGES_ATTACHED,
+  StudyStatus.ANALYZING,
+  StudyStatus.ANALYZED,
+  StudyStatus.FAILED,
+];
+
+/** True when a stored reading read exactly these images (ids and content hashes, in order). */
+function sameInputs(prediction: Prediction, views: Image[]): boolean {
+  const inputs = prediction.inputs ?? [];
+  return (
+    inputs.length === views.length &&
+    inputs.every((input, i) => input.imageId === views[i]!.id && input.sha256 === views[i]!.sha256)
+  );
 }
 
 /** A prediction whose transaction committed (shadow reads included, with route `SHADOW`). */
@@ -129,16 +154,25 @@ export class AnalysisService {
     private readonly drift?: DriftRecorder,
   ) {}
 
-  /** Synchronous analysis for a caller (technicians, radiologists). */
-  async analyzeStudy(ctx: RequestContext, studyId: string): Promise<AnalysisOutcome> {
+  /**
+   * Synchronous analysis for a caller (technicians, radiologists). A study that has not changed since
+   * its last served reading gets that reading back unless `reread` is asked for.
+   */
+  async analyzeStudy(
+    ctx: RequestContext,
+    studyId: string,
+    options: { reread?: boolean } = {},
+  ): Promise<AnalysisOutcome> {
     assertPermission(ctx.principal, Permission.ANALYZE_STUDIES);
     const pendingWrites: Promise<unknown>[] = [];
-    const outcome = await this.run(ctx.em, studyId, { signal: ctx.signal, pendingWrites }).catch(
-      async (error: unknown) => {
-        await Promise.allSettled(pendingWrites);
-        throw error;
-      },
-    );
+    const outcome = await this.run(ctx.em, studyId, {
+      signal: ctx.signal,
+      pendingWrites,
+      reread: options.reread,
+    }).catch(async (error: unknown) => {
+      await Promise.allSettled(pendingWrites);
+      throw error;
+    });
     ctx.audit.write(ctx.em, {
       action: AuditAction.ANALYZE,
       entityType: 'Study',
@@ -159,6 +193,7 @@ export class AnalysisService {
       await em.rollback().catch(() => undefined);
       throw error;
     }
+    if (outcome.reused) return outcome;
     // Subscribers, metrics and drift bookkeeping run after the caller's answer is on its way: the
     // GraphQL response is written in the microtasks that follow, before this immediate runs.
     setImmediate(() => {
@@ -198,6 +233,13 @@ export class AnalysisService {
     if (images.length === 0) throw new InvalidStateError('The study has no images to analyse', { studyId });
     const task = study.bodyPart === BodyPart.CHEST ? ModelTask.CHEST : ModelTask.WRIST;
     const views = this.selectViews(study, images);
+    const latest = await em.findOne(
+      Prediction,
+      { study: study.id, route: { $ne: 'SHADOW' } },
+      { orderBy: { createdAt: 'desc', id: 'desc' } },
+    );
+    if (latest && !options.reread && sameInputs(latest, views))
+      return { prediction: latest, shadow: null, reused: true };
     const route = await chooseRoute(em, task, study.id, this.options.shadowMode);
     if (!route) throw new NoModelError('No model version is in production for this task', { task });
     const leases: ModelLease[] = [];
@@ -216,7 +258,7 @@ export class AnalysisService {
           else route.shadow = null;
         }
       }
-      return await this.runRoute(em, study, views, route, options);
+      return await this.runRoute(em, study, views, route, options, latest);
     } finally {
       for (const lease of leases) lease.release();
     }
@@ -228,6 +270,7 @@ export class AnalysisService {
     views: Image[],
     route: Route,
     options: RunOptions,
+    previous: Prediction | null,
   ): Promise<AnalysisOutcome> {
     const started = Date.now();
     const files = await Promise.all(views.map((v) => this.store.get(v.objectKey)));
@@ -282,14 +325,17 @@ export class AnalysisService {
     const primary = primaryRead.prediction;
     const shadow = shadowRead?.prediction ?? null;
     primary.analysisJob = options.analysisJob ?? null;
+    primary.rereadOf = previous;
     if (shadow) shadow.analysisJob = options.analysisJob ?? null;
+    const inputs = views.map((v) => ({ imageId: v.id, sha256: v.sha256, view: v.view }));
+    for (const p of [primary, shadow]) if (p) p.inputs = inputs;
     if (!options.pendingWrites) await Promise.all(writes);
     em.persist(primary);
     if (shadow) em.persist(shadow);
     for (const read of [primaryRead, shadowRead])
       if (read?.observation) this.drift?.record(em, read.prediction, read.observation);
-    study.status = StudyStatus.ANALYZED;
-    return { prediction: primary, shadow };
+    if (BEFORE_READING.includes(study.status)) study.status = StudyStatus.ANALYZED;
+    return { prediction: primary, shadow, reused: false };
   }
 
   /**
@@ -315,18 +361,25 @@ export class AnalysisService {
       studyId: p.study.id,
       patientId: p.study.patient.id,
     });
+    this.events.publish(Topic.STUDY_CHANGED, {
+      studyId: p.study.id,
+      patientId: p.study.patient.id,
+      change: 'ANALYZED',
+    });
   }
 
+  /**
+   * The views a study is read from: chest, the newest PA film (else the newest AP, else the newest);
+   * wrist, the newest PA and the newest LATERAL. Newest, because a film attached again is a retake.
+   */
   private selectViews(study: Study, images: Image[]): Image[] {
+    const newest = (view: ImageView) => images.findLast((i) => i.view === view);
     if (study.bodyPart === BodyPart.CHEST) {
-      const preferred =
-        images.find((i) => i.view === ImageView.PA) ??
-        images.find((i) => i.view === ImageView.AP) ??
-        images[0];
+      const preferred = newest(ImageView.PA) ?? newest(ImageView.AP) ?? images[images.length - 1]!;
       return [preferred];
     }
-    const pa = images.find((i) => i.view === ImageView.PA);
-    const lateral = images.find((i) => i.view === ImageView.LATERAL);
+    const pa = newest(ImageView.PA);
+    const lateral = newest(ImageView.LATERAL);
     if (!pa || !lateral) {
       throw new WristViewsRequiredError('A wrist study needs a PA and a LATERAL view', {
         studyId: study.id,
@@ -397,6 +450,9 @@ export class AnalysisService {
     prediction.label = reading.label;
     prediction.probabilities = reading.probabilities ?? {};
     prediction.findings = reading.findings;
+    prediction.thresholds = Object.fromEntries(
+      Object.entries(manifest.thresholds).map(([label, t]) => [label, t.value]),
+    );
     prediction.heatmapKey = heatmapKey;
     prediction.route = route;
     prediction.warning = AI_ASSISTANCE_WARNING;

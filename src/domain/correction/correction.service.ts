@@ -1,17 +1,18 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
-import { AppError, NotFoundError, ValidationError } from '../../errors';
+import { AppError, InvalidStateError, NotFoundError, ValidationError } from '../../errors';
 import type { Logger } from '../../logging/logger';
-import { AuditAction, BodyPart, ModelTask } from '../enums';
+import { AuditAction, BodyPart, ModelTask, SIGNED_STATUSES } from '../enums';
 import { Image } from '../image/image.entity';
+import { invalidateContradictedNotes } from '../note/note-invalidation';
 import { Prediction } from '../prediction/prediction.entity';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
 import { User } from '../user/user.entity';
 import { Correction } from './correction.entity';
 import { RetrainingArea, RetrainingManifestRow } from './retraining-area';
-import { TASK_CLASSES } from './task-classes';
+import { NEGATIVE_CLASS, TASK_CLASSES } from './task-classes';
 
 /** Longest comment accepted, in characters. */
 export const MAX_CORRECTION_COMMENT = 2000;
@@ -35,12 +36,18 @@ export class CorrectionService {
     private readonly listener: CorrectionListener = () => undefined,
   ) {}
 
-  /** Records a correction of a prediction (CORRECT_PREDICTIONS). */
+  /**
+   * Records a correction of a prediction (CORRECT_PREDICTIONS). Draft and approved notes of the study
+   * that state other findings are invalidated in the same commit. Once the study's final read is
+   * signed, its truth changes only by amending the read (INVALID_STATE here); the read service records
+   * each read as a correction itself (`fromRead`), flushing the read with it.
+   */
   async submit(
     ctx: RequestContext,
     predictionId: string,
     label: string,
     comment?: string | null,
+    options: { fromRead?: boolean } = {},
   ): Promise<Correction> {
     const principal = assertPermission(ctx.principal, Permission.CORRECT_PREDICTIONS);
     if (comment && comment.length > MAX_CORRECTION_COMMENT)
@@ -62,6 +69,20 @@ export class CorrectionService {
         allowed: [...classes],
       });
     const patientId = prediction.study.patient.id;
+    if (!options.fromRead) {
+      if (SIGNED_STATUSES.includes(prediction.study.status))
+        throw new InvalidStateError('The study has a signed final read: amend the read to change it', {
+          studyId: prediction.study.id,
+          status: prediction.study.status,
+        });
+      await invalidateContradictedNotes(
+        ctx.em,
+        ctx.audit,
+        { id: prediction.study.id, patientId },
+        label === NEGATIVE_CLASS[task] ? [] : [label],
+        "A radiologist's correction states other findings than this note.",
+      );
+    }
     const previous = await ctx.em.find(
       Correction,
       { prediction: prediction.id },

@@ -15,6 +15,14 @@ export interface ImageMetadata {
   dicom?: Record<string, string | number | null> | null;
 }
 
+/** A DICOM header that disagreed with its study, accepted on purpose (who, why, which checks). */
+export interface IntakeOverride {
+  checks: string[];
+  reason: string;
+  userId: string;
+  at: string;
+}
+
 /** One radiograph attached to a study with its view. The pixels live in the object store. */
 @Entity()
 @Index({ properties: ['study', 'createdAt'] })
@@ -58,4 +66,8 @@ export class Image extends BaseEntity {
 
   @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
   uploadedBy?: User | null;
+
+  /** Set when the file's DICOM header disagreed with the study and the uploader accepted it explicitly. */
+  @Property({ type: 'jsonb', nullable: true })
+  intakeOverride?: IntakeOverride | null;
 }

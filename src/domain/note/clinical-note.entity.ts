@@ -1,6 +1,6 @@
 import { Entity, Enum, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
-import { NoteAudience, NoteStatus } from '../enums';
+import { NoteAudience, NoteSource, NoteStatus } from '../enums';
 import { Prediction } from '../prediction/prediction.entity';
 import { User } from '../user/user.entity';
 
@@ -36,4 +36,19 @@ export class ClinicalNote extends BaseEntity {
 
   @Property({ type: 'timestamptz', nullable: true })
   approvedAt?: Date | null;
+
+  /** What the draft was written from: the AI findings or the radiologist's read. */
+  @Enum({ items: () => NoteSource, default: NoteSource.AI })
+  source: NoteSource = NoteSource.AI;
+
+  /** Labels of the conditions the note was drafted as present (what a later read is compared with). */
+  @Property({ type: 'jsonb', default: '[]' })
+  statedFindings: string[] = [];
+
+  @Property({ type: 'timestamptz', nullable: true })
+  invalidatedAt?: Date | null;
+
+  /** Why the note was invalidated, in plain words (no PHI). */
+  @Property({ type: 'text', nullable: true })
+  invalidationReason?: string | null;
 }

@@ -1,4 +1,4 @@
-import type { BodyPart, GateVerdict, NoteAudience } from '../enums';
+import type { BodyPart, GateVerdict, NoteAudience, NoteSource } from '../enums';
 import type { NoteLanguage } from './note-language';
 
 /**
@@ -8,8 +8,17 @@ import type { NoteLanguage } from './note-language';
 export interface NoteFacts {
   bodyPart: BodyPart;
   gateVerdict: GateVerdict;
-  /** Conditions flagged at the model's operating point, most probable first. */
-  findings: { label: string; probability: number; threshold: number }[];
+  /**
+   * Whose findings these are: the AI's (flagged at the operating point), or the radiologist's read
+   * (signed or a correction), which always wins once it exists. Absent means AI.
+   */
+  source?: NoteSource;
+  /**
+   * AI: conditions flagged at the model's operating point, most probable first. RADIOLOGIST: the
+   * conditions the radiologist stated present (probability and threshold null); an AI finding the
+   * radiologist ruled out is not here, so a note can never state it.
+   */
+  findings: { label: string; probability: number | null; threshold: number | null }[];
   /** `<task> <version>` of the model that read the study, when known. */
   model: string | null;
 }

@@ -9,8 +9,9 @@ import {
 } from '../../errors';
 import type { Logger } from '../../logging/logger';
 import { Topic } from '../../pubsub/pubsub';
-import { AuditAction, NoteAudience, NoteStatus, Role } from '../enums';
+import { AuditAction, NoteAudience, NoteSource, NoteStatus, Role } from '../enums';
 import { Prediction } from '../prediction/prediction.entity';
+import { truthForPrediction } from '../read/radiologist-review';
 import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
@@ -110,16 +111,29 @@ export class NoteService {
         predictionId: prediction.id,
         route: prediction.route,
       });
-    const facts: NoteFacts = {
-      bodyPart: prediction.study.bodyPart,
-      gateVerdict: prediction.gateVerdict,
-      findings: [...prediction.findings]
-        .sort((a, b) => b.probability - a.probability)
-        .map((f) => ({ label: f.label, probability: f.probability, threshold: f.threshold })),
-      model: prediction.modelVersion
-        ? `${prediction.modelVersion.task.toLowerCase()} ${prediction.modelVersion.version}`
-        : null,
-    };
+    // The radiologist's read (signed, or a correction) wins over the AI: a finding it rules out is
+    // never handed to a generator, so no note can state it.
+    const truth = await truthForPrediction(ctx.em, prediction);
+    const model = prediction.modelVersion
+      ? `${prediction.modelVersion.task.toLowerCase()} ${prediction.modelVersion.version}`
+      : null;
+    const facts: NoteFacts = truth
+      ? {
+          source: NoteSource.RADIOLOGIST,
+          bodyPart: prediction.study.bodyPart,
+          gateVerdict: prediction.gateVerdict,
+          findings: truth.present.map((label) => ({ label, probability: null, threshold: null })),
+          model,
+        }
+      : {
+          source: NoteSource.AI,
+          bodyPart: prediction.study.bodyPart,
+          gateVerdict: prediction.gateVerdict,
+          findings: [...prediction.findings]
+            .sort((a, b) => b.probability - a.probability)
+            .map((f) => ({ label: f.label, probability: f.probability, threshold: f.threshold })),
+          model,
+        };
 
     const note = new ClinicalNote();
     let sequence = 0;
@@ -181,6 +195,8 @@ export class NoteService {
       body: text,
       status: NoteStatus.DRAFT,
       backend: this.generator.name,
+      source: facts.source,
+      statedFindings: facts.findings.map((f) => f.label),
       safetyChecks: report as unknown as Record<string, unknown>,
       createdBy: ctx.em.getReference(User, principal.userId),
     });
@@ -255,13 +271,16 @@ export class NoteService {
     return note;
   }
 
-  /** One note (audited read); integrators see approved notes only, others are NOT_FOUND to them. */
+  /**
+   * One note (audited read). Integrators see released notes only (approved, or approved and later
+   * invalidated, so a feed can retract what it published); others are NOT_FOUND to them.
+   */
   async get(ctx: RequestContext, id: string): Promise<ClinicalNote> {
     const principal = assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
     const note = isUuid(id)
       ? await ctx.em.findOne(ClinicalNote, { id }, { populate: ['prediction.study'] })
       : null;
-    if (!note || (principal.role === Role.INTEGRATOR && note.status !== NoteStatus.APPROVED))
+    if (!note || (principal.role === Role.INTEGRATOR && !note.approvedAt))
       throw NotFoundError.of('ClinicalNote', id);
     ctx.audit.read('ClinicalNote', note.id, note.prediction.study.patient.id);
     return note;

@@ -1,4 +1,4 @@
-import { BodyPart, GateVerdict, NoteAudience } from '../enums';
+import { BodyPart, GateVerdict, NoteAudience, NoteSource } from '../enums';
 import type { NoteFacts, NoteRequest } from './note-facts';
 import type { NoteGenerator } from './note-generator';
 import type { NoteLanguage } from './note-language';
@@ -88,7 +88,7 @@ function clinicianEn(f: NoteFacts): string[] {
   } else {
     for (const x of f.findings)
       out.push(
-        `Flagged: ${words('en', x.label).name} (calibrated probability ${pct(x.probability)}, threshold ${pct(x.threshold)}).`,
+        `Flagged: ${words('en', x.label).name} (calibrated probability ${pct(x.probability ?? 0)}, threshold ${pct(x.threshold ?? 0)}).`,
       );
     out.push('No other label reached its threshold.');
     out.push(
@@ -115,7 +115,7 @@ function clinicianEs(f: NoteFacts): string[] {
   } else {
     for (const x of f.findings)
       out.push(
-        `Señalado: ${words('es', x.label).name} (probabilidad calibrada ${pct(x.probability)}, umbral ${pct(x.threshold)}).`,
+        `Señalado: ${words('es', x.label).name} (probabilidad calibrada ${pct(x.probability ?? 0)}, umbral ${pct(x.threshold ?? 0)}).`,
       );
     out.push('Ninguna otra etiqueta alcanzó su umbral.');
     out.push(
@@ -128,9 +128,67 @@ function clinicianEs(f: NoteFacts): string[] {
   return out;
 }
 
+function patientReadEn(f: NoteFacts): string[] {
+  const out = [
+    `This note is about the X-ray of your ${BODY_PART.en[f.bodyPart]}.`,
+    'A radiologist is a doctor who reads X-rays.',
+    'A radiologist has read your X-ray, with help from a computer program.',
+  ];
+  if (f.findings.length === 0)
+    out.push('The radiologist did not find signs of the problems this check looks for.');
+  for (const finding of f.findings)
+    out.push(`The radiologist found signs of ${words('en', finding.label).gloss}.`);
+  out.push('An X-ray can miss things, so this result may not tell the whole story.');
+  out.push('Your own doctor will check this result with you and talk about what to do next.');
+  return out;
+}
+
+function patientReadEs(f: NoteFacts): string[] {
+  const out = [
+    `Esta nota es sobre la radiografía de su ${BODY_PART.es[f.bodyPart]}.`,
+    'Un radiólogo es un médico que lee radiografías.',
+    'Un radiólogo leyó su radiografía, con ayuda de un programa de computadora.',
+  ];
+  if (f.findings.length === 0)
+    out.push('El radiólogo no encontró señales de los problemas que busca esta prueba.');
+  for (const finding of f.findings)
+    out.push(`El radiólogo encontró señales de ${words('es', finding.label).gloss}.`);
+  out.push('Una radiografía puede pasar cosas por alto, así que este resultado puede no ser completo.');
+  out.push('Su médico revisará este resultado con usted y le dirá qué hacer.');
+  return out;
+}
+
+function clinicianReadEn(f: NoteFacts): string[] {
+  const model = f.model ? `, with an AI second reading by model ${f.model}` : '';
+  const out = [`Radiologist's read of the ${BODY_PART.en[f.bodyPart]} radiograph${model}.`];
+  if (f.findings.length === 0) out.push('The radiologist found none of the findings this AI task covers.');
+  for (const x of f.findings) out.push(`Stated present by the radiologist: ${words('en', x.label).name}.`);
+  out.push('AI flags the radiologist did not confirm are not reported here.');
+  out.push('Radiographs may miss disease, so correlation with the clinical picture is still needed.');
+  out.push('The treating clinician should review this note against the full radiology report.');
+  return out;
+}
+
+function clinicianReadEs(f: NoteFacts): string[] {
+  const model = f.model ? `, con una segunda lectura por IA del modelo ${f.model}` : '';
+  const out = [`Lectura del radiólogo de la radiografía de ${BODY_PART.es[f.bodyPart]}${model}.`];
+  if (f.findings.length === 0)
+    out.push('El radiólogo no encontró ninguno de los hallazgos que cubre esta tarea de IA.');
+  for (const x of f.findings) out.push(`Presente según el radiólogo: ${words('es', x.label).name}.`);
+  out.push('Las señales de la IA que el radiólogo no confirmó no se informan aquí.');
+  out.push('Una radiografía puede pasar por alto enfermedad, así que hace falta correlación clínica.');
+  out.push('El médico tratante debe revisar esta nota junto con el informe radiológico completo.');
+  return out;
+}
+
 /** Renders the note a request asks for, as sentences. Pure and deterministic. */
 export function renderTemplateNote(request: NoteRequest): string[] {
   const patient = request.audience === NoteAudience.PATIENT;
+  if (request.facts.source === NoteSource.RADIOLOGIST) {
+    if (request.language === 'es')
+      return patient ? patientReadEs(request.facts) : clinicianReadEs(request.facts);
+    return patient ? patientReadEn(request.facts) : clinicianReadEn(request.facts);
+  }
   if (request.language === 'es') return patient ? patientEs(request.facts) : clinicianEs(request.facts);
   return patient ? patientEn(request.facts) : clinicianEn(request.facts);
 }

@@ -6,10 +6,21 @@ import { deriveUid } from '../../interop/dicom-uid';
 import { jsonString } from '../../interop/dicom-json';
 import type { DicomJson } from '../../interop/dicom-json';
 import type { DicomWebClient } from '../../interop/dicomweb.client';
-import { fhirBundle, fhirReportResources, FhirResource } from '../../interop/fhir-report';
-import { AuditAction } from '../enums';
+import {
+  fhirBundle,
+  fhirImagingStudy,
+  fhirPatient,
+  fhirReportResources,
+  FhirReportInput,
+  FhirResource,
+} from '../../interop/fhir-report';
+import { AuditAction, ReviewSource, StudyStatus } from '../enums';
 import { Image } from '../image/image.entity';
+import { Patient } from '../patient/patient.entity';
 import { Prediction } from '../prediction/prediction.entity';
+import { RadiologistTruth, truthForPrediction } from '../read/radiologist-review';
+import { Study } from '../study/study.entity';
+import { User } from '../user/user.entity';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
 import { dicomPatient } from './dicom-mapping';
@@ -62,9 +73,14 @@ export class ResultExportService {
       throw new InvalidStateError('The study has no DICOM images to reference', { studyId: study.id });
     if (!this.client)
       throw new PacsError('PACS_NOT_CONFIGURED', 'No PACS is configured (set PACS_DICOMWEB_URL)');
+    const truth = await truthForPrediction(ctx.em, prediction);
+    // One SR per state of the report: the AI result alone, then one per signed read version.
     const uids = {
       series: deriveUid(this.options.uidRoot, `sr-series:${prediction.id}`),
-      instance: deriveUid(this.options.uidRoot, `sr-instance:${prediction.id}`),
+      instance: deriveUid(
+        this.options.uidRoot,
+        truth?.read ? `sr-instance:${prediction.id}:${truth.read.id}` : `sr-instance:${prediction.id}`,
+      ),
     };
     const patient = study.patient;
     const sr = buildAiReportSr({
@@ -82,6 +98,7 @@ export class ResultExportService {
       result: this.resultOf(prediction),
       created: prediction.createdAt,
       manufacturer: this.options.manufacturer,
+      review: await this.reviewOf(ctx, truth),
     });
     const response = await this.client.store([sr], study.studyInstanceUid);
     const failed = failedUids(response);
@@ -111,32 +128,78 @@ export class ResultExportService {
   ): Promise<{ report: FhirResource; bundle: FhirResource }> {
     assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
     assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
-    const { prediction } = await this.load(ctx, predictionId);
+    const { prediction, images } = await this.load(ctx, predictionId);
     const study = prediction.study;
     const patient = study.patient;
     ctx.audit.read('Prediction', prediction.id, patient.id);
     ctx.audit.read('Patient', patient.id, patient.id);
+    const truth = await truthForPrediction(ctx.em, prediction);
     const { report, included } = fhirReportResources({
       predictionId: prediction.id,
       issued: prediction.createdAt,
-      patient: {
-        id: patient.id,
-        mrn: patient.mrn,
-        givenName: patient.givenName,
-        familyName: patient.familyName,
-        birthDate: patient.birthDate ?? null,
-        sex: patient.sex,
-      },
-      study: {
-        id: study.id,
-        studyInstanceUid: study.studyInstanceUid ?? null,
-        accessionNumber: study.accessionNumber,
-        bodyPart: study.bodyPart,
-      },
+      patient: fhirPatientOf(patient),
+      study: fhirStudyOf(study, images),
       result: this.resultOf(prediction),
-      identifierSystem: 'urn:care-companion',
+      identifierSystem: IDENTIFIER_SYSTEM,
+      review: await this.reviewOf(ctx, truth),
     });
     return { report, bundle: fhirBundle(baseUrl, report, included) };
+  }
+
+  /**
+   * One FHIR resource at the URL the Bundle gives it: `Observation/{predictionId}-{n}` (AI) or
+   * `-r{n}` (the radiologist's read), `Patient/{id}`, `ImagingStudy/{id}`; NOT_FOUND otherwise.
+   */
+  async fhirResource(ctx: RequestContext, type: string, id: string): Promise<FhirResource> {
+    assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
+    assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
+    if (type === 'Observation') {
+      const predictionId = id.slice(0, 36);
+      if (!isUuid(predictionId) || !/^-r?\d{1,3}$/.test(id.slice(36)))
+        throw NotFoundError.of('Observation', id);
+      const { bundle } = await this.fhirReport(ctx, predictionId, '');
+      const found = (bundle.entry as { resource: FhirResource }[])
+        .map((e) => e.resource)
+        .find((r) => r.resourceType === 'Observation' && r.id === id);
+      if (!found) throw NotFoundError.of('Observation', id);
+      return found;
+    }
+    if (type === 'Patient') {
+      const patient = isUuid(id) ? await ctx.em.findOne(Patient, { id }) : null;
+      if (!patient) throw NotFoundError.of('Patient', id);
+      ctx.audit.read('Patient', patient.id, patient.id);
+      return fhirPatient(fhirPatientOf(patient), IDENTIFIER_SYSTEM);
+    }
+    if (type === 'ImagingStudy') {
+      const study = isUuid(id) ? await ctx.em.findOne(Study, { id }) : null;
+      if (!study) throw NotFoundError.of('ImagingStudy', id);
+      const images = await ctx.em.find(Image, { study }, { orderBy: { createdAt: 'asc' } });
+      ctx.audit.read('Study', study.id, study.patient.id);
+      return fhirImagingStudy(fhirStudyOf(study, images), study.patient.id, IDENTIFIER_SYSTEM);
+    }
+    throw NotFoundError.of('FhirResource', id);
+  }
+
+  /** The radiologist's read as the report states it (who signed it, by display name). */
+  private async reviewOf(
+    ctx: RequestContext,
+    truth: RadiologistTruth | null,
+  ): Promise<FhirReportInput['review']> {
+    if (!truth) return null;
+    const user = truth.reviewedById ? await ctx.em.findOne(User, { id: truth.reviewedById }) : null;
+    return {
+      kind:
+        truth.source === ReviewSource.CORRECTION
+          ? 'CORRECTION'
+          : truth.read?.status === StudyStatus.AMENDED
+            ? 'AMENDED'
+            : 'FINAL',
+      findings: truth.findings,
+      label: truth.label,
+      conclusion: truth.read?.conclusion ?? null,
+      radiologist: user?.displayName ?? null,
+      at: truth.reviewedAt,
+    };
   }
 
   private async load(ctx: RequestContext, predictionId: string) {
@@ -165,6 +228,43 @@ export class ResultExportService {
       explanation: p.explanation ?? null,
     };
   }
+}
+
+const IDENTIFIER_SYSTEM = 'urn:care-companion';
+
+function fhirPatientOf(patient: Patient): FhirReportInput['patient'] {
+  return {
+    id: patient.id,
+    mrn: patient.mrn,
+    givenName: patient.givenName,
+    familyName: patient.familyName,
+    birthDate: patient.birthDate ?? null,
+    sex: patient.sex,
+  };
+}
+
+/** The study as FHIR states it: UIDs, the RIS accession (not the DICOM- stand-in), DICOM series. */
+function fhirStudyOf(study: Study, images: Image[]): FhirReportInput['study'] {
+  const series = new Map<string, FhirReportInput['study']['series'][number]>();
+  for (const image of images) {
+    const a = image.dicomAttributes ?? {};
+    const [uid, sop, sopClass] = [a.seriesInstanceUid, a.sopInstanceUid, a.sopClassUid];
+    if (typeof uid !== 'string' || typeof sop !== 'string' || typeof sopClass !== 'string') continue;
+    const entry = series.get(uid) ?? {
+      uid,
+      modality: typeof a.modality === 'string' && a.modality ? a.modality : 'CR',
+      instances: [],
+    };
+    entry.instances.push({ uid: sop, sopClassUid: sopClass });
+    series.set(uid, entry);
+  }
+  return {
+    id: study.id,
+    studyInstanceUid: study.studyInstanceUid ?? null,
+    accessionNumber: study.accessionNumber.startsWith('DICOM-') ? null : study.accessionNumber,
+    bodyPart: study.bodyPart,
+    series: [...series.values()],
+  };
 }
 
 function sequenceUids(response: DicomJson, tag: string): string[] {

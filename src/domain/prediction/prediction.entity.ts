@@ -12,6 +12,13 @@ export interface Finding {
   threshold: number;
 }
 
+/** One image a prediction read: which, by id and content hash, in the order the model took them. */
+export interface PredictionInput {
+  imageId: string;
+  sha256: string;
+  view: string;
+}
+
 /** An AI reading of one study by one model version. Always AI assistance requiring clinician review. */
 @Entity()
 @Index({ properties: ['createdAt', 'id'] })
@@ -53,6 +60,18 @@ export class Prediction extends BaseEntity {
 
   @Property({ type: 'text', nullable: true })
   explanation?: string | null;
+
+  /** The images read, by id and SHA-256 (what makes a reading reproducible and re-reads detectable). */
+  @Property({ type: 'jsonb', default: '[]' })
+  inputs: PredictionInput[] = [];
+
+  /** Operating point of every finding at the time of reading (label → threshold). */
+  @Property({ type: 'jsonb', default: '{}' })
+  thresholds: Record<string, number> = {};
+
+  /** The earlier served reading of the same study this one re-read, if any. */
+  @ManyToOne(() => Prediction, { nullable: true, deleteRule: 'set null' })
+  rereadOf?: Prediction | null;
 
   /** The batch job that produced it, if any (makes job retries idempotent). */
   @ManyToOne(() => AnalysisJob, { nullable: true, deleteRule: 'set null' })

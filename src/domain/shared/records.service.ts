@@ -91,7 +91,10 @@ export class RecordsService {
     );
   }
 
-  /** Clinical notes (audited reads); integrators see approved notes only. */
+  /**
+   * Clinical notes (audited reads). Integrators see released notes only: approved, and approved then
+   * invalidated by a later read (status INVALIDATED, with the reason), so they can retract them.
+   */
   async notes(
     ctx: RequestContext,
     f: { predictionId?: string | null; status?: NoteStatus | null },
@@ -99,11 +102,13 @@ export class RecordsService {
   ): Promise<Page<ClinicalNote>> {
     const principal = assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
     checkIds({ predictionId: f.predictionId });
-    const status = principal.role === 'INTEGRATOR' ? NoteStatus.APPROVED : f.status;
+    const released = principal.role === 'INTEGRATOR';
+    const where = compact({ prediction: f.predictionId, status: f.status }) as Record<string, unknown>;
+    if (released) where.approvedAt = { $ne: null };
     const result = await paginate(
       ctx.em,
       ClinicalNote,
-      compact({ prediction: f.predictionId, status }) as FilterQuery<ClinicalNote>,
+      where as FilterQuery<ClinicalNote>,
       page,
       this.pageMax,
     );

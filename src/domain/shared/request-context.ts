@@ -2,9 +2,12 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../../auth/principal';
 import { AuditCollector } from '../audit/audit.service';
+import type { Correction } from '../correction/correction.entity';
 import { Image } from '../image/image.entity';
 import { Patient } from '../patient/patient.entity';
 import { Prediction } from '../prediction/prediction.entity';
+import { latestCorrections, readsInForce } from '../read/radiologist-review';
+import type { StudyRead } from '../read/study-read.entity';
 import { Study } from '../study/study.entity';
 
 /** Per-request batch loaders: relations resolve in one query per kind, never one per row. */
@@ -13,6 +16,10 @@ export interface Loaders {
   studyById: DataLoader<string, Study | null>;
   imagesByStudyId: DataLoader<string, Image[]>;
   predictionsByStudyId: DataLoader<string, Prediction[]>;
+  /** The radiologist's read in force of a study (highest version), or null. */
+  readByStudyId: DataLoader<string, StudyRead | null>;
+  /** The latest correction of a prediction, or null. */
+  correctionByPredictionId: DataLoader<string, Correction | null>;
 }
 
 /** Everything one GraphQL operation or HTTP request needs: who, which unit of work, loaders, audit. */
@@ -60,6 +67,14 @@ export function createLoaders(em: EntityManager): Loaders {
         (p) => p.study.id,
       ),
     ),
+    readByStudyId: new DataLoader(async (ids) => {
+      const reads = await readsInForce(em, ids);
+      return ids.map((id) => reads.get(id) ?? null);
+    }),
+    correctionByPredictionId: new DataLoader(async (ids) => {
+      const corrections = await latestCorrections(em, ids);
+      return ids.map((id) => corrections.get(id) ?? null);
+    }),
   };
 }
 

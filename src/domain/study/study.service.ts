@@ -2,10 +2,9 @@ import type { FilterQuery } from '@mikro-orm/postgresql';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { Topic } from '../../pubsub/pubsub';
-import { InvalidStateError, NotFoundError, ValidationError } from '../../errors';
+import { NotFoundError, ValidationError } from '../../errors';
 import { AuditAction, BodyPart, StudyPriority, StudyStatus } from '../enums';
 import { Patient } from '../patient/patient.entity';
-import { Prediction } from '../prediction/prediction.entity';
 import type { EventPublisher } from '../shared/event-publisher';
 import { flushUnique } from '../shared/flush-unique';
 import { compact, isUuid, rangeCondition } from '../shared/filters';
@@ -32,7 +31,14 @@ export interface StudyQuery {
   priority?: StudyPriority | null;
   accessionNumber?: string | null;
   createdAt?: { from?: Date | null; to?: Date | null } | null;
+  /** Top-1 class of a served AI reading. */
   label?: string | null;
+  /** A finding a served AI reading flagged at its operating point. */
+  aiFinding?: string | null;
+  /** Class of the radiologist's read in force. */
+  finalLabel?: string | null;
+  /** A finding the radiologist's read in force states present. */
+  finalFinding?: string | null;
 }
 
 /** Studies: registration, changes, audited reads, and change events for subscribers. */
@@ -67,27 +73,18 @@ export class StudyService {
     return study;
   }
 
-  /** Changes priority, description or marks a study REVIEWED. */
+  /**
+   * Changes priority or description. The status follows the reading workflow (intake, analysis, and
+   * the radiologist's startReview / signFinalRead / amendFinalRead), never an edit.
+   */
   async update(
     ctx: RequestContext,
     id: string,
-    changes: { priority?: StudyPriority | null; status?: StudyStatus | null; description?: string | null },
+    changes: { priority?: StudyPriority | null; description?: string | null },
   ): Promise<Study> {
     assertPermission(ctx.principal, Permission.WRITE_PATIENT_DATA);
     const study = await this.find(ctx, id);
-    if (changes.status && changes.status !== study.status) {
-      if (changes.status !== StudyStatus.REVIEWED) {
-        throw new ValidationError('Only REVIEWED can be set by hand; other states follow the workflow', {
-          field: 'status',
-        });
-      }
-      if (study.status !== StudyStatus.ANALYZED) {
-        throw new InvalidStateError('Only an analysed study can be marked reviewed', {
-          status: study.status,
-        });
-      }
-    }
-    ctx.em.assign(study, compact(changes));
+    ctx.em.assign(study, compact({ priority: changes.priority, description: changes.description }));
     ctx.audit.write(ctx.em, {
       action: AuditAction.UPDATE,
       entityType: 'Study',
@@ -133,13 +130,24 @@ export class StudyService {
       accessionNumber: query.accessionNumber ?? undefined,
       createdAt: rangeCondition(query.createdAt),
     });
-    if (query.label) {
-      const withLabel = ctx.em
-        .createQueryBuilder(Prediction, 'p')
-        .select('p.study_id')
-        .where({ label: query.label });
-      where.id = { $in: withLabel.getKnexQuery() };
-    }
+    const knex = ctx.em.getKnex();
+    const served = () => knex('prediction as p').select('p.study_id').whereNot('p.route', 'SHADOW');
+    const inForce = () =>
+      knex('study_read as r')
+        .select('r.study_id')
+        .whereRaw('r.version = (select max(r2.version) from study_read r2 where r2.study_id = r.study_id)');
+    const ids: unknown[] = [];
+    if (query.label) ids.push(served().where('p.label', query.label));
+    if (query.aiFinding)
+      ids.push(served().whereRaw('p.findings @> ?::jsonb', [JSON.stringify([{ label: query.aiFinding }])]));
+    if (query.finalLabel) ids.push(inForce().where('r.label', query.finalLabel));
+    if (query.finalFinding)
+      ids.push(
+        inForce().whereRaw('r.findings @> ?::jsonb', [
+          JSON.stringify([{ label: query.finalFinding, present: true }]),
+        ]),
+      );
+    if (ids.length) where.$and = ids.map((q) => ({ id: { $in: q } }));
     const result = await paginate(ctx.em, Study, where as FilterQuery<Study>, page, this.pageMax);
     for (const s of result.items) ctx.audit.read('Study', s.id, s.patient.id);
     return result;
