@@ -67,6 +67,8 @@ export type AnalysisJobStatus =
 
 /** Attaches an uploaded file to a study. */
 export type AttachImageInput = {
+  /** Accepts named mismatches of a DICOM file's header with the study (audited); without it a mismatch is refused with its code. */
+  override?: InputMaybe<IntakeOverrideInput>;
   /** Study id. */
   studyId: Scalars['ID']['input'];
   /** uploadId returned by POST /uploads. */
@@ -618,6 +620,8 @@ export type Image = {
   height: Scalars['Int']['output'];
   /** Stable identifier. */
   id: Scalars['ID']['output'];
+  /** Set when the file's DICOM header disagreed with the study and the mismatch was accepted. */
+  intakeOverride?: Maybe<IntakeOverride>;
   /** Photometric interpretation (MONOCHROME1, MONOCHROME2, RGB). */
   photometric: Scalars['String']['output'];
   /** SHA-256 of the file as uploaded (hex). */
@@ -683,6 +687,42 @@ export type ImageView =
   | 'OBLIQUE'
   /** Posteroanterior projection. */
   | 'PA';
+
+/** A way a DICOM file's header contradicts the study it is attached to (also the error code that refuses it). */
+export type IntakeMismatch =
+  /** Accession Number is not the study's. */
+  | 'ACCESSION_MISMATCH'
+  /** Body Part Examined is not the study's body part. */
+  | 'BODY_PART_MISMATCH'
+  /** Issuer of Patient ID is not DICOM_PATIENT_ID_ISSUER. */
+  | 'PATIENT_ID_ISSUER_MISMATCH'
+  /** Patient ID is not the study patient's MRN. */
+  | 'PATIENT_MISMATCH'
+  /** Study Instance UID is not the study's. */
+  | 'STUDY_UID_MISMATCH'
+  /** View Position is not the view given. */
+  | 'VIEW_MISMATCH';
+
+/** Mismatches of a DICOM file's header with its study that the uploader accepted explicitly. */
+export type IntakeOverride = {
+  __typename?: 'IntakeOverride';
+  /** The mismatches accepted (IntakeMismatch values). */
+  accepted: Array<Scalars['String']['output']>;
+  /** When. */
+  at: Scalars['DateTimeISO']['output'];
+  /** Why the uploader accepted them. */
+  reason: Scalars['String']['output'];
+  /** Who accepted them. */
+  userId: Scalars['ID']['output'];
+};
+
+/** Accepts named mismatches between a DICOM file's header and its study (audited, recorded on the image). */
+export type IntakeOverrideInput = {
+  /** Every mismatch to accept; any other still refuses the file. */
+  accept: Array<IntakeMismatch>;
+  /** Why the file belongs to this study anyway (at most 1000 characters). */
+  reason: Scalars['String']['input'];
+};
 
 /** Mints a token for an existing user. */
 export type IssueTokenInput = {
@@ -2018,6 +2058,8 @@ export type UpdateStudyInput = {
 export type UploadImageBase64Input = {
   /** The file, base64-encoded. */
   dataBase64: Scalars['String']['input'];
+  /** Accepts named mismatches of a DICOM file's header with the study (audited). */
+  override?: InputMaybe<IntakeOverrideInput>;
   /** Study id. */
   studyId: Scalars['ID']['input'];
   /** Projection of the image. */
@@ -2063,6 +2105,8 @@ export type UserEdge = {
 
 /** Attaches an uploaded file to a study. */
 export type AttachImageInput = {
+  /** Accepts named mismatches of a DICOM file's header with the study (audited); without it a mismatch is refused with its code. */
+  override?: IntakeOverrideInput | null | undefined;
   /** Study id. */
   studyId: string | number;
   /** uploadId returned by POST /uploads. */
@@ -2162,6 +2206,29 @@ export type ImageView =
   | 'OBLIQUE'
   /** Posteroanterior projection. */
   | 'PA';
+
+/** A way a DICOM file's header contradicts the study it is attached to (also the error code that refuses it). */
+export type IntakeMismatch =
+  /** Accession Number is not the study's. */
+  | 'ACCESSION_MISMATCH'
+  /** Body Part Examined is not the study's body part. */
+  | 'BODY_PART_MISMATCH'
+  /** Issuer of Patient ID is not DICOM_PATIENT_ID_ISSUER. */
+  | 'PATIENT_ID_ISSUER_MISMATCH'
+  /** Patient ID is not the study patient's MRN. */
+  | 'PATIENT_MISMATCH'
+  /** Study Instance UID is not the study's. */
+  | 'STUDY_UID_MISMATCH'
+  /** View Position is not the view given. */
+  | 'VIEW_MISMATCH';
+
+/** Accepts named mismatches between a DICOM file's header and its study (audited, recorded on the image). */
+export type IntakeOverrideInput = {
+  /** Every mismatch to accept; any other still refuses the file. */
+  accept: Array<IntakeMismatch>;
+  /** Why the file belongs to this study anyway (at most 1000 characters). */
+  reason: string;
+};
 
 /** Rollout stage of a model version. */
 export type ModelStage =

@@ -206,7 +206,20 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         : new DecodePool({ limits: imageLimits, size: config.inference.decodeWorkers ?? undefined }));
     closers.push(() => preparer.close());
     // Uploads are decoded by the same pool as analyses: off the event loop, a bounded number at once.
-    const images = new ImageService(objectStore, orm.em, config.limits, pageMax, events, preparer);
+    const images = new ImageService(objectStore, orm.em, config.limits, pageMax, events, preparer, {
+      patientIdIssuer: config.dicom.patientIdIssuer,
+      uploadRetentionSeconds: config.limits.uploadRetentionSeconds,
+    });
+    if (config.limits.uploadSweepIntervalSeconds > 0) {
+      const sweep = setInterval(() => {
+        images
+          .sweepUnattached()
+          .then((n) => n && logger.info({ removed: n }, 'uploads never attached removed'))
+          .catch((e: Error) => logger.warn({ err: e.message }, 'sweeping uploads failed'));
+      }, config.limits.uploadSweepIntervalSeconds * 1000);
+      sweep.unref();
+      closers.push(async () => clearInterval(sweep));
+    }
     const drift = new DriftService(
       orm.em,
       events,

@@ -60,6 +60,8 @@ const envSchema = z
       .int()
       .min(1024)
       .default(2 * 1024 * 1024),
+    UPLOAD_RETENTION_SECONDS: z.coerce.number().int().min(60).default(86_400),
+    UPLOAD_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
     GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(10),
     GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
     GRAPHQL_PAGE_MAX: z.coerce.number().int().min(1).max(1000).default(100),
@@ -108,6 +110,7 @@ const envSchema = z
       .max(24, 'must be at most 24 characters (a UID has 64)')
       .regex(/^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/, 'must be a DICOM UID root such as 2.25')
       .default('2.25'),
+    DICOM_PATIENT_ID_ISSUER: z.string().max(64, 'must be at most 64 characters (DICOM LO)').optional(),
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     METRICS_OPEN: z.enum(['true', 'false']).default('false'),
     READY_REQUIRED_TASKS: z
@@ -278,6 +281,10 @@ export interface AppConfig {
     maxUploadBytes: number;
     maxImagePixels: number;
     maxBase64UploadBytes: number;
+    /** Uploads never attached are removed (row and object) once older than this, in seconds. */
+    uploadRetentionSeconds: number;
+    /** How often each process sweeps uploads never attached, in seconds (0: never). */
+    uploadSweepIntervalSeconds: number;
     graphqlMaxDepth: number;
     graphqlMaxCost: number;
     pageMax: number;
@@ -338,6 +345,11 @@ export interface AppConfig {
   } | null;
   dicom: {
     uidRoot: string;
+    /**
+     * Issuer of Patient ID (0010,0021) of this hospital's MRNs: a DICOM file naming another issuer is
+     * refused at attach (PATIENT_ID_ISSUER_MISMATCH) unless accepted explicitly. Null: not checked.
+     */
+    patientIdIssuer: string | null;
     stowMaxBytes: number;
     /** Most instances (body parts) in one STOW-RS request. */
     stowMaxInstances: number;
@@ -460,6 +472,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       maxImagePixels: e.MAX_IMAGE_PIXELS,
       maxBase64UploadBytes: e.MAX_BASE64_UPLOAD_BYTES,
+      uploadRetentionSeconds: e.UPLOAD_RETENTION_SECONDS,
+      uploadSweepIntervalSeconds: e.UPLOAD_SWEEP_INTERVAL_SECONDS,
       graphqlMaxDepth: e.GRAPHQL_MAX_DEPTH,
       graphqlMaxCost: e.GRAPHQL_MAX_COST,
       pageMax: e.GRAPHQL_PAGE_MAX,
@@ -502,6 +516,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       : null,
     dicom: {
       uidRoot: e.DICOM_UID_ROOT,
+      patientIdIssuer: e.DICOM_PATIENT_ID_ISSUER || null,
       stowMaxBytes: e.STOW_MAX_BYTES,
       stowMaxInstances: e.STOW_MAX_INSTANCES,
     },

@@ -3,3 +3,4 @@ export * from './image-errors';
 export * from './interop-errors';
 export * from './note-errors';
 export * from './dependency-errors';
+export * from './intake-errors';

@@ -1,4 +1,5 @@
 import { registerEnumType } from 'type-graphql';
+import { INTAKE_MISMATCH_CODES, IntakeMismatchCode } from '../errors/intake-errors';
 import {
   AnalysisJobStatus,
   AuditAction,
@@ -233,6 +234,24 @@ registerEnumType(AuditAction, {
     LOGIN: { description: 'A token was issued.' },
     SUBSCRIBE: { description: 'A subscription was opened.' },
     DENIED: { description: "An attempt the caller's role may not make (FORBIDDEN)." },
+  },
+});
+
+/** The DICOM header mismatches refused at attach (see IntakeMismatchError), as a GraphQL enum. */
+export const IntakeMismatch = Object.fromEntries(INTAKE_MISMATCH_CODES.map((c) => [c, c])) as {
+  [K in IntakeMismatchCode]: K;
+};
+registerEnumType(IntakeMismatch, {
+  name: 'IntakeMismatch',
+  description:
+    "A way a DICOM file's header contradicts the study it is attached to (also the error code that refuses it).",
+  valuesConfig: {
+    PATIENT_MISMATCH: { description: "Patient ID is not the study patient's MRN." },
+    PATIENT_ID_ISSUER_MISMATCH: { description: 'Issuer of Patient ID is not DICOM_PATIENT_ID_ISSUER.' },
+    STUDY_UID_MISMATCH: { description: "Study Instance UID is not the study's." },
+    ACCESSION_MISMATCH: { description: "Accession Number is not the study's." },
+    BODY_PART_MISMATCH: { description: "Body Part Examined is not the study's body part." },
+    VIEW_MISMATCH: { description: 'View Position is not the view given.' },
   },
 });
 

@@ -1,10 +1,22 @@
-import { IsEmail, IsOptional, Length, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsEmail,
+  IsOptional,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateBy,
+} from 'class-validator';
+import type { IntakeMismatchCode } from '../errors/intake-errors';
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import {
   AuditAction,
   BodyPart,
   GateVerdict,
   ImageView,
+  IntakeMismatch,
   ModelStage,
   ModelTask,
   Role,
@@ -237,6 +249,30 @@ export class AttachImageInput {
 
   @Field(() => ImageView, { description: 'Projection of the image.' })
   view!: ImageView;
+
+  @Field(() => IntakeOverrideInput, {
+    nullable: true,
+    description:
+      "Accepts named mismatches of a DICOM file's header with the study (audited); without it a mismatch is refused with its code.",
+  })
+  @IsOptional()
+  override?: IntakeOverrideInput | null;
+}
+
+@InputType({
+  description:
+    "Accepts named mismatches between a DICOM file's header and its study (audited, recorded on the image).",
+})
+export class IntakeOverrideInput {
+  @Field(() => [IntakeMismatch], {
+    description: 'Every mismatch to accept; any other still refuses the file.',
+  })
+  @ArrayMaxSize(6)
+  accept!: IntakeMismatchCode[];
+
+  @Field({ description: 'Why the file belongs to this study anyway (at most 1000 characters).' })
+  @Length(1, 1000)
+  reason!: string;
 }
 
 @InputType({
@@ -251,6 +287,13 @@ export class UploadImageBase64Input {
 
   @Field({ description: 'The file, base64-encoded.' })
   dataBase64!: string;
+
+  @Field(() => IntakeOverrideInput, {
+    nullable: true,
+    description: "Accepts named mismatches of a DICOM file's header with the study (audited).",
+  })
+  @IsOptional()
+  override?: IntakeOverrideInput | null;
 }
 
 @InputType({ description: 'Filters for the images list.' })

@@ -89,6 +89,14 @@ export const toImage = (i: Image): ImageType =>
     sizeBytes: i.sizeBytes,
     dicomAttributes: i.dicomAttributes ?? null,
     url: `/images/${i.id}`,
+    intakeOverride: i.intakeOverride
+      ? {
+          accepted: i.intakeOverride.checks,
+          reason: i.intakeOverride.reason,
+          userId: i.intakeOverride.userId,
+          at: new Date(i.intakeOverride.at),
+        }
+      : null,
     createdAt: i.createdAt,
   });
 

@@ -151,8 +151,31 @@ export class ImageType {
   @Field({ description: 'Path of the file on this API (GET with the same bearer token).' })
   url!: string;
 
+  @Field(() => IntakeOverrideType, {
+    nullable: true,
+    description: "Set when the file's DICOM header disagreed with the study and the mismatch was accepted.",
+  })
+  intakeOverride!: IntakeOverrideType | null;
+
   @Field({ description: 'When the image was attached.' })
   createdAt!: Date;
+}
+
+@ObjectType('IntakeOverride', {
+  description: "Mismatches of a DICOM file's header with its study that the uploader accepted explicitly.",
+})
+export class IntakeOverrideType {
+  @Field(() => [String], { description: 'The mismatches accepted (IntakeMismatch values).' })
+  accepted!: string[];
+
+  @Field({ description: 'Why the uploader accepted them.' })
+  reason!: string;
+
+  @Field(() => ID, { description: 'Who accepted them.' })
+  userId!: string;
+
+  @Field({ description: 'When.' })
+  at!: Date;
 }
 
 @ObjectType('UploadReceipt', { description: 'A validated file waiting to be attached to a study.' })

@@ -104,7 +104,20 @@ describe('analysis of studies', () => {
   it('refuses a hip radiograph sent as a chest study (DICOM Body Part Examined)', async () => {
     if (!ready) return;
     const studyId = await createStudy(t, tech, patientId, 'CHEST');
-    await attach(t, tech, studyId, 'dicom/real_radiographs/CR_hip_MONO2_jpegls_lossless_RG2_JLSL.dcm', 'AP');
+    // Intake refuses a hip film in a chest study unless the mismatch is accepted: accepted here, to
+    // show the model's gate refuses it too.
+    await attach(
+      t,
+      tech,
+      studyId,
+      'dicom/real_radiographs/CR_hip_MONO2_jpegls_lossless_RG2_JLSL.dcm',
+      'AP',
+      undefined,
+      {
+        accept: ['PATIENT_MISMATCH', 'BODY_PART_MISMATCH'],
+        reason: 'test: a hip film sent to a chest study on purpose',
+      },
+    );
     const p = (await analyze(radiologist, studyId)).data!.analyzeStudy;
     expect(p.gateVerdict).toBe('WRONG_BODY_PART');
     expect(p.findings).toEqual([]);

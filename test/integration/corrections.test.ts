@@ -94,7 +94,11 @@ describe('corrections: de-identified copies in the retraining area, manifest, li
   async function analyzed(file: string | Buffer, view = 'PA', contentType?: string) {
     const patientId = await createPatient(t, tech);
     const studyId = await createStudy(t, tech, patientId, 'CHEST');
-    await attach(t, tech, studyId, file, view, contentType);
+    // The test films name other patients and orders than the fixture's: accepted on purpose.
+    await attach(t, tech, studyId, file, view, contentType, {
+      accept: ['PATIENT_MISMATCH', 'ACCESSION_MISMATCH'],
+      reason: 'test film from another patient',
+    });
     const r = await t.gql<{
       analyzeStudy: { id: string; label: string | null; findings: { label: string }[] };
     }>(radiologist, 'mutation($s: ID!) { analyzeStudy(studyId: $s) { id label findings { label } } }', {

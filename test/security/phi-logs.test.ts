@@ -73,6 +73,11 @@ describe('PHI stays out of logs and error messages', () => {
       'phi',
     ));
     storageDir = mkdtempSync(join(tmpdir(), 'cc-phi-'));
+  }, 120_000);
+
+  // A server per test: each test stops it and reads its whole output before scanning it.
+  beforeEach(async () => {
+    if (!ready || !db.real) return;
     server = await startServerProcess({
       DATABASE_URL: db.url,
       AUTH_SECRET: SECRET,
@@ -82,6 +87,8 @@ describe('PHI stays out of logs and error messages', () => {
       DECODE_WORKERS: '0',
     });
   }, 120_000);
+
+  afterEach(() => killAllServerProcesses());
 
   afterAll(async () => {
     await killAllServerProcesses();
@@ -187,7 +194,13 @@ describe('PHI stays out of logs and error messages', () => {
           tech,
           'mutation($i: AttachImageInput!) { attachImage(input: $i) { id } }',
           {
-            i: { studyId: study.data!.createStudy.id, uploadId: up.uploadId, view: 'PA' },
+            i: {
+              studyId: study.data!.createStudy.id,
+              uploadId: up.uploadId,
+              view: 'PA',
+              // The shared film's accession number is not the study's: accepted on purpose.
+              override: { accept: ['ACCESSION_MISMATCH'], reason: 'shared test film' },
+            },
           },
         );
         expect(attached.errors).toBeUndefined();
@@ -269,8 +282,8 @@ describe('PHI stays out of logs and error messages', () => {
     await upload(broken.subarray(0, broken.indexOf(Buffer.from(p.familyName)) + 200), 'application/dicom');
     sub.close();
 
-    // Give the process a moment to flush its last lines, then scan everything it wrote.
-    await new Promise((r) => setTimeout(r, 500));
+    // Stop the process and read everything it wrote to the end, then scan it.
+    await server.stop();
     const logText = server.logs.join('\n');
     expect(server.logs.length).toBeGreaterThan(5);
     // Control: the debug run did log requests and the analysis (the scan reads real output).
@@ -308,7 +321,7 @@ describe('PHI stays out of logs and error messages', () => {
     );
     expect(found.data!.patients.edges.map((e) => e.node.birthDate)).toEqual([null]);
     // Nothing of these patients was stored or logged, and no error the client saw names them.
-    await new Promise((r) => setTimeout(r, 500));
+    await server.stop();
     const leaks = (text: string) => UNSTORABLE_PHI.filter((value) => text.includes(value));
     expect(leaks(server.logs.join('\n'))).toEqual([]);
     expect(refused.flatMap((r) => leaks(JSON.stringify(r.errors)))).toEqual([]);

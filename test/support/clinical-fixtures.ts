@@ -42,7 +42,10 @@ const TYPES: Record<string, string> = {
   jpeg: 'image/jpeg',
 };
 
-/** Uploads a shared data file (or bytes) and attaches it to a study with a view; returns the image id. */
+/**
+ * Uploads a shared data file (or bytes) and attaches it to a study with a view; returns the image id.
+ * `override` accepts named mismatches of a DICOM header with the study (a test film of another patient).
+ */
 export async function attach(
   t: TestApp,
   token: string,
@@ -50,6 +53,7 @@ export async function attach(
   file: string | Buffer,
   view: string,
   contentType?: string,
+  override?: { accept: string[]; reason: string },
 ): Promise<string> {
   const bytes = typeof file === 'string' ? sharedFile(file) : file;
   const type =
@@ -66,7 +70,7 @@ export async function attach(
     token,
     'mutation($i: AttachImageInput!) { attachImage(input: $i) { id } }',
     {
-      i: { studyId, uploadId: body.uploadId, view },
+      i: { studyId, uploadId: body.uploadId, view, ...(override ? { override } : {}) },
     },
   );
   if (r.errors) throw new Error(JSON.stringify(r.errors));

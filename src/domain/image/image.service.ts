@@ -1,8 +1,15 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Permission } from '../../auth/policy';
 import { assertPermission, Principal } from '../../auth/principal';
-import { ImageError, InvalidStateError, NotFoundError, ValidationError } from '../../errors';
-import { DecodedImageInfo, detectFormat } from '../../imaging';
+import {
+  ImageError,
+  IntakeMismatchCode,
+  IntakeMismatchError,
+  InvalidStateError,
+  NotFoundError,
+  ValidationError,
+} from '../../errors';
+import { DecodedImageInfo, detectFormat, readDicomIdentity } from '../../imaging';
 import type { ImageInspector } from '../../inference/image-preparer';
 import { Topic } from '../../pubsub/pubsub';
 import { contentAddressedKey, ObjectStore, sha256 } from '../../storage';
@@ -15,6 +22,32 @@ import { Study } from '../study/study.entity';
 import { Upload } from '../upload/upload.entity';
 import { User } from '../user/user.entity';
 import { Image, ImageMetadata } from './image.entity';
+import { intakeMismatches } from './intake-checks';
+
+/** An explicit acceptance of DICOM header mismatches at attach: which ones, and why. */
+export interface IntakeOverrideInput {
+  accept: IntakeMismatchCode[];
+  reason: string;
+}
+
+/** Intake rules beyond file limits. */
+export interface IntakeOptions {
+  /** Issuer of Patient ID of this hospital's MRNs (DICOM_PATIENT_ID_ISSUER), or null. */
+  patientIdIssuer: string | null;
+  /** Uploads never attached are swept once older than this (UPLOAD_RETENTION_SECONDS). */
+  uploadRetentionSeconds: number;
+}
+
+/** Longest override reason accepted, in characters. */
+export const MAX_OVERRIDE_REASON = 1000;
+
+/** Study states that take images: before the radiologist opened it (a signed read is amended, not re-imaged). */
+const TAKES_IMAGES: readonly StudyStatus[] = [
+  StudyStatus.REGISTERED,
+  StudyStatus.IMAGES_ATTACHED,
+  StudyStatus.ANALYZED,
+  StudyStatus.FAILED,
+];
 
 /** Limits applied to every file before it is stored. */
 export interface IntakeLimits {
@@ -65,6 +98,7 @@ export class ImageService {
     private readonly pageMax: number,
     private readonly events: EventPublisher,
     private readonly inspector: ImageInspector,
+    private readonly intake: IntakeOptions = { patientIdIssuer: null, uploadRetentionSeconds: 86_400 },
   ) {}
 
   /** Validates, decodes and stores a file; returns the staged upload to attach. */
@@ -162,16 +196,9 @@ export class ImageService {
   ): Image {
     const principal = ctx.principal as Principal;
     const { study, decoded } = input;
-    if (
-      ![
-        StudyStatus.REGISTERED,
-        StudyStatus.IMAGES_ATTACHED,
-        StudyStatus.ANALYZED,
-        StudyStatus.FAILED,
-      ].includes(study.status)
-    )
+    if (!TAKES_IMAGES.includes(study.status))
       throw new InvalidStateError(
-        'Images cannot be attached while the study is being analysed or after review',
+        'Images cannot be attached once a radiologist has opened or signed the study',
         {
           status: study.status,
         },
@@ -213,10 +240,14 @@ export class ImageService {
     return image;
   }
 
-  /** Attaches a staged upload to a study with its view (each upload once). */
+  /**
+   * Attaches a staged upload to a study with its view (each upload once). A DICOM file whose header
+   * names another patient, issuer, study, accession, body part or view is refused with that mismatch's
+   * code, unless `override.accept` names every mismatch found (then it is recorded on the image and audited).
+   */
   async attach(
     ctx: RequestContext,
-    input: { studyId: string; uploadId: string; view: ImageView },
+    input: { studyId: string; uploadId: string; view: ImageView; override?: IntakeOverrideInput | null },
   ): Promise<Image> {
     const principal = assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
     const upload = isUuid(input.uploadId) ? await ctx.em.findOne(Upload, { id: input.uploadId }) : null;
@@ -225,15 +256,17 @@ export class ImageService {
       throw new InvalidStateError('This upload is already attached', { uploadId: upload.id });
     if (upload.uploadedBy && upload.uploadedBy.id !== principal.userId)
       throw NotFoundError.of('Upload', input.uploadId);
-    const study = isUuid(input.studyId) ? await ctx.em.findOne(Study, { id: input.studyId }) : null;
+    const study = isUuid(input.studyId)
+      ? await ctx.em.findOne(Study, { id: input.studyId }, { populate: ['patient'] })
+      : null;
     if (!study) throw NotFoundError.of('Study', input.studyId);
-    return this.attachTo(ctx, study, upload, input.view);
+    return this.attachTo(ctx, study, upload, input.view, input.override ?? null);
   }
 
   /** Stages and attaches a small base64 file in one step (size limited by configuration). */
   async attachBase64(
     ctx: RequestContext,
-    input: { studyId: string; view: ImageView; dataBase64: string },
+    input: { studyId: string; view: ImageView; dataBase64: string; override?: IntakeOverrideInput | null },
   ): Promise<Image> {
     assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
     const limit = this.limits.maxBase64UploadBytes;
@@ -247,10 +280,30 @@ export class ImageService {
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(input.dataBase64.replace(/\s/g, ''))) {
       throw new ValidationError('dataBase64 is not valid base64', { field: 'dataBase64' });
     }
-    const study = isUuid(input.studyId) ? await ctx.em.findOne(Study, { id: input.studyId }) : null;
+    const study = isUuid(input.studyId)
+      ? await ctx.em.findOne(Study, { id: input.studyId }, { populate: ['patient'] })
+      : null;
     if (!study) throw NotFoundError.of('Study', input.studyId);
     const upload = await this.stage(ctx, Buffer.from(input.dataBase64, 'base64'), undefined);
-    return this.attachTo(ctx, study, upload, input.view);
+    return this.attachTo(ctx, study, upload, input.view, input.override ?? null);
+  }
+
+  /**
+   * Removes uploads never attached once older than UPLOAD_RETENTION_SECONDS: their rows, and their
+   * objects unless an image or another upload uses the same content. Returns how many were removed.
+   */
+  async sweepUnattached(now: Date = new Date()): Promise<number> {
+    const em = this.rootEm.fork();
+    const cutoff = new Date(now.getTime() - this.intake.uploadRetentionSeconds * 1000);
+    const stale = await em.find(
+      Upload,
+      { attachedAt: null, createdAt: { $lt: cutoff } },
+      { limit: 500, orderBy: { createdAt: 'asc' } },
+    );
+    if (stale.length === 0) return 0;
+    await em.nativeDelete(Upload, { id: { $in: stale.map((u) => u.id) }, attachedAt: null });
+    for (const key of new Set(stale.map((u) => u.objectKey))) await this.removeIfUnreferenced(key);
+    return stale.length;
   }
 
   /** Lists images (audited through their study's patient). */
@@ -299,20 +352,58 @@ export class ImageService {
     };
   }
 
-  private async attachTo(ctx: RequestContext, study: Study, upload: Upload, view: ImageView): Promise<Image> {
+  private async attachTo(
+    ctx: RequestContext,
+    study: Study,
+    upload: Upload,
+    view: ImageView,
+    override: IntakeOverrideInput | null,
+  ): Promise<Image> {
     const principal = ctx.principal as Principal;
-    if (
-      ![
-        StudyStatus.REGISTERED,
-        StudyStatus.IMAGES_ATTACHED,
-        StudyStatus.ANALYZED,
-        StudyStatus.FAILED,
-      ].includes(study.status)
-    ) {
+    if (!TAKES_IMAGES.includes(study.status)) {
       throw new InvalidStateError(
-        'Images cannot be attached while the study is being analysed or after review',
-        { status: study.status },
+        'Images cannot be attached once a radiologist has opened or signed the study',
+        {
+          status: study.status,
+        },
       );
+    }
+    const reason = override?.reason?.trim() ?? '';
+    if (override && (!reason || reason.length > MAX_OVERRIDE_REASON))
+      throw new ValidationError(`override.reason is required (at most ${MAX_OVERRIDE_REASON} characters)`, {
+        field: 'override.reason',
+      });
+    // The file's own header against the study: a DICOM of another patient, examination or body part
+    // is refused before anything is recorded, unless each mismatch is accepted by name.
+    let accepted: IntakeMismatchCode[] = [];
+    let fileStudyUid: string | null = null;
+    if (upload.format === ImageFormat.DICOM) {
+      const identity = await readDicomIdentity(
+        await this.store.get(upload.objectKey),
+        this.limits.maxImagePixels,
+      );
+      if (identity) {
+        fileStudyUid = identity.studyInstanceUid?.trim() || null;
+        const mismatches = intakeMismatches(
+          identity,
+          {
+            mrn: study.patient.mrn,
+            studyInstanceUid: study.studyInstanceUid ?? null,
+            accessionNumber: study.accessionNumber,
+            bodyPart: study.bodyPart,
+          },
+          view,
+          this.intake.patientIdIssuer,
+        );
+        const refused = mismatches.filter((m) => !override?.accept.includes(m));
+        if (refused.length)
+          throw new IntakeMismatchError(refused[0]!, {
+            studyId: study.id,
+            uploadId: upload.id,
+            mismatches: refused,
+          });
+        accepted = mismatches;
+      }
     }
     const m = upload.metadata;
     const image = ctx.em.create(Image, {
@@ -329,15 +420,28 @@ export class ImageService {
       sizeBytes: upload.sizeBytes,
       dicomAttributes: m.dicom ?? null,
       uploadedBy: ctx.em.getReference(User, principal.userId),
+      intakeOverride: accepted.length
+        ? { checks: accepted, reason, userId: principal.userId, at: new Date().toISOString() }
+        : null,
     } as Image);
     upload.attachedAt = new Date();
     if (study.status === StudyStatus.REGISTERED) study.status = StudyStatus.IMAGES_ATTACHED;
+    // A study registered without its DICOM identity takes it from its first DICOM film.
+    if (!study.studyInstanceUid && fileStudyUid && !accepted.includes('STUDY_UID_MISMATCH'))
+      study.studyInstanceUid = fileStudyUid;
     ctx.audit.write(ctx.em, {
       action: AuditAction.CREATE,
       entityType: 'Image',
       entityId: image.id,
       patientId: study.patient.id,
     });
+    if (accepted.length)
+      ctx.audit.write(ctx.em, {
+        action: AuditAction.CREATE,
+        entityType: 'IntakeOverride',
+        entityId: image.id,
+        patientId: study.patient.id,
+      });
     await ctx.em.flush();
     this.events.publish(Topic.STUDY_CHANGED, {
       studyId: study.id,

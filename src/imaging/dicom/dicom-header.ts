@@ -88,13 +88,8 @@ function looksImplicit(buf: Uint8Array): boolean {
   return true;
 }
 
-function parserMessage(e: unknown): string {
-  if (typeof e === 'string') return e;
-  if (e instanceof Error) return e.message;
-  if (e && typeof e === 'object' && 'exception' in e)
-    return parserMessage((e as { exception: unknown }).exception);
-  return 'unreadable DICOM data set';
-}
+/** What a parse failure is, in the product's words (dicom-parser's own message stays in the cause). */
+const DATA_SET_UNREADABLE = 'the DICOM data set ends early or its elements are malformed';
 
 /** Most inflated bytes of a deflated data set read before its Pixel Data (the header) is found. */
 export const MAX_INFLATED_HEADER_BYTES = 8 * 1024 * 1024;
@@ -245,7 +240,7 @@ export async function parseDicomDataSet(
     try {
       meta = dicomParser.readPart10Header(bytes);
     } catch (e) {
-      throw ImageError.corrupt(parserMessage(e), e);
+      throw ImageError.corrupt(DATA_SET_UNREADABLE, e);
     }
     const syntax = (meta.string('x00020010') ?? '').replace(/\0/g, '').trim();
     if (syntax === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN && meta.position !== undefined) {
@@ -258,7 +253,7 @@ export async function parseDicomDataSet(
     return { dataSet: dicomParser.parseDicom(bytes, options), inferred };
   } catch (e) {
     if (e instanceof ImageError) throw e;
-    throw ImageError.corrupt(parserMessage(e), e);
+    throw ImageError.corrupt(DATA_SET_UNREADABLE, e);
   }
 }
 
@@ -372,11 +367,20 @@ export function readDicomHeader(dataSet: DicomDataSet, inferredTransferSyntax?: 
 /** Re-exported transfer syntax constant for callers that build test data. */
 export { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN };
 
-/** The UIDs that name a DICOM instance, read without decoding pixels. */
+/**
+ * What names a DICOM instance and places it, read without decoding pixels: its UIDs, and the
+ * patient, accession, body part and view it claims (PHI: never log them).
+ */
 export interface DicomIdentity {
   sopClassUid?: string;
   sopInstanceUid?: string;
   studyInstanceUid?: string;
+  patientId?: string;
+  /** Issuer of Patient ID (0010,0021). */
+  issuerOfPatientId?: string;
+  accessionNumber?: string;
+  bodyPartExamined?: string;
+  viewPosition?: string;
 }
 
 /**
@@ -392,6 +396,11 @@ export async function readDicomIdentity(buf: Uint8Array, maxPixels: number): Pro
       sopClassUid: str(dataSet, 'x00080016'),
       sopInstanceUid: str(dataSet, 'x00080018'),
       studyInstanceUid: str(dataSet, 'x0020000d'),
+      patientId: str(dataSet, 'x00100020'),
+      issuerOfPatientId: str(dataSet, 'x00100021'),
+      accessionNumber: str(dataSet, 'x00080050'),
+      bodyPartExamined: str(dataSet, 'x00180015'),
+      viewPosition: str(dataSet, 'x00185101'),
     };
   } catch {
     return null;

@@ -110,10 +110,13 @@ function encapsulatedFrame(h: DicomHeader): Uint8Array {
   return new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
 }
 
+const TOO_FEW_PIXELS =
+  'the compressed pixel data ends early or is damaged: it holds fewer pixels than declared';
+
 function fromCodec(out: CodecOutput, h: DicomHeader): ArrayLike<number> {
   if (out.width !== h.columns || out.height !== h.rows) {
     throw ImageError.corrupt(
-      `codec size ${out.width}x${out.height} differs from the header ${h.columns}x${h.rows}`,
+      'the compressed pixel data ends early or is damaged: it does not decode to the size the header declares',
     );
   }
   if (out.components !== 1)
@@ -122,10 +125,10 @@ function fromCodec(out: CodecOutput, h: DicomHeader): ArrayLike<number> {
     });
   const count = h.rows * h.columns;
   if (out.bitsPerSample <= 8) {
-    if (out.bytes.length < count) throw ImageError.corrupt('codec returned too few samples');
+    if (out.bytes.length < count) throw ImageError.corrupt(TOO_FEW_PIXELS);
     return out.bytes;
   }
-  if (out.bytes.length < count * 2) throw ImageError.corrupt('codec returned too few samples');
+  if (out.bytes.length < count * 2) throw ImageError.corrupt(TOO_FEW_PIXELS);
   return new Uint16Array(out.bytes.buffer, out.bytes.byteOffset, count);
 }
 
@@ -169,9 +172,8 @@ async function decodeCompressed(h: DicomHeader, syntax: TransferSyntaxInfo): Pro
 function codecFailure(e: unknown): ImageError {
   if (e instanceof ImageError) return e;
   if (e instanceof CodecError && e.unsupported) return ImageError.unsupported(e.message);
-  const message =
-    e instanceof Error ? e.message : typeof e === 'string' ? e : 'the pixel data cannot be decoded';
-  return ImageError.corrupt(message, e);
+  // The codec's own words ("Stream too short, expected SOT") stay in the cause, for the log.
+  return ImageError.corrupt('the compressed pixel data ends early or is damaged and cannot be decoded', e);
 }
 
 /**

@@ -31,7 +31,7 @@ export async function decodeRaster(
     // Header only: no pixel limit here, so an oversized image is reported as IMAGE_TOO_LARGE below.
     meta = await sharp(buf, { ...options, limitInputPixels: false }).metadata();
   } catch (e) {
-    throw ImageError.corrupt(e instanceof Error ? e.message : 'unreadable image header', e);
+    throw ImageError.corrupt(`the ${kind(buf)} header cannot be read`, e);
   }
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
@@ -50,9 +50,10 @@ export async function decodeRaster(
       .raw({ depth: sixteen ? 'ushort' : 'uchar' })
       .toBuffer({ resolveWithObject: true }));
   } catch (e) {
-    const message = e instanceof Error ? e.message : 'the image cannot be decoded';
+    const message = e instanceof Error ? e.message : '';
     if (/pixel limit/i.test(message)) throw ImageError.tooLarge(width * height, limits.maxPixels);
-    throw ImageError.corrupt(message, e);
+    // The library's own words ("VipsJpeg: Premature end of JPEG file") stay in the cause, for the log.
+    throw ImageError.corrupt(`the ${kind(buf)} pixel data ends early or is damaged`, e);
   }
   if (info.width !== width || info.height !== height)
     throw ImageError.corrupt('decoded size differs from the header');
@@ -113,4 +114,9 @@ function decodeJpeg12(buf: Uint8Array, pixels: number, limits: ImageLimits): Dec
     if (e instanceof CodecError && e.unsupported) throw ImageError.unsupported(e.message);
     throw ImageError.corrupt(e instanceof Error ? e.message : 'the 12-bit JPEG cannot be decoded', e);
   }
+}
+
+/** PNG or JPEG, by magic bytes, for messages in the product's words. */
+function kind(buf: Uint8Array): string {
+  return buf[0] === 0x89 && buf[1] === 0x50 ? 'PNG' : buf[0] === 0xff && buf[1] === 0xd8 ? 'JPEG' : 'image';
 }
