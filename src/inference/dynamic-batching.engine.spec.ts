@@ -207,7 +207,11 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
     await settle();
     session.finishAll();
     await queuedStat;
-    await expect(observed.infer({ task: 'wrist', views: [view(1)], priority: 'ROUTINE' })).rejects.toThrow();
+    await expect(
+      observed.infer({ task: 'wrist', views: [view(1)], priority: 'ROUTINE' }),
+    ).rejects.toMatchObject({
+      code: 'MODEL_NOT_LOADED',
+    });
     expect(batches.map((b) => [b.task, b.version, b.size, b.ok])).toEqual([
       ['chest', 'v1', 3, true],
       ['chest', 'v1', 1, true],

@@ -6,6 +6,7 @@ import {
   expectedCalibrationError,
   pick,
   rates,
+  seededRandom,
 } from './metrics';
 
 describe('metrics', () => {
@@ -52,15 +53,27 @@ describe('metrics', () => {
     ]);
   });
 
-  it('gives reproducible bootstrap intervals that contain the point estimate', () => {
-    const scores = Array.from({ length: 200 }, (_, i) => (i % 2 ? 0.6 : 0.4) + ((i * 37) % 11) / 100);
-    const labels = scores.map((_, i) => i % 2 === 1);
+  it('gives reproducible bootstrap intervals as wide as the sampling error of the AUROC', () => {
+    // Two overlapping Gaussian classes one standard deviation apart: AUROC = Φ(1/√2) ≈ 0.760, and
+    // with 100 films a class its standard error is about 0.034 (Hanley–McNeil), so the 95% interval is
+    // about 0.13 wide and holds the true value.
+    const rand = seededRandom(5);
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+    const labels = Array.from({ length: 200 }, (_, i) => i % 2 === 1);
+    const scores = labels.map((pos) => gauss() + (pos ? 1 : 0));
     const stat = (idx: number[] | null) => auroc(pick(scores, idx), pick(labels, idx));
-    const a = bootstrap(scores.length, stat, 300, 1);
-    const b = bootstrap(scores.length, stat, 300, 1);
+    const a = bootstrap(scores.length, stat, 500, 1);
+    const b = bootstrap(scores.length, stat, 500, 1);
     expect(a).toEqual(b);
-    expect(a.ci95![0]).toBeLessThanOrEqual(a.value!);
-    expect(a.ci95![1]).toBeGreaterThanOrEqual(a.value!);
+    const [lo, hi] = a.ci95!;
+    expect(lo).toBeLessThan(a.value!);
+    expect(hi).toBeGreaterThan(a.value!);
+    expect(hi - lo).toBeGreaterThan(0.09);
+    expect(hi - lo).toBeLessThan(0.18);
+    expect(lo).toBeLessThan(0.76);
+    expect(hi).toBeGreaterThan(0.76);
     expect(a.n).toBe(200);
+    // a different seed resamples differently
+    expect(bootstrap(scores.length, stat, 500, 2).ci95).not.toEqual(a.ci95);
   });
 });

@@ -52,6 +52,26 @@ const ready = sharedDataAvailable() && requireOrSkip(existsSync('models/chest/v1
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Resolves once another session holds an uncommitted write on the prediction table. */
+  async function untilPredictionInsertPending(timeoutMs = 20_000): Promise<void> {
+    const c = new Client({ connectionString: t.db.url });
+    await c.connect();
+    try {
+      for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+        const r = await c.query(
+          `select count(*)::int as n from pg_locks l join pg_class k on k.oid = l.relation
+            where k.relname = 'prediction' and l.mode = 'RowExclusiveLock' and l.granted
+              and l.pid <> pg_backend_pid()`,
+        );
+        if ((r.rows[0].n as number) > 0) return;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      throw new Error('the prediction was never inserted while its heatmap write was pending');
+    } finally {
+      await c.end();
+    }
+  }
+
   async function predictionsOf(studyId: string): Promise<number> {
     const c = new Client({ connectionString: t.db.url });
     await c.connect();
@@ -97,7 +117,7 @@ const ready = sharedDataAvailable() && requireOrSkip(existsSync('models/chest/v1
     heatmapPut = { until: new Promise<void>((r) => (release = r)), started };
     const answer = analyze(studyId);
     await putStarted;
-    await new Promise((r) => setTimeout(r, 300)); // the rows are inserted meanwhile, not committed
+    await untilPredictionInsertPending(); // the rows are inserted meanwhile, not committed
     expect(await predictionsOf(studyId)).toBe(0);
     heatmapPut = 'ok';
     release();

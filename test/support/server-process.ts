@@ -6,7 +6,9 @@ import { createInterface } from 'node:readline';
 export interface ServerProcess {
   child: ChildProcess;
   url: string;
+  /** Every line of stdout and stderr so far; complete once {@link stop} resolves. */
   logs: string[];
+  /** Signals the process and resolves with its exit code once it exited and its output was all read. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -44,6 +46,9 @@ export function startServerProcess(env: Record<string, string>, timeoutMs = 60_0
   started.add(child);
   child.once('exit', () => started.delete(child));
   const logs: string[] = [];
+  const outputRead = Promise.all(
+    [child.stdout!, child.stderr!].map((s) => new Promise<void>((done) => s.once('close', () => done()))),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -59,13 +64,16 @@ export function startServerProcess(env: Record<string, string>, timeoutMs = 60_0
             child,
             url: entry.url.replace(/\/graphql$/, ''),
             logs,
-            stop: (signal: NodeJS.Signals = 'SIGTERM') =>
-              new Promise((done) => {
+            stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+              const code = await new Promise<number | null>((done) => {
                 // A process killed by a signal has no exit code, only a signal code.
                 if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
-                child.once('exit', (code) => done(code));
+                child.once('exit', (c) => done(c));
                 child.kill(signal);
-              }),
+              });
+              await outputRead;
+              return code;
+            },
           });
         }
       } catch {
