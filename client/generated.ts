@@ -1344,31 +1344,31 @@ export type PatientFilter = {
 /** An AI reading of a study. AI assistance: requires clinician review. */
 export type Prediction = {
   __typename?: 'Prediction';
-  /** Every finding of the task with its probability, operating point and whether it is flagged (empty when the gate refused the film). */
+  /** Every finding of the task with its probability, operating point and whether it is flagged (empty when the gate refused the film). Needs READ_PREDICTIONS. */
   assessments?: Maybe<Array<FindingAssessment>>;
   /** When the prediction was made. */
   createdAt: Scalars['DateTimeISO']['output'];
   /** Plain explanation, e.g. why an input was refused. */
   explanation?: Maybe<Scalars['String']['output']>;
-  /** The flagged findings: those that reached their recall-first operating point. */
+  /** The flagged findings: those that reached their recall-first operating point. Needs READ_PREDICTIONS. */
   findings?: Maybe<Array<Finding>>;
-  /** True when the study is flagged for review (outcome FLAGGED_FOR_REVIEW); see flaggedFindings. */
+  /** True when the study is flagged for review (outcome FLAGGED_FOR_REVIEW). Needs READ_PREDICTIONS. */
   flagged?: Maybe<Scalars['Boolean']['output']>;
   /** Input gate verdict; anything but ACCEPTED means no diagnosis was made. */
   gateVerdict: GateVerdict;
-  /** Path of the class-activation heatmap (PNG) on this API. */
+  /** Path of the class-activation heatmap (PNG) on this API. Needs READ_PREDICTIONS. */
   heatmapUrl?: Maybe<Scalars['String']['output']>;
   /** Stable identifier. */
   id: Scalars['ID']['output'];
   /** The images read, by id and SHA-256, in the order the model took them. */
   inputs: Array<PredictionInput>;
-  /** Top-1 class (most probable), or null when the input was refused. Never read it alone: the operating points favour recall, so a finding can be flagged while the top class is NORMAL; read outcome/flagged. */
+  /** Top-1 class (most probable), or null when the input was refused. Never read it alone: the operating points favour recall, so a finding can be flagged while the top class is NORMAL; read outcome/flagged. Needs READ_PREDICTIONS. */
   label?: Maybe<Scalars['String']['output']>;
   /** Model version that made this reading (see modelVersions and modelLineage). */
   modelVersionId?: Maybe<Scalars['ID']['output']>;
-  /** The primary answer: FLAGGED_FOR_REVIEW when any finding reached its operating point, NOTHING_FLAGGED, or NOT_READ when the gate refused the film. Key on this (or flagged), never on label alone. */
+  /** The primary answer: FLAGGED_FOR_REVIEW when any finding reached its operating point, NOTHING_FLAGGED, or NOT_READ when the gate refused the film. Key on this (or flagged), never on label alone. Needs READ_PREDICTIONS. */
   outcome?: Maybe<ReadingOutcome>;
-  /** Calibrated probabilities per class. */
+  /** Calibrated probabilities per class. Needs READ_PREDICTIONS. */
   probabilities?: Maybe<Array<ClassProbability>>;
   /** The earlier reading of the same study this one re-read (analyzeStudy with reread: true). */
   rereadOfId?: Maybe<Scalars['ID']['output']>;
@@ -1487,7 +1487,7 @@ export type Query = {
   patient: Patient;
   /** Patients, newest first. Audited. */
   patients: PatientConnection;
-  /** One prediction by id (radiologists, integrators). Audited. */
+  /** One prediction by id (roles that read patient data; its clinical fields need READ_PREDICTIONS). Audited. */
   prediction: Prediction;
   /** Predictions, newest first, filtered by study, patient, model version, label, gate verdict or time. Audited. */
   predictions: PredictionConnection;
@@ -1770,7 +1770,7 @@ export type Study = {
   images: Array<Image>;
   /** The patient examined. Audited. */
   patient: Patient;
-  /** AI predictions for the study, newest first (radiologists, integrators). */
+  /** AI predictions for the study, newest first (roles that read patient data; clinical fields need READ_PREDICTIONS). */
   predictions: Array<Prediction>;
   /** Reading priority. */
   priority: StudyPriority;
@@ -1902,7 +1902,7 @@ export type Subscription = {
   modelVersionChanged: ModelVersionChange;
   /** Text of note drafts for one prediction as generateNote writes them; the last event of a draft has done: true. */
   noteDraftStreamed: NoteDraftChunk;
-  /** A prediction was recorded; optionally only for one patient or one study. */
+  /** A prediction was recorded; optionally only for one patient or one study. Its clinical fields need READ_PREDICTIONS (others get FORBIDDEN on those fields only). */
   predictionCompleted: Prediction;
   /** Study created, changed or given an image; optionally for one patient. */
   studyEvents: StudyEvent;

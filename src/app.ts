@@ -32,6 +32,7 @@ import { WorkerDriftDetector } from './monitoring/drift/worker-drift-detector';
 import { PatientService } from './domain/patient/patient.service';
 import { ReadService } from './domain/read/read.service';
 import { RecordsService } from './domain/shared/records.service';
+import type { EventPublisher } from './domain/shared/event-publisher';
 import { createRequestContext } from './domain/shared/request-context';
 import { StudyService } from './domain/study/study.service';
 import { Role } from './domain/enums';
@@ -106,6 +107,8 @@ export interface App {
   jobs: AnalysisJobService;
   /** Radiograph intake (tests run the sweep of uploads never attached). */
   images: ImageService;
+  /** The event publisher every service uses (tests raise an event a subscription must deliver). */
+  events: EventPublisher;
   metrics: Metrics;
   /** The retraining loop (tests drive recovery through it). */
   retraining: RetrainingService;
@@ -438,6 +441,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       analysis,
       jobs,
       images,
+      events,
       metrics,
       retraining,
       bootstrapAdminToken,

@@ -5,14 +5,22 @@ import { Role } from '../domain/enums';
  * `@Authorized(Permission.X)`, HTTP routes call `assertPermission`, and the role matrix test reads this table.
  */
 export enum Permission {
-  /** Read patients, studies and images (PHI). */
+  /**
+   * Read patients, studies and images (PHI), and the record of AI readings without their clinical
+   * content (gate verdict, explanation, timings, images read): what intake QA needs.
+   */
   READ_PATIENT_DATA = 'READ_PATIENT_DATA',
   /** Register and edit patients and studies. */
   WRITE_PATIENT_DATA = 'WRITE_PATIENT_DATA',
   /** Upload radiographs and attach them to studies. */
   UPLOAD_IMAGES = 'UPLOAD_IMAGES',
-  /** Read AI predictions and their heatmaps. */
+  /**
+   * Read the clinical content of AI readings (outcome, findings, probabilities, heatmaps), radiologists'
+   * reads and corrections, and notes; filter lists by them.
+   */
   READ_PREDICTIONS = 'READ_PREDICTIONS',
+  /** Follow batch analysis jobs (their progress and which prediction each study got). */
+  READ_ANALYSIS_JOBS = 'READ_ANALYSIS_JOBS',
   /** Request analysis of a study. */
   ANALYZE_STUDIES = 'ANALYZE_STUDIES',
   /** Correct predictions and approve notes. */
@@ -41,13 +49,20 @@ export enum Permission {
   TRIAGE_DRIFT_ALERTS = 'TRIAGE_DRIFT_ALERTS',
 }
 
-/** Role → permissions. Technicians acquire images, radiologists read and correct, admins run the system, integrators consume results. */
+/**
+ * Role → permissions, from each role's day. Technicians: intake and QA (patients, studies, films,
+ * analysis requests and their progress, whether the gate accepted a film; not the AI's clinical
+ * content, which is the radiologist's to read). Radiologists: reading (AI results, the final read and
+ * its amendments, corrections, notes). Integrators: the results feed and job progress, read-only.
+ * Admins: models, users, the audit trail and monitoring, never patient data.
+ */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   [Role.TECHNICIAN]: [
     Permission.READ_PATIENT_DATA,
     Permission.WRITE_PATIENT_DATA,
     Permission.UPLOAD_IMAGES,
     Permission.ANALYZE_STUDIES,
+    Permission.READ_ANALYSIS_JOBS,
     Permission.SUBSCRIBE,
     Permission.READ_MONITORING,
     Permission.IMPORT_STUDIES,
@@ -57,6 +72,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.READ_PATIENT_DATA,
     Permission.READ_PREDICTIONS,
     Permission.ANALYZE_STUDIES,
+    Permission.READ_ANALYSIS_JOBS,
     Permission.CORRECT_PREDICTIONS,
     Permission.REPORT_STUDIES,
     Permission.DRAFT_NOTES,
@@ -76,7 +92,12 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.IMPORT_STUDIES,
     Permission.EXPORT_RESULTS,
   ],
-  [Role.INTEGRATOR]: [Permission.READ_PATIENT_DATA, Permission.READ_PREDICTIONS, Permission.SUBSCRIBE],
+  [Role.INTEGRATOR]: [
+    Permission.READ_PATIENT_DATA,
+    Permission.READ_PREDICTIONS,
+    Permission.READ_ANALYSIS_JOBS,
+    Permission.SUBSCRIBE,
+  ],
 };
 
 /** True when `role` holds `permission`. */

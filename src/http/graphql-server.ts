@@ -5,7 +5,8 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AppError, loggableError } from '../errors';
+import { AppError, ForbiddenError, loggableError } from '../errors';
+import type { AuditCollector } from '../domain/audit/audit.service';
 import { createFormatError } from '../errors/format-error';
 import type { Logger } from '../logging/logger';
 import type { GraphQLContext } from '../resolvers/context';
@@ -39,6 +40,27 @@ export interface GraphQLOperationEvent {
 /** What the GraphQL handler reports (metrics); implementations must be cheap and must not throw. */
 export interface GraphQLObserver {
   operationFinished(event: GraphQLOperationEvent): void;
+}
+
+/**
+ * Records every FORBIDDEN among an operation's errors as a DENIED audit event, named by the refused
+ * field's path (`analyzeStudy.heatmapUrl`) under the operation's server-made label; written with the
+ * request's reads. HTTP and WebSocket both call it.
+ */
+export function auditDenials(
+  audit: AuditCollector | undefined,
+  errors: readonly GraphQLError[] | undefined,
+): void {
+  if (!audit || !errors) return;
+  for (const error of errors) {
+    const original = error.originalError;
+    const forbidden =
+      original instanceof ForbiddenError ||
+      (original instanceof GraphQLError && original.originalError instanceof ForbiddenError);
+    if (!forbidden) continue;
+    const path = (error.path ?? []).filter((p) => typeof p === 'string').join('.');
+    audit.denied(path || audit.operation || 'operation');
+  }
 }
 
 /**
@@ -103,6 +125,9 @@ export async function createGraphQLHandler(
           } catch (error) {
             throw error instanceof AppError ? refusalOf(error) : error;
           }
+        },
+        async didEncounterErrors({ contextValue, errors }) {
+          auditDenials(contextValue.audit, errors);
         },
         async willSendResponse({ contextValue, response }) {
           if (contextValue.audit?.size) {

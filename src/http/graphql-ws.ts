@@ -23,6 +23,7 @@ import { AppError, loggableError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { GraphQLContext } from '../resolvers/context';
 import type { Admission } from './admission';
+import { auditDenials } from './graphql-server';
 
 /** Largest graphql-ws message accepted. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -136,6 +137,8 @@ export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsSe
   const rules = [...specifiedRules, ...deps.validationRules];
   /** Per-operation hooks the event stream needs (graphql-ws hands `subscribe` only the execution args). */
   const eventHooks = new WeakMap<object, { authenticate(): Promise<Principal | null> }>();
+  /** Results of subscription events: audited in their own context already. */
+  const eventResults = new WeakSet<object>();
 
   const flushAudit = async (ctx: GraphQLContext) => {
     if (!ctx.audit.size) return;
@@ -167,7 +170,9 @@ export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsSe
         const ctx = deps.createContext(principal, randomUUID());
         ctx.audit.operation = base.audit.operation;
         const result = await execute({ ...args, rootValue: event, contextValue: ctx });
+        auditDenials(ctx.audit, result.errors);
         await flushAudit(ctx);
+        eventResults.add(result);
         return result;
       },
       () => undefined,
@@ -268,7 +273,10 @@ export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsSe
       },
       onNext: async (_ctx, _id, _payload, args, result) => {
         // Queries and mutations: their reads are written now (events wrote theirs already).
-        await flushAudit(args.contextValue as GraphQLContext);
+        const context = args.contextValue as GraphQLContext;
+        if (!isAsyncIterable(result) && 'errors' in result && !eventResults.has(result))
+          auditDenials(context.audit, result.errors as GraphQLError[]);
+        await flushAudit(context);
         if ('errors' in result && result.errors?.length) {
           return {
             ...result,

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { GraphQLError, GraphQLSchema, ValidationRule } from 'graphql';
 import type { Principal } from '../auth/principal';
 import { bearerToken } from '../auth/token.service';
-import { AppError, databaseErrorOf, loggableError, UnauthenticatedError } from '../errors';
+import { AppError, databaseErrorOf, ForbiddenError, loggableError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { GraphQLContext } from '../resolvers/context';
 import type { Admission } from './admission';
@@ -290,10 +290,25 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
       seen.route = handler.name ?? handler.pattern.source;
       const principal = await principalOf(req);
       const ctx = deps.createContext(principal, requestId);
-      ctx.audit.operation = `${req.method} ${handler.pattern.source}`;
-      const result = await handler.handle(ctx, req, match, () =>
-        readBody(req, handler.maxBodyBytes ?? deps.maxUploadBytes),
-      );
+      // A readable name (`GET /predictions/:id/heatmap`), never the route's pattern or the raw path.
+      const routeName = `${req.method} ${handler.name ?? handler.pattern.source}`;
+      ctx.audit.operation = routeName;
+      let result: HttpResult;
+      try {
+        result = await handler.handle(ctx, req, match, () =>
+          readBody(req, handler.maxBodyBytes ?? deps.maxUploadBytes),
+        );
+      } catch (error) {
+        if (error instanceof ForbiddenError) {
+          ctx.audit.denied(routeName);
+          await ctx.audit
+            .flush(ctx.em)
+            .catch((e: unknown) =>
+              logger.error({ err: loggableError(e), requestId }, 'failed to write audit events'),
+            );
+        }
+        throw error;
+      }
       await ctx.audit.flush(ctx.em);
       if (Buffer.isBuffer(result.body) || typeof result.body === 'string') {
         res.writeHead(result.status, result.headers ?? {});

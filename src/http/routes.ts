@@ -3,7 +3,8 @@ import type { AnalysisService } from '../domain/analysis/analysis.service';
 import type { DicomIngestService } from '../domain/pacs/dicom-ingest.service';
 import type { ResultExportService } from '../domain/pacs/result-export.service';
 import { fhirCapabilityStatement } from '../interop/fhir-report';
-import { AppError, ValidationError } from '../errors';
+import type { RequestContext } from '../domain/shared/request-context';
+import { AppError, ForbiddenError, ValidationError } from '../errors';
 import { ImageService } from '../domain/image/image.service';
 import { toUploadReceipt } from '../schema/mappers';
 import type { HttpResult, RouteHandler } from './http-server';
@@ -113,11 +114,16 @@ export function fhirRoutes(exports: ResultExportService): RouteHandler[] {
     'cache-control': 'private, no-store',
   };
   /** Domain errors answer as a FHIR OperationOutcome (issue code by kind, our code in details). */
-  const fhir = async (produce: () => Promise<unknown>): Promise<HttpResult> => {
+  const fhir = async (
+    ctx: RequestContext,
+    route: string,
+    produce: () => Promise<unknown>,
+  ): Promise<HttpResult> => {
     try {
       return { status: 200, headers: fhirJson, body: JSON.stringify(await produce()) };
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
+      if (error instanceof ForbiddenError) ctx.audit.denied(`GET ${route}`);
       const issue =
         error.code === 'NOT_FOUND'
           ? 'not-found'
@@ -162,21 +168,26 @@ export function fhirRoutes(exports: ResultExportService): RouteHandler[] {
       name: '/fhir/:type/:id',
       method: 'GET',
       pattern: /^\/fhir\/(Observation|Patient|ImagingStudy)\/([A-Za-z0-9.-]{1,64})$/,
-      handle: (ctx, _req, match) => fhir(() => exports.fhirResource(ctx, match[1]!, match[2]!)),
+      handle: (ctx, _req, match) =>
+        fhir(ctx, '/fhir/:type/:id', () => exports.fhirResource(ctx, match[1]!, match[2]!)),
     },
     {
       name: '/fhir/DiagnosticReport/:id',
       method: 'GET',
       pattern: /^\/fhir\/DiagnosticReport\/([0-9a-fA-F-]{36})$/,
       handle: (ctx, req, match) =>
-        fhir(async () => (await exports.fhirReport(ctx, match[1]!, `${baseUrlOf(req)}/fhir`)).report),
+        fhir(
+          ctx,
+          '/fhir/DiagnosticReport/:id',
+          async () => (await exports.fhirReport(ctx, match[1]!, `${baseUrlOf(req)}/fhir`)).report,
+        ),
     },
     {
       name: '/fhir/DiagnosticReport',
       method: 'GET',
       pattern: /^\/fhir\/DiagnosticReport$/,
       handle: (ctx, req) =>
-        fhir(async () => {
+        fhir(ctx, '/fhir/DiagnosticReport', async () => {
           const id = new URL(req.url ?? '/', 'http://localhost').searchParams.get('_id');
           if (!id) throw new ValidationError('Search by _id (the prediction id)', { field: '_id' });
           return (await exports.fhirReport(ctx, id, `${baseUrlOf(req)}/fhir`)).bundle;

@@ -64,10 +64,11 @@ export class AnalysisResolver {
   }
 
   @Subscription(() => PredictionType, {
-    description: 'A prediction was recorded; optionally only for one patient or one study.',
+    description:
+      'A prediction was recorded; optionally only for one patient or one study. Its clinical fields need READ_PREDICTIONS (others get FORBIDDEN on those fields only).',
     subscribe: subscribeTo<PredictionCompletedEvent, { patientId?: string; studyId?: string }>(
       Topic.PREDICTION_COMPLETED,
-      [Permission.SUBSCRIBE, Permission.READ_PREDICTIONS],
+      [Permission.SUBSCRIBE, Permission.READ_PATIENT_DATA],
       (e, args) =>
         (!args.patientId || e.patientId === args.patientId) && (!args.studyId || e.studyId === args.studyId),
     ),
@@ -88,7 +89,7 @@ export class AnalysisResolver {
     description: 'Progress of batch analysis jobs; optionally of one job.',
     subscribe: subscribeTo<AnalysisJobUpdatedEvent, { jobId?: string }>(
       Topic.ANALYSIS_JOB_UPDATED,
-      [Permission.SUBSCRIBE, Permission.ANALYZE_STUDIES],
+      [Permission.SUBSCRIBE, Permission.READ_ANALYSIS_JOBS],
       (e, args) => !args.jobId || e.analysisJobId === args.jobId,
     ),
   })

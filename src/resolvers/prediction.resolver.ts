@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
-import { NoteStatus } from '../domain/enums';
+import { NoteStatus, ReadingOutcome } from '../domain/enums';
 import type { ReadService } from '../domain/read/read.service';
 import { RecordsService } from '../domain/shared/records.service';
 import { StudyService } from '../domain/study/study.service';
@@ -8,8 +8,11 @@ import { PageArgsInput, PredictionFilter } from '../schema/inputs';
 import { toCorrection, toNote, toPrediction, toPredictionReview, toStudy } from '../schema/mappers';
 import { PredictionReviewType } from '../schema/read.types';
 import {
+  ClassProbabilityType,
   ClinicalNoteConnection,
   CorrectionConnection,
+  FindingAssessmentType,
+  FindingType,
   PredictionConnection,
   PredictionType,
   StudyType,
@@ -25,7 +28,10 @@ export class PredictionResolver {
     private readonly readService: ReadService,
   ) {}
 
-  @Query(() => PredictionType, { description: 'One prediction by id (radiologists, integrators). Audited.' })
+  @Query(() => PredictionType, {
+    description:
+      'One prediction by id (roles that read patient data; its clinical fields need READ_PREDICTIONS). Audited.',
+  })
   async prediction(
     @Ctx() ctx: GraphQLContext,
     @Arg('id', () => ID, { description: 'Record id.' }) id: string,
@@ -86,6 +92,74 @@ export class PredictionResolver {
       await this.recordsService.notes(ctx, { predictionId, status }, page),
       toNote,
     );
+  }
+
+  @FieldResolver(() => ReadingOutcome, {
+    nullable: true,
+    description:
+      'The primary answer: FLAGGED_FOR_REVIEW when any finding reached its operating point, NOTHING_FLAGGED, or NOT_READ when the gate refused the film. Key on this (or flagged), never on label alone. Needs READ_PREDICTIONS.',
+  })
+  outcome(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): ReadingOutcome | null {
+    this.recordsService.assertClinicalRead(ctx);
+    return p.outcome;
+  }
+
+  @FieldResolver(() => Boolean, {
+    nullable: true,
+    description:
+      'True when the study is flagged for review (outcome FLAGGED_FOR_REVIEW). Needs READ_PREDICTIONS.',
+  })
+  flagged(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): boolean | null {
+    this.recordsService.assertClinicalRead(ctx);
+    return p.flagged;
+  }
+
+  @FieldResolver(() => [FindingAssessmentType], {
+    nullable: true,
+    description:
+      'Every finding of the task with its probability, operating point and whether it is flagged (empty when the gate refused the film). Needs READ_PREDICTIONS.',
+  })
+  assessments(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): FindingAssessmentType[] | null {
+    this.recordsService.assertClinicalRead(ctx);
+    return p.assessments;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      'Top-1 class (most probable), or null when the input was refused. Never read it alone: the operating points favour recall, so a finding can be flagged while the top class is NORMAL; read outcome/flagged. Needs READ_PREDICTIONS.',
+  })
+  label(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): string | null {
+    this.recordsService.assertClinicalRead(ctx);
+    return p.label;
+  }
+
+  @FieldResolver(() => [ClassProbabilityType], {
+    nullable: true,
+    description: 'Calibrated probabilities per class. Needs READ_PREDICTIONS.',
+  })
+  probabilities(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): ClassProbabilityType[] | null {
+    this.recordsService.assertClinicalRead(ctx);
+    return p.probabilities;
+  }
+
+  @FieldResolver(() => [FindingType], {
+    nullable: true,
+    description:
+      'The flagged findings: those that reached their recall-first operating point. Needs READ_PREDICTIONS.',
+  })
+  findings(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): FindingType[] | null {
+    this.recordsService.assertClinicalRead(ctx);
+    return p.findings;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'Path of the class-activation heatmap (PNG) on this API. Needs READ_PREDICTIONS.',
+  })
+  heatmapUrl(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): string | null {
+    this.recordsService.assertClinicalRead(ctx);
+    return p.heatmapUrl;
   }
 
   @FieldResolver(() => PredictionReviewType, {

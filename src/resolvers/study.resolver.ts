@@ -94,7 +94,8 @@ export class StudyResolver {
   }
 
   @FieldResolver(() => [PredictionType], {
-    description: 'AI predictions for the study, newest first (radiologists, integrators).',
+    description:
+      'AI predictions for the study, newest first (roles that read patient data; clinical fields need READ_PREDICTIONS).',
   })
   async predictions(@Ctx() ctx: GraphQLContext, @Root() study: StudyType): Promise<PredictionType[]> {
     return (await this.recordsService.predictionsForStudy(ctx, study.id, study.patientId)).map(toPrediction);

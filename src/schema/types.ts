@@ -253,6 +253,9 @@ export class ClassProbabilityType {
   description: 'An AI reading of a study. AI assistance: requires clinician review.',
 })
 export class PredictionType {
+  // Clinical content (outcome, flagged, assessments, label, probabilities, findings, heatmapUrl) is
+  // held here by the mapper and exposed by PredictionResolver field resolvers, which need
+  // READ_PREDICTIONS: a role that reads the record without it gets FORBIDDEN on those fields alone.
   @Field(() => ID, { description: 'Stable identifier.' })
   id!: string;
 
@@ -269,44 +272,16 @@ export class PredictionType {
   })
   gateVerdict!: GateVerdict;
 
-  @Field(() => ReadingOutcome, {
-    nullable: true,
-    description:
-      'The primary answer: FLAGGED_FOR_REVIEW when any finding reached its operating point, NOTHING_FLAGGED, or NOT_READ when the gate refused the film. Key on this (or flagged), never on label alone.',
-  })
   outcome!: ReadingOutcome | null;
 
-  @Field(() => Boolean, {
-    nullable: true,
-    description:
-      'True when the study is flagged for review (outcome FLAGGED_FOR_REVIEW); see flaggedFindings.',
-  })
   flagged!: boolean | null;
 
-  @Field(() => [FindingAssessmentType], {
-    nullable: true,
-    description:
-      'Every finding of the task with its probability, operating point and whether it is flagged (empty when the gate refused the film).',
-  })
   assessments!: FindingAssessmentType[] | null;
 
-  @Field(() => String, {
-    nullable: true,
-    description:
-      'Top-1 class (most probable), or null when the input was refused. Never read it alone: the operating points favour recall, so a finding can be flagged while the top class is NORMAL; read outcome/flagged.',
-  })
   label!: string | null;
 
-  @Field(() => [ClassProbabilityType], {
-    nullable: true,
-    description: 'Calibrated probabilities per class.',
-  })
   probabilities!: ClassProbabilityType[] | null;
 
-  @Field(() => [FindingType], {
-    nullable: true,
-    description: 'The flagged findings: those that reached their recall-first operating point.',
-  })
   findings!: FindingType[] | null;
 
   @Field(() => [PredictionInputType], {
@@ -320,10 +295,6 @@ export class PredictionType {
   })
   rereadOfId!: string | null;
 
-  @Field(() => String, {
-    nullable: true,
-    description: 'Path of the class-activation heatmap (PNG) on this API.',
-  })
   heatmapUrl!: string | null;
 
   @Field(() => GraphQLJSONObject, {

@@ -182,7 +182,7 @@ describe('reads of patient data', () => {
     });
   });
 
-  it('a read that fails (NOT_FOUND) or is refused (FORBIDDEN) reveals no patient data and audits no read', async () => {
+  it('a read that fails (NOT_FOUND) or is refused (FORBIDDEN) reveals no patient data and audits no read (a refusal is audited as DENIED)', async () => {
     const missing = await call(radiologist, 'query($id: ID!) { patient(id: $id) { id } }', {
       id: randomUUID(),
     });
@@ -190,7 +190,16 @@ describe('reads of patient data', () => {
     expect(await rowsOf(missing.requestId)).toEqual([]);
     const refused = await call(admin, 'query($id: ID!) { patient(id: $id) { id } }', { id: patientId });
     expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
-    expect(await rowsOf(refused.requestId)).toEqual([]);
+    expect(await rowsOf(refused.requestId)).toEqual([
+      expect.objectContaining({
+        action: 'DENIED',
+        actor_role: 'ADMIN',
+        entity_type: 'Operation',
+        entity_id: 'patient',
+        operation: 'query patient',
+        patient_id: null,
+      }),
+    ]);
   });
 });
 

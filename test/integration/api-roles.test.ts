@@ -1,15 +1,23 @@
 /**
  * Role matrix over the real HTTP and WebSocket transport. Expected outcomes come from ROLE_PERMISSIONS
  * (the single source of role rules): each operation names the permission it needs, and a role is
- * allowed exactly when the policy table grants it all of them.
+ * allowed exactly when the policy table grants it all of them. The table is checked against the
+ * schema, so an operation added without a row here fails; every refused attempt must leave a DENIED
+ * audit event under the operation's label, and every mutation that succeeds its own write event.
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { Permission, ROLE_PERMISSIONS, roleHas } from '../../src/auth/policy';
 import { TokenService } from '../../src/auth/token.service';
-import { Role } from '../../src/domain/enums';
+import { DriftAlert } from '../../src/domain/drift/drift-alert.entity';
+import { ModelStage, ModelStageChangeKind, ModelTask, Role } from '../../src/domain/enums';
+import { ModelVersion } from '../../src/domain/model-version/model-version.entity';
+import { Prediction } from '../../src/domain/prediction/prediction.entity';
+import { Topic } from '../../src/pubsub/pubsub';
+import { buildAppSchema } from '../../src/schema/build-schema';
 import { actUntilReceived, connectWs, subscribe, waitForClose } from '../support/graphql-ws-client';
-import { seedPrediction } from '../support/note-fixtures';
+import { seedReadStudy, TB_READING } from '../support/reading-fixtures';
+import { sharedDataAvailable } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 
 type Outcome = 'OK' | 'NOT_FOUND' | 'ILLEGAL_MODEL_TRANSITION' | 'PACS_NOT_CONFIGURED';
@@ -21,13 +29,25 @@ interface Operation {
   query: string;
   variables: () => Record<string, unknown>;
   whenAllowed: Outcome;
+  /** The write event an allowed call that succeeds leaves (mutations). */
+  audit?: { action: string; entityType: string };
 }
 
 const ROLES = Object.keys(ROLE_PERMISSIONS) as Role[];
 
 let t: TestApp;
 let seq = 0;
-const ids = { patient: '', study: '', user: '' };
+const ids = {
+  patient: '',
+  study: '',
+  user: '',
+  prediction: '',
+  readStudy: '',
+  signedStudy: '',
+  analyzedStudy: '',
+};
+const userIds = new Map<Role, string>();
+const ready = sharedDataAvailable();
 const next = () => `${process.pid}-${++seq}`;
 
 const MUTATIONS: Operation[] = [
@@ -38,6 +58,7 @@ const MUTATIONS: Operation[] = [
       'mutation($mrn: String!) { createPatient(input: {mrn: $mrn, givenName: "G", familyName: "F"}) { id } }',
     variables: () => ({ mrn: `MRN-${next()}` }),
     whenAllowed: 'OK',
+    audit: { action: 'CREATE', entityType: 'Patient' },
   },
   {
     name: 'updatePatient',
@@ -45,6 +66,7 @@ const MUTATIONS: Operation[] = [
     query: 'mutation($id: ID!) { updatePatient(id: $id, input: {givenName: "H"}) { id } }',
     variables: () => ({ id: ids.patient }),
     whenAllowed: 'OK',
+    audit: { action: 'UPDATE', entityType: 'Patient' },
   },
   {
     name: 'createStudy',
@@ -53,6 +75,7 @@ const MUTATIONS: Operation[] = [
       'mutation($p: ID!, $acc: String!) { createStudy(input: {patientId: $p, bodyPart: CHEST, accessionNumber: $acc}) { id } }',
     variables: () => ({ p: ids.patient, acc: `ACC-${next()}` }),
     whenAllowed: 'OK',
+    audit: { action: 'CREATE', entityType: 'Study' },
   },
   {
     name: 'updateStudy',
@@ -60,6 +83,7 @@ const MUTATIONS: Operation[] = [
     query: 'mutation($id: ID!) { updateStudy(id: $id, input: {priority: URGENT}) { id } }',
     variables: () => ({ id: ids.study }),
     whenAllowed: 'OK',
+    audit: { action: 'UPDATE', entityType: 'Study' },
   },
   {
     name: 'attachImage',
@@ -83,6 +107,7 @@ const MUTATIONS: Operation[] = [
       'mutation($e: String!) { createUser(input: {email: $e, displayName: "U", role: TECHNICIAN}) { id } }',
     variables: () => ({ e: `user-${next()}@example.org` }),
     whenAllowed: 'OK',
+    audit: { action: 'CREATE', entityType: 'User' },
   },
   {
     name: 'deactivateUser',
@@ -95,8 +120,9 @@ const MUTATIONS: Operation[] = [
     name: 'generateNote',
     needs: [Permission.DRAFT_NOTES],
     query: 'mutation($p: ID!) { generateNote(predictionId: $p, audience: PATIENT, language: "en") { id } }',
-    variables: () => ({ p: randomUUID() }),
-    whenAllowed: 'NOT_FOUND',
+    variables: () => ({ p: ids.prediction }),
+    whenAllowed: 'OK',
+    audit: { action: 'CREATE', entityType: 'ClinicalNote' },
   },
   {
     name: 'approveNote',
@@ -118,6 +144,7 @@ const MUTATIONS: Operation[] = [
     query: 'mutation($id: ID!) { issueToken(input: {userId: $id}) { expiresAt } }',
     variables: () => ({ id: ids.user }),
     whenAllowed: 'OK',
+    audit: { action: 'LOGIN', entityType: 'User' },
   },
   {
     name: 'submitCorrection',
@@ -196,6 +223,50 @@ const MUTATIONS: Operation[] = [
     query: 'mutation { startRetraining(task: CHEST) { id status } }',
     variables: () => ({}),
     whenAllowed: 'OK',
+    audit: { action: 'CREATE', entityType: 'TrainingRun' },
+  },
+  {
+    name: 'analyzeStudy',
+    needs: [Permission.ANALYZE_STUDIES],
+    // The QA view only: what a technician who asked for the analysis may read of it.
+    query: 'mutation($s: ID!) { analyzeStudy(studyId: $s) { id gateVerdict inputs { imageId } } }',
+    variables: () => ({ s: ids.analyzedStudy }),
+    whenAllowed: 'OK',
+    audit: { action: 'ANALYZE', entityType: 'Study' },
+  },
+  {
+    name: 'submitStudies',
+    needs: [Permission.ANALYZE_STUDIES],
+    query: 'mutation($s: ID!) { submitStudies(studyIds: [$s]) { id total } }',
+    variables: () => ({ s: ids.study }),
+    whenAllowed: 'OK',
+    audit: { action: 'ANALYZE', entityType: 'Study' },
+  },
+  {
+    name: 'startReview',
+    needs: [Permission.REPORT_STUDIES],
+    query: 'mutation($s: ID!) { startReview(studyId: $s) { status } }',
+    variables: () => ({ s: ids.readStudy }),
+    whenAllowed: 'OK',
+    audit: { action: 'UPDATE', entityType: 'Study' },
+  },
+  {
+    name: 'signFinalRead',
+    needs: [Permission.REPORT_STUDIES],
+    query:
+      'mutation($s: ID!) { signFinalRead(input: {studyId: $s, findings: [{label: "PNEUMONIA", present: false}, {label: "TUBERCULOSIS", present: true}]}) { version } }',
+    variables: () => ({ s: ids.readStudy }),
+    whenAllowed: 'OK',
+    audit: { action: 'CREATE', entityType: 'StudyRead' },
+  },
+  {
+    name: 'amendFinalRead',
+    needs: [Permission.REPORT_STUDIES],
+    query:
+      'mutation($s: ID!) { amendFinalRead(input: {studyId: $s, reason: "second look", findings: [{label: "PNEUMONIA", present: false}, {label: "TUBERCULOSIS", present: false}]}) { version } }',
+    variables: () => ({ s: ids.signedStudy }),
+    whenAllowed: 'OK',
+    audit: { action: 'CREATE', entityType: 'StudyRead' },
   },
 ];
 
@@ -239,14 +310,14 @@ const QUERIES: Operation[] = [
   },
   {
     name: 'predictions',
-    needs: [Permission.READ_PREDICTIONS],
+    needs: [Permission.READ_PATIENT_DATA],
     query: page('predictions'),
     variables: () => ({}),
     whenAllowed: 'OK',
   },
   {
     name: 'prediction',
-    needs: [Permission.READ_PREDICTIONS],
+    needs: [Permission.READ_PATIENT_DATA],
     query: 'query($id: ID!) { prediction(id: $id) { id } }',
     variables: () => ({ id: randomUUID() }),
     whenAllowed: 'NOT_FOUND',
@@ -262,6 +333,13 @@ const QUERIES: Operation[] = [
     name: 'clinicalNotes',
     needs: [Permission.READ_PREDICTIONS],
     query: page('clinicalNotes'),
+    variables: () => ({}),
+    whenAllowed: 'OK',
+  },
+  {
+    name: 'corrections',
+    needs: [Permission.READ_PREDICTIONS],
+    query: page('corrections'),
     variables: () => ({}),
     whenAllowed: 'OK',
   },
@@ -330,6 +408,27 @@ const QUERIES: Operation[] = [
     whenAllowed: 'OK',
   },
   {
+    name: 'trainingRuns',
+    needs: [Permission.READ_MODELS],
+    query: page('trainingRuns'),
+    variables: () => ({}),
+    whenAllowed: 'OK',
+  },
+  {
+    name: 'analysisJob',
+    needs: [Permission.READ_ANALYSIS_JOBS],
+    query: 'query($id: ID!) { analysisJob(id: $id) { id } }',
+    variables: () => ({ id: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
+  {
+    name: 'me',
+    needs: [],
+    query: '{ me { id role } }',
+    variables: () => ({}),
+    whenAllowed: 'OK',
+  },
+  {
     name: 'pacsStudies',
     needs: [Permission.IMPORT_STUDIES, Permission.READ_PATIENT_DATA],
     query: '{ pacsStudies { studyInstanceUid } }',
@@ -338,10 +437,124 @@ const QUERIES: Operation[] = [
   },
 ];
 
-const STUDY_EVENTS = { name: 'studyEvents', needs: [Permission.SUBSCRIBE, Permission.READ_PATIENT_DATA] };
-const MODEL_EVENTS = { name: 'modelVersionChanged', needs: [Permission.SUBSCRIBE, Permission.READ_MODELS] };
-const NOTE_DRAFTS = { name: 'noteDraftStreamed', needs: [Permission.SUBSCRIBE, Permission.DRAFT_NOTES] };
-const SUBSCRIPTION = 'subscription { studyEvents { change study { id accessionNumber } } }';
+/** A subscription: what it needs, and how to make it deliver one event to an allowed subscriber. */
+interface SubscriptionOperation {
+  name: string;
+  needs: Permission[];
+  query: string;
+  variables: () => Record<string, unknown>;
+  /** Raises one event; returns a predicate that recognises it. */
+  trigger: () => Promise<(event: Record<string, any>) => boolean>;
+}
+
+const SUBSCRIPTIONS: SubscriptionOperation[] = [
+  {
+    name: 'studyEvents',
+    needs: [Permission.SUBSCRIBE, Permission.READ_PATIENT_DATA],
+    query: 'subscription { studyEvents { change study { id accessionNumber } } }',
+    variables: () => ({}),
+    trigger: async () => {
+      const acc = `SUB-${next()}`;
+      const res = await t.gql(
+        tokens.get(Role.TECHNICIAN)!,
+        'mutation($p: ID!, $a: String!) { createStudy(input: {patientId: $p, bodyPart: WRIST, accessionNumber: $a}) { id } }',
+        { p: ids.patient, a: acc },
+      );
+      expect(res.errors).toBeUndefined();
+      return (e) => e.studyEvents.study.accessionNumber === acc && e.studyEvents.change === 'CREATED';
+    },
+  },
+  {
+    name: 'noteDraftStreamed',
+    needs: [Permission.SUBSCRIBE, Permission.DRAFT_NOTES],
+    query: 'subscription($p: ID!) { noteDraftStreamed(predictionId: $p) { noteId done } }',
+    variables: () => ({ p: ids.prediction }),
+    trigger: async () => {
+      const res = await t.gql<{ generateNote: { id: string } }>(
+        tokens.get(Role.RADIOLOGIST)!,
+        'mutation($p: ID!) { generateNote(predictionId: $p, audience: PATIENT) { id } }',
+        { p: ids.prediction },
+      );
+      expect(res.errors).toBeUndefined();
+      return (e) => e.noteDraftStreamed.noteId === res.data!.generateNote.id;
+    },
+  },
+  {
+    name: 'predictionCompleted',
+    needs: [Permission.SUBSCRIBE, Permission.READ_PATIENT_DATA],
+    query: 'subscription($s: ID) { predictionCompleted(studyId: $s) { id gateVerdict } }',
+    variables: () => ({ s: ids.readStudy }),
+    trigger: async () => {
+      const prediction = await t.app.orm.em
+        .fork()
+        .findOneOrFail(Prediction, { id: ids.prediction }, { populate: ['study', 'modelVersion'] });
+      t.app.analysis.announce({ prediction, shadow: null, reused: false });
+      return (e) => e.predictionCompleted.id === ids.prediction;
+    },
+  },
+  {
+    name: 'analysisJobUpdated',
+    needs: [Permission.SUBSCRIBE, Permission.READ_ANALYSIS_JOBS],
+    query: 'subscription { analysisJobUpdated { id total } }',
+    variables: () => ({}),
+    trigger: async () => {
+      const res = await t.gql<{ submitStudies: { id: string } }>(
+        tokens.get(Role.TECHNICIAN)!,
+        'mutation($s: ID!) { submitStudies(studyIds: [$s]) { id } }',
+        { s: ids.study },
+      );
+      expect(res.errors).toBeUndefined();
+      return (e) => e.analysisJobUpdated.id === res.data!.submitStudies.id;
+    },
+  },
+  {
+    name: 'modelVersionChanged',
+    needs: [Permission.SUBSCRIBE, Permission.READ_MODELS],
+    query: 'subscription { modelVersionChanged { kind modelVersion { id } } }',
+    variables: () => ({}),
+    trigger: async () => {
+      const v = await t.app.orm.em
+        .fork()
+        .findOneOrFail(ModelVersion, { task: ModelTask.CHEST, stage: ModelStage.PRODUCTION });
+      t.app.events.publish(Topic.MODEL_VERSION_CHANGED, {
+        modelVersionId: v.id,
+        task: v.task,
+        version: v.version,
+        stage: v.stage,
+        previousStage: v.stage,
+        kind: ModelStageChangeKind.CANARY_SHARE_CHANGED,
+      });
+      return (e) => e.modelVersionChanged.modelVersion.id === v.id;
+    },
+  },
+  {
+    name: 'driftDetected',
+    needs: [Permission.SUBSCRIBE, Permission.READ_MONITORING],
+    query: 'subscription { driftDetected { id signal } }',
+    variables: () => ({}),
+    trigger: async () => {
+      const em = t.app.orm.em.fork();
+      const v = await em.findOneOrFail(ModelVersion, { task: ModelTask.CHEST, stage: ModelStage.PRODUCTION });
+      const alert = em.create(DriftAlert, {
+        modelVersion: v,
+        signal: 'confidence',
+        statistic: 'KS',
+        value: 0.5,
+        threshold: 0.1,
+        windowStart: new Date(Date.now() - 60_000),
+        windowEnd: new Date(),
+        windowSize: 10,
+      } as DriftAlert);
+      await em.flush();
+      t.app.events.publish(Topic.DRIFT_DETECTED, {
+        driftAlertId: alert.id,
+        modelVersionId: v.id,
+        signal: 'confidence',
+      });
+      return (e) => e.driftDetected.id === alert.id;
+    },
+  },
+];
 
 /** Row counts of the tables mutations write; a refused mutation must leave them as they were. */
 async function rowCounts(): Promise<Record<string, number>> {
@@ -351,9 +564,32 @@ async function rowCounts(): Promise<Record<string, number>> {
     .execute(
       `select (select count(*) from patient)::int as patients, (select count(*) from study)::int as studies,
               (select count(*) from image)::int as images, (select count(*) from upload)::int as uploads,
-              (select count(*) from app_user where active)::int as active_users, (select count(*) from clinical_note)::int as notes, (select count(*) from audit_event where action <> 'READ')::int as writes`,
+              (select count(*) from app_user where active)::int as active_users, (select count(*) from clinical_note)::int as notes,
+              (select count(*) from study_read)::int as reads, (select count(*) from analysis_job)::int as jobs,
+              (select count(*) from prediction)::int as predictions,
+              (select count(*) from audit_event where action not in ('READ', 'DENIED'))::int as writes`,
     );
   return rows[0] as Record<string, number>;
+}
+
+/** The time of the latest audit event: what is written after it belongs to the call under test. */
+async function auditMark(): Promise<Date> {
+  const [row] = (await t.app.orm.em
+    .fork()
+    .getConnection()
+    .execute('select coalesce(max(created_at), now()) as at from audit_event')) as { at: Date }[];
+  return row!.at;
+}
+
+/** Audit events of one user under one operation label written after `since` (see auditMark). */
+async function auditOf(role: Role, operation: string, since: Date) {
+  return (await t.app.orm.em
+    .fork()
+    .getConnection()
+    .execute(
+      `select action, entity_type, entity_id from audit_event where actor_id = ? and operation = ? and created_at > ? and action <> 'READ' order by created_at`,
+      [userIds.get(role), operation, since],
+    )) as { action: string; entity_type: string; entity_id: string | null }[];
 }
 
 const allowed = (role: Role, needs: Permission[]) => needs.every((p) => roleHas(role, p));
@@ -363,9 +599,14 @@ const codes = (errors?: { extensions?: { code?: string } }[]) =>
 const tokens = new Map<Role, string>();
 
 beforeAll(async () => {
-  // Retraining runs queued by the matrix stay queued: this process takes no retraining jobs.
-  t = await startTestApp({ RETRAIN_WORKERS: '0' });
-  for (const role of ROLES) tokens.set(role, await t.tokenFor(role));
+  if (!ready) return;
+  // Retraining runs and batch jobs queued by the matrix stay queued: this process takes none.
+  t = await startTestApp({ RETRAIN_WORKERS: '0', ANALYSIS_WORKERS: '0' });
+  for (const role of ROLES) {
+    const { token, user } = await t.app.users.bootstrapAdmin(`${role.toLowerCase()}-${next()}@test`, role);
+    tokens.set(role, token);
+    userIds.set(role, user.id);
+  }
   const tech = tokens.get(Role.TECHNICIAN)!;
   const p = await t.gql<{ createPatient: { id: string } }>(
     tech,
@@ -378,15 +619,35 @@ beforeAll(async () => {
     { p: ids.patient },
   );
   ids.study = s.data!.createStudy.id;
+  // Studies with a real film and a served AI reading: one to read, one signed to amend, one to analyse.
+  const read = await seedReadStudy(t, tech, TB_READING);
+  ids.readStudy = read.studyId;
+  ids.prediction = read.predictionId;
+  ids.signedStudy = (await seedReadStudy(t, tech, TB_READING)).studyId;
+  const signed = await t.gql(
+    tokens.get(Role.RADIOLOGIST)!,
+    'mutation($s: ID!) { signFinalRead(input: {studyId: $s, findings: [{label: "PNEUMONIA", present: false}, {label: "TUBERCULOSIS", present: true}]}) { id } }',
+    { s: ids.signedStudy },
+  );
+  expect(signed.errors).toBeUndefined();
+  ids.analyzedStudy = (await seedReadStudy(t, tech, TB_READING)).studyId;
   // An ADMIN: tokens of users who read patient data are never minted through the API (issueToken).
   ids.user = (await t.app.users.bootstrapAdmin(`victim-${next()}@test`, Role.ADMIN)).user.id;
 });
 afterAll(async () => t?.stop());
 
-describe('the policy table', () => {
+describe('the operation table', () => {
+  it('has a row for every query, mutation and subscription of the schema (a new operation needs one)', async () => {
+    const schema = await buildAppSchema();
+    const fields = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap(
+      (type) => Object.keys(type?.getFields() ?? {}),
+    );
+    expect([...MUTATIONS, ...QUERIES, ...SUBSCRIPTIONS].map((op) => op.name).sort()).toEqual(fields.sort());
+  });
+
   it('covers every role and grants each operation to at least one role and denies it to another', () => {
     expect(new Set(ROLES)).toEqual(new Set(Object.values(Role)));
-    for (const op of [...MUTATIONS, ...QUERIES, STUDY_EVENTS, MODEL_EVENTS, NOTE_DRAFTS]) {
+    for (const op of [...MUTATIONS, ...QUERIES, ...SUBSCRIPTIONS].filter((o) => o.needs.length > 0)) {
       const verdicts = ROLES.map((role) => allowed(role, op.needs));
       expect({
         op: op.name,
@@ -399,131 +660,169 @@ describe('the policy table', () => {
       });
     }
   });
+
+  it('gives every mutation that can succeed the write event it leaves', () => {
+    for (const op of MUTATIONS)
+      expect({ op: op.name, audited: op.whenAllowed !== 'OK' || !!op.audit }).toEqual({
+        op: op.name,
+        audited: true,
+      });
+  });
 });
 
-describe.each([...MUTATIONS, ...QUERIES])('$name', (op) => {
-  it.each(ROLES)('as %s follows ROLE_PERMISSIONS', async (role) => {
+describe.each([
+  ...MUTATIONS.map((op) => ({ ...op, type: 'mutation' })),
+  ...QUERIES.map((op) => ({ ...op, type: 'query' })),
+])('$name', (op) => {
+  it.each(ROLES)('as %s follows ROLE_PERMISSIONS, and is audited', async (role) => {
+    if (!ready) return;
     const before = await rowCounts();
+    const since = await auditMark();
     const res = await t.gql(tokens.get(role)!, op.query, op.variables());
     expect(res.status).toBe(200);
+    const label = `${op.type} ${op.name}`;
     if (!allowed(role, op.needs)) {
       expect(codes(res.errors)).toEqual(['FORBIDDEN']);
       expect(res.data?.[op.name] ?? null).toBeNull();
       expect(await rowCounts()).toEqual(before);
+      // The refused attempt is on the record, under the operation's label (not the client's name).
+      expect(await auditOf(role, label, since)).toEqual([
+        { action: 'DENIED', entity_type: 'Operation', entity_id: op.name },
+      ]);
       return;
     }
     expect(codes(res.errors)).toEqual(op.whenAllowed === 'OK' ? [] : [op.whenAllowed]);
     if (op.whenAllowed === 'OK') expect(res.data?.[op.name]).toBeTruthy();
+    if (op.type === 'mutation') {
+      const events = await auditOf(role, label, since);
+      if (op.whenAllowed === 'OK' && op.audit)
+        expect(events).toContainEqual(
+          expect.objectContaining({ action: op.audit.action, entity_type: op.audit.entityType }),
+        );
+      else expect(events).toEqual([]);
+    }
   });
 
   it('without a token answers HTTP 401 UNAUTHENTICATED', async () => {
+    if (!ready) return;
     const res = await t.gql(null, op.query, op.variables());
     expect(res.status).toBe(401);
     expect(codes(res.errors)).toEqual(['UNAUTHENTICATED']);
   });
 });
 
-describe('studyEvents subscription over graphql-ws', () => {
+describe.each(SUBSCRIPTIONS)('$name subscription over graphql-ws', (op) => {
   it.each(ROLES)('as %s follows ROLE_PERMISSIONS', async (role) => {
+    if (!ready) return;
     const ws = connectWs(t.app.url, { authorization: `Bearer ${tokens.get(role)}` });
     try {
       await ws.connected;
-      const sub = subscribe<{
-        studyEvents: { change: string; study: { id: string; accessionNumber: string } };
-      }>(ws.client, SUBSCRIPTION);
-      if (!allowed(role, STUDY_EVENTS.needs)) {
+      const since = await auditMark();
+      const sub = subscribe<Record<string, any>>(ws.client, op.query, op.variables());
+      if (!allowed(role, op.needs)) {
         expect(codes(await sub.waitForErrors())).toEqual(['FORBIDDEN']);
         expect(sub.events).toEqual([]);
+        expect(await auditOf(role, `subscription ${op.name}`, since)).toEqual([
+          { action: 'DENIED', entity_type: 'Operation', entity_id: op.name },
+        ]);
         return;
       }
-      const event = await actUntilReceived(sub, async () => {
-        const acc = `SUB-${next()}`;
-        const res = await t.gql(
-          tokens.get(Role.TECHNICIAN)!,
-          'mutation($p: ID!, $a: String!) { createStudy(input: {patientId: $p, bodyPart: WRIST, accessionNumber: $a}) { id } }',
-          {
-            p: ids.patient,
-            a: acc,
-          },
-        );
-        expect(res.errors).toBeUndefined();
-        return (e) => e.studyEvents.study.accessionNumber === acc;
-      });
-      expect(event.studyEvents.change).toBe('CREATED');
+      await actUntilReceived(sub, op.trigger);
       expect(sub.errors).toEqual([]);
       sub.stop();
-    } finally {
-      await ws.dispose();
-    }
-  });
-
-  it.each(ROLES.filter((role) => !allowed(role, MODEL_EVENTS.needs)))(
-    'refuses modelVersionChanged to %s with FORBIDDEN',
-    async (role) => {
-      const ws = connectWs(t.app.url, { authorization: `Bearer ${tokens.get(role)}` });
-      try {
-        await ws.connected;
-        const sub = subscribe<{ modelVersionChanged: { kind: string } }>(
-          ws.client,
-          'subscription { modelVersionChanged { kind } }',
-        );
-        expect(codes(await sub.waitForErrors())).toEqual(['FORBIDDEN']);
-        expect(sub.events).toEqual([]);
-      } finally {
-        await ws.dispose();
-      }
-    },
-  );
-
-  it.each<[string, () => Promise<Record<string, unknown>>]>([
-    ['no connection params', async () => ({})],
-    ['a malformed token', async () => ({ authorization: 'Bearer not-a-jwt' })],
-    ['an expired token', async () => ({ authorization: `Bearer ${await expiredToken()}` })],
-    ['a token signed with another secret', async () => ({ authorization: `Bearer ${await forgedToken()}` })],
-    ['an alg:none token', async () => ({ authorization: `Bearer ${await unsignedToken()}` })],
-  ])('closes the connection with 4403 for %s', async (_label, params) => {
-    const ws = connectWs(t.app.url, await params());
-    try {
-      expect(await waitForClose(ws)).toBe(4403);
     } finally {
       await ws.dispose();
     }
   });
 });
 
-describe('noteDraftStreamed subscription over graphql-ws', () => {
-  let predictionId = '';
-  beforeAll(async () => {
-    ({ predictionId } = await seedPrediction(t, tokens.get(Role.TECHNICIAN)!, [
-      { label: 'PNEUMONIA', probability: 0.6, threshold: 0.05 },
-    ]));
+describe('one rule for AI readings: the record with READ_PATIENT_DATA, its clinical content with READ_PREDICTIONS', () => {
+  const CLINICAL = ['outcome', 'flagged', 'assessments', 'label', 'probabilities', 'findings', 'heatmapUrl'];
+  const query = `query($id: ID!) { prediction(id: $id) { id gateVerdict inputs { imageId } ${CLINICAL.map(
+    (f) =>
+      f === 'assessments'
+        ? 'assessments { label }'
+        : f === 'probabilities'
+          ? 'probabilities { label }'
+          : f === 'findings'
+            ? 'findings { label }'
+            : f,
+  ).join(' ')} } }`;
+
+  it.each(ROLES)('as %s', async (role) => {
+    if (!ready) return;
+    const since = await auditMark();
+    const res = await t.gql<{ prediction: Record<string, unknown> | null }>(tokens.get(role)!, query, {
+      id: ids.prediction,
+    });
+    if (!allowed(role, [Permission.READ_PATIENT_DATA])) {
+      expect(codes(res.errors)).toEqual(['FORBIDDEN']);
+      expect(res.data?.prediction ?? null).toBeNull();
+      return;
+    }
+    expect(res.data!.prediction).toMatchObject({ id: ids.prediction, gateVerdict: 'ACCEPTED' });
+    if (allowed(role, [Permission.READ_PREDICTIONS])) {
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.prediction).toMatchObject({ label: 'TUBERCULOSIS', flagged: true });
+      return;
+    }
+    // Each refused field answers FORBIDDEN on its own path; the rest of the answer stands.
+    expect(
+      res.errors!.map((e) => [(e as { path?: string[] }).path?.join('.'), e.extensions?.code]).sort(),
+    ).toEqual(CLINICAL.map((f) => [`prediction.${f}`, 'FORBIDDEN']).sort());
+    for (const f of CLINICAL) expect(res.data!.prediction![f]).toBeNull();
+    const denied = await auditOf(role, 'query prediction', since);
+    expect(
+      denied
+        .filter((e) => e.action === 'DENIED')
+        .map((e) => e.entity_id)
+        .sort(),
+    ).toEqual(CLINICAL.map((f) => `prediction.${f}`).sort());
   });
 
-  it.each(ROLES)('as %s follows ROLE_PERMISSIONS', async (role) => {
-    const ws = connectWs(t.app.url, { authorization: `Bearer ${tokens.get(role)}` });
+  it('refuses a technician the heatmap route too, audited under its readable name', async () => {
+    if (!ready) return;
+    const since = await auditMark();
+    const res = await fetch(`${t.app.url}/predictions/${ids.prediction}/heatmap`, {
+      headers: { authorization: `Bearer ${tokens.get(Role.TECHNICIAN)}` },
+    });
+    expect(res.status).toBe(403);
+    expect(await auditOf(Role.TECHNICIAN, 'GET /predictions/:id/heatmap', since)).toEqual([
+      { action: 'DENIED', entity_type: 'Operation', entity_id: 'GET /predictions/:id/heatmap' },
+    ]);
+  });
+
+  it('refuses filtering by what the AI said to a role without READ_PREDICTIONS', async () => {
+    if (!ready) return;
+    const tech = tokens.get(Role.TECHNICIAN)!;
+    for (const filter of [
+      '{label: "TUBERCULOSIS"}',
+      '{aiFinding: "TUBERCULOSIS"}',
+      '{finalLabel: "NORMAL"}',
+    ]) {
+      const r = await t.gql(tech, `{ studies(first: 5, filter: ${filter}) { totalCount } }`);
+      expect(codes(r.errors)).toEqual(['FORBIDDEN']);
+    }
+    expect(
+      codes(
+        (await t.gql(tech, '{ predictions(first: 5, filter: {label: "NORMAL"}) { totalCount } }')).errors,
+      ),
+    ).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('closes the connection with 4403 for bad credentials', () => {
+  it.each<[string, () => Promise<Record<string, unknown>>]>([
+    ['no connection params', async () => ({})],
+    ['a malformed token', async () => ({ authorization: 'Bearer not-a-jwt' })],
+    ['an expired token', async () => ({ authorization: `Bearer ${await expiredToken()}` })],
+    ['a token signed with another secret', async () => ({ authorization: `Bearer ${await forgedToken()}` })],
+    ['an alg:none token', async () => ({ authorization: `Bearer ${await unsignedToken()}` })],
+  ])('%s', async (_label, params) => {
+    if (!ready) return;
+    const ws = connectWs(t.app.url, await params());
     try {
-      await ws.connected;
-      const sub = subscribe<{ noteDraftStreamed: { noteId: string; done: boolean } }>(
-        ws.client,
-        'subscription($p: ID!) { noteDraftStreamed(predictionId: $p) { noteId done } }',
-        { p: predictionId },
-      );
-      if (!allowed(role, NOTE_DRAFTS.needs)) {
-        expect(codes(await sub.waitForErrors())).toEqual(['FORBIDDEN']);
-        expect(sub.events).toEqual([]);
-        return;
-      }
-      await actUntilReceived(sub, async () => {
-        const res = await t.gql<{ generateNote: { id: string } }>(
-          tokens.get(Role.RADIOLOGIST)!,
-          'mutation($p: ID!) { generateNote(predictionId: $p, audience: PATIENT) { id } }',
-          { p: predictionId },
-        );
-        expect(res.errors).toBeUndefined();
-        return (e) => e.noteDraftStreamed.noteId === res.data!.generateNote.id;
-      });
-      expect(sub.errors).toEqual([]);
-      sub.stop();
+      expect(await waitForClose(ws)).toBe(4403);
     } finally {
       await ws.dispose();
     }

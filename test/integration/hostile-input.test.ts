@@ -486,7 +486,12 @@ describe('cross-role attempts', () => {
   it('refuses each role what it may not do, with FORBIDDEN (GraphQL) or 403 (HTTP)', async () => {
     const attempts: [string, string, string, Record<string, unknown>?][] = [
       ['admin reads patients (PHI)', admin, '{ patients { totalCount } }'],
-      ['technician reads predictions', tech, '{ predictions { totalCount } }'],
+      [
+        'technician filters predictions by their label',
+        tech,
+        '{ predictions(filter: {label: "NORMAL"}) { totalCount } }',
+      ],
+      ['admin reads predictions', admin, '{ predictions { totalCount } }'],
       [
         'integrator analyses a study',
         integrator,

@@ -100,9 +100,9 @@ export class AnalysisJobService {
     return job;
   }
 
-  /** Reads a job (its creator or anyone allowed to analyse). */
+  /** Reads a job: its progress and each study's prediction id (READ_ANALYSIS_JOBS: technicians, radiologists, integrators). */
   async get(ctx: RequestContext, id: string): Promise<AnalysisJob> {
-    assertPermission(ctx.principal, Permission.ANALYZE_STUDIES);
+    assertPermission(ctx.principal, Permission.READ_ANALYSIS_JOBS);
     const job = isUuid(id) ? await ctx.em.findOne(AnalysisJob, { id }) : null;
     if (!job) throw NotFoundError.of('AnalysisJob', id);
     return job;

@@ -32,6 +32,21 @@ export class AuditCollector {
       this.pending.set(key, { action: AuditAction.READ, entityType, entityId, patientId });
   }
 
+  /**
+   * Records an attempt the caller's role may not make (FORBIDDEN), to be flushed at the end of the
+   * request: `what` names the refused field or route (`analyzeStudy.heatmapUrl`, `GET /predictions/:id/heatmap`).
+   */
+  denied(what: string): void {
+    const key = `DENIED:${what}`;
+    if (!this.pending.has(key))
+      this.pending.set(key, {
+        action: AuditAction.DENIED,
+        entityType: 'Operation',
+        entityId: what,
+        patientId: null,
+      });
+  }
+
   /** Persists a write's audit event in the caller's unit of work (flushed with the change). */
   write(em: EntityManager, entry: AuditEntry): AuditEvent {
     const event = this.toEntity(entry);

@@ -29,7 +29,18 @@ function checkIds(ids: Record<string, string | null | undefined>): void {
 export class RecordsService {
   constructor(private readonly pageMax: number) {}
 
-  /** Predictions, filterable by study, patient, model version, label, gate verdict and time. */
+  /**
+   * Asserts the caller may read the clinical content of AI readings (outcome, findings, probabilities,
+   * heatmap): a role that reads the record without it gets FORBIDDEN on those fields alone.
+   */
+  assertClinicalRead(ctx: RequestContext): void {
+    assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
+  }
+
+  /**
+   * Predictions, filterable by study, patient, model version, label, gate verdict and time. The record
+   * needs READ_PATIENT_DATA; filtering by what the AI said (label) needs READ_PREDICTIONS.
+   */
   async predictions(
     ctx: RequestContext,
     f: {
@@ -42,7 +53,8 @@ export class RecordsService {
     },
     page: PageArgs,
   ): Promise<Page<Prediction>> {
-    assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
+    assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
+    if (f.label) assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
     checkIds({ studyId: f.studyId, patientId: f.patientId, modelVersionId: f.modelVersionId });
     const where = compact({
       study: f.studyId ?? (f.patientId ? { patient: f.patientId } : undefined),
@@ -57,9 +69,9 @@ export class RecordsService {
     return result;
   }
 
-  /** One prediction (audited). */
+  /** One prediction (audited); its clinical fields need READ_PREDICTIONS besides. */
   async prediction(ctx: RequestContext, id: string): Promise<Prediction> {
-    assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
+    assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
     const p = isUuid(id) ? await ctx.em.findOne(Prediction, { id }, { populate: ['study'] }) : null;
     if (!p) throw NotFoundError.of('Prediction', id);
     ctx.audit.read('Prediction', p.id, p.study.patient.id);
@@ -68,7 +80,7 @@ export class RecordsService {
 
   /** Predictions of one study, batched (audited). */
   async predictionsForStudy(ctx: RequestContext, studyId: string, patientId: string): Promise<Prediction[]> {
-    assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
+    assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
     const rows = await ctx.loaders.predictionsByStudyId.load(studyId);
     for (const p of rows) ctx.audit.read('Prediction', p.id, patientId);
     return rows;

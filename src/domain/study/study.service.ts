@@ -130,6 +130,9 @@ export class StudyService {
       accessionNumber: query.accessionNumber ?? undefined,
       createdAt: rangeCondition(query.createdAt),
     });
+    // Filtering by what the AI or the radiologist said reveals it: the clinical content's permission.
+    if (query.label || query.aiFinding || query.finalLabel || query.finalFinding)
+      assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
     const knex = ctx.em.getKnex();
     const served = () => knex('prediction as p').select('p.study_id').whereNot('p.route', 'SHADOW');
     const inForce = () =>
