@@ -21,6 +21,8 @@ export {
   intensityHistogram,
   PREPROCESSING_SPEC,
   PREPROCESSING_SPEC_V2,
+  PREPROCESSING_SPEC_V3,
+  PREPROCESSING_SPEC_V3_NOEQ,
   PREPROCESSING_SPECS,
   resizeBilinear,
   toDisplayGray,
@@ -28,6 +30,8 @@ export {
   toModelTensor,
 } from './preprocessing/model-preprocessing';
 export type { GrayImage, ModelInput, PreprocessingId } from './preprocessing/model-preprocessing';
+export { cropToTissue, TISSUE_CROP, tissueCropBox } from './preprocessing/tissue-crop';
+export type { TissueBox } from './preprocessing/tissue-crop';
 export { transferSyntaxName } from './dicom/transfer-syntax';
 export { warmUpCodecs } from './codecs/wasm-codecs';
 export { renderHeatmapPng } from './heatmap';

@@ -4,7 +4,10 @@ import { z } from 'zod';
 import {
   PREPROCESSING_SPEC,
   PREPROCESSING_SPEC_V2,
+  PREPROCESSING_SPEC_V3,
+  PREPROCESSING_SPEC_V3_NOEQ,
   PREPROCESSING_SPECS,
+  TISSUE_CROP,
   type PreprocessingId,
 } from '../imaging';
 
@@ -32,7 +35,14 @@ export const metricWithCiSchema = z
 
 /** One named preprocessing step of the shared spec (e.g. `resize` with its parameters). */
 export const preprocessingStepSchema = z.object({
-  name: z.enum(['decodeGrayscale', 'resize', 'equalizeHistogram', 'instanceNormalize', 'toTensor']),
+  name: z.enum([
+    'decodeGrayscale',
+    'cropToTissue',
+    'resize',
+    'equalizeHistogram',
+    'instanceNormalize',
+    'toTensor',
+  ]),
   params: z.record(z.unknown()),
 });
 
@@ -46,7 +56,39 @@ const STEPS_OF: Record<PreprocessingId, string[]> = {
     'instanceNormalize',
     'toTensor',
   ],
+  [PREPROCESSING_SPEC_V3]: [
+    'decodeGrayscale',
+    'cropToTissue',
+    'resize',
+    'equalizeHistogram',
+    'instanceNormalize',
+    'toTensor',
+  ],
+  [PREPROCESSING_SPEC_V3_NOEQ]: [
+    'decodeGrayscale',
+    'cropToTissue',
+    'resize',
+    'instanceNormalize',
+    'toTensor',
+  ],
 };
+
+/**
+ * How a model that reads each view on its own answers for a study (wrist v2): the views' P(class) fused by
+ * `rule`, the views a complete study has, and what a reader must be told when one is missing.
+ */
+export const studyFusionSchema = z
+  .object({
+    rule: z
+      .literal('max')
+      .describe('a study is flagged when any of its views reaches the per-view threshold'),
+    requiredViews: z.array(z.string().min(1)).min(1),
+    missingView: z
+      .record(z.string())
+      .optional()
+      .describe('view read alone → what the missing views may hide'),
+  })
+  .passthrough();
 
 /** Operating point for one condition, chosen on calibrated probabilities. */
 export const thresholdSchema = z
@@ -116,12 +158,23 @@ export const modelManifestSchema = z
             path: ['steps'],
             message: `${p.id} has the steps ${want.join(', ')}; got ${got.join(', ')}`,
           });
+        // The crop's constants live in the server (tissue-crop.ts): a model trained with others is refused.
+        const crop = p.steps.find((s) => s.name === 'cropToTissue');
+        for (const [key, value] of Object.entries(TISSUE_CROP))
+          if (crop && crop.params[key] !== value)
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              path: ['steps', p.steps.indexOf(crop), 'params', key],
+              message: `this server crops with ${key} = ${value}; the model was trained with ${String(crop.params[key])}`,
+            });
       }),
     outputs: z.array(outputSchema).min(1),
     temperature: z.number().positive(),
     calibration: z.record(z.unknown()).optional(),
     thresholds: z.record(thresholdSchema),
     gate: gateSchema,
+    /** Present on models that read each view on its own (one input) and answer for a study by fusing views. */
+    study: studyFusionSchema.optional(),
     trainingData: z
       .object({
         manifestSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a hex sha256'),
@@ -207,6 +260,11 @@ export const modelManifestSchema = z
 
 /** A validated `model.json`. */
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+/** True when the model reads one view at a time and fuses a study's views itself (wrist v2), not a pair. */
+export function readsPerView(manifest: ModelManifest): boolean {
+  return manifest.input.names.length === 1 && manifest.study !== undefined;
+}
 
 /** Thrown when a `model.json` is missing, is not JSON, or does not match {@link modelManifestSchema}. */
 export class ModelManifestError extends Error {

@@ -1,5 +1,6 @@
 import type { DecodedImage } from '../image.types';
 import { displayRange } from '../pixel-ops';
+import { cropToTissue, type TissueBox } from './tissue-crop';
 
 /**
  * Name of the model input contract. The Python trainer implements the same three steps; change the
@@ -13,9 +14,32 @@ export const PREPROCESSING_SPEC = 'gray-fill-bilinear-instnorm-v1';
  */
 export const PREPROCESSING_SPEC_V2 = 'gray-fill-bilinear-histeq-instnorm-v2';
 
+/**
+ * The v3 contract (wrist v2): the film is cut to its tissue box (`tissue-crop.ts`; transposed when wider
+ * than tall) before the v2 steps, so a forearm fills the model input instead of a fifth of it. The Python
+ * trainer's `data.preprocess_v3`.
+ */
+export const PREPROCESSING_SPEC_V3 = 'gray-tissuecrop-bilinear-histeq-instnorm-v3';
+
+/** {@link PREPROCESSING_SPEC_V3} without histogram equalisation (the crop, then v1's steps). */
+export const PREPROCESSING_SPEC_V3_NOEQ = 'gray-tissuecrop-bilinear-instnorm-v3';
+
 /** Every input contract this server can prepare; model.json names one. */
-export const PREPROCESSING_SPECS = [PREPROCESSING_SPEC, PREPROCESSING_SPEC_V2] as const;
+export const PREPROCESSING_SPECS = [
+  PREPROCESSING_SPEC,
+  PREPROCESSING_SPEC_V2,
+  PREPROCESSING_SPEC_V3,
+  PREPROCESSING_SPEC_V3_NOEQ,
+] as const;
 export type PreprocessingId = (typeof PREPROCESSING_SPECS)[number];
+
+/** Contracts that equalise the histogram after resizing. */
+const EQUALIZED: ReadonlySet<PreprocessingId> = new Set([PREPROCESSING_SPEC_V2, PREPROCESSING_SPEC_V3]);
+/** Contracts that cut the film to its tissue box first. */
+const TISSUE_CROPPED: ReadonlySet<PreprocessingId> = new Set([
+  PREPROCESSING_SPEC_V3,
+  PREPROCESSING_SPEC_V3_NOEQ,
+]);
 
 /** Bins of {@link equalizeHistogram}. */
 export const EQUALIZE_BINS = 256;
@@ -178,6 +202,8 @@ export interface ModelInput {
    * {@link INTENSITY_BINS} equal bins over [0, 1]: the image's brightness profile as the model sees it.
    */
   intensityHistogram: number[];
+  /** The part of the film the tensor shows, for contracts that crop (v3); absent otherwise. */
+  cropBox?: TissueBox;
 }
 
 /** {@link toModelTensor} that also returns the display-intensity histogram of the resized image. */
@@ -186,9 +212,15 @@ export async function toModelInput(
   size: number,
   preprocessing: PreprocessingId = PREPROCESSING_SPEC,
 ): Promise<ModelInput> {
-  const resized = resizeBilinear(toDisplayGray(img), size);
-  const toned = preprocessing === PREPROCESSING_SPEC_V2 ? equalizeHistogram(resized.data) : resized.data;
-  return { tensor: instanceNormalize(toned), intensityHistogram: intensityHistogram(resized.data) };
+  const gray = toDisplayGray(img);
+  const crop = TISSUE_CROPPED.has(preprocessing) ? cropToTissue(gray) : null;
+  const resized = resizeBilinear(crop ? crop.image : gray, size);
+  const toned = EQUALIZED.has(preprocessing) ? equalizeHistogram(resized.data) : resized.data;
+  return {
+    tensor: instanceNormalize(toned),
+    intensityHistogram: intensityHistogram(resized.data),
+    ...(crop ? { cropBox: crop.box } : {}),
+  };
 }
 
 /** Proportions of values in [0, 1] over `bins` equal bins (values outside are clamped). */

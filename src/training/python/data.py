@@ -555,3 +555,160 @@ def augment_v2(x: torch.Tensor, cfg: AugConfig, gen: Optional[torch.Generator] =
         x = torch_equalize((x - lo) / (hi - lo).clamp_min(1e-6))
         x = torch_instance_normalise(x)
     return x
+
+
+# --------------------------------------------------------------------------------------------
+# Preprocessing spec "gray-tissuecrop-bilinear-histeq-instnorm-v3" (wrist v2; mirrors the TypeScript
+# server's `tissueCropBox` / `cropToTissue` in src/imaging/preprocessing/tissue-crop.ts)
+# --------------------------------------------------------------------------------------------
+
+PREPROCESSING_ID_V3 = "gray-tissuecrop-bilinear-histeq-instnorm-v3"
+PREPROCESSING_ID_V3_NOEQ = "gray-tissuecrop-bilinear-instnorm-v3"  # the same crop without histogram equalisation
+
+
+@dataclass(frozen=True)
+class TissueCrop:
+    """Constants of the tissue crop (written into model.json; the TypeScript side reads the same numbers)."""
+    grid: int = 64                  # thumbnail side (bilinear, aspect ignored) on which the box is found
+    rank: float = 0.85              # bright pixels: equalised value >= rank (the brightest 15%)
+    flat_bin_fraction: float = 0.02  # ...in a histogram bin holding at most this share of the thumbnail (flat
+                                    # panels, saturated bands and collimation are one bin; bone is spread out)
+    edge_cells: int = 5             # thumbnail cells along each edge ignored (bands, labels, cassette edges)
+    base_quantile: float = 0.1      # profile background level
+    top_quantile: float = 0.9       # profile tissue level (a quantile, not the maximum: one bright band must not set it)
+    keep: float = 0.15              # keep rows/columns whose count > base + keep * (top - base)
+    margin_cells: int = 3
+    min_cells: int = 26             # at least 40% of each side
+    min_aspect: float = 0.5         # the short side is at least half the long side (limits the stretch)
+
+
+TISSUE_CROP = TissueCrop()
+
+
+def profile_quantile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolation quantile, written out so that the TypeScript port does the same float operations."""
+    s = sorted(float(v) for v in values)
+    pos = q * (len(s) - 1)
+    lo = int(math.floor(pos))
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def _axis_span(counts: Sequence[int], c: TissueCrop) -> "tuple[int, int]":
+    g = c.grid
+    base = profile_quantile(counts, c.base_quantile)
+    top = profile_quantile(counts, c.top_quantile)
+    if not top > base:
+        return 0, g
+    cut = base + c.keep * (top - base)
+    keep = [i for i, v in enumerate(counts) if v > cut]
+    if not keep:
+        return 0, g
+    lo, hi = keep[0], keep[-1] + 1
+    if lo <= c.edge_cells + 1:
+        lo = 0
+    if hi >= g - c.edge_cells - 1:
+        hi = g
+    lo, hi = max(0, lo - c.margin_cells), min(g, hi + c.margin_cells)
+    if hi - lo < c.min_cells:
+        lo = min(max((lo + hi - c.min_cells) // 2, 0), g - c.min_cells)
+        hi = lo + c.min_cells
+    return lo, hi
+
+
+def _widen(a0: int, a1: int, need: int, limit: int) -> "tuple[int, int]":
+    """Grow [a0, a1) to `need` pixels around its centre, shifted back inside [0, limit)."""
+    if need >= limit:
+        return 0, limit
+    a0 -= (need - (a1 - a0)) // 2
+    a1 = a0 + need
+    if a0 < 0:
+        a1, a0 = a1 - a0, 0
+    if a1 > limit:
+        a0, a1 = a0 - (a1 - limit), limit
+    return a0, a1
+
+
+def tissue_crop_box(gray01: np.ndarray, c: TissueCrop = TISSUE_CROP) -> dict:
+    """The crop box of a film: {x0, y0, x1, y1 (pixels, end exclusive), transpose}.
+
+    On a grid x grid thumbnail: equalised value >= rank, in a bin that is not flat, away from the edges;
+    count bright cells per column and per row; keep the columns/rows above base + keep (top - base) of their
+    profile (quantiles), plus a margin; a side that reaches near an edge runs to it; at least min_cells; then
+    in pixels the short side is widened to min_aspect of the long side; transpose when the box is wider
+    than tall (the long bones stand upright for the model).
+    """
+    g = c.grid
+    H, W = gray01.shape
+    thumb = resize_bilinear(gray01, g).astype(np.float64)
+    flat = np.clip(thumb.ravel(), 0, 1)
+    idx = np.minimum(EQUALIZE_BINS - 1, np.floor(flat * EQUALIZE_BINS).astype(np.int64))
+    counts = np.bincount(idx, minlength=EQUALIZE_BINS).astype(np.float64)
+    lut = ((np.cumsum(counts) - counts) + counts / 2) / flat.size
+    bright = (lut[idx] >= c.rank) & (counts[idx] <= c.flat_bin_fraction * flat.size)
+    m = bright.reshape(g, g).copy()
+    e = c.edge_cells
+    m[:e, :] = False
+    m[g - e:, :] = False
+    m[:, :e] = False
+    m[:, g - e:] = False
+    cx0, cx1 = _axis_span(m.sum(axis=0).tolist(), c)
+    cy0, cy1 = _axis_span(m.sum(axis=1).tolist(), c)
+    x0, x1 = (cx0 * W) // g, -((-cx1 * W) // g)
+    y0, y1 = (cy0 * H) // g, -((-cy1 * H) // g)
+    bw, bh = x1 - x0, y1 - y0
+    if bw < c.min_aspect * bh:
+        x0, x1 = _widen(x0, x1, int(math.ceil(c.min_aspect * bh)), W)
+    elif bh < c.min_aspect * bw:
+        y0, y1 = _widen(y0, y1, int(math.ceil(c.min_aspect * bw)), H)
+    return {"x0": int(x0), "y0": int(y0), "x1": int(x1), "y1": int(y1), "transpose": bool((x1 - x0) > (y1 - y0))}
+
+
+def crop_to_tissue(gray01: np.ndarray, c: TissueCrop = TISSUE_CROP) -> np.ndarray:
+    """Steps 1b of v3: the film cut to its tissue box (transposed when wider than tall)."""
+    b = tissue_crop_box(gray01, c)
+    out = gray01[b["y0"]:b["y1"], b["x0"]:b["x1"]]
+    return np.ascontiguousarray(out.T if b["transpose"] else out)
+
+
+def preprocess_v3(path_or_bytes: "str | bytes", size: int, equalize: bool = True) -> np.ndarray:
+    """Full v3 spec: decode -> tissue crop -> resize -> [histogram-equalise] -> instance-normalise -> [1,1,S,S]."""
+    x = resize_bilinear(crop_to_tissue(decode_gray01(path_or_bytes)), size)
+    x = instance_normalise(equalize_np(x) if equalize else x)
+    return x[None, None, :, :]
+
+
+def preprocessing_spec_v3(size: int, c: TissueCrop = TISSUE_CROP, equalize: bool = True) -> List[dict]:
+    steps = preprocessing_spec_v2(size) if equalize else preprocessing_spec(size)
+    steps.insert(1, {"name": "cropToTissue", "params": {
+        "grid": c.grid, "rank": c.rank, "flatBinFraction": c.flat_bin_fraction, "edgeCells": c.edge_cells,
+        "baseQuantile": c.base_quantile, "topQuantile": c.top_quantile, "keep": c.keep,
+        "marginCells": c.margin_cells, "minCells": c.min_cells, "minAspect": c.min_aspect,
+        "transpose": "when the box is wider than tall"}})
+    return steps
+
+
+def _load_one_v3(args):
+    path, size = args
+    return resize_bilinear(crop_to_tissue(decode_gray01(os.path.join(datasets_root(), path))), size)
+
+
+def load_images_v3(paths: Sequence[str], size: int, cache_dir: Optional[str] = None, workers: int = 2) -> np.ndarray:
+    """`load_images` for the v3 contract: decode -> tissue crop -> resize (spec steps before equalisation)."""
+    key = hashlib.sha256(("\n".join(paths) + f"|{size}|{PREPROCESSING_ID_V3}|{TISSUE_CROP}").encode()).hexdigest()[:16]
+    cache = os.path.join(cache_dir, f"imgs_v3_{size}_{key}.npy") if cache_dir else None
+    if cache and os.path.exists(cache):
+        return np.load(cache)
+    jobs = [(p, size) for p in paths]
+    if workers > 1:
+        import multiprocessing as mp
+        with mp.Pool(workers) as pool:
+            arrs = pool.map(_load_one_v3, jobs, chunksize=16)
+    else:
+        arrs = [_load_one_v3(j) for j in jobs]
+    out = np.stack(arrs).astype(np.float32) if arrs else np.zeros((0, size, size), np.float32)
+    if cache:
+        os.makedirs(cache_dir, exist_ok=True)
+        np.save(cache + ".tmp.npy", out)
+        os.replace(cache + ".tmp.npy", cache)
+    return out
