@@ -89,6 +89,7 @@ const envSchema = z
     JOB_MAINTENANCE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     SHADOW_MODE: z.enum(['true', 'false']).default('false'),
     HEATMAP_SIZE: z.coerce.number().int().min(64).max(1024).default(256),
+    WRIST_SINGLE_VIEW: z.enum(['true', 'false']).default('false'),
     PACS_DICOMWEB_URL: z.string().url('must be a URL such as http://pacs:8042/dicom-web').optional(),
     PACS_USERNAME: z.string().min(1).optional(),
     PACS_PASSWORD: z.string().optional(),
@@ -327,6 +328,11 @@ export interface AppConfig {
     shadowMode: boolean;
     heatmapSize: number;
     /**
+     * The department reads wrist studies that have only a PA or only a LATERAL view (with a model that
+     * reads views one at a time); the reading names the missing view. False: WRIST_VIEWS_REQUIRED.
+     */
+    wristSingleView: boolean;
+    /**
      * How long one batch item may stay taken before it is handed to another worker: the bound on how
      * long a study of a crashed process waits. Must exceed the slowest single analysis.
      */
@@ -502,6 +508,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       deadlineMs: e.ANALYSIS_DEADLINE_MS,
       shadowMode: e.SHADOW_MODE === 'true',
       heatmapSize: e.HEATMAP_SIZE,
+      wristSingleView: e.WRIST_SINGLE_VIEW === 'true',
       jobExpireSeconds: e.ANALYSIS_JOB_EXPIRE_SECONDS,
     },
     pacs: e.PACS_DICOMWEB_URL

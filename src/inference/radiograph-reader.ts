@@ -2,7 +2,9 @@ import { GateVerdict } from '../domain/enums';
 import { DecodedImage, displayRange, toModelTensor } from '../imaging';
 import type { Tensor, TensorMap } from './engine';
 import type { LoadedModel } from './model-loader';
+import { readsPerView } from './model-manifest';
 import { ActivationMap, interpret, NOT_TARGET_OUTPUT, Reading } from './postprocess';
+import { fuseViews, type FusionOptions, type StudyReading } from './study-fusion';
 
 /** Smallest side, in pixels, of an image the models will read. */
 export const MIN_SIDE = 64;
@@ -59,7 +61,8 @@ function camsOf(t: Tensor | undefined, i: number, classes: string[]): Activation
 
 /**
  * preprocess → predict → postprocess for one loaded model version. Chest models read one image per
- * study; wrist models read a PA and a lateral view together and answer once per study.
+ * study; a wrist pair model (v1) reads a PA and a lateral view together; a per-view wrist model (v2)
+ * reads every view on its own and fuses the study ({@link RadiographReader.readStudy}).
  */
 export class RadiographReader {
   constructor(readonly model: LoadedModel) {}
@@ -111,5 +114,23 @@ export class RadiographReader {
       studies.map((views) => Promise.all(views.map((v) => this.tensorOf(v)))),
     );
     return this.runTensors(tensors, overrides);
+  }
+
+  /**
+   * Reads a study with a per-view model: each view on its own (one batch), then the views fused as the
+   * model's `study` section says ({@link fuseViews}).
+   */
+  async readStudy(
+    views: { view: string; image: DecodedImage }[],
+    options: FusionOptions,
+  ): Promise<StudyReading> {
+    if (!readsPerView(this.model.manifest))
+      throw new Error(`model ${this.model.manifest.name} reads pairs, not one view at a time`);
+    const readings = await this.read(views.map((v) => [v.image]));
+    return fuseViews(
+      this.model.manifest,
+      views.map((v, i) => ({ view: v.view, reading: readings[i]! })),
+      options,
+    );
   }
 }

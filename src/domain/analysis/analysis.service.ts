@@ -3,8 +3,10 @@ import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { AppError, InvalidStateError, NotFoundError } from '../../errors';
 import type { ImagePreparer, PreparedImage } from '../../inference/image-preparer';
-import type { InferenceEngine, Priority } from '../../inference/inference-engine';
+import type { InferenceEngine, InferResult, Priority } from '../../inference/inference-engine';
+import { readsPerView, type ModelManifest } from '../../inference/model-manifest';
 import { interpret, modelGateVerdict, NOT_TARGET_OUTPUT, Reading } from '../../inference/postprocess';
+import { fuseViews } from '../../inference/study-fusion';
 import { renderHeatmapPng, type PreprocessingId } from '../../imaging';
 import type { Logger } from '../../logging/logger';
 import { Topic } from '../../pubsub/pubsub';
@@ -14,7 +16,7 @@ import { AuditAction, BodyPart, GateVerdict, ImageView, ModelTask, StudyStatus }
 import { Image } from '../image/image.entity';
 import type { ModelLease, ModelLeases } from '../model-version/model-serving';
 import { ModelVersion } from '../model-version/model-version.entity';
-import { Prediction } from '../prediction/prediction.entity';
+import { Prediction, type PredictionInput } from '../prediction/prediction.entity';
 import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
@@ -59,12 +61,37 @@ export function headerVerdict(bodyPart: BodyPart, prepared: PreparedImage): Gate
 /** Prepares the study's files for one model input contract (decoded once per contract). */
 type Prepare = (size: number, preprocessing: PreprocessingId) => Promise<PreparedImage[]>;
 
+/** A class-activation map of one view, at the model's feature resolution. */
+type ViewCam = { label: string; view: number; width: number; height: number; data: Float32Array };
+
+/** The CAMs of one engine result; `view` numbers them from `firstView` (per-view models: the view read). */
+function camsOf(manifest: ModelManifest, result: InferResult, firstView = 0): ViewCam[] {
+  const names = manifest.input.names.length === 1 ? ['cam'] : manifest.input.names.map((n) => `cam_${n}`);
+  return names.flatMap((name, v) => {
+    const t = result.outputs[name];
+    if (!t) return [];
+    const [k, h, w] = t.dims;
+    return manifest.classes.slice(0, k).map((label, c) => ({
+      label,
+      view: firstView + v,
+      width: w,
+      height: h,
+      data: t.data.slice(c * h * w, (c + 1) * h * w),
+    }));
+  });
+}
+
 /** Options for the analysis service. */
 export interface AnalysisOptions {
   shadowMode: boolean;
   heatmapSize: number;
   /** How long a synchronous analysis may wait in the engine queue. */
   deadlineMs: number;
+  /**
+   * The department reads a wrist study that has only a PA or only a LATERAL view (models that read views
+   * one at a time only); the reading then names the missing view. Off: such a study is WRIST_VIEWS_REQUIRED.
+   */
+  wristSingleView?: boolean;
 }
 
 /** Outcome of one study analysis. */
@@ -289,6 +316,7 @@ export class AnalysisService {
     const writes = options.pendingWrites ?? [];
     const primaryRead = await this.readWith(
       study,
+      views,
       route.primary,
       prepare,
       route.route,
@@ -302,6 +330,7 @@ export class AnalysisService {
       const shadowWrites: Promise<unknown>[] = [];
       const read = await this.readWith(
         study,
+        views,
         shadowVersion,
         prepare,
         'SHADOW',
@@ -328,7 +357,8 @@ export class AnalysisService {
     primary.rereadOf = previous;
     if (shadow) shadow.analysisJob = options.analysisJob ?? null;
     const inputs = views.map((v) => ({ imageId: v.id, sha256: v.sha256, view: v.view }));
-    for (const p of [primary, shadow]) if (p) p.inputs = inputs;
+    for (const read of [primaryRead, shadowRead])
+      if (read) read.prediction.inputs = inputs.map((input, i) => ({ ...input, ...read.perView?.[i] }));
     if (!options.pendingWrites) await Promise.all(writes);
     em.persist(primary);
     if (shadow) em.persist(shadow);
@@ -370,7 +400,8 @@ export class AnalysisService {
 
   /**
    * The views a study is read from: chest, the newest PA film (else the newest AP, else the newest);
-   * wrist, the newest PA and the newest LATERAL. Newest, because a film attached again is a retake.
+   * wrist, the newest PA and the newest LATERAL (one of them, where the department reads single views).
+   * Newest, because a film attached again is a retake.
    */
   private selectViews(study: Study, images: Image[]): Image[] {
     const newest = (view: ImageView) => images.findLast((i) => i.view === view);
@@ -380,6 +411,7 @@ export class AnalysisService {
     }
     const pa = newest(ImageView.PA);
     const lateral = newest(ImageView.LATERAL);
+    if (this.options.wristSingleView && (pa || lateral)) return [pa, lateral].filter((v): v is Image => !!v);
     if (!pa || !lateral) {
       throw new WristViewsRequiredError('A wrist study needs a PA and a LATERAL view', {
         studyId: study.id,
@@ -392,56 +424,91 @@ export class AnalysisService {
 
   private async readWith(
     study: Study,
+    views: Image[],
     version: ModelVersion,
     prepare: Prepare,
     route: string,
     started: number,
     writes: Promise<unknown>[],
     signal?: AbortSignal,
-  ): Promise<{ prediction: Prediction; observation: DriftObservation | null }> {
+  ): Promise<{
+    prediction: Prediction;
+    observation: DriftObservation | null;
+    perView: Partial<PredictionInput>[] | null;
+  }> {
     const task = version.task.toLowerCase();
     const manifest = this.engine.manifest(task, version.version);
+    const perViewModel = readsPerView(manifest);
+    if (!perViewModel && views.length !== manifest.input.names.length)
+      throw new WristViewsRequiredError(`Model ${version.version} reads a PA and a LATERAL view together`, {
+        studyId: study.id,
+        views: views.map((v) => v.view),
+      });
     const t0 = Date.now();
     const prepared = await prepare(manifest.input.size, manifest.preprocessing.id);
     const decodeMs = Date.now() - t0;
-    const pre =
-      prepared.map((p) => headerVerdict(study.bodyPart, p)).find((v) => v !== null) ??
-      (study.bodyPart === BodyPart.WRIST ? await this.looksLikeChest(prepare) : null);
-    const result = await this.engine.infer({
+    const header = prepared.map((p) => headerVerdict(study.bodyPart, p));
+    // The chest cross-check stands in for a wrist model without a body-part output of its own.
+    const chestLike =
+      study.bodyPart === BodyPart.WRIST &&
+      manifest.gate.notTargetLogitThreshold === undefined &&
+      header.every((v) => v === null)
+        ? await this.looksLikeChest(prepare)
+        : null;
+    const pre = header.find((v) => v !== null) ?? chestLike;
+    const request = {
       task,
       version: version.version,
-      views: prepared.map((p) => p.tensor),
       priority: PRIORITY[study.priority] ?? 'ROUTINE',
       deadline: Date.now() + this.options.deadlineMs,
       signal,
+    };
+    const outputsOf = (result: InferResult, cams: ViewCam[]) => ({
+      logits: result.outputs.logits.data,
+      embedding: result.outputs.embedding.data,
+      oodDistance: result.outputs.ood_distance.data[0],
+      notTargetLogit: result.outputs[NOT_TARGET_OUTPUT]?.data[0],
+      cams,
     });
-    const cams = (
-      manifest.input.names.length === 1 ? ['cam'] : manifest.input.names.map((n) => `cam_${n}`)
-    ).flatMap((name, v) => {
-      const t = result.outputs[name];
-      if (!t) return [];
-      const [k, h, w] = t.dims;
-      return manifest.classes.slice(0, k).map((label, c) => ({
-        label,
-        view: v,
-        width: w,
-        height: h,
-        data: t.data.slice(c * h * w, (c + 1) * h * w),
-      }));
-    });
-    const reading: Reading = interpret(
-      manifest,
-      {
-        logits: result.outputs.logits.data,
-        embedding: result.outputs.embedding.data,
-        oodDistance: result.outputs.ood_distance.data[0],
-        notTargetLogit: result.outputs[NOT_TARGET_OUTPUT]?.data[0],
-        cams,
-      },
-      pre,
-    );
+    let reading: Reading;
+    let results: InferResult[];
+    let heatmapKey: string | null;
+    let perView: Partial<PredictionInput>[] | null = null;
+    let shown = 0;
     const t1 = performance.now();
-    const heatmapKey = await this.storeHeatmap(reading, cams, prepared, writes);
+    if (perViewModel) {
+      // Each view on its own, then the study fused from its views (model.json `study`).
+      results = await Promise.all(prepared.map((p) => this.engine.infer({ ...request, views: [p.tensor] })));
+      const cams = results.map((r, i) => camsOf(manifest, r, i));
+      // A view refused before the model (header, quality) is one the study lacks; the others are read.
+      const readings = results.map((r, i) =>
+        interpret(manifest, outputsOf(r, cams[i]!), header[i] ?? chestLike),
+      );
+      const fused = fuseViews(
+        manifest,
+        readings.map((r, i) => ({ view: views[i]!.view, reading: r })),
+        { allowIncomplete: this.options.wristSingleView ?? false },
+      );
+      const keys = await Promise.all(
+        readings.map((r, i) => this.storeHeatmap(r, cams[i]!, prepared, writes, i)),
+      );
+      const positive = manifest.classes[manifest.classes.length - 1]!;
+      perView = readings.map((r, i) => ({
+        gateVerdict: r.gateVerdict,
+        probability: r.probabilities?.[positive] ?? null,
+        flagged: r.probabilities ? r.findings.some((f) => f.label === positive) : null,
+        heatmapKey: keys[i] ?? null,
+      }));
+      reading = fused;
+      shown = fused.decidingView ?? 0;
+      heatmapKey = fused.decidingView === null ? null : (keys[fused.decidingView] ?? null);
+    } else {
+      const result = await this.engine.infer({ ...request, views: prepared.map((p) => p.tensor) });
+      results = [result];
+      const cams = camsOf(manifest, result);
+      reading = interpret(manifest, outputsOf(result, cams), pre);
+      heatmapKey = await this.storeHeatmap(reading, cams, prepared, writes);
+    }
     const heatmapMs = performance.now() - t1;
     const prediction = new Prediction();
     prediction.study = study;
@@ -459,13 +526,13 @@ export class AnalysisService {
     prediction.explanation = reading.explanation;
     prediction.timings = {
       decodeMs,
-      queueMs: result.timings.queueMs,
-      inferenceMs: result.timings.inferenceMs,
-      batchSize: result.timings.batchSize,
+      queueMs: Math.max(...results.map((r) => r.timings.queueMs)),
+      inferenceMs: Math.max(...results.map((r) => r.timings.inferenceMs)),
+      batchSize: results[0]!.timings.batchSize,
       heatmapMs: round(heatmapMs),
       totalMs: Date.now() - started,
     };
-    return { prediction, observation: observationOf(reading, prepared[0]!) };
+    return { prediction, observation: observationOf(reading, prepared[shown]!), perView };
   }
 
   /**
@@ -502,20 +569,21 @@ export class AnalysisService {
   }
 
   /**
-   * Renders the heatmap of the most important finding (or the top class) and starts storing it,
-   * content-addressed; the write goes into `writes` (awaited before the prediction commits).
+   * Renders the heatmap of the most important finding (or the top class) over view `view` and starts
+   * storing it, content-addressed; the write goes into `writes` (awaited before the prediction commits).
    */
   private async storeHeatmap(
     reading: Reading,
-    cams: { label: string; view: number; width: number; height: number; data: Float32Array }[],
+    cams: ViewCam[],
     prepared: PreparedImage[],
     writes: Promise<unknown>[],
+    view = 0,
   ): Promise<string | null> {
     if (reading.gateVerdict !== GateVerdict.ACCEPTED) return null;
     const label = reading.findings.sort((a, b) => b.probability - a.probability)[0]?.label ?? reading.label;
-    const cam = cams.find((c) => c.label === label && c.view === 0);
+    const cam = cams.find((c) => c.label === label && c.view === view);
     if (!cam) return null;
-    const input = prepared[0];
+    const input = prepared[view]!;
     const png = await renderHeatmapPng(
       { width: input.size, height: input.size, data: input.tensor },
       cam,

@@ -17,6 +17,14 @@ export interface PredictionInput {
   imageId: string;
   sha256: string;
   view: string;
+  /** Models that read each view on its own (wrist v2): this view's gate verdict. */
+  gateVerdict?: GateVerdict;
+  /** …its calibrated probability of the finding (null when the gate refused it). */
+  probability?: number | null;
+  /** …whether it reached the per-view operating point (null when refused). */
+  flagged?: boolean | null;
+  /** …and the object-store key of its heatmap (null when refused). */
+  heatmapKey?: string | null;
 }
 
 /** An AI reading of one study by one model version. Always AI assistance requiring clinician review. */
