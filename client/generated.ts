@@ -2079,6 +2079,8 @@ export type User = {
   email: Scalars['String']['output'];
   /** Stable identifier. */
   id: Scalars['ID']['output'];
+  /** What the user's role may do (the policy table's permissions), e.g. for a front-end to show only that. */
+  permissions: Array<Scalars['String']['output']>;
   /** Role that decides what this user may do. */
   role: Role;
 };

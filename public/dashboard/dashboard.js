@@ -26,6 +26,7 @@
 
   var state = {
     token: sessionStorage.getItem(TOKEN_KEY),
+    permissions: [],
     overview: null,
     alerts: [],
     models: {},
@@ -114,11 +115,19 @@
 
   function signIn(token) {
     state.token = token;
-    return gql('{ me { displayName role } }').then(
-      function (data) {
-        if (['TECHNICIAN', 'ADMIN', 'RADIOLOGIST'].indexOf(data.me.role) < 0) {
-          throw new GraphQLFailure('FORBIDDEN', 'This role cannot read monitoring figures.');
+    return gql('{ me { displayName role permissions } }')
+      .then(function (data) {
+        // The dashboard shows monitoring figures: roles without them get a message, not a blank page.
+        if (data.me.permissions.indexOf('READ_MONITORING') < 0) {
+          throw new GraphQLFailure(
+            'FORBIDDEN',
+            'Your role (' +
+              data.me.role.toLowerCase() +
+              ') cannot read monitoring figures. This dashboard is for technicians, radiologists and admins; ' +
+              'integrators read results through the API.',
+          );
         }
+        state.permissions = data.me.permissions;
         sessionStorage.setItem(TOKEN_KEY, token);
         $('who').textContent = data.me.displayName + ' (' + data.me.role.toLowerCase() + ')';
         $('sign-in-panel').hidden = true;
@@ -128,17 +137,22 @@
         return refresh().then(function () {
           if (REFRESH_MS > 0) state.timer = setInterval(refresh, REFRESH_MS);
         });
-      },
-      function (error) {
+      })
+      .catch(function (error) {
         sessionStorage.removeItem(TOKEN_KEY);
         state.token = null;
+        state.permissions = [];
         showSignIn(
           error.code === 'UNAUTHENTICATED'
             ? 'That token is not valid (expired, revoked or mistyped).'
             : error.message || 'Sign-in failed.',
         );
-      },
-    );
+      });
+  }
+
+  /** True when the signed-in role holds `permission` (from `me.permissions`). */
+  function may(permission) {
+    return (state.permissions || []).indexOf(permission) >= 0;
   }
 
   function signOut() {
@@ -321,10 +335,13 @@
             a.status.toLowerCase(),
         }),
       );
-      var actions = el('div', { className: 'actions' });
-      if (a.status === 'OPEN') actions.appendChild(triageButton(a, 'acknowledgeDriftAlert', 'Acknowledge'));
-      actions.appendChild(triageButton(a, 'resolveDriftAlert', 'Resolve'));
-      li.appendChild(actions);
+      // Triage buttons only for roles that may triage (technicians, admins).
+      if (may('TRIAGE_DRIFT_ALERTS')) {
+        var actions = el('div', { className: 'actions' });
+        if (a.status === 'OPEN') actions.appendChild(triageButton(a, 'acknowledgeDriftAlert', 'Acknowledge'));
+        actions.appendChild(triageButton(a, 'resolveDriftAlert', 'Resolve'));
+        li.appendChild(actions);
+      }
       list.appendChild(li);
     });
     $('alerts-empty').hidden = open.length > 0;

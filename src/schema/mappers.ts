@@ -1,3 +1,4 @@
+import { ROLE_PERMISSIONS } from '../auth/policy';
 import type { AnalysisJob } from '../domain/analysis/analysis-job.entity';
 import type { DicomImportType } from './pacs.types';
 import type { AuditEvent } from '../domain/audit/audit-event.entity';
@@ -45,6 +46,7 @@ export const toUser = (u: User): UserType =>
     displayName: u.displayName,
     role: u.role,
     active: u.active,
+    permissions: [...ROLE_PERMISSIONS[u.role]],
     createdAt: u.createdAt,
   });
 

@@ -44,6 +44,12 @@ export class UserType {
   @Field({ description: 'False once deactivated; tokens of inactive users are refused.' })
   active!: boolean;
 
+  @Field(() => [String], {
+    description:
+      "What the user's role may do (the policy table's permissions), e.g. for a front-end to show only that.",
+  })
+  permissions!: string[];
+
   @Field({ description: 'When the user was created.' })
   createdAt!: Date;
 }
