@@ -28,12 +28,45 @@ describe('buildAiReportSr', () => {
   it('writes a Part 10 Comprehensive SR that the DICOM reader names by its UIDs', async () => {
     const file = buildAiReportSr(input());
     expect(file.subarray(128, 132).toString('latin1')).toBe('DICM');
-    expect(await readDicomIdentity(file, 1e6)).toEqual({
+    expect(await readDicomIdentity(file, 1e6)).toMatchObject({
       sopClassUid: COMPREHENSIVE_SR_SOP_CLASS,
       sopInstanceUid: deriveUid('2.25', 'i'),
       studyInstanceUid: '1.2.3',
     });
     expect(file.includes(Buffer.from('ISO_IR 192'))).toBe(false);
+  });
+
+  it('stays UNVERIFIED and PRELIMINARY without a signed read', () => {
+    const file = buildAiReportSr(input());
+    expect(file.includes(Buffer.from('UNVERIFIED'))).toBe(true);
+    expect(file.includes(Buffer.from('PRELIMINARY'))).toBe(true);
+    expect(file.includes(Buffer.from("Radiologist's read"))).toBe(false);
+  });
+
+  it('states a signed read first, with the AI beside it, VERIFIED and FINAL by the radiologist', () => {
+    const file = buildAiReportSr({
+      ...input(),
+      review: {
+        kind: 'FINAL',
+        findings: [{ label: 'PNEUMONIA', present: false }],
+        label: 'NORMAL',
+        conclusion: 'Clear lungs.',
+        radiologist: 'Dr Reader',
+        at: new Date('2026-01-02T05:00:00Z'),
+      },
+    });
+    const text = file.toString('latin1');
+    expect(text).toContain("Radiologist's read (final): no finding (NORMAL). Clear lungs.");
+    expect(text).toContain('AI second reading: AI flags: PNEUMONIA.');
+    expect(text.indexOf("Radiologist's read")).toBeLessThan(text.indexOf('AI second reading: '));
+    expect(text).toContain('VERIFIED');
+    expect(text).not.toContain('UNVERIFIED');
+    expect(text).toContain('FINAL');
+    expect(text).not.toContain('PRELIMINARY');
+    // Verifying Observer Sequence (0040,A073) with the radiologist's name and the verification time.
+    expect(file.includes(Buffer.from([0x40, 0x00, 0x73, 0xa0]))).toBe(true);
+    expect(text).toContain('Dr Reader');
+    expect(text).toContain('20260102050000');
   });
 
   it('declares UTF-8 only when a value needs it', () => {
