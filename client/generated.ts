@@ -1356,7 +1356,7 @@ export type Prediction = {
   flagged?: Maybe<Scalars['Boolean']['output']>;
   /** Input gate verdict; anything but ACCEPTED means no diagnosis was made. */
   gateVerdict: GateVerdict;
-  /** Path of the class-activation heatmap (PNG) on this API. Needs READ_PREDICTIONS. */
+  /** Path of the class-activation heatmap (PNG) on this API: the map over the film in its proportions, named by its finding, with a colour scale; add ?overlay=false for the bare map. Needs READ_PREDICTIONS. */
   heatmapUrl?: Maybe<Scalars['String']['output']>;
   /** Stable identifier. */
   id: Scalars['ID']['output'];

@@ -7,7 +7,7 @@ import type { RequestContext } from '../domain/shared/request-context';
 import { AppError, ForbiddenError, ValidationError } from '../errors';
 import { ImageService } from '../domain/image/image.service';
 import { toUploadReceipt } from '../schema/mappers';
-import type { HttpResult, RouteHandler } from './http-server';
+import { requestTarget, type HttpResult, type RouteHandler } from './http-server';
 
 /**
  * Binary routes beside GraphQL: `POST /uploads` (raw body; Content-Type application/dicom, image/png
@@ -45,15 +45,19 @@ export function imageRoutes(images: ImageService): RouteHandler[] {
   ];
 }
 
-/** `GET /predictions/:id/heatmap`: the class-activation heatmap PNG of a prediction. */
+/**
+ * `GET /predictions/:id/heatmap`: the class-activation heatmap PNG of a prediction, over the film;
+ * `?overlay=false` the bare map.
+ */
 export function predictionRoutes(analysis: AnalysisService): RouteHandler[] {
   return [
     {
       name: '/predictions/:id/heatmap',
       method: 'GET',
       pattern: /^\/predictions\/([0-9a-fA-F-]{36})\/heatmap$/,
-      async handle(ctx, _req, match) {
-        const png = await analysis.heatmap(ctx, match[1]);
+      async handle(ctx, req, match) {
+        const overlay = new URLSearchParams(requestTarget(req.url).search).get('overlay') !== 'false';
+        const png = await analysis.heatmap(ctx, match[1], { overlay });
         return {
           status: 200,
           headers: { 'content-type': 'image/png', 'cache-control': 'private, no-store' },

@@ -155,7 +155,8 @@ export class PredictionResolver {
 
   @FieldResolver(() => String, {
     nullable: true,
-    description: 'Path of the class-activation heatmap (PNG) on this API. Needs READ_PREDICTIONS.',
+    description:
+      'Path of the class-activation heatmap (PNG) on this API: the map over the film in its proportions, named by its finding, with a colour scale; add ?overlay=false for the bare map. Needs READ_PREDICTIONS.',
   })
   heatmapUrl(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): string | null {
     this.recordsService.assertClinicalRead(ctx);

@@ -58,6 +58,11 @@ export function headerVerdict(bodyPart: BodyPart, prepared: PreparedImage): Gate
   return null;
 }
 
+/** Object-store key of the bare map stored beside the overlay heatmap `key`. */
+export function bareHeatmapKey(key: string): string {
+  return key.replace(/\.png$/, '.bare.png');
+}
+
 /** Prepares the study's files for one model input contract (decoded once per contract). */
 type Prepare = (size: number, preprocessing: PreprocessingId) => Promise<PreparedImage[]>;
 
@@ -233,8 +238,15 @@ export class AnalysisService {
     return outcome;
   }
 
-  /** The stored heatmap PNG of a prediction (readers of predictions only; audited). */
-  async heatmap(ctx: RequestContext, predictionId: string): Promise<Buffer> {
+  /**
+   * The stored heatmap PNG of a prediction (readers of predictions only; audited): the map over the
+   * film, or with `overlay: false` the bare map (NOT_FOUND for readings made before bare maps were kept).
+   */
+  async heatmap(
+    ctx: RequestContext,
+    predictionId: string,
+    options: { overlay?: boolean } = {},
+  ): Promise<Buffer> {
     assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
     const p = isUuid(predictionId)
       ? await ctx.em.findOne(Prediction, { id: predictionId }, { populate: ['study'] })
@@ -242,6 +254,11 @@ export class AnalysisService {
     if (!p) throw NotFoundError.of('Prediction', predictionId);
     if (!p.heatmapKey) throw NotFoundError.of('Heatmap', predictionId);
     ctx.audit.read('Prediction', p.id, p.study.patient.id);
+    if (options.overlay === false) {
+      const bare = bareHeatmapKey(p.heatmapKey);
+      if (!(await this.store.stat(bare))) throw NotFoundError.of('Heatmap', predictionId);
+      return this.store.get(bare);
+    }
     return this.store.get(p.heatmapKey);
   }
 
@@ -584,15 +601,27 @@ export class AnalysisService {
     const cam = cams.find((c) => c.label === label && c.view === view);
     if (!cam) return null;
     const input = prepared[view]!;
-    const png = await renderHeatmapPng(
-      { width: input.size, height: input.size, data: input.tensor },
-      cam,
-      this.options.heatmapSize,
-    );
+    // The map in the film's proportions (a tissue-cropped input is not the whole film: square),
+    // named by its finding, with a colour scale; the bare map is kept beside it.
+    const style = {
+      size: this.options.heatmapSize,
+      aspect: input.preprocessing.includes('tissuecrop') ? 1 : input.width / input.height,
+      label,
+    };
+    const image = { width: input.size, height: input.size, data: input.tensor };
+    const [png, bare] = await Promise.all([
+      renderHeatmapPng(image, cam, { ...style, overlay: true }),
+      renderHeatmapPng(image, cam, { ...style, overlay: false }),
+    ]);
     const key = contentAddressedKey('heatmaps', sha256(png), 'png');
-    const write = this.store.put(key, png, { contentType: 'image/png' });
-    write.catch(() => undefined); // awaited by the committer; never an unhandled rejection meanwhile
-    writes.push(write);
+    for (const [k, bytes] of [
+      [key, png],
+      [bareHeatmapKey(key), bare],
+    ] as const) {
+      const write = this.store.put(k, bytes, { contentType: 'image/png' });
+      write.catch(() => undefined); // awaited by the committer; never an unhandled rejection meanwhile
+      writes.push(write);
+    }
     return key;
   }
 }
