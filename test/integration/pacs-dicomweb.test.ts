@@ -583,7 +583,8 @@ describe('PACS interoperability over DICOMweb with Orthanc', () => {
         status: 'preliminary',
       });
       expect(report.conclusion).toContain(AI_ASSISTANCE_WARNING);
-      expect(report.code.coding[0]).toMatchObject({ system: 'http://loinc.org', code: '36643-5' });
+      // The chest is read from one film: XR Chest Single view (not the two-view code).
+      expect(report.code.coding[0]).toMatchObject({ system: 'http://loinc.org', code: '36554-4' });
 
       const res = await get(`/fhir/DiagnosticReport?_id=${predictionId}`);
       expect(res.status).toBe(200);
