@@ -179,6 +179,11 @@ def ood_colour() -> np.ndarray:
 # Threshold rules and the LOSO summary
 # ------------------------------------------------------------------------------------------------
 
+def other_halves(other: np.ndarray):
+    """FracAtlas leg/hip/shoulder films: even rows help fit the body-part probe, odd rows judge it."""
+    return other[0::2], other[1::2]
+
+
 def abnormal_scores(p: np.ndarray) -> np.ndarray:
     return 1.0 - p[:, 0]
 
@@ -196,7 +201,11 @@ def rule_thresholds(p_val: np.ndarray, y_val: np.ndarray, s_val: np.ndarray, rul
                     recall must hold for the hardest hospital in calibration, not for the pooled films
     abnormal-...:   one threshold on P(abnormal) = 1 - P(NORMAL) from all abnormal calibration films;
                     the same value is used for every finding's `flag` (any abnormal finding -> review)
+    <rule>@0.90:    the same rule at another target recall
     """
+    if "@" in rule:
+        rule, t = rule.split("@")
+        target = float(t)
     out = {}
     if rule.startswith("abnormal"):
         sub = rule[len("abnormal-"):] or "conformal"
@@ -231,7 +240,10 @@ def flags(p: np.ndarray, thr: Dict[str, float]) -> np.ndarray:
     return f
 
 
-def fold_outputs(npz_path: str, rules=("conformal", "worst-source", "abnormal-conformal", "abnormal-worst-source")):
+RULES = ("conformal", "worst-source", "abnormal-worst-source", "worst-source@0.90")
+
+
+def fold_outputs(npz_path: str, rules=RULES):
     z = np.load(npz_path, allow_pickle=False)
     T = cal.fit_temperature(z["val_logits"], z["val_y"])
     p_val = cal.softmax(z["val_logits"], T)
@@ -240,14 +252,15 @@ def fold_outputs(npz_path: str, rules=("conformal", "worst-source", "abnormal-co
     # gate: class-conditional Mahalanobis (training films) + 'not chest' probe (limb films)
     means, prec, _ = cal.fit_mahalanobis(z["train_emb"], z["train_y"])
     dist = lambda e: cal.mahalanobis_np(e, means, prec)  # noqa: E731
-    limb_fit = np.concatenate([z["aux_bone"], z["aux_hand_fit"]])
+    fit_other, eval_other = other_halves(z["aux_other"])
+    limb_fit = np.concatenate([z["aux_bone"], z["aux_hand_fit"], fit_other])
     probe = models.fit_linear_probe(z["train_emb"], limb_fit)
     lg = lambda e: probe(torch.from_numpy(np.asarray(e, np.float32)))[:, 0].detach().numpy()  # noqa: E731
     return {"z": z, "T": T, "p_val": p_val, "p_held": p_held, "thr": thr,
             "d_val": dist(z["val_emb"]), "d_held": dist(z["held_emb"]), "d_ood": dist(z["aux_ood"]),
-            "d_other": dist(z["aux_other"]), "d_hand_test": dist(z["aux_hand_test"]),
+            "d_other": dist(eval_other), "d_hand_test": dist(z["aux_hand_test"]),
             "l_val": lg(z["val_emb"]), "l_held": lg(z["held_emb"]), "l_ood": lg(z["aux_ood"]),
-            "l_other": lg(z["aux_other"]), "l_hand_test": lg(z["aux_hand_test"])}
+            "l_other": lg(eval_other), "l_hand_test": lg(z["aux_hand_test"])}
 
 
 def _ci(fn, n, n_boot, strata=None):
@@ -294,14 +307,41 @@ def breakdown(paths, p, y, f, n_boot) -> Dict[str, dict]:
     return out
 
 
-def summarize_loso(out_dir: str, n_boot: int = 500, gate_quantile: float = 0.995,
-                   ood_margin: float = 1.5, breakdown_rule: str = "worst-source") -> dict:
+NEW_SITE_RECALL = 0.90
+
+
+def choose_loso_target(fos: Dict[str, dict], required: float = NEW_SITE_RECALL) -> Optional[float]:
+    """The LOSO-calibrated rule: the lowest in-distribution target q (so the highest thresholds) at which
+    `conformal@q` on each fold's own validation films still flags >= `required` of the abnormal films of
+    EVERY held-out hospital with both classes. None when even q = 0.99 does not hold it."""
+    both = {n: fo for n, fo in fos.items() if n in FOLD_NAMES_BOTH}
+    if not both:
+        return None
+    best = None
+    for q in [round(0.99 - 0.01 * i, 2) for i in range(50)]:
+        worst = min(float(flags(fo["p_held"], rule_thresholds(fo["p_val"], fo["z"]["val_y"], fo["z"]["val_src"],
+                                                                 f"conformal@{q}"))[fo["z"]["held_y"] != 0].mean())
+                    for fo in both.values())
+        if worst < required:
+            break
+        best = q
+    return best
+
+
+def summarize_loso(out_dir: str, n_boot: int = 500, gate_quantile: float = 0.99,
+                   ood_margin: float = 1.5, breakdown_rule: str = "loso-calibrated") -> dict:
     """The LOSO table from the saved folds (no retraining)."""
     folds = sorted(f[len("fold_"):-len(".npz")] for f in os.listdir(out_dir) if f.startswith("fold_") and f.endswith(".npz"))
     per, pooled = {}, {"p": [], "y": [], "flags": {}, "src": [], "paths": []}
     colour = ood_colour()
+    fos = {name: fold_outputs(os.path.join(out_dir, f"fold_{name}.npz")) for name in folds}
+    q_star = choose_loso_target(fos)
+    for fo in fos.values():
+        if q_star is not None:
+            fo["thr"]["loso-calibrated"] = rule_thresholds(fo["p_val"], fo["z"]["val_y"], fo["z"]["val_src"],
+                                                           f"conformal@{q_star}")
     for name in folds:
-        fo = fold_outputs(os.path.join(out_dir, f"fold_{name}.npz"))
+        fo = fos[name]
         z = fo["z"]
         y, p = z["held_y"], fo["p_held"]
         a = abnormal_scores(p)
@@ -343,6 +383,7 @@ def summarize_loso(out_dir: str, n_boot: int = 500, gate_quantile: float = 0.995
             "notRadiographRefused": round(float((rej(fo["d_ood"], fo["l_ood"]) | colour).mean()), 4),
             "notRadiographRefusedByModel": round(float(rej(fo["d_ood"], fo["l_ood"]).mean()), 4),
             "legHipShoulderRefused": round(float(rej(fo["d_other"], fo["l_other"]).mean()), 4),
+            "legHipShoulderSet": "FracAtlas leg/hip/shoulder, odd rows (even rows help fit the probe)",
             "handTestRefused": round(float(rej(fo["d_hand_test"], fo["l_hand_test"]).mean()), 4),
         }
         per[name] = entry
@@ -351,7 +392,12 @@ def summarize_loso(out_dir: str, n_boot: int = 500, gate_quantile: float = 0.995
             pooled["y"].append(y)
             pooled["src"].append(np.full(len(y), name))
             pooled["paths"].append(z["held_paths"])
-    summary = {"folds": per, "createdAt": dt_now(), "note": "each held-out film is scored by the fold model that never saw its hospital"}
+    summary = {"folds": per, "createdAt": dt_now(), "note": "each held-out film is scored by the fold model that never saw its hospital",
+               "losoCalibratedRule": {
+                   "rule": None if q_star is None else f"conformal@{q_star}",
+                   "target": q_star,
+                   "criterion": f"the lowest in-distribution target recall whose conformal thresholds (each fold's own validation "
+                                f"films) still flag >= {NEW_SITE_RECALL} of the abnormal films of every held-out hospital with both classes"}}
     if pooled["p"]:
         p = np.concatenate(pooled["p"])
         y = np.concatenate(pooled["y"])
