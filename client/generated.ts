@@ -17,6 +17,14 @@ export type Scalars = {
   JSONObject: { input: Record<string, unknown>; output: Record<string, unknown>; }
 };
 
+/** Labelled studies to add to a site's validation set. */
+export type AddSiteValidationStudiesInput = {
+  /** Studies with their labels (at most 5000). */
+  items: Array<SiteValidationStudyInput>;
+  /** Site id. */
+  siteId: Scalars['ID']['input'];
+};
+
 /** An amendment of the signed final read. */
 export type AmendFinalReadInput = {
   /** Conclusion in free text (at most 4000 characters). */
@@ -336,6 +344,14 @@ export type CreatePatientInput = {
   sex?: InputMaybe<Sex>;
 };
 
+/** A site to register. */
+export type CreateSiteInput = {
+  /** Short stable code: lower-case letters, digits and dashes (e.g. st-marys-radiology). */
+  code: Scalars['String']['input'];
+  /** Name shown to users. */
+  name: Scalars['String']['input'];
+};
+
 /** Registers a study for a patient. */
 export type CreateStudyInput = {
   /** Accession number from the RIS; unique. */
@@ -348,6 +364,8 @@ export type CreateStudyInput = {
   patientId: Scalars['ID']['input'];
   /** Reading priority (default ROUTINE). */
   priority?: InputMaybe<StudyPriority>;
+  /** Site (hospital or department) the study belongs to; the default site when omitted. */
+  siteId?: InputMaybe<Scalars['ID']['input']>;
   /** DICOM Study Instance UID, if known. */
   studyInstanceUid?: InputMaybe<Scalars['String']['input']>;
 };
@@ -541,6 +559,19 @@ export type DriftWindowKind =
   /** The accepted predictions of each DRIFT_TIME_WINDOW_MINUTES period. */
   | 'TIME';
 
+/** A measured rate with its 95% percentile-bootstrap interval. */
+export type Estimate = {
+  __typename?: 'Estimate';
+  /** Lower bound of the 95% interval. */
+  lower?: Maybe<Scalars['Float']['output']>;
+  /** Items it rests on. */
+  n: Scalars['Int']['output'];
+  /** Upper bound of the 95% interval. */
+  upper?: Maybe<Scalars['Float']['output']>;
+  /** Point estimate; null when undefined (no positives, say). */
+  value?: Maybe<Scalars['Float']['output']>;
+};
+
 /** The radiologist's signed read of a study (version 1), or an amendment of it (version 2...). */
 export type FinalRead = {
   __typename?: 'FinalRead';
@@ -592,6 +623,21 @@ export type FindingAssessment = {
   probability: Scalars['Float']['output'];
   /** Operating point (recall-first threshold) used by this reading. */
   threshold: Scalars['Float']['output'];
+};
+
+/** One finding's comparison in a per-site rollout gate. */
+export type GateFinding = {
+  __typename?: 'GateFinding';
+  /** Recall the site's approved operating point promised (its target). */
+  approvedRecall: Scalars['Float']['output'];
+  /** The candidate's recall on the site's validation set at the operating point it would serve with. */
+  candidateRecall?: Maybe<Scalars['Float']['output']>;
+  /** Finding label. */
+  label: Scalars['String']['output'];
+  /** True when the candidate reached the approved recall. */
+  passed: Scalars['Boolean']['output'];
+  /** Site positives of the finding. */
+  positives: Scalars['Int']['output'];
 };
 
 /** Verdict of the input gate that runs before any diagnosis. */
@@ -741,6 +787,15 @@ export type IssuedToken = {
   token: Scalars['String']['output'];
   /** Whom it was issued to. */
   user: User;
+};
+
+/** How many items carry one label. */
+export type LabelCount = {
+  __typename?: 'LabelCount';
+  /** Class label. */
+  label: Scalars['String']['output'];
+  /** Count. */
+  n: Scalars['Int']['output'];
 };
 
 /** Where a model version came from (ancestors, training run, data, gate) and how it reached its stage. */
@@ -960,24 +1015,32 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Acknowledges an open drift alert (technicians, admins). */
   acknowledgeDriftAlert: DriftAlert;
+  /** Adds labelled studies (already in the system, with a film) to a site's validation set (admins, radiologists). Every row is checked first; a bad row is refused by its index (SITE_LABELS_INVALID, details.row) and nothing is stored. Radiologists' reads of the site's studies join the set by themselves. Returns the set of each task touched. Audited. */
+  addSiteValidationStudies: Array<SiteValidationSet>;
   /** Amends the signed read (radiologists), with the reason: status AMENDED; the new version is in force. */
   amendFinalRead: FinalRead;
   /** Analyses a study now and returns the prediction (AI assistance; requires clinician review). A study whose images have not changed since its last reading gets that reading back; reread: true reads it again (the new prediction links to the earlier one in rereadOfId). */
   analyzeStudy: Prediction;
   /** Approves a draft so integrators can read it (radiologists). Refused with NOTE_FAILED_SAFETY_CHECKS when the draft failed a safety check. */
   approveNote: ClinicalNote;
+  /** Approves the site operating point an evaluation proposes (admins): the site's predictions by that version use it from now on and say siteValidated; it also passes the version's rollout gate at the site. SITE_OPERATING_POINT_NOT_APPROVABLE unless the evaluation succeeded with at least one finding chosen on the site's positives. Audited. */
+  approveSiteOperatingPoint: SiteOperatingPoint;
   /** Archives a STAGING or CANARY version; archiving a canary stops it (admins). */
   archiveModelVersion: ModelVersion;
   /** Attaches a file uploaded through POST /uploads to a study with its view (technicians). */
   attachImage: Image;
   /** Registers a patient (technicians). */
   createPatient: Patient;
+  /** Registers a site (admins). Audited. */
+  createSite: Site;
   /** Registers a study for a patient (technicians). */
   createStudy: Study;
   /** Creates a user (admins). */
   createUser: User;
   /** Deactivates a user; its tokens stop working at once (admins). */
   deactivateUser: User;
+  /** Queues an evaluation of a model version on a site's validation set (admins); follow it with siteValidationChanged or siteValidation. SITE_VALIDATION_SET_INSUFFICIENT when the set is empty or one class. Audited. */
+  evaluateSite: SiteEvaluation;
   /** Stores the AI report of a prediction on the PACS as a DICOM Comprehensive SR in the source study (AI assistance; requires clinician review). */
   exportPredictionToPacs: DicomExport;
   /** Drafts a note about a prediction from its structured findings and returns it once stored, as a DRAFT with its safety report; follow the text as it is written with noteDraftStreamed. AI assistance; requires clinician review. */
@@ -1024,6 +1087,12 @@ export type MutationAcknowledgeDriftAlertArgs = {
 
 
 /** Changes. Every mutation is authorised by role and audited. */
+export type MutationAddSiteValidationStudiesArgs = {
+  input: AddSiteValidationStudiesInput;
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationAmendFinalReadArgs = {
   input: AmendFinalReadInput;
 };
@@ -1039,6 +1108,12 @@ export type MutationAnalyzeStudyArgs = {
 /** Changes. Every mutation is authorised by role and audited. */
 export type MutationApproveNoteArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationApproveSiteOperatingPointArgs = {
+  evaluationId: Scalars['ID']['input'];
 };
 
 
@@ -1061,6 +1136,12 @@ export type MutationCreatePatientArgs = {
 
 
 /** Changes. Every mutation is authorised by role and audited. */
+export type MutationCreateSiteArgs = {
+  input: CreateSiteInput;
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
 export type MutationCreateStudyArgs = {
   input: CreateStudyInput;
 };
@@ -1075,6 +1156,14 @@ export type MutationCreateUserArgs = {
 /** Changes. Every mutation is authorised by role and audited. */
 export type MutationDeactivateUserArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Changes. Every mutation is authorised by role and audited. */
+export type MutationEvaluateSiteArgs = {
+  modelVersionId: Scalars['ID']['input'];
+  siteId: Scalars['ID']['input'];
+  targetRecall?: InputMaybe<Scalars['Float']['input']>;
 };
 
 
@@ -1233,6 +1322,19 @@ export type NoteStatus =
   /** Rejected by a radiologist. */
   | 'REJECTED';
 
+/** Recall and specificity of a finding at one threshold. */
+export type OperatingPointMeasure = {
+  __typename?: 'OperatingPointMeasure';
+  /** Recall on the site positives of the finding. */
+  recall: Estimate;
+  /** For the site threshold: chosen on the site positives, or the shipped one kept. */
+  source?: Maybe<ThresholdSource>;
+  /** Specificity on the site studies without any finding (the negative class). */
+  specificity: Estimate;
+  /** Threshold on the calibrated probability. */
+  threshold: Scalars['Float']['output'];
+};
+
 /** A study found on the PACS with QIDO-RS. */
 export type PacsStudy = {
   __typename?: 'PacsStudy';
@@ -1374,8 +1476,12 @@ export type Prediction = {
   rereadOfId?: Maybe<Scalars['ID']['output']>;
   /** The radiologist's review of this prediction (the study's signed read, else the latest correction), compared with it; null before any. */
   review?: Maybe<PredictionReview>;
-  /** PRODUCTION, CANARY or SHADOW. */
+  /** PRODUCTION, CANARY, SHADOW, or SITE_HOLD (the study's site keeps its previous version: PRODUCTION has not passed the site's rollout gate). */
   route: Scalars['String']['output'];
+  /** The site operating point this reading used (temperature, thresholds and the evaluation they rest on), approved for its model version at the study's site; null when it used the shipped one (siteValidated false). Needs READ_PREDICTIONS. */
+  siteOperatingPoint?: Maybe<SiteOperatingPoint>;
+  /** True when this reading used an operating point validated on its site's own films (an approved site operating point); false: the model's shipped operating point, not validated at this site. */
+  siteValidated: Scalars['Boolean']['output'];
   /** The study read. */
   study: Study;
   /** Timings in milliseconds (decode, queue, inference, total). */
@@ -1452,6 +1558,15 @@ export type PredictionReview = {
   source: ReviewSource;
 };
 
+/** The site operating point an evaluation proposes. */
+export type ProposedOperatingPoint = {
+  __typename?: 'ProposedOperatingPoint';
+  /** Calibration temperature. */
+  temperature: Scalars['Float']['output'];
+  /** Per finding. */
+  thresholds: Array<SiteThreshold>;
+};
+
 /** Reads. Every read of patient data is audited. */
 export type Query = {
   __typename?: 'Query';
@@ -1491,6 +1606,10 @@ export type Query = {
   prediction: Prediction;
   /** Predictions, newest first, filtered by study, patient, model version, label, gate verdict or time. Audited. */
   predictions: PredictionConnection;
+  /** How a model version stands at a site: validated or not, the approved operating point, the latest evaluation (AUROC, recall/specificity with intervals, calibration, gate refusals), the rollout gate and the validation set's counts (admins, radiologists, integrators; no patient data). */
+  siteValidation: SiteValidation;
+  /** Every site, the default first (anyone signed in). */
+  sites: Array<Site>;
   /** Studies, newest first, filtered by patient, status, body part, priority, time or predicted label. Audited. */
   studies: StudyConnection;
   /** One study by id. Audited. */
@@ -1629,6 +1748,13 @@ export type QueryPredictionsArgs = {
 
 
 /** Reads. Every read of patient data is audited. */
+export type QuerySiteValidationArgs = {
+  modelVersionId: Scalars['ID']['input'];
+  siteId: Scalars['ID']['input'];
+};
+
+
+/** Reads. Every read of patient data is audited. */
 export type QueryStudiesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<StudyFilter>;
@@ -1692,6 +1818,24 @@ export type ReadingOutcome =
   /** The input gate refused the film: no diagnosis was made. */
   | 'NOT_READ';
 
+/** Where a label of a site's validation set comes from. */
+export type ReferenceLabelSource =
+  /** A radiologist's correction made before a read was signed. */
+  | 'CORRECTION'
+  /** The radiologist's signed final read (or its amendment). */
+  | 'FINAL_READ'
+  /** Imported by an admin or a radiologist (addSiteValidationStudies). */
+  | 'IMPORTED';
+
+/** How many labels of a validation set came from one source. */
+export type ReferenceSourceCount = {
+  __typename?: 'ReferenceSourceCount';
+  /** Count. */
+  n: Scalars['Int']['output'];
+  /** Where the labels came from. */
+  source: ReferenceLabelSource;
+};
+
 /** Who changed the model registry (no contact details). */
 export type RegistryActor = {
   __typename?: 'RegistryActor';
@@ -1701,6 +1845,19 @@ export type RegistryActor = {
   id: Scalars['ID']['output'];
   /** Role of the user. */
   role: Role;
+};
+
+/** One bin of a reliability curve: mean top-class confidence against how often the top class was right. */
+export type ReliabilityBin = {
+  __typename?: 'ReliabilityBin';
+  /** Share of the bin whose top class was the reference label. */
+  accuracy: Scalars['Float']['output'];
+  /** Bin index (tenths of confidence). */
+  bin: Scalars['Int']['output'];
+  /** Mean confidence of the bin. */
+  confidence: Scalars['Float']['output'];
+  /** Studies in the bin. */
+  n: Scalars['Int']['output'];
 };
 
 /** How a radiologist review relates to the AI reading beside it. */
@@ -1718,6 +1875,17 @@ export type ReviewSource =
   | 'CORRECTION'
   /** The study's signed final read (or its latest amendment). */
   | 'FINAL_READ';
+
+/** One point of a ROC curve. */
+export type RocPoint = {
+  __typename?: 'RocPoint';
+  /** False-positive rate (1 - specificity). */
+  fpr: Scalars['Float']['output'];
+  /** Threshold on the calibrated probability. */
+  threshold: Scalars['Float']['output'];
+  /** True-positive rate (recall). */
+  tpr: Scalars['Float']['output'];
+};
 
 /** Role of a user; decides what it may read and do. */
 export type Role =
@@ -1751,6 +1919,290 @@ export type SignFinalReadInput = {
   studyId: Scalars['ID']['input'];
 };
 
+/** A hospital or department whose studies the models read. Model operating points are validated per site, on its own labelled films. */
+export type Site = {
+  __typename?: 'Site';
+  /** Short stable code. */
+  code: Scalars['String']['output'];
+  /** When it was registered. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** The site of a fresh install; studies registered without a site belong to it. */
+  isDefault: Scalars['Boolean']['output'];
+  /** Name shown to users. */
+  name: Scalars['String']['output'];
+};
+
+/** An evaluation of a model version on a site's validation set: AUROC, recall and specificity at the shipped and site operating points with bootstrap intervals, calibration, the input gate's refusals and the counts they rest on. */
+export type SiteEvaluation = {
+  __typename?: 'SiteEvaluation';
+  /** Studies read per reference label. */
+  counts: Array<LabelCount>;
+  /** When it was queued. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Expected calibration error (top class, 10 bins) at the temperature used. */
+  ece?: Maybe<Scalars['Float']['output']>;
+  /** Why it failed (an error code). */
+  error?: Maybe<Scalars['String']['output']>;
+  /** Ids and counts behind the error. */
+  errorDetails?: Maybe<Scalars['JSONObject']['output']>;
+  /** Per finding. */
+  findings: Array<SiteFindingEvaluation>;
+  /** When it finished. */
+  finishedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** The input gate's refusals. */
+  gateRefused?: Maybe<SiteGateRefusals>;
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** Model version id. */
+  modelVersionId: Scalars['ID']['output'];
+  /** Labelled studies read. */
+  n: Scalars['Int']['output'];
+  /** Distinct patients read. */
+  patients?: Maybe<Scalars['Int']['output']>;
+  /** The site operating point it proposes (approveSiteOperatingPoint makes it the site one). */
+  proposedOperatingPoint?: Maybe<ProposedOperatingPoint>;
+  /** Reliability curve at the temperature used. */
+  reliability: Array<ReliabilityBin>;
+  /** Site id. */
+  siteId: Scalars['ID']['output'];
+  /** Labelled studies it could not read (left out). */
+  skipped: Array<SkippedStudy>;
+  /** When a worker started it. */
+  startedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Where the job is. */
+  status: SiteEvaluationStatus;
+  /** Recall target asked for; null: each finding's shipped target. */
+  targetRecall?: Maybe<Scalars['Float']['output']>;
+  /** Task. */
+  task: ModelTask;
+  /** Calibration temperatures. */
+  temperature?: Maybe<SiteTemperature>;
+  /** Why it ran. */
+  trigger: SiteEvaluationTrigger;
+};
+
+/** State of an evaluation of a model version on a site's validation set. */
+export type SiteEvaluationStatus =
+  /** Could not be measured (see error). */
+  | 'FAILED'
+  /** Waiting for a worker. */
+  | 'QUEUED'
+  /** Reading the labelled studies. */
+  | 'RUNNING'
+  /** Measured; it proposes a site operating point. */
+  | 'SUCCEEDED';
+
+/** Why a site evaluation ran. */
+export type SiteEvaluationTrigger =
+  /** The version was promoted to PRODUCTION (the per-site rollout gate). */
+  | 'PROMOTION'
+  /** An admin asked for it (evaluateSite). */
+  | 'REQUESTED';
+
+/** How a model version reads one finding on a site. */
+export type SiteFindingEvaluation = {
+  __typename?: 'SiteFindingEvaluation';
+  /** AUROC against the negative class. */
+  auroc: Estimate;
+  /** Finding label. */
+  label: Scalars['String']['output'];
+  /** The ROC curve (at most about 50 points). */
+  roc: Array<RocPoint>;
+  /** At the shipped operating point (model.json's temperature and threshold). */
+  shipped: OperatingPointMeasure;
+  /** At the proposed site operating point (measured in-sample). */
+  site: OperatingPointMeasure;
+};
+
+/** The input gate's refusals on the site's films. */
+export type SiteGateRefusals = {
+  __typename?: 'SiteGateRefusals';
+  /** Refusals per verdict. */
+  byVerdict: Array<VerdictCount>;
+  /** Films refused. */
+  n: Scalars['Int']['output'];
+  /** Share of the films read. */
+  rate: Scalars['Float']['output'];
+};
+
+/** A site operating point an admin approved for a model version: the temperature and thresholds the site's predictions by that version use. */
+export type SiteOperatingPoint = {
+  __typename?: 'SiteOperatingPoint';
+  /** When it was approved. */
+  approvedAt: Scalars['DateTimeISO']['output'];
+  /** The admin who approved it. */
+  approvedById?: Maybe<Scalars['ID']['output']>;
+  /** The evaluation it rests on (READ_SITE_VALIDATION). */
+  evaluation: SiteEvaluation;
+  /** The evaluation it rests on (see siteValidation). */
+  evaluationId: Scalars['ID']['output'];
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** Model version id. */
+  modelVersionId: Scalars['ID']['output'];
+  /** Site id. */
+  siteId: Scalars['ID']['output'];
+  /** When a later approval replaced it; null while in force. */
+  supersededAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Calibration temperature. */
+  temperature: Scalars['Float']['output'];
+  /** Per finding, with its source and guarantee. */
+  thresholds: Array<SiteThreshold>;
+};
+
+/** The per-site rollout gate of a version promoted to PRODUCTION: until it passes, the site keeps the version that served it. */
+export type SiteRolloutGate = {
+  __typename?: 'SiteRolloutGate';
+  /** The promoted version. */
+  candidateId: Scalars['ID']['output'];
+  /** When the gate was opened. */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** When it was decided. */
+  decidedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** The evaluation that decided it. */
+  evaluationId?: Maybe<Scalars['ID']['output']>;
+  /** The version the site keeps while the gate is not PASSED. */
+  fallbackId?: Maybe<Scalars['ID']['output']>;
+  /** Per finding the site validated. */
+  findings: Array<GateFinding>;
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** Why, beyond the findings (e.g. OPERATING_POINT_APPROVED). */
+  reason?: Maybe<Scalars['String']['output']>;
+  /** PENDING, PASSED or FAILED. */
+  status: SiteRolloutGateStatus;
+};
+
+/** The per-site rollout gate of a version promoted to PRODUCTION. */
+export type SiteRolloutGateStatus =
+  /** It fell below the site's approved recall, or could not be evaluated: the site keeps its previous version. */
+  | 'FAILED'
+  /** It reached the site's approved recall (or its site operating point was approved): it serves the site. */
+  | 'PASSED'
+  /** Being evaluated on the site: the site keeps its previous version. */
+  | 'PENDING';
+
+/** Calibration temperature: the shipped one, one fitted on half the site patients, and the one used (the site one only where it lowered ECE on the other half). */
+export type SiteTemperature = {
+  __typename?: 'SiteTemperature';
+  /** ECE of the shipped temperature on the held-out half. */
+  eceShipped: Scalars['Float']['output'];
+  /** ECE of the site temperature on the held-out half. */
+  eceSite: Scalars['Float']['output'];
+  /** The rule that chose it. */
+  rule: Scalars['String']['output'];
+  /** model.json's temperature. */
+  shipped: Scalars['Float']['output'];
+  /** Fitted on half the site patients. */
+  site: Scalars['Float']['output'];
+  /** The one the site operating point uses. */
+  used: Scalars['Float']['output'];
+};
+
+/** One finding's threshold in a site operating point and its evidence. */
+export type SiteThreshold = {
+  __typename?: 'SiteThreshold';
+  /** The guarantee in words, or why there is none. */
+  guarantee: Scalars['String']['output'];
+  /** Finding label. */
+  label: Scalars['String']['output'];
+  /** Site positives of the finding. */
+  nPositives: Scalars['Int']['output'];
+  /** k of the conformal order statistic (the k-th smallest positive probability); null when shipped. */
+  orderStatisticK?: Maybe<Scalars['Int']['output']>;
+  /** More positives the guarantee needs (0 when it holds). */
+  positivesNeeded: Scalars['Int']['output'];
+  /** Chosen on the site positives, or the shipped one kept. */
+  source: ThresholdSource;
+  /** Recall target of the guarantee. */
+  targetRecall: Scalars['Float']['output'];
+  /** Threshold on the calibrated probability. */
+  value: Scalars['Float']['output'];
+};
+
+/** How a model version stands at a site: whether it is validated there (an approved site operating point), the latest evaluation, the rollout gate and the validation set it rests on. Aggregates only: no patient data. */
+export type SiteValidation = {
+  __typename?: 'SiteValidation';
+  /** The latest evaluation (any status). */
+  latestEvaluation?: Maybe<SiteEvaluation>;
+  /** The model version. */
+  modelVersion: ModelVersion;
+  /** The approved site operating point in force. */
+  operatingPoint?: Maybe<SiteOperatingPoint>;
+  /** The version's rollout gate at this site, if one was opened. */
+  rolloutGate?: Maybe<SiteRolloutGate>;
+  /** The site. */
+  site: Site;
+  /** True when an admin approved a site operating point for this version at this site: its predictions there use it and say siteValidated. */
+  validated: Scalars['Boolean']['output'];
+  /** The site's labelled studies of the version's task. */
+  validationSet: SiteValidationSet;
+};
+
+/** What changed in a site's validation status. */
+export type SiteValidationChange =
+  /** An evaluation failed. */
+  | 'EVALUATION_FAILED'
+  /** An evaluation was queued. */
+  | 'EVALUATION_QUEUED'
+  /** An evaluation finished and proposes an operating point. */
+  | 'EVALUATION_SUCCEEDED'
+  /** An admin approved a site operating point: the site is validated. */
+  | 'OPERATING_POINT_APPROVED'
+  /** A promoted version failed the site gate: the site keeps its previous version. */
+  | 'ROLLOUT_GATE_FAILED'
+  /** A promoted version passed the site gate and serves the site. */
+  | 'ROLLOUT_GATE_PASSED'
+  /** A promoted version waits for its evaluation before it serves the site. */
+  | 'ROLLOUT_GATE_PENDING';
+
+/** A site's validation status for a model version changed. */
+export type SiteValidationEvent = {
+  __typename?: 'SiteValidationEvent';
+  /** What changed. */
+  change: SiteValidationChange;
+  /** The evaluation concerned, if any. */
+  evaluationId?: Maybe<Scalars['ID']['output']>;
+  /** The status as it is now. */
+  validation: SiteValidation;
+};
+
+/** A site's labelled studies for one task (imported labels and radiologists' reads), counted; no patient data. */
+export type SiteValidationSet = {
+  __typename?: 'SiteValidationSet';
+  /** Studies per reference label. */
+  counts: Array<LabelCount>;
+  /** Labelled studies. */
+  n: Scalars['Int']['output'];
+  /** Distinct patients (the unit resampling groups by). */
+  patients: Scalars['Int']['output'];
+  /** Site id. */
+  siteId: Scalars['ID']['output'];
+  /** Labels per source. */
+  sources: Array<ReferenceSourceCount>;
+  /** Task of the studies. */
+  task: ModelTask;
+};
+
+/** A study already in the system and its reference label for a site's validation set. */
+export type SiteValidationStudyInput = {
+  /** Reference class: one of the study's task classes (chest: NORMAL, PNEUMONIA, TUBERCULOSIS). */
+  label: Scalars['String']['input'];
+  /** Study id (a study of the site, with a film). */
+  studyId: Scalars['ID']['input'];
+};
+
+/** A labelled study an evaluation could not read. */
+export type SkippedStudy = {
+  __typename?: 'SkippedStudy';
+  /** Why (an error code such as NO_FILMS, WRIST_VIEWS_REQUIRED). */
+  code: Scalars['String']['output'];
+  /** Study id. */
+  studyId: Scalars['ID']['output'];
+};
+
 /** One imaging examination of one patient. */
 export type Study = {
   __typename?: 'Study';
@@ -1774,6 +2226,8 @@ export type Study = {
   predictions: Array<Prediction>;
   /** Reading priority. */
   priority: StudyPriority;
+  /** The site (hospital or department) it belongs to (see sites). */
+  siteId: Scalars['ID']['output'];
   /** Where the study is in its lifecycle. */
   status: StudyStatus;
   /** DICOM Study Instance UID when known. */
@@ -1840,6 +2294,8 @@ export type StudyFilter = {
   patientId?: InputMaybe<Scalars['ID']['input']>;
   /** Only this priority. */
   priority?: InputMaybe<StudyPriority>;
+  /** Only studies of this site. */
+  siteId?: InputMaybe<Scalars['ID']['input']>;
   /** Only this status. */
   status?: InputMaybe<StudyStatus>;
 };
@@ -1904,6 +2360,8 @@ export type Subscription = {
   noteDraftStreamed: NoteDraftChunk;
   /** A prediction was recorded; optionally only for one patient or one study. Its clinical fields need READ_PREDICTIONS (others get FORBIDDEN on those fields only). */
   predictionCompleted: Prediction;
+  /** A site's validation status changed (evaluation queued, finished or failed; operating point approved; rollout gate pending, passed or failed); optionally one site only. */
+  siteValidationChanged: SiteValidationEvent;
   /** Study created, changed or given an image; optionally for one patient. */
   studyEvents: StudyEvent;
 };
@@ -1941,9 +2399,22 @@ export type SubscriptionPredictionCompletedArgs = {
 
 
 /** Live events over graphql-ws at the same /graphql endpoint. */
+export type SubscriptionSiteValidationChangedArgs = {
+  siteId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Live events over graphql-ws at the same /graphql endpoint. */
 export type SubscriptionStudyEventsArgs = {
   patientId?: InputMaybe<Scalars['ID']['input']>;
 };
+
+/** Where a finding's threshold in a site operating point comes from. */
+export type ThresholdSource =
+  /** The model's shipped threshold: the site had too few positives for the guarantee. */
+  | 'SHIPPED'
+  /** Chosen on the site's own positives, with a finite-sample recall guarantee. */
+  | 'SITE';
 
 /** Predictions recorded in one time bucket and their latency. */
 export type ThroughputBucket = {
@@ -2105,6 +2576,15 @@ export type UserEdge = {
   node: User;
 };
 
+/** Films the input gate refused with one verdict. */
+export type VerdictCount = {
+  __typename?: 'VerdictCount';
+  /** Count. */
+  n: Scalars['Int']['output'];
+  /** Gate verdict. */
+  verdict: GateVerdict;
+};
+
 /** Attaches an uploaded file to a study. */
 export type AttachImageInput = {
   /** Accepts named mismatches of a DICOM file's header with the study (audited); without it a mismatch is refused with its code. */
@@ -2150,6 +2630,8 @@ export type CreateStudyInput = {
   patientId: string | number;
   /** Reading priority (default ROUTINE). */
   priority?: StudyPriority | null | undefined;
+  /** Site (hospital or department) the study belongs to; the default site when omitted. */
+  siteId?: string | number | null | undefined;
   /** DICOM Study Instance UID, if known. */
   studyInstanceUid?: string | null | undefined;
 };
@@ -2299,6 +2781,8 @@ export type StudyFilter = {
   patientId?: string | number | null | undefined;
   /** Only this priority. */
   priority?: StudyPriority | null | undefined;
+  /** Only studies of this site. */
+  siteId?: string | number | null | undefined;
   /** Only this status. */
   status?: StudyStatus | null | undefined;
 };

@@ -35,6 +35,9 @@ import { RecordsService } from './domain/shared/records.service';
 import type { EventPublisher } from './domain/shared/event-publisher';
 import { createRequestContext } from './domain/shared/request-context';
 import { StudyService } from './domain/study/study.service';
+import { SiteService } from './domain/site/site.service';
+import { heldVersions } from './domain/site/site-serving';
+import { SiteValidationService } from './domain/site/site-validation.service';
 import { Role } from './domain/enums';
 import { UserService } from './domain/user/user.service';
 import { createFormatError } from './errors/format-error';
@@ -70,6 +73,7 @@ import { PatientResolver } from './resolvers/patient.resolver';
 import { PredictionResolver } from './resolvers/prediction.resolver';
 import { ReadResolver } from './resolvers/read.resolver';
 import { RetrainingResolver } from './resolvers/retraining.resolver';
+import { SiteOperatingPointResolver, SiteResolver } from './resolvers/site.resolver';
 import { StudyResolver } from './resolvers/study.resolver';
 import { buildAppSchema } from './schema/build-schema';
 import { createObjectStore, ObjectStore } from './storage';
@@ -196,11 +200,11 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       });
     closers.push(() => engine.close());
     metrics.watchEngine(engine);
-    const serving = new ModelServing(registryServingSource(orm.em), engine, logger);
+    // Versions a site is held on by its rollout gate stay loaded beside PRODUCTION and CANARY.
+    const serving = new ModelServing(registryServingSource(orm.em, heldVersions), engine, logger);
     await new ModelRegistryService(orm.em, serving, config.modelsDir, logger).syncRepository();
     serving.start(pubsub.pubSub, config.modelReconcileIntervalMs);
     closers.push(() => serving.stop());
-    const rollout = new ModelRolloutService(orm.em, serving, events, logger);
     const imageLimits = { maxBytes: config.limits.maxUploadBytes, maxPixels: config.limits.maxImagePixels };
     const preparer =
       overrides.preparer ??
@@ -254,6 +258,21 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       expireInSeconds: config.analysis.jobExpireSeconds,
     });
     if (config.analysis.workers > 0) await jobs.startWorkers(config.analysis.workers);
+    const sites = new SiteService();
+    const siteValidation = new SiteValidationService(
+      orm.em,
+      jobQueue,
+      analysis,
+      events,
+      logger,
+      {
+        resamples: config.siteValidation.resamples,
+        expireInSeconds: config.siteValidation.jobExpireSeconds,
+      },
+      () => serving.reconcile(),
+    );
+    if (config.siteValidation.workers > 0) await siteValidation.startWorkers(config.siteValidation.workers);
+    const rollout = new ModelRolloutService(orm.em, serving, events, logger, siteValidation);
     metrics.watchJobs(jobs, config.monitoring.healthCheckTimeoutMs);
 
     // Key of the pseudonyms and UID remapping of de-identified copies: derived from the server secret.
@@ -267,8 +286,12 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
           })
         : new LocalTrainerRunner();
     let retraining: RetrainingService | null = null;
-    const corrections = new CorrectionService(orm.em, retrainingArea, logger, (task) =>
-      retraining?.onCorrection(task),
+    const corrections = new CorrectionService(
+      orm.em,
+      retrainingArea,
+      logger,
+      (task) => retraining?.onCorrection(task),
+      siteValidation,
     );
     retraining = new RetrainingService(
       orm.em,
@@ -326,7 +349,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       [PatientResolver, new PatientResolver(patients, studies)],
       [StudyResolver, new StudyResolver(studies, patients, images, records, reads)],
       [ImageResolver, new ImageResolver(images, studies)],
-      [PredictionResolver, new PredictionResolver(records, studies, reads)],
+      [PredictionResolver, new PredictionResolver(records, studies, reads, siteValidation)],
       [AnalysisResolver, new AnalysisResolver(analysis, jobs, records)],
       [AdminResolver, new AdminResolver(users, records)],
       [CorrectionResolver, new CorrectionResolver(corrections, quality)],
@@ -336,6 +359,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       [MonitoringResolver, new MonitoringResolver(drift, new MonitoringService())],
       [RetrainingResolver, new RetrainingResolver(retraining)],
       [ReadResolver, new ReadResolver(reads)],
+      [SiteResolver, new SiteResolver(sites, siteValidation)],
+      [SiteOperatingPointResolver, new SiteOperatingPointResolver(siteValidation)],
     ]);
     const schema = await buildAppSchema({ get: (cls) => resolvers.get(cls) }, pubsub.pubSub);
     const admission = new Admission({

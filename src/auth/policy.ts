@@ -47,14 +47,24 @@ export enum Permission {
   EXPORT_RESULTS = 'EXPORT_RESULTS',
   /** Acknowledge and resolve drift alerts. */
   TRIAGE_DRIFT_ALERTS = 'TRIAGE_DRIFT_ALERTS',
+  /** Register sites (hospitals, departments). */
+  MANAGE_SITES = 'MANAGE_SITES',
+  /** Add labelled studies to a site's validation set (the reference labels a site evaluation uses). */
+  CURATE_SITE_VALIDATION = 'CURATE_SITE_VALIDATION',
+  /**
+   * Read how a model version does on a site's own films (aggregate evaluations, operating points, rollout
+   * gates; no patient data) and follow changes of a site's validation status.
+   */
+  READ_SITE_VALIDATION = 'READ_SITE_VALIDATION',
 }
 
 /**
  * Role → permissions, from each role's day. Technicians: intake and QA (patients, studies, films,
  * analysis requests and their progress, whether the gate accepted a film; not the AI's clinical
  * content, which is the radiologist's to read). Radiologists: reading (AI results, the final read and
- * its amendments, corrections, notes). Integrators: the results feed and job progress, read-only.
- * Admins: models, users, the audit trail and monitoring, never patient data.
+ * its amendments, corrections, notes, the site's reference labels). Integrators: the results feed, job
+ * progress and whether a site is validated, read-only. Admins: models, users, sites and their
+ * validation, the audit trail and monitoring, never patient data.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   [Role.TECHNICIAN]: [
@@ -80,6 +90,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.READ_MODELS,
     Permission.READ_MONITORING,
     Permission.EXPORT_RESULTS,
+    Permission.CURATE_SITE_VALIDATION,
+    Permission.READ_SITE_VALIDATION,
   ],
   [Role.ADMIN]: [
     Permission.MANAGE_USERS,
@@ -91,12 +103,16 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.SUBSCRIBE,
     Permission.IMPORT_STUDIES,
     Permission.EXPORT_RESULTS,
+    Permission.MANAGE_SITES,
+    Permission.CURATE_SITE_VALIDATION,
+    Permission.READ_SITE_VALIDATION,
   ],
   [Role.INTEGRATOR]: [
     Permission.READ_PATIENT_DATA,
     Permission.READ_PREDICTIONS,
     Permission.READ_ANALYSIS_JOBS,
     Permission.SUBSCRIBE,
+    Permission.READ_SITE_VALIDATION,
   ],
 };
 

@@ -162,6 +162,9 @@ const envSchema = z
     GATE_RECALL_MARGIN: z.coerce.number().min(0).max(1).default(0),
     GATE_AUROC_TOLERANCE: z.coerce.number().min(0).max(1).default(0.02),
     GATE_SPECIFICITY_TOLERANCE: z.coerce.number().min(0).max(1).default(0.05),
+    SITE_VALIDATION_WORKERS: z.coerce.number().int().min(0).max(4).default(1),
+    SITE_VALIDATION_RESAMPLES: z.coerce.number().int().min(100).max(100_000).default(1000),
+    SITE_EVALUATION_EXPIRE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(3600),
   })
   .superRefine((env, ctx) => {
     const requiredBy: Record<string, (keyof typeof env)[]> = {
@@ -419,6 +422,14 @@ export interface AppConfig {
     jobExpireSeconds: number;
     gate: { recallMargin: number; aurocTolerance: number; specificityTolerance: number };
   };
+  siteValidation: {
+    /** Site evaluations this process runs at a time (0: it takes none). */
+    workers: number;
+    /** Bootstrap resamples behind each interval of a site evaluation. */
+    resamples: number;
+    /** How long an evaluation may stay taken before another process retries it. */
+    jobExpireSeconds: number;
+  };
 }
 
 /** Raised when the environment is invalid; names variables and rules, never values. */
@@ -583,6 +594,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
         aurocTolerance: e.GATE_AUROC_TOLERANCE,
         specificityTolerance: e.GATE_SPECIFICITY_TOLERANCE,
       },
+    },
+    siteValidation: {
+      workers: e.SITE_VALIDATION_WORKERS,
+      resamples: e.SITE_VALIDATION_RESAMPLES,
+      jobExpireSeconds: e.SITE_EVALUATION_EXPIRE_SECONDS,
     },
   };
 }

@@ -11,6 +11,11 @@ import { ClinicalNote } from './note/clinical-note.entity';
 import { Patient } from './patient/patient.entity';
 import { Prediction } from './prediction/prediction.entity';
 import { StudyRead } from './read/study-read.entity';
+import { SiteEvaluation } from './site/site-evaluation.entity';
+import { SiteOperatingPoint } from './site/site-operating-point.entity';
+import { SiteRolloutGate } from './site/site-rollout-gate.entity';
+import { SiteValidationItem } from './site/site-validation-item.entity';
+import { Site } from './site/site.entity';
 import { Study } from './study/study.entity';
 import { TrainingRun } from './training-run/training-run.entity';
 import { Upload } from './upload/upload.entity';
@@ -20,6 +25,7 @@ import { User } from './user/user.entity';
 export const ENTITIES = [
   User,
   Patient,
+  Site,
   Study,
   Upload,
   Image,
@@ -35,6 +41,10 @@ export const ENTITIES = [
   DriftCheck,
   AuditEvent,
   AnalysisJob,
+  SiteValidationItem,
+  SiteEvaluation,
+  SiteOperatingPoint,
+  SiteRolloutGate,
 ];
 
 export {
@@ -50,6 +60,11 @@ export {
   ModelVersion,
   Patient,
   Prediction,
+  Site,
+  SiteEvaluation,
+  SiteOperatingPoint,
+  SiteRolloutGate,
+  SiteValidationItem,
   Study,
   StudyRead,
   TrainingRun,

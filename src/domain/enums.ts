@@ -196,3 +196,58 @@ export enum ModelStageChangeKind {
   /** The version a rollback made PRODUCTION again. */
   RESTORED = 'RESTORED',
 }
+
+/** Where a label of a site's validation set comes from. */
+export enum ReferenceLabelSource {
+  /** Imported by an admin or a radiologist (addSiteValidationStudies). */
+  IMPORTED = 'IMPORTED',
+  /** The radiologist's signed final read (or its amendment) of the site's study. */
+  FINAL_READ = 'FINAL_READ',
+  /** A radiologist's correction of the site's prediction before a read was signed. */
+  CORRECTION = 'CORRECTION',
+}
+
+/** State of one site evaluation (a durable job). */
+export enum SiteEvaluationStatus {
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+}
+
+/** Why a site evaluation ran. */
+export enum SiteEvaluationTrigger {
+  /** An admin asked for it (evaluateSite). */
+  REQUESTED = 'REQUESTED',
+  /** The version was promoted to PRODUCTION: the per-site rollout gate. */
+  PROMOTION = 'PROMOTION',
+}
+
+/** The per-site rollout gate of a version promoted to PRODUCTION. */
+export enum SiteRolloutGateStatus {
+  /** Being evaluated on the site's validation set: the site keeps its previous version. */
+  PENDING = 'PENDING',
+  /** It reached the site's approved recall (or the site approved its operating point): it serves there. */
+  PASSED = 'PASSED',
+  /** It fell below the site's approved recall, or could not be evaluated: the site keeps its previous version. */
+  FAILED = 'FAILED',
+}
+
+/** What changed in a site's validation status (the siteValidationChanged subscription). */
+export enum SiteValidationChange {
+  EVALUATION_QUEUED = 'EVALUATION_QUEUED',
+  EVALUATION_SUCCEEDED = 'EVALUATION_SUCCEEDED',
+  EVALUATION_FAILED = 'EVALUATION_FAILED',
+  OPERATING_POINT_APPROVED = 'OPERATING_POINT_APPROVED',
+  ROLLOUT_GATE_PENDING = 'ROLLOUT_GATE_PENDING',
+  ROLLOUT_GATE_PASSED = 'ROLLOUT_GATE_PASSED',
+  ROLLOUT_GATE_FAILED = 'ROLLOUT_GATE_FAILED',
+}
+
+/** Where a finding's threshold in a site operating point comes from. */
+export enum ThresholdSource {
+  /** Chosen on the site's own positives, with a finite-sample recall guarantee. */
+  SITE = 'SITE',
+  /** The model's shipped threshold, kept because the site had too few positives for the guarantee. */
+  SHIPPED = 'SHIPPED',
+}

@@ -4,3 +4,4 @@ export * from './interop-errors';
 export * from './note-errors';
 export * from './dependency-errors';
 export * from './intake-errors';
+export * from './site-errors';

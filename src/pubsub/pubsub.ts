@@ -14,6 +14,8 @@ export const Topic = {
   /** A user was deactivated (or otherwise changed): every process drops its cached principal. */
   USER_CHANGED: 'USER_CHANGED',
   NOTE_DRAFT_STREAMED: 'NOTE_DRAFT_STREAMED',
+  /** A site's validation status for a model version changed (evaluation, approval, rollout gate). */
+  SITE_VALIDATION_CHANGED: 'SITE_VALIDATION_CHANGED',
 } as const;
 
 /** What happened to a study: registration, edits, intake, and each step of the reading workflow. */

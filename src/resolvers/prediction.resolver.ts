@@ -1,11 +1,20 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { NoteStatus, ReadingOutcome } from '../domain/enums';
 import type { ReadService } from '../domain/read/read.service';
+import type { SiteValidationService } from '../domain/site/site-validation.service';
 import { RecordsService } from '../domain/shared/records.service';
 import { StudyService } from '../domain/study/study.service';
 import { toConnection } from '../schema/connection';
 import { PageArgsInput, PredictionFilter } from '../schema/inputs';
-import { toCorrection, toNote, toPrediction, toPredictionReview, toStudy } from '../schema/mappers';
+import {
+  toCorrection,
+  toNote,
+  toPrediction,
+  toPredictionReview,
+  toSiteOperatingPoint,
+  toStudy,
+} from '../schema/mappers';
+import { SiteOperatingPointType } from '../schema/site.types';
 import { PredictionReviewType } from '../schema/read.types';
 import {
   ClassProbabilityType,
@@ -26,6 +35,7 @@ export class PredictionResolver {
     private readonly recordsService: RecordsService,
     private readonly studiesService: StudyService,
     private readonly readService: ReadService,
+    private readonly siteValidationService: SiteValidationService,
   ) {}
 
   @Query(() => PredictionType, {
@@ -174,6 +184,22 @@ export class PredictionResolver {
   ): Promise<PredictionReviewType | null> {
     const review = await this.readService.review(ctx, prediction);
     return review ? toPredictionReview(review) : null;
+  }
+
+  @FieldResolver(() => SiteOperatingPointType, {
+    nullable: true,
+    description:
+      "The site operating point this reading used (temperature, thresholds and the evaluation they rest on), approved for its model version at the study's site; null when it used the shipped one (siteValidated false). Needs READ_PREDICTIONS.",
+  })
+  async siteOperatingPoint(
+    @Ctx() ctx: GraphQLContext,
+    @Root() prediction: PredictionType,
+  ): Promise<SiteOperatingPointType | null> {
+    const point = await this.siteValidationService.operatingPointOfPrediction(
+      ctx,
+      prediction.siteOperatingPointId,
+    );
+    return point ? toSiteOperatingPoint(point) : null;
   }
 
   @FieldResolver(() => StudyType, { description: 'The study read.' })

@@ -14,6 +14,7 @@ import { PatientResolver } from '../resolvers/patient.resolver';
 import { PredictionResolver } from '../resolvers/prediction.resolver';
 import { ReadResolver } from '../resolvers/read.resolver';
 import { RetrainingResolver } from '../resolvers/retraining.resolver';
+import { SiteOperatingPointResolver, SiteResolver } from '../resolvers/site.resolver';
 import { StudyResolver } from '../resolvers/study.resolver';
 import './enums';
 import { DateTimeISOScalar } from './scalars';
@@ -33,6 +34,8 @@ export const RESOLVERS = [
   MonitoringResolver,
   RetrainingResolver,
   ReadResolver,
+  SiteResolver,
+  SiteOperatingPointResolver,
 ] as const;
 
 /**

@@ -16,12 +16,18 @@ import {
   NoteSource,
   NoteStatus,
   ReadingOutcome,
+  ReferenceLabelSource,
   ReviewAgreement,
   ReviewSource,
   Role,
   Sex,
+  SiteEvaluationStatus,
+  SiteEvaluationTrigger,
+  SiteRolloutGateStatus,
+  SiteValidationChange,
   StudyPriority,
   StudyStatus,
+  ThresholdSource,
   TrainingRunStatus,
 } from '../domain/enums';
 
@@ -271,6 +277,77 @@ registerEnumType(ModelStageChangeKind, {
     RESTORED: { description: 'Made PRODUCTION again by a rollback.' },
   },
 });
+registerEnumType(ReferenceLabelSource, {
+  name: 'ReferenceLabelSource',
+  description: "Where a label of a site's validation set comes from.",
+  valuesConfig: {
+    IMPORTED: { description: 'Imported by an admin or a radiologist (addSiteValidationStudies).' },
+    FINAL_READ: { description: "The radiologist's signed final read (or its amendment)." },
+    CORRECTION: { description: "A radiologist's correction made before a read was signed." },
+  },
+});
+registerEnumType(SiteEvaluationStatus, {
+  name: 'SiteEvaluationStatus',
+  description: "State of an evaluation of a model version on a site's validation set.",
+  valuesConfig: {
+    QUEUED: { description: 'Waiting for a worker.' },
+    RUNNING: { description: 'Reading the labelled studies.' },
+    SUCCEEDED: { description: 'Measured; it proposes a site operating point.' },
+    FAILED: { description: 'Could not be measured (see error).' },
+  },
+});
+registerEnumType(SiteEvaluationTrigger, {
+  name: 'SiteEvaluationTrigger',
+  description: 'Why a site evaluation ran.',
+  valuesConfig: {
+    REQUESTED: { description: 'An admin asked for it (evaluateSite).' },
+    PROMOTION: { description: 'The version was promoted to PRODUCTION (the per-site rollout gate).' },
+  },
+});
+registerEnumType(SiteRolloutGateStatus, {
+  name: 'SiteRolloutGateStatus',
+  description: 'The per-site rollout gate of a version promoted to PRODUCTION.',
+  valuesConfig: {
+    PENDING: { description: 'Being evaluated on the site: the site keeps its previous version.' },
+    PASSED: {
+      description:
+        "It reached the site's approved recall (or its site operating point was approved): it serves the site.",
+    },
+    FAILED: {
+      description:
+        "It fell below the site's approved recall, or could not be evaluated: the site keeps its previous version.",
+    },
+  },
+});
+registerEnumType(SiteValidationChange, {
+  name: 'SiteValidationChange',
+  description: "What changed in a site's validation status.",
+  valuesConfig: {
+    EVALUATION_QUEUED: { description: 'An evaluation was queued.' },
+    EVALUATION_SUCCEEDED: { description: 'An evaluation finished and proposes an operating point.' },
+    EVALUATION_FAILED: { description: 'An evaluation failed.' },
+    OPERATING_POINT_APPROVED: {
+      description: 'An admin approved a site operating point: the site is validated.',
+    },
+    ROLLOUT_GATE_PENDING: {
+      description: 'A promoted version waits for its evaluation before it serves the site.',
+    },
+    ROLLOUT_GATE_PASSED: { description: 'A promoted version passed the site gate and serves the site.' },
+    ROLLOUT_GATE_FAILED: {
+      description: 'A promoted version failed the site gate: the site keeps its previous version.',
+    },
+  },
+});
+registerEnumType(ThresholdSource, {
+  name: 'ThresholdSource',
+  description: "Where a finding's threshold in a site operating point comes from.",
+  valuesConfig: {
+    SITE: { description: "Chosen on the site's own positives, with a finite-sample recall guarantee." },
+    SHIPPED: {
+      description: "The model's shipped threshold: the site had too few positives for the guarantee.",
+    },
+  },
+});
 
 export {
   AnalysisJobStatus,
@@ -288,11 +365,17 @@ export {
   NoteSource,
   NoteStatus,
   ReadingOutcome,
+  ReferenceLabelSource,
   ReviewAgreement,
   ReviewSource,
   Role,
   Sex,
+  SiteEvaluationStatus,
+  SiteEvaluationTrigger,
+  SiteRolloutGateStatus,
+  SiteValidationChange,
   StudyPriority,
   StudyStatus,
+  ThresholdSource,
   TrainingRunStatus,
 };

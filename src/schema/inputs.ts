@@ -165,6 +165,13 @@ export class CreateStudyInput {
   @IsOptional()
   @MaxLength(1000)
   description?: string;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Site (hospital or department) the study belongs to; the default site when omitted.',
+  })
+  @IsOptional()
+  siteId?: string;
 }
 
 @InputType({ description: 'Changes to a study; omitted fields stay as they are.' })
@@ -184,6 +191,10 @@ export class StudyFilter {
   @Field(() => ID, { nullable: true, description: 'Only this patient.' })
   @IsOptional()
   patientId?: string;
+
+  @Field(() => ID, { nullable: true, description: 'Only studies of this site.' })
+  @IsOptional()
+  siteId?: string;
 
   @Field(() => StudyStatus, { nullable: true, description: 'Only this status.' })
   @IsOptional()
@@ -398,4 +409,41 @@ export class IssueTokenInput {
   @Min(60)
   @Max(30 * 24 * 3600)
   ttlSeconds?: number;
+}
+
+@InputType({ description: 'A site to register.' })
+export class CreateSiteInput {
+  @Field({
+    description: 'Short stable code: lower-case letters, digits and dashes (e.g. st-marys-radiology).',
+  })
+  @Length(1, 63)
+  code!: string;
+
+  @Field({ description: 'Name shown to users.' })
+  @Length(1, 200)
+  name!: string;
+}
+
+@InputType({
+  description: "A study already in the system and its reference label for a site's validation set.",
+})
+export class SiteValidationStudyInput {
+  @Field(() => ID, { description: 'Study id (a study of the site, with a film).' })
+  studyId!: string;
+
+  @Field({
+    description: "Reference class: one of the study's task classes (chest: NORMAL, PNEUMONIA, TUBERCULOSIS).",
+  })
+  @Length(1, 64)
+  label!: string;
+}
+
+@InputType({ description: "Labelled studies to add to a site's validation set." })
+export class AddSiteValidationStudiesInput {
+  @Field(() => ID, { description: 'Site id.' })
+  siteId!: string;
+
+  @Field(() => [SiteValidationStudyInput], { description: 'Studies with their labels (at most 5000).' })
+  @ArrayMaxSize(5000)
+  items!: SiteValidationStudyInput[];
 }

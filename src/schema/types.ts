@@ -88,6 +88,9 @@ export class StudyType {
 
   patientId!: string;
 
+  @Field(() => ID, { description: 'The site (hospital or department) it belongs to (see sites).' })
+  siteId!: string;
+
   @Field(() => BodyPart, { description: 'Anatomy examined.' })
   bodyPart!: BodyPart;
 
@@ -303,12 +306,23 @@ export class PredictionType {
 
   heatmapUrl!: string | null;
 
+  @Field({
+    description:
+      "True when this reading used an operating point validated on its site's own films (an approved site operating point); false: the model's shipped operating point, not validated at this site.",
+  })
+  siteValidated!: boolean;
+
+  siteOperatingPointId!: string | null;
+
   @Field(() => GraphQLJSONObject, {
     description: 'Timings in milliseconds (decode, queue, inference, total).',
   })
   timings!: Record<string, number>;
 
-  @Field({ description: 'PRODUCTION, CANARY or SHADOW.' })
+  @Field({
+    description:
+      "PRODUCTION, CANARY, SHADOW, or SITE_HOLD (the study's site keeps its previous version: PRODUCTION has not passed the site's rollout gate).",
+  })
   route!: string;
 
   @Field({ description: 'The standing notice that this is AI assistance requiring clinician review.' })

@@ -394,7 +394,21 @@ export function applySiteOperatingPoint<
     );
   if (s.model.modelJsonSha256 !== modelJsonSha256)
     throw new SiteFileError('the site file was calibrated on a different model.json of this version');
-  const op = s.operatingPoint;
+  return withSiteOperatingPoint(manifest, s.operatingPoint);
+}
+
+/**
+ * The manifest with a site operating point's temperature and thresholds in place of the shipped ones
+ * (each threshold keeps its site evidence under `site`). The caller vouches that the point belongs to
+ * this model version: {@link applySiteOperatingPoint} checks a file, the API keys points by version.
+ * Refuses a non-positive temperature, an unknown finding or a threshold outside [0, 1].
+ */
+export function withSiteOperatingPoint<
+  M extends {
+    temperature: number;
+    thresholds: Record<string, { value: number }>;
+  },
+>(manifest: M, op: SiteOperatingPoint): M {
   if (!(op.temperature > 0)) throw new SiteFileError('the site temperature must be positive');
   const thresholds = { ...manifest.thresholds };
   for (const [name, t] of Object.entries(op.thresholds)) {

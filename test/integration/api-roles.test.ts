@@ -13,6 +13,7 @@ import { DriftAlert } from '../../src/domain/drift/drift-alert.entity';
 import { ModelStage, ModelStageChangeKind, ModelTask, Role } from '../../src/domain/enums';
 import { ModelVersion } from '../../src/domain/model-version/model-version.entity';
 import { Prediction } from '../../src/domain/prediction/prediction.entity';
+import { DEFAULT_SITE_ID } from '../../src/domain/site/site.entity';
 import { Topic } from '../../src/pubsub/pubsub';
 import { buildAppSchema } from '../../src/schema/build-schema';
 import { actUntilReceived, connectWs, subscribe, waitForClose } from '../support/graphql-ws-client';
@@ -45,7 +46,10 @@ const ids = {
   readStudy: '',
   signedStudy: '',
   analyzedStudy: '',
+  chestVersion: '',
 };
+/** Studies with a film, one per call of addSiteValidationStudies (each allowed call adds a new label). */
+const toLabel: string[] = [];
 const userIds = new Map<Role, string>();
 const ready = sharedDataAvailable();
 const next = () => `${process.pid}-${++seq}`;
@@ -260,6 +264,37 @@ const MUTATIONS: Operation[] = [
     audit: { action: 'CREATE', entityType: 'StudyRead' },
   },
   {
+    name: 'createSite',
+    needs: [Permission.MANAGE_SITES],
+    query: 'mutation($c: String!) { createSite(input: {code: $c, name: "Site"}) { id } }',
+    variables: () => ({ c: `site-${next()}` }),
+    whenAllowed: 'OK',
+    audit: { action: 'CREATE', entityType: 'Site' },
+  },
+  {
+    name: 'addSiteValidationStudies',
+    needs: [Permission.CURATE_SITE_VALIDATION],
+    query:
+      'mutation($site: ID!, $s: ID!) { addSiteValidationStudies(input: {siteId: $site, items: [{studyId: $s, label: "NORMAL"}]}) { n } }',
+    variables: () => ({ site: DEFAULT_SITE_ID, s: toLabel.length > 1 ? toLabel.shift() : toLabel[0] }),
+    whenAllowed: 'OK',
+    audit: { action: 'CREATE', entityType: 'SiteValidationItem' },
+  },
+  {
+    name: 'evaluateSite',
+    needs: [Permission.MANAGE_MODELS],
+    query: 'mutation($site: ID!, $v: ID!) { evaluateSite(siteId: $site, modelVersionId: $v) { id } }',
+    variables: () => ({ site: randomUUID(), v: ids.chestVersion }),
+    whenAllowed: 'NOT_FOUND',
+  },
+  {
+    name: 'approveSiteOperatingPoint',
+    needs: [Permission.MANAGE_MODELS],
+    query: 'mutation($e: ID!) { approveSiteOperatingPoint(evaluationId: $e) { id } }',
+    variables: () => ({ e: randomUUID() }),
+    whenAllowed: 'NOT_FOUND',
+  },
+  {
     name: 'amendFinalRead',
     needs: [Permission.REPORT_STUDIES],
     query:
@@ -429,6 +464,21 @@ const QUERIES: Operation[] = [
     whenAllowed: 'OK',
   },
   {
+    name: 'sites',
+    needs: [],
+    query: '{ sites { id code } }',
+    variables: () => ({}),
+    whenAllowed: 'OK',
+  },
+  {
+    name: 'siteValidation',
+    needs: [Permission.READ_SITE_VALIDATION],
+    query:
+      'query($site: ID!, $v: ID!) { siteValidation(siteId: $site, modelVersionId: $v) { validated validationSet { n } } }',
+    variables: () => ({ site: DEFAULT_SITE_ID, v: ids.chestVersion }),
+    whenAllowed: 'OK',
+  },
+  {
     name: 'pacsStudies',
     needs: [Permission.IMPORT_STUDIES, Permission.READ_PATIENT_DATA],
     query: '{ pacsStudies { studyInstanceUid } }',
@@ -528,6 +578,23 @@ const SUBSCRIPTIONS: SubscriptionOperation[] = [
     },
   },
   {
+    name: 'siteValidationChanged',
+    needs: [Permission.SUBSCRIBE, Permission.READ_SITE_VALIDATION],
+    query: 'subscription($s: ID) { siteValidationChanged(siteId: $s) { change evaluationId } }',
+    variables: () => ({ s: DEFAULT_SITE_ID }),
+    trigger: async () => {
+      const evaluationId = randomUUID();
+      t.app.events.publish(Topic.SITE_VALIDATION_CHANGED, {
+        siteId: DEFAULT_SITE_ID,
+        modelVersionId: ids.chestVersion,
+        task: ModelTask.CHEST,
+        change: 'EVALUATION_QUEUED',
+        evaluationId,
+      });
+      return (e) => e.siteValidationChanged.evaluationId === evaluationId;
+    },
+  },
+  {
     name: 'driftDetected',
     needs: [Permission.SUBSCRIBE, Permission.READ_MONITORING],
     query: 'subscription { driftDetected { id signal } }',
@@ -566,7 +633,10 @@ async function rowCounts(): Promise<Record<string, number>> {
               (select count(*) from image)::int as images, (select count(*) from upload)::int as uploads,
               (select count(*) from app_user where active)::int as active_users, (select count(*) from clinical_note)::int as notes,
               (select count(*) from study_read)::int as reads, (select count(*) from analysis_job)::int as jobs,
-              (select count(*) from prediction)::int as predictions,
+              (select count(*) from prediction)::int as predictions, (select count(*) from site)::int as sites,
+              (select count(*) from site_validation_item)::int as site_labels,
+              (select count(*) from site_evaluation)::int as site_evaluations,
+              (select count(*) from site_operating_point)::int as site_operating_points,
               (select count(*) from audit_event where action not in ('READ', 'DENIED'))::int as writes`,
     );
   return rows[0] as Record<string, number>;
@@ -631,6 +701,12 @@ beforeAll(async () => {
   );
   expect(signed.errors).toBeUndefined();
   ids.analyzedStudy = (await seedReadStudy(t, tech, TB_READING)).studyId;
+  for (let i = 0; i < 6; i++) toLabel.push((await seedReadStudy(t, tech, TB_READING)).studyId);
+  ids.chestVersion = (
+    await t.app.orm.em
+      .fork()
+      .findOneOrFail(ModelVersion, { task: ModelTask.CHEST, stage: ModelStage.PRODUCTION })
+  ).id;
   // An ADMIN: tokens of users who read patient data are never minted through the API (issueToken).
   ids.user = (await t.app.users.bootstrapAdmin(`victim-${next()}@test`, Role.ADMIN)).user.id;
 });
@@ -737,7 +813,16 @@ describe.each(SUBSCRIPTIONS)('$name subscription over graphql-ws', (op) => {
 });
 
 describe('one rule for AI readings: the record with READ_PATIENT_DATA, its clinical content with READ_PREDICTIONS', () => {
-  const CLINICAL = ['outcome', 'flagged', 'assessments', 'label', 'probabilities', 'findings', 'heatmapUrl'];
+  const CLINICAL = [
+    'outcome',
+    'flagged',
+    'assessments',
+    'label',
+    'probabilities',
+    'findings',
+    'heatmapUrl',
+    'siteOperatingPoint',
+  ];
   const query = `query($id: ID!) { prediction(id: $id) { id gateVerdict inputs { imageId } ${CLINICAL.map(
     (f) =>
       f === 'assessments'
@@ -746,7 +831,9 @@ describe('one rule for AI readings: the record with READ_PATIENT_DATA, its clini
           ? 'probabilities { label }'
           : f === 'findings'
             ? 'findings { label }'
-            : f,
+            : f === 'siteOperatingPoint'
+              ? 'siteOperatingPoint { id }'
+              : f,
   ).join(' ')} } }`;
 
   it.each(ROLES)('as %s', async (role) => {

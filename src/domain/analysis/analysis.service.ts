@@ -17,6 +17,9 @@ import { Image } from '../image/image.entity';
 import type { ModelLease, ModelLeases } from '../model-version/model-serving';
 import { ModelVersion } from '../model-version/model-version.entity';
 import { Prediction, type PredictionInput } from '../prediction/prediction.entity';
+import type { SiteOperatingPoint } from '../site/site-operating-point.entity';
+import { operatingPointInForce, siteIdOf } from '../site/site-serving';
+import { withSiteOperatingPoint } from '../../training/site-calibration';
 import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
@@ -65,6 +68,17 @@ export function bareHeatmapKey(key: string): string {
 
 /** Prepares the study's files for one model input contract (decoded once per contract). */
 type Prepare = (size: number, preprocessing: PreprocessingId) => Promise<PreparedImage[]>;
+
+/** How one version reads a study (see `readWith`). */
+interface ReadOptions {
+  /** The site operating point approved for this version at the study's site: its temperature and thresholds apply. */
+  operatingPoint?: SiteOperatingPoint | null;
+  /** Render and store the heatmap (default); a site evaluation needs none. */
+  heatmaps?: boolean;
+}
+
+/** One study as a site evaluation sees it: the raw logits and the gate's verdict, or why it could not be read. */
+export type ValidationReading = { logits: number[]; gateVerdict: GateVerdict } | { error: string };
 
 /** A class-activation map of one view, at the model's feature resolution. */
 type ViewCam = { label: string; view: number; width: number; height: number; data: Float32Array };
@@ -284,7 +298,7 @@ export class AnalysisService {
     );
     if (latest && !options.reread && sameInputs(latest, views))
       return { prediction: latest, shadow: null, reused: true };
-    const route = await chooseRoute(em, task, study.id, this.options.shadowMode);
+    const route = await chooseRoute(em, task, study.id, this.options.shadowMode, siteIdOf(study));
     if (!route) throw new NoModelError('No model version is in production for this task', { task });
     const leases: ModelLease[] = [];
     try {
@@ -317,19 +331,11 @@ export class AnalysisService {
     previous: Prediction | null,
   ): Promise<AnalysisOutcome> {
     const started = Date.now();
-    const files = await Promise.all(views.map((v) => this.store.get(v.objectKey)));
-    // Prepared inputs by model input contract (size and preprocessing): decoded once per contract even
-    // when a shadow version reads too (the decode pool takes ownership of the bytes it is given).
-    const prepared = new Map<string, Promise<PreparedImage[]>>();
-    const prepare: Prepare = (size, preprocessing) => {
-      const key = `${preprocessing}@${size}`;
-      if (!prepared.has(key))
-        prepared.set(
-          key,
-          Promise.all(files.map((f) => this.preparer.prepare(f.slice(), size, preprocessing))),
-        );
-      return prepared.get(key)!;
-    };
+    const prepare = await this.preparerOf(views);
+    // Each version reads at the operating point approved for it at the study's site, if any.
+    const siteId = siteIdOf(study);
+    const primaryPoint = await operatingPointInForce(em, siteId, route.primary.id);
+    const shadowPoint = route.shadow ? await operatingPointInForce(em, siteId, route.shadow.id) : null;
     const writes = options.pendingWrites ?? [];
     const primaryRead = await this.readWith(
       study,
@@ -340,6 +346,7 @@ export class AnalysisService {
       started,
       writes,
       options.signal,
+      { operatingPoint: primaryPoint },
     );
     // A shadow read's heatmap is stored before the shadow counts (not beside the commit), so a failed
     // write drops the shadow reading, like any other shadow failure, and never the answer.
@@ -354,6 +361,7 @@ export class AnalysisService {
         Date.now(),
         shadowWrites,
         options.signal,
+        { operatingPoint: shadowPoint },
       );
       await Promise.all(shadowWrites);
       return read;
@@ -416,6 +424,80 @@ export class AnalysisService {
   }
 
   /**
+   * Reads studies with one model version for a site evaluation, at its shipped operating point: each
+   * study's raw logits and gate verdict (nothing stored, no heatmap), or the code of the error that kept
+   * it from being read (a study with no film, a wrist study without its views). Returns the version's
+   * shipped manifest beside them.
+   */
+  async readForValidation(
+    version: ModelVersion,
+    studyIds: string[],
+    signal?: AbortSignal,
+  ): Promise<{ manifest: ModelManifest; readings: Map<string, ValidationReading> }> {
+    const lease = this.models ? await this.models.acquire(version) : null;
+    try {
+      const manifest = this.engine.manifest(version.task.toLowerCase(), version.version);
+      const readings = new Map<string, ValidationReading>();
+      const readOne = async (studyId: string): Promise<ValidationReading> => {
+        const em = this.rootEm.fork();
+        try {
+          const [study, images] = await Promise.all([
+            em.findOne(Study, { id: studyId }),
+            em.find(Image, { study: studyId }, { orderBy: { createdAt: 'asc' } }),
+          ]);
+          if (!study) return { error: 'NOT_FOUND' };
+          if (images.length === 0) return { error: 'NO_FILMS' };
+          const views = this.selectViews(study, images);
+          const prepare = await this.preparerOf(views);
+          const read = await this.readWith(
+            study,
+            views,
+            version,
+            prepare,
+            'VALIDATION',
+            Date.now(),
+            [],
+            signal,
+            { heatmaps: false },
+          );
+          return { logits: read.reading.logits, gateVerdict: read.reading.gateVerdict };
+        } catch (error) {
+          if (error instanceof AppError && error.httpStatus < 500) return { error: error.code };
+          throw error;
+        }
+      };
+      // A few at a time: the engine batches them, and the decode pool stays shared with live analyses.
+      for (let i = 0; i < studyIds.length; i += 8) {
+        const chunk = studyIds.slice(i, i + 8);
+        const read = await Promise.all(chunk.map(readOne));
+        chunk.forEach((id, k) => readings.set(id, read[k]!));
+      }
+      return { manifest, readings };
+    } finally {
+      lease?.release();
+    }
+  }
+
+  /**
+   * Fetches the views' files and returns how to prepare them for a model input contract: decoded once
+   * per contract (size and preprocessing) even when a shadow version reads too (the decode pool takes
+   * ownership of the bytes it is given, so each contract gets a copy).
+   */
+  private async preparerOf(views: Image[]): Promise<Prepare> {
+    const files = await Promise.all(views.map((v) => this.store.get(v.objectKey)));
+    const prepared = new Map<string, Promise<PreparedImage[]>>();
+    return (size, preprocessing) => {
+      const key = `${preprocessing}@${size}`;
+      if (!prepared.has(key))
+        prepared.set(
+          key,
+          Promise.all(files.map((f) => this.preparer.prepare(f.slice(), size, preprocessing))),
+        );
+      return prepared.get(key)!;
+    };
+  }
+
+  /**
    * The views a study is read from: chest, the newest PA film (else the newest AP, else the newest);
    * wrist, the newest PA and the newest LATERAL (one of them, where the department reads single views).
    * Newest, because a film attached again is a retake.
@@ -448,13 +530,21 @@ export class AnalysisService {
     started: number,
     writes: Promise<unknown>[],
     signal?: AbortSignal,
+    options: ReadOptions = {},
   ): Promise<{
     prediction: Prediction;
+    reading: Reading;
     observation: DriftObservation | null;
     perView: Partial<PredictionInput>[] | null;
   }> {
     const task = version.task.toLowerCase();
-    const manifest = this.engine.manifest(task, version.version);
+    const shipped = this.engine.manifest(task, version.version);
+    // The site's approved temperature and thresholds replace the shipped ones where the reading is
+    // interpreted; the engine and the input contract stay the version's own.
+    const point = options.operatingPoint ?? null;
+    const manifest = point ? withSiteOperatingPoint(shipped, point) : shipped;
+    const heatmapOf: typeof this.storeHeatmap =
+      options.heatmaps === false ? async () => null : (...args) => this.storeHeatmap(...args);
     const perViewModel = readsPerView(manifest);
     if (!perViewModel && views.length !== manifest.input.names.length)
       throw new WristViewsRequiredError(`Model ${version.version} reads a PA and a LATERAL view together`, {
@@ -506,9 +596,7 @@ export class AnalysisService {
         readings.map((r, i) => ({ view: views[i]!.view, reading: r })),
         { allowIncomplete: this.options.wristSingleView ?? false },
       );
-      const keys = await Promise.all(
-        readings.map((r, i) => this.storeHeatmap(r, cams[i]!, prepared, writes, i)),
-      );
+      const keys = await Promise.all(readings.map((r, i) => heatmapOf(r, cams[i]!, prepared, writes, i)));
       const positive = manifest.classes[manifest.classes.length - 1]!;
       perView = readings.map((r, i) => ({
         gateVerdict: r.gateVerdict,
@@ -524,7 +612,7 @@ export class AnalysisService {
       results = [result];
       const cams = camsOf(manifest, result);
       reading = interpret(manifest, outputsOf(result, cams), pre);
-      heatmapKey = await this.storeHeatmap(reading, cams, prepared, writes);
+      heatmapKey = await heatmapOf(reading, cams, prepared, writes);
     }
     const heatmapMs = performance.now() - t1;
     const prediction = new Prediction();
@@ -537,6 +625,8 @@ export class AnalysisService {
     prediction.thresholds = Object.fromEntries(
       Object.entries(manifest.thresholds).map(([label, t]) => [label, t.value]),
     );
+    prediction.siteOperatingPoint = point;
+    prediction.siteValidated = point !== null;
     prediction.heatmapKey = heatmapKey;
     prediction.route = route;
     prediction.warning = AI_ASSISTANCE_WARNING;
@@ -549,7 +639,7 @@ export class AnalysisService {
       heatmapMs: round(heatmapMs),
       totalMs: Date.now() - started,
     };
-    return { prediction, observation: observationOf(reading, prepared[shown]!), perView };
+    return { prediction, reading, observation: observationOf(reading, prepared[shown]!), perView };
   }
 
   /**

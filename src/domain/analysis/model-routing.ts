@@ -2,11 +2,17 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ModelStage, ModelTask } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
+import { heldVersion } from '../site/site-serving';
 
 /** Which version(s) read a study. */
 export interface Route {
   primary: ModelVersion;
-  route: 'PRODUCTION' | 'CANARY';
+  /**
+   * SITE_HOLD: the study's site keeps the version that served it before, because the PRODUCTION version
+   * has not passed the site's rollout gate (it is being evaluated there, or fell below the site's
+   * approved recall).
+   */
+  route: 'PRODUCTION' | 'CANARY' | 'SITE_HOLD';
   /** In shadow mode, the other version also runs; its prediction is recorded, never returned. */
   shadow: ModelVersion | null;
 }
@@ -19,9 +25,24 @@ export function studyShare(studyId: string): number {
 /**
  * Canary and shadow routing by model version: a study goes to the CANARY version when its stable
  * share falls below the canary's traffic share, otherwise to PRODUCTION. In shadow mode the canary
- * runs beside production on every study and only production's answer is returned.
+ * runs beside production on every study and only production's answer is returned. A study of a site
+ * where PRODUCTION has not passed the site's rollout gate is read by the version the site keeps
+ * (SITE_HOLD) instead of PRODUCTION.
  */
 export async function chooseRoute(
+  em: EntityManager,
+  task: ModelTask,
+  studyId: string,
+  shadowMode: boolean,
+  siteId?: string,
+): Promise<Route | null> {
+  const route = await routeByRegistry(em, task, studyId, shadowMode);
+  if (!route || route.route !== 'PRODUCTION' || !siteId) return route;
+  const held = await heldVersion(em, siteId, route.primary);
+  return held ? { ...route, primary: held, route: 'SITE_HOLD' } : route;
+}
+
+async function routeByRegistry(
   em: EntityManager,
   task: ModelTask,
   studyId: string,

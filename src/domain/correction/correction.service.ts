@@ -3,10 +3,11 @@ import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { AppError, InvalidStateError, NotFoundError, ValidationError } from '../../errors';
 import type { Logger } from '../../logging/logger';
-import { AuditAction, BodyPart, ModelTask, SIGNED_STATUSES } from '../enums';
+import { AuditAction, BodyPart, ModelTask, ReferenceLabelSource, SIGNED_STATUSES } from '../enums';
 import { Image } from '../image/image.entity';
 import { invalidateContradictedNotes } from '../note/note-invalidation';
 import { Prediction } from '../prediction/prediction.entity';
+import type { Study } from '../study/study.entity';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
 import { User } from '../user/user.entity';
@@ -19,6 +20,17 @@ export const MAX_CORRECTION_COMMENT = 2000;
 
 /** Told after a correction commits (the retraining service counts corrections for its auto trigger). */
 export type CorrectionListener = (task: ModelTask) => void;
+
+/**
+ * Where a radiologist's read of a study becomes its reference label (its site's validation set), in the
+ * correction's unit of work.
+ */
+export interface ReferenceLabels {
+  recordRead(
+    em: EntityManager,
+    read: { study: Study; task: ModelTask; label: string; userId: string; source: ReferenceLabelSource },
+  ): Promise<void>;
+}
 
 /**
  * Radiologists' corrections. `submit` stores who/what/when with a snapshot of what the model said,
@@ -34,13 +46,15 @@ export class CorrectionService {
     private readonly area: RetrainingArea,
     private readonly logger: Logger,
     private readonly listener: CorrectionListener = () => undefined,
+    private readonly referenceLabels: ReferenceLabels | null = null,
   ) {}
 
   /**
    * Records a correction of a prediction (CORRECT_PREDICTIONS). Draft and approved notes of the study
    * that state other findings are invalidated in the same commit. Once the study's final read is
    * signed, its truth changes only by amending the read (INVALID_STATE here); the read service records
-   * each read as a correction itself (`fromRead`), flushing the read with it.
+   * each read as a correction itself (`fromRead`), flushing the read with it. The read also becomes the
+   * study's reference label in its site's validation set, in the same commit.
    */
   async submit(
     ctx: RequestContext,
@@ -136,6 +150,14 @@ export class CorrectionService {
       entityType: 'Correction',
       entityId: correction.id,
       patientId,
+    });
+    // The radiologist's read joins the site's validation set as the study's reference label.
+    await this.referenceLabels?.recordRead(ctx.em, {
+      study: prediction.study,
+      task,
+      label,
+      userId: principal.userId,
+      source: options.fromRead ? ReferenceLabelSource.FINAL_READ : ReferenceLabelSource.CORRECTION,
     });
     try {
       await ctx.em.flush();

@@ -22,11 +22,23 @@ export async function lockTaskRegistry(em: EntityManager, task: ModelTask): Prom
   await em.execute('select pg_advisory_xact_lock(?, hashtext(?))', [REGISTRY_LOCK, task]);
 }
 
-/** The registry as {@link ModelServing}'s source: the PRODUCTION and CANARY rows, read fresh each time. */
-export function registryServingSource(rootEm: EntityManager): ServingSource {
+/**
+ * The registry as {@link ModelServing}'s source: the PRODUCTION and CANARY rows, read fresh each time,
+ * plus the versions `held` names (sites held on their previous version by a rollout gate).
+ */
+export function registryServingSource(
+  rootEm: EntityManager,
+  held: (em: EntityManager) => Promise<ModelVersion[]> = async () => [],
+): ServingSource {
   return {
-    servingVersions: () =>
-      rootEm.fork().find(ModelVersion, { stage: { $in: [ModelStage.PRODUCTION, ModelStage.CANARY] } }),
+    servingVersions: async () => {
+      const em = rootEm.fork();
+      const serving = await em.find(ModelVersion, {
+        stage: { $in: [ModelStage.PRODUCTION, ModelStage.CANARY] },
+      });
+      const ids = new Set(serving.map((v) => v.id));
+      return [...serving, ...(await held(em)).filter((v) => !ids.has(v.id))];
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import { assertPermission } from '../../auth/principal';
 import { NotFoundError } from '../../errors';
 import type { Logger } from '../../logging/logger';
 import { Topic } from '../../pubsub/pubsub';
-import { AuditAction, ModelStage, ModelTask } from '../enums';
+import { AuditAction, ModelStage, ModelStageChangeKind, ModelTask } from '../enums';
 import type { EventPublisher } from '../shared/event-publisher';
 import { flushUnique } from '../shared/flush-unique';
 import { isUuid } from '../shared/filters';
@@ -15,6 +15,18 @@ import type { ModelServing, ModelVersionChangedEvent } from './model-serving';
 import { ModelStageChange } from './model-stage-change.entity';
 import { planRollout, RolloutAction, StageChange } from './model-transitions';
 import { ModelVersion } from './model-version.entity';
+
+/**
+ * Told inside a promotion's transaction that `promoted` became PRODUCTION in place of `replaced` (the
+ * per-site rollout gate); returns what to run after the commit.
+ */
+export interface PromotionListener {
+  onPromotion(
+    em: EntityManager,
+    promoted: ModelVersion,
+    replaced: ModelVersion | null,
+  ): Promise<() => Promise<void>>;
+}
 
 /**
  * Promotions and rollbacks (admins only). Each runs in one transaction under the task's registry lock:
@@ -29,6 +41,7 @@ export class ModelRolloutService {
     private readonly serving: ModelServing,
     private readonly events: EventPublisher,
     private readonly logger: Logger,
+    private readonly promotions: PromotionListener | null = null,
   ) {}
 
   /** STAGING → CANARY with a share of studies in (0, 1]. */
@@ -68,7 +81,7 @@ export class ModelRolloutService {
       task = named.task;
     }
 
-    const { plan, rows } = await this.rootEm.fork().transactional(async (em) => {
+    const { plan, rows, afterCommit } = await this.rootEm.fork().transactional(async (em) => {
       await lockTaskRegistry(em, task);
       const rows = new Map((await em.find(ModelVersion, { task })).map((v) => [v.id, v]));
       const plan = planRollout(
@@ -111,7 +124,18 @@ export class ModelRolloutService {
         // One statement per change, demotions first: the one-PRODUCTION/one-CANARY indexes hold throughout.
         await flushUnique(em, 'Another rollout of this task changed it first', 'stage');
       }
-      return { plan, rows };
+      const promotion = plan.find(
+        (c) => c.kind === ModelStageChangeKind.PROMOTED && c.to === ModelStage.PRODUCTION,
+      );
+      const afterCommit =
+        promotion && this.promotions
+          ? await this.promotions.onPromotion(
+              em,
+              rows.get(promotion.id)!,
+              promotion.previousProductionId ? (rows.get(promotion.previousProductionId) ?? null) : null,
+            )
+          : null;
+      return { plan, rows, afterCommit };
     });
 
     for (const change of plan) this.announce(rows.get(change.id)!, change);
@@ -125,6 +149,7 @@ export class ModelRolloutService {
     );
     // This process applies it now; the others on the event (or on their next reconcile).
     await this.serving.reconcile();
+    await afterCommit?.();
     return rows.get(action.kind === 'ROLLBACK' ? plan[plan.length - 1].id : action.modelVersionId)!;
   }
 

@@ -3,6 +3,7 @@ import { BaseEntity } from '../base.entity';
 import { GateVerdict } from '../enums';
 import { AnalysisJob } from '../analysis/analysis-job.entity';
 import { ModelVersion } from '../model-version/model-version.entity';
+import { SiteOperatingPoint } from '../site/site-operating-point.entity';
 import { Study } from '../study/study.entity';
 
 /** A finding flagged at the model's operating point. */
@@ -76,6 +77,17 @@ export class Prediction extends BaseEntity {
   /** Operating point of every finding at the time of reading (label → threshold). */
   @Property({ type: 'jsonb', default: '{}' })
   thresholds: Record<string, number> = {};
+
+  /**
+   * The site operating point (approved for this version at the study's site) whose temperature and
+   * thresholds this reading used; null when it used the shipped ones.
+   */
+  @ManyToOne(() => SiteOperatingPoint, { nullable: true, deleteRule: 'set null' })
+  siteOperatingPoint?: SiteOperatingPoint | null;
+
+  /** True when this reading used an operating point validated on its site's own films. */
+  @Property({ type: 'boolean', default: false })
+  siteValidated: boolean = false;
 
   /** The earlier served reading of the same study this one re-read, if any. */
   @ManyToOne(() => Prediction, { nullable: true, deleteRule: 'set null' })

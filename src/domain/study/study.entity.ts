@@ -2,6 +2,7 @@ import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/cor
 import { BaseEntity } from '../base.entity';
 import { BodyPart, StudyPriority, StudyStatus } from '../enums';
 import { Patient } from '../patient/patient.entity';
+import { DEFAULT_SITE_ID, Site } from '../site/site.entity';
 import { User } from '../user/user.entity';
 
 /** One imaging examination of one patient (a chest film, a two-view wrist series). */
@@ -11,6 +12,11 @@ export class Study extends BaseEntity {
   @ManyToOne(() => Patient, { deleteRule: 'restrict' })
   @Index()
   patient!: Patient;
+
+  /** The site (hospital or department) it belongs to; the default site unless registered at another. */
+  @ManyToOne(() => Site, { deleteRule: 'restrict', defaultRaw: `'${DEFAULT_SITE_ID}'` })
+  @Index()
+  site!: Site;
 
   @Enum({ items: () => BodyPart })
   bodyPart!: BodyPart;

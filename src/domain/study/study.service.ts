@@ -5,6 +5,7 @@ import { Topic } from '../../pubsub/pubsub';
 import { NotFoundError, ValidationError } from '../../errors';
 import { AuditAction, BodyPart, StudyPriority, StudyStatus } from '../enums';
 import { Patient } from '../patient/patient.entity';
+import { DEFAULT_SITE_ID, Site } from '../site/site.entity';
 import type { EventPublisher } from '../shared/event-publisher';
 import { flushUnique } from '../shared/flush-unique';
 import { compact, isUuid, rangeCondition } from '../shared/filters';
@@ -21,11 +22,14 @@ export interface CreateStudy {
   accessionNumber: string;
   studyInstanceUid?: string | null;
   description?: string | null;
+  /** The site it belongs to; the default site when omitted. */
+  siteId?: string | null;
 }
 
 /** Filters for listing studies. */
 export interface StudyQuery {
   patientId?: string | null;
+  siteId?: string | null;
   status?: StudyStatus | null;
   bodyPart?: BodyPart | null;
   priority?: StudyPriority | null;
@@ -53,8 +57,15 @@ export class StudyService {
     const principal = assertPermission(ctx.principal, Permission.WRITE_PATIENT_DATA);
     const patient = isUuid(input.patientId) ? await ctx.em.findOne(Patient, { id: input.patientId }) : null;
     if (!patient) throw NotFoundError.of('Patient', input.patientId);
+    const site = input.siteId
+      ? isUuid(input.siteId)
+        ? await ctx.em.findOne(Site, { id: input.siteId })
+        : null
+      : ctx.em.getReference(Site, DEFAULT_SITE_ID);
+    if (!site) throw NotFoundError.of('Site', input.siteId!);
     const study = ctx.em.create(Study, {
       patient,
+      site,
       bodyPart: input.bodyPart,
       priority: input.priority ?? StudyPriority.ROUTINE,
       accessionNumber: input.accessionNumber,
@@ -122,8 +133,11 @@ export class StudyService {
     assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
     if (query.patientId && !isUuid(query.patientId))
       throw new ValidationError('patientId is not a valid id', { field: 'patientId' });
+    if (query.siteId && !isUuid(query.siteId))
+      throw new ValidationError('siteId is not a valid id', { field: 'siteId' });
     const where: Record<string, unknown> = compact({
       patient: query.patientId ?? undefined,
+      site: query.siteId ?? undefined,
       status: query.status ?? undefined,
       bodyPart: query.bodyPart ?? undefined,
       priority: query.priority ?? undefined,
