@@ -1,7 +1,7 @@
 /* global document, window, location, fetch, sessionStorage, setTimeout, clearTimeout, setInterval, clearInterval, URLSearchParams */
 /*
  * Care Companion monitoring dashboard: vanilla JS, no build step. Signs in with a pasted bearer token
- * (sessionStorage), reads the GraphQL API, and listens to `driftDetected` over graphql-ws
+ * (sessionStorage), reads the GraphQL API, and listens to `driftDetected` and `siteValidationChanged` over graphql-ws
  * (the library's browser build is served at /dashboard/vendor/graphql-ws.js). Charts are inline SVG.
  * All server text is inserted with textContent, never as HTML.
  */
@@ -33,6 +33,8 @@
     timer: null,
     ws: null,
     fresh: {},
+    sites: [],
+    siteValidation: null,
   };
 
   function $(id) {
@@ -133,6 +135,8 @@
         $('sign-in-panel').hidden = true;
         $('dashboard').hidden = false;
         $('session').hidden = false;
+        $('site-validation').hidden = !may('READ_SITE_VALIDATION');
+        $('site-actions').hidden = !may('MANAGE_MODELS');
         connectLive();
         return refresh().then(function () {
           if (REFRESH_MS > 0) state.timer = setInterval(refresh, REFRESH_MS);
@@ -201,6 +205,26 @@
         complete: function () {},
       },
     );
+    if (may('READ_SITE_VALIDATION')) {
+      state.ws.subscribe(
+        {
+          query:
+            'subscription { siteValidationChanged { change evaluationId validation { site { id name } } } }',
+        },
+        {
+          next: function (msg) {
+            var e = msg.data && msg.data.siteValidationChanged;
+            if (!e) return;
+            if (e.validation.site.id === $('site-select').value) {
+              toast(e.validation.site.name + ': ' + e.change.toLowerCase().replace(/_/g, ' '));
+              loadSiteValidation().catch(function () {});
+            }
+          },
+          error: function () {},
+          complete: function () {},
+        },
+      );
+    }
   }
 
   function setLive(stateName, text) {
@@ -226,7 +250,9 @@
 
   function refresh() {
     return Promise.all([loadOverview(), loadAlerts(), loadQuality()])
-      .then(loadDrift)
+      .then(function () {
+        return Promise.all([loadDrift(), loadSites()]);
+      })
       .catch(function (error) {
         if (error.code === 'UNAUTHENTICATED') signOut();
         else toast('Could not refresh: ' + (error.message || error.code));
@@ -711,6 +737,390 @@
     });
   }
 
+  // ---------- site validation ----------
+
+  var SITE_VALIDATION_FIELDS =
+    'validated validationSet { n patients counts { label n } sources { source n } }' +
+    ' operatingPoint { id evaluationId temperature approvedAt thresholds { label value source } }' +
+    ' rolloutGate { status fallbackId reason findings { label approvedRecall candidateRecall passed } }' +
+    ' latestEvaluation { id status trigger targetRecall n patients error finishedAt ece' +
+    ' gateRefused { n rate } temperature { shipped used }' +
+    ' reliability { confidence accuracy n }' +
+    ' findings { label auroc { value lower upper }' +
+    ' shipped { threshold recall { value lower upper } specificity { value lower upper } }' +
+    ' site { threshold source recall { value lower upper } specificity { value lower upper } }' +
+    ' roc { fpr tpr } }' +
+    ' proposedOperatingPoint { thresholds { label source nPositives positivesNeeded guarantee } } }';
+
+  function loadSites() {
+    if (!may('READ_SITE_VALIDATION')) return Promise.resolve();
+    return gql('{ sites { id name code isDefault } }').then(function (data) {
+      state.sites = data.sites;
+      var select = $('site-select');
+      var current = select.value;
+      if (select.options.length !== data.sites.length) {
+        select.textContent = '';
+        data.sites.forEach(function (site) {
+          select.appendChild(el('option', { value: site.id, text: site.name }));
+        });
+        // the first site that is not the default one: the one a department validates
+        var other = data.sites.find(function (site) {
+          return !site.isDefault;
+        });
+        select.value = current || (other || data.sites[0]).id;
+      }
+      var models = $('site-model');
+      var chosen = models.value;
+      var versions = state.overview.modelVersions;
+      if (models.options.length !== versions.length) {
+        models.textContent = '';
+        versions.forEach(function (m) {
+          models.appendChild(
+            el('option', {
+              value: m.id,
+              text: m.task.toLowerCase() + ' / ' + m.version + ' (' + m.stage.toLowerCase() + ')',
+            }),
+          );
+        });
+        var production = versions.find(function (m) {
+          return m.stage === 'PRODUCTION' && m.task === 'CHEST';
+        });
+        models.value = chosen || (production || versions[0]).id;
+      }
+      return loadSiteValidation();
+    });
+  }
+
+  function loadSiteValidation() {
+    var siteId = $('site-select').value;
+    var modelVersionId = $('site-model').value;
+    if (!siteId || !modelVersionId) return Promise.resolve();
+    return gql(
+      'query($s: ID!, $v: ID!) { siteValidation(siteId: $s, modelVersionId: $v) { ' +
+        SITE_VALIDATION_FIELDS +
+        ' } }',
+      { s: siteId, v: modelVersionId },
+    ).then(function (data) {
+      state.siteValidation = data.siteValidation;
+      renderSiteValidation();
+    });
+  }
+
+  function pct(v) {
+    return v === null || v === undefined ? '–' : (v * 100).toFixed(1) + '%';
+  }
+
+  function withInterval(e) {
+    if (!e || e.value === null) return '–';
+    return pct(e.value) + (e.lower !== null ? ' [' + pct(e.lower) + ', ' + pct(e.upper) + ']' : '');
+  }
+
+  function renderSiteValidation() {
+    var v = state.siteValidation;
+    var status = $('site-status');
+    status.textContent = '';
+    var e = v.latestEvaluation;
+    var set = v.validationSet;
+    status.appendChild(
+      el('p', {}, [
+        el('span', {
+          className: 'badge ' + (v.validated ? 'VALIDATED' : 'NOT_VALIDATED'),
+          id: 'site-validated',
+          text: v.validated ? 'VALIDATED' : 'NOT VALIDATED',
+        }),
+        document.createTextNode(
+          v.validated
+            ? ' An approved site operating point is in force: predictions here use it and say siteValidated.'
+            : " Predictions here use the model's shipped operating point and say siteValidated: false.",
+        ),
+      ]),
+    );
+    status.appendChild(
+      el('p', {
+        text:
+          'Validation set: ' +
+          set.n +
+          ' labelled studies of ' +
+          set.patients +
+          ' patients (' +
+          set.counts
+            .map(function (c) {
+              return c.label + ' ' + c.n;
+            })
+            .join(', ') +
+          (set.sources.length
+            ? '; ' +
+              set.sources
+                .map(function (c) {
+                  return c.source.toLowerCase().replace('_', ' ') + ' ' + c.n;
+                })
+                .join(', ')
+            : '') +
+          ')',
+      }),
+    );
+    if (e) {
+      status.appendChild(
+        el('p', { id: 'site-evaluation' }, [
+          el('span', { className: 'badge ' + e.status, text: e.status }),
+          document.createTextNode(
+            ' Latest evaluation (' +
+              e.trigger.toLowerCase() +
+              (e.targetRecall ? ', target recall ' + pct(e.targetRecall) : '') +
+              ')' +
+              (e.status === 'SUCCEEDED'
+                ? ': ' +
+                  e.n +
+                  ' studies, ' +
+                  e.patients +
+                  ' patients; the gate refused ' +
+                  e.gateRefused.n +
+                  ' (' +
+                  pct(e.gateRefused.rate) +
+                  '); ECE ' +
+                  fmtNum(e.ece) +
+                  ' at temperature ' +
+                  fmtNum(e.temperature.used, 2) +
+                  ' (shipped ' +
+                  fmtNum(e.temperature.shipped, 2) +
+                  ')'
+                : e.error
+                  ? ': ' + e.error
+                  : ''),
+          ),
+        ]),
+      );
+    } else status.appendChild(el('p', { className: 'muted', text: 'Not evaluated at this site yet.' }));
+    if (v.rolloutGate) {
+      var g = v.rolloutGate;
+      status.appendChild(
+        el('p', {}, [
+          el('span', { className: 'badge ' + g.status, text: 'ROLLOUT GATE ' + g.status }),
+          document.createTextNode(
+            g.status === 'PASSED'
+              ? ' This version serves the site' +
+                  (g.reason ? ' (' + g.reason.toLowerCase().replace(/_/g, ' ') + ')' : '') +
+                  '.'
+              : ' The site keeps its previous version' +
+                  (g.findings.length
+                    ? ': ' +
+                      g.findings
+                        .map(function (f) {
+                          return (
+                            f.label +
+                            ' recall ' +
+                            pct(f.candidateRecall) +
+                            ' vs approved ' +
+                            pct(f.approvedRecall)
+                          );
+                        })
+                        .join(', ')
+                    : '') +
+                  '.',
+          ),
+        ]),
+      );
+    }
+    renderSiteFindings(e && e.status === 'SUCCEEDED' ? e : null);
+    renderReliability(e && e.status === 'SUCCEEDED' ? e.reliability : []);
+    renderRoc(e && e.status === 'SUCCEEDED' ? e.findings : []);
+    var approve = $('site-approve');
+    approve.hidden = !(
+      may('MANAGE_MODELS') &&
+      e &&
+      e.status === 'SUCCEEDED' &&
+      (!v.operatingPoint || v.operatingPoint.evaluationId !== e.id)
+    );
+  }
+
+  function renderSiteFindings(e) {
+    var box = $('site-findings');
+    box.textContent = '';
+    if (!e) return;
+    var proposed = {};
+    (e.proposedOperatingPoint ? e.proposedOperatingPoint.thresholds : []).forEach(function (t) {
+      proposed[t.label] = t;
+    });
+    var head = el('tr', {}, [
+      el('th', { text: 'Finding' }),
+      el('th', { text: 'AUROC' }),
+      el('th', { text: 'Shipped point' }),
+      el('th', { text: 'Site point' }),
+    ]);
+    var body = el('tbody');
+    e.findings.forEach(function (f) {
+      var t = proposed[f.label] || {};
+      body.appendChild(
+        el('tr', { 'data-finding': f.label }, [
+          el('td', { text: f.label }),
+          el('td', {
+            text:
+              f.auroc.value === null
+                ? '–'
+                : fmtNum(f.auroc.value) + ' [' + fmtNum(f.auroc.lower) + ', ' + fmtNum(f.auroc.upper) + ']',
+          }),
+          el('td', {
+            text:
+              '≥ ' +
+              fmtNum(f.shipped.threshold) +
+              ' · recall ' +
+              withInterval(f.shipped.recall) +
+              ' · specificity ' +
+              withInterval(f.shipped.specificity),
+          }),
+          el('td', {
+            text:
+              '≥ ' +
+              fmtNum(f.site.threshold) +
+              (f.site.source === 'SITE'
+                ? ' (' + t.nPositives + ' site positives)'
+                : ' (shipped kept: ' + (t.positivesNeeded || 0) + ' more positives needed)') +
+              ' · recall ' +
+              withInterval(f.site.recall) +
+              ' · specificity ' +
+              withInterval(f.site.specificity),
+          }),
+        ]),
+      );
+    });
+    box.appendChild(el('table', { className: 'site-findings' }, [el('thead', {}, [head]), body]));
+  }
+
+  /** A unit-square plot (both axes 0..1) with the diagonal dashed. */
+  function unitPlot(title, xLabel, yLabel) {
+    var S = 200;
+    var P = 28;
+    var root = svg('svg', { viewBox: '0 0 ' + (S + P + 8) + ' ' + (S + P + 8), width: '100%', role: 'img' });
+    root.appendChild(svg('title', {}, title));
+    var sx = function (x) {
+      return P + x * S;
+    };
+    var sy = function (y) {
+      return 8 + (1 - y) * S;
+    };
+    root.appendChild(svg('rect', { x: P, y: 8, width: S, height: S, fill: 'none', stroke: '#dde3e9' }));
+    root.appendChild(
+      svg('line', {
+        x1: sx(0),
+        y1: sy(0),
+        x2: sx(1),
+        y2: sy(1),
+        stroke: '#9aa5b1',
+        'stroke-dasharray': '4 3',
+      }),
+    );
+    root.appendChild(svg('text', { x: P + S / 2, y: S + P + 4, 'text-anchor': 'middle' }, xLabel));
+    root.appendChild(
+      svg(
+        'text',
+        { x: 10, y: 8 + S / 2, 'text-anchor': 'middle', transform: 'rotate(-90 10 ' + (8 + S / 2) + ')' },
+        yLabel,
+      ),
+    );
+    root.appendChild(svg('text', { x: P - 3, y: 16, 'text-anchor': 'end' }, '1'));
+    root.appendChild(svg('text', { x: P - 3, y: S + 8, 'text-anchor': 'end' }, '0'));
+    return { root: root, sx: sx, sy: sy };
+  }
+
+  function renderReliability(bins) {
+    var box = $('reliability-chart');
+    box.textContent = '';
+    if (!bins.length) return;
+    var plot = unitPlot('Reliability', 'confidence (top class)', 'accuracy');
+    var max = Math.max.apply(
+      null,
+      bins.map(function (b) {
+        return b.n;
+      }),
+    );
+    plot.root.appendChild(
+      svg('polyline', {
+        fill: 'none',
+        stroke: '#2563eb',
+        'stroke-width': 1.5,
+        points: bins
+          .map(function (b) {
+            return plot.sx(b.confidence).toFixed(1) + ',' + plot.sy(b.accuracy).toFixed(1);
+          })
+          .join(' '),
+      }),
+    );
+    bins.forEach(function (b) {
+      plot.root.appendChild(
+        svg('circle', {
+          cx: plot.sx(b.confidence),
+          cy: plot.sy(b.accuracy),
+          r: 2 + 4 * Math.sqrt(b.n / max),
+          fill: '#2563eb',
+          class: 'reliability-bin',
+        }),
+      );
+    });
+    box.appendChild(el('h3', { className: 'small', text: 'Reliability (calibration) on the site' }));
+    box.appendChild(plot.root);
+  }
+
+  var ROC_COLORS = ['#2563eb', '#b45309', '#15803d', '#7c3aed'];
+
+  function renderRoc(findings) {
+    var box = $('roc-chart');
+    box.textContent = '';
+    var drawn = findings.filter(function (f) {
+      return f.auroc.value !== null && f.roc.length > 1;
+    });
+    if (!drawn.length) return;
+    var plot = unitPlot('ROC', 'false-positive rate', 'recall');
+    var legendBox = el('div', { className: 'legend' });
+    drawn.forEach(function (f, i) {
+      var color = ROC_COLORS[i % ROC_COLORS.length];
+      var pts = [{ fpr: 0, tpr: 0 }].concat(f.roc).concat([{ fpr: 1, tpr: 1 }]);
+      plot.root.appendChild(
+        svg('polyline', {
+          fill: 'none',
+          stroke: color,
+          'stroke-width': 1.5,
+          class: 'roc-curve',
+          'data-finding': f.label,
+          points: pts
+            .map(function (p) {
+              return plot.sx(p.fpr).toFixed(1) + ',' + plot.sy(p.tpr).toFixed(1);
+            })
+            .join(' '),
+        }),
+      );
+      [
+        ['shipped', f.shipped, 'none'],
+        ['site', f.site, color],
+      ].forEach(function (m) {
+        var point = m[1];
+        if (point.recall.value === null || point.specificity.value === null) return;
+        plot.root.appendChild(
+          svg('circle', {
+            cx: plot.sx(1 - point.specificity.value),
+            cy: plot.sy(point.recall.value),
+            r: 4,
+            fill: m[2],
+            stroke: color,
+            'stroke-width': 1.5,
+            class: 'roc-point ' + m[0],
+          }),
+        );
+      });
+      legendBox.appendChild(legend(color, f.label + ' (AUROC ' + fmtNum(f.auroc.value, 2) + ')'));
+    });
+    box.appendChild(
+      el('h3', { className: 'small', text: 'ROC on the site (○ shipped point, ● site point)' }),
+    );
+    box.appendChild(legendBox);
+    box.appendChild(plot.root);
+  }
+
+  function siteAction(query, variables, done) {
+    return gql(query, variables).then(done, function (error) {
+      toast(error.message || error.code);
+    });
+  }
+
   function renderRecent() {
     var body = $('recent');
     body.textContent = '';
@@ -740,6 +1150,31 @@
     });
     $('sign-out').addEventListener('click', signOut);
     $('drift-model').addEventListener('change', loadDrift);
+    $('site-select').addEventListener('change', loadSiteValidation);
+    $('site-model').addEventListener('change', loadSiteValidation);
+    $('site-evaluate').addEventListener('click', function () {
+      var target = $('site-target').value;
+      siteAction(
+        'mutation($s: ID!, $v: ID!, $t: Float) { evaluateSite(siteId: $s, modelVersionId: $v, targetRecall: $t) { id status } }',
+        { s: $('site-select').value, v: $('site-model').value, t: target ? Number(target) : null },
+        function () {
+          toast('Evaluation queued: the panel updates when it finishes.');
+          loadSiteValidation();
+        },
+      );
+    });
+    $('site-approve').addEventListener('click', function () {
+      var e = state.siteValidation && state.siteValidation.latestEvaluation;
+      if (!e) return;
+      siteAction(
+        'mutation($e: ID!) { approveSiteOperatingPoint(evaluationId: $e) { id } }',
+        { e: e.id },
+        function () {
+          toast('Site operating point approved.');
+          loadSiteValidation();
+        },
+      );
+    });
     $('drift-kind').addEventListener('change', loadDrift);
     if (state.token) signIn(state.token);
     else showSignIn('');
