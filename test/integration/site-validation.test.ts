@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ModelStage, Role } from '../../src/domain/enums';
 import { ModelVersion } from '../../src/domain/model-version/model-version.entity';
+import { heldVersions } from '../../src/domain/site/site-serving';
 import { Topic } from '../../src/pubsub/pubsub';
 import { readCsvRecords } from '../../src/training/csv';
 import { siteCalibrate } from '../../src/training/site-calibrate.cli';
@@ -502,6 +503,8 @@ describeReal('site validation (real chest model, films from sources it never tra
         .map((h) => h.version)
         .sort(),
     ).toEqual(['v1', 'v2']);
+    // serving keeps the version the site is held on loaded beside production
+    expect((await heldVersions(t.app.orm.em.fork())).map((v) => v.version)).toEqual(['v1']);
 
     // approving v2's own site operating point (chosen on the site's positives) lets it serve there
     const approved = await approve(gate.evaluationId);
@@ -511,6 +514,7 @@ describeReal('site validation (real chest model, films from sources it never tra
       status: 'PASSED',
       reason: 'OPERATING_POINT_APPROVED',
     });
+    expect(await heldVersions(t.app.orm.em.fork())).toEqual([]);
     expect(await analyze(positives[1]!)).toMatchObject({
       route: 'PRODUCTION',
       modelVersionId: v2,

@@ -7,6 +7,7 @@ import { Image } from '../image/image.entity';
 import { Patient } from '../patient/patient.entity';
 import { Prediction } from '../prediction/prediction.entity';
 import { latestCorrections, readsInForce } from '../read/radiologist-review';
+import { SiteOperatingPoint } from '../site/site-operating-point.entity';
 import type { StudyRead } from '../read/study-read.entity';
 import { Study } from '../study/study.entity';
 
@@ -20,6 +21,8 @@ export interface Loaders {
   readByStudyId: DataLoader<string, StudyRead | null>;
   /** The latest correction of a prediction, or null. */
   correctionByPredictionId: DataLoader<string, Correction | null>;
+  /** A site operating point by id (the one a prediction used). */
+  siteOperatingPointById: DataLoader<string, SiteOperatingPoint | null>;
 }
 
 /** Everything one GraphQL operation or HTTP request needs: who, which unit of work, loaders, audit. */
@@ -75,6 +78,9 @@ export function createLoaders(em: EntityManager): Loaders {
       const corrections = await latestCorrections(em, ids);
       return ids.map((id) => corrections.get(id) ?? null);
     }),
+    siteOperatingPointById: new DataLoader(async (ids) =>
+      byId(await em.find(SiteOperatingPoint, { id: { $in: [...ids] } }), ids),
+    ),
   };
 }
 

@@ -658,14 +658,14 @@ export class SiteValidationService {
 
   /**
    * The site operating point a prediction used (READ_PREDICTIONS: which thresholds an AI reading used is
-   * part of its clinical content), or null when it used the shipped ones.
+   * part of its clinical content), or null when it used the shipped ones. Batched per request.
    */
   async operatingPointOfPrediction(
     ctx: RequestContext,
     pointId: string | null,
   ): Promise<SiteOperatingPoint | null> {
     assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
-    return pointId ? ctx.em.findOne(SiteOperatingPoint, { id: pointId }) : null;
+    return pointId ? ctx.loaders.siteOperatingPointById.load(pointId) : null;
   }
 
   // ---- the per-site rollout gate ----
