@@ -206,3 +206,137 @@ def markdown_v2(m: dict) -> str:
             "", "## Training", "", "```json",
             json.dumps({k: v for k, v in m["training"].items() if k != "history"}, indent=2), "```", ""]
     return "\n".join(out)
+
+
+# ------------------------------------------------------------------------------------------------
+# Wrist v2: per-view fracture reader on FracAtlas radiologists' labels
+# ------------------------------------------------------------------------------------------------
+
+def _c(m) -> str:
+    """A metric with its CI, compact."""
+    if not m or m.get("value") is None:
+        return "–"
+    ci = m.get("ci95")
+    return f"{m['value']:.3f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
+
+
+def _r(v) -> str:
+    return "–" if v is None else f"{100 * v:.0f}%"
+
+
+def card_wrist_v2(m: dict) -> dict:
+    met, th, g, st = m["metrics"], m["thresholds"]["FRACTURE"], m["gate"], m["study"]
+    oof = met["outOfFold"]
+    ck = g["checks"]
+    lines = [
+        f"Care Companion wrist model {m['version']} ({m['name']}): reads each view of a wrist study on its own and flags FRACTURE for a "
+        f"clinician's review; an ensemble of {met['ensemble']['members']} compact CNNs ({m['training']['params']:,} parameters in all) trained "
+        f"from scratch on {m['input']['size']}x{m['input']['size']} tissue crops of FracAtlas hand/wrist/forearm films. Parent: {m['lineage']['parentVersion']}.",
+        "Labels: FracAtlas radiologists' per-film fracture labels (three hospitals in Bangladesh, adults and children). One view per film and "
+        "no study grouping, so the study answer (views fused by their maximum) was never trained or measured on real PA+lateral pairs.",
+        f"FracAtlas test split (never trained on): AUROC {_c(met['aurocPerClass']['FRACTURE'])}; at the shipped point recall "
+        f"{_c(met['atThresholds']['FRACTURE']['recall'])}, specificity {_c(met['atThresholds']['FRACTURE']['specificity'])}. "
+        f"Out-of-fold on the {oof['n']} train+val films: AUROC {_c(oof['auroc'])}, recall {oof['recall']}, specificity {oof['specificity']}.",
+        f"Operating point: P(FRACTURE) >= {th['value']:.4g}, the order statistic k={th['orderStatisticK']} of n={th['nCalibrationPositives']} "
+        f"out-of-fold fractures (target recall {th['targetRecall']}).",
+        f"Gate: NOT_A_RADIOGRAPH if ood_distance > {g['oodDistanceThreshold']}, WRONG_BODY_PART if not_target_logit > {g['notTargetLogitThreshold']}; "
+        f"held-out leg/hip/shoulder films refused {_r(ck['legHipShoulderHeld']['refused'])}, chest films {_r(ck['chestValTest']['refused'])}, "
+        f"photos {_r(ck['photos']['refused'])}; wrist test films refused {_r(ck['wristTest']['refused'])}.",
+        "AI assistance; requires clinician review.",
+    ]
+    use = ("A second reader for hand, wrist and forearm radiographs: each view gets a fracture probability and a heatmap, and a study with "
+           "PA and lateral views is flagged when any view reaches the operating point. A study with one view is read only where the "
+           "department allows it, and says which view is missing. Not a diagnosis; not cleared for clinical use. "
+           "AI assistance; requires clinician review.")
+    limits = [
+        "Labels are FracAtlas' per-film fracture / no-fracture reads (radiologists at three hospitals in Bangladesh); they are not CT-confirmed, "
+        "carry no fracture type or age band, and the 'hand' films include forearm and elbow views. Adults and children are mixed and not marked.",
+        "There are no study pairs: PA and lateral films of one wrist cannot be matched, so the two-view fusion (max over views) is justified on "
+        f"GRAZPEDWRI-DX metadata ({st['viewEvidence']['fractureStudies']} two-view fracture studies: {100 * st['viewEvidence']['lateralOnlyShare']:.1f}% "
+        "visible on the lateral only) and simulated from single films, not measured on real studies.",
+        f"The recall guarantee rests on {th['nCalibrationPositives']} fractured FracAtlas films and holds for films like them (same hospitals, same "
+        "scanners); it is stated for one member's score, and the shipped mean of members is measured, not guaranteed. At another hospital "
+        "expect lower recall and specificity (the bone/ weak check below): validate on local films and set a site operating point first.",
+        "Fractured films carry shortcuts a from-scratch CNN can learn: casts, splints and metal implants appear mostly on fractured films "
+        "(all 16 films with hardware are FRACTURE). The model was not prevented from using them.",
+        f"The gate was trained with chest films and 2/3 of the FracAtlas leg/hip/shoulder films; checks use the other third "
+        f"({ck['legHipShoulderHeld']['n']} films), chest val/test films, the shared photos and bone/. Feet and ankles resemble hands and wrists most.",
+        "On bone/ (MURA-like upper-limb films from other hospitals, weak 'has a box' labels) the model is far weaker; do not read those numbers as "
+        "fracture accuracy, and do not expect FracAtlas figures at a new hospital.",
+        "Not validated clinically; for research and engineering use.",
+    ]
+    return {"modelCard": "\n".join(lines), "intendedUse": use, "knownLimitations": limits}
+
+
+def markdown_wrist_v2(m: dict) -> str:
+    met, th, g, st = m["metrics"], m["thresholds"]["FRACTURE"], m["gate"], m["study"]
+    oof, ck, par = met["outOfFold"], m["gate"]["checks"], met["parentOnSameTest"]
+    out = [f"# Model card: {m['name']} {m['version']}", "", f"> {m['notice']}", "", "## Summary", "", m["modelCard"], "",
+           "## What the labels are and are not", "",
+           "- **Are:** FracAtlas (Abedeen et al., Scientific Data 2023, CC BY 4.0) per-film FRACTURE / NO_FRACTURE reads by radiologists, "
+           "films from three hospitals in Bangladesh, adults and children, hand/wrist/forearm films only (some show the elbow), one view per film "
+           "(frontal, lateral, oblique, or a film holding several views).",
+           "- **Are not:** study-level labels (no PA+lateral pairs exist), patient-grouped (no patient ids: two films of one patient may sit in "
+           "two splits), CT-confirmed, or typed (no fracture site, age band or acuity).",
+           "", "## Per view (FracAtlas test split, ensemble, shipped point; 95% bootstrap CIs)", "",
+           "| view | n (fractures) | AUROC | recall | specificity |", "|---|---|---|---|---|"]
+    for k, e in met["perSource"].items():
+        out.append(f"| {k.replace('fracatlas_', '')} | {e['n']} ({e['fractures']}) | {_c(e.get('auroc'))} | {_c(e.get('recall'))} | {_c(e.get('specificity'))} |")
+    out.append(f"| **all** | {met['n']} ({met['atThresholds']['FRACTURE']['counts']['tp'] + met['atThresholds']['FRACTURE']['counts']['fn']}) | "
+               f"{_c(met['aurocPerClass']['FRACTURE'])} | {_c(met['atThresholds']['FRACTURE']['recall'])} | "
+               f"{_c(met['atThresholds']['FRACTURE']['specificity'])} |")
+    out += ["", f"ECE (15 bins) on test: {met['ece']['before']} before, {met['ece']['after']} after temperature {m['temperature']:.3f}.", "",
+            "## Per view, out of fold (train+val films, each scored by the member that never saw it)", "",
+            "| view | n (fractures) | AUROC | recall | specificity |", "|---|---|---|---|---|"]
+    for k, e in oof["perView"].items():
+        out.append(f"| {k} | {e['n']} ({e['fractures']}) | {_c(e.get('auroc'))} | {_c(e.get('recall'))} | {_c(e.get('specificity'))} |")
+    out.append(f"| **all** | {oof['n']} ({oof['fractures']}) | {_c(oof['auroc'])} | {oof['recall']} | {oof['specificity']} |")
+    out += ["", "## Operating point and what a site should expect", "",
+            f"P(FRACTURE) >= **{th['value']:.4g}** (calibrated, per view). {th['method']}. It rests on **{th['nCalibrationPositives']} fractured films**: "
+            f"{th['guarantee']}.", "",
+            "A site should expect the internal figures only on films like FracAtlas'. On other hospitals' films both recall and specificity move "
+            f"(bone/ weak check: AUROC {_c(met['boneWeakCheck']['auroc'])}, recall {met['boneWeakCheck']['recall']}, specificity "
+            f"{met['boneWeakCheck']['specificity']}); run `npm run site:calibrate` on at least ~100 local fractures (the order statistic needs "
+            "n+1 >= 100 positives for a 99% target) before relying on the flag.", "",
+            "## Study reading (two views)", "", st["why"] + ".", "",
+            "| rule | simulated study recall | specificity | AUROC |", "|---|---|---|---|"]
+    for rule, e in st["simulationTest"].items():
+        out.append(f"| {rule} (test films) | {e['recall']} | {e['specificity']} | {e['auroc']} |")
+    for rule, e in st["simulationOutOfFold"].items():
+        out.append(f"| {rule} (out-of-fold films) | {e['recall']} | {e['specificity']} | {e['auroc']} |")
+    out += ["", "Simulated by pairing single films of each view (FracAtlas has no pairs); a study with one view is read only when the "
+            "department allows it and then names the missing view: " + "; ".join(f"{k}: {v}" for k, v in st["missingView"].items()) + ".", "",
+            "## Input gate", "",
+            "| films | n | refused | as WRONG_BODY_PART | as NOT_A_RADIOGRAPH |", "|---|---|---|---|---|"]
+    rows = [("FracAtlas leg/hip/shoulder (held out)", ck["legHipShoulderHeld"])] + \
+        [(f"  {k}", v) for k, v in ck["legHipShoulderHeldByPart"].items()] + \
+        [("chest val+test films", ck["chestValTest"])] + [(f"  {k}", v) for k, v in ck["chestBySource"].items()] + \
+        [("photos and other non-radiographs", ck["photos"]), ("wrist test films", ck["wristTest"]),
+         ("wrist train+val films", ck["wristTrainVal"]), ("bone/ upper-limb films", ck["boneUpperLimb"]),
+         ("bone/ films with wrist/finger/forearm boxes", ck["boneWristFingersForearmBoxes"]),
+         ("GRAZPEDWRI-DX samples (16-bit PNG)", ck["grazpedwriSamples"])]
+    for name, e in rows:
+        out.append(f"| {name} | {e['n']} | {_r(e['refused'])} | {_r(e['wrongBodyPart'])} | {_r(e['notARadiograph'])} |")
+    out += ["", f"Photos: {_r(ck['photos']['colourRuleRefused'])} are refused by the colour rule before the model.", "",
+            "## Against the parent on the same films", "",
+            f"| model | FracAtlas test AUROC | recall / specificity at its point | bone/ AUROC |", "|---|---|---|---|",
+            f"| {par['version']} (pair model, film as both views) | {_c(par['auroc'])} | {par['recall']} / {par['specificity']} | {par['boneAuroc']} |",
+            f"| {m['version']} | {_c(met['aurocPerClass']['FRACTURE'])} | {th['testRecall']} / {th['testSpecificity']} | {_c(met['boneWeakCheck']['auroc'])} |",
+            "", f"Promotion gate: {m['lineage']['promotionGate']['metric']}: parent {m['lineage']['promotionGate']['parent']}, candidate "
+            f"{m['lineage']['promotionGate']['candidate']}, difference {_c(m['lineage']['promotionGate']['difference'])} → "
+            f"{'passed' if m['lineage']['promotionGate']['passed'] else 'failed'}.", "",
+            "## Intended use", "", m["intendedUse"], "", "## Known limitations", ""]
+    out += [f"- {x}" for x in m["knownLimitations"]]
+    out += ["", "## Input and preprocessing", "", f"`{m['preprocessing']['id']}`; input {m['input']['names']} "
+            f"[N,1,{m['input']['size']},{m['input']['size']}] float32 NCHW.", ""]
+    out += [f"{i + 1}. **{s['name']}** `{json.dumps(s['params'])}`" for i, s in enumerate(m["preprocessing"]["steps"])]
+    out += ["", "## Outputs", ""] + [f"- `{o['name']}` {o['shape']}" for o in m["outputs"]]
+    out += ["", "## Lineage", "", "```json", json.dumps(m["lineage"], indent=2), "```",
+            "", "## Calibration", "", "```json", json.dumps(m["calibration"], indent=2), "```",
+            "", "## Thresholds", "", "```json", json.dumps(m["thresholds"], indent=2), "```",
+            "", "## Gate", "", "```json", json.dumps({k: v for k, v in g.items() if k != "checks"}, indent=2), "```",
+            "", "## Training data", "", f"Manifest sha256 `{m['trainingData']['manifestSha256']}`", "", "```json",
+            json.dumps(m["trainingData"]["counts"], indent=2), "```",
+            "", "## Training", "", "```json",
+            json.dumps({k: v for k, v in m["training"].items() if k != "history"}, indent=2), "```", ""]
+    return "\n".join(out)

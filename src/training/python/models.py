@@ -212,3 +212,44 @@ class SourceAdversary(nn.Module):
         logits = z[torch.arange(len(yk)), yk]
         logits = logits.masked_fill(~self.present[yk], -1e4)
         return F.cross_entropy(logits, src[keep])
+
+
+class ViewNet(nn.Module):
+    """Single-view film classifier (wrist v2): fracture logits plus a body-part head on the same embedding.
+
+    forward -> (logits [N,K], embedding [N,D], features [N,D,h,w], not_target_logit [N]); the body-part head is
+    trained with films of other body parts (positive = another body part), so WRONG_BODY_PART comes from the
+    network itself rather than from a probe fitted afterwards.
+    """
+
+    def __init__(self, n_classes: int = 2, widths=(16, 32, 64, 128), stem: int = 16, dropout: float = 0.2):
+        super().__init__()
+        self.backbone = CompactResNet(widths, stem=stem)
+        self.drop = nn.Dropout(dropout)
+        self.fc = nn.Linear(self.backbone.out_channels, n_classes)
+        self.body_part = nn.Linear(self.backbone.out_channels, 1)
+
+    def forward(self, x):
+        f = self.backbone(x)
+        emb = f.mean(dim=(2, 3))
+        return self.fc(self.drop(emb)), emb, f, self.body_part(emb)[:, 0]
+
+
+class ViewEnsembleExport(nn.Module):
+    """ONNX graph of a ViewNet ensemble: image [N,1,S,S] -> logits (member mean), embedding (members
+    concatenated), cam (member mean), ood_distance (mean of each member's Mahalanobis distance on its own
+    embedding: K small precision matrices instead of one over the concatenation), not_target_logit (member mean)."""
+
+    def __init__(self, nets: Sequence[ViewNet], mahas: Sequence[Mahalanobis]):
+        super().__init__()
+        self.nets = nn.ModuleList(nets)
+        self.mahas = nn.ModuleList(mahas)
+
+    def forward(self, image):
+        outs = [n(image) for n in self.nets]
+        logits = torch.stack([o[0] for o in outs]).mean(0)
+        emb = torch.cat([o[1] for o in outs], dim=1)
+        cams = torch.stack([cam(o[2], n.fc) for o, n in zip(outs, self.nets)]).mean(0)
+        dist = torch.stack([m(o[1]) for m, o in zip(self.mahas, outs)]).mean(0)
+        not_target = torch.stack([o[3] for o in outs]).mean(0)
+        return logits, emb, cams, dist, not_target

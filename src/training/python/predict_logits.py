@@ -4,7 +4,8 @@
   /usr/bin/python3 src/training/python/predict_logits.py --task wrist --lateral lat.png pa.png
 
 Preprocessing is the checkpoint's (`preprocessing` key; default "gray-fill-bilinear-instnorm-v1",
-`data.preprocess`; chest v2: `data.preprocess_v2`). Wrist: each file is used as PA;
+`data.preprocess`; chest v2: `data.preprocess_v2`; wrist v2: `data.preprocess_v3`, whose per-view ensemble
+also reports the mean body-part logit and the tissue crop box). Wrist: each file is used as PA;
 the lateral view is --lateral if given, else the same file (as in evaluation). Output: one JSON object
 {"task", "size", "classes", "checkpoint", "results": [{"file", "logits", "oodDistance"?}]}.
 """
@@ -24,6 +25,14 @@ import models  # noqa: E402
 
 def load(task: str, checkpoint: str):
     ck = torch.load(checkpoint, map_location="cpu")
+    if ck.get("arch") == "ViewEnsemble":  # wrist v2: per-view ensemble, members averaged
+        cfg = ck["config"]
+        nets = []
+        for sd in ck["members"]:
+            n = models.ViewNet(len(ck["classes"]), widths=tuple(cfg["widths"]), stem=cfg["stem"], dropout=cfg["dropout"])
+            n.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
+            nets.append(n.eval())
+        return nets, ck
     if task == "chest":
         net = models.ChestNet(len(ck["classes"]), **(ck.get("arch_kwargs") or {"widths": (32, 64, 128, 256)}))
     else:
@@ -45,18 +54,26 @@ def main() -> None:
     net, ck = load(a.task, ckpt)
     S = ck["size"]
     spec = ck.get("preprocessing") or data.PREPROCESSING_ID
-    prep = {data.PREPROCESSING_ID: data.preprocess, data.PREPROCESSING_ID_V2: data.preprocess_v2}[spec]
+    prep = {data.PREPROCESSING_ID: data.preprocess, data.PREPROCESSING_ID_V2: data.preprocess_v2,
+            data.PREPROCESSING_ID_V3: data.preprocess_v3,
+            data.PREPROCESSING_ID_V3_NOEQ: lambda f, size: data.preprocess_v3(f, size, equalize=False)}[spec]
     out = {"task": a.task, "size": S, "classes": ck["classes"], "checkpoint": ckpt,
            "preprocessing": spec, "results": []}
     with torch.no_grad():
         for f in a.files:
             x = torch.from_numpy(prep(f, S))
-            if a.task == "chest":
+            extra = {}
+            if isinstance(net, list):
+                outs = [n(x) for n in net]
+                logits = torch.stack([o[0] for o in outs]).mean(0)
+                extra["notTargetLogit"] = float(torch.stack([o[3] for o in outs]).mean())
+                extra["cropBox"] = data.tissue_crop_box(data.decode_gray01(f))
+            elif a.task == "chest":
                 logits = net(x)[0]
             else:
                 lat = torch.from_numpy(prep(a.lateral, S)) if a.lateral else x
                 logits = net(x, lat)[0]
-            r = {"file": f, "logits": [float(v) for v in logits[0]]}
+            r = {"file": f, "logits": [float(v) for v in logits[0]], **extra}
             if a.preprocessed:
                 r["tensor"] = {"mean": float(x.mean()), "std": float(x.std(unbiased=False)),
                                "first8": [float(v) for v in x.flatten()[:8]]}
