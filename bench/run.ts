@@ -20,6 +20,7 @@ const BENCHES: Record<string, string> = {
   notes: 'notes.bench.ts',
   metrics: 'metrics.bench.ts',
   deidentify: 'deidentify.bench.ts',
+  peer: 'peer.bench.ts',
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);

@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: PyTorch for the trainer, dcmtk/gdcm for reference DICOM decodes, Orthanc with its
 # DICOMweb plugin (the PACS the integration tests talk to), Chromium (dashboard browser test), and the
-# validators of deploy/ (promtool from prometheus, docker-compose, nginx -t; scripts/lint-deploy.mjs).
-APT_PACKAGES=(python3-torch python3-torchvision python3-pil python3-numpy dcmtk libgdcm-tools
+# validators of deploy/ (promtool from prometheus, docker-compose, nginx -t; scripts/lint-deploy.mjs), and
+# FastAPI + uvicorn + python-multipart for the original design's serving stack (bench/peer/).
+APT_PACKAGES=(python3-torch python3-torchvision python3-pil python3-numpy python3-fastapi python3-uvicorn python3-multipart dcmtk libgdcm-tools
   orthanc orthanc-dicomweb chromium prometheus docker-compose nginx-light)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -1,0 +1,419 @@
+/**
+ * Serving speed against the original design's stack, side by side: `npm run bench -- peer` (needs
+ * DATABASE_URL or PostgreSQL on 127.0.0.1:5432, the shared data, the shipped models, and Debian's
+ * python3-torch, python3-fastapi, python3-uvicorn and python3-multipart under /usr/bin/python3).
+ *
+ * Starts one API process, asks it which chest version it serves as production (the version of a
+ * served reading, then that version's folder in the registry), and starts the peer
+ * (bench/peer/server.py: FastAPI + PyTorch) on the same network: that folder's model.pt in its PyTorch
+ * class. Then, alternating arms and rotating which goes first, at concurrency 1, 16 and 64 it sends
+ * the same chest JPEGs to
+ * - the peer: one `POST /predict` (upload, decode, forward, JSON);
+ * - ours, `analyzeStudy`: a study whose film was uploaded and attached beforehand, read again
+ *   (`reread: true`, so every request runs the model and stores a new reading);
+ * - ours, the front-end path: `POST /uploads`, `attachImage` to an empty study, `analyzeStudy`
+ *   (three requests against the peer's one; its latency is the three together).
+ * Prints p50/p99 latency and throughput per arm, the ratios to the peer, every answer's outcome
+ * (a result, QUEUE_FULL, or anything else, which counts as lost), and the server's own stage timings
+ * at concurrency 1 and 16 (medians of what each reading reports). Writes bench/results/peer.json.
+ */
+import 'reflect-metadata';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { TokenService } from '../src/auth/token.service';
+import { createOrm, migrateToLatest } from '../src/db/orm';
+import { Role } from '../src/domain/enums';
+import { User } from '../src/domain/user/user.entity';
+import { createTestDatabase } from '../test/support/test-database';
+import { startServerProcess } from '../test/support/server-process';
+import { median, quantile, r2 } from './bench-utils';
+
+const ROOT = join(__dirname, '..');
+const SHARED = process.env.CARE_SHARED_DIR ?? join(ROOT, '..', 'shared');
+const SECRET = 'bench-secret-bench-secret-bench-secret-00';
+const PYTHON = process.env.PEER_PYTHON ?? '/usr/bin/python3';
+/** Requests (or front-end flows) per arm and round at each concurrency. */
+const COUNTS: Record<number, number> = { 1: 40, 16: 240, 64: 384 };
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const LEVELS = [1, 16, 64];
+const FILMS = 64;
+
+type Outcome = 'OK' | 'QUEUE_FULL' | string;
+interface ArmRun {
+  latencies: number[];
+  seconds: number;
+  outcomes: Record<Outcome, number>;
+  timings: Record<string, number>[];
+  steps: Record<string, number[]>;
+}
+
+interface GqlAnswer {
+  data?: Record<string, Record<string, unknown> | null>;
+  errors?: { extensions?: { code?: string } }[];
+}
+
+async function gql(
+  url: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<GqlAnswer> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as GqlAnswer;
+}
+
+const codeOf = (a: GqlAnswer): Outcome => (a.errors ? (a.errors[0]?.extensions?.code ?? 'UNKNOWN') : 'OK');
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => done(port));
+    });
+  });
+}
+
+async function startPeer(modelDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    PYTHON,
+    [join(__dirname, 'peer', 'server.py'), '--model', modelDir, '--port', String(port)],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`peer exited with ${child.exitCode}`);
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.ok) return { url, child };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('peer did not start in 30 s');
+}
+
+/** A multipart/form-data body with one `file` field, built once per film. */
+function multipart(bytes: Buffer, name: string): { body: Buffer; type: string } {
+  const boundary = `----peer${name.replace(/\W/g, '')}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\n` +
+      'Content-Type: image/jpeg\r\n\r\n',
+  );
+  return {
+    body: Buffer.concat([head, bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    type: `multipart/form-data; boundary=${boundary}`,
+  };
+}
+
+/** Runs `total` calls of `one(i)` with `concurrency` in flight; each returns its outcome. */
+async function drive(
+  concurrency: number,
+  total: number,
+  one: (i: number, run: ArmRun) => Promise<Outcome>,
+): Promise<ArmRun> {
+  const run: ArmRun = { latencies: [], seconds: 0, outcomes: {}, timings: [], steps: {} };
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const s = performance.now();
+        let outcome: Outcome;
+        try {
+          outcome = await one(i, run);
+        } catch (error) {
+          outcome = `NETWORK:${(error as Error).message}`;
+        }
+        run.latencies.push(performance.now() - s);
+        run.outcomes[outcome] = (run.outcomes[outcome] ?? 0) + 1;
+      }
+    }),
+  );
+  run.seconds = (performance.now() - t0) / 1000;
+  return run;
+}
+
+async function main(): Promise<void> {
+  if (!process.env.DATABASE_URL) process.env.DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+  const db = await createTestDatabase();
+  const orm = await createOrm({ url: db.url, poolMax: 2 });
+  await migrateToLatest(orm);
+  const em = orm.em.fork();
+  const tech = em.create(User, {
+    email: 'tech@bench',
+    displayName: 'Tech',
+    role: Role.TECHNICIAN,
+    active: true,
+  } as User);
+  const rad = em.create(User, {
+    email: 'rad@bench',
+    displayName: 'Rad',
+    role: Role.RADIOLOGIST,
+    active: true,
+  } as User);
+  await em.flush();
+  const tokens = new TokenService(SECRET, 'care-companion', 3600);
+  const techToken = (await tokens.mint(tech.id, Role.TECHNICIAN)).token;
+  const radToken = (await tokens.mint(rad.id, Role.RADIOLOGIST)).token;
+  await orm.close(true);
+
+  const server = await startServerProcess({
+    DATABASE_URL: db.url,
+    AUTH_SECRET: SECRET,
+    RATE_LIMIT_PER_MINUTE: '0',
+    ANALYSIS_WORKERS: '0',
+    STORAGE_FS_DIR: `/tmp/cc-bench-peer-${process.pid}`,
+  });
+  const url = server.url;
+  let peer: { url: string; child: ChildProcess } | null = null;
+  try {
+    const dir = join(SHARED, 'datasets', 'chest', 'kermany', 'test', 'NORMAL');
+    const films = readdirSync(dir)
+      .filter((f) => f.endsWith('.jpeg'))
+      .slice(0, FILMS)
+      .map((f) => ({ name: f, bytes: readFileSync(join(dir, f)) }));
+    const forms = films.map((f) => multipart(f.bytes, f.name));
+    const patient = await gql(
+      url,
+      techToken,
+      'mutation($i: CreatePatientInput!) { createPatient(input: $i) { id } }',
+      { i: { mrn: 'BENCH-PEER', givenName: 'Bench', familyName: 'Peer' } },
+    );
+    const patientId = patient.data!.createPatient!.id as string;
+    let accession = 0;
+    const createStudy = async () =>
+      (
+        await gql(url, techToken, 'mutation($i: CreateStudyInput!) { createStudy(input: $i) { id } }', {
+          i: { patientId, bodyPart: 'CHEST', accessionNumber: `PEER-${accession++}` },
+        })
+      ).data!.createStudy!.id as string;
+    const upload = async (i: number): Promise<{ uploadId?: string; code?: string }> => {
+      const res = await fetch(`${url}/uploads`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${techToken}` },
+        body: films[i % films.length]!.bytes,
+      });
+      const body = (await res.json()) as { uploadId?: string; code?: string; error?: { code?: string } };
+      return res.ok ? body : { code: body.code ?? body.error?.code ?? `HTTP_${res.status}` };
+    };
+    const attach = (studyId: string, uploadId: string) =>
+      gql(url, techToken, 'mutation($i: AttachImageInput!) { attachImage(input: $i) { id } }', {
+        i: { studyId, uploadId, view: 'PA' },
+      });
+    const analyzeQuery =
+      'mutation($s: ID!, $r: Boolean!) { analyzeStudy(studyId: $s, reread: $r) { id modelVersionId timings } }';
+    const analyze = (studyId: string, reread: boolean) =>
+      gql(url, radToken, analyzeQuery, { s: studyId, r: reread });
+
+    // Studies with a film already attached (analyzeStudy path), one per film.
+    const ready: string[] = [];
+    for (let i = 0; i < films.length; i++) {
+      const s = await createStudy();
+      const up = await upload(i);
+      await attach(s, up.uploadId!);
+      ready.push(s);
+    }
+    // Empty studies for the front-end path, one per flow.
+    const flows = ROUNDS * LEVELS.reduce((n, c) => n + COUNTS[c]!, 0);
+    const empty: string[] = [];
+    for (let i = 0; i < flows; i += 16) {
+      empty.push(...(await Promise.all(Array.from({ length: Math.min(16, flows - i) }, createStudy))));
+    }
+
+    // The version the server serves, and its folder: the peer loads the same network.
+    const first = await analyze(ready[0]!, false);
+    const versionId = first.data!.analyzeStudy!.modelVersionId as string;
+    const registry = await gql(
+      url,
+      radToken,
+      '{ modelVersions(first: 100) { edges { node { id task version stage artifactPath } } } }',
+    );
+    const served = (
+      registry.data!.modelVersions!.edges as {
+        node: { id: string; version: string; stage: string; artifactPath: string };
+      }[]
+    ).find((e) => e.node.id === versionId)!.node;
+    const modelDir = resolve(ROOT, served.artifactPath);
+    console.log(`serving chest ${served.version} (${served.stage}) from ${modelDir}`);
+    peer = await startPeer(modelDir);
+    const peerUrl = peer.url;
+
+    // Warm-up of every arm.
+    for (let i = 0; i < 10; i++) {
+      await analyze(ready[i % ready.length]!, true);
+      const f = forms[i % forms.length]!;
+      await fetch(`${peerUrl}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': f.type },
+        body: f.body,
+      });
+    }
+
+    let nextEmpty = 0;
+    const arms: Record<string, (c: number) => Promise<ArmRun>> = {
+      peer: (c) =>
+        drive(c, COUNTS[c]!, async (i) => {
+          const f = forms[i % forms.length]!;
+          const res = await fetch(`${peerUrl}/predict`, {
+            method: 'POST',
+            headers: { 'content-type': f.type },
+            body: f.body,
+          });
+          const body = (await res.json()) as { label?: string };
+          return res.ok && body.label ? 'OK' : `HTTP_${res.status}`;
+        }),
+      analyzeStudy: (c) =>
+        drive(c, COUNTS[c]!, async (i, run) => {
+          const a = await analyze(ready[i % ready.length]!, true);
+          if (!a.errors) run.timings.push(a.data!.analyzeStudy!.timings as Record<string, number>);
+          return codeOf(a);
+        }),
+      frontEnd: (c) =>
+        drive(c, COUNTS[c]!, async (_i, run) => {
+          const study = empty[nextEmpty++]!;
+          const step = (name: string, since: number) =>
+            (run.steps[name] ??= []).push(performance.now() - since);
+          let t = performance.now();
+          const up = await upload(nextEmpty);
+          step('upload', t);
+          if (!up.uploadId) return up.code ?? 'UPLOAD_FAILED';
+          t = performance.now();
+          const at = await attach(study, up.uploadId);
+          step('attach', t);
+          if (at.errors) return codeOf(at);
+          t = performance.now();
+          const a = await analyze(study, false);
+          step('analyze', t);
+          if (!a.errors) run.timings.push(a.data!.analyzeStudy!.timings as Record<string, number>);
+          return codeOf(a);
+        }),
+    };
+
+    const results: Record<string, Record<number, ArmRun[]>> = {};
+    const names = Object.keys(arms);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const c of LEVELS) {
+        // Rotate which arm goes first.
+        const order = names.map((_, k) => names[(k + round + LEVELS.indexOf(c)) % names.length]!);
+        for (const name of order) {
+          const run = await arms[name]!(c);
+          ((results[name] ??= {})[c] ??= []).push(run);
+          console.log(
+            `round ${round + 1} c=${c} ${name}: ${r2((run.latencies.length / run.seconds) * 60)}/min, ` +
+              `p50 ${r2(median(run.latencies))} ms, ${JSON.stringify(run.outcomes)}`,
+          );
+        }
+      }
+    }
+
+    const merged = (name: string, c: number) => {
+      const runs = results[name]![c]!;
+      const latencies = runs.flatMap((r) => r.latencies);
+      const n = latencies.length;
+      const seconds = runs.reduce((s, r) => s + r.seconds, 0);
+      const outcomes: Record<string, number> = {};
+      for (const r of runs)
+        for (const [k, v] of Object.entries(r.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + v;
+      const stages: Record<string, number> = {};
+      for (const key of new Set(runs.flatMap((r) => r.timings.flatMap((t) => Object.keys(t)))))
+        stages[key] = r2(median(runs.flatMap((r) => r.timings.map((t) => t[key] ?? 0))));
+      const steps: Record<string, number> = {};
+      for (const key of new Set(runs.flatMap((r) => Object.keys(r.steps))))
+        steps[key] = r2(median(runs.flatMap((r) => r.steps[key] ?? [])));
+      return {
+        p50Ms: r2(median(latencies)),
+        p99Ms: r2(quantile(latencies, 0.99)),
+        perMinute: Math.round((n / seconds) * 60),
+        answeredPerMinute: Math.round(((outcomes.OK ?? 0) / seconds) * 60),
+        outcomes,
+        serverStagesP50Ms: stages,
+        clientStepsP50Ms: steps,
+      };
+    };
+    const table = LEVELS.map((c) => {
+      const p = merged('peer', c);
+      const a = merged('analyzeStudy', c);
+      const f = merged('frontEnd', c);
+      return {
+        concurrency: c,
+        peer: p,
+        analyzeStudy: a,
+        frontEnd: f,
+        ratios: {
+          analyzeStudyThroughput: r2(a.answeredPerMinute / p.answeredPerMinute),
+          frontEndThroughput: r2(f.answeredPerMinute / p.answeredPerMinute),
+          analyzeStudyP50: r2(a.p50Ms / p.p50Ms),
+          frontEndP50: r2(f.p50Ms / p.p50Ms),
+        },
+      };
+    });
+    const lost = LEVELS.flatMap((c) =>
+      ['peer', 'analyzeStudy', 'frontEnd'].flatMap((name) =>
+        Object.entries(merged(name, c).outcomes)
+          .filter(([k]) => k !== 'OK' && k !== 'QUEUE_FULL')
+          .map(([k, v]) => `${name} c=${c}: ${v} × ${k}`),
+      ),
+    );
+    console.log('\n| c | arm | p50 ms | p99 ms | per min | vs peer: throughput | vs peer: p50 |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const row of table) {
+      console.log(
+        `| ${row.concurrency} | peer (FastAPI + PyTorch) | ${row.peer.p50Ms} | ${row.peer.p99Ms} | ${row.peer.answeredPerMinute} | 1 | 1 |`,
+      );
+      console.log(
+        `| ${row.concurrency} | analyzeStudy | ${row.analyzeStudy.p50Ms} | ${row.analyzeStudy.p99Ms} | ${row.analyzeStudy.answeredPerMinute} | ${row.ratios.analyzeStudyThroughput} | ${row.ratios.analyzeStudyP50} |`,
+      );
+      console.log(
+        `| ${row.concurrency} | upload + attach + analyze | ${row.frontEnd.p50Ms} | ${row.frontEnd.p99Ms} | ${row.frontEnd.answeredPerMinute} | ${row.ratios.frontEndThroughput} | ${row.ratios.frontEndP50} |`,
+      );
+    }
+    for (const c of [1, 16]) {
+      const row = table.find((t) => t.concurrency === c)!;
+      console.log(
+        `\nserver stages at c=${c}, analyzeStudy (p50 ms): ${JSON.stringify(row.analyzeStudy.serverStagesP50Ms)}`,
+      );
+      console.log(
+        `server stages at c=${c}, front-end analyze (p50 ms): ${JSON.stringify(row.frontEnd.serverStagesP50Ms)}`,
+      );
+      console.log(
+        `client steps at c=${c}, front-end (p50 ms): ${JSON.stringify(row.frontEnd.clientStepsP50Ms)}`,
+      );
+    }
+    console.log(
+      lost.length
+        ? `\nLOST: ${lost.join('; ')}`
+        : '\nnothing lost: every request answered or refused with QUEUE_FULL',
+    );
+    const report = {
+      machine: '2 cores (shared), one API process, PostgreSQL on loopback, one uvicorn worker',
+      model: { task: 'chest', version: served.version, stage: served.stage },
+      rounds: ROUNDS,
+      counts: COUNTS,
+      table,
+      lost,
+    };
+    mkdirSync(join(__dirname, 'results'), { recursive: true });
+    writeFileSync(join(__dirname, 'results', 'peer.json'), JSON.stringify(report, null, 2));
+    if (lost.length) process.exitCode = 1;
+  } finally {
+    peer?.child.kill('SIGTERM');
+    await server.stop();
+    await db.drop();
+  }
+}
+
+void main();
