@@ -7,6 +7,7 @@ import { Migration20261123163000 } from './Migration20261123163000';
 import { Migration20261123164124 } from './Migration20261123164124';
 import { Migration20261206131701 } from './Migration20261206131701';
 import { Migration20261206144109 } from './Migration20261206144109';
+import { Migration20261206160000 } from './Migration20261206160000';
 
 /**
  * Every migration, in order. Listed explicitly so the same list works from TypeScript sources and from
@@ -21,4 +22,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123164124', class: Migration20261123164124 },
   { name: 'Migration20261206131701', class: Migration20261206131701 },
   { name: 'Migration20261206144109', class: Migration20261206144109 },
+  { name: 'Migration20261206160000', class: Migration20261206160000 },
 ];

@@ -171,7 +171,7 @@ export const toPrediction = (p: Prediction): PredictionType =>
     label: p.label ?? null,
     probabilities: Object.entries(p.probabilities).map(([label, probability]) => ({ label, probability })),
     findings: p.findings,
-    heatmapUrl: p.heatmapKey ? `/predictions/${p.id}/heatmap` : null,
+    heatmapUrl: p.heatmapKey || p.cam ? `/predictions/${p.id}/heatmap` : null,
     siteValidated: p.siteValidated ?? false,
     siteOperatingPointId: p.siteOperatingPoint?.id ?? null,
     timings: p.timings,

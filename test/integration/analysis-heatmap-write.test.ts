@@ -1,7 +1,8 @@
 /**
- * The heatmap of a synchronous analysis is written while its prediction's rows are inserted, and the
- * transaction commits only once the heatmap is stored: a failed heatmap write leaves no prediction, and
- * a committed prediction's heatmap is always there.
+ * Heatmaps are rendered when someone asks for them, not at analysis: an analysis stores the raw CAM
+ * with its prediction and writes nothing to the object store (a store that cannot take heatmaps does
+ * not fail it); the first request renders the map, stores both PNGs and then records the key, so a
+ * failed write leaves no key behind and the next request renders again; later requests read the store.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,20 +11,19 @@ import { Client } from 'pg';
 import { Role } from '../../src/domain/enums';
 import { FsObjectStore, type ObjectStore, StorageUnavailableError } from '../../src/storage';
 import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
-import { sharedDataAvailable } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 import { requireOrSkip } from '../support/test-database';
 
-const ready = sharedDataAvailable() && requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'chest model');
+const ready = requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'chest model');
 
-(ready ? describe : describe.skip)('heatmap write and prediction commit', () => {
+(ready ? describe : describe.skip)('heatmaps rendered on request', () => {
   let t: TestApp;
   let tech: string;
   let radiologist: string;
   let patientId: string;
   let dir: string;
   /** What the next heatmap put does: succeed, fail, or wait for a release. */
-  let heatmapPut: 'ok' | 'fail' | { until: Promise<void>; started: () => void } = 'ok';
+  let heatmapPut: 'ok' | 'fail' = 'ok';
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cc-heatmap-store-'));
@@ -31,13 +31,8 @@ const ready = sharedDataAvailable() && requireOrSkip(existsSync('models/chest/v1
     const store: ObjectStore = Object.assign(Object.create(fs) as ObjectStore, {
       put: async (key: string, data: Buffer, opts?: object) => {
         if (key.startsWith('heatmaps/')) {
-          const mode = heatmapPut;
-          if (mode === 'fail')
+          if (heatmapPut === 'fail')
             throw StorageUnavailableError.wrap('fs', 'put', new Error('disk gone'), { key });
-          if (mode !== 'ok') {
-            mode.started();
-            await mode.until;
-          }
         }
         return fs.put(key, data, opts);
       },
@@ -51,26 +46,6 @@ const ready = sharedDataAvailable() && requireOrSkip(existsSync('models/chest/v1
     await t?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-
-  /** Resolves once another session holds an uncommitted write on the prediction table. */
-  async function untilPredictionInsertPending(timeoutMs = 20_000): Promise<void> {
-    const c = new Client({ connectionString: t.db.url });
-    await c.connect();
-    try {
-      for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
-        const r = await c.query(
-          `select count(*)::int as n from pg_locks l join pg_class k on k.oid = l.relation
-            where k.relname = 'prediction' and l.mode = 'RowExclusiveLock' and l.granted
-              and l.pid <> pg_backend_pid()`,
-        );
-        if ((r.rows[0].n as number) > 0) return;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      throw new Error('the prediction was never inserted while its heatmap write was pending');
-    } finally {
-      await c.end();
-    }
-  }
 
   async function predictionsOf(studyId: string): Promise<number> {
     const c = new Client({ connectionString: t.db.url });
@@ -90,39 +65,66 @@ const ready = sharedDataAvailable() && requireOrSkip(existsSync('models/chest/v1
       { s: studyId },
     );
 
-  it('stores nothing when the heatmap cannot be written, and reads normally once it can', async () => {
+  async function storedKeyOf(predictionId: string): Promise<{ key: string | null; cam: unknown }> {
+    const c = new Client({ connectionString: t.db.url });
+    await c.connect();
+    try {
+      const r = await c.query('select heatmap_key, cam from prediction where id = $1', [predictionId]);
+      return { key: r.rows[0].heatmap_key as string | null, cam: r.rows[0].cam };
+    } finally {
+      await c.end();
+    }
+  }
+
+  const fetchHeatmap = (url: string) =>
+    fetch(`${t.app.url}${url}`, { headers: { authorization: `Bearer ${radiologist}` } });
+
+  it('analyses with no heatmap write: the prediction keeps the raw CAM and the heatmap has a URL', async () => {
     const studyId = await createStudy(t, tech, patientId, 'CHEST');
     await attach(t, tech, studyId, 'chest/kermany/test/NORMAL/IM-0001-0001.jpeg', 'PA');
     heatmapPut = 'fail';
-    const failed = await analyze(studyId);
-    expect(failed.errors?.[0]?.extensions?.code).toBe('STORAGE_UNAVAILABLE');
-    expect(await predictionsOf(studyId)).toBe(0);
-
-    heatmapPut = 'ok';
-    const ok = await analyze(studyId);
-    expect(ok.errors).toBeUndefined();
-    expect(await predictionsOf(studyId)).toBe(1);
-    const png = await fetch(`${t.app.url}${ok.data!.analyzeStudy.heatmapUrl}`, {
-      headers: { authorization: `Bearer ${radiologist}` },
-    });
-    expect(png.status).toBe(200);
-  });
-
-  it('does not commit the prediction before its heatmap is stored', async () => {
-    const studyId = await createStudy(t, tech, patientId, 'CHEST');
-    await attach(t, tech, studyId, 'chest/kermany/test/NORMAL/IM-0001-0001.jpeg', 'PA');
-    let release!: () => void;
-    let started!: () => void;
-    const putStarted = new Promise<void>((r) => (started = r));
-    heatmapPut = { until: new Promise<void>((r) => (release = r)), started };
-    const answer = analyze(studyId);
-    await putStarted;
-    await untilPredictionInsertPending(); // the rows are inserted meanwhile, not committed
-    expect(await predictionsOf(studyId)).toBe(0);
-    heatmapPut = 'ok';
-    release();
-    const r = await answer;
+    const r = await analyze(studyId);
     expect(r.errors).toBeUndefined();
     expect(await predictionsOf(studyId)).toBe(1);
+    expect(r.data!.analyzeStudy.heatmapUrl).toBe(`/predictions/${r.data!.analyzeStudy.id}/heatmap`);
+    const stored = await storedKeyOf(r.data!.analyzeStudy.id);
+    expect(stored.key).toBeNull();
+    expect(stored.cam).toMatchObject({ width: 7, height: 7, size: 224, preprocessing: expect.any(String) });
+  });
+
+  it('records no key when the rendered map cannot be stored, and renders again on the next request', async () => {
+    const studyId = await createStudy(t, tech, patientId, 'CHEST');
+    await attach(t, tech, studyId, 'chest/kermany/test/NORMAL/IM-0001-0001.jpeg', 'PA');
+    heatmapPut = 'ok';
+    const { id, heatmapUrl } = (await analyze(studyId)).data!.analyzeStudy;
+    heatmapPut = 'fail';
+    const failed = await fetchHeatmap(heatmapUrl!);
+    expect(failed.status).toBe(503);
+    expect(((await failed.json()) as { error: { code: string } }).error.code).toBe('STORAGE_UNAVAILABLE');
+    expect((await storedKeyOf(id)).key).toBeNull();
+
+    heatmapPut = 'ok';
+    const png = await fetchHeatmap(heatmapUrl!);
+    expect(png.status).toBe(200);
+    expect((await png.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    const { key } = await storedKeyOf(id);
+    expect(key).toMatch(/^heatmaps\/.+\.png$/);
+    expect(existsSync(join(dir, key!))).toBe(true);
+  });
+
+  it('serves a rendered map from the store afterwards (no second render), bare map included', async () => {
+    const studyId = await createStudy(t, tech, patientId, 'CHEST');
+    await attach(t, tech, studyId, 'chest/kermany/test/NORMAL/IM-0001-0001.jpeg', 'PA');
+    heatmapPut = 'ok';
+    const { heatmapUrl } = (await analyze(studyId)).data!.analyzeStudy;
+    const first = Buffer.from(await (await fetchHeatmap(heatmapUrl!)).arrayBuffer());
+    // Any further put of a heatmap would now fail: a second render would answer 503.
+    heatmapPut = 'fail';
+    const again = await fetchHeatmap(heatmapUrl!);
+    expect(again.status).toBe(200);
+    expect(Buffer.from(await again.arrayBuffer()).equals(first)).toBe(true);
+    const bare = await fetchHeatmap(`${heatmapUrl}?overlay=false`);
+    expect(bare.status).toBe(200);
+    expect(Buffer.from(await bare.arrayBuffer()).equals(first)).toBe(false);
   });
 });

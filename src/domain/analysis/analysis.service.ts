@@ -8,6 +8,7 @@ import { readsPerView, type ModelManifest } from '../../inference/model-manifest
 import { interpret, modelGateVerdict, NOT_TARGET_OUTPUT, Reading } from '../../inference/postprocess';
 import { fuseViews } from '../../inference/study-fusion';
 import { renderHeatmapPng, type PreprocessingId } from '../../imaging';
+import { decodeCam, encodeCam, type StoredCam } from '../prediction/stored-cam';
 import type { Logger } from '../../logging/logger';
 import { Topic } from '../../pubsub/pubsub';
 import { AI_ASSISTANCE_WARNING } from '../../schema/types';
@@ -128,11 +129,6 @@ export interface AnalysisOutcome {
 export interface RunOptions {
   analysisJob?: AnalysisJob;
   signal?: AbortSignal;
-  /**
-   * Collects the object-store writes the predictions reference (heatmaps) instead of awaiting them,
-   * so the caller can run them beside its transaction; it must await them all before it commits.
-   */
-  pendingWrites?: Promise<unknown>[];
   /** Read the study again even when it has not changed (the new reading links to the earlier one). */
   reread?: boolean;
 }
@@ -210,35 +206,16 @@ export class AnalysisService {
     options: { reread?: boolean } = {},
   ): Promise<AnalysisOutcome> {
     assertPermission(ctx.principal, Permission.ANALYZE_STUDIES);
-    const pendingWrites: Promise<unknown>[] = [];
-    const outcome = await this.run(ctx.em, studyId, {
-      signal: ctx.signal,
-      pendingWrites,
-      reread: options.reread,
-    }).catch(async (error: unknown) => {
-      await Promise.allSettled(pendingWrites);
-      throw error;
-    });
+    const outcome = await this.run(ctx.em, studyId, { signal: ctx.signal, reread: options.reread });
     ctx.audit.write(ctx.em, {
       action: AuditAction.ANALYZE,
       entityType: 'Study',
       entityId: studyId,
       patientId: outcome.prediction.study.patient.id,
     });
-    // The heatmap is written while the rows are inserted; the transaction commits only once it is
-    // stored, so a prediction never references a heatmap that is not there (a failed write rolls back).
-    const em = ctx.em;
-    await em.begin();
-    try {
-      await em.flush();
-      await Promise.all(pendingWrites);
-      await em.commit();
-    } catch (error) {
-      await Promise.allSettled(pendingWrites);
-      // The original error is the one to report (a rollback on a lost connection fails too).
-      await em.rollback().catch(() => undefined);
-      throw error;
-    }
+    // One transaction: the prediction, the study's state, drift and audit rows (no heatmap to wait
+    // for: the raw CAM travels in the prediction row and the PNG is rendered when someone asks).
+    await ctx.em.flush();
     if (outcome.reused) return outcome;
     // Subscribers, metrics and drift bookkeeping run after the caller's answer is on its way: the
     // GraphQL response is written in the microtasks that follow, before this immediate runs.
@@ -253,8 +230,10 @@ export class AnalysisService {
   }
 
   /**
-   * The stored heatmap PNG of a prediction (readers of predictions only; audited): the map over the
-   * film, or with `overlay: false` the bare map (NOT_FOUND for readings made before bare maps were kept).
+   * The heatmap PNG of a prediction (readers of predictions only; audited): the map over the film, or
+   * with `overlay: false` the bare map. Rendered from the raw CAM stored with the prediction the first
+   * time someone asks, then stored (content-addressed, both maps) and served from the store after that;
+   * readings stored before CAMs were kept serve their stored PNGs (NOT_FOUND for a bare map they lack).
    */
   async heatmap(
     ctx: RequestContext,
@@ -266,14 +245,57 @@ export class AnalysisService {
       ? await ctx.em.findOne(Prediction, { id: predictionId }, { populate: ['study'] })
       : null;
     if (!p) throw NotFoundError.of('Prediction', predictionId);
-    if (!p.heatmapKey) throw NotFoundError.of('Heatmap', predictionId);
+    if (!p.heatmapKey && !p.cam) throw NotFoundError.of('Heatmap', predictionId);
     ctx.audit.read('Prediction', p.id, p.study.patient.id);
+    const key = p.heatmapKey ?? (await this.renderOnce(ctx.em, p));
     if (options.overlay === false) {
-      const bare = bareHeatmapKey(p.heatmapKey);
+      const bare = bareHeatmapKey(key);
       if (!(await this.store.stat(bare))) throw NotFoundError.of('Heatmap', predictionId);
       return this.store.get(bare);
     }
-    return this.store.get(p.heatmapKey);
+    return this.store.get(key);
+  }
+
+  /** Heatmap renders in progress, by prediction id: concurrent first requests share one render. */
+  private readonly rendering = new Map<string, Promise<string>>();
+
+  private renderOnce(em: EntityManager, p: Prediction): Promise<string> {
+    let render = this.rendering.get(p.id);
+    if (!render) {
+      render = this.renderHeatmap(em, p, p.cam!).finally(() => this.rendering.delete(p.id));
+      this.rendering.set(p.id, render);
+    }
+    return render;
+  }
+
+  /**
+   * Renders a prediction's heatmap from its stored CAM over the film it read (prepared again at the
+   * model's input contract, through the decode pool), stores the overlay and the bare map, and records
+   * the overlay's key on the prediction; both are stored before the key is, so a key always resolves.
+   */
+  private async renderHeatmap(em: EntityManager, p: Prediction, cam: StoredCam): Promise<string> {
+    const image = await em.findOne(Image, { id: cam.imageId });
+    if (!image) throw NotFoundError.of('Heatmap', p.id);
+    const input = await this.preparer.prepare(
+      await this.store.get(image.objectKey),
+      cam.size,
+      cam.preprocessing,
+    );
+    const style = { size: this.options.heatmapSize, aspect: cam.aspect, label: cam.label };
+    const film = { width: input.size, height: input.size, data: input.tensor };
+    const grid = decodeCam(cam);
+    const [png, bare] = await Promise.all([
+      renderHeatmapPng(film, grid, { ...style, overlay: true }),
+      renderHeatmapPng(film, grid, { ...style, overlay: false }),
+    ]);
+    const key = contentAddressedKey('heatmaps', sha256(png), 'png');
+    await Promise.all([
+      this.store.put(bareHeatmapKey(key), bare, { contentType: 'image/png' }),
+      this.store.put(key, png, { contentType: 'image/png' }),
+    ]);
+    await em.nativeUpdate(Prediction, { id: p.id }, { heatmapKey: key });
+    p.heatmapKey = key;
+    return key;
   }
 
   /**
@@ -336,7 +358,6 @@ export class AnalysisService {
     const siteId = siteIdOf(study);
     const primaryPoint = await operatingPointInForce(em, siteId, route.primary.id);
     const shadowPoint = route.shadow ? await operatingPointInForce(em, siteId, route.shadow.id) : null;
-    const writes = options.pendingWrites ?? [];
     const primaryRead = await this.readWith(
       study,
       views,
@@ -344,28 +365,13 @@ export class AnalysisService {
       prepare,
       route.route,
       started,
-      writes,
       options.signal,
       { operatingPoint: primaryPoint },
     );
-    // A shadow read's heatmap is stored before the shadow counts (not beside the commit), so a failed
-    // write drops the shadow reading, like any other shadow failure, and never the answer.
-    const readShadow = async (shadowVersion: ModelVersion) => {
-      const shadowWrites: Promise<unknown>[] = [];
-      const read = await this.readWith(
-        study,
-        views,
-        shadowVersion,
-        prepare,
-        'SHADOW',
-        Date.now(),
-        shadowWrites,
-        options.signal,
-        { operatingPoint: shadowPoint },
-      );
-      await Promise.all(shadowWrites);
-      return read;
-    };
+    const readShadow = (shadowVersion: ModelVersion) =>
+      this.readWith(study, views, shadowVersion, prepare, 'SHADOW', Date.now(), options.signal, {
+        operatingPoint: shadowPoint,
+      });
     const shadowRead = route.shadow
       ? await readShadow(route.shadow).catch((error: Error) => {
           // The shadow never affects the answer, but its failure must be visible.
@@ -384,7 +390,6 @@ export class AnalysisService {
     const inputs = views.map((v) => ({ imageId: v.id, sha256: v.sha256, view: v.view }));
     for (const read of [primaryRead, shadowRead])
       if (read) read.prediction.inputs = inputs.map((input, i) => ({ ...input, ...read.perView?.[i] }));
-    if (!options.pendingWrites) await Promise.all(writes);
     em.persist(primary);
     if (shadow) em.persist(shadow);
     for (const read of [primaryRead, shadowRead])
@@ -449,17 +454,9 @@ export class AnalysisService {
           if (images.length === 0) return { error: 'NO_FILMS' };
           const views = this.selectViews(study, images);
           const prepare = await this.preparerOf(views);
-          const read = await this.readWith(
-            study,
-            views,
-            version,
-            prepare,
-            'VALIDATION',
-            Date.now(),
-            [],
-            signal,
-            { heatmaps: false },
-          );
+          const read = await this.readWith(study, views, version, prepare, 'VALIDATION', Date.now(), signal, {
+            heatmaps: false,
+          });
           return { logits: read.reading.logits, gateVerdict: read.reading.gateVerdict };
         } catch (error) {
           if (error instanceof AppError && error.httpStatus < 500) return { error: error.code };
@@ -528,7 +525,6 @@ export class AnalysisService {
     prepare: Prepare,
     route: string,
     started: number,
-    writes: Promise<unknown>[],
     signal?: AbortSignal,
     options: ReadOptions = {},
   ): Promise<{
@@ -543,8 +539,8 @@ export class AnalysisService {
     // interpreted; the engine and the input contract stay the version's own.
     const point = options.operatingPoint ?? null;
     const manifest = point ? withSiteOperatingPoint(shipped, point) : shipped;
-    const heatmapOf: typeof this.storeHeatmap =
-      options.heatmaps === false ? async () => null : (...args) => this.storeHeatmap(...args);
+    const camFor: typeof this.camOf =
+      options.heatmaps === false ? () => null : (...args) => this.camOf(...args);
     const perViewModel = readsPerView(manifest);
     if (!perViewModel && views.length !== manifest.input.names.length)
       throw new WristViewsRequiredError(`Model ${version.version} reads a PA and a LATERAL view together`, {
@@ -579,13 +575,14 @@ export class AnalysisService {
     });
     let reading: Reading;
     let results: InferResult[];
-    let heatmapKey: string | null;
+    let t1: number;
+    let cam: StoredCam | null;
     let perView: Partial<PredictionInput>[] | null = null;
     let shown = 0;
-    const t1 = performance.now();
     if (perViewModel) {
       // Each view on its own, then the study fused from its views (model.json `study`).
       results = await Promise.all(prepared.map((p) => this.engine.infer({ ...request, views: [p.tensor] })));
+      t1 = performance.now();
       const cams = results.map((r, i) => camsOf(manifest, r, i));
       // A view refused before the model (header, quality) is one the study lacks; the others are read.
       const readings = results.map((r, i) =>
@@ -596,25 +593,26 @@ export class AnalysisService {
         readings.map((r, i) => ({ view: views[i]!.view, reading: r })),
         { allowIncomplete: this.options.wristSingleView ?? false },
       );
-      const keys = await Promise.all(readings.map((r, i) => heatmapOf(r, cams[i]!, prepared, writes, i)));
+      const viewCams = readings.map((r, i) => camFor(r, cams[i]!, prepared, views, i));
       const positive = manifest.classes[manifest.classes.length - 1]!;
       perView = readings.map((r, i) => ({
         gateVerdict: r.gateVerdict,
         probability: r.probabilities?.[positive] ?? null,
         flagged: r.probabilities ? r.findings.some((f) => f.label === positive) : null,
-        heatmapKey: keys[i] ?? null,
+        cam: viewCams[i] ?? null,
       }));
       reading = fused;
       shown = fused.decidingView ?? 0;
-      heatmapKey = fused.decidingView === null ? null : (keys[fused.decidingView] ?? null);
+      cam = fused.decidingView === null ? null : (viewCams[fused.decidingView] ?? null);
     } else {
       const result = await this.engine.infer({ ...request, views: prepared.map((p) => p.tensor) });
+      t1 = performance.now();
       results = [result];
       const cams = camsOf(manifest, result);
       reading = interpret(manifest, outputsOf(result, cams), pre);
-      heatmapKey = await heatmapOf(reading, cams, prepared, writes);
+      cam = camFor(reading, cams, prepared, views);
     }
-    const heatmapMs = performance.now() - t1;
+    const interpretMs = performance.now() - t1;
     const prediction = new Prediction();
     prediction.study = study;
     prediction.modelVersion = version;
@@ -627,7 +625,8 @@ export class AnalysisService {
     );
     prediction.siteOperatingPoint = point;
     prediction.siteValidated = point !== null;
-    prediction.heatmapKey = heatmapKey;
+    prediction.heatmapKey = null;
+    prediction.cam = cam;
     prediction.route = route;
     prediction.warning = AI_ASSISTANCE_WARNING;
     prediction.explanation = reading.explanation;
@@ -636,7 +635,7 @@ export class AnalysisService {
       queueMs: Math.max(...results.map((r) => r.timings.queueMs)),
       inferenceMs: Math.max(...results.map((r) => r.timings.inferenceMs)),
       batchSize: results[0]!.timings.batchSize,
-      heatmapMs: round(heatmapMs),
+      interpretMs: round(interpretMs),
       totalMs: Date.now() - started,
     };
     return { prediction, reading, observation: observationOf(reading, prepared[shown]!), perView };
@@ -676,42 +675,28 @@ export class AnalysisService {
   }
 
   /**
-   * Renders the heatmap of the most important finding (or the top class) over view `view` and starts
-   * storing it, content-addressed; the write goes into `writes` (awaited before the prediction commits).
+   * The raw CAM the heatmap of view `view` is drawn from (the most important finding, or the top
+   * class), with what rendering it later needs: the image, the input contract and the film's proportions
+   * (a tissue-cropped input is not the whole film: square). Null when the gate refused the reading.
    */
-  private async storeHeatmap(
+  private camOf(
     reading: Reading,
     cams: ViewCam[],
     prepared: PreparedImage[],
-    writes: Promise<unknown>[],
+    views: Image[],
     view = 0,
-  ): Promise<string | null> {
+  ): StoredCam | null {
     if (reading.gateVerdict !== GateVerdict.ACCEPTED) return null;
     const label = reading.findings.sort((a, b) => b.probability - a.probability)[0]?.label ?? reading.label;
     const cam = cams.find((c) => c.label === label && c.view === view);
-    if (!cam) return null;
+    if (!cam || !label) return null;
     const input = prepared[view]!;
-    // The map in the film's proportions (a tissue-cropped input is not the whole film: square),
-    // named by its finding, with a colour scale; the bare map is kept beside it.
-    const style = {
-      size: this.options.heatmapSize,
-      aspect: input.preprocessing.includes('tissuecrop') ? 1 : input.width / input.height,
+    return encodeCam(cam, {
       label,
-    };
-    const image = { width: input.size, height: input.size, data: input.tensor };
-    const [png, bare] = await Promise.all([
-      renderHeatmapPng(image, cam, { ...style, overlay: true }),
-      renderHeatmapPng(image, cam, { ...style, overlay: false }),
-    ]);
-    const key = contentAddressedKey('heatmaps', sha256(png), 'png');
-    for (const [k, bytes] of [
-      [key, png],
-      [bareHeatmapKey(key), bare],
-    ] as const) {
-      const write = this.store.put(k, bytes, { contentType: 'image/png' });
-      write.catch(() => undefined); // awaited by the committer; never an unhandled rejection meanwhile
-      writes.push(write);
-    }
-    return key;
+      imageId: views[view]!.id,
+      size: input.size,
+      preprocessing: input.preprocessing,
+      aspect: input.preprocessing.includes('tissuecrop') ? 1 : input.width / input.height,
+    });
   }
 }

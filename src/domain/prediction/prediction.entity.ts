@@ -5,6 +5,7 @@ import { AnalysisJob } from '../analysis/analysis-job.entity';
 import { ModelVersion } from '../model-version/model-version.entity';
 import { SiteOperatingPoint } from '../site/site-operating-point.entity';
 import { Study } from '../study/study.entity';
+import type { StoredCam } from './stored-cam';
 
 /** A finding flagged at the model's operating point. */
 export interface Finding {
@@ -24,8 +25,10 @@ export interface PredictionInput {
   probability?: number | null;
   /** …whether it reached the per-view operating point (null when refused). */
   flagged?: boolean | null;
-  /** …and the object-store key of its heatmap (null when refused). */
+  /** …and the object-store key of its heatmap (readings stored before CAMs were kept). */
   heatmapKey?: string | null;
+  /** …and the raw CAM its heatmap is drawn from (null when refused). */
+  cam?: StoredCam | null;
 }
 
 /** An AI reading of one study by one model version. Always AI assistance requiring clinician review. */
@@ -54,8 +57,16 @@ export class Prediction extends BaseEntity {
   @Property({ type: 'jsonb' })
   findings: Finding[] = [];
 
+  /**
+   * Object-store key of the rendered heatmap (overlay; the bare map beside it): set the first time the
+   * heatmap is asked for, or at analysis for readings stored before CAMs were kept.
+   */
   @Property({ type: 'text', nullable: true })
   heatmapKey?: string | null;
+
+  /** The raw class-activation map the heatmap is rendered from (null when the gate refused the film). */
+  @Property({ type: 'jsonb', nullable: true, lazy: false })
+  cam?: StoredCam | null;
 
   @Property({ type: 'jsonb' })
   timings: Record<string, number> = {};
