@@ -4,7 +4,6 @@ import { DynamicBatchingEngine } from '../../src/inference/dynamic-batching.engi
 import type { InferenceEngine, InferRequest } from '../../src/inference/inference-engine';
 import { OnnxSessionFactory } from '../../src/inference/onnx/onnx-session.factory';
 import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
-import { sharedDataAvailable } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 import { requireOrSkip } from '../support/test-database';
 
@@ -21,9 +20,7 @@ function observedEngine(onInfer: (r: InferRequest) => Promise<void>): InferenceE
 }
 
 describe('a client that disconnects cancels its analysis', () => {
-  const ready =
-    sharedDataAvailable() &&
-    requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained chest model under models/');
+  const ready = requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained chest model under models/');
   let t: TestApp;
   const seen: InferRequest[] = [];
   let hold: () => void = () => undefined;

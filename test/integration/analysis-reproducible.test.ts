@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { Role } from '../../src/domain/enums';
 import { Topic } from '../../src/pubsub/pubsub';
 import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
-import { sharedDataAvailable, sharedFile } from '../support/shared-data';
+import { fixtureFile } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 import { requireOrSkip } from '../support/test-database';
 
@@ -28,9 +28,7 @@ interface Reading {
   outcome: string;
 }
 
-const ready =
-  sharedDataAvailable() &&
-  requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained models under models/');
+const ready = requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained models under models/');
 let t: TestApp;
 let tech: string;
 let radiologist: string;
@@ -65,7 +63,7 @@ const predictionCount = async (studyId: string) =>
       }[]
     )[0]!.n,
   );
-const sha = (file: string) => createHash('sha256').update(sharedFile(file)).digest('hex');
+const sha = (file: string) => createHash('sha256').update(fixtureFile(file)).digest('hex');
 
 describe('reproducible, idempotent predictions', () => {
   it('records the film it read among two PA films, and the operating points it used', async () => {

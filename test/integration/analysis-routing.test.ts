@@ -5,7 +5,6 @@ import { ModelStage, ModelTask, Role } from '../../src/domain/enums';
 import { ModelVersion } from '../../src/domain/model-version/model-version.entity';
 import { studyShare } from '../../src/domain/analysis/model-routing';
 import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
-import { sharedDataAvailable } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 import { requireOrSkip } from '../support/test-database';
 
@@ -19,9 +18,7 @@ function twoVersionRepository(): string {
 }
 
 describe('canary and shadow routing by model version', () => {
-  const ready =
-    sharedDataAvailable() &&
-    requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained chest model under models/');
+  const ready = requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained chest model under models/');
   let modelsDir: string;
   const apps: TestApp[] = [];
 

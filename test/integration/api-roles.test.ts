@@ -18,7 +18,6 @@ import { Topic } from '../../src/pubsub/pubsub';
 import { buildAppSchema } from '../../src/schema/build-schema';
 import { actUntilReceived, connectWs, subscribe, waitForClose } from '../support/graphql-ws-client';
 import { seedReadStudy, TB_READING } from '../support/reading-fixtures';
-import { sharedDataAvailable } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 
 type Outcome = 'OK' | 'NOT_FOUND' | 'ILLEGAL_MODEL_TRANSITION' | 'PACS_NOT_CONFIGURED';
@@ -51,7 +50,6 @@ const ids = {
 /** Studies with a film, one per call of addSiteValidationStudies (each allowed call adds a new label). */
 const toLabel: string[] = [];
 const userIds = new Map<Role, string>();
-const ready = sharedDataAvailable();
 const next = () => `${process.pid}-${++seq}`;
 
 const MUTATIONS: Operation[] = [
@@ -669,7 +667,6 @@ const codes = (errors?: { extensions?: { code?: string } }[]) =>
 const tokens = new Map<Role, string>();
 
 beforeAll(async () => {
-  if (!ready) return;
   // Retraining runs and batch jobs queued by the matrix stay queued: this process takes none.
   t = await startTestApp({ RETRAIN_WORKERS: '0', ANALYSIS_WORKERS: '0' });
   for (const role of ROLES) {
@@ -751,7 +748,6 @@ describe.each([
   ...QUERIES.map((op) => ({ ...op, type: 'query' })),
 ])('$name', (op) => {
   it.each(ROLES)('as %s follows ROLE_PERMISSIONS, and is audited', async (role) => {
-    if (!ready) return;
     const before = await rowCounts();
     const since = await auditMark();
     const res = await t.gql(tokens.get(role)!, op.query, op.variables());
@@ -780,7 +776,6 @@ describe.each([
   });
 
   it('without a token answers HTTP 401 UNAUTHENTICATED', async () => {
-    if (!ready) return;
     const res = await t.gql(null, op.query, op.variables());
     expect(res.status).toBe(401);
     expect(codes(res.errors)).toEqual(['UNAUTHENTICATED']);
@@ -789,7 +784,6 @@ describe.each([
 
 describe.each(SUBSCRIPTIONS)('$name subscription over graphql-ws', (op) => {
   it.each(ROLES)('as %s follows ROLE_PERMISSIONS', async (role) => {
-    if (!ready) return;
     const ws = connectWs(t.app.url, { authorization: `Bearer ${tokens.get(role)}` });
     try {
       await ws.connected;
@@ -837,7 +831,6 @@ describe('one rule for AI readings: the record with READ_PATIENT_DATA, its clini
   ).join(' ')} } }`;
 
   it.each(ROLES)('as %s', async (role) => {
-    if (!ready) return;
     const since = await auditMark();
     const res = await t.gql<{ prediction: Record<string, unknown> | null }>(tokens.get(role)!, query, {
       id: ids.prediction,
@@ -868,7 +861,6 @@ describe('one rule for AI readings: the record with READ_PATIENT_DATA, its clini
   });
 
   it('refuses a technician the heatmap route too, audited under its readable name', async () => {
-    if (!ready) return;
     const since = await auditMark();
     const res = await fetch(`${t.app.url}/predictions/${ids.prediction}/heatmap`, {
       headers: { authorization: `Bearer ${tokens.get(Role.TECHNICIAN)}` },
@@ -880,7 +872,6 @@ describe('one rule for AI readings: the record with READ_PATIENT_DATA, its clini
   });
 
   it('refuses filtering by what the AI said to a role without READ_PREDICTIONS', async () => {
-    if (!ready) return;
     const tech = tokens.get(Role.TECHNICIAN)!;
     for (const filter of [
       '{label: "TUBERCULOSIS"}',
@@ -906,7 +897,6 @@ describe('closes the connection with 4403 for bad credentials', () => {
     ['a token signed with another secret', async () => ({ authorization: `Bearer ${await forgedToken()}` })],
     ['an alg:none token', async () => ({ authorization: `Bearer ${await unsignedToken()}` })],
   ])('%s', async (_label, params) => {
-    if (!ready) return;
     const ws = connectWs(t.app.url, await params());
     try {
       expect(await waitForClose(ws)).toBe(4403);

@@ -9,7 +9,7 @@ import { Correction } from '../../src/domain/correction/correction.entity';
 import { Role } from '../../src/domain/enums';
 import { readCsvRecords } from '../../src/training/csv';
 import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
-import { SHARED_DIR, sharedDataAvailable, sharedFile } from '../support/shared-data';
+import { fixtureFile, fixturePath } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 import { requireOrSkip } from '../support/test-database';
 
@@ -41,12 +41,10 @@ function pngWithTextChunk(png: Buffer, text: string): Buffer {
 
 describe('corrections: de-identified copies in the retraining area, manifest, live quality', () => {
   const ready =
-    sharedDataAvailable() &&
     requireOrSkip(
       existsSync('/usr/bin/dcmodify') && existsSync('/usr/bin/dcmdump'),
       'dcmtk (dcmodify, dcmdump)',
-    ) &&
-    requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained models under models/');
+    ) && requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained models under models/');
   let t: TestApp;
   let tech: string;
   let radiologist: string;
@@ -59,7 +57,7 @@ describe('corrections: de-identified copies in the retraining area, manifest, li
     if (!ready) return;
     work = mkdtempSync(join(tmpdir(), 'cc-corr-'));
     const file = join(work, 'phi.dcm');
-    copyFileSync(join(SHARED_DIR, 'datasets', SOURCE_DICOM), file);
+    copyFileSync(fixturePath(SOURCE_DICOM), file);
     // dcmodify reports the (unrelated) odd-length private value it leaves as UN; the file is written.
     await run('dcmodify', [
       '-nb',
@@ -178,7 +176,7 @@ describe('corrections: de-identified copies in the retraining area, manifest, li
 
   it('re-encodes a PNG without its metadata, and a later correction moves the copy to the new label', async () => {
     if (!ready) return;
-    const png = await sharp(sharedFile('chest/kermany/test/NORMAL/IM-0001-0001.jpeg'))
+    const png = await sharp(fixtureFile('chest/kermany/test/NORMAL/IM-0001-0001.jpeg'))
       .grayscale()
       .png()
       .toBuffer();

@@ -4,34 +4,30 @@
  * ImageError thrown in a worker arrives as the same ImageError; a killed worker is replaced.
  */
 import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { ImageError } from '../../src/errors/image-errors';
 import { decodeAndPrepare, DecodePool, spawnDecodeWorker } from '../../src/inference/decode-pool';
 import { InlineImagePreparer } from '../../src/inference/image-preparer';
-import { sharedDataAvailable, sharedFile, SHARED_DIR } from '../support/shared-data';
+import { fixtureFile, fixturePath } from '../support/shared-data';
 
 const LIMITS = { maxBytes: 256 * 1024 * 1024, maxPixels: 50_000_000 };
 const SIZE = 224;
-const CHEST_DIR = 'chest/tbx11k/images';
+const CHEST_DIR = 'chest/kermany/test/NORMAL';
 const DICOM = 'dicom/real_radiographs/CR_chest_MONO1_uncompressed_CR-MONO1-10-chest.dcm';
-const J2K = 'dicom/real_radiographs/DX_chest_MONO1_j2k_lossless_966_fixed.dcm';
+const J2K = 'dicom/real_radiographs/CR_chest_MONO1_j2k_lossy_RG1_J2KI.dcm';
 
 /** Bit-exact comparison of two float arrays (the worker's arrays come from another realm than jest's). */
 function bytesOf(a: Float32Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-const available = sharedDataAvailable();
-const describeShared = available ? describe : describe.skip;
-
-describeShared('DecodePool (real files, real workers)', () => {
+describe('DecodePool (real files, real workers)', () => {
   const spawned: Worker[] = [];
   let pool: DecodePool;
   let chestFiles: string[];
 
   beforeAll(async () => {
-    chestFiles = readdirSync(path.join(SHARED_DIR, 'datasets', CHEST_DIR))
+    chestFiles = readdirSync(fixturePath(CHEST_DIR))
       .filter((f) => /\.jpe?g$/i.test(f))
       .sort()
       .slice(0, 8);
@@ -50,7 +46,7 @@ describeShared('DecodePool (real files, real workers)', () => {
   afterAll(() => pool.close());
 
   it('decodes a chest JPEG to the same tensor and metadata as inline decoding, transferring the input bytes', async () => {
-    const bytes = new Uint8Array(sharedFile(`${CHEST_DIR}/${chestFiles[0]}`));
+    const bytes = new Uint8Array(fixtureFile(`${CHEST_DIR}/${chestFiles[0]}`));
     const inline = await decodeAndPrepare(bytes.slice(), SIZE, LIMITS);
     const pooled = await pool.decode(bytes, SIZE);
     expect(bytes.byteLength).toBe(0);
@@ -62,8 +58,8 @@ describeShared('DecodePool (real files, real workers)', () => {
 
   it('decodes real DICOM radiographs (uncompressed MONOCHROME1, JPEG 2000) with their metadata', async () => {
     const [plain, j2k] = await Promise.all([
-      pool.decode(sharedFile(DICOM), SIZE),
-      pool.decode(sharedFile(J2K), SIZE),
+      pool.decode(fixtureFile(DICOM), SIZE),
+      pool.decode(fixtureFile(J2K), SIZE),
     ]);
     expect(plain.meta).toMatchObject({
       format: 'DICOM',
@@ -72,15 +68,15 @@ describeShared('DecodePool (real files, real workers)', () => {
       quality: null,
     });
     expect(plain.meta.dicom?.transferSyntaxUid).toBe(plain.meta.transferSyntaxUid);
-    expect(j2k.meta).toMatchObject({ format: 'DICOM', width: 2000, height: 2128 });
+    expect(j2k.meta).toMatchObject({ format: 'DICOM', width: 1841, height: 1955 });
     expect(j2k.meta.pixelStats.max).toBeGreaterThan(j2k.meta.pixelStats.min);
-    const inline = await decodeAndPrepare(sharedFile(DICOM), SIZE, LIMITS);
+    const inline = await decodeAndPrepare(fixtureFile(DICOM), SIZE, LIMITS);
     expect(bytesOf(plain.tensor).equals(bytesOf(inline.tensor))).toBe(true);
   });
 
   it('implements the ImagePreparer port with the same answer as InlineImagePreparer', async () => {
-    const inline = await new InlineImagePreparer(LIMITS).prepare(sharedFile(DICOM), SIZE);
-    const pooled = await pool.prepare(sharedFile(DICOM), SIZE);
+    const inline = await new InlineImagePreparer(LIMITS).prepare(fixtureFile(DICOM), SIZE);
+    const pooled = await pool.prepare(fixtureFile(DICOM), SIZE);
     const { tensor: a, ...inlineRest } = inline;
     const { tensor: b, ...pooledRest } = pooled;
     expect(pooledRest).toEqual(inlineRest);
@@ -89,7 +85,7 @@ describeShared('DecodePool (real files, real workers)', () => {
   });
 
   it('keeps every job of a concurrent burst, in order of the callers', async () => {
-    const files = chestFiles.map((f) => sharedFile(`${CHEST_DIR}/${f}`));
+    const files = chestFiles.map((f) => fixtureFile(`${CHEST_DIR}/${f}`));
     const expected = await Promise.all(files.map((b) => decodeAndPrepare(b, SIZE, LIMITS)));
     const pooled = await Promise.all(files.map((b) => pool.decode(b, SIZE)));
     expect(pooled.map((p, i) => bytesOf(p.tensor).equals(bytesOf(expected[i]!.tensor)))).toEqual(
@@ -98,14 +94,14 @@ describeShared('DecodePool (real files, real workers)', () => {
   });
 
   it('delivers an ImageError thrown in a worker as the same ImageError (class, code, details)', async () => {
-    const truncated = sharedFile(`${CHEST_DIR}/${chestFiles[0]}`).subarray(0, 3000);
+    const truncated = fixtureFile(`${CHEST_DIR}/${chestFiles[0]}`).subarray(0, 3000);
     const corrupt = await pool.decode(truncated, SIZE).catch((e: unknown) => e);
     expect(corrupt).toBeInstanceOf(ImageError);
     expect(corrupt).toMatchObject({ code: 'CORRUPT_IMAGE', httpStatus: 422 });
 
     const tiny = new DecodePool({ limits: { maxBytes: LIMITS.maxBytes, maxPixels: 1000 }, size: 1 });
     try {
-      const tooLarge = await tiny.decode(sharedFile(DICOM), SIZE).catch((e: unknown) => e);
+      const tooLarge = await tiny.decode(fixtureFile(DICOM), SIZE).catch((e: unknown) => e);
       expect(tooLarge).toBeInstanceOf(ImageError);
       expect(tooLarge).toMatchObject({ code: 'IMAGE_TOO_LARGE', httpStatus: 413, details: { limit: 1000 } });
       expect((tooLarge as ImageError).details.pixels).toBeGreaterThan(1000);
@@ -122,12 +118,12 @@ describeShared('DecodePool (real files, real workers)', () => {
 
   it('replaces a worker that dies mid-job and fails only that job with DECODE_WORKER_CRASHED', async () => {
     const before = spawned.length;
-    const victim = pool.decode(sharedFile(J2K), SIZE);
+    const victim = pool.decode(fixtureFile(J2K), SIZE);
     void spawned[before - 2]!.terminate();
     await expect(victim).rejects.toMatchObject({ code: 'DECODE_WORKER_CRASHED' });
     expect(spawned.length).toBe(before + 1);
     const after = await Promise.all(
-      chestFiles.slice(0, 4).map((f) => pool.decode(sharedFile(`${CHEST_DIR}/${f}`), SIZE)),
+      chestFiles.slice(0, 4).map((f) => pool.decode(fixtureFile(`${CHEST_DIR}/${f}`), SIZE)),
     );
     expect(after).toHaveLength(4);
   });

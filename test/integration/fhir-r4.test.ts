@@ -15,14 +15,12 @@ import { Study } from '../../src/domain/study/study.entity';
 import { AI_ASSISTANCE_WARNING } from '../../src/schema/types';
 import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
 import { TB_READING } from '../support/reading-fixtures';
-import { sharedDataAvailable } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /** CR chest PA, uncompressed; its header names no patient, accession FUJI95714. */
 const FILM = 'dicom/real_radiographs/CR_chest_MONO1_uncompressed_CR-MONO1-10-chest.dcm';
 const FILM_STUDY_UID = '1.2.392.200036.9125.0.199302241758.16';
 
-const ready = sharedDataAvailable();
 let t: TestApp;
 let radiologist: string;
 let tech: string;
@@ -48,7 +46,6 @@ beforeAll(async () => {
   ajv.addSchema(schema, 'fhir');
   validateBundle = ajv.compile({ $ref: 'fhir#/definitions/Bundle' });
   validateCapability = ajv.compile({ $ref: 'fhir#/definitions/CapabilityStatement' });
-  if (!ready) return;
   t = await startTestApp({ ANALYSIS_WORKERS: '0', RETRAIN_WORKERS: '0' });
   tech = await t.tokenFor(Role.TECHNICIAN);
   radiologist = await t.tokenFor(Role.RADIOLOGIST);
@@ -106,7 +103,6 @@ async function expectServedAtFullUrls(bundle: Record<string, any>): Promise<void
 
 describe('FHIR R4 resources of a reading', () => {
   it('validates and resolves the preliminary, final and amended report with its DICOM identifiers', async () => {
-    if (!ready) return;
     const { studyId, predictionId, accession } = await readingOnDicom();
     const base = `${t.app.url}/fhir`;
 
@@ -166,7 +162,6 @@ describe('FHIR R4 resources of a reading', () => {
   });
 
   it('serves a CapabilityStatement at /fhir/metadata that is valid R4 and names what it serves', async () => {
-    if (!ready) return;
     const metadata = await get(`${t.app.url}/fhir/metadata`);
     expect(metadata.status).toBe(200);
     expectValid(validateCapability, metadata.body);
@@ -180,7 +175,6 @@ describe('FHIR R4 resources of a reading', () => {
   });
 
   it('answers an unknown resource with a FHIR OperationOutcome NOT_FOUND', async () => {
-    if (!ready) return;
     const missing = await get(`${t.app.url}/fhir/Observation/00000000-0000-4000-8000-000000000000-9`);
     expect(missing.status).toBe(404);
     expect(missing.body.resourceType).toBe('OperationOutcome');

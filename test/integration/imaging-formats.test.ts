@@ -10,12 +10,14 @@ import { decodeImage, detectFormat, displayRange, pixelStats } from '../../src/i
 import * as dicomParser from 'dicom-parser';
 import { decodeJpeg2000 } from '../../src/imaging/codecs/wasm-codecs';
 import { decodeDicomStored } from '../../src/imaging/dicom/dicom.decoder';
-import { compare, DICOM_DIR, referencePngGray, SHARED_DIR, skip } from './imaging.support';
+import { datasetDir, datasetPath } from '../support/shared-data';
+import { compare, dicomPath, referencePngGray, skip } from './imaging.support';
 
 const LIMITS = { maxBytes: 256 * 1024 * 1024, maxPixels: 50_000_000 };
-const WRIST = path.join(SHARED_DIR, 'datasets/wrist_grazpedwri_metadata/sample_images');
-const CHEST = path.join(SHARED_DIR, 'datasets/chest/tbx11k/images');
-const dcm = (rel: string): string => path.join(DICOM_DIR, rel);
+// Folders of the shared data when present, else their few committed fixtures (see test/fixtures/README.md).
+const WRIST = datasetDir('wrist_grazpedwri_metadata/sample_images');
+const CHEST = datasetDir('chest/tbx11k/images', 'chest/kermany/test/NORMAL');
+const dcm = dicomPath;
 
 function read(file: string): Buffer | undefined {
   return existsSync(file) ? readFileSync(file) : undefined;
@@ -58,7 +60,7 @@ describe('PNG', () => {
   );
 
   it('8-bit grayscale PNG decodes bit-exactly', async () => {
-    const buf = read(path.join(SHARED_DIR, 'datasets/ood/opencv/basketball1.png'));
+    const buf = read(datasetPath('ood/opencv/basketball1.png'));
     if (!buf) return void skip('ood/opencv/basketball1.png is missing');
     const img = await decodeImage(buf, LIMITS);
     const ref = referencePngGray(buf);
@@ -299,7 +301,7 @@ describe('error codes', () => {
   });
 
   it('CORRUPT_IMAGE for the truncated J2K stream in known_bad/', async () => {
-    const buf = read(dcm('known_bad/DX_chest_966_truncated_j2k_stream.dcm'));
+    const buf = read(dcm('known_bad/CR_chest_RG1_J2KI_truncated_j2k_stream.dcm'));
     if (!buf) return void skip('known_bad file is missing');
     expect(await codeOf(decodeImage(buf, LIMITS))).toBe('CORRUPT_IMAGE');
   });

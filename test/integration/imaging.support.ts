@@ -7,13 +7,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as dicomParser from 'dicom-parser';
+import { datasetPath, SHARED_DIR } from '../support/shared-data';
 
-/** Root of the shared data (CARE_SHARED_DIR, else ../shared beside the repository). */
-export const SHARED_DIR = path.resolve(
-  process.env.CARE_SHARED_DIR ?? path.resolve(__dirname, '../../../shared'),
-);
-/** The DICOM test material. */
+export { SHARED_DIR };
+/** The DICOM test material of the shared data (all of it, with index.csv). */
 export const DICOM_DIR = path.join(SHARED_DIR, 'datasets/dicom');
+
+/** A file under datasets/dicom/: the committed fixture when test/fixtures/ holds it, else the shared one. */
+export function dicomPath(relative: string): string {
+  return datasetPath(`dicom/${relative}`);
+}
 
 /** Prints "SKIPPED: reason" loudly; under CI=true the test fails instead. Returns true to let callers `return`. */
 export function skip(reason: string): true {

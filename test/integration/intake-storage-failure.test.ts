@@ -1,7 +1,7 @@
 import { Role } from '../../src/domain/enums';
 import { FsObjectStore, ObjectStore, StorageUnavailableError } from '../../src/storage';
 import { startTestApp, TestApp } from '../support/test-app';
-import { sharedDataAvailable, sharedFile } from '../support/shared-data';
+import { fixtureFile } from '../support/shared-data';
 
 /** An object store whose writes fail while `down` is set, as when MinIO is unreachable. */
 class FlakyStore implements ObjectStore {
@@ -22,12 +22,10 @@ class FlakyStore implements ObjectStore {
 }
 
 describe('intake when the object store fails', () => {
-  const available = sharedDataAvailable();
   let t: TestApp;
   let store: FlakyStore;
 
   beforeAll(async () => {
-    if (!available) return;
     const dir = `/tmp/cc-flaky-${process.pid}`;
     store = new FlakyStore(await FsObjectStore.open(dir));
     t = await startTestApp({}, { objectStore: store });
@@ -35,13 +33,12 @@ describe('intake when the object store fails', () => {
   afterAll(async () => t?.stop());
 
   it('answers STORAGE_UNAVAILABLE, records nothing, reports not ready, and works again once the store is back', async () => {
-    if (!available) return;
     const tech = await t.tokenFor(Role.TECHNICIAN);
     const post = () =>
       fetch(`${t.app.url}/uploads`, {
         method: 'POST',
         headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${tech}` },
-        body: sharedFile('chest/kermany/train/NORMAL/IM-0115-0001.jpeg'),
+        body: fixtureFile('chest/kermany/train/NORMAL/IM-0115-0001.jpeg'),
       });
     store.down = true;
     const res = await post();

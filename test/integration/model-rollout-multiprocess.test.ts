@@ -19,7 +19,7 @@ import {
   registerStaging,
 } from '../support/model-repository';
 import { ServerProcess, startServerProcess } from '../support/server-process';
-import { sharedDataAvailable, sharedFile } from '../support/shared-data';
+import { fixtureFile } from '../support/shared-data';
 import { createTestDatabase, requireOrSkip, TestDatabase } from '../support/test-database';
 import { subscribe, untilReceived, wsClient } from '../support/ws-client';
 
@@ -92,7 +92,7 @@ describe('model rollout across server processes', () => {
     const up = await fetch(`${url}/uploads`, {
       method: 'POST',
       headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${tech}` },
-      body: sharedFile('chest/kermany/test/NORMAL/IM-0005-0001.jpeg'),
+      body: fixtureFile('chest/kermany/test/NORMAL/IM-0005-0001.jpeg'),
     });
     const { uploadId } = (await up.json()) as { uploadId: string };
     await ok(
@@ -130,9 +130,7 @@ describe('model rollout across server processes', () => {
       requireOrSkip(
         db.real,
         'a real PostgreSQL (DATABASE_URL) is needed for LISTEN/NOTIFY across processes',
-      ) &&
-      requireOrSkip(chestModelAvailable(), 'trained chest model under models/chest/v1') &&
-      sharedDataAvailable();
+      ) && requireOrSkip(chestModelAvailable(), 'trained chest model under models/chest/v1');
     if (!ready) return;
     modelsDir = chestRepository(['v1']);
     const orm = await createOrm({ url: db.url, poolMax: 2 });

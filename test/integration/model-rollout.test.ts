@@ -14,13 +14,11 @@ import {
   chestRepository,
   registerStaging,
 } from '../support/model-repository';
-import { sharedDataAvailable } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 import { requireOrSkip } from '../support/test-database';
 import { subscribe, untilReceived, wsClient } from '../support/ws-client';
 
-const ready =
-  sharedDataAvailable() && requireOrSkip(chestModelAvailable(), 'trained chest model under models/chest/v1');
+const ready = requireOrSkip(chestModelAvailable(), 'trained chest model under models/chest/v1');
 const describeReal = ready ? describe : describe.skip;
 
 const VERSION_FIELDS = 'id version stage trafficShare previousProductionId promotedAt';

@@ -16,10 +16,8 @@ import {
   NoteResult,
   seedPrediction,
 } from '../support/note-fixtures';
-import { sharedDataAvailable } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 
-const ready = sharedDataAvailable();
 let t: TestApp;
 let tech: string;
 let radiologist: string;
@@ -33,7 +31,6 @@ const codes = (errors?: { extensions?: { code?: string } }[]) =>
   (errors ?? []).map((e) => e.extensions?.code);
 
 beforeAll(async () => {
-  if (!ready) return;
   t = await startTestApp({ ANALYSIS_WORKERS: '0' });
   tech = await t.tokenFor(Role.TECHNICIAN);
   radiologist = await t.tokenFor(Role.RADIOLOGIST);
@@ -80,7 +77,6 @@ async function auditRows(noteId: string) {
 
 describe('clinical notes, template backend', () => {
   it('streams a patient draft over graphql-ws and stores it with passing safety checks', async () => {
-    if (!ready) return;
     const sub = subscribe<ChunkEvent>(ws.client, DRAFT_SUBSCRIPTION, { p: predictionId });
     // graphql-ws does not acknowledge subscriptions: draft until the stream is seen, then check the last draft.
     let note: NoteResult | null = null;
@@ -127,7 +123,6 @@ describe('clinical notes, template backend', () => {
   });
 
   it('writes Spanish patient notes and English clinician notes that pass their checks', async () => {
-    if (!ready) return;
     const es = await generateNote(t, radiologist, predictionId, 'PATIENT', 'es');
     expect(es.errors).toBeUndefined();
     expect(es.data!.generateNote).toMatchObject({ language: 'es', releasable: true });
@@ -140,7 +135,6 @@ describe('clinical notes, template backend', () => {
   });
 
   it('refuses an unsupported language, an unknown prediction and a malformed id, storing nothing', async () => {
-    if (!ready) return;
     const count = async () =>
       Number(
         (await t.app.orm.em.fork().getConnection().execute('select count(*)::int as n from clinical_note'))[0]
@@ -158,7 +152,6 @@ describe('clinical notes, template backend', () => {
   });
 
   it('refuses to draft from a SHADOW read (a candidate model no user was shown)', async () => {
-    if (!ready) return;
     const shadow = await seedPrediction(
       t,
       tech,
@@ -171,7 +164,6 @@ describe('clinical notes, template backend', () => {
   });
 
   it('shows integrators approved notes only, after a radiologist approves the draft', async () => {
-    if (!ready) return;
     const draft = (await generateNote(t, radiologist, predictionId, 'PATIENT')).data!.generateNote;
     const listQuery = `query($p: ID!, $s: NoteStatus) { clinicalNotes(predictionId: $p, status: $s, first: 100) { edges { node { id status } } } }`;
     const ids = async (token: string, s?: string) =>
@@ -234,7 +226,6 @@ describe('clinical notes, template backend', () => {
   });
 
   it('rejects a draft for good: it cannot be approved afterwards and integrators never see it', async () => {
-    if (!ready) return;
     const draft = (await generateNote(t, radiologist, predictionId, 'CLINICIAN')).data!.generateNote;
     const r = await t.gql<{ rejectNote: { status: string } }>(
       radiologist,
@@ -252,7 +243,6 @@ describe('clinical notes, template backend', () => {
   });
 
   it('lets exactly one of two concurrent approvals win', async () => {
-    if (!ready) return;
     const draft = (await generateNote(t, radiologist, predictionId, 'PATIENT')).data!.generateNote;
     const other = await t.tokenFor(Role.RADIOLOGIST);
     const results = await Promise.all([approve(radiologist, draft.id), approve(other, draft.id)]);

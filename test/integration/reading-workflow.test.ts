@@ -7,10 +7,8 @@
 import { Role } from '../../src/domain/enums';
 import { NOTE_FIELDS, NoteResult } from '../support/note-fixtures';
 import { NORMAL_TOP_PNEUMONIA_FLAGGED, seedReadStudy, TB_READING } from '../support/reading-fixtures';
-import { sharedDataAvailable } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 
-const ready = sharedDataAvailable();
 let t: TestApp;
 let tech: string;
 let radiologist: string;
@@ -21,7 +19,6 @@ const codes = (errors?: { extensions?: { code?: string } }[]) =>
   (errors ?? []).map((e) => e.extensions?.code);
 
 beforeAll(async () => {
-  if (!ready) return;
   t = await startTestApp({ ANALYSIS_WORKERS: '0', RETRAIN_WORKERS: '0' });
   tech = await t.tokenFor(Role.TECHNICIAN);
   radiologist = await t.tokenFor(Role.RADIOLOGIST);
@@ -78,7 +75,6 @@ const studyState = (studyId: string) =>
 
 describe('a correction after a note was drafted', () => {
   it('invalidates the approved TB note, drafts the next note from the correction, and FHIR follows', async () => {
-    if (!ready) return;
     const { predictionId } = await seedReadStudy(t, tech, TB_READING);
     const first = await draft(radiologist, predictionId);
     expect(first.errors).toBeUndefined();
@@ -129,7 +125,6 @@ describe('a correction after a note was drafted', () => {
   });
 
   it('reads the review on the prediction', async () => {
-    if (!ready) return;
     const { predictionId } = await seedReadStudy(t, tech, TB_READING);
     const before = await t.gql<{ prediction: { review: unknown } }>(
       radiologist,
@@ -164,7 +159,6 @@ describe('a correction after a note was drafted', () => {
 
 describe('the reading workflow', () => {
   it('moves ANALYZED → IN_REVIEW → FINAL → AMENDED, by radiologists only, and keeps the read as a record', async () => {
-    if (!ready) return;
     const { studyId, predictionId } = await seedReadStudy(t, tech, TB_READING);
     const aiNote = await draft(radiologist, predictionId);
     expect(aiNote.errors).toBeUndefined();
@@ -287,7 +281,6 @@ describe('the reading workflow', () => {
   });
 
   it('counts agreement: every signed read of an AI reading is a correction the quality figures see', async () => {
-    if (!ready) return;
     const { studyId, predictionId } = await seedReadStudy(t, tech, TB_READING);
     expect((await sign(studyId, true)).errors).toBeUndefined();
     const corrections = await t.gql<{
@@ -314,7 +307,6 @@ describe('the reading workflow', () => {
 
 describe('list filters by final read and by AI', () => {
   it('finds a TB-flagged study corrected to NORMAL by its final read, and by its AI label apart', async () => {
-    if (!ready) return;
     const { studyId } = await seedReadStudy(t, tech, TB_READING);
     expect((await sign(studyId, false)).errors).toBeUndefined();
     const ids = async (filter: Record<string, string>) => {
@@ -337,7 +329,6 @@ describe('list filters by final read and by AI', () => {
 
 describe('one unambiguous result field', () => {
   it('answers FLAGGED_FOR_REVIEW when a finding reached its operating point while the top class is NORMAL', async () => {
-    if (!ready) return;
     const { predictionId } = await seedReadStudy(t, tech, NORMAL_TOP_PNEUMONIA_FLAGGED);
     const r = await t.gql<{ prediction: Record<string, any> }>(
       integrator,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Role } from '../../src/domain/enums';
-import { sharedDataAvailable, sharedFile } from '../support/shared-data';
+import { fixtureFile } from '../support/shared-data';
 import { createTestDatabase, requireOrSkip, TestDatabase } from '../support/test-database';
 import { killAllServerProcesses, ServerProcess, startServerProcess } from '../support/server-process';
 import { subscribe, Subscription, wsClient } from '../support/ws-client';
@@ -26,9 +26,7 @@ interface JobEvent {
  * processes see the job finish.
  */
 describe('scale-out: three processes, one killed mid-batch', () => {
-  const ready =
-    sharedDataAvailable() &&
-    requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained models under models/');
+  const ready = requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained models under models/');
   let db: TestDatabase;
   let storageDir: string;
   const servers: ServerProcess[] = [];
@@ -98,7 +96,7 @@ describe('scale-out: three processes, one killed mid-batch', () => {
         'mutation($i: CreateStudyInput!) { createStudy(input: $i) { id } }',
         { i: { patientId: patient.createPatient.id, bodyPart: 'CHEST', accessionNumber: `SO-ACC-${i}` } },
       );
-      const uploadId = await upload(url, sharedFile(FILMS[i % FILMS.length]));
+      const uploadId = await upload(url, fixtureFile(FILMS[i % FILMS.length]));
       await gql(url, 'mutation($i: AttachImageInput!) { attachImage(input: $i) { id } }', {
         i: { studyId: study.createStudy.id, uploadId, view: 'PA' },
       });

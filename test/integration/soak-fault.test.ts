@@ -7,7 +7,6 @@
  */
 import { existsSync } from 'node:fs';
 import { privatePostgresAvailable } from '../support/private-postgres';
-import { sharedDataAvailable } from '../support/shared-data';
 import { RETRYABLE, runSoak, SoakReport, summarize } from '../support/soak';
 import { requireOrSkip } from '../support/test-database';
 
@@ -15,7 +14,6 @@ const SECONDS = Number(process.env.SOAK_SECONDS ?? 30);
 
 describe('soak with a PostgreSQL restart', () => {
   const ready =
-    sharedDataAvailable() &&
     requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained models under models/') &&
     requireOrSkip(
       privatePostgresAvailable(),

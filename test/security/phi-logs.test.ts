@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Role } from '../../src/domain/enums';
 import { buildMultipartRelated } from '../../src/interop/multipart';
-import { SHARED_DIR, sharedDataAvailable, sharedFile } from '../support/shared-data';
+import { fixtureFile, fixturePath } from '../support/shared-data';
 import { killAllServerProcesses, ServerProcess, startServerProcess } from '../support/server-process';
 import { createTestDatabase, requireOrSkip, TestDatabase } from '../support/test-database';
 import { subscribe, wsClient } from '../support/ws-client';
@@ -52,7 +52,6 @@ const UNSTORABLE_PHI = UNSTORABLE.flatMap((p) => [p.mrn, p.givenName.replace('\u
 
 describe('PHI stays out of logs and error messages', () => {
   const ready =
-    sharedDataAvailable() &&
     requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained models under models/') &&
     requireOrSkip(existsSync('/usr/bin/dcmodify'), 'dcmodify (Debian package dcmtk) to write DICOM headers');
   let db: TestDatabase;
@@ -129,7 +128,7 @@ describe('PHI stays out of logs and error messages', () => {
   function dicomOf(p: (typeof PATIENTS)[number], extra: string[] = []): Buffer {
     const dir = mkdtempSync(join(tmpdir(), 'cc-phi-dcm-'));
     const file = join(dir, 'x.dcm');
-    copyFileSync(join(SHARED_DIR, 'datasets', DICOM_FILE), file);
+    copyFileSync(fixturePath(DICOM_FILE), file);
     execFileSync('/usr/bin/dcmodify', [
       '-nb',
       '-i',
@@ -173,7 +172,7 @@ describe('PHI stays out of logs and error messages', () => {
         },
       );
       for (const [kind, bytes, type] of [
-        ['jpeg', sharedFile('chest/kermany/test/NORMAL/IM-0001-0001.jpeg'), 'image/jpeg'],
+        ['jpeg', fixtureFile('chest/kermany/test/NORMAL/IM-0001-0001.jpeg'), 'image/jpeg'],
         ['dicom', dicomOf(p), 'application/dicom'],
       ] as const) {
         const study = await gql<{ createStudy: { id: string } }>(

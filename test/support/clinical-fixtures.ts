@@ -1,5 +1,5 @@
 import type { TestApp } from './test-app';
-import { sharedFile } from './shared-data';
+import { datasetFile } from './shared-data';
 
 let seq = 0;
 
@@ -43,7 +43,8 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * Uploads a shared data file (or bytes) and attaches it to a study with a view; returns the image id.
+ * Uploads a data set file (or bytes) and attaches it to a study with a view; returns the image id. A path
+ * names the committed fixture when `test/fixtures/` holds it, else the file under the shared `datasets/`.
  * `override` accepts named mismatches of a DICOM header with the study (a test film of another patient).
  */
 export async function attach(
@@ -55,7 +56,7 @@ export async function attach(
   contentType?: string,
   override?: { accept: string[]; reason: string },
 ): Promise<string> {
-  const bytes = typeof file === 'string' ? sharedFile(file) : file;
+  const bytes = typeof file === 'string' ? datasetFile(file) : file;
   const type =
     contentType ??
     (typeof file === 'string' ? TYPES[file.split('.').pop()!.toLowerCase()] : 'application/octet-stream');

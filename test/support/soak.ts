@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { Role } from '../../src/domain/enums';
 import { startPrivatePostgres } from './private-postgres';
 import { killAllServerProcesses, startServerProcess } from './server-process';
-import { sharedFile } from './shared-data';
+import { fixtureFile } from './shared-data';
 import { subscribe, wsClient } from './ws-client';
 import { seedUsers } from './seed-users';
 
@@ -52,8 +52,9 @@ export interface SoakReport {
   started: number;
 }
 
-const FILMS = ['IM-0001-0001.jpeg', 'IM-0003-0001.jpeg', 'IM-0005-0001.jpeg'].map((f) =>
-  sharedFile(`chest/kermany/test/NORMAL/${f}`),
+/** The films the load uploads (committed fixtures), read when a run starts, not when this module loads. */
+const FILMS = ['IM-0001-0001.jpeg', 'IM-0003-0001.jpeg', 'IM-0005-0001.jpeg'].map(
+  (f) => `chest/kermany/test/NORMAL/${f}`,
 );
 const SECRET = 'soak-fault-secret-soak-fault-secret-soak';
 
@@ -75,6 +76,7 @@ export async function runSoak(options: {
   requestTimeoutMs?: number;
 }): Promise<SoakReport> {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const films = FILMS.map((f) => fixtureFile(f));
   const pg = await startPrivatePostgres();
   const storageDir = mkdtempSync(join(tmpdir(), 'cc-soak-'));
   try {
@@ -186,7 +188,7 @@ export async function runSoak(options: {
         (d) => d.createStudy.id,
       );
       if (!study.accepted) return;
-      const upload = await call('upload', '/uploads', FILMS[n % FILMS.length], 'image/jpeg', tech, (j) =>
+      const upload = await call('upload', '/uploads', films[n % films.length], 'image/jpeg', tech, (j) =>
         String(j.uploadId),
       );
       if (!upload.accepted) return;
