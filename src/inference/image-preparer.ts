@@ -1,6 +1,7 @@
 import { GateVerdict } from '../domain/enums';
 import {
   decodeImage,
+  DecodedImage,
   DecodedImageInfo,
   ImageLimits,
   inspectImage,
@@ -9,6 +10,7 @@ import {
   PreprocessingId,
   toModelInput,
 } from '../imaging';
+import { PreparedCache } from './prepared-cache';
 import { qualityVerdict } from './radiograph-reader';
 
 /** What the models need from one stored file. */
@@ -36,46 +38,89 @@ export interface PreparedImage {
  * intake). The decode pool runs it off the event loop, at most as many at once as it has workers.
  */
 export interface ImageInspector {
-  inspect(bytes: Uint8Array): Promise<DecodedImageInfo>;
+  /**
+   * With the file's `contentSha256`, the same decode also prepares the model inputs of the contracts
+   * analyses asked for lately and keeps them, so analysing the film does not decode it again.
+   */
+  inspect(bytes: Uint8Array, contentSha256?: string): Promise<DecodedImageInfo>;
 }
 
 /** Port: decode a file and prepare its model input (inline, or in worker threads). */
 export interface ImagePreparer extends ImageInspector {
   /** Decodes `bytes` and prepares the model input of a `size × size` model under `preprocessing`. */
-  prepare(bytes: Uint8Array, size: number, preprocessing?: PreprocessingId): Promise<PreparedImage>;
+  prepare(
+    bytes: Uint8Array,
+    size: number,
+    preprocessing?: PreprocessingId,
+    contentSha256?: string,
+  ): Promise<PreparedImage>;
+  /**
+   * The model input already prepared for this content under this contract (at upload, or by an earlier
+   * analysis), without decoding; undefined when none is held. Callers only read it.
+   */
+  prepared?(contentSha256: string, size: number, preprocessing: PreprocessingId): PreparedImage | undefined;
   close(): Promise<void>;
+}
+
+/** Decoded pixels to the model input of one contract, with what the analysis reads beside it. */
+export async function prepareDecoded(
+  img: DecodedImage,
+  size: number,
+  preprocessing: PreprocessingId,
+): Promise<PreparedImage> {
+  const input = await toModelInput(img, size, preprocessing);
+  return {
+    tensor: input.tensor,
+    size,
+    preprocessing,
+    quality: qualityVerdict(img),
+    width: img.width,
+    height: img.height,
+    format: img.format,
+    modality: img.dicom?.modality ?? null,
+    bodyPartExamined: img.dicom?.bodyPartExamined ?? null,
+    stats: pixelStats(img),
+    bitsStored: img.bitsStored,
+    intensityHistogram: input.intensityHistogram,
+  };
 }
 
 /** Prepares on the calling thread; the decode pool implements the same port off the event loop. */
 export class InlineImagePreparer implements ImagePreparer {
-  constructor(private readonly limits: ImageLimits) {}
+  constructor(
+    private readonly limits: ImageLimits,
+    private readonly cache = new PreparedCache(),
+  ) {}
 
   /** Decodes on the event loop: for CLIs and DECODE_WORKERS=0 only. */
-  inspect(bytes: Uint8Array): Promise<DecodedImageInfo> {
-    return inspectImage(bytes, this.limits);
+  async inspect(bytes: Uint8Array, contentSha256?: string): Promise<DecodedImageInfo> {
+    if (!contentSha256 || this.cache.contracts.length === 0) return inspectImage(bytes, this.limits);
+    const { pixels: _pixels, ...info } = await this.decodeAndKeep(bytes, contentSha256);
+    return info;
+  }
+
+  prepared(contentSha256: string, size: number, preprocessing: PreprocessingId): PreparedImage | undefined {
+    return this.cache.get(contentSha256, { size, preprocessing });
   }
 
   async prepare(
     bytes: Uint8Array,
     size: number,
     preprocessing: PreprocessingId = PREPROCESSING_SPEC,
+    contentSha256?: string,
   ): Promise<PreparedImage> {
+    const hit = contentSha256 ? this.cache.get(contentSha256, { size, preprocessing }) : undefined;
+    if (hit) return hit;
+    const prepared = await prepareDecoded(await decodeImage(bytes, this.limits), size, preprocessing);
+    if (contentSha256) this.cache.set(contentSha256, prepared);
+    return prepared;
+  }
+
+  private async decodeAndKeep(bytes: Uint8Array, contentSha256: string): Promise<DecodedImage> {
     const img = await decodeImage(bytes, this.limits);
-    const input = await toModelInput(img, size, preprocessing);
-    return {
-      tensor: input.tensor,
-      size,
-      preprocessing,
-      quality: qualityVerdict(img),
-      width: img.width,
-      height: img.height,
-      format: img.format,
-      modality: img.dicom?.modality ?? null,
-      bodyPartExamined: img.dicom?.bodyPartExamined ?? null,
-      stats: pixelStats(img),
-      bitsStored: img.bitsStored,
-      intensityHistogram: input.intensityHistogram,
-    };
+    for (const c of this.cache.contracts)
+      this.cache.set(contentSha256, await prepareDecoded(img, c.size, c.preprocessing));
+    return img;
   }
 
   async close(): Promise<void> {}

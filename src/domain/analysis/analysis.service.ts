@@ -276,10 +276,8 @@ export class AnalysisService {
   private async renderHeatmap(em: EntityManager, p: Prediction, cam: StoredCam): Promise<string> {
     const image = await em.findOne(Image, { id: cam.imageId });
     if (!image) throw NotFoundError.of('Heatmap', p.id);
-    const input = await this.preparer.prepare(
-      await this.store.get(image.objectKey),
-      cam.size,
-      cam.preprocessing,
+    const input = await this.prepareView(image, cam.size, cam.preprocessing, (v) =>
+      this.store.get(v.objectKey),
     );
     const style = { size: this.options.heatmapSize, aspect: cam.aspect, label: cam.label };
     const film = { width: input.size, height: input.size, data: input.tensor };
@@ -476,22 +474,35 @@ export class AnalysisService {
   }
 
   /**
-   * Fetches the views' files and returns how to prepare them for a model input contract: decoded once
-   * per contract (size and preprocessing) even when a shadow version reads too (the decode pool takes
+   * How to prepare the views for a model input contract: the input prepared at upload when the decode
+   * pool still holds it (no fetch, no decode), else the file fetched (once) and decoded once per
+   * contract (size and preprocessing) even when a shadow version reads too (the decode pool takes
    * ownership of the bytes it is given, so each contract gets a copy).
    */
   private async preparerOf(views: Image[]): Promise<Prepare> {
-    const files = await Promise.all(views.map((v) => this.store.get(v.objectKey)));
+    const files = new Map<Image, Promise<Buffer>>();
+    const fileOf = (v: Image) => {
+      if (!files.has(v)) files.set(v, this.store.get(v.objectKey));
+      return files.get(v)!;
+    };
     const prepared = new Map<string, Promise<PreparedImage[]>>();
     return (size, preprocessing) => {
       const key = `${preprocessing}@${size}`;
       if (!prepared.has(key))
-        prepared.set(
-          key,
-          Promise.all(files.map((f) => this.preparer.prepare(f.slice(), size, preprocessing))),
-        );
+        prepared.set(key, Promise.all(views.map((v) => this.prepareView(v, size, preprocessing, fileOf))));
       return prepared.get(key)!;
     };
+  }
+
+  private async prepareView(
+    view: Image,
+    size: number,
+    preprocessing: PreprocessingId,
+    fileOf: (v: Image) => Promise<Buffer>,
+  ): Promise<PreparedImage> {
+    const held = this.preparer.prepared?.(view.sha256, size, preprocessing);
+    if (held) return held;
+    return this.preparer.prepare((await fileOf(view)).slice(), size, preprocessing, view.sha256);
   }
 
   /**

@@ -104,8 +104,8 @@ export class ImageService {
   /** Validates, decodes and stores a file; returns the staged upload to attach. */
   async stage(ctx: RequestContext, bytes: Buffer, contentType: string | undefined): Promise<Upload> {
     const principal = assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
-    const decoded = await this.validate(bytes, contentType);
     const hash = sha256(bytes);
+    const decoded = await this.validate(bytes, contentType, hash);
     const format = decoded.format as ImageFormat;
     const key = contentAddressedKey('images', hash, EXTENSIONS[format]);
     await this.store.put(key, bytes, { contentType: contentTypeOf(format) });
@@ -131,7 +131,11 @@ export class ImageService {
    * Checks size, declared and detected format, and decodes the file (pixel limit, transfer syntax,
    * frames); throws {@link ImageError} with the reason. Authorisation is the caller's.
    */
-  async validate(bytes: Buffer, contentType: string | undefined): Promise<DecodedImageInfo> {
+  async validate(
+    bytes: Buffer,
+    contentType: string | undefined,
+    contentSha256?: string,
+  ): Promise<DecodedImageInfo> {
     if (bytes.length === 0) throw ImageError.empty();
     if (bytes.length > this.limits.maxUploadBytes) {
       throw new ImageError('UPLOAD_TOO_LARGE', 'The upload exceeds the size limit', {
@@ -147,7 +151,8 @@ export class ImageService {
         detected,
       });
     }
-    const decoded = await this.inspector.inspect(bytes);
+    // With its hash, the one decode also keeps the film's model inputs for the analysis (decode once).
+    const decoded = await this.inspector.inspect(bytes, contentSha256);
     if (declared && declared !== decoded.format) {
       throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'The content type does not match the file', {
         declared,

@@ -222,9 +222,10 @@ export class DicomIngestService {
         throw new IngestRefusal(FailureReason.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, 'STUDY_UID_MISMATCH');
       // The very same bytes already stored under this study and SOP Instance UID (a re-import):
       // answer before decoding pixels. Other bytes with a known UID are validated in full first.
-      const known = await this.alreadyStored(ctx.em, identity, sha256(bytes));
+      const hash = sha256(bytes);
+      const known = await this.alreadyStored(ctx.em, identity, hash);
       if (known) return Object.assign(outcome, known);
-      const decoded = await this.images.validate(bytes, 'application/dicom');
+      const decoded = await this.images.validate(bytes, 'application/dicom', hash);
       const placed = this.place(decoded, expectedStudyUid);
       const stored = await this.images.ingest(ctx, bytes, decoded, (em, object) =>
         this.record(ctx, em, placed, { bytes, decoded, ...object }),

@@ -47,7 +47,30 @@ export async function decodeAndPrepare(
   limits: ImageLimits,
   preprocessing: PreprocessingId = PREPROCESSING_SPEC,
 ): Promise<DecodedTensor> {
+  return tensorOf(await decodeImage(bytes, limits), size, preprocessing);
+}
+
+/**
+ * Upload intake: one decode of the file answers its description and the model inputs of `contracts`
+ * (what analyses asked for lately), so the film is not decoded again when it is analysed.
+ */
+export async function inspectAndPrepare(
+  bytes: Uint8Array,
+  limits: ImageLimits,
+  contracts: readonly { size: number; preprocessing: PreprocessingId }[],
+): Promise<{ info: DecodedImageInfo; prepared: DecodedTensor[] }> {
   const img = await decodeImage(bytes, limits);
+  const prepared: DecodedTensor[] = [];
+  for (const c of contracts) prepared.push(await tensorOf(img, c.size, c.preprocessing));
+  const { pixels: _pixels, ...info } = img;
+  return { info, prepared };
+}
+
+async function tensorOf(
+  img: Awaited<ReturnType<typeof decodeImage>>,
+  size: number,
+  preprocessing: PreprocessingId,
+): Promise<DecodedTensor> {
   const { tensor, intensityHistogram } = await toModelInput(img, size, preprocessing);
   return {
     tensor,
@@ -108,6 +131,8 @@ export function deserializeError(s: SerializedError): AppError {
 export interface DecodeJobMessage {
   /** `inspect`: decode in full and answer the description only (upload intake); default `prepare`. */
   kind?: 'prepare' | 'inspect';
+  /** `inspect`: the model inputs to prepare from the same decode. */
+  contracts?: { size: number; preprocessing: PreprocessingId }[];
   id: number;
   bytes: ArrayBuffer;
   byteOffset: number;
@@ -121,5 +146,5 @@ export interface DecodeJobMessage {
 export type DecodeWorkerMessage =
   | { type: 'ready' }
   | { type: 'done'; id: number; result: DecodedTensor }
-  | { type: 'inspected'; id: number; info: DecodedImageInfo }
+  | { type: 'inspected'; id: number; info: DecodedImageInfo; prepared?: DecodedTensor[] }
   | { type: 'failed'; id: number; error: SerializedError };

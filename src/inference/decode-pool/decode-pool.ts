@@ -7,6 +7,7 @@ import {
   type PreprocessingId,
 } from '../../imaging';
 import type { ImagePreparer, PreparedImage } from '../image-preparer';
+import { PreparedCache, type InputContract } from '../prepared-cache';
 import { startWorkerScript } from '../worker-script';
 import {
   DecodeJobMessage,
@@ -36,6 +37,8 @@ export interface DecodePoolOptions {
   jobsPerWorker?: number;
   /** Starts a worker; replaceable so a test can watch or kill workers. */
   spawn?: () => Worker;
+  /** Prepared inputs by content (decode once: at upload); default 64 MiB. */
+  cache?: PreparedCache;
 }
 
 interface Job {
@@ -46,7 +49,9 @@ interface Job {
   preprocessing: PreprocessingId;
   resolve(value: DecodedTensor): void;
   /** How an `inspect` job answers. */
-  inspected?(info: DecodedImageInfo): void;
+  inspected?(info: DecodedImageInfo, prepared?: DecodedTensor[]): void;
+  /** `inspect`: the model inputs to prepare from the same decode. */
+  contracts?: InputContract[];
   reject(error: unknown): void;
 }
 
@@ -73,6 +78,7 @@ export class DecodePool implements ImagePreparer {
   private readonly jobsPerWorker: number;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
+  private readonly cache: PreparedCache;
   private nextId = 1;
   private closed = false;
 
@@ -81,6 +87,7 @@ export class DecodePool implements ImagePreparer {
     this.limits = options.limits;
     this.spawn = options.spawn ?? spawnDecodeWorker;
     this.jobsPerWorker = Math.max(1, options.jobsPerWorker ?? 1);
+    this.cache = options.cache ?? new PreparedCache();
     for (let i = 0; i < this.size; i++) this.slots.push(this.start());
   }
 
@@ -124,30 +131,27 @@ export class DecodePool implements ImagePreparer {
     bytes: Uint8Array,
     size: number,
     preprocessing: PreprocessingId = PREPROCESSING_SPEC,
+    contentSha256?: string,
   ): Promise<PreparedImage> {
-    const { tensor, meta } = await this.decode(bytes, size, preprocessing);
-    return {
-      tensor,
-      size,
-      preprocessing,
-      quality: meta.quality,
-      width: meta.width,
-      height: meta.height,
-      format: meta.format,
-      modality: meta.dicom?.modality ?? null,
-      bodyPartExamined: meta.dicom?.bodyPartExamined ?? null,
-      stats: meta.pixelStats,
-      bitsStored: meta.bitsStored,
-      intensityHistogram: meta.intensityHistogram,
-    };
+    const hit = contentSha256 ? this.cache.get(contentSha256, { size, preprocessing }) : undefined;
+    if (hit) return hit;
+    const prepared = preparedOf(await this.decode(bytes, size, preprocessing), size, preprocessing);
+    if (contentSha256) this.cache.set(contentSha256, prepared);
+    return prepared;
+  }
+
+  /** {@link ImagePreparer.prepared}: the input prepared at upload or by an earlier analysis. */
+  prepared(contentSha256: string, size: number, preprocessing: PreprocessingId): PreparedImage | undefined {
+    return this.cache.get(contentSha256, { size, preprocessing });
   }
 
   /**
    * {@link ImageInspector} port: decodes a file in full in a worker (every check of decodeImage) and
    * answers its description without pixels. The caller keeps its bytes (they are copied, not moved).
    */
-  inspect(bytes: Uint8Array): Promise<DecodedImageInfo> {
+  inspect(bytes: Uint8Array, contentSha256?: string): Promise<DecodedImageInfo> {
     if (this.closed) return Promise.reject(new DecodePoolClosedError('The decode pool is closed'));
+    const contracts = contentSha256 ? [...this.cache.contracts] : [];
     return new Promise((resolve, reject) => {
       // Decoding only: no model input, so none of the preprocessing fields.
       const job: Partial<Job> & Omit<Job, 'preprocessing'> = {
@@ -157,7 +161,13 @@ export class DecodePool implements ImagePreparer {
         bytes: new Uint8Array(bytes),
         size: 0,
         resolve: () => reject(new Error('an inspect job answered with a tensor')),
-        inspected: resolve,
+        inspected: (info, prepared = []) => {
+          prepared.forEach((p, i) =>
+            this.cache.set(contentSha256!, preparedOf(p, contracts[i]!.size, contracts[i]!.preprocessing)),
+          );
+          resolve(info);
+        },
+        contracts,
         reject,
       };
       this.queue.push(job as Job);
@@ -188,7 +198,7 @@ export class DecodePool implements ImagePreparer {
       if (!job) return;
       slot.jobs.delete(msg.id);
       if (msg.type === 'done') job.resolve(msg.result);
-      else if (msg.type === 'inspected') job.inspected?.(msg.info);
+      else if (msg.type === 'inspected') job.inspected?.(msg.info, msg.prepared);
       else job.reject(deserializeError(msg.error));
       this.dispatch();
     });
@@ -234,8 +244,31 @@ export class DecodePool implements ImagePreparer {
         size: job.size,
         preprocessing: job.preprocessing,
         limits: this.limits,
+        contracts: job.contracts,
       };
       slot.worker.postMessage(message, [buffer]);
     }
   }
+}
+
+/** A worker's answer in the shape the analysis service consumes. */
+function preparedOf(
+  { tensor, meta }: DecodedTensor,
+  size: number,
+  preprocessing: PreprocessingId,
+): PreparedImage {
+  return {
+    tensor,
+    size,
+    preprocessing,
+    quality: meta.quality,
+    width: meta.width,
+    height: meta.height,
+    format: meta.format,
+    modality: meta.dicom?.modality ?? null,
+    bodyPartExamined: meta.dicom?.bodyPartExamined ?? null,
+    stats: meta.pixelStats,
+    bitsStored: meta.bitsStored,
+    intensityHistogram: meta.intensityHistogram,
+  };
 }

@@ -4,7 +4,14 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { inspectImage, warmUpCodecs } from '../../imaging';
-import { decodeAndPrepare, DecodeJobMessage, DecodeWorkerMessage, serializeError } from './decode-job';
+import {
+  decodeAndPrepare,
+  DecodeJobMessage,
+  DecodedTensor,
+  DecodeWorkerMessage,
+  inspectAndPrepare,
+  serializeError,
+} from './decode-job';
 
 const port = parentPort;
 if (!port) throw new Error('decode.worker must run inside a worker thread');
@@ -12,7 +19,30 @@ if (!port) throw new Error('decode.worker must run inside a worker thread');
 const post = (message: DecodeWorkerMessage, transfer: ArrayBuffer[] = []): void =>
   port.postMessage(message, transfer);
 
+/** The tensor in a buffer of its own, so it can be transferred. */
+function owned(result: DecodedTensor): DecodedTensor {
+  const t = result.tensor;
+  return { ...result, tensor: t.byteOffset === 0 && t.byteLength === t.buffer.byteLength ? t : t.slice() };
+}
+
 port.on('message', (job: DecodeJobMessage) => {
+  if (job.kind === 'inspect' && job.contracts?.length) {
+    inspectAndPrepare(
+      new Uint8Array(job.bytes, job.byteOffset, job.byteLength),
+      job.limits,
+      job.contracts,
+    ).then(
+      ({ info, prepared }) => {
+        const tensors = prepared.map(owned);
+        post(
+          { type: 'inspected', id: job.id, info, prepared: tensors },
+          tensors.map((p) => p.tensor.buffer as ArrayBuffer),
+        );
+      },
+      (error: unknown) => post({ type: 'failed', id: job.id, error: serializeError(error) }),
+    );
+    return;
+  }
   if (job.kind === 'inspect') {
     inspectImage(new Uint8Array(job.bytes, job.byteOffset, job.byteLength), job.limits).then(
       (info) => post({ type: 'inspected', id: job.id, info }),
@@ -27,9 +57,8 @@ port.on('message', (job: DecodeJobMessage) => {
     job.preprocessing,
   ).then(
     (result) => {
-      const t = result.tensor;
-      const owned = t.byteOffset === 0 && t.byteLength === t.buffer.byteLength ? t : t.slice();
-      post({ type: 'done', id: job.id, result: { ...result, tensor: owned } }, [owned.buffer as ArrayBuffer]);
+      const mine = owned(result);
+      post({ type: 'done', id: job.id, result: mine }, [mine.tensor.buffer as ArrayBuffer]);
     },
     (error: unknown) => post({ type: 'failed', id: job.id, error: serializeError(error) }),
   );
