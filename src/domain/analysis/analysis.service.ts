@@ -302,20 +302,21 @@ export class AnalysisService {
    */
   async run(em: EntityManager, studyId: string, options: RunOptions = {}): Promise<AnalysisOutcome> {
     if (!isUuid(studyId)) throw NotFoundError.of('Study', studyId);
-    // Both reads at once: the images of a study that does not exist are simply none.
-    const [study, images] = await Promise.all([
+    const readStarted = performance.now();
+    // The three reads at once: the images and readings of a study that does not exist are simply none.
+    const [study, images, latest] = await Promise.all([
       em.findOne(Study, { id: studyId }),
       em.find(Image, { study: studyId }, { orderBy: { createdAt: 'asc' } }),
+      em.findOne(
+        Prediction,
+        { study: studyId, route: { $ne: 'SHADOW' } },
+        { orderBy: { createdAt: 'desc', id: 'desc' } },
+      ),
     ]);
     if (!study) throw NotFoundError.of('Study', studyId);
     if (images.length === 0) throw new InvalidStateError('The study has no images to analyse', { studyId });
     const task = study.bodyPart === BodyPart.CHEST ? ModelTask.CHEST : ModelTask.WRIST;
     const views = this.selectViews(study, images);
-    const latest = await em.findOne(
-      Prediction,
-      { study: study.id, route: { $ne: 'SHADOW' } },
-      { orderBy: { createdAt: 'desc', id: 'desc' } },
-    );
     if (latest && !options.reread && sameInputs(latest, views))
       return { prediction: latest, shadow: null, reused: true };
     const route = await chooseRoute(em, task, study.id, this.options.shadowMode, siteIdOf(study));
@@ -336,7 +337,7 @@ export class AnalysisService {
           else route.shadow = null;
         }
       }
-      return await this.runRoute(em, study, views, route, options, latest);
+      return await this.runRoute(em, study, views, route, options, latest, readStarted);
     } finally {
       for (const lease of leases) lease.release();
     }
@@ -349,13 +350,18 @@ export class AnalysisService {
     route: Route,
     options: RunOptions,
     previous: Prediction | null,
+    readStarted: number,
   ): Promise<AnalysisOutcome> {
     const started = Date.now();
     const prepare = await this.preparerOf(views);
     // Each version reads at the operating point approved for it at the study's site, if any.
     const siteId = siteIdOf(study);
-    const primaryPoint = await operatingPointInForce(em, siteId, route.primary.id);
-    const shadowPoint = route.shadow ? await operatingPointInForce(em, siteId, route.shadow.id) : null;
+    const [primaryPoint, shadowPoint] = await Promise.all([
+      operatingPointInForce(em, siteId, route.primary.id),
+      route.shadow ? operatingPointInForce(em, siteId, route.shadow.id) : null,
+    ]);
+    // The database reads before the model runs: study, images and last reading, route, operating point.
+    const readMs = round(performance.now() - readStarted);
     const primaryRead = await this.readWith(
       study,
       views,
@@ -380,6 +386,7 @@ export class AnalysisService {
           return null;
         })
       : null;
+    primaryRead.prediction.timings = { readMs, ...primaryRead.prediction.timings };
     const primary = primaryRead.prediction;
     const shadow = shadowRead?.prediction ?? null;
     primary.analysisJob = options.analysisJob ?? null;
