@@ -20,6 +20,7 @@ const BENCHES: Record<string, string> = {
   notes: 'notes.bench.ts',
   metrics: 'metrics.bench.ts',
   deidentify: 'deidentify.bench.ts',
+  fanout: 'fanout.bench.ts',
   peer: 'peer.bench.ts',
 };
 

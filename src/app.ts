@@ -40,8 +40,10 @@ import { heldVersions } from './domain/site/site-serving';
 import { SiteValidationService } from './domain/site/site-validation.service';
 import { Role } from './domain/enums';
 import { UserService } from './domain/user/user.service';
+import { AuditBatchWriter } from './domain/audit/audit-batch-writer';
 import { createFormatError } from './errors/format-error';
 import { Admission } from './http/admission';
+import { SubscriptionFanOut } from './http/subscription-fan-out';
 import { createGraphQLHandler } from './http/graphql-server';
 import { dashboardAssets } from './http/dashboard';
 import { isLoopback, startHttpServer, RunningServer } from './http/http-server';
@@ -58,12 +60,13 @@ import { PgBossJobQueue } from './jobs/pg-boss.job-queue';
 import { createLogger, Logger } from './logging/logger';
 import { Metrics } from './monitoring/metrics';
 import { createNoteMetrics } from './monitoring/note-metrics';
+import { createSubscriptionMetrics } from './monitoring/subscription-metrics';
 import { checkReadiness } from './monitoring/readiness';
 import { createAppPubSub, Topic } from './pubsub/pubsub';
 import { AdminResolver } from './resolvers/admin.resolver';
 import { AnalysisResolver } from './resolvers/analysis.resolver';
 import { CorrectionResolver } from './resolvers/correction.resolver';
-import type { GraphQLContext } from './resolvers/context';
+import { eventContext, GraphQLContext } from './resolvers/context';
 import { ImageResolver } from './resolvers/image.resolver';
 import { ModelRegistryResolver } from './resolvers/model-registry.resolver';
 import { PacsResolver } from './resolvers/pacs.resolver';
@@ -116,6 +119,8 @@ export interface App {
   metrics: Metrics;
   /** The retraining loop (tests drive recovery through it). */
   retraining: RetrainingService;
+  /** Subscription delivery and its audit writer (tests wait for deliveries and their audit rows). */
+  subscriptions: { fanOut: SubscriptionFanOut; audit: AuditBatchWriter };
   /** Token of the bootstrap admin, when this start created one (embedded first start). */
   bootstrapAdminToken: string | null;
   close(): Promise<void>;
@@ -369,6 +374,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       rateLimiter: new RateLimiter(config.limits.rateLimitPerMinute),
       subscriptionsPerSocket: config.limits.subscriptionsPerSocket,
       subscriptionsPerUser: config.limits.subscriptionsPerUser,
+      tokenExpiresAt: (token) => tokens.expiresAt(token),
+      onUserChanged: (listener) => users.onUserChanged(listener),
     });
     const graphql = await createGraphQLHandler(
       schema,
@@ -384,6 +391,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     );
     closers.push(() => graphql.stop());
     const formatError = createFormatError(logger);
+    const formatGraphQLError = (error: GraphQLError) =>
+      formatError(error.toJSON(), error) as unknown as Record<string, unknown>;
 
     const createContext = (
       principal: GraphQLContext['principal'],
@@ -393,9 +402,35 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       // Object.assign, not a spread: the context's unit of work is made on first use (a getter).
       return Object.assign(createRequestContext(orm.em, principal, requestId, signal), {
         pubSub: pubsub.pubSub,
-        renew: () => createRequestContext(orm.em, principal, requestId),
       });
     };
+
+    // Subscription events: one execution per event and group of recipients, audited in batches.
+    const deliveryAudit = new AuditBatchWriter(
+      orm.em,
+      { flushMs: config.subscriptions.auditFlushMs },
+      logger,
+    );
+    closers.push(() => deliveryAudit.close());
+    const fanOut: SubscriptionFanOut = new SubscriptionFanOut({
+      listen: (topic, handler) => pubsub.listen(topic, handler),
+      createEventContext: (requestId) => createRequestContext(orm.em, null, requestId),
+      createGroupContext: (principal, shared) =>
+        eventContext(shared, principal, shared.requestId, pubsub.pubSub),
+      formatError: formatGraphQLError,
+      audit: deliveryAudit,
+      logger,
+      observer: createSubscriptionMetrics(metrics.registry, {
+        fanOut: { stats: () => fanOut.stats() },
+        audit: deliveryAudit,
+      }),
+      limits: {
+        slowConsumerBytes: config.subscriptions.slowConsumerBytes,
+        executionConcurrency: config.subscriptions.executionConcurrency,
+        maxQueuedEvents: config.subscriptions.maxQueuedEvents,
+      },
+    });
+    closers.push(() => fanOut.close());
 
     const server: RunningServer = await startHttpServer(
       {
@@ -409,8 +444,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         },
         createContext,
         graphql,
-        formatError: (error: GraphQLError) =>
-          formatError(error.toJSON(), error) as unknown as Record<string, unknown>,
+        formatError: formatGraphQLError,
+        subscriptions: { fanOut, authRecheckMs: config.subscriptions.authRecheckMs },
         staticAssets: dashboardAssets(),
         routes: [
           ...imageRoutes(images),
@@ -469,6 +504,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       events,
       metrics,
       retraining,
+      subscriptions: { fanOut, audit: deliveryAudit },
       bootstrapAdminToken,
       close,
     };

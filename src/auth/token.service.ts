@@ -65,6 +65,15 @@ export class TokenService {
   }
 
   /**
+   * When a token this service verified expires (ms since the epoch), or null when it is not known:
+   * a WebSocket is closed then, whatever it is doing.
+   */
+  expiresAt(token: string): number | null {
+    const known = this.verified.get(token);
+    return known ? known.exp * 1000 : null;
+  }
+
+  /**
    * Verifies signature, issuer, audience, expiry and claims. Throws UNAUTHENTICATED with a reason code
    * in `details.reason` (EXPIRED, INVALID) — never echoes the token.
    */

@@ -69,6 +69,15 @@ const envSchema = z
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
     WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(20),
     WS_MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).default(50),
+    WS_SLOW_CONSUMER_BYTES: z.coerce
+      .number()
+      .int()
+      .min(4096)
+      .default(1024 * 1024),
+    WS_AUTH_RECHECK_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+    SUBSCRIPTION_EXECUTION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    SUBSCRIPTION_QUEUE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+    SUBSCRIPTION_AUDIT_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(100),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     PUBSUB_DRIVER: z.enum(['postgres', 'memory']).optional(),
     EXECUTION_PROVIDERS: z
@@ -301,6 +310,22 @@ export interface AppConfig {
     /** Live subscriptions one user may hold across sockets (per process). */
     subscriptionsPerUser: number;
   };
+  /** Subscription delivery (fan-out) over WebSocket. */
+  subscriptions: {
+    /**
+     * Bytes that may wait to be sent to one socket; a socket with more is closed with 4008 (slow
+     * consumer) and its events dropped.
+     */
+    slowConsumerBytes: number;
+    /** How often each open socket's user is re-checked besides on changes (ms): a backstop. */
+    authRecheckMs: number;
+    /** Events executed at once (each uses the shared database pool for its reads). */
+    executionConcurrency: number;
+    /** Events received and not yet delivered beyond which new events are dropped (and counted). */
+    maxQueuedEvents: number;
+    /** How long the audit rows of deliveries wait to be written in one INSERT (ms). */
+    auditFlushMs: number;
+  };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   pubsubDriver: 'postgres' | 'memory';
   inference: {
@@ -498,6 +523,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       subscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
       subscriptionsPerUser: e.WS_MAX_SUBSCRIPTIONS_PER_USER,
+    },
+    subscriptions: {
+      slowConsumerBytes: e.WS_SLOW_CONSUMER_BYTES,
+      authRecheckMs: e.WS_AUTH_RECHECK_MS,
+      executionConcurrency: e.SUBSCRIPTION_EXECUTION_CONCURRENCY,
+      maxQueuedEvents: e.SUBSCRIPTION_QUEUE_MAX,
+      auditFlushMs: e.SUBSCRIPTION_AUDIT_FLUSH_MS,
     },
     logLevel: e.LOG_LEVEL,
     pubsubDriver: e.PUBSUB_DRIVER ?? (e.DATABASE_URL ? 'postgres' : 'memory'),

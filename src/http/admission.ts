@@ -16,6 +16,10 @@ export interface AdmissionDeps {
   subscriptionsPerSocket: number;
   /** Live subscriptions one user may hold across sockets (this process). */
   subscriptionsPerUser: number;
+  /** When an authenticated token expires (ms since the epoch); null when unknown. */
+  tokenExpiresAt?(token: string): number | null;
+  /** Calls the listener with the id of each user that changed (deactivated); returns the unsubscriber. */
+  onUserChanged?(listener: (userId: string) => void): () => void;
 }
 
 /**
@@ -65,6 +69,19 @@ export class Admission {
         reason: 'MISSING',
       });
     return this.deps.authenticateCached?.(token) ?? (await this.deps.authenticate(token));
+  }
+
+  /** When an authenticated token expires (ms since the epoch), or null when unknown. */
+  expiresAt(token: string): number | null {
+    return this.deps.tokenExpiresAt?.(token) ?? null;
+  }
+
+  /**
+   * Calls `listener` with the id of each user that changed in any process (deactivation), at once for
+   * a change made in this one: a WebSocket re-checks its user then instead of before every event.
+   */
+  onUserChanged(listener: (userId: string) => void): () => void {
+    return this.deps.onUserChanged?.(listener) ?? (() => undefined);
   }
 
   /** Charges `cost` units of the principal's rate budget: RATE_LIMITED once it is spent. */

@@ -3,7 +3,6 @@ import type { Server } from 'node:http';
 import {
   createSourceEventStream,
   DocumentNode,
-  execute,
   ExecutionArgs,
   ExecutionResult,
   getOperationAST,
@@ -21,15 +20,24 @@ import type { Principal } from '../auth/principal';
 import { bearerToken } from '../auth/token.service';
 import { AppError, loggableError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logging/logger';
+import { TopicStream } from '../pubsub/topic-stream';
 import type { GraphQLContext } from '../resolvers/context';
 import type { Admission } from './admission';
 import { auditDenials } from './graphql-server';
+import { FanOutConnection, SLOW_CONSUMER_CLOSE_CODE, SubscriptionFanOut } from './subscription-fan-out';
+import { WsSessions } from './ws-sessions';
 
 /** Largest graphql-ws message accepted. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** How long clients get to answer the server's close frame on shutdown before their sockets are cut. */
 const CLOSE_GRACE_MS = 1000;
+
+/**
+ * How long a slow consumer's socket may take to close after its close frame was queued (behind what
+ * it did not read) before it is cut.
+ */
+const SLOW_CLOSE_GRACE_MS = 5000;
 
 /** What the graphql-ws transport needs from the rest of the app. */
 export interface GraphQLWsDeps {
@@ -41,6 +49,10 @@ export interface GraphQLWsDeps {
   maxTokens: number;
   createContext(principal: Principal, requestId: string): GraphQLContext;
   formatError(error: GraphQLError): Record<string, unknown>;
+  /** Delivers subscription events: one execution per event and group, frames to every subscriber. */
+  fanOut: SubscriptionFanOut;
+  /** How often every socket's user is re-checked besides on changes (ms). */
+  authRecheckMs: number;
   logger: Logger;
   /** Told when a socket opens and closes (the websocket_connections gauge). */
   onOpen?(): void;
@@ -52,6 +64,10 @@ type SocketState = {
   token?: string;
   /** Release functions of the subscriptions this socket holds, by operation id. */
   holds?: Map<string, () => void>;
+  /** The socket as fan-out sees it (its subscriptions, its backlog). */
+  connection?: FanOutConnection;
+  /** Ends the socket's authentication session (its expiry timer, its user watch). */
+  endSession?: () => void;
 };
 
 /** The running transport. */
@@ -125,20 +141,55 @@ function mapEvents<T, R>(
 }
 
 /**
+ * What graphql-ws iterates for a subscription that fan-out serves: it yields nothing (fan-out writes
+ * the frames to the socket itself) and ends when graphql-ws returns it (the client completed, the
+ * socket closed), calling `end` once.
+ */
+function served(end: () => void): AsyncIterableIterator<ExecutionResult> {
+  let finish!: () => void;
+  const ended = new Promise<void>((resolve) => (finish = resolve));
+  const finished = { done: true, value: undefined } as IteratorResult<ExecutionResult>;
+  const stop = () => {
+    end();
+    finish();
+  };
+  return {
+    next: () => ended.then(() => finished),
+    async return() {
+      stop();
+      return finished;
+    },
+    async throw(error?: unknown) {
+      stop();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/**
  * GraphQL over WebSocket (graphql-transport-ws) at `/graphql`, through the same {@link Admission} as
- * HTTP: the token of `connection_init` is authenticated at connect and again before every operation
- * (a deactivated user's next operation is refused and the socket closed with 4403, instead of running
- * first), each operation is charged to the token's rate budget by cost and audited under a
- * server-made label, subscriptions are capped per socket and per user, and each subscription event
- * is resolved in a fresh request context whose reads are audited like any other request's.
+ * HTTP. The token of `connection_init` is authenticated at connect and again before every operation
+ * the client sends (a deactivated user's next operation is refused and the socket closed with 4403,
+ * instead of running first); each operation is charged to the token's rate budget by cost and
+ * audited under a server-made label; subscriptions are capped per socket and per user. Events are
+ * not re-authenticated one by one: the socket is closed when its token expires or its user changes
+ * ({@link WsSessions}). Subscription events are delivered by {@link SubscriptionFanOut}: executed once
+ * per event for each group of subscribers with the same document, variables and role, audited per
+ * recipient in batches, and written to each socket without waiting for its peer; a socket that does
+ * not read its events is closed with {@link SLOW_CONSUMER_CLOSE_CODE} (4008).
  */
 export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsServer {
-  const { admission, schema, logger } = deps;
+  const { admission, schema, logger, fanOut } = deps;
   const rules = [...specifiedRules, ...deps.validationRules];
-  /** Per-operation hooks the event stream needs (graphql-ws hands `subscribe` only the execution args). */
-  const eventHooks = new WeakMap<object, { authenticate(): Promise<Principal | null> }>();
-  /** Results of subscription events: audited in their own context already. */
-  const eventResults = new WeakSet<object>();
+  const sessions = new WsSessions({ admission, recheckMs: deps.authRecheckMs, logger });
+  /** The socket, operation id and subscriber of each subscription's context (graphql-ws hands `subscribe` only the execution args). */
+  const subscribers = new WeakMap<
+    object,
+    { connection: FanOutConnection; id: string; principal: Principal; operation: string }
+  >();
 
   const flushAudit = async (ctx: GraphQLContext) => {
     if (!ctx.audit.size) return;
@@ -149,34 +200,33 @@ export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsSe
     }
   };
 
-  /** Subscribes with the operation's context, then runs each event in a context of its own. */
+  /** Checks the subscription (permissions, arguments) and hands it to fan-out. */
   const subscribe = async (
     args: ExecutionArgs,
   ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
     const stream = await createSourceEventStream(args);
     if (!isAsyncIterable(stream)) return stream as ExecutionResult;
-    const base = args.contextValue as GraphQLContext;
-    const hooks = eventHooks.get(base);
-    return mapEvents(
-      stream[Symbol.asyncIterator](),
-      async (event): Promise<ExecutionResult> => {
-        const principal = hooks ? await hooks.authenticate() : base.principal;
-        if (!principal)
-          return {
-            errors: [
-              refusal(new UnauthenticatedError('Authentication expired or revoked', { reason: 'REVOKED' })),
-            ],
-          };
-        const ctx = deps.createContext(principal, randomUUID());
-        ctx.audit.operation = base.audit.operation;
-        const result = await execute({ ...args, rootValue: event, contextValue: ctx });
-        auditDenials(ctx.audit, result.errors);
-        await flushAudit(ctx);
-        eventResults.add(result);
-        return result;
+    const context = args.contextValue as GraphQLContext;
+    const subscriber = subscribers.get(context);
+    if (!(stream instanceof TopicStream) || !subscriber) {
+      // Every subscription field streams a topic (subscribeTo); anything else would bypass fan-out's bounds.
+      logger.error({ requestId: context.requestId }, 'subscription source is not a topic stream');
+      return { errors: [new GraphQLError('This subscription cannot be served')] };
+    }
+    const end = fanOut.subscribe(subscriber.connection, {
+      id: subscriber.id,
+      requestId: context.requestId,
+      principal: subscriber.principal,
+      stream,
+      execution: {
+        schema: args.schema,
+        document: args.document,
+        variableValues: args.variableValues,
+        operationName: args.operationName,
       },
-      () => undefined,
-    );
+      operation: subscriber.operation,
+    });
+    return served(end);
   };
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_MESSAGE_BYTES });
@@ -192,13 +242,31 @@ export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsSe
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const token = typeof raw === 'string' ? (bearerToken(raw) ?? raw) : null;
+        let principal: Principal;
         try {
-          await admission.authenticate(token);
+          principal = await admission.authenticate(token);
         } catch {
           return false;
         }
+        const socket = ctx.extra.socket;
+        let cut: NodeJS.Timeout | null = null;
+        const connection = fanOut.connect({
+          bufferedBytes: () => socket.bufferedAmount,
+          send: (frame) => socket.send(frame),
+          close: (code, reason) => {
+            socket.close(code, reason);
+            // A peer that does not read will not read the close frame either: cut it after a while.
+            if (code === SLOW_CONSUMER_CLOSE_CODE && !cut) {
+              cut = setTimeout(() => socket.terminate(), SLOW_CLOSE_GRACE_MS);
+              cut.unref();
+              socket.once('close', () => clearTimeout(cut!));
+            }
+          },
+        });
         ctx.extra.token = token!;
         ctx.extra.holds = new Map();
+        ctx.extra.connection = connection;
+        ctx.extra.endSession = sessions.open(token!, principal, connection);
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
@@ -208,7 +276,11 @@ export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsSe
           // Re-checked before every operation: a deactivated user's next write never runs.
           principal = await admission.authenticate(ctx.extra.token);
         } catch (error) {
-          if (error instanceof UnauthenticatedError) socket.close(CloseCode.Forbidden, 'Forbidden');
+          if (error instanceof UnauthenticatedError) {
+            // No event reaches the socket after this line; then it closes.
+            ctx.extra.connection?.detach();
+            socket.close(CloseCode.Forbidden, 'Forbidden');
+          }
           return [refusal(error)];
         }
         let document: DocumentNode;
@@ -240,15 +312,13 @@ export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsSe
         } catch (error) {
           return [refusal(error)];
         }
-        eventHooks.set(contextValue, {
-          authenticate: () =>
-            admission.authenticate(ctx.extra.token).catch((error: unknown) => {
-              if (!(error instanceof UnauthenticatedError)) throw error;
-              // A socket outlives its token's checks: deactivation or expiry ends it before the next event.
-              socket.close(CloseCode.Forbidden, 'Forbidden');
-              return null;
-            }),
-        });
+        if (operation.operation === 'subscription' && ctx.extra.connection)
+          subscribers.set(contextValue, {
+            connection: ctx.extra.connection,
+            id,
+            principal,
+            operation: contextValue.audit.operation!,
+          });
         return {
           schema,
           document,
@@ -272,10 +342,10 @@ export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsSe
         return mapEvents(result[Symbol.asyncIterator](), async (value) => value, done);
       },
       onNext: async (_ctx, _id, _payload, args, result) => {
-        // Queries and mutations: their reads are written now (events wrote theirs already).
+        // Queries, mutations and refused subscriptions: their reads are written before the answer
+        // (fan-out records what its events read, per recipient).
         const context = args.contextValue as GraphQLContext;
-        if (!isAsyncIterable(result) && 'errors' in result && !eventResults.has(result))
-          auditDenials(context.audit, result.errors as GraphQLError[]);
+        if ('errors' in result) auditDenials(context.audit, result.errors as GraphQLError[]);
         await flushAudit(context);
         if ('errors' in result && result.errors?.length) {
           return {
@@ -287,6 +357,8 @@ export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsSe
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => deps.formatError(e) as never),
       onClose: (ctx) => {
+        ctx.extra.connection?.detach();
+        ctx.extra.endSession?.();
         for (const release of ctx.extra.holds?.values() ?? []) release();
         ctx.extra.holds?.clear();
       },
@@ -296,6 +368,7 @@ export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsSe
 
   return {
     async close() {
+      sessions.close();
       // Sockets whose peer never answers the close frame would hold the shutdown for ws's 30 s timeout.
       const cut = setTimeout(() => {
         for (const client of wss.clients) client.terminate();

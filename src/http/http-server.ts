@@ -11,6 +11,7 @@ import type { Admission } from './admission';
 import { readBody } from './body';
 import { DASHBOARD_HEADERS, StaticAssets } from './dashboard';
 import { startGraphQLWs } from './graphql-ws';
+import type { SubscriptionFanOut } from './subscription-fan-out';
 
 /** One finished HTTP request; `route` is a fixed name (never the raw path, which may hold ids). */
 export interface HttpRequestEvent {
@@ -68,6 +69,8 @@ export interface HttpDeps {
     maxTokens: number;
   };
   formatError(error: GraphQLError): Record<string, unknown>;
+  /** Subscription delivery over WebSocket, and how often each socket's user is re-checked (ms). */
+  subscriptions: { fanOut: SubscriptionFanOut; authRecheckMs: number };
   routes: RouteHandler[];
   ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
   /** Served at `GET /metrics` when given. */
@@ -326,6 +329,8 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
     maxTokens: deps.graphql.maxTokens,
     createContext: (principal, requestId) => deps.createContext(principal, requestId),
     formatError: deps.formatError,
+    fanOut: deps.subscriptions.fanOut,
+    authRecheckMs: deps.subscriptions.authRecheckMs,
     logger,
     onOpen: () => deps.observer?.webSocketOpened?.(),
     onClose: () => deps.observer?.webSocketClosed?.(),

@@ -1,5 +1,6 @@
 import { createPubSub } from '@graphql-yoga/subscription';
 import type { PubSub } from 'type-graphql';
+import type { BodyPart, StudyPriority, StudyStatus } from '../domain/enums';
 import type { Logger } from '../logging/logger';
 import { PgEventTarget } from './pg-event-target';
 
@@ -28,17 +29,53 @@ export type StudyChange =
   | 'FINAL_READ_SIGNED'
   | 'READ_AMENDED';
 
+/** A study's own fields as they were at a STUDY_CHANGED event (dates as ISO strings). */
+export interface StudySnapshot {
+  id: string;
+  patientId: string;
+  siteId: string;
+  bodyPart: BodyPart;
+  priority: StudyPriority;
+  status: StudyStatus;
+  accessionNumber: string;
+  studyInstanceUid: string | null;
+  description: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** Payload of a STUDY_CHANGED event. */
 export interface StudyChangedEvent {
   studyId: string;
   patientId: string;
   change: StudyChange;
+  /**
+   * The study as the change left it: every subscriber gets this state, however late its event is
+   * delivered, and no process reads the study again for it. Publishers that do not hold the study
+   * leave it out; then each process reads it once per event for all its subscribers.
+   */
+  snapshot?: StudySnapshot;
 }
 
 /** A PubSub plus the resources to release at shutdown. */
 export interface AppPubSub {
   pubSub: PubSub;
+  /**
+   * Calls `handler` with each payload published on `topic` (from any process), in order, without a
+   * per-listener buffer: what subscription fan-out uses (one listener per topic and process, however
+   * many subscribers). A handler must not throw. Returns the function that stops listening.
+   */
+  listen(topic: string, handler: (payload: unknown) => void): () => void;
   close(): Promise<void>;
+}
+
+/** {@link AppPubSub.listen} over an event target. */
+function listenOn(target: EventTarget) {
+  return (topic: string, handler: (payload: unknown) => void): (() => void) => {
+    const listener = (event: Event) => handler((event as CustomEvent).detail);
+    target.addEventListener(topic, listener);
+    return () => target.removeEventListener(topic, listener);
+  };
 }
 
 /**
@@ -51,12 +88,18 @@ export async function createAppPubSub(
   logger: Logger,
 ): Promise<AppPubSub> {
   if (driver === 'memory') {
-    return { pubSub: createPubSub() as unknown as PubSub, close: async () => undefined };
+    const target = new EventTarget();
+    return {
+      pubSub: createPubSub({ eventTarget: target as never }) as unknown as PubSub,
+      listen: listenOn(target),
+      close: async () => undefined,
+    };
   }
   const eventTarget = new PgEventTarget(url, logger);
   await eventTarget.start();
   return {
     pubSub: createPubSub({ eventTarget: eventTarget as never }) as unknown as PubSub,
+    listen: listenOn(eventTarget),
     close: () => eventTarget.close(),
   };
 }

@@ -69,8 +69,7 @@ export class AnalysisResolver {
     subscribe: subscribeTo<PredictionCompletedEvent, { patientId?: string; studyId?: string }>(
       Topic.PREDICTION_COMPLETED,
       [Permission.SUBSCRIBE, Permission.READ_PATIENT_DATA],
-      (e, args) =>
-        (!args.patientId || e.patientId === args.patientId) && (!args.studyId || e.studyId === args.studyId),
+      { studyId: 'studyId', patientId: 'patientId' },
     ),
   })
   async predictionCompleted(
@@ -79,10 +78,7 @@ export class AnalysisResolver {
     @Arg('patientId', () => ID, { nullable: true, description: 'Only this patient.' }) _patientId?: string,
     @Arg('studyId', () => ID, { nullable: true, description: 'Only this study.' }) _studyId?: string,
   ): Promise<PredictionType> {
-    const fresh = ctx.renew();
-    const prediction = await this.recordsService.prediction(fresh, event.predictionId);
-    await fresh.audit.flush(fresh.em);
-    return toPrediction(prediction);
+    return toPrediction(await this.recordsService.prediction(ctx, event.predictionId));
   }
 
   @Subscription(() => AnalysisJobType, {
@@ -90,7 +86,7 @@ export class AnalysisResolver {
     subscribe: subscribeTo<AnalysisJobUpdatedEvent, { jobId?: string }>(
       Topic.ANALYSIS_JOB_UPDATED,
       [Permission.SUBSCRIBE, Permission.READ_ANALYSIS_JOBS],
-      (e, args) => !args.jobId || e.analysisJobId === args.jobId,
+      { jobId: 'analysisJobId' },
     ),
   })
   async analysisJobUpdated(
@@ -98,6 +94,6 @@ export class AnalysisResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('jobId', () => ID, { nullable: true, description: 'Only this job.' }) _jobId?: string,
   ): Promise<AnalysisJobType> {
-    return toAnalysisJob(await this.jobService.get(ctx.renew(), event.analysisJobId));
+    return toAnalysisJob(await this.jobService.get(ctx, event.analysisJobId));
   }
 }

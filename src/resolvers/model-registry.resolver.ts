@@ -89,7 +89,7 @@ export class ModelRegistryResolver {
     subscribe: subscribeTo<ModelVersionChangedEvent, { task?: ModelTask }>(
       Topic.MODEL_VERSION_CHANGED,
       [Permission.SUBSCRIBE, Permission.READ_MODELS],
-      (e, args) => !args.task || e.task === args.task,
+      { task: 'task' },
     ),
   })
   async modelVersionChanged(
@@ -97,7 +97,7 @@ export class ModelRegistryResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('task', () => ModelTask, { nullable: true, description: 'Only this task.' }) _task?: ModelTask,
   ): Promise<ModelVersionChangeType> {
-    const version = await this.lineageService.version(ctx.renew(), event.modelVersionId);
+    const version = await this.lineageService.version(ctx, event.modelVersionId);
     return Object.assign(new ModelVersionChangeType(), {
       kind: event.kind,
       fromStage: event.previousStage,

@@ -115,7 +115,7 @@ export class MonitoringResolver {
     subscribe: subscribeTo<DriftDetectedEvent, { modelVersionId?: string }>(
       Topic.DRIFT_DETECTED,
       [Permission.SUBSCRIBE, Permission.READ_MONITORING],
-      (e, args) => !args.modelVersionId || e.modelVersionId === args.modelVersionId,
+      { modelVersionId: 'modelVersionId' },
     ),
   })
   async driftDetected(
@@ -124,6 +124,6 @@ export class MonitoringResolver {
     @Arg('modelVersionId', () => ID, { nullable: true, description: 'Only this model version.' })
     _modelVersionId?: string,
   ): Promise<DriftAlertType> {
-    return toDriftAlert(await this.driftService.alert(ctx.renew(), event.driftAlertId));
+    return toDriftAlert(await this.driftService.alert(ctx, event.driftAlertId));
   }
 }

@@ -63,7 +63,7 @@ export class NoteResolver {
     subscribe: subscribeTo<NoteDraftChunkEvent, { predictionId: string }>(
       Topic.NOTE_DRAFT_STREAMED,
       [Permission.SUBSCRIBE, Permission.DRAFT_NOTES],
-      (e, args) => e.predictionId === args.predictionId,
+      { predictionId: 'predictionId' },
     ),
   })
   noteDraftStreamed(

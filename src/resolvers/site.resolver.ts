@@ -116,7 +116,7 @@ export class SiteResolver {
     subscribe: subscribeTo<SiteValidationChangedEvent, { siteId?: string }>(
       Topic.SITE_VALIDATION_CHANGED,
       [Permission.SUBSCRIBE, Permission.READ_SITE_VALIDATION],
-      (e, args) => !args.siteId || e.siteId === args.siteId,
+      { siteId: 'siteId' },
     ),
   })
   async siteValidationChanged(
@@ -124,7 +124,7 @@ export class SiteResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('siteId', () => ID, { nullable: true, description: 'Only this site.' }) _siteId?: string,
   ): Promise<SiteValidationEventType> {
-    const status = await this.validationService.statusOfEvent(ctx.renew(), event);
+    const status = await this.validationService.statusOfEvent(ctx, event);
     return Object.assign(new SiteValidationEventType(), {
       change: event.change,
       evaluationId: event.evaluationId,

@@ -19,7 +19,7 @@ import { StudyService } from '../domain/study/study.service';
 import { StudyChangedEvent, Topic } from '../pubsub/pubsub';
 import { toConnection } from '../schema/connection';
 import { CreateStudyInput, PageArgsInput, StudyFilter, UpdateStudyInput } from '../schema/inputs';
-import { toFinalRead, toImage, toPatient, toPrediction, toStudy } from '../schema/mappers';
+import { toFinalRead, toImage, toPatient, toPrediction, toStudy, toStudyAtEvent } from '../schema/mappers';
 import { FinalReadType } from '../schema/read.types';
 import {
   ImageType,
@@ -116,7 +116,7 @@ export class StudyResolver {
     subscribe: subscribeTo<StudyChangedEvent, { patientId?: string }>(
       Topic.STUDY_CHANGED,
       [Permission.SUBSCRIBE, Permission.READ_PATIENT_DATA],
-      (payload, args) => !args.patientId || payload.patientId === args.patientId,
+      { patientId: 'patientId' },
     ),
   })
   async studyEvents(
@@ -125,9 +125,10 @@ export class StudyResolver {
     @Arg('patientId', () => ID, { nullable: true, description: 'Only events of this patient.' })
     _patientId?: string,
   ): Promise<StudyEventType> {
-    const fresh = ctx.renew();
-    const study = await this.studiesService.get(fresh, event.studyId);
-    await fresh.audit.flush(fresh.em);
-    return Object.assign(new StudyEventType(), { change: event.change, study: toStudy(study) });
+    // The state the event carried, else one read per event shared by every group (audited per recipient).
+    const study = event.snapshot
+      ? toStudyAtEvent(this.studiesService.atEvent(ctx, event.snapshot))
+      : toStudy(await this.studiesService.load(ctx, event.studyId));
+    return Object.assign(new StudyEventType(), { change: event.change, study });
   }
 }

@@ -50,6 +50,7 @@ import type { SiteEvaluation } from '../domain/site/site-evaluation.entity';
 import type { SiteOperatingPoint } from '../domain/site/site-operating-point.entity';
 import type { SiteRolloutGate } from '../domain/site/site-rollout-gate.entity';
 import type { SiteValidationStatus, ValidationSetSummary } from '../domain/site/site-validation.service';
+import type { StudySnapshot } from '../pubsub/pubsub';
 import type { Estimate } from '../training/metrics';
 import type { SiteThreshold } from '../training/site-calibration';
 import {
@@ -98,6 +99,14 @@ export const toStudy = (s: Study): StudyType =>
     description: s.description ?? null,
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
+  });
+
+/** A study as a STUDY_CHANGED event carried it (its state at the event). */
+export const toStudyAtEvent = (s: StudySnapshot): StudyType =>
+  Object.assign(new StudyType(), {
+    ...s,
+    createdAt: new Date(s.createdAt),
+    updatedAt: new Date(s.updatedAt),
   });
 
 export const toImage = (i: Image): ImageType =>

@@ -126,6 +126,9 @@ describe('operations over graphql-ws pass the same admission as HTTP', () => {
       return (e) => e.studyEvents.study.id === id;
     });
     expect(event.studyEvents.study.patient.id).toBe(patientId);
+    // Deliveries are audited off the delivery path, in batches: wait for this one's batch.
+    await t.app.subscriptions.fanOut.drain();
+    await t.app.subscriptions.audit.flush();
     const rows = await auditRows(actor, 'Patient');
     expect(rows.map((r) => r.entity_id)).toContain(patientId);
     expect(new Set(rows.map((r) => r.operation))).toEqual(new Set(['subscription studyEvents']));

@@ -59,6 +59,16 @@ export class AuditCollector {
     return this.pending.size;
   }
 
+  /**
+   * Hands over the collected reads and refusals without writing them, and forgets them: subscription
+   * fan-out writes one row per entry for each recipient of a shared payload (see AuditBatchWriter).
+   */
+  take(): AuditEntry[] {
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    return entries;
+  }
+
   /** Writes the collected reads in one statement. */
   async flush(em: EntityManager): Promise<void> {
     if (this.pending.size === 0) return;

@@ -10,6 +10,7 @@ import { Prediction } from '../prediction/prediction.entity';
 import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
+import { studyChanged } from '../study/study-snapshot';
 import { Study } from '../study/study.entity';
 import { User } from '../user/user.entity';
 import {
@@ -256,6 +257,6 @@ export class ReadService {
   }
 
   private publish(study: Study, change: 'REVIEW_STARTED' | 'FINAL_READ_SIGNED' | 'READ_AMENDED'): void {
-    this.events.publish(Topic.STUDY_CHANGED, { studyId: study.id, patientId: study.patient.id, change });
+    this.events.publish(Topic.STUDY_CHANGED, studyChanged(study, change));
   }
 }

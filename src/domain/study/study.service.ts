@@ -1,7 +1,7 @@
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
-import { Topic } from '../../pubsub/pubsub';
+import { StudySnapshot, Topic } from '../../pubsub/pubsub';
 import { NotFoundError, ValidationError } from '../../errors';
 import { AuditAction, BodyPart, StudyPriority, StudyStatus } from '../enums';
 import { Patient } from '../patient/patient.entity';
@@ -12,6 +12,7 @@ import { compact, isUuid, rangeCondition } from '../shared/filters';
 import { Page, PageArgs, paginate } from '../shared/pagination';
 import type { RequestContext } from '../shared/request-context';
 import { User } from '../user/user.entity';
+import { studyChanged } from './study-snapshot';
 import { Study } from './study.entity';
 
 /** Fields to register a study. */
@@ -80,7 +81,7 @@ export class StudyService {
       patientId: patient.id,
     });
     await flushUnique(ctx.em, 'A study with this accession number already exists', 'accessionNumber');
-    this.events.publish(Topic.STUDY_CHANGED, { studyId: study.id, patientId: patient.id, change: 'CREATED' });
+    this.events.publish(Topic.STUDY_CHANGED, studyChanged(study, 'CREATED'));
     return study;
   }
 
@@ -103,11 +104,7 @@ export class StudyService {
       patientId: study.patient.id,
     });
     await ctx.em.flush();
-    this.events.publish(Topic.STUDY_CHANGED, {
-      studyId: study.id,
-      patientId: study.patient.id,
-      change: 'UPDATED',
-    });
+    this.events.publish(Topic.STUDY_CHANGED, studyChanged(study, 'UPDATED'));
     return study;
   }
 
@@ -117,6 +114,16 @@ export class StudyService {
     const study = await this.find(ctx, id);
     ctx.audit.read('Study', study.id, study.patient.id);
     return study;
+  }
+
+  /**
+   * A study as a STUDY_CHANGED event carried it (its state at the event), delivered to the caller:
+   * checked and audited like a read, without reading the database.
+   */
+  atEvent(ctx: RequestContext, snapshot: StudySnapshot): StudySnapshot {
+    assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
+    ctx.audit.read('Study', snapshot.id, snapshot.patientId);
+    return snapshot;
   }
 
   /** Loads a study for a relation (batched, audited). */

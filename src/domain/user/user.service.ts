@@ -19,12 +19,20 @@ interface CachedUser {
   until: number;
 }
 
+/** What authentication reads of a user. */
+type UserStatus = Pick<User, 'id' | 'role' | 'active'>;
+
 /** Bound on cached principals: past it the cache starts over (a user costs one lookup again). */
 const MAX_CACHED_USERS = 10_000;
 
 /** Users, their tokens, and authentication of incoming requests. */
 export class UserService {
   private readonly cache = new Map<string, CachedUser>();
+  /** Reads of a user's role and status in flight: concurrent authentications of one user share one. */
+  private readonly reading = new Map<string, Promise<UserStatus | null>>();
+  /** Reads in flight when their user was evicted: their answer is used once, never cached. */
+  private readonly staleReads = new WeakSet<Promise<UserStatus | null>>();
+  private readonly changeListeners = new Set<(userId: string) => void>();
 
   /**
    * @param principalCacheMs - how long an active user's role, once read, serves later requests (0: never
@@ -38,9 +46,28 @@ export class UserService {
     private readonly events: EventPublisher = { publish: () => undefined },
   ) {}
 
-  /** Forgets what is cached about a user (called on USER_CHANGED from any process). */
+  /**
+   * Forgets what is cached about a user and tells the listeners (open WebSockets re-check their user):
+   * called when this process deactivates a user and on USER_CHANGED from any process.
+   */
   evict(userId: string): void {
     this.cache.delete(userId);
+    const inFlight = this.reading.get(userId);
+    if (inFlight) this.staleReads.add(inFlight);
+    this.reading.delete(userId);
+    for (const listener of this.changeListeners) {
+      try {
+        listener(userId);
+      } catch {
+        // A listener's failure must not stop the others (nor the deactivation that called it).
+      }
+    }
+  }
+
+  /** Calls `listener` with the id of each user {@link evict}ed; returns the function that stops it. */
+  onUserChanged(listener: (userId: string) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   /**
@@ -66,18 +93,36 @@ export class UserService {
     const cached = this.cache.get(claimed.userId);
     if (cached && cached.until > now)
       return { userId: claimed.userId, role: cached.role, tokenId: claimed.tokenId };
-    const user = await this.rootEm
-      .fork()
-      .findOne(User, { id: claimed.userId }, { fields: ['id', 'role', 'active'] });
+    const read = this.readUser(claimed.userId);
+    const user = await read;
     if (!user || !user.active) {
       this.cache.delete(claimed.userId);
       throw new UnauthenticatedError('User is unknown or inactive', { reason: 'INACTIVE' });
     }
-    if (this.principalCacheMs > 0) {
+    // A read that started before the user was evicted may predate the change: answer it, cache it not.
+    if (this.principalCacheMs > 0 && !this.staleReads.has(read)) {
       if (this.cache.size >= MAX_CACHED_USERS) this.cache.clear();
       this.cache.set(user.id, { role: user.role, until: now + this.principalCacheMs });
     }
     return { userId: user.id, role: user.role, tokenId: claimed.tokenId };
+  }
+
+  /**
+   * The user's role and status, read once for every authentication waiting on it (regression: each
+   * caller that found the principal stale read it again, up to 23,000 app_user reads in one
+   * subscription benchmark run).
+   */
+  private readUser(userId: string): Promise<UserStatus | null> {
+    const inFlight = this.reading.get(userId);
+    if (inFlight) return inFlight;
+    const read = this.rootEm
+      .fork()
+      .findOne(User, { id: userId }, { fields: ['id', 'role', 'active'] })
+      .finally(() => {
+        if (this.reading.get(userId) === read) this.reading.delete(userId);
+      });
+    this.reading.set(userId, read);
+    return read;
   }
 
   /** Creates a user (admins only). */
