@@ -18,6 +18,7 @@ import 'reflect-metadata';
 import { fork } from 'node:child_process';
 import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Role } from '../src/domain/enums';
 import { startLightApp } from '../test/security/light-app';
 import type { TestApp } from '../test/support/test-app';
@@ -177,9 +178,10 @@ async function main() {
   try {
     // 500 patients with one study each; technicians and integrators.
     const admin = await t.tokenFor(Role.TECHNICIAN);
+    // Enough technicians that 100 updates/s stay under each token's RATE_LIMIT_PER_MINUTE (1,200).
     const technicians = [
       admin,
-      ...(await Promise.all([1, 2, 3, 4, 5].map(() => t.tokenFor(Role.TECHNICIAN)))),
+      ...(await Promise.all(Array.from({ length: 19 }, () => t.tokenFor(Role.TECHNICIAN)))),
     ];
     const studies: { studyId: string; patientId: string }[] = [];
     for (let i = 0; i < PATIENTS; i += 25)
@@ -224,6 +226,13 @@ async function main() {
       };
       await c.ask({ type: 'connect', scenario }, 'connected');
       await until(() => t.app.subscriptions.fanOut.stats().subscriptions === s.subscribers, 'subscriptions');
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      const gc: number[] = [];
+      const gcObserver = new PerformanceObserver((list) =>
+        gc.push(...list.getEntries().map((e) => e.duration)),
+      );
+      gcObserver.observe({ entryTypes: ['gc'] });
+      loop.enable();
       const before = {
         cpu: process.cpuUsage(),
         pg: postgresCpu(),
@@ -239,6 +248,8 @@ async function main() {
       await t.app.subscriptions.fanOut.drain();
       await t.app.subscriptions.audit.flush();
       const cpu = process.cpuUsage(before.cpu);
+      loop.disable();
+      gcObserver.disconnect();
       const serverMs = (cpu.user + cpu.system) / 1000;
       const pgMs = postgresCpuSince(before.pg);
       const audit = (await auditRows(t)) - before.audit;
@@ -270,6 +281,11 @@ async function main() {
         updateStudyErrors: result.mutationErrors,
         updateStudyErrorSamples: result.mutationErrorSamples,
         serverFanOut,
+        serverEventLoopDelayMs: { p99: r2(loop.percentile(99) / 1e6), max: r2(loop.max / 1e6) },
+        serverGcMs: {
+          total: r2(gc.reduce((a, b) => a + b, 0)),
+          max: r2(gc.reduce((a, b) => Math.max(a, b), 0)),
+        },
         clientCpuMs: r2(result.clientCpuMs),
         serverCpuMs: r2(serverMs),
         serverCpuUsPerDelivery: deliveries ? r2(((serverMs - mutationCpu) * 1000) / deliveries) : null,
@@ -284,7 +300,7 @@ async function main() {
       console.log(JSON.stringify(row));
     }
     console.log(
-      '\nsubscribers | filter | events/s | delivery p50 / p99 / max (ms) | lost | updateStudy p50 / p99 (ms) | server CPU / delivery (µs) | PostgreSQL CPU / delivery (µs) | audit rows = deliveries',
+      '\nsubscribers | filter | events/s | delivery p50 / p99 / max (ms) | lost | updateStudy p50 / p99 (ms), errors | server CPU / delivery (µs) | PostgreSQL CPU / delivery (µs) | audit rows = deliveries',
     );
     for (const r of rows)
       console.log(
@@ -294,7 +310,7 @@ async function main() {
           r.eventsPerSecond,
           `${r.deliveryP50Ms ?? '-'} / ${r.deliveryP99Ms ?? '-'} / ${r.deliveryMaxMs ?? '-'}`,
           r.lost,
-          `${r.updateStudyP50Ms} / ${r.updateStudyP99Ms}`,
+          `${r.updateStudyP50Ms} / ${r.updateStudyP99Ms}, ${r.updateStudyErrors}`,
           r.serverCpuUsPerDelivery ?? '-',
           r.postgresCpuUsPerDelivery ?? '-',
           r.auditComplete,
