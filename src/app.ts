@@ -243,6 +243,13 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     );
     drift.start();
     closers.push(() => drift.close());
+    // The one batch writer of audit rows: subscription deliveries and analyzeStudy's row after its commit.
+    const deliveryAudit = new AuditBatchWriter(
+      orm.em,
+      { flushMs: config.subscriptions.auditFlushMs },
+      logger,
+    );
+    closers.push(() => deliveryAudit.close());
     const analysis = new AnalysisService(
       orm.em,
       objectStore,
@@ -254,6 +261,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       serving,
       metrics.analysis,
       drift,
+      deliveryAudit,
     );
     const jobQueue = await PgBossJobQueue.start(databaseUrl, logger, {
       maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds,
@@ -406,12 +414,6 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     };
 
     // Subscription events: one execution per event and group of recipients, audited in batches.
-    const deliveryAudit = new AuditBatchWriter(
-      orm.em,
-      { flushMs: config.subscriptions.auditFlushMs },
-      logger,
-    );
-    closers.push(() => deliveryAudit.close());
     const fanOut: SubscriptionFanOut = new SubscriptionFanOut({
       listen: (topic, handler) => pubsub.listen(topic, handler),
       createEventContext: (requestId) => createRequestContext(orm.em, null, requestId),

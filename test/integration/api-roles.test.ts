@@ -651,6 +651,8 @@ async function auditMark(): Promise<Date> {
 
 /** Audit events of one user under one operation label written after `since` (see auditMark). */
 async function auditOf(role: Role, operation: string, since: Date) {
+  // analyzeStudy's row goes through the batch writer after its commit.
+  await t.app.subscriptions.audit.flush();
   return (await t.app.orm.em
     .fork()
     .getConnection()

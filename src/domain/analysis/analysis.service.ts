@@ -19,16 +19,17 @@ import type { ModelLease, ModelLeases } from '../model-version/model-serving';
 import { ModelVersion } from '../model-version/model-version.entity';
 import { Prediction, type PredictionInput } from '../prediction/prediction.entity';
 import type { SiteOperatingPoint } from '../site/site-operating-point.entity';
-import { operatingPointInForce, siteIdOf } from '../site/site-serving';
 import { withSiteOperatingPoint } from '../../training/site-calibration';
 import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
 import { Study } from '../study/study.entity';
 import type { DriftRecorder } from '../drift/drift.service';
+import type { DeliveryAuditSink } from '../audit/audit-batch-writer';
 import { observationOf } from '../../monitoring/drift/observation';
 import type { DriftObservation } from '../../monitoring/drift/drift-detector';
 import type { AnalysisJob } from './analysis-job.entity';
+import { readAnalysisInputs } from './analysis.repository';
 import { chooseRoute, Route } from './model-routing';
 
 /** A wrist study lacks its PA or lateral view. */
@@ -194,6 +195,11 @@ export class AnalysisService {
     private readonly observer: AnalysisObserver | null = null,
     /** Drift monitoring (optional): receives a compact record of every accepted reading. */
     private readonly drift?: DriftRecorder,
+    /**
+     * The batch writer that records `analyzeStudy`'s audit row after the reading commits, so the
+     * write transaction carries no audit INSERT; without it the row is written in that transaction.
+     */
+    private readonly audit?: DeliveryAuditSink,
   ) {}
 
   /**
@@ -205,17 +211,25 @@ export class AnalysisService {
     studyId: string,
     options: { reread?: boolean } = {},
   ): Promise<AnalysisOutcome> {
-    assertPermission(ctx.principal, Permission.ANALYZE_STUDIES);
+    const principal = assertPermission(ctx.principal, Permission.ANALYZE_STUDIES);
     const outcome = await this.run(ctx.em, studyId, { signal: ctx.signal, reread: options.reread });
-    ctx.audit.write(ctx.em, {
+    const entry = {
       action: AuditAction.ANALYZE,
       entityType: 'Study',
       entityId: studyId,
       patientId: outcome.prediction.study.patient.id,
-    });
-    // One transaction: the prediction, the study's state, drift and audit rows (no heatmap to wait
+    };
+    if (!this.audit) ctx.audit.write(ctx.em, entry);
+    // One transaction: the prediction, the study's state and the drift sample (no heatmap to wait
     // for: the raw CAM travels in the prediction row and the PNG is rendered when someone asks).
     await ctx.em.flush();
+    // The audit row goes to the batch writer once the reading committed (within its flushMs).
+    this.audit?.record({
+      at: new Date(),
+      operation: ctx.audit.operation,
+      entries: [entry],
+      recipients: [{ userId: principal.userId, role: principal.role, requestId: ctx.audit.requestId }],
+    });
     if (outcome.reused) return outcome;
     // Subscribers, metrics and drift bookkeeping run after the caller's answer is on its way: the
     // GraphQL response is written in the microtasks that follow, before this immediate runs.
@@ -303,23 +317,16 @@ export class AnalysisService {
   async run(em: EntityManager, studyId: string, options: RunOptions = {}): Promise<AnalysisOutcome> {
     if (!isUuid(studyId)) throw NotFoundError.of('Study', studyId);
     const readStarted = performance.now();
-    // The three reads at once: the images and readings of a study that does not exist are simply none.
-    const [study, images, latest] = await Promise.all([
-      em.findOne(Study, { id: studyId }),
-      em.find(Image, { study: studyId }, { orderBy: { createdAt: 'asc' } }),
-      em.findOne(
-        Prediction,
-        { study: studyId, route: { $ne: 'SHADOW' } },
-        { orderBy: { createdAt: 'desc', id: 'desc' } },
-      ),
-    ]);
-    if (!study) throw NotFoundError.of('Study', studyId);
+    // One statement reads the study, its images, its last reading, the routing and the site's points.
+    const inputs = await readAnalysisInputs(em, studyId);
+    if (!inputs) throw NotFoundError.of('Study', studyId);
+    const { study, images, latest } = inputs;
     if (images.length === 0) throw new InvalidStateError('The study has no images to analyse', { studyId });
     const task = study.bodyPart === BodyPart.CHEST ? ModelTask.CHEST : ModelTask.WRIST;
     const views = this.selectViews(study, images);
     if (latest && !options.reread && sameInputs(latest, views))
       return { prediction: latest, shadow: null, reused: true };
-    const route = await chooseRoute(em, task, study.id, this.options.shadowMode, siteIdOf(study));
+    const route = chooseRoute(inputs.versions, study.id, this.options.shadowMode, inputs.heldBy);
     if (!route) throw new NoModelError('No model version is in production for this task', { task });
     const leases: ModelLease[] = [];
     try {
@@ -337,7 +344,16 @@ export class AnalysisService {
           else route.shadow = null;
         }
       }
-      return await this.runRoute(em, study, views, route, options, latest, readStarted);
+      return await this.runRoute(
+        em,
+        study,
+        views,
+        route,
+        options,
+        latest,
+        readStarted,
+        inputs.operatingPoints,
+      );
     } finally {
       for (const lease of leases) lease.release();
     }
@@ -351,15 +367,13 @@ export class AnalysisService {
     options: RunOptions,
     previous: Prediction | null,
     readStarted: number,
+    operatingPoints: ReadonlyMap<string, SiteOperatingPoint>,
   ): Promise<AnalysisOutcome> {
     const started = Date.now();
     const prepare = await this.preparerOf(views);
     // Each version reads at the operating point approved for it at the study's site, if any.
-    const siteId = siteIdOf(study);
-    const [primaryPoint, shadowPoint] = await Promise.all([
-      operatingPointInForce(em, siteId, route.primary.id),
-      route.shadow ? operatingPointInForce(em, siteId, route.shadow.id) : null,
-    ]);
+    const primaryPoint = operatingPoints.get(route.primary.id) ?? null;
+    const shadowPoint = route.shadow ? (operatingPoints.get(route.shadow.id) ?? null) : null;
     // The database reads before the model runs: study, images and last reading, route, operating point.
     const readMs = round(performance.now() - readStarted);
     const primaryRead = await this.readWith(

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { ModelStage, ModelTask } from '../enums';
-import { ModelVersion } from '../model-version/model-version.entity';
-import { heldVersion } from '../site/site-serving';
+import { ModelStage } from '../enums';
+import type { ModelVersion } from '../model-version/model-version.entity';
 
 /** Which version(s) read a study. */
 export interface Route {
@@ -27,32 +25,26 @@ export function studyShare(studyId: string): number {
  * share falls below the canary's traffic share, otherwise to PRODUCTION. In shadow mode the canary
  * runs beside production on every study and only production's answer is returned. A study of a site
  * where PRODUCTION has not passed the site's rollout gate is read by the version the site keeps
- * (SITE_HOLD) instead of PRODUCTION.
+ * (SITE_HOLD) instead of PRODUCTION. Pure: `versions` are the task's PRODUCTION and CANARY versions
+ * (newest promotion first) and `heldBy` the versions the study's site keeps, by candidate id.
  */
-export async function chooseRoute(
-  em: EntityManager,
-  task: ModelTask,
+export function chooseRoute(
+  versions: readonly ModelVersion[],
   studyId: string,
   shadowMode: boolean,
-  siteId?: string,
-): Promise<Route | null> {
-  const route = await routeByRegistry(em, task, studyId, shadowMode);
-  if (!route || route.route !== 'PRODUCTION' || !siteId) return route;
-  const held = await heldVersion(em, siteId, route.primary);
+  heldBy: ReadonlyMap<string, ModelVersion> = new Map(),
+): Route | null {
+  const route = routeByRegistry(versions, studyId, shadowMode);
+  if (!route || route.route !== 'PRODUCTION') return route;
+  const held = heldBy.get(route.primary.id);
   return held ? { ...route, primary: held, route: 'SITE_HOLD' } : route;
 }
 
-async function routeByRegistry(
-  em: EntityManager,
-  task: ModelTask,
+function routeByRegistry(
+  versions: readonly ModelVersion[],
   studyId: string,
   shadowMode: boolean,
-): Promise<Route | null> {
-  const versions = await em.find(
-    ModelVersion,
-    { task, stage: { $in: [ModelStage.PRODUCTION, ModelStage.CANARY] } },
-    { orderBy: { promotedAt: 'desc', createdAt: 'desc' } },
-  );
+): Route | null {
   const production = versions.find((v) => v.stage === ModelStage.PRODUCTION) ?? null;
   const canary = versions.find((v) => v.stage === ModelStage.CANARY) ?? null;
   if (!production) return canary ? { primary: canary, route: 'CANARY', shadow: null } : null;

@@ -1,48 +1,17 @@
 /**
- * What the reading path asks of sites: which approved operating point a version uses at a site, and
- * which version a site is held on while the PRODUCTION version has not passed its rollout gate there.
+ * What serving asks of sites: the site a study belongs to and the versions sites are held on. The reading
+ * path reads a study's operating points and held version with the study itself (analysis.repository.ts).
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ModelStage, SiteRolloutGateStatus } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
 import type { Study } from '../study/study.entity';
-import { SiteOperatingPoint } from './site-operating-point.entity';
 import { SiteRolloutGate } from './site-rollout-gate.entity';
 import { DEFAULT_SITE_ID } from './site.entity';
 
 /** The site a study belongs to (a study registered without one, or not reloaded since, is the default site's). */
 export function siteIdOf(study: Pick<Study, 'site'>): string {
   return study.site?.id ?? DEFAULT_SITE_ID;
-}
-
-/** The operating point approved for a version at a site and in force, or null (the shipped one applies). */
-export function operatingPointInForce(
-  em: EntityManager,
-  siteId: string,
-  modelVersionId: string,
-): Promise<SiteOperatingPoint | null> {
-  return em.findOne(SiteOperatingPoint, {
-    site: siteId,
-    modelVersion: modelVersionId,
-    supersededAt: null,
-  });
-}
-
-/**
- * The version a site keeps while `production` has not passed the site's rollout gate (pending or
- * failed); null when production serves the site.
- */
-export async function heldVersion(
-  em: EntityManager,
-  siteId: string,
-  production: ModelVersion,
-): Promise<ModelVersion | null> {
-  const gate = await em.findOne(
-    SiteRolloutGate,
-    { site: siteId, candidate: production.id, status: { $ne: SiteRolloutGateStatus.PASSED } },
-    { populate: ['fallback'] },
-  );
-  return gate?.fallback ?? null;
 }
 
 /**

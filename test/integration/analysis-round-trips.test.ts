@@ -1,0 +1,94 @@
+/**
+ * An analysis reads what it needs before the model in one statement (study, images, last reading,
+ * routing, the site's rollout gates and operating points) and writes its reading in one transaction
+ * with no read after the write.
+ */
+import { existsSync } from 'node:fs';
+import { Role } from '../../src/domain/enums';
+import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
+import { startTestApp, TestApp } from '../support/test-app';
+import { requireOrSkip } from '../support/test-database';
+
+/** The SQL text of a MikroORM query log line, lower-cased; null for lines that are not statements. */
+const statementOf = (line: string) =>
+  /^\[query\]/.test(line.trim()) ? line.trim().slice(8).toLowerCase() : null;
+
+describe('analysis round trips', () => {
+  const ready = requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained chest model under models/');
+  let t: TestApp;
+  let tech: string;
+  let studyId: string;
+  let recording: string[] | null = null;
+
+  beforeAll(async () => {
+    if (!ready) return;
+    t = await startTestApp(
+      { MODEL_RECONCILE_INTERVAL_MS: '0' },
+      { onQuery: (line) => recording?.push(line) },
+    );
+    tech = await t.tokenFor(Role.TECHNICIAN);
+    const patientId = await createPatient(t, tech);
+    studyId = await createStudy(t, tech, patientId, 'CHEST');
+    await attach(t, tech, studyId, 'chest/kermany/test/NORMAL/IM-0001-0001.jpeg', 'PA');
+  });
+  afterAll(async () => t?.stop());
+
+  async function statementsOfAnalysis(reread: boolean): Promise<string[]> {
+    recording = [];
+    const r = await t.gql<{ analyzeStudy: { id: string; route: string } }>(
+      tech,
+      'mutation($s: ID!, $r: Boolean) { analyzeStudy(studyId: $s, reread: $r) { id route gateVerdict } }',
+      { s: studyId, r: reread },
+    );
+    expect(r.errors).toBeUndefined();
+    const lines = recording;
+    recording = null;
+    return lines.flatMap((l) => statementOf(l) ?? []);
+  }
+
+  it('reads the study, its images, last reading and routing in one statement, then writes in one transaction', async () => {
+    if (!ready) return;
+    await statementsOfAnalysis(false);
+    const statements = await statementsOfAnalysis(true);
+    const begin = statements.findIndex((s) => s.startsWith('begin'));
+    const commit = statements.findIndex((s) => s.startsWith('commit'));
+    expect(begin).toBeGreaterThan(0);
+    expect(commit).toBeGreaterThan(begin);
+    const before = statements.slice(0, begin);
+    // The token's user, then the analysis's one read.
+    const analysisReads = before.filter((s) => /\b(study|image|prediction|model_version)\b/.test(s));
+    expect(analysisReads).toHaveLength(1);
+    expect(analysisReads[0]).toMatch(/from study where id/);
+    const transaction = statements.slice(begin + 1, commit);
+    expect(transaction.filter((s) => s.startsWith('insert into "prediction"'))).toHaveLength(1);
+    expect(transaction.filter((s) => s.startsWith('select'))).toEqual([]);
+    // The audit row is not in the transaction: the batch writer records it once the reading committed.
+    expect(transaction.filter((s) => s.includes('audit_event'))).toEqual([]);
+    // No read after the write: the answer is built from what the analysis holds (drift bookkeeping,
+    // after the answer, reads only its own tables).
+    const after = statements.slice(commit + 1).filter((s) => s.startsWith('select'));
+    expect(after.filter((s) => /\b(study|image|prediction|model_version)\b/.test(s))).toEqual([]);
+  });
+
+  it('audits the analysis once the batch writer flushes, under the caller and the operation', async () => {
+    if (!ready) return;
+    await statementsOfAnalysis(true);
+    await t.app.subscriptions.audit.flush();
+    const rows = (await t.app.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        `select action, actor_role, operation, patient_id is not null as has_patient from audit_event
+          where entity_type = 'Study' and entity_id = ? and action = 'ANALYZE'`,
+        [studyId],
+      )) as { action: string; actor_role: string; operation: string; has_patient: boolean }[];
+    // Three analyses so far (the first, the re-read of the first test, this one).
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toEqual({
+      action: 'ANALYZE',
+      actor_role: 'TECHNICIAN',
+      operation: 'mutation analyzeStudy',
+      has_patient: true,
+    });
+  });
+});
