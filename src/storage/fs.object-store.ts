@@ -95,11 +95,14 @@ export class FsObjectStore implements ObjectStore {
     const metaTemp = hasMeta ? this.tempPathFor(target + META_SUFFIX) : null;
     try {
       await this.fs.mkdir(dir, { recursive: true });
-      await this.writeDurably(dataTemp, data);
-      if (metaTemp) {
-        const sidecar: Sidecar = { contentType: opts.contentType, metadata: opts.metadata };
-        await this.writeDurably(metaTemp, Buffer.from(JSON.stringify(sidecar)));
-      }
+      // The object and its sidecar are written and synced side by side (one fsync's wait, not two);
+      // both settle before anything is renamed or cleaned up.
+      const sidecar: Sidecar = { contentType: opts.contentType, metadata: opts.metadata };
+      const written = await Promise.allSettled([
+        this.writeDurably(dataTemp, data),
+        metaTemp ? this.writeDurably(metaTemp, Buffer.from(JSON.stringify(sidecar))) : null,
+      ]);
+      for (const w of written) if (w.status === 'rejected') throw w.reason;
       await this.fs.rename(dataTemp, target);
       if (metaTemp) await this.fs.rename(metaTemp, target + META_SUFFIX);
       else await this.unlinkIfPresent(target + META_SUFFIX);

@@ -105,10 +105,36 @@ export class ImageService {
   async stage(ctx: RequestContext, bytes: Buffer, contentType: string | undefined): Promise<Upload> {
     const principal = assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
     const hash = sha256(bytes);
-    const decoded = await this.validate(bytes, contentType, hash);
+    // The durable write of the file runs while the decode worker checks it, when the bytes already say
+    // which format they are (the key and content type follow from it); a refused file is removed again.
+    const detected = this.cheapChecks(bytes, contentType);
+    const early = detected
+      ? this.store.put(contentAddressedKey('images', hash, EXTENSIONS[detected]), bytes, {
+          contentType: contentTypeOf(detected),
+        })
+      : null;
+    // Handled here too: a store that fails during the decode must not reject unobserved.
+    early?.catch(() => undefined);
+    let decoded: DecodedImageInfo;
+    try {
+      decoded = await this.validate(bytes, contentType, hash);
+    } catch (error) {
+      if (early) {
+        await early.catch(() => undefined);
+        await this.removeIfUnreferenced(contentAddressedKey('images', hash, EXTENSIONS[detected!]));
+      }
+      throw error;
+    }
     const format = decoded.format as ImageFormat;
     const key = contentAddressedKey('images', hash, EXTENSIONS[format]);
-    await this.store.put(key, bytes, { contentType: contentTypeOf(format) });
+    if (early && detected === format) await early;
+    else {
+      if (early) {
+        await early.catch(() => undefined);
+        await this.removeIfUnreferenced(contentAddressedKey('images', hash, EXTENSIONS[detected!]));
+      }
+      await this.store.put(key, bytes, { contentType: contentTypeOf(format) });
+    }
     const upload = ctx.em.create(Upload, {
       sha256: hash,
       objectKey: key,
@@ -136,6 +162,24 @@ export class ImageService {
     contentType: string | undefined,
     contentSha256?: string,
   ): Promise<DecodedImageInfo> {
+    this.cheapChecks(bytes, contentType);
+    const declared = this.declaredFormat(contentType);
+    // With its hash, the one decode also keeps the film's model inputs for the analysis (decode once).
+    const decoded = await this.inspector.inspect(bytes, contentSha256);
+    if (declared && declared !== decoded.format) {
+      throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'The content type does not match the file', {
+        declared,
+        detected: decoded.format,
+      });
+    }
+    return decoded;
+  }
+
+  /**
+   * The checks that need no decode: size, and the declared type against the bytes' signature; returns
+   * the format the signature names (null when it names none).
+   */
+  private cheapChecks(bytes: Buffer, contentType: string | undefined): ImageFormat | null {
     if (bytes.length === 0) throw ImageError.empty();
     if (bytes.length > this.limits.maxUploadBytes) {
       throw new ImageError('UPLOAD_TOO_LARGE', 'The upload exceeds the size limit', {
@@ -151,15 +195,7 @@ export class ImageService {
         detected,
       });
     }
-    // With its hash, the one decode also keeps the film's model inputs for the analysis (decode once).
-    const decoded = await this.inspector.inspect(bytes, contentSha256);
-    if (declared && declared !== decoded.format) {
-      throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'The content type does not match the file', {
-        declared,
-        detected: decoded.format,
-      });
-    }
-    return decoded;
+    return (detected as ImageFormat | null) ?? null;
   }
 
   /**
@@ -255,15 +291,16 @@ export class ImageService {
     input: { studyId: string; uploadId: string; view: ImageView; override?: IntakeOverrideInput | null },
   ): Promise<Image> {
     const principal = assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
-    const upload = isUuid(input.uploadId) ? await ctx.em.findOne(Upload, { id: input.uploadId }) : null;
+    // Both reads at once (one round trip's wait); the upload's checks come first, as before.
+    const [upload, study] = await Promise.all([
+      isUuid(input.uploadId) ? ctx.em.findOne(Upload, { id: input.uploadId }) : null,
+      isUuid(input.studyId) ? ctx.em.findOne(Study, { id: input.studyId }, { populate: ['patient'] }) : null,
+    ]);
     if (!upload) throw NotFoundError.of('Upload', input.uploadId);
     if (upload.attachedAt)
       throw new InvalidStateError('This upload is already attached', { uploadId: upload.id });
     if (upload.uploadedBy && upload.uploadedBy.id !== principal.userId)
       throw NotFoundError.of('Upload', input.uploadId);
-    const study = isUuid(input.studyId)
-      ? await ctx.em.findOne(Study, { id: input.studyId }, { populate: ['patient'] })
-      : null;
     if (!study) throw NotFoundError.of('Study', input.studyId);
     return this.attachTo(ctx, study, upload, input.view, input.override ?? null);
   }
