@@ -21,6 +21,7 @@ const BENCHES: Record<string, string> = {
   metrics: 'metrics.bench.ts',
   deidentify: 'deidentify.bench.ts',
   fanout: 'fanout.bench.ts',
+  'decode-targets': 'decode-targets.bench.ts',
   peer: 'peer.bench.ts',
 };
 
