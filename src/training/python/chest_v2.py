@@ -212,6 +212,11 @@ def main(argv=None) -> None:
                      "parent": par, "candidate": cand, "passed": bool(par is None or cand > par),
                      "parentRecipe": parent_loso.get("recipe"),
                      "parentFolds": {k: v.get("aurocAbnormal") for k, v in parent_loso["folds"].items()}}
+    else:  # no comparison measured: not promoted by default (the registry keeps the parent in production)
+        promotion = {"metric": "pooled LOSO abnormal-vs-normal AUROC (nih+rsna, indian_da, kermany held out in turn)",
+                     "parent": None, "candidate": loso["pooled"]["aurocAbnormal"]["value"], "passed": False,
+                     "reason": "the parent recipe's LOSO was not measured for this export (--parent-loso): it stays "
+                               "STAGING until an admin canaries and promotes it on evidence"}
 
     # ------------------------------------------------------------ ONNX export
     maha = models.Mahalanobis(torch.from_numpy(means), torch.from_numpy(prec))
