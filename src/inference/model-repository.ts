@@ -32,7 +32,8 @@ export async function resolveModelDir(modelsDir: string, task: string, version?:
   if (version) return join(modelsDir, task, version);
   const entries = (await listVersions(modelsDir, task)).sort(compareVersions).reverse();
   if (!entries.length) throw new ModelLoadError('no model version for this task', { task, modelsDir });
-  for (const v of entries) if (!(await failedPromotionGate(join(modelsDir, task, v)))) return join(modelsDir, task, v);
+  for (const v of entries)
+    if (!(await failedPromotionGate(join(modelsDir, task, v)))) return join(modelsDir, task, v);
   return join(modelsDir, task, entries[0]!);
 }
 
