@@ -243,7 +243,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     );
     drift.start();
     closers.push(() => drift.close());
-    // The one batch writer of audit rows: subscription deliveries and analyzeStudy's row after its commit.
+    // The one batch writer of audit rows: subscription deliveries. analyzeStudy's ANALYZE row is written in the
+    // reading's own transaction (no sink passed): an analysis that committed is never left unaudited.
     const deliveryAudit = new AuditBatchWriter(
       orm.em,
       { flushMs: config.subscriptions.auditFlushMs },
@@ -261,7 +262,6 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       serving,
       metrics.analysis,
       drift,
-      deliveryAudit,
     );
     const jobQueue = await PgBossJobQueue.start(databaseUrl, logger, {
       maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds,

@@ -62,18 +62,17 @@ describe('analysis round trips', () => {
     const transaction = statements.slice(begin + 1, commit);
     expect(transaction.filter((s) => s.startsWith('insert into "prediction"'))).toHaveLength(1);
     expect(transaction.filter((s) => s.startsWith('select'))).toEqual([]);
-    // The audit row is not in the transaction: the batch writer records it once the reading committed.
-    expect(transaction.filter((s) => s.includes('audit_event'))).toEqual([]);
+    // The audit row commits with the reading: a process killed after the commit cannot lose it.
+    expect(transaction.filter((s) => s.startsWith('insert into "audit_event"'))).toHaveLength(1);
     // No read after the write: the answer is built from what the analysis holds (drift bookkeeping,
     // after the answer, reads only its own tables).
     const after = statements.slice(commit + 1).filter((s) => s.startsWith('select'));
     expect(after.filter((s) => /\b(study|image|prediction|model_version)\b/.test(s))).toEqual([]);
   });
 
-  it('audits the analysis once the batch writer flushes, under the caller and the operation', async () => {
+  it('audits the analysis in its own transaction, under the caller and the operation', async () => {
     if (!ready) return;
     await statementsOfAnalysis(true);
-    await t.app.subscriptions.audit.flush();
     const rows = (await t.app.orm.em
       .fork()
       .getConnection()
