@@ -11,18 +11,12 @@
  * separates the API's own part). Writes bench/results/e2e.json.
  */
 import 'reflect-metadata';
+import { startBenchServer } from './bench-server';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { TokenService } from '../src/auth/token.service';
-import { createOrm, migrateToLatest } from '../src/db/orm';
-import { Role } from '../src/domain/enums';
-import { User } from '../src/domain/user/user.entity';
-import { createTestDatabase } from '../test/support/test-database';
-import { startServerProcess } from '../test/support/server-process';
 
 const SHARED = process.env.CARE_SHARED_DIR ?? join(__dirname, '..', '..', 'shared');
-const SECRET = 'bench-secret-bench-secret-bench-secret-00';
 const STUDIES = Number(process.env.BENCH_STUDIES ?? 60);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 
@@ -43,36 +37,7 @@ function pct(sorted: number[], q: number): number {
 }
 
 async function main(): Promise<void> {
-  if (!process.env.DATABASE_URL) process.env.DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-  const db = await createTestDatabase();
-  const orm = await createOrm({ url: db.url, poolMax: 2 });
-  await migrateToLatest(orm);
-  const em = orm.em.fork();
-  const tech = em.create(User, {
-    email: 'tech@bench',
-    displayName: 'Tech',
-    role: Role.TECHNICIAN,
-    active: true,
-  } as User);
-  const rad = em.create(User, {
-    email: 'rad@bench',
-    displayName: 'Rad',
-    role: Role.RADIOLOGIST,
-    active: true,
-  } as User);
-  await em.flush();
-  const tokens = new TokenService(SECRET, 'care-companion', 3600);
-  const techToken = (await tokens.mint(tech.id, Role.TECHNICIAN)).token;
-  const radToken = (await tokens.mint(rad.id, Role.RADIOLOGIST)).token;
-  await orm.close(true);
-
-  const server = await startServerProcess({
-    DATABASE_URL: db.url,
-    AUTH_SECRET: SECRET,
-    RATE_LIMIT_PER_MINUTE: '0',
-    ANALYSIS_WORKERS: '0',
-    STORAGE_FS_DIR: `/tmp/cc-bench-${process.pid}`,
-  });
+  const { server, techToken, radToken, stop } = await startBenchServer('e2e');
   const url = server.url;
   try {
     const dir = join(SHARED, 'datasets', 'chest', 'kermany', 'test', 'NORMAL');
@@ -207,8 +172,7 @@ async function main(): Promise<void> {
     writeFileSync(join(__dirname, 'results', 'e2e.json'), JSON.stringify(report, null, 2));
     console.log(JSON.stringify(report, null, 2));
   } finally {
-    await server.stop();
-    await db.drop();
+    await stop();
   }
 }
 

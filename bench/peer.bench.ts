@@ -18,21 +18,15 @@
  * at concurrency 1 and 16 (medians of what each reading reports). Writes bench/results/peer.json.
  */
 import 'reflect-metadata';
+import { startBenchServer } from './bench-server';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { TokenService } from '../src/auth/token.service';
-import { createOrm, migrateToLatest } from '../src/db/orm';
-import { Role } from '../src/domain/enums';
-import { User } from '../src/domain/user/user.entity';
-import { createTestDatabase } from '../test/support/test-database';
-import { startServerProcess } from '../test/support/server-process';
 import { median, quantile, r2 } from './bench-utils';
 
 const ROOT = join(__dirname, '..');
 const SHARED = process.env.CARE_SHARED_DIR ?? join(ROOT, '..', 'shared');
-const SECRET = 'bench-secret-bench-secret-bench-secret-00';
 const PYTHON = process.env.PEER_PYTHON ?? '/usr/bin/python3';
 /** Requests (or front-end flows) per arm and round at each concurrency. */
 const COUNTS: Record<number, number> = { 1: 40, 16: 240, 64: 384 };
@@ -148,36 +142,7 @@ async function drive(
 }
 
 async function main(): Promise<void> {
-  if (!process.env.DATABASE_URL) process.env.DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-  const db = await createTestDatabase();
-  const orm = await createOrm({ url: db.url, poolMax: 2 });
-  await migrateToLatest(orm);
-  const em = orm.em.fork();
-  const tech = em.create(User, {
-    email: 'tech@bench',
-    displayName: 'Tech',
-    role: Role.TECHNICIAN,
-    active: true,
-  } as User);
-  const rad = em.create(User, {
-    email: 'rad@bench',
-    displayName: 'Rad',
-    role: Role.RADIOLOGIST,
-    active: true,
-  } as User);
-  await em.flush();
-  const tokens = new TokenService(SECRET, 'care-companion', 3600);
-  const techToken = (await tokens.mint(tech.id, Role.TECHNICIAN)).token;
-  const radToken = (await tokens.mint(rad.id, Role.RADIOLOGIST)).token;
-  await orm.close(true);
-
-  const server = await startServerProcess({
-    DATABASE_URL: db.url,
-    AUTH_SECRET: SECRET,
-    RATE_LIMIT_PER_MINUTE: '0',
-    ANALYSIS_WORKERS: '0',
-    STORAGE_FS_DIR: `/tmp/cc-bench-peer-${process.pid}`,
-  });
+  const { server, techToken, radToken, stop } = await startBenchServer('peer');
   const url = server.url;
   let peer: { url: string; child: ChildProcess } | null = null;
   try {
@@ -411,8 +376,7 @@ async function main(): Promise<void> {
     if (lost.length) process.exitCode = 1;
   } finally {
     peer?.child.kill('SIGTERM');
-    await server.stop();
-    await db.drop();
+    await stop();
   }
 }
 
