@@ -88,6 +88,35 @@ function looksImplicit(buf: Uint8Array): boolean {
   return true;
 }
 
+/** Explicit VR whose length is 4 bytes after 2 reserved ones (PS3.5 7.1.2). */
+const LONG_LENGTH_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+
+/**
+ * Where the File Meta Information (group 0002, always Explicit VR Little Endian) of a Part 10 object
+ * ends, found by reading each element's tag before its value. dicom-parser's `readPart10Header`
+ * reads the element after the group in full before it looks at its tag: after a deflated
+ * group those bytes are deflate output, and about one file in twenty (it depends on the UIDs)
+ * looked like a sequence to it and failed the file as corrupt. Null when the group is malformed.
+ */
+function metaGroupEnd(buf: Uint8Array): number | null {
+  let pos = DICM_OFFSET + 4;
+  while (pos + 8 <= buf.length && (buf[pos]! | (buf[pos + 1]! << 8)) === 0x0002) {
+    const vr = String.fromCharCode(buf[pos + 4]!, buf[pos + 5]!);
+    let length: number;
+    let headerBytes = 8;
+    if (LONG_LENGTH_VRS.has(vr)) {
+      if (pos + 12 > buf.length) return null;
+      length = (buf[pos + 8]! | (buf[pos + 9]! << 8) | (buf[pos + 10]! << 16)) + buf[pos + 11]! * 0x1000000;
+      headerBytes = 12;
+    } else {
+      length = buf[pos + 6]! | (buf[pos + 7]! << 8);
+    }
+    if (length === 0xffffffff || pos + headerBytes + length > buf.length) return null;
+    pos += headerBytes + length;
+  }
+  return pos;
+}
+
 /** What a parse failure is, in the product's words (dicom-parser's own message stays in the cause). */
 const DATA_SET_UNREADABLE = 'the DICOM data set ends early or its elements are malformed';
 
@@ -228,6 +257,7 @@ export async function parseDicomDataSet(
 ): Promise<{ dataSet: DicomDataSet; inferred?: string }> {
   const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   let inferred: string | undefined;
+  let parseFrom: Buffer = bytes;
   const options: dicomParser.ParseDicomOptions = {};
   if (headerOnly) options.untilTag = PIXEL_DATA;
   if (!hasDicmPrefix(bytes)) {
@@ -236,21 +266,27 @@ export async function parseDicomDataSet(
     options.TransferSyntaxUID = guessed;
     inferred = guessed;
   } else {
-    let meta: DicomDataSet & { position?: number };
+    const end = metaGroupEnd(bytes);
+    if (end === null) throw ImageError.corrupt('the DICOM File Meta Information is malformed');
+    let meta: DicomDataSet;
     try {
-      meta = dicomParser.readPart10Header(bytes);
+      // Only the group itself: what follows may be deflate output (see metaGroupEnd).
+      meta = dicomParser.readPart10Header(bytes.subarray(0, end));
     } catch (e) {
       throw ImageError.corrupt(DATA_SET_UNREADABLE, e);
     }
     const syntax = (meta.string('x00020010') ?? '').replace(/\0/g, '').trim();
-    if (syntax === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN && meta.position !== undefined) {
-      const full = await inflateDataSet(bytes, meta.position, maxPixels, headerOnly);
+    if (syntax === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) {
+      const full = await inflateDataSet(bytes, end, maxPixels, headerOnly);
       // dicom-parser's typings declare the inflater as returning void; it actually uses the returned bytes.
       options.inflater = (() => full) as unknown as dicomParser.ParseDicomOptions['inflater'];
+      // Parsed from the inflated object: parseDicom reads the File Meta Information again, and the
+      // deflated bytes after it would trip it as above.
+      parseFrom = full;
     }
   }
   try {
-    return { dataSet: dicomParser.parseDicom(bytes, options), inferred };
+    return { dataSet: dicomParser.parseDicom(parseFrom, options), inferred };
   } catch (e) {
     if (e instanceof ImageError) throw e;
     throw ImageError.corrupt(DATA_SET_UNREADABLE, e);
