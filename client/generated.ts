@@ -1526,11 +1526,19 @@ export type PredictionFilter = {
   studyId?: InputMaybe<Scalars['ID']['input']>;
 };
 
-/** One image a prediction read, by id and content hash. */
+/** One image a prediction read, by id and content hash; for models that read each view on its own (wrist v2), also that view's own reading. */
 export type PredictionInput = {
   __typename?: 'PredictionInput';
+  /** Whether this view alone reached the per-view operating point (the study is flagged when any view does). Needs READ_PREDICTIONS. */
+  flagged?: Maybe<Scalars['Boolean']['output']>;
+  /** This view's input gate verdict (a refused view is one the study lacks); null for models that read the views together. Needs READ_PREDICTIONS. */
+  gateVerdict?: Maybe<GateVerdict>;
+  /** Path of this view's own heatmap (PNG) on this API (?overlay=false: the bare map); null when refused or for models that read the views together. Needs READ_PREDICTIONS. */
+  heatmapUrl?: Maybe<Scalars['String']['output']>;
   /** Image id. */
   imageId: Scalars['ID']['output'];
+  /** This view's calibrated probability of the finding (wrist: FRACTURE); null when refused or for models that read the views together. Needs READ_PREDICTIONS. */
+  probability?: Maybe<Scalars['Float']['output']>;
   /** SHA-256 of the file read (hex). */
   sha256: Scalars['String']['output'];
   /** Projection of the image read. */

@@ -73,7 +73,7 @@ import { PacsResolver } from './resolvers/pacs.resolver';
 import { NoteResolver } from './resolvers/note.resolver';
 import { MonitoringResolver } from './resolvers/monitoring.resolver';
 import { PatientResolver } from './resolvers/patient.resolver';
-import { PredictionResolver } from './resolvers/prediction.resolver';
+import { PredictionInputResolver, PredictionResolver } from './resolvers/prediction.resolver';
 import { ReadResolver } from './resolvers/read.resolver';
 import { RetrainingResolver } from './resolvers/retraining.resolver';
 import { SiteOperatingPointResolver, SiteResolver } from './resolvers/site.resolver';
@@ -363,6 +363,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       [StudyResolver, new StudyResolver(studies, patients, images, records, reads)],
       [ImageResolver, new ImageResolver(images, studies)],
       [PredictionResolver, new PredictionResolver(records, studies, reads, siteValidation)],
+      [PredictionInputResolver, new PredictionInputResolver(records)],
       [AnalysisResolver, new AnalysisResolver(analysis, jobs, records)],
       [AdminResolver, new AdminResolver(users, records)],
       [CorrectionResolver, new CorrectionResolver(corrections, quality)],

@@ -47,7 +47,8 @@ export function imageRoutes(images: ImageService): RouteHandler[] {
 
 /**
  * `GET /predictions/:id/heatmap`: the class-activation heatmap PNG of a prediction, over the film;
- * `?overlay=false` the bare map.
+ * `?overlay=false` the bare map; `?view=<n>` the map of the prediction's n-th input (0-based), for models
+ * that read each view on its own (a wrist study's PA and lateral).
  */
 export function predictionRoutes(analysis: AnalysisService): RouteHandler[] {
   return [
@@ -56,8 +57,15 @@ export function predictionRoutes(analysis: AnalysisService): RouteHandler[] {
       method: 'GET',
       pattern: /^\/predictions\/([0-9a-fA-F-]{36})\/heatmap$/,
       async handle(ctx, req, match) {
-        const overlay = new URLSearchParams(requestTarget(req.url).search).get('overlay') !== 'false';
-        const png = await analysis.heatmap(ctx, match[1], { overlay });
+        const query = new URLSearchParams(requestTarget(req.url).search);
+        const overlay = query.get('overlay') !== 'false';
+        const viewParam = query.get('view');
+        if (viewParam !== null && !/^\d{1,2}$/.test(viewParam))
+          throw new ValidationError("view must be the index of one of the prediction's inputs (0, 1, ...)", {
+            view: viewParam.slice(0, 40),
+          });
+        const view = viewParam === null ? undefined : Number(viewParam);
+        const png = await analysis.heatmap(ctx, match[1], { overlay, view });
         return {
           status: 200,
           headers: { 'content-type': 'image/png', 'cache-control': 'private, no-store' },

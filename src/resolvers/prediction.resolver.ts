@@ -1,5 +1,5 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
-import { NoteStatus, ReadingOutcome } from '../domain/enums';
+import { Arg, Args, Ctx, FieldResolver, Float, ID, Query, Resolver, Root } from 'type-graphql';
+import { GateVerdict, NoteStatus, ReadingOutcome } from '../domain/enums';
 import type { ReadService } from '../domain/read/read.service';
 import type { SiteValidationService } from '../domain/site/site-validation.service';
 import { RecordsService } from '../domain/shared/records.service';
@@ -23,6 +23,7 @@ import {
   FindingAssessmentType,
   FindingType,
   PredictionConnection,
+  PredictionInputType,
   PredictionType,
   StudyType,
 } from '../schema/types';
@@ -205,5 +206,51 @@ export class PredictionResolver {
   @FieldResolver(() => StudyType, { description: 'The study read.' })
   async study(@Ctx() ctx: GraphQLContext, @Root() prediction: PredictionType): Promise<StudyType> {
     return toStudy(await this.studiesService.load(ctx, prediction.studyId));
+  }
+}
+
+/** A view's own reading within a prediction (models that read each view on its own): clinical content. */
+@Resolver(() => PredictionInputType)
+export class PredictionInputResolver {
+  constructor(private readonly recordsService: RecordsService) {}
+
+  @FieldResolver(() => GateVerdict, {
+    nullable: true,
+    description:
+      "This view's input gate verdict (a refused view is one the study lacks); null for models that read the views together. Needs READ_PREDICTIONS.",
+  })
+  gateVerdict(@Ctx() ctx: GraphQLContext, @Root() i: PredictionInputType): GateVerdict | null {
+    this.recordsService.assertClinicalRead(ctx);
+    return i.gateVerdict;
+  }
+
+  @FieldResolver(() => Float, {
+    nullable: true,
+    description:
+      "This view's calibrated probability of the finding (wrist: FRACTURE); null when refused or for models that read the views together. Needs READ_PREDICTIONS.",
+  })
+  probability(@Ctx() ctx: GraphQLContext, @Root() i: PredictionInputType): number | null {
+    this.recordsService.assertClinicalRead(ctx);
+    return i.probability;
+  }
+
+  @FieldResolver(() => Boolean, {
+    nullable: true,
+    description:
+      'Whether this view alone reached the per-view operating point (the study is flagged when any view does). Needs READ_PREDICTIONS.',
+  })
+  flagged(@Ctx() ctx: GraphQLContext, @Root() i: PredictionInputType): boolean | null {
+    this.recordsService.assertClinicalRead(ctx);
+    return i.flagged;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "Path of this view's own heatmap (PNG) on this API (?overlay=false: the bare map); null when refused or for models that read the views together. Needs READ_PREDICTIONS.",
+  })
+  heatmapUrl(@Ctx() ctx: GraphQLContext, @Root() i: PredictionInputType): string | null {
+    this.recordsService.assertClinicalRead(ctx);
+    return i.heatmapUrl;
   }
 }

@@ -11,7 +11,7 @@ import { PacsResolver } from '../resolvers/pacs.resolver';
 import { NoteResolver } from '../resolvers/note.resolver';
 import { MonitoringResolver } from '../resolvers/monitoring.resolver';
 import { PatientResolver } from '../resolvers/patient.resolver';
-import { PredictionResolver } from '../resolvers/prediction.resolver';
+import { PredictionInputResolver, PredictionResolver } from '../resolvers/prediction.resolver';
 import { ReadResolver } from '../resolvers/read.resolver';
 import { RetrainingResolver } from '../resolvers/retraining.resolver';
 import { SiteOperatingPointResolver, SiteResolver } from '../resolvers/site.resolver';
@@ -25,6 +25,7 @@ export const RESOLVERS = [
   StudyResolver,
   ImageResolver,
   PredictionResolver,
+  PredictionInputResolver,
   AnalysisResolver,
   AdminResolver,
   CorrectionResolver,

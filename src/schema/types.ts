@@ -237,7 +237,10 @@ export class FindingAssessmentType {
   flagged!: boolean;
 }
 
-@ObjectType('PredictionInput', { description: 'One image a prediction read, by id and content hash.' })
+@ObjectType('PredictionInput', {
+  description:
+    "One image a prediction read, by id and content hash; for models that read each view on its own (wrist v2), also that view's own reading.",
+})
 export class PredictionInputType {
   @Field(() => ID, { description: 'Image id.' })
   imageId!: string;
@@ -247,6 +250,16 @@ export class PredictionInputType {
 
   @Field(() => ImageView, { description: 'Projection of the image read.' })
   view!: ImageView;
+
+  // This view's own reading (per-view models only; null otherwise), exposed by PredictionInputResolver
+  // field resolvers, which need READ_PREDICTIONS.
+  gateVerdict!: GateVerdict | null;
+
+  probability!: number | null;
+
+  flagged!: boolean | null;
+
+  heatmapUrl!: string | null;
 }
 
 @ObjectType('ClassProbability', { description: 'Calibrated probability of one class.' })

@@ -252,16 +252,23 @@ export class AnalysisService {
   async heatmap(
     ctx: RequestContext,
     predictionId: string,
-    options: { overlay?: boolean } = {},
+    options: { overlay?: boolean; view?: number } = {},
   ): Promise<Buffer> {
     assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
     const p = isUuid(predictionId)
       ? await ctx.em.findOne(Prediction, { id: predictionId }, { populate: ['study'] })
       : null;
     if (!p) throw NotFoundError.of('Prediction', predictionId);
-    if (!p.heatmapKey && !p.cam) throw NotFoundError.of('Heatmap', predictionId);
+    // A view's own map (models that read each view on its own), else the study's (its deciding view).
+    const input = options.view === undefined ? null : p.inputs?.[options.view];
+    if (options.view !== undefined && !input?.heatmapKey && !input?.cam)
+      throw NotFoundError.of('Heatmap', `${predictionId} view ${options.view}`);
+    if (options.view === undefined && !p.heatmapKey && !p.cam)
+      throw NotFoundError.of('Heatmap', predictionId);
     ctx.audit.read('Prediction', p.id, p.study.patient.id);
-    const key = p.heatmapKey ?? (await this.renderOnce(ctx.em, p));
+    const key = input
+      ? (input.heatmapKey ?? (await this.renderOnce(ctx.em, p, options.view!)))
+      : (p.heatmapKey ?? (await this.renderOnce(ctx.em, p)));
     if (options.overlay === false) {
       const bare = bareHeatmapKey(key);
       if (!(await this.store.stat(bare))) throw NotFoundError.of('Heatmap', predictionId);
@@ -270,14 +277,15 @@ export class AnalysisService {
     return this.store.get(key);
   }
 
-  /** Heatmap renders in progress, by prediction id: concurrent first requests share one render. */
+  /** Heatmap renders in progress, by prediction (and view): concurrent first requests share one render. */
   private readonly rendering = new Map<string, Promise<string>>();
 
-  private renderOnce(em: EntityManager, p: Prediction): Promise<string> {
-    let render = this.rendering.get(p.id);
+  private renderOnce(em: EntityManager, p: Prediction, view?: number): Promise<string> {
+    const id = view === undefined ? p.id : `${p.id}#${view}`;
+    let render = this.rendering.get(id);
     if (!render) {
-      render = this.renderHeatmap(em, p, p.cam!).finally(() => this.rendering.delete(p.id));
-      this.rendering.set(p.id, render);
+      render = this.renderHeatmap(em, p, view).finally(() => this.rendering.delete(id));
+      this.rendering.set(id, render);
     }
     return render;
   }
@@ -285,9 +293,11 @@ export class AnalysisService {
   /**
    * Renders a prediction's heatmap from its stored CAM over the film it read (prepared again at the
    * model's input contract, through the decode pool), stores the overlay and the bare map, and records
-   * the overlay's key on the prediction; both are stored before the key is, so a key always resolves.
+   * the overlay's key on the prediction (or on its input `view`); both are stored before the key is, so
+   * a key always resolves.
    */
-  private async renderHeatmap(em: EntityManager, p: Prediction, cam: StoredCam): Promise<string> {
+  private async renderHeatmap(em: EntityManager, p: Prediction, view?: number): Promise<string> {
+    const cam = view === undefined ? p.cam! : p.inputs[view]!.cam!;
     const image = await em.findOne(Image, { id: cam.imageId });
     if (!image) throw NotFoundError.of('Heatmap', p.id);
     const input = await this.prepareView(image, cam.size, cam.preprocessing, (v) =>
@@ -305,8 +315,19 @@ export class AnalysisService {
       this.store.put(bareHeatmapKey(key), bare, { contentType: 'image/png' }),
       this.store.put(key, png, { contentType: 'image/png' }),
     ]);
-    await em.nativeUpdate(Prediction, { id: p.id }, { heatmapKey: key });
-    p.heatmapKey = key;
+    if (view === undefined) {
+      await em.nativeUpdate(Prediction, { id: p.id }, { heatmapKey: key });
+      p.heatmapKey = key;
+    } else {
+      // Only this view's key, in place: another view's render may be recording its own meanwhile.
+      await em
+        .getConnection()
+        .execute(
+          `update prediction set inputs = jsonb_set(inputs, ?::text[], to_jsonb(?::text)) where id = ?`,
+          [`{${view},heatmapKey}`, key, p.id],
+        );
+      p.inputs[view]!.heatmapKey = key;
+    }
     return key;
   }
 
