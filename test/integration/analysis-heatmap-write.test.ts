@@ -89,7 +89,15 @@ const ready = requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'chest mod
     expect(r.data!.analyzeStudy.heatmapUrl).toBe(`/predictions/${r.data!.analyzeStudy.id}/heatmap`);
     const stored = await storedKeyOf(r.data!.analyzeStudy.id);
     expect(stored.key).toBeNull();
-    expect(stored.cam).toMatchObject({ width: 7, height: 7, size: 224, preprocessing: expect.any(String) });
+    // the shipped chest model's own grid and input contract (v1: 7 × 7 at 224 px; v2: 5 × 5 at 160 px)
+    const manifest = t.app.engine.manifest('chest');
+    const grid = manifest.outputs.find((o) => o.name === 'cam')!.shape.at(-1);
+    expect(stored.cam).toMatchObject({
+      width: grid,
+      height: grid,
+      size: manifest.input.size,
+      preprocessing: manifest.preprocessing.id,
+    });
   });
 
   it('records no key when the rendered map cannot be stored, and renders again on the next request', async () => {
@@ -126,5 +134,34 @@ const ready = requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'chest mod
     const bare = await fetchHeatmap(`${heatmapUrl}?overlay=false`);
     expect(bare.status).toBe(200);
     expect(Buffer.from(await bare.arrayBuffer()).equals(first)).toBe(false);
+  });
+
+  it('has no per-view maps for a model that reads the study as one input; a malformed view is refused', async () => {
+    const studyId = await createStudy(t, tech, patientId, 'CHEST');
+    await attach(t, tech, studyId, 'chest/kermany/test/NORMAL/IM-0001-0001.jpeg', 'PA');
+    heatmapPut = 'ok';
+    const r = await t.gql<{
+      analyzeStudy: {
+        heatmapUrl: string;
+        inputs: { view: string; gateVerdict: string | null; heatmapUrl: string | null }[];
+      };
+    }>(
+      radiologist,
+      'mutation($s: ID!) { analyzeStudy(studyId: $s) { heatmapUrl inputs { view gateVerdict probability flagged heatmapUrl } } }',
+      {
+        s: studyId,
+      },
+    );
+    const { heatmapUrl, inputs } = r.data!.analyzeStudy;
+    expect(inputs).toEqual([
+      { view: 'PA', gateVerdict: null, probability: null, flagged: null, heatmapUrl: null },
+    ]);
+    const perView = await fetchHeatmap(`${heatmapUrl}?view=0`);
+    expect(perView.status).toBe(404);
+    for (const view of ['x', '-1', '1.5', '123']) {
+      const bad = await fetchHeatmap(`${heatmapUrl}?view=${view}`);
+      expect([view, bad.status]).toEqual([view, 400]);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('BAD_USER_INPUT');
+    }
   });
 });

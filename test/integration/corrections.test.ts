@@ -12,6 +12,7 @@ import { attach, createPatient, createStudy } from '../support/clinical-fixtures
 import { fixtureFile, fixturePath } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 import { requireOrSkip } from '../support/test-database';
+import { shippedVersion } from '../support/model-repository';
 
 const run = promisify(execFile);
 const SOURCE_DICOM = 'dicom/real_radiographs/CR_chest_MONO1_j2k_lossy_RG1_J2KI.dcm';
@@ -160,7 +161,7 @@ describe('corrections: de-identified copies in the retraining area, manifest, li
       object_key: copyKey,
       true_label: 'TUBERCULOSIS',
       predicted_label: prediction.label ?? '',
-      model_version: 'v1',
+      model_version: await shippedVersion('chest'),
       group: ds.string('x00100020'),
       correction_id: c.id,
     });
@@ -310,6 +311,7 @@ describe('corrections: de-identified copies in the retraining area, manifest, li
     );
     expect(r.errors).toBeUndefined();
     const windows = r.data!.correctionQuality;
+    const chestVersion = await shippedVersion('chest');
     expect(windows).toHaveLength(2);
     const [older, newer] = windows;
     for (const [w, idx] of [
@@ -319,7 +321,7 @@ describe('corrections: de-identified copies in the retraining area, manifest, li
       const e = expected([...idx]);
       expect(w).toMatchObject({
         task: 'CHEST',
-        modelVersion: 'v1',
+        modelVersion: chestVersion,
         n: 2,
         refused: 0,
         truePositives: e.tp,

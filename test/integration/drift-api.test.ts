@@ -3,11 +3,12 @@
  * the training source mix is checked and raises nothing; a window of NIH adult films raises drift
  * alerts that reach a `driftDetected` subscriber at once and are listed, acknowledged and resolved.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { DriftService } from '../../src/domain/drift/drift.service';
 import { Role } from '../../src/domain/enums';
 import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
 import { inDistributionFilms, nihFilms } from '../support/drift-films';
+import { shippedVersion } from '../support/model-repository';
 import { sharedDataAvailable } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
 import { requireOrSkip } from '../support/test-database';
@@ -38,7 +39,10 @@ interface Check {
 
 const ready =
   sharedDataAvailable() &&
-  requireOrSkip(existsSync('models/chest/v1/reference-profile.json'), 'chest v1 reference profile');
+  requireOrSkip(
+    readdirSync('models/chest').some((v) => existsSync(`models/chest/${v}/reference-profile.json`)),
+    'a chest reference profile',
+  );
 
 (ready ? describe : describe.skip)('drift monitoring through the API', () => {
   let t: TestApp;
@@ -46,8 +50,11 @@ const ready =
   let admin: string;
   let radiologist: string;
   let patientId: string;
+  /** The chest version a fresh install serves: its films are the in-distribution window. */
+  let chestVersion: string;
 
   beforeAll(async () => {
+    chestVersion = await shippedVersion('chest');
     t = await startTestApp({
       DRIFT_WINDOW_SIZE: String(WINDOW),
       DRIFT_TIME_WINDOW_MINUTES: '0',
@@ -112,7 +119,7 @@ const ready =
       return (e) => e.studyEvents.change === 'CREATED';
     });
 
-    const inDist = await analyse(inDistributionFilms(WINDOW, 11));
+    const inDist = await analyse(inDistributionFilms(WINDOW, 11, chestVersion));
     expect(inDist.filter((v) => v === 'ACCEPTED')).toHaveLength(WINDOW);
     const [first] = await untilChecks(1);
     expect(first).toMatchObject({ windowKind: 'COUNT', windowSize: WINDOW, drifted: false });
@@ -130,7 +137,7 @@ const ready =
     );
     expect(alerts.events).toEqual([]);
 
-    const nih = await analyse(nihFilms(WINDOW + 5, 3));
+    const nih = await analyse(nihFilms(WINDOW + 5, 3, chestVersion));
     expect(nih.filter((v) => v === 'ACCEPTED').length).toBeGreaterThanOrEqual(WINDOW);
     const live = await alerts.waitFor(() => true, 30_000);
     expect(live.driftDetected).toMatchObject({ windowKind: 'COUNT', windowSize: WINDOW, status: 'OPEN' });
@@ -188,14 +195,14 @@ const ready =
     const o = r.data!.monitoringOverview;
     expect(o.modelVersions).toContainEqual({
       task: 'CHEST',
-      version: 'v1',
+      version: chestVersion,
       stage: 'PRODUCTION',
       hasReferenceProfile: true,
     });
     expect(o.throughput.reduce((s, b) => s + b.predictions, 0)).toBe(WINDOW + WINDOW + 5);
     expect(o.throughput.every((b) => b.p50Ms !== null && b.p50Ms > 0)).toBe(true);
     expect(o.recentPredictions).toHaveLength(10);
-    expect(o.recentPredictions[0]).toMatchObject({ model: 'chest/v1' });
+    expect(o.recentPredictions[0]).toMatchObject({ model: `chest/${chestVersion}` });
     expect(o.drift).toEqual({ windowSize: WINDOW, alpha: 0.01 });
     expect(o.corrections).toBe(0);
   });

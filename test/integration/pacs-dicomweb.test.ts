@@ -17,6 +17,7 @@ import { orthancInstalled, OrthancProcess, startOrthanc } from '../support/ortha
 import { sharedDataAvailable, sharedFile, SHARED_DIR } from '../support/shared-data';
 import { requireOrSkip } from '../support/test-database';
 import { startTestApp, TestApp } from '../support/test-app';
+import { shippedVersion } from '../support/model-repository';
 
 const REAL = 'dicom/real_radiographs';
 const RG1_CHEST_STUDY = '1.3.6.1.4.1.5962.1.2.9.20040826185059.5457';
@@ -546,7 +547,7 @@ describe('PACS interoperability over DICOMweb with Orthanc', () => {
         expect(dump.stdout).toContain('Comprehensive SR Document');
         expect(dump.stdout).toContain('Verification Flag   : UNVERIFIED');
         expect(dump.stdout).toContain(AI_ASSISTANCE_WARNING);
-        expect(dump.stdout).toContain('"Algorithm Version")="v1"');
+        expect(dump.stdout).toContain(`"Algorithm Version")="${await shippedVersion('chest')}"`);
         expect(dump.stdout).toMatch(/NUM:\(233604007,SCT,"Pneumonia"\)="0\.\d{4}"/);
         expect(dump.stdout).toContain('1.3.6.1.4.1.5962.1.1.9.1.3.20040826185059.5457');
         const meta = spawnSync('dcmdump', ['+P', '0040,a375', '+P', '0008,1155', '+P', '0010,0020', path], {

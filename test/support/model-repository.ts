@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { resolveModelDir } from '../../src/inference/model-repository';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ModelStage, ModelTask, TrainingRunStatus } from '../../src/domain/enums';
 import { ModelVersion } from '../../src/domain/model-version/model-version.entity';
@@ -8,6 +9,17 @@ import { TrainingRun } from '../../src/domain/training-run/training-run.entity';
 
 /** The committed chest model every test version points at. */
 export const CHEST_V1 = resolve(__dirname, '..', '..', 'models', 'chest', 'v1');
+
+const MODELS = resolve(__dirname, '..', '..', 'models');
+
+/**
+ * The version of `task` the registry makes PRODUCTION on a fresh install from the committed models (the
+ * newest that did not fail its promotion gate: `resolveModelDir`). Suites that read through the default
+ * repository name it instead of a literal, so promoting a new version does not break them.
+ */
+export async function shippedVersion(task: 'chest' | 'wrist'): Promise<string> {
+  return basename(await resolveModelDir(MODELS, task));
+}
 
 /** True when the committed chest model is present. */
 export const chestModelAvailable = (): boolean => existsSync(join(CHEST_V1, 'model.onnx'));
