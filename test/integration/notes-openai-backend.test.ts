@@ -132,7 +132,7 @@ describe('OpenAiNoteGenerator over HTTP', () => {
     const started = Date.now();
     await expect(
       generator(true).generate(request, () => undefined, AbortSignal.timeout(300)),
-    ).rejects.toThrow();
+    ).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(Date.now() - started).toBeLessThan(4000);
   });
 });

@@ -125,6 +125,6 @@ describe('TemplateNoteGenerator', () => {
         () => undefined,
         controller.signal,
       ),
-    ).rejects.toThrow();
+    ).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
