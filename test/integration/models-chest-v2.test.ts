@@ -9,7 +9,6 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { decodeImage } from '../../src/imaging';
 import { loadModel, LoadedModel } from '../../src/inference/model-loader';
 import { OnnxSessionFactory } from '../../src/inference/onnx/onnx-session.factory';
 import { RadiographReader } from '../../src/inference/radiograph-reader';
@@ -17,11 +16,11 @@ import { readCsvRecords } from '../../src/training/csv';
 import { evaluateModel } from '../../src/training/evaluate.cli';
 import { PYTHON } from '../../src/training/trainer-runner';
 import { SHARED_DIR, sharedDataAvailable } from '../support/shared-data';
+import { gateVerdicts, share, torchParity } from '../support/model-checks';
 import { requireOrSkip } from '../support/test-database';
 
 const run = promisify(execFile);
 const DIR = 'models/chest/v2';
-const LIMITS = { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 };
 const PARITY_TOLERANCE = 0.05;
 const datasets = (p: string) => join(SHARED_DIR, 'datasets', p);
 const rowsOf = (folder: string) => readCsvRecords(readFileSync(datasets(`${folder}/labels.csv`), 'utf8'));
@@ -39,16 +38,7 @@ const ready =
   });
   afterAll(() => model?.session.release());
 
-  /** Gate verdicts of files read one by one through the server's path (undecodable files count as refused). */
-  async function verdicts(files: string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (const f of files) {
-      const img = await decodeImage(readFileSync(f), LIMITS).catch(() => null);
-      out.push(img ? (await reader.read([[img]]))[0]!.gateVerdict : 'UNREADABLE');
-    }
-    return out;
-  }
-  const share = (v: string[], pred: (x: string) => boolean) => v.filter(pred).length / v.length;
+  const verdicts = (files: string[]) => gateVerdicts(reader, files);
 
   it('declares its lineage, its LOSO table and operating points that say what a new hospital should expect', () => {
     const m = model.manifest;
@@ -81,29 +71,10 @@ const ready =
       ),
       'wrist_grazpedwri_metadata/sample_images/0001_1297860395_01_WRI-L1_M014.png',
     ].map(datasets);
-    const { stdout } = await run(
-      PYTHON,
-      [
-        'src/training/python/predict_logits.py',
-        '--task',
-        'chest',
-        '--checkpoint',
-        join(DIR, 'model.pt'),
-        ...files,
-      ],
-      { maxBuffer: 1 << 24 },
-    );
-    const python = JSON.parse(stdout) as { preprocessing: string; results: { logits: number[] }[] };
-    expect(python.preprocessing).toBe(model.manifest.preprocessing.id);
-    const size = model.manifest.input.size;
-    for (const [i, file] of files.entries()) {
-      const tensor = await reader.tensorOf(await decodeImage(readFileSync(file), LIMITS));
-      const out = await model.session.run({ image: { data: tensor, dims: [1, 1, size, size] } });
-      const diff = Math.max(
-        ...Array.from(out.logits.data).map((v, k) => Math.abs(v - python.results[i]!.logits[k]!)),
-      );
+    const parity = await torchParity(reader, 'chest', DIR, files);
+    expect(parity.preprocessing).toBe(model.manifest.preprocessing.id);
+    for (const { file, diff } of parity.diffs)
       expect({ file, diff: diff < PARITY_TOLERANCE }).toEqual({ file, diff: true });
-    }
   }, 180_000);
 
   it('refuses non-radiographs and other body parts, and keeps chest films, as model.json reports', async () => {

@@ -1,0 +1,67 @@
+/**
+ * Checks a shipped model version's suite runs against its own files: the input gate's verdicts through the
+ * server's decode → preprocess → onnxruntime path, and TypeScript-vs-PyTorch parity of the logits.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { decodeImage } from '../../src/imaging';
+import type { RadiographReader } from '../../src/inference/radiograph-reader';
+import { PYTHON } from '../../src/training/trainer-runner';
+
+const run = promisify(execFile);
+/** What the server accepts in tests of real films (larger than any film in the shared sets). */
+export const FILM_LIMITS = { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 };
+
+/** Gate verdicts of films read one by one as the server reads them (a file that does not decode: UNREADABLE). */
+export async function gateVerdicts(reader: RadiographReader, files: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of files) {
+    const img = await decodeImage(readFileSync(f), FILM_LIMITS).catch(() => null);
+    out.push(img ? (await reader.read([[img]]))[0]!.gateVerdict : 'UNREADABLE');
+  }
+  return out;
+}
+
+/** Share of verdicts that satisfy `pred`. */
+export const share = (verdicts: string[], pred: (v: string) => boolean): number =>
+  verdicts.filter(pred).length / verdicts.length;
+
+/**
+ * Largest absolute logit difference per film between the model's ONNX graph (fed by the server's preprocessing)
+ * and its PyTorch checkpoint `model.pt` (fed by the trainer's, `predict_logits.py`), and the preprocessing id the
+ * checkpoint declares. Single-input models only.
+ */
+export async function torchParity(
+  reader: RadiographReader,
+  task: 'chest' | 'wrist',
+  dir: string,
+  files: string[],
+): Promise<{ preprocessing: string; diffs: { file: string; diff: number }[] }> {
+  const { stdout } = await run(
+    PYTHON,
+    [
+      'src/training/python/predict_logits.py',
+      '--task',
+      task,
+      '--checkpoint',
+      join(dir, 'model.pt'),
+      ...files,
+    ],
+    { maxBuffer: 1 << 24 },
+  );
+  const python = JSON.parse(stdout) as { preprocessing: string; results: { logits: number[] }[] };
+  const { session, manifest } = reader.model;
+  const size = manifest.input.size;
+  const diffs = [];
+  for (const [i, file] of files.entries()) {
+    const tensor = await reader.tensorOf(await decodeImage(readFileSync(file), FILM_LIMITS));
+    const out = await session.run({ image: { data: tensor, dims: [1, 1, size, size] } });
+    const diff = Math.max(
+      ...Array.from(out.logits.data).map((v, k) => Math.abs(v - python.results[i]!.logits[k]!)),
+    );
+    diffs.push({ file, diff });
+  }
+  return { preprocessing: python.preprocessing, diffs };
+}
