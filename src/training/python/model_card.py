@@ -231,7 +231,10 @@ def card_wrist_v2(m: dict) -> dict:
     lines = [
         f"Care Companion wrist model {m['version']} ({m['name']}): reads each view of a wrist study on its own and flags FRACTURE for a "
         f"clinician's review; an ensemble of {met['ensemble']['members']} compact CNNs ({m['training']['params']:,} parameters in all) trained "
-        f"from scratch on {m['input']['size']}x{m['input']['size']} tissue crops of FracAtlas hand/wrist/forearm films. Parent: {m['lineage']['parentVersion']}.",
+        + (f"on {m['input']['size']}x{m['input']['size']} tissue crops of FracAtlas hand/wrist/forearm films, from a backbone pretrained on "
+         f"{m['training']['pretraining']['data']} (no FracAtlas hand film). " if m['training'].get('pretraining') else
+         f"from scratch on {m['input']['size']}x{m['input']['size']} tissue crops of FracAtlas hand/wrist/forearm films. ")
+        + f"Parent: {m['lineage']['parentVersion']}.",
         "Labels: FracAtlas radiologists' per-film fracture labels (three hospitals in Bangladesh, adults and children). One view per film and "
         "no study grouping, so the study answer (views fused by their maximum) was never trained or measured on real PA+lateral pairs.",
         f"FracAtlas test split (never trained on): AUROC {_c(met['aurocPerClass']['FRACTURE'])}; at the shipped point recall "
@@ -262,7 +265,9 @@ def card_wrist_v2(m: dict) -> dict:
         f"The gate was trained with chest films and 2/3 of the FracAtlas leg/hip/shoulder films; checks use the other third "
         f"({ck['legHipShoulderHeld']['n']} films), chest val/test films, the shared photos and bone/. Feet and ankles resemble hands and wrists most.",
         "On bone/ (MURA-like upper-limb films from other hospitals, weak 'has a box' labels) the model is far weaker; do not read those numbers as "
-        "fracture accuracy, and do not expect FracAtlas figures at a new hospital.",
+        "fracture accuracy, and do not expect FracAtlas figures at a new hospital."
+        + (" The backbone was pretrained on those bone/ films, so even that weak check is not out of sample for this version."
+           if m['training'].get('pretraining') else ""),
         "Not validated clinically; for research and engineering use.",
     ]
     return {"modelCard": "\n".join(lines), "intendedUse": use, "knownLimitations": limits}
