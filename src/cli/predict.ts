@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     gateVerdict: r.gateVerdict,
     probability: r.probabilities ? Number(r.probabilities[positive]!.toFixed(6)) : null,
     finding: r.probabilities ? r.findings.some((f) => f.label === positive) : null,
-    heatmap: r.gateVerdict === 'ACCEPTED' ? await heatmap(file, image, r) : null,
+    heatmap: r.gateVerdict === 'ACCEPTED' && r.probabilities ? await heatmap(file, image, r) : null,
     explanation: r.explanation,
   });
   const thresholds = Object.fromEntries(Object.entries(manifest.thresholds).map(([k, t]) => [k, t.value]));
@@ -129,8 +129,16 @@ async function main(): Promise<void> {
             probabilities: r.probabilities,
             findings: r.findings,
             fusion: manifest.study!.rule,
+            // A study that was not read carries no finding, not even from a view the gate let through.
             views: await Promise.all(
-              r.views.map((v, k) => viewLine(files[k]!, v.view, images[k]!, v.reading)),
+              r.views.map((v, k) =>
+                viewLine(
+                  files[k]!,
+                  v.view,
+                  images[k]!,
+                  r.gateVerdict === 'ACCEPTED' ? v.reading : { ...v.reading, probabilities: null, findings: [] },
+                ),
+              ),
             ),
             missingViews: r.missingViews,
             oodDistance: Number(r.oodDistance.toFixed(4)),

@@ -646,12 +646,15 @@ export class AnalysisService {
         readings.map((r, i) => ({ view: views[i]!.view, reading: r })),
         { allowIncomplete: this.options.wristSingleView ?? false },
       );
-      const viewCams = readings.map((r, i) => camFor(r, cams[i]!, prepared, views, i));
+      // A study that was not read (a view refused, incomplete studies not allowed) carries no finding at all:
+      // its accepted views keep their gate verdicts but not their probabilities, flags or maps.
+      const read = fused.gateVerdict === GateVerdict.ACCEPTED;
+      const viewCams = readings.map((r, i) => (read ? camFor(r, cams[i]!, prepared, views, i) : null));
       const positive = manifest.classes[manifest.classes.length - 1]!;
       perView = readings.map((r, i) => ({
         gateVerdict: r.gateVerdict,
-        probability: r.probabilities?.[positive] ?? null,
-        flagged: r.probabilities ? r.findings.some((f) => f.label === positive) : null,
+        probability: read ? (r.probabilities?.[positive] ?? null) : null,
+        flagged: read && r.probabilities ? r.findings.some((f) => f.label === positive) : null,
         cam: viewCams[i] ?? null,
       }));
       reading = fused;

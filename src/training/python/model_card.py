@@ -169,6 +169,9 @@ def card_v2(m: dict) -> dict:
         "films have no patient ids, so their internal splits are not patient-level.",
         "Lateral views, CT scouts and paediatric films outside 1-5 years were not in training; the gate was checked on 33 non-radiograph "
         "images, FracAtlas leg/hip/shoulder/hand films and upper-limb films only.",
+        f"The body-part check learned FracAtlas' films more than anatomy: it refuses {_r(ck['boneWristFingersForearmBoxes']['refused'])} of "
+        f"other hospitals' wrist, finger and forearm films (bone/) but only {_r(ck['legHipShoulderHeld']['refused'])} of held-out FracAtlas "
+        "leg, hip and shoulder films (feet and ankles pass most). A new hospital should expect many of its own wrist films refused.",
         "Not validated clinically; for research and engineering use.",
     ]
     return {"modelCard": "\n".join(lines), "intendedUse": use, "knownLimitations": limits}
@@ -268,6 +271,9 @@ def card_wrist_v2(m: dict) -> dict:
         "fracture accuracy, and do not expect FracAtlas figures at a new hospital."
         + (" The backbone was pretrained on those bone/ films, so even that weak check is not out of sample for this version."
            if m['training'].get('pretraining') else ""),
+        f"The body-part check learned FracAtlas' films more than anatomy: it refuses {_r(ck['boneWristFingersForearmBoxes']['refused'])} of "
+        f"other hospitals' wrist, finger and forearm films (bone/) but only {_r(ck['legHipShoulderHeld']['refused'])} of held-out FracAtlas "
+        "leg, hip and shoulder films (feet and ankles pass most). A new hospital should expect many of its own wrist films refused.",
         "Not validated clinically; for research and engineering use.",
     ]
     return {"modelCard": "\n".join(lines), "intendedUse": use, "knownLimitations": limits}
@@ -329,7 +335,8 @@ def markdown_wrist_v2(m: dict) -> str:
             f"| {m['version']} | {_c(met['aurocPerClass']['FRACTURE'])} | {th['testRecall']} / {th['testSpecificity']} | {_c(met['boneWeakCheck']['auroc'])} |",
             "", f"Promotion gate: {m['lineage']['promotionGate']['metric']}: parent {m['lineage']['promotionGate']['parent']}, candidate "
             f"{m['lineage']['promotionGate']['candidate']}, difference {_c(m['lineage']['promotionGate']['difference'])} → "
-            f"{'passed' if m['lineage']['promotionGate']['passed'] else 'failed'}.", "",
+            f"{'passed' if m['lineage']['promotionGate']['passed'] else 'not promoted'}."
+            + (f" {m['lineage']['promotionGate']['reason']}." if m['lineage']['promotionGate'].get('reason') else ""), "",
             "## Intended use", "", m["intendedUse"], "", "## Known limitations", ""]
     out += [f"- {x}" for x in m["knownLimitations"]]
     out += ["", "## Input and preprocessing", "", f"`{m['preprocessing']['id']}`; input {m['input']['names']} "

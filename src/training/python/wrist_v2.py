@@ -51,6 +51,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 NOTICE = "AI assistance; requires clinician review"
 CLASSES = data.WRIST_CLASSES
 TARGET_RECALL = 0.99
+MAX_WRIST_REFUSED = 0.02  # promotion: at most this share of the FracAtlas test wrist films refused by the gate
 VIEWS = ("frontal", "lateral", "oblique", "multiview")
 NOT_TARGET = "not_target_logit"
 OTHER = 2  # label of a film of another body part (body-part head only)
@@ -644,9 +645,22 @@ def ship(a) -> None:
                                    "note": "v1 reads pairs: each film given as both PA and lateral, at v1's own threshold; "
                                            "v1 was trained on most bone/ films, so its bone AUROC is not out of sample"}
     diff = cal.bootstrap_ci(lambda i: cal.auroc(p_ens[te_m][i], yt[i] == 1) - cal.auroc(p_v1[i], yt[i] == 1), len(yt), nb)
+    # Promoted only when it beats v1 on the same films AND its gate keeps real wrist films (issue 17: <= 2% of the
+    # test split refused): a reader that refuses in-scope films is not one a department should get by default.
+    beats = bool(metrics["aurocPerClass"]["FRACTURE"]["value"] > v1_auc["value"])
+    kept = bool(gate["checks"]["wristTest"]["refused"] <= MAX_WRIST_REFUSED)
     promotion = {"metric": "FRACTURE AUROC on the FracAtlas hand test split (99 films), v1 reading each film as its own pair",
                  "parent": v1_auc["value"], "candidate": metrics["aurocPerClass"]["FRACTURE"]["value"],
-                 "difference": diff, "passed": bool(metrics["aurocPerClass"]["FRACTURE"]["value"] > v1_auc["value"])}
+                 "difference": diff, "comparisonPassed": beats,
+                 "gateKeep": {"rule": f"wrist test films refused <= {MAX_WRIST_REFUSED}", "refused": gate["checks"]["wristTest"]["refused"],
+                              "boneWristFingersForearmRefused": gate["checks"]["boneWristFingersForearmBoxes"]["refused"], "passed": kept},
+                 "passed": beats and kept}
+    if beats and not kept:
+        promotion["reason"] = (
+            f"beats {a.parent} on the same test films, but its gate refuses {100 * gate['checks']['wristTest']['refused']:.1f}% of the "
+            f"FracAtlas test wrist films (rule: <= {100 * MAX_WRIST_REFUSED:.0f}%) and "
+            f"{100 * gate['checks']['boneWristFingersForearmBoxes']['refused']:.0f}% of bone/ wrist/finger/forearm films from other hospitals "
+            "as another body part: STAGING on a fresh install (an admin may canary and promote it after site validation)")
     gv = grazpedwri_views()
     fr_m, la_m = te_m & (view == "frontal"), te_m & (view == "lateral")
     study = {"rule": "max", "threshold": round(float(t), 6),
