@@ -95,4 +95,38 @@ describe('canary and shadow routing by model version', () => {
       { route: 'SHADOW', version: 'v1' },
     ]);
   });
+
+  it('in shadow mode reads one film under two input contracts (chest v2 at 160 px equalised, v1 at 224 px)', async () => {
+    if (!ready || !existsSync('models/chest/v2/model.onnx')) return;
+    // Regression: the file fetched for the first contract was handed to the decode pool whole and detached, so
+    // the second contract's prepare threw (a "copy" that was a Buffer view) and the analysis failed with a 500.
+    const dir = mkdtempSync(join(tmpdir(), 'cc-models-'));
+    mkdirSync(join(dir, 'chest'));
+    symlinkSync(resolve('models/chest/v1'), join(dir, 'chest', 'v1'));
+    symlinkSync(resolve('models/chest/v2'), join(dir, 'chest', 'v2'));
+    try {
+      const t = await startTestApp({ MODELS_DIR: dir, ANALYSIS_WORKERS: '0', SHADOW_MODE: 'true' });
+      apps.push(t);
+      const em = t.app.orm.em.fork();
+      const v1 = await em.findOneOrFail(ModelVersion, { task: ModelTask.CHEST, version: 'v1' });
+      v1.stage = ModelStage.CANARY;
+      v1.trafficShare = 0.5;
+      await em.flush();
+      await t.app.engine.loadVersion('chest', 'v1', v1.artifactPath, { activate: false });
+      expect(t.app.engine.manifest('chest', 'v1').input.size).not.toBe(
+        t.app.engine.manifest('chest', 'v2').input.size,
+      );
+      const tech = await t.tokenFor(Role.TECHNICIAN);
+      const radiologist = await t.tokenFor(Role.RADIOLOGIST);
+      const patientId = await createPatient(t, tech);
+      const { returned, rows } = await analyzeNew(t, tech, radiologist, patientId);
+      expect(returned).toBe('PRODUCTION');
+      expect(rows).toEqual([
+        { route: 'PRODUCTION', version: 'v2' },
+        { route: 'SHADOW', version: 'v1' },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

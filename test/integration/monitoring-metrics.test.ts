@@ -159,13 +159,16 @@ describe('GET /metrics', () => {
     const delta = (name: string, labels: Record<string, string> = {}) =>
       sampleValue(after, name, labels) - sampleValue(before, name, labels);
     // The versions a fresh install serves, and how the wrist one reads: a per-view model (v2) runs once per view
-    // and has its own body-part check; a pair model (v1) runs once per study and shows the PA view to the chest
-    // model's gate as well.
+    // and shows every view to the chest model's gate; a pair model (v1) runs once per study and shows its PA view.
     const chest = { task: 'chest', model_version: t.app.engine.activeVersion('chest')! };
     const wristModel = { task: 'wrist', model_version: t.app.engine.activeVersion('wrist')! };
     const wristManifest = t.app.engine.manifest('wrist');
     const wristInferences = readsPerView(wristManifest) ? 2 : 1;
-    const chestCrossCheck = wristManifest.gate.notTargetLogitThreshold === undefined ? 1 : 0;
+    const chestCrossCheck = readsPerView(wristManifest)
+      ? 2
+      : wristManifest.gate.notTargetLogitThreshold === undefined
+        ? 1
+        : 0;
 
     // Predictions by label and gate verdict: each committed reading once, with its own labels.
     const expected = new Map<string, number>();

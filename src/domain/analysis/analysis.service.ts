@@ -544,7 +544,9 @@ export class AnalysisService {
   ): Promise<PreparedImage> {
     const held = this.preparer.prepared?.(view.sha256, size, preprocessing);
     if (held) return held;
-    return this.preparer.prepare((await fileOf(view)).slice(), size, preprocessing, view.sha256);
+    // A copy (Buffer.from), not a view: the decode pool transfers a buffer it is handed whole, which would
+    // detach the file under the next contract's prepare (a shadow version's, or the chest cross-check's).
+    return this.preparer.prepare(Buffer.from(await fileOf(view)), size, preprocessing, view.sha256);
   }
 
   /**
@@ -604,13 +606,18 @@ export class AnalysisService {
     const prepared = await prepare(manifest.input.size, manifest.preprocessing.id);
     const decodeMs = Date.now() - t0;
     const header = prepared.map((p) => headerVerdict(study.bodyPart, p));
-    // The chest cross-check stands in for a wrist model without a body-part output of its own.
-    const chestLike =
-      study.bodyPart === BodyPart.WRIST &&
-      manifest.gate.notTargetLogitThreshold === undefined &&
-      header.every((v) => v === null)
-        ? await this.looksLikeChest(prepare)
-        : null;
+    // The chest cross-check: it stands in for a pair model's missing body-part output (its PA view), and backs
+    // up a per-view model's own (every view): wrist v2's head lets 4.4% of chest films through, the chest
+    // model accepts none of its wrist test films (measured on the shared sets).
+    const crossCheck =
+      study.bodyPart !== BodyPart.WRIST
+        ? null
+        : perViewModel
+          ? await this.looksLikeChest(prepare, prepared.length)
+          : manifest.gate.notTargetLogitThreshold === undefined && header.every((v) => v === null)
+            ? await this.looksLikeChest(prepare, 1)
+            : null;
+    const chestLike = perViewModel ? null : (crossCheck?.[0] ?? null);
     const pre = header.find((v) => v !== null) ?? chestLike;
     const request = {
       task,
@@ -639,7 +646,7 @@ export class AnalysisService {
       const cams = results.map((r, i) => camsOf(manifest, r, i));
       // A view refused before the model (header, quality) is one the study lacks; the others are read.
       const readings = results.map((r, i) =>
-        interpret(manifest, outputsOf(r, cams[i]!), header[i] ?? chestLike),
+        interpret(manifest, outputsOf(r, cams[i]!), header[i] ?? crossCheck?.[i] ?? null),
       );
       const fused = fuseViews(
         manifest,
@@ -698,13 +705,14 @@ export class AnalysisService {
   }
 
   /**
-   * Cross-check for wrist studies: the wrist model's own gate accepts chest films (its backbone started
-   * from the chest model), so the PA view is also shown to the chest model's gate; a film the chest
-   * model accepts as a chest radiograph is refused as WRONG_BODY_PART instead of getting a fracture reading.
+   * Cross-check for wrist studies: the first `count` views (the PA view of a pair model; every view of a
+   * per-view model) are also shown to the chest model's gate, and a film it accepts as a chest radiograph
+   * is refused as WRONG_BODY_PART instead of getting a fracture reading (wrist v1's gate accepts chest
+   * films: its backbone started from the chest model). One verdict (or null) per view checked.
    */
-  private async looksLikeChest(prepare: Prepare): Promise<GateVerdict | null> {
+  private async looksLikeChest(prepare: Prepare, count: number): Promise<(GateVerdict | null)[]> {
     const chestVersion = this.engine.activeVersion('chest');
-    if (!chestVersion) return null;
+    if (!chestVersion) return [];
     // Held so a rollout does not unload it between reading its manifest and running it (the engine
     // default is always a loaded version that is not draining, so this succeeds).
     const lease = this.models?.tryAcquire('chest', chestVersion) ?? null;
@@ -712,19 +720,18 @@ export class AnalysisService {
       throw new NoModelError('The chest model for the wrist cross-check is not loaded', { task: 'CHEST' });
     try {
       const chest = this.engine.manifest('chest', chestVersion);
-      const [pa] = await prepare(chest.input.size, chest.preprocessing.id);
-      const r = await this.engine.infer({
-        task: 'chest',
-        version: chestVersion,
-        views: [pa.tensor],
-        priority: 'ROUTINE',
-      });
-      const chestVerdict = modelGateVerdict(
-        chest,
-        r.outputs.ood_distance.data[0],
-        r.outputs[NOT_TARGET_OUTPUT]?.data[0],
+      const views = (await prepare(chest.input.size, chest.preprocessing.id)).slice(0, count);
+      const results = await Promise.all(
+        views.map((v) =>
+          this.engine.infer({ task: 'chest', version: chestVersion, views: [v.tensor], priority: 'ROUTINE' }),
+        ),
       );
-      return chestVerdict === GateVerdict.ACCEPTED ? GateVerdict.WRONG_BODY_PART : null;
+      return results.map((r) =>
+        modelGateVerdict(chest, r.outputs.ood_distance.data[0], r.outputs[NOT_TARGET_OUTPUT]?.data[0]) ===
+        GateVerdict.ACCEPTED
+          ? GateVerdict.WRONG_BODY_PART
+          : null,
+      );
     } finally {
       lease?.release();
     }
