@@ -30,13 +30,20 @@ describe('canary and shadow routing by model version', () => {
     if (modelsDir) rmSync(modelsDir, { recursive: true, force: true });
   });
 
-  async function setUp(env: Record<string, string>) {
-    const t = await startTestApp({ MODELS_DIR: modelsDir, ANALYSIS_WORKERS: '0', ...env });
+  /**
+   * An app whose chest v2 is PRODUCTION and v1 a 50% CANARY. `v1Stage`: v1's stage on start (STAGING beside a
+   * copy of itself; ARCHIVED beside the real v2, whose promotion gate passed and replaced its parent).
+   */
+  async function setUp(
+    env: Record<string, string>,
+    { dir = modelsDir, v1Stage = ModelStage.STAGING }: { dir?: string; v1Stage?: ModelStage } = {},
+  ) {
+    const t = await startTestApp({ MODELS_DIR: dir, ANALYSIS_WORKERS: '0', ...env });
     apps.push(t);
     const em = t.app.orm.em.fork();
     const versions = await em.find(ModelVersion, { task: ModelTask.CHEST }, { orderBy: { version: 'asc' } });
     expect(versions.map((v) => [v.version, v.stage])).toEqual([
-      ['v1', ModelStage.STAGING],
+      ['v1', v1Stage],
       ['v2', ModelStage.PRODUCTION],
     ]);
     versions[0].stage = ModelStage.CANARY;
@@ -105,20 +112,13 @@ describe('canary and shadow routing by model version', () => {
     symlinkSync(resolve('models/chest/v1'), join(dir, 'chest', 'v1'));
     symlinkSync(resolve('models/chest/v2'), join(dir, 'chest', 'v2'));
     try {
-      const t = await startTestApp({ MODELS_DIR: dir, ANALYSIS_WORKERS: '0', SHADOW_MODE: 'true' });
-      apps.push(t);
-      const em = t.app.orm.em.fork();
-      const v1 = await em.findOneOrFail(ModelVersion, { task: ModelTask.CHEST, version: 'v1' });
-      v1.stage = ModelStage.CANARY;
-      v1.trafficShare = 0.5;
-      await em.flush();
-      await t.app.engine.loadVersion('chest', 'v1', v1.artifactPath, { activate: false });
+      const { t, tech, radiologist, patientId } = await setUp(
+        { SHADOW_MODE: 'true' },
+        { dir, v1Stage: ModelStage.ARCHIVED },
+      );
       expect(t.app.engine.manifest('chest', 'v1').input.size).not.toBe(
         t.app.engine.manifest('chest', 'v2').input.size,
       );
-      const tech = await t.tokenFor(Role.TECHNICIAN);
-      const radiologist = await t.tokenFor(Role.RADIOLOGIST);
-      const patientId = await createPatient(t, tech);
       const { returned, rows } = await analyzeNew(t, tech, radiologist, patientId);
       expect(returned).toBe('PRODUCTION');
       expect(rows).toEqual([

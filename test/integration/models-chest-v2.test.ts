@@ -9,14 +9,16 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadModel, LoadedModel } from '../../src/inference/model-loader';
-import { OnnxSessionFactory } from '../../src/inference/onnx/onnx-session.factory';
-import { RadiographReader } from '../../src/inference/radiograph-reader';
 import { readCsvRecords } from '../../src/training/csv';
-import { evaluateModel } from '../../src/training/evaluate.cli';
 import { PYTHON } from '../../src/training/trainer-runner';
 import { SHARED_DIR, sharedDataAvailable } from '../support/shared-data';
-import { gateVerdicts, share, torchParity } from '../support/model-checks';
+import {
+  expectEvaluatorReproduces,
+  gateVerdicts,
+  share,
+  torchParity,
+  useModel,
+} from '../support/model-checks';
 import { requireOrSkip } from '../support/test-database';
 
 const run = promisify(execFile);
@@ -30,18 +32,11 @@ const ready =
   requireOrSkip(existsSync(join(DIR, 'model.onnx')), `${DIR} (the shipped chest v2)`);
 
 (ready ? describe : describe.skip)('chest v2', () => {
-  let model: LoadedModel;
-  let reader: RadiographReader;
-  beforeAll(async () => {
-    model = await loadModel(DIR, new OnnxSessionFactory(), { executionProviders: ['cpu'] });
-    reader = new RadiographReader(model);
-  });
-  afterAll(() => model?.session.release());
-
-  const verdicts = (files: string[]) => gateVerdicts(reader, files);
+  const loaded = useModel(DIR);
+  const verdicts = (files: string[]) => gateVerdicts(loaded.reader, files);
 
   it('declares its lineage, its LOSO table and operating points that say what a new hospital should expect', () => {
-    const m = model.manifest;
+    const m = loaded.model.manifest;
     expect(m.preprocessing.id).toBe('gray-fill-bilinear-histeq-instnorm-v2');
     expect(m.lineage).toMatchObject({
       parentVersion: 'v1',
@@ -71,14 +66,14 @@ const ready =
       ),
       'wrist_grazpedwri_metadata/sample_images/0001_1297860395_01_WRI-L1_M014.png',
     ].map(datasets);
-    const parity = await torchParity(reader, 'chest', DIR, files);
-    expect(parity.preprocessing).toBe(model.manifest.preprocessing.id);
+    const parity = await torchParity(loaded.reader, 'chest', DIR, files);
+    expect(parity.preprocessing).toBe(loaded.model.manifest.preprocessing.id);
     for (const { file, diff } of parity.diffs)
       expect({ file, diff: diff < PARITY_TOLERANCE }).toEqual({ file, diff: true });
   }, 180_000);
 
   it('refuses non-radiographs and other body parts, and keeps chest films, as model.json reports', async () => {
-    const gate = model.manifest.gate as Record<string, number>;
+    const gate = loaded.model.manifest.gate as Record<string, number>;
     const ood = await verdicts(rowsOf('ood').map((r) => datasets(`ood/${r.path}`)));
     expect(share(ood, (v) => v !== 'ACCEPTED')).toBeGreaterThanOrEqual(0.95);
     expect(share(ood, (v) => v !== 'ACCEPTED')).toBeGreaterThanOrEqual(gate.rejectedNotRadiograph! - 0.05);
@@ -111,24 +106,7 @@ const ready =
   }, 600_000);
 
   it('reproduces the internal test metrics of model.json through the TypeScript evaluator', async () => {
-    const { report } = await evaluateModel({
-      model: DIR,
-      labels: join(DIR, 'manifest.csv'),
-      root: datasets(''),
-      split: 'test',
-      resamples: 50,
-    });
-    const m = model.manifest;
-    for (const [c, e] of Object.entries(m.metrics.aurocPerClass)) {
-      if (e.value === null) continue;
-      expect({ c, auroc: report.aurocPerClass[c]!.value }).toEqual({ c, auroc: expect.closeTo(e.value, 2) });
-    }
-    for (const [c, t] of Object.entries(m.thresholds)) {
-      expect({ c, recall: report.atThresholds[c]!.recall.value }).toEqual({
-        c,
-        recall: expect.closeTo(t.testRecall as number, 2),
-      });
-    }
+    await expectEvaluatorReproduces(DIR, datasets(''), loaded.model);
   }, 900_000);
 
   it('answers predict by default only if it passed its promotion gate; either version can be named', async () => {
@@ -138,7 +116,7 @@ const ready =
       JSON.parse((await run(cli[0]!, [...cli.slice(1), '--task', 'chest', ...args, film])).stdout) as {
         model: string;
       };
-    const passed = model.manifest.lineage?.promotionGate?.passed === true;
+    const passed = loaded.model.manifest.lineage?.promotionGate?.passed === true;
     expect((await predict()).model).toBe(passed ? 'care-companion-chest@v2' : 'care-companion-chest@v1');
     expect((await predict('--model', 'models/chest/v1')).model).toBe('care-companion-chest@v1');
     expect((await predict('--model', DIR)).model).toBe('care-companion-chest@v2');

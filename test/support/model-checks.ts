@@ -7,12 +7,37 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeImage } from '../../src/imaging';
-import type { RadiographReader } from '../../src/inference/radiograph-reader';
+import { loadModel, type LoadedModel } from '../../src/inference/model-loader';
+import { OnnxSessionFactory } from '../../src/inference/onnx/onnx-session.factory';
+import { RadiographReader } from '../../src/inference/radiograph-reader';
+import { evaluateModel } from '../../src/training/evaluate.cli';
 import { PYTHON } from '../../src/training/trainer-runner';
 
 const run = promisify(execFile);
 /** What the server accepts in tests of real films (larger than any film in the shared sets). */
 export const FILM_LIMITS = { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 };
+
+/**
+ * The committed model in `dir`, loaded for a describe block (beforeAll; released afterAll): read `model` and
+ * `reader` inside tests and hooks.
+ */
+export function useModel(dir: string): { readonly model: LoadedModel; readonly reader: RadiographReader } {
+  let model: LoadedModel | undefined;
+  let reader: RadiographReader | undefined;
+  beforeAll(async () => {
+    model = await loadModel(dir, new OnnxSessionFactory(), { executionProviders: ['cpu'] });
+    reader = new RadiographReader(model);
+  });
+  afterAll(() => model?.session.release());
+  return {
+    get model() {
+      return model!;
+    },
+    get reader() {
+      return reader!;
+    },
+  };
+}
 
 /** Gate verdicts of films read one by one as the server reads them (a file that does not decode: UNREADABLE). */
 export async function gateVerdicts(reader: RadiographReader, files: string[]): Promise<string[]> {
@@ -64,4 +89,33 @@ export async function torchParity(
     diffs.push({ file, diff });
   }
   return { preprocessing: python.preprocessing, diffs };
+}
+
+/**
+ * Runs the TypeScript evaluator over the test split of the model's own manifest.csv and expects model.json's
+ * per-class test AUROC and test recall at each shipped threshold (to 2 decimals: 50 resamples, other decoders).
+ */
+export async function expectEvaluatorReproduces(
+  dir: string,
+  datasetsRoot: string,
+  model: LoadedModel,
+): Promise<void> {
+  const { report } = await evaluateModel({
+    model: dir,
+    labels: join(dir, 'manifest.csv'),
+    root: datasetsRoot,
+    split: 'test',
+    resamples: 50,
+  });
+  const m = model.manifest;
+  for (const [c, e] of Object.entries(m.metrics.aurocPerClass)) {
+    if (e.value === null) continue;
+    expect({ c, auroc: report.aurocPerClass[c]!.value }).toEqual({ c, auroc: expect.closeTo(e.value, 2) });
+  }
+  for (const [c, t] of Object.entries(m.thresholds)) {
+    expect({ c, recall: report.atThresholds[c]!.recall.value }).toEqual({
+      c,
+      recall: expect.closeTo(t.testRecall as number, 2),
+    });
+  }
 }
