@@ -7,6 +7,7 @@
  * ends live here). IPC with the parent is outside the timed part.
  */
 import http from 'node:http';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import WebSocket from 'ws';
 
 /** One subscriber: its token and, for a filtered one, its patient. */
@@ -41,6 +42,12 @@ export interface ClientResult {
   mutationErrorSamples: string[];
   /** CPU this client process used during the run (ms). */
   clientCpuMs: number;
+  /**
+   * This client's own stalls during the run (event-loop delay p99/max, longest GC pause, ms): a stall
+   * here delays the timestamps of every answer and frame it holds up, so a tail that matches it is the
+   * harness's, not the server's.
+   */
+  clientStallMs: { loopP99: number; loopMax: number; gcMax: number };
   expected: number;
   received: number;
   /** Deliveries of an event a subscriber should not have had, or twice. */
@@ -178,6 +185,13 @@ async function run(scenario: ClientScenario, tag: string): Promise<ClientResult>
   let mutationErrors = 0;
   const mutationErrorSamples: string[] = [];
   const cpu = process.cpuUsage();
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  let gcMax = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  loop.enable();
   const answers: Promise<void>[] = [];
   const start = performance.now();
   for (let i = 0; i < scenario.count; i++) {
@@ -217,11 +231,14 @@ async function run(scenario: ClientScenario, tag: string): Promise<ClientResult>
     mutationErrors,
     mutationErrorSamples,
     clientCpuMs: (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpu)),
+    clientStallMs: { loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6, gcMax },
     expected,
     received: current.delivery.length,
     unexpected: current.unexpected,
     closed: current.closed,
   };
+  loop.disable();
+  gcObserver.disconnect();
   current = null;
   return result;
 }
