@@ -2612,6 +2612,20 @@ export type BodyPart =
   /** Wrist radiographs, PA and lateral (fracture model). */
   | 'WRIST';
 
+/** Which corrections to measure and how to cut the period into windows. */
+export type CorrectionQualityInput = {
+  /** Window length in seconds (60 to 31622400); windows are aligned to the Unix epoch. */
+  bucketSeconds?: number;
+  /** Inclusive start of the period (correction time). */
+  from: string;
+  /** Only this model version. */
+  modelVersionId?: string | number | null | undefined;
+  /** Only this task. */
+  task?: ModelTask | null | undefined;
+  /** Exclusive end of the period. */
+  to: string;
+};
+
 /** Registers a patient. */
 export type CreatePatientInput = {
   /** Birth date as YYYY-MM-DD. */
@@ -2758,6 +2772,26 @@ export type NoteStatus =
   /** Rejected by a radiologist. */
   | 'REJECTED';
 
+/** Where a label of a site's validation set comes from. */
+export type ReferenceLabelSource =
+  /** A radiologist's correction made before a read was signed. */
+  | 'CORRECTION'
+  /** The radiologist's signed final read (or its amendment). */
+  | 'FINAL_READ'
+  /** Imported by an admin or a radiologist (addSiteValidationStudies). */
+  | 'IMPORTED';
+
+/** Role of a user; decides what it may read and do. */
+export type Role =
+  /** Manages users and models; reads the audit trail. */
+  | 'ADMIN'
+  /** A system that reads results and subscribes to events. */
+  | 'INTEGRATOR'
+  /** Reads predictions, corrects them and approves notes. */
+  | 'RADIOLOGIST'
+  /** Registers patients and studies and uploads images. */
+  | 'TECHNICIAN';
+
 /** Administrative sex as recorded by the hospital. */
 export type Sex =
   /** Female. */
@@ -2768,6 +2802,50 @@ export type Sex =
   | 'OTHER'
   /** Not recorded. */
   | 'UNKNOWN';
+
+/** State of an evaluation of a model version on a site's validation set. */
+export type SiteEvaluationStatus =
+  /** Could not be measured (see error). */
+  | 'FAILED'
+  /** Waiting for a worker. */
+  | 'QUEUED'
+  /** Reading the labelled studies. */
+  | 'RUNNING'
+  /** Measured; it proposes a site operating point. */
+  | 'SUCCEEDED';
+
+/** Why a site evaluation ran. */
+export type SiteEvaluationTrigger =
+  /** The version was promoted to PRODUCTION (the per-site rollout gate). */
+  | 'PROMOTION'
+  /** An admin asked for it (evaluateSite). */
+  | 'REQUESTED';
+
+/** The per-site rollout gate of a version promoted to PRODUCTION. */
+export type SiteRolloutGateStatus =
+  /** It fell below the site's approved recall, or could not be evaluated: the site keeps its previous version. */
+  | 'FAILED'
+  /** It reached the site's approved recall (or its site operating point was approved): it serves the site. */
+  | 'PASSED'
+  /** Being evaluated on the site: the site keeps its previous version. */
+  | 'PENDING';
+
+/** What changed in a site's validation status. */
+export type SiteValidationChange =
+  /** An evaluation failed. */
+  | 'EVALUATION_FAILED'
+  /** An evaluation was queued. */
+  | 'EVALUATION_QUEUED'
+  /** An evaluation finished and proposes an operating point. */
+  | 'EVALUATION_SUCCEEDED'
+  /** An admin approved a site operating point: the site is validated. */
+  | 'OPERATING_POINT_APPROVED'
+  /** A promoted version failed the site gate: the site keeps its previous version. */
+  | 'ROLLOUT_GATE_FAILED'
+  /** A promoted version passed the site gate and serves the site. */
+  | 'ROLLOUT_GATE_PASSED'
+  /** A promoted version waits for its evaluation before it serves the site. */
+  | 'ROLLOUT_GATE_PENDING';
 
 /** Filters for the studies list. */
 export type StudyFilter = {
@@ -2822,6 +2900,98 @@ export type StudyStatus =
   | 'IN_REVIEW'
   /** Registered, no images yet (technicians). */
   | 'REGISTERED';
+
+/** Where a finding's threshold in a site operating point comes from. */
+export type ThresholdSource =
+  /** The model's shipped threshold: the site had too few positives for the guarantee. */
+  | 'SHIPPED'
+  /** Chosen on the site's own positives, with a finite-sample recall guarantee. */
+  | 'SITE';
+
+export type DashboardDriftAlertFragment = { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowStart: string, windowEnd: string, windowSize: number, windowKind: DriftWindowKind, status: DriftAlertStatus, createdAt: string };
+
+export type DashboardMeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardMeQuery = { me: { displayName: string, role: Role, permissions: Array<string> } };
+
+export type DashboardOverviewQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardOverviewQuery = { monitoringOverview: { bucketMinutes: number, corrections: number, modelVersions: Array<{ id: string, task: ModelTask, version: string, stage: ModelStage, trafficShare: number, hasReferenceProfile: boolean }>, throughput: Array<{ start: string, predictions: number, refused: number, p50Ms: number | null, p95Ms: number | null }>, recentPredictions: Array<{ id: string, createdAt: string, model: string | null, route: string, gateVerdict: GateVerdict, label: string | null, totalMs: number | null }>, drift: { enabled: boolean, windowSize: number, timeWindowMinutes: number, minWindowSize: number, alpha: number, psiThreshold: number, permutations: number } } };
+
+export type DashboardDriftAlertsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardDriftAlertsQuery = { driftAlerts: { edges: Array<{ node: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowStart: string, windowEnd: string, windowSize: number, windowKind: DriftWindowKind, status: DriftAlertStatus, createdAt: string } }> } };
+
+export type DashboardAcknowledgeDriftAlertMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DashboardAcknowledgeDriftAlertMutation = { acknowledgeDriftAlert: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowStart: string, windowEnd: string, windowSize: number, windowKind: DriftWindowKind, status: DriftAlertStatus, createdAt: string } };
+
+export type DashboardResolveDriftAlertMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DashboardResolveDriftAlertMutation = { resolveDriftAlert: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowStart: string, windowEnd: string, windowSize: number, windowKind: DriftWindowKind, status: DriftAlertStatus, createdAt: string } };
+
+export type DashboardDriftDetectedSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardDriftDetectedSubscription = { driftDetected: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowStart: string, windowEnd: string, windowSize: number, windowKind: DriftWindowKind, status: DriftAlertStatus, createdAt: string } };
+
+export type DashboardDriftChecksQueryVariables = Exact<{
+  modelVersionId?: string | number | null | undefined;
+  windowKind?: DriftWindowKind | null | undefined;
+}>;
+
+
+export type DashboardDriftChecksQuery = { driftChecks: Array<{ windowEnd: string, windowSize: number, drifted: boolean, signals: Array<{ signal: string, statistic: string, value: number, pValue: number | null, threshold: number, drifted: boolean }> }> };
+
+export type DashboardCorrectionQualityQueryVariables = Exact<{
+  input: CorrectionQualityInput;
+}>;
+
+
+export type DashboardCorrectionQualityQuery = { correctionQuality: Array<{ modelVersion: string | null, task: ModelTask, windowStart: string, windowEnd: string, n: number, refused: number, recall: number | null, specificity: number | null, agreement: number | null }> };
+
+export type DashboardSitesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardSitesQuery = { sites: Array<{ id: string, name: string, code: string, isDefault: boolean }> };
+
+export type DashboardSiteValidationQueryVariables = Exact<{
+  siteId: string | number;
+  modelVersionId: string | number;
+}>;
+
+
+export type DashboardSiteValidationQuery = { siteValidation: { validated: boolean, validationSet: { n: number, patients: number, counts: Array<{ label: string, n: number }>, sources: Array<{ source: ReferenceLabelSource, n: number }> }, operatingPoint: { id: string, evaluationId: string, temperature: number, approvedAt: string, thresholds: Array<{ label: string, value: number, source: ThresholdSource }> } | null, rolloutGate: { status: SiteRolloutGateStatus, fallbackId: string | null, reason: string | null, findings: Array<{ label: string, approvedRecall: number, candidateRecall: number | null, passed: boolean }> } | null, latestEvaluation: { id: string, status: SiteEvaluationStatus, trigger: SiteEvaluationTrigger, targetRecall: number | null, n: number, patients: number | null, error: string | null, finishedAt: string | null, ece: number | null, gateRefused: { n: number, rate: number } | null, temperature: { shipped: number, used: number } | null, reliability: Array<{ confidence: number, accuracy: number, n: number }>, findings: Array<{ label: string, auroc: { value: number | null, lower: number | null, upper: number | null }, shipped: { threshold: number, recall: { value: number | null, lower: number | null, upper: number | null }, specificity: { value: number | null, lower: number | null, upper: number | null } }, site: { threshold: number, source: ThresholdSource | null, recall: { value: number | null, lower: number | null, upper: number | null }, specificity: { value: number | null, lower: number | null, upper: number | null } }, roc: Array<{ fpr: number, tpr: number }> }>, proposedOperatingPoint: { thresholds: Array<{ label: string, source: ThresholdSource, nPositives: number, positivesNeeded: number, guarantee: string }> } | null } | null } };
+
+export type DashboardSiteValidationChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardSiteValidationChangedSubscription = { siteValidationChanged: { change: SiteValidationChange, evaluationId: string | null, validation: { site: { id: string, name: string } } } };
+
+export type DashboardEvaluateSiteMutationVariables = Exact<{
+  siteId: string | number;
+  modelVersionId: string | number;
+  targetRecall?: number | null | undefined;
+}>;
+
+
+export type DashboardEvaluateSiteMutation = { evaluateSite: { id: string, status: SiteEvaluationStatus } };
+
+export type DashboardApproveSiteOperatingPointMutationVariables = Exact<{
+  evaluationId: string | number;
+}>;
+
+
+export type DashboardApproveSiteOperatingPointMutation = { approveSiteOperatingPoint: { id: string } };
 
 export type DriftChecksQueryVariables = Exact<{
   modelVersionId?: string | number | null | undefined;
