@@ -5,7 +5,14 @@
 const fs = require('node:fs');
 const swc = JSON.parse(fs.readFileSync(`${__dirname}/.swcrc`, 'utf8'));
 delete swc.$schema;
-const transform = { '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }] };
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }],
+  // The dashboard's browser modules (ES modules), so a test can import the pure ones (lib/operations.js).
+  '/public/dashboard/.+\\.js$': [
+    '@swc/jest',
+    { ...swc, swcrc: false, jsc: { ...swc.jsc, parser: { syntax: 'ecmascript' } } },
+  ],
+};
 const common = {
   transform,
   testEnvironment: 'node',
