@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -146,6 +146,18 @@ describe('deploy/Dockerfile runtime stage (assembled without a container engine)
           mkdirSync(dirname(target), { recursive: true });
           if (rel === 'node_modules') symlinkSync(join(ROOT, 'node_modules'), target);
           else cpSync(join(ROOT, rel), target, { recursive: true });
+        } else if (basename(source).includes('*')) {
+          // A wildcard source (`COPY client/*.graphql ./client/`): each match lands in the destination folder.
+          const pattern = new RegExp(
+            `^${basename(source)
+              .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+              .replace(/\*/g, '[^/]*')}$`,
+          );
+          const dir = dirname(source);
+          const matches = readdirSync(join(ROOT, dir)).filter((f) => pattern.test(f));
+          if (matches.length === 0) throw new Error(`COPY source ${source} matches nothing in the context`);
+          mkdirSync(inApp(copy.dest), { recursive: true });
+          for (const f of matches) symlinkSync(join(ROOT, dir, f), join(inApp(copy.dest), f));
         } else {
           if (!existsSync(join(ROOT, source)))
             throw new Error(`COPY source ${source} is missing from the context`);
@@ -204,6 +216,15 @@ describe('deploy/Dockerfile runtime stage (assembled without a container engine)
     const page = await fetch(`${url}/dashboard`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    // The page's modules and the named operations they send ship in the image too.
+    const script = await fetch(`${url}/dashboard/main.js`);
+    expect([script.status, script.headers.get('content-type')]).toEqual([
+      200,
+      expect.stringMatching(/javascript/),
+    ]);
+    const operations = await fetch(`${url}/dashboard/operations/dashboard.graphql`);
+    expect(operations.status).toBe(200);
+    expect(await operations.text()).toMatch(/^query \w+/m);
     const metrics = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toMatch(/^care_companion_model_loaded\{task="chest"/m);
