@@ -6,8 +6,8 @@ import {
   expectedCalibrationError,
   pick,
   rates,
-  seededRandom,
 } from './metrics';
+import { seededRandom } from '../shared/random';
 
 describe('metrics', () => {
   it('computes AUROC as the probability a positive outranks a negative, ties counting half', () => {

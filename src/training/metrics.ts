@@ -2,6 +2,7 @@
  * Evaluation metrics, pure functions over scores and labels. Used by `npm run evaluate`, by the
  * retraining gate and by live quality figures; each has a unit test against hand-computed values.
  */
+import { seededRandom } from '../shared/random';
 
 /** Area under the ROC curve (Mann–Whitney U with average ranks for ties); null when one class is absent. */
 export function auroc(scores: ArrayLike<number>, positive: ArrayLike<boolean>): number | null {
@@ -103,18 +104,6 @@ export function confusionMatrix(probabilities: number[][], labels: number[], cla
     m[labels[i]][best]++;
   });
   return m;
-}
-
-/** Small deterministic PRNG (mulberry32) so bootstrap intervals are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A point estimate with a percentile-bootstrap 95% interval. */

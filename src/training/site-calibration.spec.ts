@@ -1,4 +1,4 @@
-import { seededRandom } from './metrics';
+import { seededRandom } from '../shared/random';
 import {
   applySiteOperatingPoint,
   calibrateSite,

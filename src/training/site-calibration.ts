@@ -10,16 +10,8 @@
  * report says how many more positives are needed.
  */
 import { calibratedSoftmax } from '../inference/postprocess';
-import {
-  auroc,
-  bootstrap,
-  countsAt,
-  Estimate,
-  expectedCalibrationError,
-  pick,
-  rates,
-  seededRandom,
-} from './metrics';
+import { auroc, bootstrap, countsAt, Estimate, expectedCalibrationError, pick, rates } from './metrics';
+import { seededRandom } from '../shared/random';
 
 /** One labelled local film and the model's reading of it. */
 export interface SiteItem {

@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readCsvRecords } from '../../src/training/csv';
-import { seededRandom } from '../../src/training/metrics';
+import { seededRandom } from '../../src/shared/random';
 import { SHARED_DIR, sharedDataAvailable } from '../support/shared-data';
 
 const run = promisify(execFile);

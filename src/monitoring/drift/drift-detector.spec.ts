@@ -1,6 +1,6 @@
 import { detectDrift, DriftObservation, meanIntensity, megapixels, P_VALUE_SIGNALS } from './drift-detector';
 import { buildReferenceProfile } from './profile-builder';
-import { seededRandom } from './statistics';
+import { seededRandom } from '../../shared/random';
 import { InlineDriftDetector, WorkerDriftDetector } from './worker-drift-detector';
 
 const gaussian = (random: () => number) =>

@@ -6,8 +6,8 @@ import {
   mmdPermutationTest,
   project,
   psi,
-  seededRandom,
 } from './statistics';
+import { seededRandom } from '../../shared/random';
 
 const gaussian = (random: () => number) => {
   const u = Math.max(random(), 1e-12);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { seededRandom } from './statistics';
+import { seededRandom } from '../../shared/random';
 
 /** One film of a model's training manifest (`models/<task>/<version>/manifest.csv`). */
 export interface ManifestRow {
