@@ -64,13 +64,11 @@ export enum ImageFormat {
   DICOM = 'DICOM',
 }
 
-/** Verdict of the input gate that runs before any diagnosis. */
-export enum GateVerdict {
-  ACCEPTED = 'ACCEPTED',
-  NOT_A_RADIOGRAPH = 'NOT_A_RADIOGRAPH',
-  WRONG_BODY_PART = 'WRONG_BODY_PART',
-  LOW_QUALITY = 'LOW_QUALITY',
-}
+/**
+ * Verdict of the input gate that runs before any diagnosis. Inference owns this vocabulary (the reader
+ * decides it); the domain keeps its values unchanged, so it re-exports the enum instead of mapping it.
+ */
+export { GateVerdict } from '../inference/gate-verdict';
 
 /** Which model task a version serves. */
 export enum ModelTask {

@@ -1,4 +1,4 @@
-import { GateVerdict } from '../domain/enums';
+import { GateVerdict } from './gate-verdict';
 import { NOT_TARGET_OUTPUT, type ModelManifest } from './model-manifest';
 
 export { NOT_TARGET_OUTPUT };

@@ -1,4 +1,4 @@
-import { GateVerdict } from '../domain/enums';
+import { GateVerdict } from './gate-verdict';
 import type { PreparedImage } from './image-preparer';
 import { PreparedCache } from './prepared-cache';
 

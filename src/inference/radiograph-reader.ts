@@ -1,4 +1,4 @@
-import { GateVerdict } from '../domain/enums';
+import { GateVerdict } from './gate-verdict';
 import { DecodedImage, displayRange, toModelTensor } from '../imaging';
 import type { Tensor, TensorMap } from './engine';
 import type { LoadedModel } from './model-loader';

@@ -1,4 +1,4 @@
-import { GateVerdict } from '../domain/enums';
+import { GateVerdict } from './gate-verdict';
 import type { ModelManifest } from './model-manifest';
 import { REFUSAL_EXPLANATIONS, type FindingResult, type Reading } from './postprocess';
 

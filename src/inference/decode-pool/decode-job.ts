@@ -10,7 +10,7 @@ import {
   PreprocessingId,
   toModelInput,
 } from '../../imaging';
-import { GateVerdict } from '../../domain/enums';
+import { GateVerdict } from '../gate-verdict';
 import { qualityVerdict } from '../radiograph-reader';
 
 /** What the decode pool reports about an image besides its tensor. Holds no PHI (no DICOM identifiers). */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { GateVerdict } from '../../domain/enums';
+import { GateVerdict } from '../../inference/gate-verdict';
 import type { PreparedImage } from '../../inference/image-preparer';
 import { InlineImagePreparer } from '../../inference/image-preparer';
 import type { LoadedModel } from '../../inference/model-loader';
@@ -54,7 +54,9 @@ export async function observeFiles(
   const out: OfflineObservation[] = [];
   for (let start = 0; start < files.length; start += batchSize) {
     const batch = files.slice(start, start + batchSize);
-    const prepared = await Promise.all(batch.map(async (f) => preparer.prepare(await readFile(f), size, model.manifest.preprocessing.id)));
+    const prepared = await Promise.all(
+      batch.map(async (f) => preparer.prepare(await readFile(f), size, model.manifest.preprocessing.id)),
+    );
     const readings = await reader.runTensors(
       prepared.map((p) => Array.from({ length: views }, () => p.tensor)),
       prepared.map((p) => p.quality),
