@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AI_ASSISTANCE_WARNING } from '../domain/prediction/ai-assistance';
 import { AppError } from '../errors';
 import { decodeImage, DecodedImage, renderHeatmapPng, toModelInput } from '../imaging';
 import { loadModel } from '../inference/model-loader';
@@ -22,7 +23,6 @@ import type { Reading } from '../inference/postprocess';
 import { resolveModelDir } from '../inference/model-repository';
 import { OnnxSessionFactory } from '../inference/onnx/onnx-session.factory';
 import { RadiographReader } from '../inference/radiograph-reader';
-import { AI_ASSISTANCE_WARNING } from '../schema/types';
 import { applySiteOperatingPoint, SiteFileError } from '../training/site-calibration';
 
 async function main(): Promise<void> {
@@ -136,7 +136,9 @@ async function main(): Promise<void> {
                   files[k]!,
                   v.view,
                   images[k]!,
-                  r.gateVerdict === 'ACCEPTED' ? v.reading : { ...v.reading, probabilities: null, findings: [] },
+                  r.gateVerdict === 'ACCEPTED'
+                    ? v.reading
+                    : { ...v.reading, probabilities: null, findings: [] },
                 ),
               ),
             ),

@@ -4,10 +4,11 @@ import type { DriftCheck } from '../domain/drift/drift-check.entity';
 import { DriftDetectedEvent, DriftService } from '../domain/drift/drift.service';
 import { DriftAlertStatus, DriftWindowKind } from '../domain/enums';
 import { MonitoringService } from '../domain/monitoring/monitoring.service';
+import { AI_ASSISTANCE_WARNING } from '../domain/prediction/ai-assistance';
 import { Topic } from '../pubsub/pubsub';
 import { toDriftAlert } from '../schema/mappers';
 import { DriftCheckType, MonitoringOverviewType } from '../schema/monitoring.types';
-import { AI_ASSISTANCE_WARNING, DriftAlertType } from '../schema/types';
+import { DriftAlertType } from '../schema/types';
 import { GraphQLContext, subscribeTo } from './context';
 
 const toDriftCheck = (c: DriftCheck): DriftCheckType =>

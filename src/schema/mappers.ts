@@ -41,8 +41,8 @@ import {
   TrainingRunType,
   UploadReceiptType,
   UserType,
-  AI_ASSISTANCE_WARNING,
 } from './types';
+import { AI_ASSISTANCE_WARNING } from '../domain/prediction/ai-assistance';
 import { ModelLineageType, ModelStageChangeType, RegistryActorType } from './model-registry.types';
 import { siteIdOf } from '../domain/site/site-serving';
 import type { Site } from '../domain/site/site.entity';

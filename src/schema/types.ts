@@ -23,10 +23,6 @@ import {
 } from './enums';
 import { Connection } from './connection';
 
-/** The notice every AI output carries. */
-export const AI_ASSISTANCE_WARNING =
-  'AI assistance only: this result may be wrong and requires review by a qualified clinician before any clinical decision.';
-
 @ObjectType('User', { description: 'A person or integration client that holds tokens.' })
 export class UserType {
   @Field(() => ID, { description: 'Stable identifier.' })

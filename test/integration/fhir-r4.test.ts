@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { GateVerdict, Role } from '../../src/domain/enums';
 import { Prediction } from '../../src/domain/prediction/prediction.entity';
 import { Study } from '../../src/domain/study/study.entity';
-import { AI_ASSISTANCE_WARNING } from '../../src/schema/types';
+import { AI_ASSISTANCE_WARNING } from '../../src/domain/prediction/ai-assistance';
 import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
 import { TB_READING } from '../support/reading-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';

@@ -12,7 +12,7 @@ import { Role } from '../../src/domain/enums';
 import { jsonString, DicomJson } from '../../src/interop/dicom-json';
 import { HttpDicomWebClient } from '../../src/interop/dicomweb.client';
 import { buildMultipartRelated } from '../../src/interop/multipart';
-import { AI_ASSISTANCE_WARNING } from '../../src/schema/types';
+import { AI_ASSISTANCE_WARNING } from '../../src/domain/prediction/ai-assistance';
 import { orthancInstalled, OrthancProcess, startOrthanc } from '../support/orthanc';
 import { sharedDataAvailable, sharedFile, SHARED_DIR } from '../support/shared-data';
 import { requireOrSkip } from '../support/test-database';

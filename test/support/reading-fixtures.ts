@@ -1,7 +1,7 @@
 import { GateVerdict } from '../../src/domain/enums';
 import { Prediction } from '../../src/domain/prediction/prediction.entity';
 import { Study } from '../../src/domain/study/study.entity';
-import { AI_ASSISTANCE_WARNING } from '../../src/schema/types';
+import { AI_ASSISTANCE_WARNING } from '../../src/domain/prediction/ai-assistance';
 import { attach, createPatient, createStudy } from './clinical-fixtures';
 import type { TestApp } from './test-app';
 

@@ -8,10 +8,10 @@ import { readsPerView, type ModelManifest } from '../../inference/model-manifest
 import { interpret, modelGateVerdict, NOT_TARGET_OUTPUT, Reading } from '../../inference/postprocess';
 import { fuseViews } from '../../inference/study-fusion';
 import { renderHeatmapPng, type PreprocessingId } from '../../imaging';
+import { AI_ASSISTANCE_WARNING } from '../prediction/ai-assistance';
 import { decodeCam, encodeCam, type StoredCam } from '../prediction/stored-cam';
 import type { Logger } from '../../logging/logger';
 import { Topic } from '../../pubsub/pubsub';
-import { AI_ASSISTANCE_WARNING } from '../../schema/types';
 import { contentAddressedKey, ObjectStore, sha256 } from '../../storage';
 import { AuditAction, BodyPart, GateVerdict, ImageView, ModelTask, StudyStatus } from '../enums';
 import { Image } from '../image/image.entity';
