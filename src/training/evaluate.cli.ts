@@ -16,69 +16,11 @@
  * a row with only `path` is read as a pseudo-study with that image in both views.
  */
 import 'reflect-metadata';
-import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeImage } from '../imaging';
-import { loadModel } from '../inference/model-loader';
-import { OnnxSessionFactory } from '../inference/onnx/onnx-session.factory';
-import { RadiographReader } from '../inference/radiograph-reader';
-import { readCsvRecords } from './csv';
+import { evaluateModel } from './evaluate-model';
 import { runPython, TRAINER_DIR } from './trainer-runner';
-import { evaluate, EvaluatedItem } from './evaluate';
-
-const LIMITS = { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 };
-
-/** Evaluates a model folder on a labels CSV; exported for tests. */
-export async function evaluateModel(options: {
-  model: string;
-  labels: string;
-  /** Folder the CSV's paths are relative to (default: the CSV's own folder). */
-  root?: string;
-  split?: string;
-  resamples?: number;
-  batch?: number;
-  labelMap?: (row: Record<string, string>) => string | null;
-}) {
-  const reader = new RadiographReader(
-    await loadModel(options.model, new OnnxSessionFactory(), { executionProviders: ['cpu'] }),
-  );
-  const manifest = reader.model.manifest;
-  const root = options.root ? resolve(options.root) : dirname(resolve(options.labels));
-  const rows = readCsvRecords(await readFile(options.labels, 'utf8')).filter(
-    (r) => !options.split || r.split === options.split,
-  );
-  const skipped: Record<string, number> = {};
-  const usable = rows
-    .map((r) => ({ row: r, label: options.labelMap ? options.labelMap(r) : r.label }))
-    .filter(({ label }) => {
-      const ok = label !== null && manifest.classes.includes(label);
-      if (!ok) skipped[String(label)] = (skipped[String(label)] ?? 0) + 1;
-      return ok;
-    });
-  const items: EvaluatedItem[] = [];
-  const batch = options.batch ?? 32;
-  for (let i = 0; i < usable.length; i += batch) {
-    const chunk = usable.slice(i, i + batch);
-    const studies = await Promise.all(
-      chunk.map(async ({ row }) => {
-        const files =
-          manifest.input.names.length === 2 ? [row.pa || row.path, row.lateral || row.path] : [row.path];
-        return Promise.all(files.map(async (f) => decodeImage(await readFile(join(root, f)), LIMITS)));
-      }),
-    );
-    const readings = await reader.read(studies);
-    chunk.forEach(({ row, label }, k) =>
-      items.push({
-        path: row.path || row.pa,
-        label: label!,
-        source: row.source || 'all',
-        reading: readings[k],
-      }),
-    );
-  }
-  return { report: evaluate(manifest, items, options.resamples ?? 1000), skipped, manifest };
-}
 
 function fmt(e: { value: number | null; ci95: [number, number] | null }): string {
   if (e.value === null) return 'n/a';

@@ -17,9 +17,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/app-config';
 import { createOrm, migrateToLatest } from '../db/orm';
 import { startEmbeddedPostgres } from '../db/embedded-postgres';
-import { ModelTask, TrainingRunStatus } from '../domain/enums';
-import { registerTrainedModel } from '../domain/training-run/model-registration.service';
-import { TrainingRun } from '../domain/training-run/training-run.entity';
+import { registerCliTraining } from '../domain/training-run/model-registration.service';
 import { loadModel } from '../inference/model-loader';
 import { OnnxSessionFactory } from '../inference/onnx/onnx-session.factory';
 import { LocalTrainerRunner, runPython, TRAINER_DIR } from './trainer-runner';
@@ -97,35 +95,17 @@ async function main(): Promise<void> {
   const orm = await createOrm({ url: config.database.url ?? embedded!.url, poolMax: 2 });
   try {
     await migrateToLatest(orm);
-    const em = orm.em.fork();
-    const m = model.manifest;
-    const task = values.task === 'chest' ? ModelTask.CHEST : ModelTask.WRIST;
-    const run = em.create(TrainingRun, {
-      task,
-      status: TrainingRunStatus.RUNNING,
-      trigger: 'CLI',
-      runner: 'local',
-      candidateVersion: values.version,
-      parameters: { epochs, timeBudgetMin, ...m.training.hyperparameters },
-      codeVersion: codeVersion(),
-      manifestSha256,
-      datasetCounts: m.trainingData.counts,
-      metrics: m.metrics as Record<string, unknown>,
-      startedAt: started,
-    } as unknown as TrainingRun);
-    const version = registerTrainedModel(em, run, {
+    const registered = await registerCliTraining(orm.em.fork(), {
       task,
       version: values.version!,
       artifactPath: outDir,
-      manifest: m,
+      manifest: model.manifest,
       manifestSha256,
+      parameters: { epochs, timeBudgetMin },
+      codeVersion: codeVersion(),
+      startedAt: started,
     });
-    await em.flush();
-    console.log(
-      JSON.stringify({
-        registered: { modelVersionId: version.id, trainingRunId: run.id, stage: version.stage },
-      }),
-    );
+    console.log(JSON.stringify({ registered }));
   } finally {
     await orm.close(true);
     await embedded?.stop();

@@ -9,7 +9,7 @@ import { loadModelManifest, ModelManifest } from '../../src/inference/model-mani
 import { OnnxSessionFactory } from '../../src/inference/onnx/onnx-session.factory';
 import { COLOUR_CHROMA_LIMIT, qualityVerdict, RadiographReader } from '../../src/inference/radiograph-reader';
 import { readCsvRecords } from '../../src/training/csv';
-import { evaluateModel } from '../../src/training/evaluate.cli';
+import { evaluateModel } from '../../src/training/evaluate-model';
 import { PYTHON } from '../../src/training/trainer-runner';
 import { SHARED_DIR, sharedDataAvailable } from '../support/shared-data';
 import { requireOrSkip } from '../support/test-database';

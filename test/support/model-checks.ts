@@ -10,7 +10,7 @@ import { decodeImage } from '../../src/imaging';
 import { loadModel, type LoadedModel } from '../../src/inference/model-loader';
 import { OnnxSessionFactory } from '../../src/inference/onnx/onnx-session.factory';
 import { RadiographReader } from '../../src/inference/radiograph-reader';
-import { evaluateModel } from '../../src/training/evaluate.cli';
+import { evaluateModel } from '../../src/training/evaluate-model';
 import { PYTHON } from '../../src/training/trainer-runner';
 
 const run = promisify(execFile);

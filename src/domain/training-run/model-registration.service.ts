@@ -43,3 +43,54 @@ export function registerTrainedModel(em: EntityManager, run: TrainingRun, model:
   em.persist(run);
   return version;
 }
+
+/** A model trained from the command line (`npm run train -- --register`), outside the retraining loop. */
+export interface CliTrainedModel {
+  /** The trainer's task name (the `models/<task>/` folder). */
+  task: 'chest' | 'wrist';
+  version: string;
+  /** Folder holding model.onnx and model.json. */
+  artifactPath: string;
+  manifest: ModelManifest;
+  manifestSha256: string;
+  /** The trainer options given on the command line; the manifest's hyperparameters are added to them. */
+  parameters: Record<string, unknown>;
+  /** Revision of the code that trained it. */
+  codeVersion: string;
+  startedAt: Date;
+}
+
+/**
+ * Records a model trained from the command line: a TrainingRun (trigger CLI, local runner) and its
+ * STAGING {@link ModelVersion} (through {@link registerTrainedModel}), committed in one flush. The CLI
+ * stays a shell: it never builds entities itself.
+ */
+export async function registerCliTraining(
+  em: EntityManager,
+  trained: CliTrainedModel,
+): Promise<{ modelVersionId: string; trainingRunId: string; stage: ModelStage }> {
+  const m = trained.manifest;
+  const task = trained.task === 'chest' ? ModelTask.CHEST : ModelTask.WRIST;
+  const run = em.create(TrainingRun, {
+    task,
+    status: TrainingRunStatus.RUNNING,
+    trigger: 'CLI',
+    runner: 'local',
+    candidateVersion: trained.version,
+    parameters: { ...trained.parameters, ...m.training.hyperparameters },
+    codeVersion: trained.codeVersion,
+    manifestSha256: trained.manifestSha256,
+    datasetCounts: m.trainingData.counts,
+    metrics: m.metrics as Record<string, unknown>,
+    startedAt: trained.startedAt,
+  } as unknown as TrainingRun);
+  const version = registerTrainedModel(em, run, {
+    task,
+    version: trained.version,
+    artifactPath: trained.artifactPath,
+    manifest: m,
+    manifestSha256: trained.manifestSha256,
+  });
+  await em.flush();
+  return { modelVersionId: version.id, trainingRunId: run.id, stage: version.stage };
+}

@@ -10,7 +10,7 @@ import { renderTrainingPng, ImageLimits } from '../../imaging';
 import { loadModelManifest } from '../../inference/model-manifest';
 import type { JobQueue, QueuedJob } from '../../jobs/job-queue';
 import type { Logger } from '../../logging/logger';
-import { evaluateModel } from '../../training/evaluate.cli';
+import { evaluateModel } from '../../training/evaluate-model';
 import type { EvaluationReport } from '../../training/evaluate';
 import { decideGate, GateDecision, GatePolicy } from '../../training/gate';
 import { assembleRetrainingDataset } from '../../training/retraining-dataset';
