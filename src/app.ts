@@ -59,7 +59,10 @@ import { WorkerSessionFactory } from './inference/onnx/worker-session.factory';
 import { PgBossJobQueue } from './jobs/pg-boss.job-queue';
 import { createLogger, Logger } from './logging/logger';
 import { Metrics } from './monitoring/metrics';
+import { createDicomIngestMetrics } from './monitoring/dicom-metrics';
+import { createDriftMetrics } from './monitoring/drift-metrics';
 import { createNoteMetrics } from './monitoring/note-metrics';
+import { registerQualityMetrics } from './monitoring/quality-metrics';
 import { createSubscriptionMetrics } from './monitoring/subscription-metrics';
 import { checkReadiness } from './monitoring/readiness';
 import { createAppPubSub, Topic } from './pubsub/pubsub';
@@ -237,7 +240,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       events,
       { ...config.drift, modelsDir: config.modelsDir },
       logger,
-      metrics.registry,
+      createDriftMetrics(metrics.registry),
       undefined,
       new WorkerDriftDetector(),
     );
@@ -332,7 +335,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     closers.push(async () => retrainingRef.close());
     const reads = new ReadService(corrections, events);
     const quality = new QualityService(orm.em);
-    quality.registerMetrics(metrics.registry);
+    registerQualityMetrics(metrics.registry, quality);
 
     const dicomWeb =
       overrides.dicomWeb !== undefined
@@ -340,11 +343,14 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
         : config.pacs
           ? new HttpDicomWebClient(config.pacs)
           : null;
-    const dicomIngest = new DicomIngestService(images, dicomWeb, events, logger, {
-      maxPixels: config.limits.maxImagePixels,
-      stowMaxInstances: config.dicom.stowMaxInstances,
-    });
-    dicomIngest.registerMetrics(metrics.registry);
+    const dicomIngest = new DicomIngestService(
+      images,
+      dicomWeb,
+      events,
+      logger,
+      { maxPixels: config.limits.maxImagePixels, stowMaxInstances: config.dicom.stowMaxInstances },
+      createDicomIngestMetrics(metrics.registry),
+    );
     const resultExport = new ResultExportService(dicomWeb, {
       uidRoot: config.dicom.uidRoot,
       manufacturer: 'Care Companion',

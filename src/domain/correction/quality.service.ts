@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Gauge, Registry } from 'prom-client';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { ValidationError } from '../../errors';
@@ -52,6 +51,20 @@ export const QUALITY_GAUGE_WINDOWS: Readonly<Record<string, number>> = {
   '7d': 7 * 24 * 3600,
   '30d': 30 * 24 * 3600,
 };
+
+/** Correction quality of one task and model version over one rolling window. */
+export interface RollingQuality {
+  /** Name of the window in {@link QUALITY_GAUGE_WINDOWS} (`24h`, `7d`, `30d`). */
+  window: string;
+  task: string;
+  /** The model version, or `unknown`. */
+  modelVersion: string;
+  /** Corrections counted in the window (latest per prediction), refused films included. */
+  corrections: number;
+  recall: number | null;
+  specificity: number | null;
+  agreement: number | null;
+}
 
 const MAX_BUCKETS = 1000;
 
@@ -159,81 +172,44 @@ export class QualityService {
   }
 
   /**
-   * Registers gauges on `registry`, filled at scrape time over the rolling windows of
-   * {@link QUALITY_GAUGE_WINDOWS}: `care_companion_correction_{recall,specificity,agreement}` and
-   * `care_companion_corrections` with labels task, model_version, window. Empty rates are not exported.
+   * Correction quality over each rolling window of {@link QUALITY_GAUGE_WINDOWS}, per task and model
+   * version (`unknown` when the prediction has none): what the Prometheus gauges show
+   * (`monitoring/quality-metrics.ts`), read at scrape time. A rate with an empty denominator is null.
    */
-  registerMetrics(registry: Registry): void {
-    const labelNames = ['task', 'model_version', 'window'] as const;
-    // eslint-disable-next-line prefer-const
-    let refresh: () => Promise<void>;
-    const gauges = {
-      recall: new Gauge({
-        name: 'care_companion_correction_recall',
-        help: 'Recall (positive = any finding) measured against radiologist corrections',
-        labelNames,
-        registers: [],
-        collect: () => refresh(),
-      }),
-      specificity: new Gauge({
-        name: 'care_companion_correction_specificity',
-        help: 'Specificity measured against radiologist corrections',
-        labelNames,
-        registers: [],
-        collect: () => refresh(),
-      }),
-      agreement: new Gauge({
-        name: 'care_companion_correction_agreement',
-        help: 'Share of corrections whose label equals the model label',
-        labelNames,
-        registers: [],
-        collect: () => refresh(),
-      }),
-      count: new Gauge({
-        name: 'care_companion_corrections',
-        help: 'Corrections counted in the window (latest per prediction)',
-        labelNames,
-        registers: [],
-        collect: () => refresh(),
-      }),
-    };
-    let pending: Promise<void> | null = null;
-    refresh = () =>
-      (pending ??= (async () => {
-        try {
-          for (const g of Object.values(gauges)) g.reset();
-          const now = this.clock();
-          for (const [name, seconds] of Object.entries(QUALITY_GAUGE_WINDOWS)) {
-            const from = new Date(now.getTime() - seconds * 1000);
-            const windows = await this.compute({
-              from,
-              to: new Date(now.getTime() + 1),
-              bucketSeconds: seconds * 2,
-            });
-            const merged = new Map<string, QualityWindow[]>();
-            for (const w of windows) {
-              const k = `${w.task}|${w.modelVersion ?? 'unknown'}`;
-              merged.set(k, [...(merged.get(k) ?? []), w]);
-            }
-            for (const [k, ws] of merged) {
-              const [task, version] = k.split('|');
-              const labels = { task: task!, model_version: version!, window: name };
-              const sum = (f: (w: QualityWindow) => number) => ws.reduce((s, w) => s + f(w), 0);
-              const tp = sum((w) => w.truePositives);
-              const fn = sum((w) => w.falseNegatives);
-              const tn = sum((w) => w.trueNegatives);
-              const fp = sum((w) => w.falsePositives);
-              const n = sum((w) => w.n);
-              gauges.count.set(labels, n + sum((w) => w.refused));
-              if (tp + fn > 0) gauges.recall.set(labels, tp / (tp + fn));
-              if (tn + fp > 0) gauges.specificity.set(labels, tn / (tn + fp));
-              if (n > 0) gauges.agreement.set(labels, sum((w) => w.agreements) / n);
-            }
-          }
-        } finally {
-          pending = null;
-        }
-      })());
-    for (const g of Object.values(gauges)) registry.registerMetric(g);
+  async rollingQuality(): Promise<RollingQuality[]> {
+    const out: RollingQuality[] = [];
+    const now = this.clock();
+    for (const [name, seconds] of Object.entries(QUALITY_GAUGE_WINDOWS)) {
+      const from = new Date(now.getTime() - seconds * 1000);
+      const windows = await this.compute({
+        from,
+        to: new Date(now.getTime() + 1),
+        bucketSeconds: seconds * 2,
+      });
+      const merged = new Map<string, QualityWindow[]>();
+      for (const w of windows) {
+        const k = `${w.task}|${w.modelVersion ?? 'unknown'}`;
+        merged.set(k, [...(merged.get(k) ?? []), w]);
+      }
+      for (const [k, ws] of merged) {
+        const [task, version] = k.split('|');
+        const sum = (f: (w: QualityWindow) => number) => ws.reduce((s, w) => s + f(w), 0);
+        const tp = sum((w) => w.truePositives);
+        const fn = sum((w) => w.falseNegatives);
+        const tn = sum((w) => w.trueNegatives);
+        const fp = sum((w) => w.falsePositives);
+        const n = sum((w) => w.n);
+        out.push({
+          window: name,
+          task: task!,
+          modelVersion: version!,
+          corrections: n + sum((w) => w.refused),
+          recall: tp + fn > 0 ? tp / (tp + fn) : null,
+          specificity: tn + fp > 0 ? tn / (tn + fp) : null,
+          agreement: n > 0 ? sum((w) => w.agreements) / n : null,
+        });
+      }
+    }
+    return out;
   }
 }

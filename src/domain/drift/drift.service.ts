@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Counter, Gauge, Registry } from 'prom-client';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { InvalidStateError, NotFoundError } from '../../errors';
@@ -17,6 +16,21 @@ import type { RequestContext } from '../shared/request-context';
 import { DriftAlert } from './drift-alert.entity';
 import { DriftCheck } from './drift-check.entity';
 import { DriftSample } from './drift-sample.entity';
+
+/**
+ * Port through which drift results reach monitoring, so the service knows no metrics library (the
+ * Prometheus adapter is `monitoring/drift-metrics.ts`). Labels are bounded: task, version, signal, window.
+ */
+export interface DriftObserver {
+  /** A window was tested: the last statistic of one signal, and its p-value when the test has one. */
+  tested(
+    labels: { task: string; version: string; signal: string; window: string },
+    value: number,
+    pValue: number | null,
+  ): void;
+  /** An alert was raised (and committed) for one signal. */
+  alertRaised(labels: { task: string; version: string; signal: string }): void;
+}
 
 /** Drift settings (from `AppConfig.drift`) plus where the reference profiles live. */
 export interface DriftOptions {
@@ -87,42 +101,18 @@ export class DriftService implements DriftRecorder {
   private readonly pendingTimeStart = new Map<string, Date>();
   private timer: NodeJS.Timeout | null = null;
   private lastPrune = 0;
-  private readonly statistic?: Gauge<string>;
-  private readonly pValue?: Gauge<string>;
-  private readonly alerts?: Counter<string>;
 
   constructor(
     private readonly rootEm: EntityManager,
     private readonly events: EventPublisher,
     private readonly options: DriftOptions,
     private readonly logger: Logger,
-    registry?: Registry,
+    /** Where test results and alerts are reported (Prometheus: `monitoring/drift-metrics.ts`). */
+    private readonly observer?: DriftObserver,
     private readonly now: () => Date = () => new Date(),
     /** Where windows are tested (the app passes a worker-thread detector). */
     private readonly detector: DriftDetector = new InlineDriftDetector(),
-  ) {
-    if (registry) {
-      const labelNames = ['task', 'version', 'signal', 'window'];
-      this.statistic = new Gauge({
-        name: 'care_companion_drift_statistic',
-        help: 'Last drift statistic per model version and signal (MMD², KS D or PSI)',
-        labelNames,
-        registers: [registry],
-      });
-      this.pValue = new Gauge({
-        name: 'care_companion_drift_p_value',
-        help: 'Last drift test p-value per model version and signal (tests that have one)',
-        labelNames,
-        registers: [registry],
-      });
-      this.alerts = new Counter({
-        name: 'care_companion_drift_alerts_total',
-        help: 'Drift alerts raised per model version and signal',
-        labelNames: ['task', 'version', 'signal'],
-        registers: [registry],
-      });
-    }
-  }
+  ) {}
 
   /** Thresholds the detector uses (also shown on the dashboard). */
   get thresholds(): DriftThresholds & {
@@ -361,7 +351,7 @@ export class DriftService implements DriftRecorder {
       return fn(em, mv, profile);
     });
     for (const alert of result?.alerts ?? []) {
-      this.alerts?.inc({ task: mv.task, version: mv.version, signal: alert.signal });
+      this.observer?.alertRaised({ task: mv.task, version: mv.version, signal: alert.signal });
       this.events.publish(Topic.DRIFT_DETECTED, {
         driftAlertId: alert.id,
         modelVersionId: mv.id,
@@ -399,8 +389,7 @@ export class DriftService implements DriftRecorder {
     const alerts: DriftAlert[] = [];
     for (const r of results) {
       const labels = { task: mv.task, version: mv.version, signal: r.signal, window: kind };
-      this.statistic?.set(labels, r.value);
-      if (r.pValue !== null) this.pValue?.set(labels, r.pValue);
+      this.observer?.tested(labels, r.value, r.pValue);
       if (!r.drifted) continue;
       const alert = em.create(DriftAlert, {
         modelVersion: mv,

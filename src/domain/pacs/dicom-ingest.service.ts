@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Counter, Registry } from 'prom-client';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import {
@@ -45,6 +44,15 @@ export interface IngestOutcome {
   failure?: { reason: number; code: string };
   studyId?: string;
   patientId?: string;
+}
+
+/**
+ * Port through which ingestion reports each instance offered, so the service knows no metrics library
+ * (the Prometheus adapter is `monitoring/dicom-metrics.ts`).
+ */
+export interface DicomIngestObserver {
+  /** One instance was offered: its source, outcome and refusal code (`none` when stored). */
+  instanceOffered(event: { source: 'STOW' | 'IMPORT'; status: IngestOutcome['status']; code: string }): void;
 }
 
 /** Result of a STOW-RS request: HTTP status and the DICOM JSON response. */
@@ -96,8 +104,6 @@ const IMAGE_FAILURES: Record<ImageErrorCode, number> = {
  * no row and no object.
  */
 export class DicomIngestService {
-  private instances: Counter<'source' | 'status' | 'code'> | null = null;
-
   constructor(
     private readonly images: ImageService,
     private readonly client: DicomWebClient | null,
@@ -109,17 +115,9 @@ export class DicomIngestService {
       /** Most instances one STOW-RS request may carry. */
       stowMaxInstances: number;
     },
+    /** Where every instance offered is counted (Prometheus: `monitoring/dicom-metrics.ts`). */
+    private readonly observer?: DicomIngestObserver,
   ) {}
-
-  /** Registers `care_companion_dicom_instances_total{source, status, code}` on the app's registry. */
-  registerMetrics(registry: Registry): void {
-    this.instances = new Counter({
-      name: 'care_companion_dicom_instances_total',
-      help: 'DICOM instances offered for ingestion, by source (STOW, IMPORT), outcome and refusal code',
-      labelNames: ['source', 'status', 'code'] as const,
-      registers: [registry],
-    });
-  }
 
   /** Handles a STOW-RS request body (multipart/related; type="application/dicom"). */
   async stow(
@@ -366,7 +364,7 @@ export class DicomIngestService {
 
   private count(source: 'STOW' | 'IMPORT', outcomes: IngestOutcome[]): void {
     for (const o of outcomes)
-      this.instances?.inc({ source, status: o.status, code: o.failure?.code ?? 'none' });
+      this.observer?.instanceOffered({ source, status: o.status, code: o.failure?.code ?? 'none' });
   }
 
   private pacs(): DicomWebClient {
