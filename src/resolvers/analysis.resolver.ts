@@ -3,7 +3,7 @@ import { Permission } from '../auth/policy';
 import { AnalysisJobService } from '../domain/analysis/analysis-job.service';
 import { AnalysisService } from '../domain/analysis/analysis.service';
 import { RecordsService } from '../domain/shared/records.service';
-import { Topic } from '../pubsub/pubsub';
+import { Topic } from '../domain/shared/events';
 import { toAnalysisJob, toPrediction } from '../schema/mappers';
 import { AnalysisJobType, PredictionType } from '../schema/types';
 import { GraphQLContext, subscribeTo } from './context';

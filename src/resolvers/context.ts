@@ -1,10 +1,10 @@
-import { filter, pipe } from '@graphql-yoga/subscription';
 import type { PubSub } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
 import { Permission } from '../auth/policy';
 import { assertPermission, Principal } from '../auth/principal';
 import { AuditCollector } from '../domain/audit/audit.service';
 import type { RequestContext } from '../domain/shared/request-context';
+import { filteredSubscription } from '../pubsub/pubsub';
 import { bindFilter, EventFilter, TopicStream } from '../pubsub/topic-stream';
 
 /** GraphQL context: the request context plus what subscriptions need. */
@@ -56,16 +56,8 @@ export function subscribeTo<TPayload, TArgs = Record<string, unknown>>(
   }: SubscribeResolverData<unknown, TArgs, GraphQLContext>): TopicStream<TPayload> => {
     for (const permission of permissions) assertPermission(context.principal, permission);
     const bound = bindFilter(accept, args);
-    return new TopicStream<TPayload>(
-      topic,
-      bound.accept,
-      bound.indexKey,
-      bound.eventKeys,
-      () =>
-        pipe(
-          context.pubSub.subscribe(topic) as never,
-          filter((payload: TPayload) => bound.accept(payload)),
-        ) as AsyncIterable<TPayload>,
+    return new TopicStream<TPayload>(topic, bound.accept, bound.indexKey, bound.eventKeys, () =>
+      filteredSubscription(context.pubSub, topic, bound.accept),
     );
   };
 }

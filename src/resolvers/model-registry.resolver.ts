@@ -3,7 +3,7 @@ import { Permission } from '../auth/policy';
 import type { ModelLineageService } from '../domain/model-version/model-lineage.service';
 import type { ModelRolloutService } from '../domain/model-version/model-rollout.service';
 import type { ModelVersionChangedEvent } from '../domain/model-version/model-serving';
-import { Topic } from '../pubsub/pubsub';
+import { Topic } from '../domain/shared/events';
 import { ModelTask } from '../schema/enums';
 import { toModelLineage, toModelVersion } from '../schema/mappers';
 import { ModelLineageType, ModelVersionChangeType } from '../schema/model-registry.types';

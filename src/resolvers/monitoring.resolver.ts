@@ -5,7 +5,7 @@ import { DriftDetectedEvent, DriftService } from '../domain/drift/drift.service'
 import { DriftAlertStatus, DriftWindowKind } from '../domain/enums';
 import { MonitoringService } from '../domain/monitoring/monitoring.service';
 import { AI_ASSISTANCE_WARNING } from '../domain/prediction/ai-assistance';
-import { Topic } from '../pubsub/pubsub';
+import { Topic } from '../domain/shared/events';
 import { toDriftAlert } from '../schema/mappers';
 import { DriftCheckType, MonitoringOverviewType } from '../schema/monitoring.types';
 import { DriftAlertType } from '../schema/types';

@@ -2,7 +2,7 @@ import { Arg, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'typ
 import { Permission } from '../auth/policy';
 import { NoteAudience } from '../domain/enums';
 import type { NoteDraftChunkEvent, NoteService } from '../domain/note/note.service';
-import { Topic } from '../pubsub/pubsub';
+import { Topic } from '../domain/shared/events';
 import { toNote } from '../schema/mappers';
 import { ClinicalNoteType, NoteDraftChunkType } from '../schema/types';
 import { GraphQLContext, subscribeTo } from './context';

@@ -16,7 +16,7 @@ import type {
   SiteValidationChangedEvent,
   SiteValidationService,
 } from '../domain/site/site-validation.service';
-import { Topic } from '../pubsub/pubsub';
+import { Topic } from '../domain/shared/events';
 import { AddSiteValidationStudiesInput, CreateSiteInput } from '../schema/inputs';
 import {
   toSite,

@@ -16,7 +16,7 @@ import type { ReadService } from '../domain/read/read.service';
 import { PatientService } from '../domain/patient/patient.service';
 import { RecordsService } from '../domain/shared/records.service';
 import { StudyService } from '../domain/study/study.service';
-import { StudyChangedEvent, Topic } from '../pubsub/pubsub';
+import { StudyChangedEvent, Topic } from '../domain/shared/events';
 import { toConnection } from '../schema/connection';
 import { CreateStudyInput, PageArgsInput, StudyFilter, UpdateStudyInput } from '../schema/inputs';
 import { toFinalRead, toImage, toPatient, toPrediction, toStudy, toStudyAtEvent } from '../schema/mappers';

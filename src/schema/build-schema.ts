@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
-import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema, ContainerType, PubSub } from 'type-graphql';
+import { createLocalPubSub } from '../pubsub/pubsub';
 import { AdminResolver } from '../resolvers/admin.resolver';
 import { AnalysisResolver } from '../resolvers/analysis.resolver';
 import { CorrectionResolver } from '../resolvers/correction.resolver';
@@ -47,7 +47,7 @@ export async function buildAppSchema(container?: ContainerType, pubSub?: PubSub)
   const schema = await buildSchema({
     resolvers: [...RESOLVERS],
     container,
-    pubSub: pubSub ?? (createPubSub() as unknown as PubSub),
+    pubSub: pubSub ?? createLocalPubSub(),
     scalarsMap: [{ type: Date, scalar: DateTimeISOScalar }],
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,

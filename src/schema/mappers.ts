@@ -50,7 +50,7 @@ import type { SiteEvaluation } from '../domain/site/site-evaluation.entity';
 import type { SiteOperatingPoint } from '../domain/site/site-operating-point.entity';
 import type { SiteRolloutGate } from '../domain/site/site-rollout-gate.entity';
 import type { SiteValidationStatus, ValidationSetSummary } from '../domain/site/site-validation.service';
-import type { StudySnapshot } from '../pubsub/pubsub';
+import type { StudySnapshot } from '../domain/shared/events';
 import type { Estimate } from '../training/metrics';
 import type { SiteThreshold } from '../training/site-calibration';
 import {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Role } from '../../src/domain/enums';
-import { Topic } from '../../src/pubsub/pubsub';
+import { Topic } from '../../src/domain/shared/events';
 import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
 import { fixtureFile } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';

@@ -14,7 +14,7 @@ import { ModelStage, ModelStageChangeKind, ModelTask, Role } from '../../src/dom
 import { ModelVersion } from '../../src/domain/model-version/model-version.entity';
 import { Prediction } from '../../src/domain/prediction/prediction.entity';
 import { DEFAULT_SITE_ID } from '../../src/domain/site/site.entity';
-import { Topic } from '../../src/pubsub/pubsub';
+import { Topic } from '../../src/domain/shared/events';
 import { buildAppSchema } from '../../src/schema/build-schema';
 import { actUntilReceived, connectWs, subscribe, waitForClose } from '../support/graphql-ws-client';
 import { seedReadStudy, TB_READING } from '../support/reading-fixtures';

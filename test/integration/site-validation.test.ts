@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { ModelStage, Role } from '../../src/domain/enums';
 import { ModelVersion } from '../../src/domain/model-version/model-version.entity';
 import { heldVersions } from '../../src/domain/site/site-serving';
-import { Topic } from '../../src/pubsub/pubsub';
+import { Topic } from '../../src/domain/shared/events';
 import { readCsvRecords } from '../../src/training/csv';
 import { siteCalibrate } from '../../src/training/site-calibrate.cli';
 import { attach, createPatient } from '../support/clinical-fixtures';

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { Role } from '../../src/domain/enums';
 import { SLOW_CONSUMER_CLOSE_CODE } from '../../src/http/subscription-fan-out';
-import { Topic } from '../../src/pubsub/pubsub';
+import { Topic } from '../../src/domain/shared/events';
 import {
   actUntilReceived,
   connectWs,

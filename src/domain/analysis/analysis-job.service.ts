@@ -4,7 +4,7 @@ import { assertPermission } from '../../auth/principal';
 import { AppError, NotFoundError, ValidationError } from '../../errors';
 import type { JobQueue, QueuedJob } from '../../jobs/job-queue';
 import type { Logger } from '../../logging/logger';
-import { Topic } from '../../pubsub/pubsub';
+import { Topic } from '../shared/events';
 import { AuditAction, AnalysisJobStatus, StudyPriority } from '../enums';
 import { AuditEvent } from '../audit/audit-event.entity';
 import type { EventPublisher } from '../shared/event-publisher';

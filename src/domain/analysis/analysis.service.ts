@@ -11,7 +11,7 @@ import { renderHeatmapPng, type PreprocessingId } from '../../imaging';
 import { AI_ASSISTANCE_WARNING } from '../prediction/ai-assistance';
 import { decodeCam, encodeCam, type StoredCam } from '../prediction/stored-cam';
 import type { Logger } from '../../logging/logger';
-import { Topic } from '../../pubsub/pubsub';
+import { Topic } from '../shared/events';
 import { contentAddressedKey, ObjectStore, sha256 } from '../../storage';
 import { AuditAction, BodyPart, GateVerdict, ImageView, ModelTask, StudyStatus } from '../enums';
 import { Image } from '../image/image.entity';

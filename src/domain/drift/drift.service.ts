@@ -6,7 +6,7 @@ import type { Logger } from '../../logging/logger';
 import type { DriftObservation, DriftThresholds } from '../../monitoring/drift/drift-detector';
 import { DriftDetector, InlineDriftDetector } from '../../monitoring/drift/worker-drift-detector';
 import { loadReferenceProfile, ReferenceProfile } from '../../monitoring/drift/reference-profile';
-import { Topic } from '../../pubsub/pubsub';
+import { Topic } from '../shared/events';
 import { AuditAction, DriftAlertStatus, DriftWindowKind } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
 import type { Prediction } from '../prediction/prediction.entity';

@@ -11,7 +11,7 @@ import {
 } from '../../errors';
 import { DecodedImageInfo, detectFormat, readDicomIdentity } from '../../imaging';
 import type { ImageInspector } from '../../inference/image-preparer';
-import { Topic } from '../../pubsub/pubsub';
+import { Topic } from '../shared/events';
 import { contentAddressedKey, ObjectStore, sha256 } from '../../storage';
 import { AuditAction, ImageFormat, ImageView, StudyStatus } from '../enums';
 import type { EventPublisher } from '../shared/event-publisher';

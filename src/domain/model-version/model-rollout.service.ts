@@ -3,7 +3,7 @@ import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { NotFoundError } from '../../errors';
 import type { Logger } from '../../logging/logger';
-import { Topic } from '../../pubsub/pubsub';
+import { Topic } from '../shared/events';
 import { AuditAction, ModelStage, ModelStageChangeKind, ModelTask } from '../enums';
 import type { EventPublisher } from '../shared/event-publisher';
 import { flushUnique } from '../shared/flush-unique';

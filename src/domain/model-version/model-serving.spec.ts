@@ -1,9 +1,8 @@
 import { createPubSub } from '@graphql-yoga/subscription';
-import type { PubSub } from 'type-graphql';
 import type { InferenceEngine, ModelHealth } from '../../inference/inference-engine';
 import type { ModelManifest } from '../../inference/model-manifest';
 import { createLogger } from '../../logging/logger';
-import { Topic } from '../../pubsub/pubsub';
+import { Topic } from '../shared/events';
 import { ModelStage } from '../enums';
 import { ModelServing, ServingVersion } from './model-serving';
 
@@ -157,7 +156,7 @@ describe('ModelServing', () => {
   });
 
   it('reconciles when a MODEL_VERSION_CHANGED event arrives', async () => {
-    const pubSub = createPubSub() as unknown as PubSub;
+    const pubSub = createPubSub();
     serving.start(pubSub, 0);
     registry = [row('v1', ModelStage.PRODUCTION), row('v2', ModelStage.CANARY)];
     await idle();

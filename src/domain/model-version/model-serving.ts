@@ -1,8 +1,8 @@
-import type { PubSub } from 'type-graphql';
 import type { InferenceEngine } from '../../inference/inference-engine';
 import type { Logger } from '../../logging/logger';
-import { Topic } from '../../pubsub/pubsub';
+import { Topic } from '../shared/events';
 import { ModelStage, ModelStageChangeKind } from '../enums';
+import type { EventSubscriber } from '../shared/event-publisher';
 
 /** A version the registry serves (PRODUCTION or CANARY) and where its files are. */
 export interface ServingVersion {
@@ -69,8 +69,8 @@ export class ModelServing implements ModelLeases {
   ) {}
 
   /** Follows registry events and, when `intervalMs` > 0, re-reads the registry on that period. */
-  start(pubSub: PubSub, intervalMs: number): void {
-    const iterable = pubSub.subscribe(Topic.MODEL_VERSION_CHANGED) as AsyncIterable<ModelVersionChangedEvent>;
+  start(events: EventSubscriber, intervalMs: number): void {
+    const iterable = events.subscribe(Topic.MODEL_VERSION_CHANGED) as AsyncIterable<ModelVersionChangedEvent>;
     const iterator = iterable[Symbol.asyncIterator]();
     this.subscription = iterator;
     void (async () => {

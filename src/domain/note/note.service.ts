@@ -8,7 +8,7 @@ import {
   ValidationError,
 } from '../../errors';
 import type { Logger } from '../../logging/logger';
-import { Topic } from '../../pubsub/pubsub';
+import { Topic } from '../shared/events';
 import { AuditAction, NoteAudience, NoteSource, NoteStatus, Role } from '../enums';
 import { Prediction } from '../prediction/prediction.entity';
 import { truthForPrediction } from '../read/radiologist-review';

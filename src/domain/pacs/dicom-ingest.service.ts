@@ -14,7 +14,7 @@ import { MalformedMultipartError } from '../../errors/interop-errors';
 import { readDicomIdentity } from '../../imaging';
 import type { DecodedImageInfo } from '../../imaging';
 import type { Logger } from '../../logging/logger';
-import { Topic } from '../../pubsub/pubsub';
+import { Topic } from '../shared/events';
 import {
   FailureReason,
   jsonNumber,

@@ -1,7 +1,7 @@
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { InvalidStateError, NotFoundError, ValidationError } from '../../errors';
-import { Topic } from '../../pubsub/pubsub';
+import { Topic } from '../shared/events';
 import type { CorrectionService } from '../correction/correction.service';
 import { AuditAction, GateVerdict, SIGNED_STATUSES, StudyStatus } from '../enums';
 import { Image } from '../image/image.entity';

@@ -11,7 +11,7 @@ import {
 } from '../../errors';
 import type { JobQueue, QueuedJob } from '../../jobs/job-queue';
 import type { Logger } from '../../logging/logger';
-import { Topic } from '../../pubsub/pubsub';
+import { Topic } from '../shared/events';
 import {
   calibrateSite,
   withSiteOperatingPoint,

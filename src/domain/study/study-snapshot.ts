@@ -1,4 +1,4 @@
-import type { StudyChange, StudyChangedEvent, StudySnapshot } from '../../pubsub/pubsub';
+import type { StudyChange, StudyChangedEvent, StudySnapshot } from '../shared/events';
 import { siteIdOf } from '../site/site-serving';
 import type { Study } from './study.entity';
 

@@ -1,7 +1,7 @@
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
-import { StudySnapshot, Topic } from '../../pubsub/pubsub';
+import { StudySnapshot, Topic } from '../shared/events';
 import { NotFoundError, ValidationError } from '../../errors';
 import { AuditAction, BodyPart, StudyPriority, StudyStatus } from '../enums';
 import { Patient } from '../patient/patient.entity';

@@ -10,7 +10,7 @@ import { isUuid } from '../shared/filters';
 import { Page, PageArgs, paginate } from '../shared/pagination';
 import type { EventPublisher } from '../shared/event-publisher';
 import type { RequestContext } from '../shared/request-context';
-import { Topic } from '../../pubsub/pubsub';
+import { Topic } from '../shared/events';
 import { User } from './user.entity';
 
 /** A user's role and status as last read, reused by {@link UserService.authenticate} until `until`. */
