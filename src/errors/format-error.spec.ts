@@ -1,7 +1,8 @@
 import { GraphQLError } from 'graphql';
 import pino from 'pino';
 import { ArgumentValidationError } from 'type-graphql';
-import { createFormatError, withoutInputValues } from './format-error';
+import { unwrapResolverError as apolloUnwrap } from '@apollo/server/errors';
+import { createFormatError, unwrapResolverError, withoutInputValues } from './format-error';
 import { NotFoundError } from './app-error';
 import { databaseErrorOf, isDependencyUnavailable, loggableError } from './dependency-errors';
 
@@ -40,6 +41,21 @@ describe('withoutInputValues', () => {
   it('leaves messages without values as they are (control)', () => {
     const message = 'Variable "$i" of required type "CreatePatientInput!" was not provided.';
     expect(withoutInputValues(message)).toBe(message);
+  });
+});
+
+describe('unwrapResolverError', () => {
+  it("unwraps a located resolver error and keeps others, as Apollo's own does", () => {
+    const cause = NotFoundError.of('Patient', 'p1');
+    const cases: unknown[] = [
+      new GraphQLError('x', { path: ['patient'], originalError: cause }),
+      new GraphQLError('x', { originalError: cause }),
+      new GraphQLError('x', { path: ['patient'] }),
+      cause,
+      'not an error',
+    ];
+    for (const error of cases) expect(unwrapResolverError(error)).toBe(apolloUnwrap(error));
+    expect(unwrapResolverError(cases[0])).toBe(cause);
   });
 });
 

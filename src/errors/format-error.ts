@@ -1,5 +1,4 @@
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from '../logging/logger';
 import { AppError } from './app-error';
 import { databaseErrorOf, loggableError } from './dependency-errors';
@@ -42,6 +41,16 @@ export function withoutInputValues(message: string): string {
   if (field) return `An input field is not defined by type "${field[1]}".`;
   if (message.startsWith('Syntax Error:')) return message.replace(/ "(?:[^"\\]|\\.)*"/g, '');
   return message;
+}
+
+/**
+ * What a resolver threw: graphql-js wraps a resolver's error in a GraphQLError located at the field's
+ * path (`originalError` holds it); errors without a path (parse, validation) are their own. The same
+ * rule as Apollo's `unwrapResolverError`, written against graphql-js so that every transport (Apollo
+ * over HTTP, graphql-ws, subscription fan-out) maps errors without the HTTP adapter's library.
+ */
+export function unwrapResolverError(error: unknown): unknown {
+  return error instanceof GraphQLError && error.path && error.originalError ? error.originalError : error;
 }
 
 /**
