@@ -14,7 +14,7 @@ import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BodyPart, GateVerdict, NoteAudience } from '../src/domain/enums';
-import { LlamaCppNoteGenerator } from '../src/domain/note/llama-cpp.note-generator';
+import { LlamaCppNoteGenerator } from '../src/llm/llama-cpp.note-generator';
 import type { NoteRequest } from '../src/domain/note/note-facts';
 import { checkDraft } from '../src/domain/note/note-safety';
 import { renderTemplateNote } from '../src/domain/note/template.note-generator';

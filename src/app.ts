@@ -23,7 +23,7 @@ import { ModelRolloutService } from './domain/model-version/model-rollout.servic
 import { ModelServing } from './domain/model-version/model-serving';
 import { DicomIngestService } from './domain/pacs/dicom-ingest.service';
 import { ResultExportService } from './domain/pacs/result-export.service';
-import { createNoteGenerator } from './domain/note/create-note-generator';
+import { createNoteGenerator } from './llm/create-note-generator';
 import type { NoteGenerator } from './domain/note/note-generator';
 import { NoteService } from './domain/note/note.service';
 import { DriftService } from './domain/drift/drift.service';

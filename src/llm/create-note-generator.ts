@@ -1,8 +1,8 @@
-import type { AppConfig } from '../../config/app-config';
+import type { AppConfig } from '../config/app-config';
 import { LlamaCppNoteGenerator } from './llama-cpp.note-generator';
-import type { NoteGenerator } from './note-generator';
+import type { NoteGenerator } from '../domain/note/note-generator';
 import { OpenAiNoteGenerator } from './openai.note-generator';
-import { TemplateNoteGenerator } from './template.note-generator';
+import { TemplateNoteGenerator } from '../domain/note/template.note-generator';
 
 /** Builds the configured note backend. */
 export function createNoteGenerator(config: AppConfig['notes']): NoteGenerator {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { NoteBackendError } from '../../errors';
-import type { NoteRequest } from './note-facts';
-import type { NoteGenerator } from './note-generator';
-import { buildNotePrompt } from './note-prompt';
+import { NoteBackendError } from '../errors';
+import type { NoteRequest } from '../domain/note/note-facts';
+import type { NoteGenerator } from '../domain/note/note-generator';
+import { buildNotePrompt } from '../domain/note/note-prompt';
 
 type LlamaModule = typeof import('node-llama-cpp', { with: { 'resolution-mode': 'import' } });
 type Llama = Awaited<ReturnType<LlamaModule['getLlama']>>;

@@ -1,7 +1,7 @@
-import { NoteBackendError } from '../../errors';
-import type { NoteRequest } from './note-facts';
-import type { NoteGenerator } from './note-generator';
-import { buildNotePrompt } from './note-prompt';
+import { NoteBackendError } from '../errors';
+import type { NoteRequest } from '../domain/note/note-facts';
+import type { NoteGenerator } from '../domain/note/note-generator';
+import { buildNotePrompt } from '../domain/note/note-prompt';
 
 /** Settings of an OpenAI-compatible chat completions endpoint (vLLM, llama.cpp server, Ollama, TGI). */
 export interface OpenAiNoteGeneratorOptions {

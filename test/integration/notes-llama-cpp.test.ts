@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BodyPart, GateVerdict, NoteAudience, Role } from '../../src/domain/enums';
-import { LlamaCppNoteGenerator } from '../../src/domain/note/llama-cpp.note-generator';
+import { LlamaCppNoteGenerator } from '../../src/llm/llama-cpp.note-generator';
 import type { NoteRequest } from '../../src/domain/note/note-facts';
 import { checkDraft } from '../../src/domain/note/note-safety';
 import { generateNote, NoteResult, seedPrediction } from '../support/note-fixtures';

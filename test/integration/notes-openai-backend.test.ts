@@ -6,7 +6,7 @@
  */
 import { BodyPart, GateVerdict, NoteAudience, Role } from '../../src/domain/enums';
 import type { NoteRequest } from '../../src/domain/note/note-facts';
-import { OpenAiNoteGenerator } from '../../src/domain/note/openai.note-generator';
+import { OpenAiNoteGenerator } from '../../src/llm/openai.note-generator';
 import { NoteBackendError } from '../../src/errors';
 import { connectWs, subscribe, WsConnection, WsSubscription } from '../support/graphql-ws-client';
 import {
