@@ -94,7 +94,7 @@ def main(argv=None) -> None:
             shutil.copyfile(a.from_checkpoint, ckpt_path)
     else:
         fit = recipe.train_chest(imgs[tr_m], y[tr_m], s[tr_m], imgs[va_m], y[va_m], s[va_m], len(sources), rc,
-                                 epochs=a.epochs, seed=a.seed, log=log, minutes=a.time_budget_min)
+                                 epochs=a.epochs, seed=a.seed, log=log, minutes=a.time_budget_min, source_names=sources)
         net, epochs, seconds, history = fit.net, fit.epochs, fit.seconds, fit.history
         tmp = ckpt_path + ".tmp"
         torch.save({"state_dict": net.state_dict(), "task": "chest", "classes": CLASSES, "size": rc.size,

@@ -542,6 +542,32 @@ def tempered_weights(labels: Sequence[int], sources: Sequence[int], power: float
     return torch.tensor(w, dtype=torch.double)
 
 
+CHILD_CHEST_SOURCES = frozenset({"kermany"})  # labels.csv age "child" (1-5 y); every other chest source is adult
+
+
+def age_stratified_weights(labels: Sequence[int], sources: Sequence[int], child: Sequence[bool],
+                           power: float = 0.5, normal: int = 0) -> torch.Tensor:
+    """Sampling weights under which age says nothing about disease: children and adults get equal shares,
+    normal and abnormal equal shares within each age group (when both are present), abnormal classes equal
+    shares within it, and sources within an (age, class) cell n_source^power shares.
+
+    With class balancing alone, the only adult normals of a fold can be a few dozen films against thousands of
+    adult TB and pneumonia films, so "adult" itself predicts "abnormal"; this removes that prior."""
+    cell = Counter(zip(child, labels, sources))
+    tree: Dict[bool, Dict[bool, Dict[int, Dict[int, int]]]] = {}
+    for (a, c, s), n in cell.items():
+        tree.setdefault(a, {}).setdefault(c != normal, {}).setdefault(c, {})[s] = n
+    share = {}
+    for a, by_abn in tree.items():
+        for abn, by_cls in by_abn.items():
+            for c, srcs in by_cls.items():
+                tot = sum(n ** power for n in srcs.values())
+                for s, n in srcs.items():
+                    share[(a, c, s)] = (1 / len(tree)) * (1 / len(by_abn)) * (1 / len(by_cls)) * (n ** power) / tot
+    w = [share[k] / cell[k] for k in zip(child, labels, sources)]
+    return torch.tensor(w, dtype=torch.double)
+
+
 def augment_v2(x: torch.Tensor, cfg: AugConfig, gen: Optional[torch.Generator] = None,
                equalize: bool = True, occlusion: bool = True) -> torch.Tensor:
     """v2 augmentation: occlusion of edges/markers, the v1 geometry and tone changes (which then stand

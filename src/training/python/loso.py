@@ -47,7 +47,7 @@ def run_fold(name: str, held: tuple, rows, imgs, y_all, s_all, split, sources, a
     val_m = (~held_m) & (split == "val")
     log(f"fold {name}: train {int(train_m.sum())} val {int(val_m.sum())} held-out {int(held_m.sum())}")
     fit = recipe.train_chest(imgs[train_m], y_all[train_m], s_all[train_m], imgs[val_m], y_all[val_m], s_all[val_m],
-                             n_sources=len(sources), cfg=rc, epochs=epochs, seed=seed, log=log)
+                             n_sources=len(sources), cfg=rc, epochs=epochs, seed=seed, log=log, source_names=sources)
     net = fit.net
     va = recipe.score(net, imgs[val_m], rc)
     ho = recipe.score(net, imgs[held_m], rc)
