@@ -125,10 +125,12 @@ describe('scale-out: three processes, one killed mid-batch', () => {
       if (victim < 0) await new Promise((r) => setTimeout(r, 5));
     }
     expect(victim).toBeGreaterThanOrEqual(0);
+    // Killed at once, while it still holds what it took (closing its socket first gave it time to finish).
+    const exited = new Promise((r) => servers[victim].child.once('exit', r));
+    servers[victim].child.kill('SIGKILL');
+    await exited;
     subs[victim].close();
     await clients[victim].dispose();
-    servers[victim].child.kill('SIGKILL');
-    await new Promise((r) => servers[victim].child.once('exit', r));
 
     const survivors = [0, 1, 2].filter((i) => i !== victim);
     const finals = await Promise.all(
