@@ -4,7 +4,15 @@ import type { AddressInfo } from 'node:net';
 import type { GraphQLError, GraphQLSchema, ValidationRule } from 'graphql';
 import type { Principal } from '../auth/principal';
 import { bearerToken } from '../auth/token.service';
-import { AppError, databaseErrorOf, ForbiddenError, loggableError, UnauthenticatedError } from '../errors';
+import {
+  AppError,
+  databaseErrorOf,
+  ErrorDetails,
+  ForbiddenError,
+  loggableError,
+  UnauthenticatedError,
+} from '../errors';
+import { createFormatError } from '../errors/format-error';
 import type { Logger } from '../logging/logger';
 import type { GraphQLContext } from '../resolvers/context';
 import type { Admission } from './admission';
@@ -156,13 +164,191 @@ function tokenMatches(presented: string | null, expected: string): boolean {
   return presented !== null && timingSafeEqual(digest(presented), digest(expected));
 }
 
-function errorBody(error: AppError, requestId: string) {
-  return { error: { code: error.code, message: error.message, details: error.details, requestId } };
-}
-
 /** True for an address only this machine can reach. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** The request's `x-request-id` when it is a short token, else a new UUID. */
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
+}
+
+/** Tells the observer of the request once its response closes. */
+function observeRequest(
+  observer: HttpObserver,
+  req: IncomingMessage,
+  res: ServerResponse,
+  seen: { route: string },
+): void {
+  const started = performance.now();
+  res.once('close', () =>
+    observer.requestFinished({
+      method: req.method ?? 'GET',
+      route: seen.route,
+      status: res.statusCode,
+      durationMs: performance.now() - started,
+    }),
+  );
+}
+
+/**
+ * Answers a request that failed. The one `formatError` maps the error (domain errors keep their code
+ * and details, database errors are mapped by SQLSTATE and logged without their message, anything
+ * else becomes INTERNAL_SERVER_ERROR and is logged); the status is the mapped error's own, 500 for
+ * the unexpected. A deliberate error on /graphql has the GraphQL shape, any other the routes' shape.
+ */
+function sendError(
+  formatError: ReturnType<typeof createFormatError>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  error: unknown,
+): void {
+  const mapped = error instanceof AppError ? error : databaseErrorOf(error);
+  const formatted = formatError({ message: '', extensions: { requestId } }, error);
+  const code = formatted.extensions?.code as string;
+  const details = formatted.extensions?.details as ErrorDetails | undefined;
+  const headers: Record<string, string> = {};
+  if (code === 'RATE_LIMITED' || code === 'SERVICE_UNAVAILABLE')
+    headers['retry-after'] = String(details?.retryAfterSeconds ?? 60);
+  if (code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
+  const isGraphQL = mapped !== null && (req.url ?? '').startsWith('/graphql');
+  sendJson(
+    res,
+    mapped?.httpStatus ?? 500,
+    isGraphQL ? { errors: [formatted] } : { error: { code, message: formatted.message, details, requestId } },
+    headers,
+  );
+}
+
+/** Serves `GET /metrics`, behind its scrape token when one is set. */
+async function serveMetrics(
+  metrics: MetricsEndpoint,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const { token } = metrics;
+  if (token !== null && !tokenMatches(bearerToken(req.headers.authorization), token))
+    throw new UnauthenticatedError('This endpoint needs the metrics scrape token', { reason: 'METRICS' });
+  const text = await metrics.render();
+  res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/** Writes a route's answer: bytes or text as they are, anything else as JSON. */
+function sendResult(res: ServerResponse, result: HttpResult): void {
+  if (Buffer.isBuffer(result.body) || typeof result.body === 'string') {
+    res.writeHead(result.status, result.headers ?? {});
+    res.end(result.body);
+  } else sendJson(res, result.status, result.body, result.headers);
+}
+
+/** The door of every authenticated request: who it is, and one unit of its rate budget. */
+async function principalOf(admission: Admission, req: IncomingMessage): Promise<Principal> {
+  const principal = await admission.authenticate(bearerToken(req.headers.authorization));
+  admission.charge(principal);
+  return principal;
+}
+
+/** GraphQL over HTTP, with a context whose signal aborts when the client goes away. */
+async function serveGraphQL(
+  deps: HttpDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  url: RequestTarget,
+): Promise<void> {
+  const principal = await principalOf(deps.admission, req);
+  // A client that disconnects cancels what it was waiting for (e.g. a queued inference).
+  const abort = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const context = deps.createContext(principal, requestId, abort.signal);
+  return deps.graphql.handle(req, res, url, async () => context);
+}
+
+/** Runs a plain route with its audit trail: written after it, and for a denial too. */
+async function serveRoute(
+  deps: HttpDeps,
+  handler: RouteHandler,
+  match: RegExpMatchArray,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+): Promise<void> {
+  const principal = await principalOf(deps.admission, req);
+  const ctx = deps.createContext(principal, requestId);
+  // A readable name (`GET /predictions/:id/heatmap`), never the route's pattern or the raw path.
+  const routeName = `${req.method} ${handler.name ?? handler.pattern.source}`;
+  ctx.audit.operation = routeName;
+  let result: HttpResult;
+  try {
+    result = await handler.handle(ctx, req, match, () =>
+      readBody(req, handler.maxBodyBytes ?? deps.maxUploadBytes),
+    );
+  } catch (error) {
+    if (error instanceof ForbiddenError) {
+      ctx.audit.denied(routeName);
+      await ctx.audit
+        .flush(ctx.em)
+        .catch((e: unknown) =>
+          deps.logger.error({ err: loggableError(e), requestId }, 'failed to write audit events'),
+        );
+    }
+    throw error;
+  }
+  await ctx.audit.flush(ctx.em);
+  sendResult(res, result);
+}
+
+/** Finds a request's handler and runs it; `seen.route` gets the route's fixed name for metrics. */
+async function route(
+  deps: HttpDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  seen: { route: string },
+): Promise<void> {
+  const url = requestTarget(req.url);
+  if (['/health/live', '/health/ready', '/metrics', '/graphql'].includes(url.pathname))
+    seen.route = url.pathname;
+  if (url.pathname === '/health/live') return sendJson(res, 200, { status: 'ok' });
+  const asset = req.method === 'GET' ? deps.staticAssets?.get(url.pathname) : null;
+  if (asset) {
+    seen.route = '/dashboard';
+    res.writeHead(200, { 'content-type': asset.contentType, ...DASHBOARD_HEADERS });
+    res.end(asset.body);
+    return;
+  }
+  if (url.pathname === '/metrics' && deps.metrics) return serveMetrics(deps.metrics, req, res);
+  if (url.pathname === '/health/ready') {
+    const result = await deps.ready();
+    return sendJson(res, result.ok ? 200 : 503, {
+      status: result.ok ? 'ready' : 'not ready',
+      checks: result.checks,
+    });
+  }
+  if (url.pathname === '/graphql') return serveGraphQL(deps, req, res, requestId, url);
+  for (const handler of deps.routes) {
+    if (handler.method !== req.method) continue;
+    const match = url.pathname.match(handler.pattern);
+    if (!match) continue;
+    seen.route = handler.name ?? handler.pattern.source;
+    return serveRoute(deps, handler, match, req, res, requestId);
+  }
+  sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'No such route', requestId } });
+}
+
+/** Listens with a deep accept backlog: bursts of a thousand connections queue instead of being refused. */
+async function listen(server: Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host, backlog: 4096 }, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
 }
 
 /**
@@ -174,14 +360,7 @@ export function isLoopback(host: string): boolean {
 export async function startHttpServer(deps: HttpDeps, host: string, port: number): Promise<RunningServer> {
   const { logger, admission } = deps;
   const limits = deps.limits ?? { headersTimeoutMs: 10_000, maxConnections: 8192 };
-
-  /** The door of every authenticated request: who it is, and one unit of its rate budget. */
-  async function principalOf(req: IncomingMessage): Promise<Principal> {
-    const principal = await admission.authenticate(bearerToken(req.headers.authorization));
-    admission.charge(principal);
-    return principal;
-  }
-
+  const formatError = createFormatError(logger);
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -189,139 +368,15 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
     (req, res) => {
-      const requestId =
-        typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id'])
-          ? req.headers['x-request-id']
-          : randomUUID();
+      const requestId = requestIdOf(req);
       res.setHeader('x-request-id', requestId);
       const seen = { route: 'unmatched' };
-      if (deps.observer) {
-        const started = performance.now();
-        res.once('close', () =>
-          deps.observer!.requestFinished({
-            method: req.method ?? 'GET',
-            route: seen.route,
-            status: res.statusCode,
-            durationMs: performance.now() - started,
-          }),
-        );
-      }
-      void route(req, res, requestId, seen).catch((caught: unknown) => {
-        let error = caught;
-        const fromDatabase = databaseErrorOf(error);
-        if (fromDatabase) {
-          // Mapped by SQLSTATE (an outage: retry; a value it cannot store: the request's fault), logged
-          // without the driver's message, which inlines the statement's values.
-          logger.warn({ err: loggableError(error), code: fromDatabase.code, requestId }, 'database error');
-          error = fromDatabase;
-        }
-        if (error instanceof AppError) {
-          const headers: Record<string, string> = {};
-          if (error.code === 'RATE_LIMITED' || error.code === 'SERVICE_UNAVAILABLE')
-            headers['retry-after'] = String(error.details.retryAfterSeconds ?? 60);
-          if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
-          const isGraphQL = (req.url ?? '').startsWith('/graphql');
-          sendJson(
-            res,
-            error.httpStatus,
-            isGraphQL
-              ? {
-                  errors: [
-                    { message: error.message, extensions: { code: error.code, details: error.details } },
-                  ],
-                }
-              : errorBody(error, requestId),
-            headers,
-          );
-          return;
-        }
-        logger.error({ err: loggableError(error), requestId }, 'request failed');
-        sendJson(res, 500, {
-          error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', requestId },
-        });
-      });
+      if (deps.observer) observeRequest(deps.observer, req, res, seen);
+      void route(deps, req, res, requestId, seen).catch((error: unknown) =>
+        sendError(formatError, req, res, requestId, error),
+      );
     },
   );
-
-  async function route(
-    req: IncomingMessage,
-    res: ServerResponse,
-    requestId: string,
-    seen: { route: string },
-  ): Promise<void> {
-    const url = requestTarget(req.url);
-    if (['/health/live', '/health/ready', '/metrics', '/graphql'].includes(url.pathname))
-      seen.route = url.pathname;
-    if (url.pathname === '/health/live') return sendJson(res, 200, { status: 'ok' });
-    const asset = req.method === 'GET' ? deps.staticAssets?.get(url.pathname) : null;
-    if (asset) {
-      seen.route = '/dashboard';
-      res.writeHead(200, { 'content-type': asset.contentType, ...DASHBOARD_HEADERS });
-      res.end(asset.body);
-      return;
-    }
-    if (url.pathname === '/metrics' && deps.metrics) {
-      const { token } = deps.metrics;
-      if (token !== null && !tokenMatches(bearerToken(req.headers.authorization), token))
-        throw new UnauthenticatedError('This endpoint needs the metrics scrape token', { reason: 'METRICS' });
-      const text = await deps.metrics.render();
-      res.writeHead(200, { 'content-type': deps.metrics.contentType, 'cache-control': 'no-store' });
-      res.end(text);
-      return;
-    }
-    if (url.pathname === '/health/ready') {
-      const result = await deps.ready();
-      return sendJson(res, result.ok ? 200 : 503, {
-        status: result.ok ? 'ready' : 'not ready',
-        checks: result.checks,
-      });
-    }
-    if (url.pathname === '/graphql') {
-      const principal = await principalOf(req);
-      // A client that disconnects cancels what it was waiting for (e.g. a queued inference).
-      const abort = new AbortController();
-      res.once('close', () => {
-        if (!res.writableFinished) abort.abort();
-      });
-      const context = deps.createContext(principal, requestId, abort.signal);
-      return deps.graphql.handle(req, res, url, async () => context);
-    }
-    for (const handler of deps.routes) {
-      if (handler.method !== req.method) continue;
-      const match = url.pathname.match(handler.pattern);
-      if (!match) continue;
-      seen.route = handler.name ?? handler.pattern.source;
-      const principal = await principalOf(req);
-      const ctx = deps.createContext(principal, requestId);
-      // A readable name (`GET /predictions/:id/heatmap`), never the route's pattern or the raw path.
-      const routeName = `${req.method} ${handler.name ?? handler.pattern.source}`;
-      ctx.audit.operation = routeName;
-      let result: HttpResult;
-      try {
-        result = await handler.handle(ctx, req, match, () =>
-          readBody(req, handler.maxBodyBytes ?? deps.maxUploadBytes),
-        );
-      } catch (error) {
-        if (error instanceof ForbiddenError) {
-          ctx.audit.denied(routeName);
-          await ctx.audit
-            .flush(ctx.em)
-            .catch((e: unknown) =>
-              logger.error({ err: loggableError(e), requestId }, 'failed to write audit events'),
-            );
-        }
-        throw error;
-      }
-      await ctx.audit.flush(ctx.em);
-      if (Buffer.isBuffer(result.body) || typeof result.body === 'string') {
-        res.writeHead(result.status, result.headers ?? {});
-        res.end(result.body);
-      } else sendJson(res, result.status, result.body, result.headers);
-      return;
-    }
-    sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'No such route', requestId } });
-  }
-
   const ws = startGraphQLWs(server, {
     schema: deps.schema,
     admission,
@@ -336,18 +391,12 @@ export async function startHttpServer(deps: HttpDeps, host: string, port: number
     onClose: () => deps.observer?.webSocketClosed?.(),
   });
   server.maxConnections = limits.maxConnections;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // A deep accept backlog: bursts of a thousand connections queue instead of being refused.
-    server.listen({ port, host, backlog: 4096 }, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
+  const boundPort = await listen(server, host, port);
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return {
     server,
-    port: address.port,
-    url: `http://${shownHost}:${address.port}`,
+    port: boundPort,
+    url: `http://${shownHost}:${boundPort}`,
     async close() {
       await ws.close();
       server.closeAllConnections();
