@@ -78,21 +78,16 @@ export function refusalOf(error: AppError): GraphQLError {
 }
 
 /**
- * Apollo Server over plain `node:http` (its documented integration API): no web framework in the
- * request path. Every operation passes the {@link Admission} once parsed and validated (cost-based
- * rate limit, storable input, server-made audit label); audit reads collected during a request are
- * written when the response is sent. `validationRules` is returned so the WebSocket transport
- * applies the same limits.
+ * One plugin for the audit trail and the metrics, so Apollo calls one set of hooks per request: each
+ * resolved operation passes the admission, denials are audited, the audit rows are written and the
+ * operation observed when the response is sent.
  */
-export async function createGraphQLHandler(
-  schema: GraphQLSchema,
+function requestPlugin(
+  admission: Admission,
   logger: Logger,
-  limits: GraphQLLimits,
-  options: { admission: Admission; observer?: GraphQLObserver },
-) {
-  const { admission, observer } = options;
-  // One plugin for the audit trail and the metrics, so Apollo calls one set of hooks per request.
-  const requestPlugin: ApolloServerPlugin<GraphQLContext> = {
+  observer: GraphQLObserver | undefined,
+): ApolloServerPlugin<GraphQLContext> {
+  return {
     async requestDidStart() {
       const started = performance.now();
       let type = 'unknown';
@@ -153,6 +148,92 @@ export async function createGraphQLHandler(
       };
     },
   };
+}
+
+/** The request's headers as Apollo takes them. */
+function headerMapOf(req: IncomingMessage): HeaderMap {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return headers;
+}
+
+/**
+ * The body of a POST: parsed JSON for a JSON content type, else the text (Apollo answers what it
+ * cannot use); null when the JSON does not parse (the request was then answered 400).
+ */
+async function requestBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  headers: HeaderMap,
+  bodyLimit: number,
+): Promise<{ body: unknown } | null> {
+  if (req.method !== 'POST') return { body: undefined };
+  const raw = await readBody(req, bodyLimit);
+  const type = headers.get('content-type') ?? '';
+  if (!/^application\/(graphql-response\+)?json\b/i.test(type)) return { body: raw.toString('utf8') };
+  try {
+    return { body: raw.length ? JSON.parse(raw.toString('utf8')) : undefined };
+  } catch {
+    res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(
+      JSON.stringify({
+        errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+      }),
+    );
+    return null;
+  }
+}
+
+/** Runs one GraphQL-over-HTTP request through Apollo and writes its answer (never cached). */
+async function serveGraphQLRequest(
+  apollo: ApolloServer<GraphQLContext>,
+  bodyLimit: number,
+  {
+    req,
+    res,
+    url,
+    context,
+  }: {
+    req: IncomingMessage;
+    res: ServerResponse;
+    url: { search: string };
+    context: () => Promise<GraphQLContext>;
+  },
+): Promise<void> {
+  const headers = headerMapOf(req);
+  const parsed = await requestBody(req, res, headers, bodyLimit);
+  if (!parsed) return;
+  const response = await apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed.body },
+    context,
+  });
+  const outHeaders: Record<string, string> = { 'cache-control': 'no-store' };
+  for (const [key, value] of response.headers) outHeaders[key] = value;
+  res.writeHead(response.status ?? 200, outHeaders);
+  if (response.body.kind === 'complete') {
+    res.end(response.body.string);
+  } else {
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+}
+
+/**
+ * Apollo Server over plain `node:http` (its documented integration API): no web framework in the
+ * request path. Every operation passes the {@link Admission} once parsed and validated (cost-based
+ * rate limit, storable input, server-made audit label); audit reads collected during a request are
+ * written when the response is sent. `validationRules` is returned so the WebSocket transport
+ * applies the same limits.
+ */
+export async function createGraphQLHandler(
+  schema: GraphQLSchema,
+  logger: Logger,
+  limits: GraphQLLimits,
+  options: { admission: Admission; observer?: GraphQLObserver },
+) {
+  const { admission, observer } = options;
   const validationRules = [queryLimitsRule(limits.maxDepth, limits.maxCost, limits.pageMax)];
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -172,7 +253,7 @@ export async function createGraphQLHandler(
     // Apollo installs by default and which hooks every resolved field, is off; responses say no-store.
     // Inline tracing is for federated subgraphs, which this schema is not: off, one hook less per request.
     plugins: [
-      requestPlugin,
+      requestPlugin(admission, logger, observer),
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
     ],
@@ -190,50 +271,12 @@ export async function createGraphQLHandler(
     Math.ceil((limits.maxBase64UploadBytes * 4) / 3) + 64 * 1024,
   );
 
-  async function handle(
+  const handle = (
     req: IncomingMessage,
     res: ServerResponse,
     url: { search: string },
     context: () => Promise<GraphQLContext>,
-  ): Promise<void> {
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    let body: unknown = undefined;
-    if (req.method === 'POST') {
-      const raw = await readBody(req, bodyLimit);
-      const type = headers.get('content-type') ?? '';
-      if (/^application\/(graphql-response\+)?json\b/i.test(type)) {
-        try {
-          body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
-        } catch {
-          res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
-          res.end(
-            JSON.stringify({
-              errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
-            }),
-          );
-          return;
-        }
-      } else {
-        body = raw.toString('utf8');
-      }
-    }
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context,
-    });
-    const outHeaders: Record<string, string> = { 'cache-control': 'no-store' };
-    for (const [key, value] of response.headers) outHeaders[key] = value;
-    res.writeHead(response.status ?? 200, outHeaders);
-    if (response.body.kind === 'complete') {
-      res.end(response.body.string);
-    } else {
-      for await (const chunk of response.body.asyncIterator) res.write(chunk);
-      res.end();
-    }
-  }
+  ) => serveGraphQLRequest(apollo, bodyLimit, { req, res, url, context });
 
   return { apollo, handle, validationRules, maxTokens: limits.maxTokens, stop: () => apollo.stop() };
 }

@@ -8,13 +8,14 @@ import {
   getOperationAST,
   GraphQLError,
   GraphQLSchema,
+  OperationDefinitionNode,
   parse,
   specifiedRules,
   validate,
   ValidationRule,
 } from 'graphql';
-import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode, type Context, type SubscribePayload } from 'graphql-ws';
+import { type Extra, useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal';
 import { bearerToken } from '../auth/token.service';
@@ -169,6 +170,178 @@ function served(end: () => void): AsyncIterableIterator<ExecutionResult> {
   };
 }
 
+/** The context graphql-ws hands each callback of one socket. */
+type SocketContext = Context<Record<string, unknown>, Extra & Partial<SocketState>>;
+
+/** The socket, operation id and subscriber of a subscription, keyed by its GraphQL context. */
+type Subscribers = WeakMap<
+  object,
+  { connection: FanOutConnection; id: string; principal: Principal; operation: string }
+>;
+
+/** Writes the audit rows an operation collected; a failure is logged, never the client's problem. */
+async function flushAudit(logger: Logger, ctx: GraphQLContext): Promise<void> {
+  if (!ctx.audit.size) return;
+  try {
+    await ctx.audit.flush(ctx.em);
+  } catch (error) {
+    logger.error({ err: loggableError(error), requestId: ctx.requestId }, 'failed to write audit events');
+  }
+}
+
+/**
+ * graphql-ws's `subscribe`: checks the subscription (permissions, arguments) and hands it to fan-out
+ * (graphql-ws hands it only the execution args, hence `subscribers`).
+ */
+async function subscribeThroughFanOut(
+  deps: Pick<GraphQLWsDeps, 'fanOut' | 'logger'>,
+  subscribers: Subscribers,
+  args: ExecutionArgs,
+): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const stream = await createSourceEventStream(args);
+  if (!isAsyncIterable(stream)) return stream as ExecutionResult;
+  const context = args.contextValue as GraphQLContext;
+  const subscriber = subscribers.get(context);
+  if (!(stream instanceof TopicStream) || !subscriber) {
+    // Every subscription field streams a topic (subscribeTo); anything else would bypass fan-out's bounds.
+    deps.logger.error({ requestId: context.requestId }, 'subscription source is not a topic stream');
+    return { errors: [new GraphQLError('This subscription cannot be served')] };
+  }
+  const end = deps.fanOut.subscribe(subscriber.connection, {
+    id: subscriber.id,
+    requestId: context.requestId,
+    principal: subscriber.principal,
+    stream,
+    execution: {
+      schema: args.schema,
+      document: args.document,
+      variableValues: args.variableValues,
+      operationName: args.operationName,
+    },
+    operation: subscriber.operation,
+  });
+  return served(end);
+}
+
+/** `connection_init`: authenticates the token and opens the socket's fan-out connection and session. */
+async function connectSocket(
+  deps: Pick<GraphQLWsDeps, 'admission' | 'fanOut'>,
+  sessions: WsSessions,
+  ctx: SocketContext,
+): Promise<boolean> {
+  const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+  const token = typeof raw === 'string' ? (bearerToken(raw) ?? raw) : null;
+  let principal: Principal;
+  try {
+    principal = await deps.admission.authenticate(token);
+  } catch {
+    return false;
+  }
+  const socket = ctx.extra.socket;
+  let cut: NodeJS.Timeout | null = null;
+  const connection = deps.fanOut.connect({
+    bufferedBytes: () => socket.bufferedAmount,
+    send: (frame) => socket.send(frame),
+    close: (code, reason) => {
+      socket.close(code, reason);
+      // A peer that does not read will not read the close frame either: cut it after a while.
+      if (code === SLOW_CONSUMER_CLOSE_CODE && !cut) {
+        cut = setTimeout(() => socket.terminate(), SLOW_CLOSE_GRACE_MS);
+        cut.unref();
+        socket.once('close', () => clearTimeout(cut!));
+      }
+    },
+  });
+  ctx.extra.token = token!;
+  ctx.extra.holds = new Map();
+  ctx.extra.connection = connection;
+  ctx.extra.endSession = sessions.open(token!, principal, connection);
+  return true;
+}
+
+/** Parses and validates an operation's document with the HTTP limits, or says why it cannot run. */
+function checkedDocument(
+  deps: Pick<GraphQLWsDeps, 'schema' | 'maxTokens'>,
+  rules: readonly ValidationRule[],
+  payload: SubscribePayload,
+): { document: DocumentNode; operation: OperationDefinitionNode } | { errors: GraphQLError[] } {
+  let document: DocumentNode;
+  try {
+    document = parse(payload.query, { maxTokens: deps.maxTokens });
+  } catch (error) {
+    return { errors: [coded(refusal(error), 'GRAPHQL_PARSE_FAILED')] };
+  }
+  const errors = validate(deps.schema, document, rules);
+  if (errors.length) return { errors: errors.map((e) => coded(e, 'GRAPHQL_VALIDATION_FAILED')) };
+  const operation = getOperationAST(document, payload.operationName);
+  if (!operation)
+    return {
+      errors: [
+        new GraphQLError('Unable to identify the operation', {
+          extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
+        }),
+      ],
+    };
+  return { document, operation };
+}
+
+/**
+ * graphql-ws's `onSubscribe`: re-authenticates the socket's token (a deactivated user's next
+ * operation never runs; the socket closes with 4403), checks the document, charges the operation,
+ * holds a subscription slot, and returns the execution args (or the errors the client gets).
+ */
+async function admitOperation(
+  deps: GraphQLWsDeps,
+  rules: readonly ValidationRule[],
+  subscribers: Subscribers,
+  { ctx, id, payload }: { ctx: SocketContext; id: string; payload: SubscribePayload },
+): Promise<ExecutionArgs | readonly GraphQLError[]> {
+  const { admission } = deps;
+  let principal: Principal;
+  try {
+    // Re-checked before every operation: a deactivated user's next write never runs.
+    principal = await admission.authenticate(ctx.extra.token);
+  } catch (error) {
+    if (error instanceof UnauthenticatedError) {
+      // No event reaches the socket after this line; then it closes.
+      ctx.extra.connection?.detach();
+      ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden');
+    }
+    return [refusal(error)];
+  }
+  const checked = checkedDocument(deps, rules, payload);
+  if ('errors' in checked) return checked.errors;
+  const { document, operation } = checked;
+  const contextValue = deps.createContext(principal, randomUUID());
+  const holds = ctx.extra.holds ?? (ctx.extra.holds = new Map());
+  try {
+    contextValue.audit.operation = admission.admitOperation(
+      principal,
+      document,
+      operation,
+      payload.variables,
+    );
+    if (operation.operation === 'subscription')
+      holds.set(id, admission.holdSubscription(principal, holds.size));
+  } catch (error) {
+    return [refusal(error)];
+  }
+  if (operation.operation === 'subscription' && ctx.extra.connection)
+    subscribers.set(contextValue, {
+      connection: ctx.extra.connection,
+      id,
+      principal,
+      operation: contextValue.audit.operation!,
+    });
+  return {
+    schema: deps.schema,
+    document,
+    operationName: payload.operationName,
+    variableValues: payload.variables,
+    contextValue,
+  };
+}
+
 /**
  * GraphQL over WebSocket (graphql-transport-ws) at `/graphql`, through the same {@link Admission} as
  * HTTP. The token of `connection_init` is authenticated at connect and again before every operation
@@ -182,52 +355,10 @@ function served(end: () => void): AsyncIterableIterator<ExecutionResult> {
  * not read its events is closed with {@link SLOW_CONSUMER_CLOSE_CODE} (4008).
  */
 export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsServer {
-  const { admission, schema, logger, fanOut } = deps;
+  const { admission, schema, logger } = deps;
   const rules = [...specifiedRules, ...deps.validationRules];
   const sessions = new WsSessions({ admission, recheckMs: deps.authRecheckMs, logger });
-  /** The socket, operation id and subscriber of each subscription's context (graphql-ws hands `subscribe` only the execution args). */
-  const subscribers = new WeakMap<
-    object,
-    { connection: FanOutConnection; id: string; principal: Principal; operation: string }
-  >();
-
-  const flushAudit = async (ctx: GraphQLContext) => {
-    if (!ctx.audit.size) return;
-    try {
-      await ctx.audit.flush(ctx.em);
-    } catch (error) {
-      logger.error({ err: loggableError(error), requestId: ctx.requestId }, 'failed to write audit events');
-    }
-  };
-
-  /** Checks the subscription (permissions, arguments) and hands it to fan-out. */
-  const subscribe = async (
-    args: ExecutionArgs,
-  ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
-    const stream = await createSourceEventStream(args);
-    if (!isAsyncIterable(stream)) return stream as ExecutionResult;
-    const context = args.contextValue as GraphQLContext;
-    const subscriber = subscribers.get(context);
-    if (!(stream instanceof TopicStream) || !subscriber) {
-      // Every subscription field streams a topic (subscribeTo); anything else would bypass fan-out's bounds.
-      logger.error({ requestId: context.requestId }, 'subscription source is not a topic stream');
-      return { errors: [new GraphQLError('This subscription cannot be served')] };
-    }
-    const end = fanOut.subscribe(subscriber.connection, {
-      id: subscriber.id,
-      requestId: context.requestId,
-      principal: subscriber.principal,
-      stream,
-      execution: {
-        schema: args.schema,
-        document: args.document,
-        variableValues: args.variableValues,
-        operationName: args.operationName,
-      },
-      operation: subscriber.operation,
-    });
-    return served(end);
-  };
+  const subscribers: Subscribers = new WeakMap();
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_MESSAGE_BYTES });
   wss.on('connection', (socket) => {
@@ -239,95 +370,9 @@ export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsSe
     {
       schema,
       connectionInitWaitTimeout: 10_000,
-      onConnect: async (ctx) => {
-        const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        const token = typeof raw === 'string' ? (bearerToken(raw) ?? raw) : null;
-        let principal: Principal;
-        try {
-          principal = await admission.authenticate(token);
-        } catch {
-          return false;
-        }
-        const socket = ctx.extra.socket;
-        let cut: NodeJS.Timeout | null = null;
-        const connection = fanOut.connect({
-          bufferedBytes: () => socket.bufferedAmount,
-          send: (frame) => socket.send(frame),
-          close: (code, reason) => {
-            socket.close(code, reason);
-            // A peer that does not read will not read the close frame either: cut it after a while.
-            if (code === SLOW_CONSUMER_CLOSE_CODE && !cut) {
-              cut = setTimeout(() => socket.terminate(), SLOW_CLOSE_GRACE_MS);
-              cut.unref();
-              socket.once('close', () => clearTimeout(cut!));
-            }
-          },
-        });
-        ctx.extra.token = token!;
-        ctx.extra.holds = new Map();
-        ctx.extra.connection = connection;
-        ctx.extra.endSession = sessions.open(token!, principal, connection);
-        return true;
-      },
-      onSubscribe: async (ctx, id, payload) => {
-        const socket = ctx.extra.socket;
-        let principal: Principal;
-        try {
-          // Re-checked before every operation: a deactivated user's next write never runs.
-          principal = await admission.authenticate(ctx.extra.token);
-        } catch (error) {
-          if (error instanceof UnauthenticatedError) {
-            // No event reaches the socket after this line; then it closes.
-            ctx.extra.connection?.detach();
-            socket.close(CloseCode.Forbidden, 'Forbidden');
-          }
-          return [refusal(error)];
-        }
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: deps.maxTokens });
-        } catch (error) {
-          return [coded(refusal(error), 'GRAPHQL_PARSE_FAILED')];
-        }
-        const errors = validate(schema, document, rules);
-        if (errors.length) return errors.map((e) => coded(e, 'GRAPHQL_VALIDATION_FAILED'));
-        const operation = getOperationAST(document, payload.operationName);
-        if (!operation)
-          return [
-            new GraphQLError('Unable to identify the operation', {
-              extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
-            }),
-          ];
-        const contextValue = deps.createContext(principal, randomUUID());
-        const holds = ctx.extra.holds ?? (ctx.extra.holds = new Map());
-        try {
-          contextValue.audit.operation = admission.admitOperation(
-            principal,
-            document,
-            operation,
-            payload.variables,
-          );
-          if (operation.operation === 'subscription')
-            holds.set(id, admission.holdSubscription(principal, holds.size));
-        } catch (error) {
-          return [refusal(error)];
-        }
-        if (operation.operation === 'subscription' && ctx.extra.connection)
-          subscribers.set(contextValue, {
-            connection: ctx.extra.connection,
-            id,
-            principal,
-            operation: contextValue.audit.operation!,
-          });
-        return {
-          schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue,
-        };
-      },
-      subscribe,
+      onConnect: (ctx) => connectSocket(deps, sessions, ctx),
+      onSubscribe: (ctx, id, payload) => admitOperation(deps, rules, subscribers, { ctx, id, payload }),
+      subscribe: (args) => subscribeThroughFanOut(deps, subscribers, args),
       onOperation: (ctx, id, _payload, _args, result) => {
         const release = ctx.extra.holds?.get(id);
         if (!release) return undefined;
@@ -346,7 +391,7 @@ export function startGraphQLWs(server: Server, deps: GraphQLWsDeps): GraphQLWsSe
         // (fan-out records what its events read, per recipient).
         const context = args.contextValue as GraphQLContext;
         if ('errors' in result) auditDenials(context.audit, result.errors as GraphQLError[]);
-        await flushAudit(context);
+        await flushAudit(logger, context);
         if ('errors' in result && result.errors?.length) {
           return {
             ...result,

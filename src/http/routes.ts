@@ -115,54 +115,56 @@ export function dicomWebRoutes(ingest: DicomIngestService, maxBodyBytes: number)
   ];
 }
 
+/** Headers of every FHIR answer: FHIR JSON, never cached (it carries patient data). */
+const FHIR_JSON = {
+  'content-type': 'application/fhir+json; charset=utf-8',
+  'cache-control': 'private, no-store',
+};
+
+/** The FHIR issue type of a domain error. */
+function fhirIssueOf(error: AppError): string {
+  if (error.code === 'NOT_FOUND') return 'not-found';
+  if (error.code === 'FORBIDDEN') return 'forbidden';
+  return error.httpStatus < 500 ? 'invalid' : 'exception';
+}
+
+/** A FHIR resource as the answer; domain errors answer as a FHIR OperationOutcome (issue code by kind, our code in details). */
+async function fhirAnswer(
+  ctx: RequestContext,
+  route: string,
+  produce: () => Promise<unknown>,
+): Promise<HttpResult> {
+  try {
+    return { status: 200, headers: FHIR_JSON, body: JSON.stringify(await produce()) };
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    if (error instanceof ForbiddenError) ctx.audit.denied(`GET ${route}`);
+    return {
+      status: error.httpStatus,
+      headers: FHIR_JSON,
+      body: JSON.stringify({
+        resourceType: 'OperationOutcome',
+        issue: [
+          {
+            severity: 'error',
+            code: fhirIssueOf(error),
+            details: {
+              coding: [{ system: 'urn:care-companion:error', code: error.code }],
+              text: error.message,
+            },
+          },
+        ],
+      }),
+    };
+  }
+}
+
 /**
  * FHIR R4 read side for the EHR: `GET /fhir/DiagnosticReport/{predictionId}` (the report) and
  * `GET /fhir/DiagnosticReport?_id={predictionId}` (a searchset Bundle with the report, its
  * Observations, Patient and ImagingStudy, so every reference resolves inside the Bundle).
  */
 export function fhirRoutes(exports: ResultExportService): RouteHandler[] {
-  const fhirJson = {
-    'content-type': 'application/fhir+json; charset=utf-8',
-    'cache-control': 'private, no-store',
-  };
-  /** Domain errors answer as a FHIR OperationOutcome (issue code by kind, our code in details). */
-  const fhir = async (
-    ctx: RequestContext,
-    route: string,
-    produce: () => Promise<unknown>,
-  ): Promise<HttpResult> => {
-    try {
-      return { status: 200, headers: fhirJson, body: JSON.stringify(await produce()) };
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      if (error instanceof ForbiddenError) ctx.audit.denied(`GET ${route}`);
-      const issue =
-        error.code === 'NOT_FOUND'
-          ? 'not-found'
-          : error.code === 'FORBIDDEN'
-            ? 'forbidden'
-            : error.httpStatus < 500
-              ? 'invalid'
-              : 'exception';
-      return {
-        status: error.httpStatus,
-        headers: fhirJson,
-        body: JSON.stringify({
-          resourceType: 'OperationOutcome',
-          issue: [
-            {
-              severity: 'error',
-              code: issue,
-              details: {
-                coding: [{ system: 'urn:care-companion:error', code: error.code }],
-                text: error.message,
-              },
-            },
-          ],
-        }),
-      };
-    }
-  };
   return [
     {
       name: '/fhir/metadata',
@@ -170,7 +172,7 @@ export function fhirRoutes(exports: ResultExportService): RouteHandler[] {
       pattern: /^\/fhir\/metadata$/,
       handle: async (_ctx, req) => ({
         status: 200,
-        headers: fhirJson,
+        headers: FHIR_JSON,
         body: JSON.stringify(
           fhirCapabilityStatement(`${baseUrlOf(req)}/fhir`, { name: 'Care Companion', version: '0.1.0' }),
         ),
@@ -181,14 +183,14 @@ export function fhirRoutes(exports: ResultExportService): RouteHandler[] {
       method: 'GET',
       pattern: /^\/fhir\/(Observation|Patient|ImagingStudy)\/([A-Za-z0-9.-]{1,64})$/,
       handle: (ctx, _req, match) =>
-        fhir(ctx, '/fhir/:type/:id', () => exports.fhirResource(ctx, match[1]!, match[2]!)),
+        fhirAnswer(ctx, '/fhir/:type/:id', () => exports.fhirResource(ctx, match[1]!, match[2]!)),
     },
     {
       name: '/fhir/DiagnosticReport/:id',
       method: 'GET',
       pattern: /^\/fhir\/DiagnosticReport\/([0-9a-fA-F-]{36})$/,
       handle: (ctx, req, match) =>
-        fhir(
+        fhirAnswer(
           ctx,
           '/fhir/DiagnosticReport/:id',
           async () => (await exports.fhirReport(ctx, match[1]!, `${baseUrlOf(req)}/fhir`)).report,
@@ -199,7 +201,7 @@ export function fhirRoutes(exports: ResultExportService): RouteHandler[] {
       method: 'GET',
       pattern: /^\/fhir\/DiagnosticReport$/,
       handle: (ctx, req) =>
-        fhir(ctx, '/fhir/DiagnosticReport', async () => {
+        fhirAnswer(ctx, '/fhir/DiagnosticReport', async () => {
           const id = new URL(req.url ?? '/', 'http://localhost').searchParams.get('_id');
           if (!id) throw new ValidationError('Search by _id (the prediction id)', { field: '_id' });
           return (await exports.fhirReport(ctx, id, `${baseUrlOf(req)}/fhir`)).bundle;

@@ -52,6 +52,171 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
+/** Latency of HTTP requests and of GraphQL operations. */
+function requestSeries(registers: Registry[]) {
+  return {
+    httpDuration: new Histogram({
+      name: `${METRIC_PREFIX}http_request_duration_seconds`,
+      help: 'HTTP request latency by method, route (a fixed name, never the raw path) and status code.',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    graphqlDuration: new Histogram({
+      name: `${METRIC_PREFIX}graphql_operation_duration_seconds`,
+      help: 'GraphQL-over-HTTP operation latency by operation type and top-level field(s); outcome ok or error.',
+      labelNames: ['operation_type', 'operation', 'outcome'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+  };
+}
+
+/** Inference requests and batches, and committed predictions. */
+function inferenceSeries(registers: Registry[]) {
+  const p = METRIC_PREFIX;
+  const byVersion = ['task', 'model_version'] as const;
+  return {
+    inferenceRequests: new Counter({
+      name: `${p}inference_requests_total`,
+      help: 'Inference requests that left the engine, by task, model version and outcome (ok or the error code).',
+      labelNames: [...byVersion, 'outcome'] as const,
+      registers,
+    }),
+    inferenceDuration: new Histogram({
+      name: `${p}inference_duration_seconds`,
+      help: 'Model run time seen by each served request (the duration of the batch it ran in).',
+      labelNames: byVersion,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    queueWait: new Histogram({
+      name: `${p}inference_queue_wait_seconds`,
+      help: 'Time each served request waited in the engine queue before its batch started.',
+      labelNames: byVersion,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: `${p}inference_batch_size`,
+      help: 'Items per session run (dynamic batching), one observation per batch.',
+      labelNames: byVersion,
+      buckets: BATCH_SIZE_BUCKETS,
+      registers,
+    }),
+    batchDuration: new Histogram({
+      name: `${p}inference_batch_duration_seconds`,
+      help: 'Wall time of each session run, by outcome (ok or failed).',
+      labelNames: [...byVersion, 'outcome'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    predictions: new Counter({
+      name: `${p}predictions_total`,
+      help: 'Committed predictions by task, model version, route (PRODUCTION, CANARY, SHADOW), top label and gate verdict.',
+      labelNames: [...byVersion, 'route', 'label', 'gate_verdict'] as const,
+      registers,
+    }),
+    analysisDuration: new Histogram({
+      name: `${p}analysis_duration_seconds`,
+      help: 'Time from the start of a study analysis to its stored reading (fetch, decode, queue, inference, heatmap).',
+      labelNames: [...byVersion, 'route'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+  };
+}
+
+/** Gauges read from the engine at every scrape: queue depths, requests in flight, loaded models. */
+function engineGauges(registers: Registry[], models: () => ModelHealth[]) {
+  const p = METRIC_PREFIX;
+  const version = (m: ModelHealth) => ({ task: bounded(m.task), model_version: bounded(m.version) });
+  return {
+    queueDepth: new Gauge({
+      name: `${p}inference_queue_depth`,
+      help: 'Requests waiting in the engine queue, per loaded model version and priority lane.',
+      labelNames: ['task', 'model_version', 'priority'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const m of models())
+          for (const priority of PRIORITY_ORDER)
+            this.set({ ...version(m), priority }, m.queueDepthByPriority[priority] ?? 0);
+      },
+    }),
+    inFlight: new Gauge({
+      name: `${p}inference_in_flight`,
+      help: 'Requests admitted and not yet settled (waiting or running), per loaded model version.',
+      labelNames: ['task', 'model_version'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const m of models()) this.set(version(m), m.inFlight);
+      },
+    }),
+    modelLoaded: new Gauge({
+      name: `${p}model_loaded`,
+      help: '1 per loaded model version, labelled with the execution provider it really runs on and whether it is the active (default) version.',
+      labelNames: ['task', 'model_version', 'execution_provider', 'active'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const m of models())
+          this.set({ ...version(m), execution_provider: bounded(m.provider), active: String(m.active) }, 1);
+      },
+    }),
+  };
+}
+
+/** Gauges of the job queue (read at scrape time), open WebSockets, and failed scrape-time reads. */
+function stateGauges(
+  registers: Registry[],
+  jobs: { readJobs(): Promise<JobState | null>; jobsRead(): Promise<unknown> | null },
+) {
+  const p = METRIC_PREFIX;
+  return {
+    jobQueue: new Gauge({
+      name: `${p}job_queue_jobs`,
+      help: 'Durable jobs per queue and pg-boss state (created, retry, active, completed, cancelled, failed).',
+      labelNames: ['queue', 'state'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const state = await jobs.readJobs();
+        for (const [queue, states] of Object.entries(state?.queues ?? {}))
+          for (const [s, n] of Object.entries(states))
+            this.set({ queue: bounded(queue), state: bounded(s) }, n);
+      },
+    }),
+    analysisJobs: new Gauge({
+      name: `${p}analysis_jobs`,
+      help: 'Batch analysis submissions per status.',
+      labelNames: ['status'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const state = await jobs.readJobs();
+        for (const [status, n] of Object.entries(state?.jobs ?? {})) this.set({ status: bounded(status) }, n);
+      },
+    }),
+    webSockets: new Gauge({
+      name: `${p}websocket_connections`,
+      help: 'Open WebSocket (graphql-ws subscription) connections to this process.',
+      registers,
+    }),
+    scrapeErrors: new Counter({
+      name: `${p}metrics_collect_errors_total`,
+      help: 'Scrapes during which a state source (e.g. the job queue in PostgreSQL) could not be read.',
+      labelNames: ['source'] as const,
+      registers,
+      // Collected in the same scrape as the job gauges: wait for their read so this scrape counts its failure.
+      async collect() {
+        await jobs.jobsRead();
+      },
+    }),
+  };
+}
+
 /**
  * The process's Prometheus registry and the product's core metric set. One instance per app, built in
  * the composition root. The engine, the analysis service and the HTTP/GraphQL servers report through
@@ -85,13 +250,51 @@ export class Metrics {
   private jobsRead: Promise<JobState | null> | null = null;
 
   /** Port of the HTTP server: one observation per finished request. */
-  readonly http: HttpObserver;
+  readonly http: HttpObserver = {
+    webSocketOpened: () => this.webSockets.inc(),
+    webSocketClosed: () => this.webSockets.dec(),
+    requestFinished: (e: HttpRequestEvent) =>
+      this.httpDuration.observe(
+        {
+          method: HTTP_METHODS.has(e.method) ? e.method : 'OTHER',
+          route: bounded(e.route),
+          status: String(e.status),
+        },
+        e.durationMs / 1000,
+      ),
+  };
   /** Port of the GraphQL handler: one observation per operation over HTTP. */
-  readonly graphql: GraphQLObserver;
+  readonly graphql: GraphQLObserver = {
+    operationFinished: (e: GraphQLOperationEvent) =>
+      this.graphqlDuration.observe(
+        { operation_type: bounded(e.type), operation: bounded(e.operation), outcome: e.outcome },
+        e.durationMs / 1000,
+      ),
+  };
   /** Port of the inference engine: requests and batches. */
-  readonly inference: InferenceObserver;
+  readonly inference: InferenceObserver = {
+    requestFinished: (e: InferenceRequestEvent) => {
+      const labels = { task: bounded(e.task), model_version: bounded(e.version) };
+      this.inferenceRequests.inc({ ...labels, outcome: bounded(e.outcome) });
+      if (e.timings) {
+        this.inferenceDuration.observe(labels, e.timings.inferenceMs / 1000);
+        this.queueWait.observe(labels, e.timings.queueMs / 1000);
+      }
+    },
+    batchFinished: (e: InferenceBatchEvent) => {
+      const labels = { task: bounded(e.task), model_version: bounded(e.version) };
+      this.batchSize.observe(labels, e.size);
+      this.batchDuration.observe({ ...labels, outcome: e.ok ? 'ok' : 'failed' }, e.durationMs / 1000);
+    },
+  };
   /** Port of the analysis service: committed predictions. */
-  readonly analysis: AnalysisObserver;
+  readonly analysis: AnalysisObserver = {
+    predictionRecorded: (e: PredictionEvent) => {
+      const labels = { task: bounded(e.task), model_version: bounded(e.version), route: bounded(e.route) };
+      this.predictions.inc({ ...labels, label: bounded(e.label), gate_verdict: bounded(e.gateVerdict) });
+      this.analysisDuration.observe(labels, e.totalMs / 1000);
+    },
+  };
 
   /**
    * @param defaultLabels - labels added to every series
@@ -103,197 +306,30 @@ export class Metrics {
     this.registry.setDefaultLabels(defaultLabels);
     collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
     const registers = [this.registry];
-    const p = METRIC_PREFIX;
-
-    this.httpDuration = new Histogram({
-      name: `${p}http_request_duration_seconds`,
-      help: 'HTTP request latency by method, route (a fixed name, never the raw path) and status code.',
-      labelNames: ['method', 'route', 'status'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.graphqlDuration = new Histogram({
-      name: `${p}graphql_operation_duration_seconds`,
-      help: 'GraphQL-over-HTTP operation latency by operation type and top-level field(s); outcome ok or error.',
-      labelNames: ['operation_type', 'operation', 'outcome'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.inferenceRequests = new Counter({
-      name: `${p}inference_requests_total`,
-      help: 'Inference requests that left the engine, by task, model version and outcome (ok or the error code).',
-      labelNames: ['task', 'model_version', 'outcome'],
-      registers,
-    });
-    this.inferenceDuration = new Histogram({
-      name: `${p}inference_duration_seconds`,
-      help: 'Model run time seen by each served request (the duration of the batch it ran in).',
-      labelNames: ['task', 'model_version'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.queueWait = new Histogram({
-      name: `${p}inference_queue_wait_seconds`,
-      help: 'Time each served request waited in the engine queue before its batch started.',
-      labelNames: ['task', 'model_version'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.batchSize = new Histogram({
-      name: `${p}inference_batch_size`,
-      help: 'Items per session run (dynamic batching), one observation per batch.',
-      labelNames: ['task', 'model_version'],
-      buckets: BATCH_SIZE_BUCKETS,
-      registers,
-    });
-    this.batchDuration = new Histogram({
-      name: `${p}inference_batch_duration_seconds`,
-      help: 'Wall time of each session run, by outcome (ok or failed).',
-      labelNames: ['task', 'model_version', 'outcome'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.predictions = new Counter({
-      name: `${p}predictions_total`,
-      help: 'Committed predictions by task, model version, route (PRODUCTION, CANARY, SHADOW), top label and gate verdict.',
-      labelNames: ['task', 'model_version', 'route', 'label', 'gate_verdict'],
-      registers,
-    });
-    this.analysisDuration = new Histogram({
-      name: `${p}analysis_duration_seconds`,
-      help: 'Time from the start of a study analysis to its stored reading (fetch, decode, queue, inference, heatmap).',
-      labelNames: ['task', 'model_version', 'route'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.queueDepth = new Gauge({
-      name: `${p}inference_queue_depth`,
-      help: 'Requests waiting in the engine queue, per loaded model version and priority lane.',
-      labelNames: ['task', 'model_version', 'priority'],
-      registers,
-      collect: () => {
-        this.queueDepth.reset();
-        for (const m of this.engine?.health() ?? [])
-          for (const priority of PRIORITY_ORDER)
-            this.queueDepth.set(
-              { task: bounded(m.task), model_version: bounded(m.version), priority },
-              m.queueDepthByPriority[priority] ?? 0,
-            );
-      },
-    });
-    this.inFlight = new Gauge({
-      name: `${p}inference_in_flight`,
-      help: 'Requests admitted and not yet settled (waiting or running), per loaded model version.',
-      labelNames: ['task', 'model_version'],
-      registers,
-      collect: () => {
-        this.inFlight.reset();
-        for (const m of this.engine?.health() ?? [])
-          this.inFlight.set({ task: bounded(m.task), model_version: bounded(m.version) }, m.inFlight);
-      },
-    });
-    this.modelLoaded = new Gauge({
-      name: `${p}model_loaded`,
-      help: '1 per loaded model version, labelled with the execution provider it really runs on and whether it is the active (default) version.',
-      labelNames: ['task', 'model_version', 'execution_provider', 'active'],
-      registers,
-      collect: () => {
-        this.modelLoaded.reset();
-        for (const m of this.engine?.health() ?? [])
-          this.modelLoaded.set(
-            {
-              task: bounded(m.task),
-              model_version: bounded(m.version),
-              execution_provider: bounded(m.provider),
-              active: String(m.active),
-            },
-            1,
-          );
-      },
-    });
-    this.jobQueue = new Gauge({
-      name: `${p}job_queue_jobs`,
-      help: 'Durable jobs per queue and pg-boss state (created, retry, active, completed, cancelled, failed).',
-      labelNames: ['queue', 'state'],
-      registers,
-      collect: async () => {
-        this.jobQueue.reset();
-        const state = await this.readJobs();
-        for (const [queue, states] of Object.entries(state?.queues ?? {}))
-          for (const [s, n] of Object.entries(states))
-            this.jobQueue.set({ queue: bounded(queue), state: bounded(s) }, n);
-      },
-    });
-    this.analysisJobs = new Gauge({
-      name: `${p}analysis_jobs`,
-      help: 'Batch analysis submissions per status.',
-      labelNames: ['status'],
-      registers,
-      collect: async () => {
-        this.analysisJobs.reset();
-        const state = await this.readJobs();
-        for (const [status, n] of Object.entries(state?.jobs ?? {}))
-          this.analysisJobs.set({ status: bounded(status) }, n);
-      },
-    });
-    this.webSockets = new Gauge({
-      name: `${p}websocket_connections`,
-      help: 'Open WebSocket (graphql-ws subscription) connections to this process.',
-      registers,
-    });
-    this.scrapeErrors = new Counter({
-      name: `${p}metrics_collect_errors_total`,
-      help: 'Scrapes during which a state source (e.g. the job queue in PostgreSQL) could not be read.',
-      labelNames: ['source'],
-      registers,
-      // Collected in the same scrape as the job gauges: wait for their read so this scrape counts its failure.
-      collect: async () => {
-        await this.jobsRead;
-      },
-    });
-
-    this.http = {
-      webSocketOpened: () => this.webSockets.inc(),
-      webSocketClosed: () => this.webSockets.dec(),
-      requestFinished: (e: HttpRequestEvent) =>
-        this.httpDuration.observe(
-          {
-            method: HTTP_METHODS.has(e.method) ? e.method : 'OTHER',
-            route: bounded(e.route),
-            status: String(e.status),
-          },
-          e.durationMs / 1000,
-        ),
-    };
-    this.graphql = {
-      operationFinished: (e: GraphQLOperationEvent) =>
-        this.graphqlDuration.observe(
-          { operation_type: bounded(e.type), operation: bounded(e.operation), outcome: e.outcome },
-          e.durationMs / 1000,
-        ),
-    };
-    this.inference = {
-      requestFinished: (e: InferenceRequestEvent) => {
-        const labels = { task: bounded(e.task), model_version: bounded(e.version) };
-        this.inferenceRequests.inc({ ...labels, outcome: bounded(e.outcome) });
-        if (e.timings) {
-          this.inferenceDuration.observe(labels, e.timings.inferenceMs / 1000);
-          this.queueWait.observe(labels, e.timings.queueMs / 1000);
-        }
-      },
-      batchFinished: (e: InferenceBatchEvent) => {
-        const labels = { task: bounded(e.task), model_version: bounded(e.version) };
-        this.batchSize.observe(labels, e.size);
-        this.batchDuration.observe({ ...labels, outcome: e.ok ? 'ok' : 'failed' }, e.durationMs / 1000);
-      },
-    };
-    this.analysis = {
-      predictionRecorded: (e: PredictionEvent) => {
-        const labels = { task: bounded(e.task), model_version: bounded(e.version), route: bounded(e.route) };
-        this.predictions.inc({ ...labels, label: bounded(e.label), gate_verdict: bounded(e.gateVerdict) });
-        this.analysisDuration.observe(labels, e.totalMs / 1000);
-      },
-    };
+    ({ httpDuration: this.httpDuration, graphqlDuration: this.graphqlDuration } = requestSeries(registers));
+    ({
+      inferenceRequests: this.inferenceRequests,
+      inferenceDuration: this.inferenceDuration,
+      queueWait: this.queueWait,
+      batchSize: this.batchSize,
+      batchDuration: this.batchDuration,
+      predictions: this.predictions,
+      analysisDuration: this.analysisDuration,
+    } = inferenceSeries(registers));
+    ({
+      queueDepth: this.queueDepth,
+      inFlight: this.inFlight,
+      modelLoaded: this.modelLoaded,
+    } = engineGauges(registers, () => this.engine?.health() ?? []));
+    ({
+      jobQueue: this.jobQueue,
+      analysisJobs: this.analysisJobs,
+      webSockets: this.webSockets,
+      scrapeErrors: this.scrapeErrors,
+    } = stateGauges(registers, {
+      readJobs: () => this.readJobs(),
+      jobsRead: () => this.jobsRead,
+    }));
   }
 
   /**
