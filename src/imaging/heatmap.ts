@@ -161,6 +161,41 @@ function drawText(
   }
 }
 
+/** The activation map after ReLU, scaled to its maximum (all zero when nothing is positive). */
+function normalizedHeat(grid: ActivationGrid): Float32Array {
+  let max = 0;
+  for (let i = 0; i < grid.data.length; i++) if (grid.data[i]! > max) max = grid.data[i]!;
+  const heat = new Float32Array(grid.data.length);
+  if (max > 0) for (let i = 0; i < heat.length; i++) heat[i] = Math.max(0, grid.data[i]!) / max;
+  return heat;
+}
+
+/** The title band naming the finding and the colour scale (high, red, at the top to low, blue, at the bottom). */
+function drawLegend(
+  rgb: Buffer,
+  { outW, fw, fh, top }: { outW: number; fw: number; fh: number; top: number },
+  label: string | null | undefined,
+): void {
+  const white: [number, number, number] = [240, 240, 240];
+  drawText(rgb, outW, 6, 4, `${label ?? 'AI'} - AI heatmap`, 2, white, outW - 2);
+  // Colour scale: high (red) at the top to low (blue) at the bottom, with its two words.
+  const x0 = fw + 8;
+  const y0 = top + 12;
+  const y1 = top + fh - 12;
+  for (let y = y0; y < y1; y++) {
+    const level = 1 - (y - y0) / Math.max(1, y1 - y0 - 1);
+    const c = ((level * 255 + 0.5) | 0) * 3;
+    for (let x = x0; x < x0 + 10; x++) {
+      const p = (y * outW + x) * 3;
+      rgb[p] = JET[c]!;
+      rgb[p + 1] = JET[c + 1]!;
+      rgb[p + 2] = JET[c + 2]!;
+    }
+  }
+  drawText(rgb, outW, fw + 4, top + 2, 'HI', 1, white, outW);
+  drawText(rgb, outW, fw + 4, top + fh - 9, 'LO', 1, white, outW);
+}
+
 /**
  * Renders a class-activation map as a PNG a radiologist can read: the map (ReLU, scaled to its
  * maximum) upsampled smoothly (bicubic) to the film's proportions, blended over the film the model saw
@@ -191,10 +226,7 @@ export async function renderHeatmapPng(
     if (v > hi) hi = v;
   }
   const gain = 255 / (hi > lo ? hi - lo : 1);
-  let max = 0;
-  for (let i = 0; i < grid.data.length; i++) if (grid.data[i]! > max) max = grid.data[i]!;
-  const heat = new Float32Array(grid.data.length);
-  if (max > 0) for (let i = 0; i < heat.length; i++) heat[i] = Math.max(0, grid.data[i]!) / max;
+  const heat = normalizedHeat(grid);
 
   // The film area keeps the film's proportions; the bands sit above and to the right of it.
   const fw = Math.max(1, Math.round(aspect >= 1 ? size : size * aspect));
@@ -238,26 +270,7 @@ export async function renderHeatmapPng(
     }
   }
 
-  if (labelled) {
-    const white: [number, number, number] = [240, 240, 240];
-    drawText(rgb, outW, 6, 4, `${o.label ?? 'AI'} - AI heatmap`, 2, white, outW - 2);
-    // Colour scale: high (red) at the top to low (blue) at the bottom, with its two words.
-    const x0 = fw + 8;
-    const y0 = top + 12;
-    const y1 = top + fh - 12;
-    for (let y = y0; y < y1; y++) {
-      const level = 1 - (y - y0) / Math.max(1, y1 - y0 - 1);
-      const c = ((level * 255 + 0.5) | 0) * 3;
-      for (let x = x0; x < x0 + 10; x++) {
-        const p = (y * outW + x) * 3;
-        rgb[p] = JET[c]!;
-        rgb[p + 1] = JET[c + 1]!;
-        rgb[p + 2] = JET[c + 2]!;
-      }
-    }
-    drawText(rgb, outW, fw + 4, top + 2, 'HI', 1, white, outW);
-    drawText(rgb, outW, fw + 4, top + fh - 9, 'LO', 1, white, outW);
-  }
+  if (labelled) drawLegend(rgb, { outW, fw, fh, top }, o.label);
   return sharp(rgb, { raw: { width: outW, height: outH, channels: 3 } })
     .png({ compressionLevel: 1, adaptiveFiltering: false })
     .toBuffer();

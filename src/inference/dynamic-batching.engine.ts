@@ -160,61 +160,8 @@ export class DynamicBatchingEngine implements InferenceEngine {
     }
     this.loading.add(key);
     try {
-      const instances = Math.max(1, Math.floor(this.config.instances ?? 1));
-      const cores = this.config.intraOpThreads || availableParallelism();
-      const model = await loadModel(
-        dir,
-        this.factory,
-        {
-          executionProviders: this.config.executionProviders,
-          intraOpThreads: this.config.intraOpThreads ?? 0,
-          // With instances beside it, this session only runs batches that are alone.
-          ...(instances > 1 && this.factory.concurrentSessions ? { stopSpinningAfterRun: true } : {}),
-        },
-        { count: instances, intraOpThreads: Math.max(1, Math.floor(cores / instances)) },
-      );
-      if (model.manifest.task !== task) {
-        await Promise.allSettled([model.session, ...model.instances].map((x) => x.release()));
-        throw new ModelLoadError('model.json is for another task', {
-          dir,
-          task,
-          manifestTask: model.manifest.task,
-        });
-      }
-      const { input } = model.manifest;
-      const knobs = { ...this.config, ...this.perTask[task] };
-      const execute = instanceGroupExecutor(model.session, model.instances, input.names, input.size);
-      const grouped = model.instances.length > 1;
-      const observer = this.observer;
-      const batcher = new DynamicBatcher<readonly Float32Array[], TensorMap>(
-        async (items, placement) => {
-          const t0 = performance.now();
-          let ok = false;
-          try {
-            const out = await execute(items, placement);
-            ok = true;
-            return out;
-          } finally {
-            observer.batchFinished({
-              task,
-              version,
-              size: items.length,
-              durationMs: performance.now() - t0,
-              ok,
-            });
-          }
-        },
-        {
-          maxBatchSize: knobs.maxBatchSize,
-          maxQueueDelayMs: knobs.maxQueueDelayMs,
-          maxQueueSize: knobs.maxQueueSize,
-          maxPredictedWaitMs: knobs.maxPredictedWaitMs,
-          ewmaAlpha: knobs.ewmaAlpha,
-          instances: grouped ? model.instances.length : 1,
-          pipelineDepth: (grouped ? model.instances[0]! : model.session).pipelineDepth ?? 1,
-        },
-        { task, version },
-      );
+      const model = await this.loadInstances(task, dir);
+      const batcher = this.createBatcher(task, version, model);
       let taskSlot = this.tasks.get(task);
       if (!taskSlot) {
         taskSlot = { active: null, versions: new Map() };
@@ -235,6 +182,70 @@ export class DynamicBatchingEngine implements InferenceEngine {
     } finally {
       this.loading.delete(key);
     }
+  }
+
+  /** The model's session and its instances (each with its share of the cores), checked to be for `task`. */
+  private async loadInstances(task: string, dir: string) {
+    const instances = Math.max(1, Math.floor(this.config.instances ?? 1));
+    const cores = this.config.intraOpThreads || availableParallelism();
+    const model = await loadModel(
+      dir,
+      this.factory,
+      {
+        executionProviders: this.config.executionProviders,
+        intraOpThreads: this.config.intraOpThreads ?? 0,
+        // With instances beside it, this session only runs batches that are alone.
+        ...(instances > 1 && this.factory.concurrentSessions ? { stopSpinningAfterRun: true } : {}),
+      },
+      { count: instances, intraOpThreads: Math.max(1, Math.floor(cores / instances)) },
+    );
+    if (model.manifest.task !== task) {
+      await Promise.allSettled([model.session, ...model.instances].map((x) => x.release()));
+      throw new ModelLoadError('model.json is for another task', {
+        dir,
+        task,
+        manifestTask: model.manifest.task,
+      });
+    }
+    return model;
+  }
+
+  /** The batcher of one loaded version, with the task's knobs; every batch is reported to the observer. */
+  private createBatcher(task: string, version: string, model: Awaited<ReturnType<typeof loadModel>>) {
+    const { input } = model.manifest;
+    const knobs = { ...this.config, ...this.perTask[task] };
+    const execute = instanceGroupExecutor(model.session, model.instances, input.names, input.size);
+    const grouped = model.instances.length > 1;
+    const observer = this.observer;
+    return new DynamicBatcher<readonly Float32Array[], TensorMap>(
+      async (items, placement) => {
+        const t0 = performance.now();
+        let ok = false;
+        try {
+          const out = await execute(items, placement);
+          ok = true;
+          return out;
+        } finally {
+          observer.batchFinished({
+            task,
+            version,
+            size: items.length,
+            durationMs: performance.now() - t0,
+            ok,
+          });
+        }
+      },
+      {
+        maxBatchSize: knobs.maxBatchSize,
+        maxQueueDelayMs: knobs.maxQueueDelayMs,
+        maxQueueSize: knobs.maxQueueSize,
+        maxPredictedWaitMs: knobs.maxPredictedWaitMs,
+        ewmaAlpha: knobs.ewmaAlpha,
+        instances: grouped ? model.instances.length : 1,
+        pipelineDepth: (grouped ? model.instances[0]! : model.session).pipelineDepth ?? 1,
+      },
+      { task, version },
+    );
   }
 
   activate(task: string, version: string): void {

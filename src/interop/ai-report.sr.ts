@@ -105,18 +105,10 @@ const dicomDate = (d: Date) => d.toISOString().slice(0, 10).replace(/-/g, '');
 const dicomTime = (d: Date) => d.toISOString().slice(11, 19).replace(/:/g, '');
 const dicomDateTime = (d: Date) => `${dicomDate(d)}${dicomTime(d)}`;
 
-/**
- * Builds a DICOM Comprehensive SR (Part 10, Explicit VR Little Endian) stating an AI result: the
- * verdict, each class probability (NUM, unit 1), the flagged findings, algorithm name and version,
- * the AI-assistance statement, and the source images (IMAGE items and the Current Requested
- * Procedure Evidence Sequence). It joins the source study (same Study Instance UID) as a new series.
- * Marked UNVERIFIED and PRELIMINARY until a radiologist's read is signed; then the radiologist's
- * impression leads, the AI result stays beside it, and the document is VERIFIED and FINAL with the
- * radiologist as verifying observer.
- */
-export function buildAiReportSr(input: AiReportInput): Buffer {
+/** The findings container: the gate verdict, each class probability, the flagged findings, the source images. */
+function findingItems(input: AiReportInput): DicomDataset[] {
   const r = input.result;
-  const findingsItems: DicomDataset[] = [
+  return [
     text('CONTAINS', SR_CODES.finding, `Input gate: ${r.gateVerdict}`),
     ...Object.entries(r.probabilities)
       .sort(([a], [b]) => a.localeCompare(b))
@@ -134,6 +126,11 @@ export function buildAiReportSr(input: AiReportInput): Buffer {
       ]),
     ),
   ];
+}
+
+/** The impressions: the radiologist's (when reviewed) first, then the AI's, then its explanation. */
+function impressionItems(input: AiReportInput): DicomDataset[] {
+  const r = input.result;
   const impression =
     r.gateVerdict !== 'ACCEPTED'
       ? `No reading: the input was refused (${r.gateVerdict}).`
@@ -141,53 +138,80 @@ export function buildAiReportSr(input: AiReportInput): Buffer {
         ? `AI flags: ${r.findings.map((f) => f.label).join(', ')}.`
         : `AI reading: ${r.label ?? 'no label'}; no finding at the operating threshold.`;
   const review = input.review ?? null;
-  const signed = review !== null && review.kind !== 'CORRECTION';
   const present = review?.findings.filter((f) => f.present).map((f) => f.label) ?? [];
   const radiologistImpression = review
     ? `${review.kind === 'CORRECTION' ? 'Radiologist correction' : `Radiologist's read (${review.kind.toLowerCase()})`}: ${
         present.length ? present.join(', ') : `no finding (${review.label})`
       }.${review.conclusion ? ` ${review.conclusion}` : ''}`
     : null;
+  return [
+    ...(radiologistImpression ? [text('CONTAINS', SR_CODES.impression, radiologistImpression)] : []),
+    text('CONTAINS', SR_CODES.impression, review ? `AI second reading: ${impression}` : impression),
+    ...(r.explanation ? [text('CONTAINS', SR_CODES.comment, r.explanation)] : []),
+  ];
+}
+
+/** The Current Requested Procedure Evidence Sequence: the source images by series. */
+function evidenceItems(input: AiReportInput): DicomDataset[] {
+  if (!input.evidence.length) return [];
+  const bySeries = new Map<string, SrEvidence[]>();
+  for (const e of input.evidence)
+    bySeries.set(e.seriesInstanceUid, [...(bySeries.get(e.seriesInstanceUid) ?? []), e]);
+  return [
+    [
+      el(0x00081115, 'SQ', [
+        ...[...bySeries.entries()].map(([series, refs]) => [
+          el(
+            0x00081199,
+            'SQ',
+            refs.map((e) => [el(0x00081150, 'UI', e.sopClassUid), el(0x00081155, 'UI', e.sopInstanceUid)]),
+          ),
+          el(0x0020000e, 'UI', series),
+        ]),
+      ]),
+      el(0x0020000d, 'UI', input.study.studyInstanceUid),
+    ],
+  ];
+}
+
+/** The Verifying Observer Sequence of a signed read. */
+function verifyingObserver(input: AiReportInput, review: NonNullable<AiReportInput['review']>) {
+  return el(0x0040a073, 'SQ', [
+    [
+      el(0x0040a027, 'LO', input.manufacturer),
+      el(0x0040a030, 'DT', dicomDateTime(review.at)),
+      el(0x0040a075, 'PN', (review.radiologist ?? 'Radiologist').replace(/\^/g, ' ').slice(0, 64)),
+      el(0x0040a088, 'SQ', []),
+    ],
+  ]);
+}
+
+/**
+ * Builds a DICOM Comprehensive SR (Part 10, Explicit VR Little Endian) stating an AI result: the
+ * verdict, each class probability (NUM, unit 1), the flagged findings, algorithm name and version,
+ * the AI-assistance statement, and the source images (IMAGE items and the Current Requested
+ * Procedure Evidence Sequence). It joins the source study (same Study Instance UID) as a new series.
+ * Marked UNVERIFIED and PRELIMINARY until a radiologist's read is signed; then the radiologist's
+ * impression leads, the AI result stays beside it, and the document is VERIFIED and FINAL with the
+ * radiologist as verifying observer.
+ */
+export function buildAiReportSr(input: AiReportInput): Buffer {
+  const r = input.result;
+  const review = input.review ?? null;
+  const signed = review !== null && review.kind !== 'CORRECTION';
   const content: DicomDataset[] = [
     item('CONTAINS', 'CONTAINER', SR_CODES.findings, [
       el(0x0040a050, 'CS', 'SEPARATE'),
-      el(0x0040a730, 'SQ', findingsItems),
+      el(0x0040a730, 'SQ', findingItems(input)),
     ]),
     item('CONTAINS', 'CONTAINER', SR_CODES.impressions, [
       el(0x0040a050, 'CS', 'SEPARATE'),
-      el(0x0040a730, 'SQ', [
-        ...(radiologistImpression ? [text('CONTAINS', SR_CODES.impression, radiologistImpression)] : []),
-        text('CONTAINS', SR_CODES.impression, review ? `AI second reading: ${impression}` : impression),
-        ...(r.explanation ? [text('CONTAINS', SR_CODES.comment, r.explanation)] : []),
-      ]),
+      el(0x0040a730, 'SQ', impressionItems(input)),
     ]),
     text('CONTAINS', SR_CODES.algorithmName, r.modelName),
     text('CONTAINS', SR_CODES.algorithmVersion, r.modelVersion),
     text('CONTAINS', SR_CODES.comment, r.warning),
   ];
-  const bySeries = new Map<string, SrEvidence[]>();
-  for (const e of input.evidence)
-    bySeries.set(e.seriesInstanceUid, [...(bySeries.get(e.seriesInstanceUid) ?? []), e]);
-  const evidence: DicomDataset[] = input.evidence.length
-    ? [
-        [
-          el(0x00081115, 'SQ', [
-            ...[...bySeries.entries()].map(([series, refs]) => [
-              el(
-                0x00081199,
-                'SQ',
-                refs.map((e) => [
-                  el(0x00081150, 'UI', e.sopClassUid),
-                  el(0x00081155, 'UI', e.sopInstanceUid),
-                ]),
-              ),
-              el(0x0020000e, 'UI', series),
-            ]),
-          ]),
-          el(0x0020000d, 'UI', input.study.studyInstanceUid),
-        ],
-      ]
-    : [];
   const now = input.created;
   const ds: DicomDataset = [
     el(0x00080012, 'DA', dicomDate(now)),
@@ -217,22 +241,11 @@ export function buildAiReportSr(input: AiReportInput): Buffer {
     el(0x0040a043, 'SQ', [code(SR_CODES.report)]),
     el(0x0040a050, 'CS', 'SEPARATE'),
     el(0x0040a372, 'SQ', []),
-    el(0x0040a375, 'SQ', evidence),
+    el(0x0040a375, 'SQ', evidenceItems(input)),
     el(0x0040a491, 'CS', 'COMPLETE'),
     el(0x0040a493, 'CS', signed ? 'VERIFIED' : 'UNVERIFIED'),
     el(0x0040a496, 'CS', signed ? 'FINAL' : 'PRELIMINARY'),
-    ...(signed
-      ? [
-          el(0x0040a073, 'SQ', [
-            [
-              el(0x0040a027, 'LO', input.manufacturer),
-              el(0x0040a030, 'DT', dicomDateTime(review!.at)),
-              el(0x0040a075, 'PN', (review!.radiologist ?? 'Radiologist').replace(/\^/g, ' ').slice(0, 64)),
-              el(0x0040a088, 'SQ', []),
-            ],
-          ]),
-        ]
-      : []),
+    ...(signed ? [verifyingObserver(input, review!)] : []),
     el(0x0040a730, 'SQ', content),
   ];
   // The default repertoire (ASCII) unless a value needs more; then UTF-8 (ISO_IR 192).

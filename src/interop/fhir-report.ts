@@ -71,23 +71,13 @@ function coding(label: string) {
     : { system: LOCAL, code: value, display: meaning };
 }
 
-/**
- * FHIR R4 resources of one AI reading: a DiagnosticReport (status preliminary, conclusion with the
- * AI-assistance statement), one Observation per class probability (valueQuantity 0..1, unit 1,
- * interpretation POS when flagged), plus the Patient and ImagingStudy they reference. References
- * are relative (`Observation/<id>`), so they resolve within the Bundle built by {@link fhirBundle}.
- */
-export function fhirReportResources(input: FhirReportInput): {
-  report: FhirResource;
-  included: FhirResource[];
-} {
-  const { patient, study, result, review } = input;
-  const issued = input.issued.toISOString();
-  const reportStatus =
-    review?.kind === 'FINAL' ? 'final' : review?.kind === 'AMENDED' ? 'amended' : 'preliminary';
+type Reference = { reference: string };
+
+/** One Observation per class probability (valueQuantity 0..1, unit 1, interpretation POS when flagged). */
+function aiObservations(input: FhirReportInput, issued: string, patientRef: Reference): FhirResource[] {
+  const { result } = input;
   const flagged = new Set(result.findings.map((f) => f.label));
-  const patientRef = { reference: `Patient/${patient.id}` };
-  const observations: FhirResource[] = Object.entries(result.probabilities)
+  return Object.entries(result.probabilities)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([label, p], i) => ({
       resourceType: 'Observation',
@@ -110,8 +100,17 @@ export function fhirReportResources(input: FhirReportInput): {
       method: { text: `${result.modelName} ${result.modelVersion} (AI)` },
       note: [{ text: result.warning }],
     }));
-  // The radiologist's read beside the AI observations: one Observation per finding, present or absent.
-  const readObservations: FhirResource[] = (review?.findings ?? []).map((f, i) => ({
+}
+
+/** The radiologist's read beside the AI observations: one Observation per finding, present or absent. */
+function radiologistObservations(
+  input: FhirReportInput,
+  reportStatus: string,
+  issued: string,
+  patientRef: Reference,
+): FhirResource[] {
+  const { review } = input;
+  return (review?.findings ?? []).map((f, i) => ({
     resourceType: 'Observation',
     id: `${input.predictionId}-r${i + 1}`,
     status: reportStatus === 'preliminary' ? 'preliminary' : reportStatus,
@@ -133,6 +132,25 @@ export function fhirReportResources(input: FhirReportInput): {
     ],
     method: { text: review!.kind === 'CORRECTION' ? 'Radiologist correction' : 'Radiologist read' },
   }));
+}
+
+/**
+ * FHIR R4 resources of one AI reading: a DiagnosticReport (status preliminary, conclusion with the
+ * AI-assistance statement), one Observation per class probability (valueQuantity 0..1, unit 1,
+ * interpretation POS when flagged), plus the Patient and ImagingStudy they reference. References
+ * are relative (`Observation/<id>`), so they resolve within the Bundle built by {@link fhirBundle}.
+ */
+export function fhirReportResources(input: FhirReportInput): {
+  report: FhirResource;
+  included: FhirResource[];
+} {
+  const { patient, study, result, review } = input;
+  const issued = input.issued.toISOString();
+  const reportStatus =
+    review?.kind === 'FINAL' ? 'final' : review?.kind === 'AMENDED' ? 'amended' : 'preliminary';
+  const patientRef = { reference: `Patient/${patient.id}` };
+  const observations = aiObservations(input, issued, patientRef);
+  const readObservations = radiologistObservations(input, reportStatus, issued, patientRef);
   const reportCode = REPORT_CODES[study.bodyPart] ?? { code: '18748-4', display: 'Diagnostic imaging study' };
   const verdict =
     result.gateVerdict !== 'ACCEPTED'

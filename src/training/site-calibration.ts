@@ -216,24 +216,20 @@ function rocCurve(scores: number[], positive: boolean[], points = 50) {
   return out;
 }
 
-/**
- * Evaluates a model on a site's films and chooses the site operating point.
- *
- * @param classes - the model's classes (index 0 = the negative class)
- * @param shipped - the model's own temperature and thresholds (model.json)
- * @param targetRecall - per finding; defaults to the shipped targets
- */
-export function calibrateSite(
+type ShippedPoint = {
+  temperature: number;
+  thresholds: Record<string, { value: number; targetRecall: number }>;
+};
+
+/** The site's temperature: fitted on half the patients, used (refitted on all) only if it lowers ECE on the other half. */
+function chooseTemperature(
   items: SiteItem[],
-  classes: string[],
-  shipped: { temperature: number; thresholds: Record<string, { value: number; targetRecall: number }> },
-  options: { targetRecall?: number; resamples?: number; seed?: number } = {},
-): { evaluation: SiteEvaluation; operatingPoint: SiteOperatingPoint } {
-  const resamples = options.resamples ?? 1000;
-  const labels = items.map((i) => classes.indexOf(i.label));
-  const logits = items.map((i) => i.logits);
-  // temperature: fit on half the patients, keep it only if it lowers ECE on the other half
-  const [fitIdx, checkIdx] = halves(items, options.seed ?? 17);
+  labels: number[],
+  logits: number[][],
+  shipped: ShippedPoint,
+  seed: number,
+) {
+  const [fitIdx, checkIdx] = halves(items, seed);
   const eceAt = (t: number, idx: number[]) =>
     expectedCalibrationError(
       idx.map((i) => calibratedSoftmax(logits[i]!, t)),
@@ -247,80 +243,137 @@ export function calibrateSite(
   const eceSiteHalf = eceAt(tHalf, checkIdx);
   const useSite = checkIdx.length > 0 && eceSiteHalf < eceShipped;
   const tSite = useSite ? fitTemperature(logits, labels) : shipped.temperature;
-  const probs = logits.map((l) => calibratedSoftmax(l, tSite));
+  return { tHalf, eceShipped, eceSiteHalf, tSite };
+}
 
+/** The conformal threshold of a finding at the site when it has enough positives, else the shipped one. */
+function siteThreshold(
+  name: string,
+  shippedValue: number,
+  target: number,
+  posScores: number[],
+): SiteThreshold {
+  const conf = conformalThreshold(posScores, target);
+  const need = positivesForGuarantee(target);
+  return conf
+    ? {
+        value: conf.value,
+        source: 'site',
+        targetRecall: target,
+        nPositives: conf.n,
+        orderStatisticK: conf.k,
+        guarantee: `E[recall] >= ${target} for films exchangeable with this site's ${conf.n} positives (order statistic k=${conf.k} of n=${conf.n})`,
+        positivesNeeded: 0,
+      }
+    : {
+        value: shippedValue,
+        source: 'shipped',
+        targetRecall: target,
+        nPositives: posScores.length,
+        orderStatisticK: null,
+        guarantee: `none at this site: ${posScores.length} ${name} films, the guarantee at ${target} needs ${need}`,
+        positivesNeeded: need - posScores.length,
+      };
+}
+
+/** A finding's AUROC, its recall and specificity at the shipped and the site threshold (bootstrapped), and its ROC. */
+function evaluateFinding(
+  c: number,
+  { labels, logits, scores }: { labels: number[]; logits: number[][]; scores: number[] },
+  shipped: { temperature: number; value: number },
+  site: SiteThreshold,
+  resamples: number,
+): SiteEvaluation['findings'][string] {
+  const n = labels.length;
+  const pos = labels.map((l) => l === c);
+  // negatives for a finding's specificity: the films without any finding (the negative class)
+  const judged = labels.map((l) => l === c || l === 0);
+  const judgedOf = (idx: number[] | null) => (idx ?? labels.map((_, i) => i)).filter((i) => judged[i]);
+  const at = (threshold: number, idx: number[] | null) => {
+    const keep = judgedOf(idx);
+    return rates(countsAt(pick(scores, keep), pick(pos, keep), threshold));
+  };
+  const shippedScores = logits.map((l) => calibratedSoftmax(l, shipped.temperature)[c]!);
+  const atShipped = (idx: number[] | null) => {
+    const keep = judgedOf(idx);
+    return rates(countsAt(pick(shippedScores, keep), pick(pos, keep), shipped.value));
+  };
+  const judgedIdx = judgedOf(null);
+  return {
+    auroc: bootstrap(
+      n,
+      (idx) => {
+        const keep = judgedOf(idx);
+        return auroc(pick(scores, keep), pick(pos, keep));
+      },
+      resamples,
+      31,
+    ),
+    shipped: {
+      threshold: shipped.value,
+      recall: bootstrap(n, (idx) => atShipped(idx).recall, resamples, 32),
+      specificity: bootstrap(n, (idx) => atShipped(idx).specificity, resamples, 33),
+    },
+    site: {
+      threshold: site.value,
+      source: site.source,
+      recall: bootstrap(n, (idx) => at(site.value, idx).recall, resamples, 34),
+      specificity: bootstrap(n, (idx) => at(site.value, idx).specificity, resamples, 35),
+    },
+    roc: rocCurve(
+      judgedIdx.map((i) => scores[i]!),
+      judgedIdx.map((i) => pos[i]!),
+    ),
+  };
+}
+
+/** Films the input gate refused, by verdict. */
+function gateRefusals(items: SiteItem[]) {
+  const refused = items.filter((i) => i.gateVerdict !== 'ACCEPTED');
+  const byVerdict: Record<string, number> = {};
+  for (const r of refused) byVerdict[r.gateVerdict] = (byVerdict[r.gateVerdict] ?? 0) + 1;
+  return { n: refused.length, rate: items.length ? refused.length / items.length : 0, byVerdict };
+}
+
+/**
+ * Evaluates a model on a site's films and chooses the site operating point.
+ *
+ * @param classes - the model's classes (index 0 = the negative class)
+ * @param shipped - the model's own temperature and thresholds (model.json)
+ * @param targetRecall - per finding; defaults to the shipped targets
+ */
+export function calibrateSite(
+  items: SiteItem[],
+  classes: string[],
+  shipped: ShippedPoint,
+  options: { targetRecall?: number; resamples?: number; seed?: number } = {},
+): { evaluation: SiteEvaluation; operatingPoint: SiteOperatingPoint } {
+  const resamples = options.resamples ?? 1000;
+  const labels = items.map((i) => classes.indexOf(i.label));
+  const logits = items.map((i) => i.logits);
+  const { tHalf, eceShipped, eceSiteHalf, tSite } = chooseTemperature(
+    items,
+    labels,
+    logits,
+    shipped,
+    options.seed ?? 17,
+  );
+  const probs = logits.map((l) => calibratedSoftmax(l, tSite));
   const thresholds: Record<string, SiteThreshold> = {};
   const findings: SiteEvaluation['findings'] = {};
   for (const [name, t] of Object.entries(shipped.thresholds)) {
     const c = classes.indexOf(name);
-    const target = options.targetRecall ?? t.targetRecall;
-    const pos = labels.map((l) => l === c);
     const scores = probs.map((p) => p[c]!);
-    const posScores = scores.filter((_, i) => pos[i]);
-    const conf = conformalThreshold(posScores, target);
-    const need = positivesForGuarantee(target);
-    thresholds[name] = conf
-      ? {
-          value: conf.value,
-          source: 'site',
-          targetRecall: target,
-          nPositives: conf.n,
-          orderStatisticK: conf.k,
-          guarantee: `E[recall] >= ${target} for films exchangeable with this site's ${conf.n} positives (order statistic k=${conf.k} of n=${conf.n})`,
-          positivesNeeded: 0,
-        }
-      : {
-          value: t.value,
-          source: 'shipped',
-          targetRecall: target,
-          nPositives: posScores.length,
-          orderStatisticK: null,
-          guarantee: `none at this site: ${posScores.length} ${name} films, the guarantee at ${target} needs ${need}`,
-          positivesNeeded: need - posScores.length,
-        };
-    // negatives for a finding's specificity: the films without any finding (the negative class)
-    const judged = labels.map((l) => l === c || l === 0);
-    const at = (threshold: number, idx: number[] | null) => {
-      const keep = (idx ?? labels.map((_, i) => i)).filter((i) => judged[i]);
-      return rates(countsAt(pick(scores, keep), pick(pos, keep), threshold));
-    };
-    const shippedScores = logits.map((l) => calibratedSoftmax(l, shipped.temperature)[c]!);
-    const atShipped = (idx: number[] | null) => {
-      const keep = (idx ?? labels.map((_, i) => i)).filter((i) => judged[i]);
-      return rates(countsAt(pick(shippedScores, keep), pick(pos, keep), t.value));
-    };
-    const siteValue = thresholds[name]!.value;
-    const judgedIdx = labels.map((_, i) => i).filter((i) => judged[i]);
-    findings[name] = {
-      auroc: bootstrap(
-        items.length,
-        (idx) => {
-          const keep = (idx ?? labels.map((_, i) => i)).filter((i) => judged[i]);
-          return auroc(pick(scores, keep), pick(pos, keep));
-        },
-        resamples,
-        31,
-      ),
-      shipped: {
-        threshold: t.value,
-        recall: bootstrap(items.length, (idx) => atShipped(idx).recall, resamples, 32),
-        specificity: bootstrap(items.length, (idx) => atShipped(idx).specificity, resamples, 33),
-      },
-      site: {
-        threshold: siteValue,
-        source: thresholds[name]!.source,
-        recall: bootstrap(items.length, (idx) => at(siteValue, idx).recall, resamples, 34),
-        specificity: bootstrap(items.length, (idx) => at(siteValue, idx).specificity, resamples, 35),
-      },
-      roc: rocCurve(
-        judgedIdx.map((i) => scores[i]!),
-        judgedIdx.map((i) => pos[i]!),
-      ),
-    };
+    const posScores = scores.filter((_, i) => labels[i] === c);
+    thresholds[name] = siteThreshold(name, t.value, options.targetRecall ?? t.targetRecall, posScores);
+    findings[name] = evaluateFinding(
+      c,
+      { labels, logits, scores },
+      { temperature: shipped.temperature, value: t.value },
+      thresholds[name]!,
+      resamples,
+    );
   }
-  const refused = items.filter((i) => i.gateVerdict !== 'ACCEPTED');
-  const byVerdict: Record<string, number> = {};
-  for (const r of refused) byVerdict[r.gateVerdict] = (byVerdict[r.gateVerdict] ?? 0) + 1;
   const counts: Record<string, number> = {};
   for (const i of items) counts[i.label] = (counts[i.label] ?? 0) + 1;
   return {
@@ -328,7 +381,7 @@ export function calibrateSite(
       n: items.length,
       counts,
       patients: new Set(items.map((i) => i.group)).size,
-      gateRefused: { n: refused.length, rate: items.length ? refused.length / items.length : 0, byVerdict },
+      gateRefused: gateRefusals(items),
       temperature: {
         shipped: shipped.temperature,
         site: tHalf,

@@ -169,6 +169,63 @@ function extend(v: number, s: number): number {
   return s === 0 ? 0 : v < 1 << (s - 1) ? v - (1 << s) + 1 : v;
 }
 
+type Frame = { precision: number; width: number; height: number; qt: number };
+
+/** DQT: quantisation tables (8- or 16-bit entries) into `quant` by id. */
+function readQuantisationTables(seg: Uint8Array, quant: (Uint16Array | undefined)[]): void {
+  let p = 0;
+  while (p < seg.length) {
+    const pq = seg[p]! >> 4;
+    const tq = seg[p]! & 15;
+    p++;
+    if (tq > 3) throw new CodecError('bad quantisation table id');
+    const table = new Uint16Array(64);
+    for (let k = 0; k < 64; k++) {
+      if (pq === 0) table[k] = seg[p++] ?? 0;
+      else {
+        table[k] = ((seg[p] ?? 0) << 8) | (seg[p + 1] ?? 0);
+        p += 2;
+      }
+    }
+    if (p > seg.length) throw new CodecError('quantisation table truncated');
+    quant[tq] = table;
+  }
+}
+
+/** DHT: Huffman tables into `dc` or `ac` by id. */
+function readHuffmanTables(
+  seg: Uint8Array,
+  dc: (HuffmanTable | undefined)[],
+  ac: (HuffmanTable | undefined)[],
+): void {
+  let p = 0;
+  while (p < seg.length) {
+    const tc = seg[p]! >> 4;
+    const th = seg[p]! & 15;
+    if (th > 3 || tc > 1) throw new CodecError('bad Huffman table id');
+    const counts = seg.subarray(p + 1, p + 17);
+    if (counts.length < 16) throw new CodecError('Huffman table truncated');
+    let total = 0;
+    for (let k = 0; k < 16; k++) total += counts[k]!;
+    const values = seg.slice(p + 17, p + 17 + total);
+    if (values.length < total) throw new CodecError('Huffman table truncated');
+    (tc === 0 ? dc : ac)[th] = buildHuffman(counts, values);
+    p += 17 + total;
+  }
+}
+
+/** SOF0/SOF1: a single-component frame of precision 8 or 12. */
+function readFrameHeader(seg: Uint8Array): Frame {
+  if (seg.length < 9) throw new CodecError('SOF truncated');
+  const precision = seg[0]!;
+  const height = (seg[1]! << 8) | seg[2]!;
+  const width = (seg[3]! << 8) | seg[4]!;
+  if (seg[5] !== 1) throw new CodecError('only single-component JPEG is supported here', true);
+  if (precision !== 8 && precision !== 12) throw new CodecError(`JPEG precision ${precision} is not 8 or 12`);
+  if (width === 0 || height === 0) throw new CodecError('JPEG frame has no size');
+  return { precision, width, height, qt: seg[8]! & 3 };
+}
+
 /**
  * Decodes a single-component sequential JPEG (SOF0/SOF1, Huffman) of precision 8 or 12 into samples.
  * Throws {@link CodecError} for malformed streams or unsupported variants (progressive, arithmetic,
@@ -179,7 +236,7 @@ export function decodeJpegExtended(data: Uint8Array): JpegExtendedImage {
   const quant: (Uint16Array | undefined)[] = [];
   const dc: (HuffmanTable | undefined)[] = [];
   const ac: (HuffmanTable | undefined)[] = [];
-  let frame: { precision: number; width: number; height: number; qt: number } | undefined;
+  let frame: Frame | undefined;
   let restartInterval = 0;
   let out: Uint16Array | undefined;
   let i = 2;
@@ -203,56 +260,16 @@ export function decodeJpegExtended(data: Uint8Array): JpegExtendedImage {
     need(length);
     const seg = data.subarray(i + 2, i + length);
     switch (marker) {
-      case 0xdb: {
-        let p = 0;
-        while (p < seg.length) {
-          const pq = seg[p]! >> 4;
-          const tq = seg[p]! & 15;
-          p++;
-          if (tq > 3) throw new CodecError('bad quantisation table id');
-          const table = new Uint16Array(64);
-          for (let k = 0; k < 64; k++) {
-            if (pq === 0) table[k] = seg[p++] ?? 0;
-            else {
-              table[k] = ((seg[p] ?? 0) << 8) | (seg[p + 1] ?? 0);
-              p += 2;
-            }
-          }
-          if (p > seg.length) throw new CodecError('quantisation table truncated');
-          quant[tq] = table;
-        }
+      case 0xdb:
+        readQuantisationTables(seg, quant);
         break;
-      }
-      case 0xc4: {
-        let p = 0;
-        while (p < seg.length) {
-          const tc = seg[p]! >> 4;
-          const th = seg[p]! & 15;
-          if (th > 3 || tc > 1) throw new CodecError('bad Huffman table id');
-          const counts = seg.subarray(p + 1, p + 17);
-          if (counts.length < 16) throw new CodecError('Huffman table truncated');
-          let total = 0;
-          for (let k = 0; k < 16; k++) total += counts[k]!;
-          const values = seg.slice(p + 17, p + 17 + total);
-          if (values.length < total) throw new CodecError('Huffman table truncated');
-          (tc === 0 ? dc : ac)[th] = buildHuffman(counts, values);
-          p += 17 + total;
-        }
+      case 0xc4:
+        readHuffmanTables(seg, dc, ac);
         break;
-      }
       case 0xc0:
-      case 0xc1: {
-        if (seg.length < 9) throw new CodecError('SOF truncated');
-        const precision = seg[0]!;
-        const height = (seg[1]! << 8) | seg[2]!;
-        const width = (seg[3]! << 8) | seg[4]!;
-        if (seg[5] !== 1) throw new CodecError('only single-component JPEG is supported here', true);
-        if (precision !== 8 && precision !== 12)
-          throw new CodecError(`JPEG precision ${precision} is not 8 or 12`);
-        if (width === 0 || height === 0) throw new CodecError('JPEG frame has no size');
-        frame = { precision, width, height, qt: seg[8]! & 3 };
+      case 0xc1:
+        frame = readFrameHeader(seg);
         break;
-      }
       case 0xdd:
         if (seg.length < 2) throw new CodecError('DRI truncated');
         restartInterval = (seg[0]! << 8) | seg[1]!;

@@ -293,11 +293,7 @@ export async function deidentifyDicom(
     out.set(tag, encodeElement(tag, v, bigEndian && SWAP[v] ? swap(raw, SWAP[v]!) : raw));
   }
 
-  out.set('00120062', encodeElement('00120062', 'CS', text('YES')));
-  out.set('00120063', encodeElement('00120063', 'LO', text(DEIDENTIFICATION_METHOD)));
-  out.set('00120064', methodCodeSequence());
-  if (!out.has('00100020')) out.set('00100020', encodeElement('00100020', 'LO', text(opts.pseudonym)));
-  if (!out.has('00100010')) out.set('00100010', encodeElement('00100010', 'PN', text(opts.pseudonym)));
+  markDeidentified(out, opts.pseudonym);
 
   const sopClass = (dataSet.string('x00080016') ?? dataSet.string('x00020002') ?? '').trim();
   const sourceSop = (dataSet.string('x00080018') ?? dataSet.string('x00020003') ?? '').trim();
@@ -310,6 +306,18 @@ export async function deidentifyDicom(
     transferSyntaxUid: outTs,
     removed,
   };
+}
+
+/**
+ * Patient Identity Removed, the method and its code sequence; the pseudonym as Patient ID and
+ * Patient's Name when the source had none.
+ */
+function markDeidentified(out: Map<string, Buffer>, pseudonym: string): void {
+  out.set('00120062', encodeElement('00120062', 'CS', text('YES')));
+  out.set('00120063', encodeElement('00120063', 'LO', text(DEIDENTIFICATION_METHOD)));
+  out.set('00120064', methodCodeSequence());
+  if (!out.has('00100020')) out.set('00100020', encodeElement('00100020', 'LO', text(pseudonym)));
+  if (!out.has('00100010')) out.set('00100010', encodeElement('00100010', 'PN', text(pseudonym)));
 }
 
 function text(s: string): Buffer {
