@@ -31,7 +31,13 @@ import { MonitoringService } from './domain/monitoring/monitoring.service';
 import { WorkerDriftDetector } from './monitoring/drift/worker-drift-detector';
 import { PatientService } from './domain/patient/patient.service';
 import { ReadService } from './domain/read/read.service';
-import { RecordsService } from './domain/shared/records.service';
+import { PredictionService } from './domain/prediction/prediction.service';
+import { CorrectionQueryService } from './domain/correction/correction-query.service';
+import { NoteQueryService } from './domain/note/note-query.service';
+import { ModelVersionQueryService } from './domain/model-version/model-version-query.service';
+import { TrainingRunQueryService } from './domain/training-run/training-run-query.service';
+import { DriftAlertQueryService } from './domain/drift/drift-alert-query.service';
+import { AuditTrailService } from './domain/audit/audit-trail.service';
 import type { EventPublisher } from './domain/shared/event-publisher';
 import { createRequestContext } from './domain/shared/request-context';
 import { StudyService } from './domain/study/study.service';
@@ -287,7 +293,7 @@ async function startServices(parts: Scope & Infrastructure & Inference) {
   const pageMax = config.limits.pageMax;
   const patients = new PatientService(pageMax);
   const studies = new StudyService(pageMax, events);
-  const records = new RecordsService(pageMax);
+  const predictions = new PredictionService(pageMax);
   const images = startImages(parts);
   const { drift, deliveryAudit, analysis } = startAnalysis({ ...parts, images });
   const { jobQueue, jobs, siteValidation } = await startJobs({ ...parts, analysis });
@@ -310,7 +316,7 @@ async function startServices(parts: Scope & Infrastructure & Inference) {
     users,
     patients,
     studies,
-    records,
+    predictions,
     images,
     drift,
     deliveryAudit,
@@ -578,15 +584,35 @@ async function startApi(parts: ApiParts) {
 
 /** The GraphQL schema over one instance of each resolver. */
 function buildSchema(parts: ApiParts) {
-  const { users, records, studies, patients, images, reads, siteValidation, analysis } = parts;
+  const { users, predictions, studies, patients, images, reads, siteValidation, analysis } = parts;
+  const pageMax = parts.config.limits.pageMax;
   const resolvers = new Map<unknown, unknown>([
     [PatientResolver, new PatientResolver(patients, studies)],
-    [StudyResolver, new StudyResolver(studies, patients, images, records, reads)],
+    [StudyResolver, new StudyResolver(studies, patients, images, predictions, reads)],
     [ImageResolver, new ImageResolver(images, studies)],
-    [PredictionResolver, new PredictionResolver(records, studies, reads, siteValidation)],
-    [PredictionInputResolver, new PredictionInputResolver(records)],
-    [AnalysisResolver, new AnalysisResolver(analysis, parts.jobs, records)],
-    [AdminResolver, new AdminResolver(users, records)],
+    [
+      PredictionResolver,
+      new PredictionResolver(
+        predictions,
+        new CorrectionQueryService(pageMax),
+        new NoteQueryService(pageMax),
+        studies,
+        reads,
+        siteValidation,
+      ),
+    ],
+    [PredictionInputResolver, new PredictionInputResolver(predictions)],
+    [AnalysisResolver, new AnalysisResolver(analysis, parts.jobs, predictions)],
+    [
+      AdminResolver,
+      new AdminResolver(
+        users,
+        new ModelVersionQueryService(pageMax),
+        new TrainingRunQueryService(pageMax),
+        new DriftAlertQueryService(pageMax),
+        new AuditTrailService(pageMax),
+      ),
+    ],
     [CorrectionResolver, new CorrectionResolver(parts.corrections, parts.quality)],
     [ModelRegistryResolver, new ModelRegistryResolver(parts.rollout, new ModelLineageService())],
     [PacsResolver, new PacsResolver(parts.dicomIngest, parts.resultExport)],

@@ -1,5 +1,8 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { RecordsService } from '../domain/shared/records.service';
+import { AuditTrailService } from '../domain/audit/audit-trail.service';
+import { DriftAlertQueryService } from '../domain/drift/drift-alert-query.service';
+import { ModelVersionQueryService } from '../domain/model-version/model-version-query.service';
+import { TrainingRunQueryService } from '../domain/training-run/training-run-query.service';
 import { UserService } from '../domain/user/user.service';
 import { toConnection } from '../schema/connection';
 import {
@@ -28,7 +31,10 @@ import type { GraphQLContext } from './context';
 export class AdminResolver {
   constructor(
     private readonly usersService: UserService,
-    private readonly recordsService: RecordsService,
+    private readonly modelVersionQueryService: ModelVersionQueryService,
+    private readonly trainingRunQueryService: TrainingRunQueryService,
+    private readonly driftAlertQueryService: DriftAlertQueryService,
+    private readonly auditTrailService: AuditTrailService,
   ) {}
 
   @Query(() => UserType, { description: 'The caller.' })
@@ -88,7 +94,7 @@ export class AdminResolver {
   ): Promise<InstanceType<typeof ModelVersionConnection>> {
     return toConnection(
       ModelVersionConnection,
-      await this.recordsService.modelVersions(ctx, filter ?? {}, page),
+      await this.modelVersionQueryService.modelVersions(ctx, filter ?? {}, page),
       toModelVersion,
     );
   }
@@ -101,7 +107,7 @@ export class AdminResolver {
   ): Promise<InstanceType<typeof TrainingRunConnection>> {
     return toConnection(
       TrainingRunConnection,
-      await this.recordsService.trainingRuns(ctx, { task }, page),
+      await this.trainingRunQueryService.trainingRuns(ctx, { task }, page),
       toTrainingRun,
     );
   }
@@ -120,7 +126,7 @@ export class AdminResolver {
   ): Promise<InstanceType<typeof DriftAlertConnection>> {
     return toConnection(
       DriftAlertConnection,
-      await this.recordsService.driftAlerts(ctx, { createdAt, status }, page),
+      await this.driftAlertQueryService.driftAlerts(ctx, { createdAt, status }, page),
       toDriftAlert,
     );
   }
@@ -139,7 +145,7 @@ export class AdminResolver {
   ): Promise<InstanceType<typeof AuditEventConnection>> {
     return toConnection(
       AuditEventConnection,
-      await this.recordsService.auditEvents(ctx, filter ?? {}, page),
+      await this.auditTrailService.auditEvents(ctx, filter ?? {}, page),
       toAuditEvent,
     );
   }

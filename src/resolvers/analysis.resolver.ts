@@ -2,7 +2,7 @@ import { Arg, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'typ
 import { Permission } from '../auth/policy';
 import { AnalysisJobService } from '../domain/analysis/analysis-job.service';
 import { AnalysisService } from '../domain/analysis/analysis.service';
-import { RecordsService } from '../domain/shared/records.service';
+import { PredictionService } from '../domain/prediction/prediction.service';
 import { Topic } from '../domain/shared/events';
 import { toAnalysisJob, toPrediction } from '../schema/mappers';
 import { AnalysisJobType, PredictionType } from '../schema/types';
@@ -26,7 +26,7 @@ export class AnalysisResolver {
   constructor(
     private readonly analysisService: AnalysisService,
     private readonly jobService: AnalysisJobService,
-    private readonly recordsService: RecordsService,
+    private readonly predictionService: PredictionService,
   ) {}
 
   @Mutation(() => PredictionType, {
@@ -78,7 +78,7 @@ export class AnalysisResolver {
     @Arg('patientId', () => ID, { nullable: true, description: 'Only this patient.' }) _patientId?: string,
     @Arg('studyId', () => ID, { nullable: true, description: 'Only this study.' }) _studyId?: string,
   ): Promise<PredictionType> {
-    return toPrediction(await this.recordsService.prediction(ctx, event.predictionId));
+    return toPrediction(await this.predictionService.prediction(ctx, event.predictionId));
   }
 
   @Subscription(() => AnalysisJobType, {

@@ -2,7 +2,9 @@ import { Arg, Args, Ctx, FieldResolver, Float, ID, Query, Resolver, Root } from 
 import { GateVerdict, NoteStatus, ReadingOutcome } from '../domain/enums';
 import type { ReadService } from '../domain/read/read.service';
 import type { SiteValidationService } from '../domain/site/site-validation.service';
-import { RecordsService } from '../domain/shared/records.service';
+import { PredictionService } from '../domain/prediction/prediction.service';
+import { CorrectionQueryService } from '../domain/correction/correction-query.service';
+import { NoteQueryService } from '../domain/note/note-query.service';
 import { StudyService } from '../domain/study/study.service';
 import { toConnection } from '../schema/connection';
 import { PageArgsInput, PredictionFilter } from '../schema/inputs';
@@ -33,7 +35,9 @@ import type { GraphQLContext } from './context';
 @Resolver(() => PredictionType)
 export class PredictionResolver {
   constructor(
-    private readonly recordsService: RecordsService,
+    private readonly predictionService: PredictionService,
+    private readonly correctionQueryService: CorrectionQueryService,
+    private readonly noteQueryService: NoteQueryService,
     private readonly studiesService: StudyService,
     private readonly readService: ReadService,
     private readonly siteValidationService: SiteValidationService,
@@ -47,7 +51,7 @@ export class PredictionResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('id', () => ID, { description: 'Record id.' }) id: string,
   ): Promise<PredictionType> {
-    return toPrediction(await this.recordsService.prediction(ctx, id));
+    return toPrediction(await this.predictionService.prediction(ctx, id));
   }
 
   @Query(() => PredictionConnection, {
@@ -65,7 +69,7 @@ export class PredictionResolver {
   ): Promise<InstanceType<typeof PredictionConnection>> {
     return toConnection(
       PredictionConnection,
-      await this.recordsService.predictions(ctx, filter ?? {}, page),
+      await this.predictionService.predictions(ctx, filter ?? {}, page),
       toPrediction,
     );
   }
@@ -79,7 +83,7 @@ export class PredictionResolver {
   ): Promise<InstanceType<typeof CorrectionConnection>> {
     return toConnection(
       CorrectionConnection,
-      await this.recordsService.corrections(ctx, { predictionId }, page),
+      await this.correctionQueryService.corrections(ctx, { predictionId }, page),
       toCorrection,
     );
   }
@@ -100,7 +104,7 @@ export class PredictionResolver {
   ): Promise<InstanceType<typeof ClinicalNoteConnection>> {
     return toConnection(
       ClinicalNoteConnection,
-      await this.recordsService.notes(ctx, { predictionId, status }, page),
+      await this.noteQueryService.notes(ctx, { predictionId, status }, page),
       toNote,
     );
   }
@@ -111,7 +115,7 @@ export class PredictionResolver {
       'The primary answer: FLAGGED_FOR_REVIEW when any finding reached its operating point, NOTHING_FLAGGED, or NOT_READ when the gate refused the film. Key on this (or flagged), never on label alone. Needs READ_PREDICTIONS.',
   })
   outcome(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): ReadingOutcome | null {
-    this.recordsService.assertClinicalRead(ctx);
+    this.predictionService.assertClinicalRead(ctx);
     return p.outcome;
   }
 
@@ -121,7 +125,7 @@ export class PredictionResolver {
       'True when the study is flagged for review (outcome FLAGGED_FOR_REVIEW). Needs READ_PREDICTIONS.',
   })
   flagged(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): boolean | null {
-    this.recordsService.assertClinicalRead(ctx);
+    this.predictionService.assertClinicalRead(ctx);
     return p.flagged;
   }
 
@@ -131,7 +135,7 @@ export class PredictionResolver {
       'Every finding of the task with its probability, operating point and whether it is flagged (empty when the gate refused the film). Needs READ_PREDICTIONS.',
   })
   assessments(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): FindingAssessmentType[] | null {
-    this.recordsService.assertClinicalRead(ctx);
+    this.predictionService.assertClinicalRead(ctx);
     return p.assessments;
   }
 
@@ -141,7 +145,7 @@ export class PredictionResolver {
       'Top-1 class (most probable), or null when the input was refused. Never read it alone: the operating points favour recall, so a finding can be flagged while the top class is NORMAL; read outcome/flagged. Needs READ_PREDICTIONS.',
   })
   label(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): string | null {
-    this.recordsService.assertClinicalRead(ctx);
+    this.predictionService.assertClinicalRead(ctx);
     return p.label;
   }
 
@@ -150,7 +154,7 @@ export class PredictionResolver {
     description: 'Calibrated probabilities per class. Needs READ_PREDICTIONS.',
   })
   probabilities(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): ClassProbabilityType[] | null {
-    this.recordsService.assertClinicalRead(ctx);
+    this.predictionService.assertClinicalRead(ctx);
     return p.probabilities;
   }
 
@@ -160,7 +164,7 @@ export class PredictionResolver {
       'The flagged findings: those that reached their recall-first operating point. Needs READ_PREDICTIONS.',
   })
   findings(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): FindingType[] | null {
-    this.recordsService.assertClinicalRead(ctx);
+    this.predictionService.assertClinicalRead(ctx);
     return p.findings;
   }
 
@@ -170,7 +174,7 @@ export class PredictionResolver {
       'Path of the class-activation heatmap (PNG) on this API: the map over the film in its proportions, named by its finding, with a colour scale; add ?overlay=false for the bare map. Needs READ_PREDICTIONS.',
   })
   heatmapUrl(@Ctx() ctx: GraphQLContext, @Root() p: PredictionType): string | null {
-    this.recordsService.assertClinicalRead(ctx);
+    this.predictionService.assertClinicalRead(ctx);
     return p.heatmapUrl;
   }
 
@@ -212,7 +216,7 @@ export class PredictionResolver {
 /** A view's own reading within a prediction (models that read each view on its own): clinical content. */
 @Resolver(() => PredictionInputType)
 export class PredictionInputResolver {
-  constructor(private readonly recordsService: RecordsService) {}
+  constructor(private readonly predictionService: PredictionService) {}
 
   @FieldResolver(() => GateVerdict, {
     nullable: true,
@@ -220,7 +224,7 @@ export class PredictionInputResolver {
       "This view's input gate verdict (a refused view is one the study lacks); null for models that read the views together. Needs READ_PREDICTIONS.",
   })
   gateVerdict(@Ctx() ctx: GraphQLContext, @Root() i: PredictionInputType): GateVerdict | null {
-    this.recordsService.assertClinicalRead(ctx);
+    this.predictionService.assertClinicalRead(ctx);
     return i.gateVerdict;
   }
 
@@ -230,7 +234,7 @@ export class PredictionInputResolver {
       "This view's calibrated probability of the finding (wrist: FRACTURE); null when refused or for models that read the views together. Needs READ_PREDICTIONS.",
   })
   probability(@Ctx() ctx: GraphQLContext, @Root() i: PredictionInputType): number | null {
-    this.recordsService.assertClinicalRead(ctx);
+    this.predictionService.assertClinicalRead(ctx);
     return i.probability;
   }
 
@@ -240,7 +244,7 @@ export class PredictionInputResolver {
       'Whether this view alone reached the per-view operating point (the study is flagged when any view does). Needs READ_PREDICTIONS.',
   })
   flagged(@Ctx() ctx: GraphQLContext, @Root() i: PredictionInputType): boolean | null {
-    this.recordsService.assertClinicalRead(ctx);
+    this.predictionService.assertClinicalRead(ctx);
     return i.flagged;
   }
 
@@ -250,7 +254,7 @@ export class PredictionInputResolver {
       "Path of this view's own heatmap (PNG) on this API (?overlay=false: the bare map); null when refused or for models that read the views together. Needs READ_PREDICTIONS.",
   })
   heatmapUrl(@Ctx() ctx: GraphQLContext, @Root() i: PredictionInputType): string | null {
-    this.recordsService.assertClinicalRead(ctx);
+    this.predictionService.assertClinicalRead(ctx);
     return i.heatmapUrl;
   }
 }

@@ -14,7 +14,7 @@ import { Permission } from '../auth/policy';
 import { ImageService } from '../domain/image/image.service';
 import type { ReadService } from '../domain/read/read.service';
 import { PatientService } from '../domain/patient/patient.service';
-import { RecordsService } from '../domain/shared/records.service';
+import { PredictionService } from '../domain/prediction/prediction.service';
 import { StudyService } from '../domain/study/study.service';
 import { StudyChangedEvent, Topic } from '../domain/shared/events';
 import { toConnection } from '../schema/connection';
@@ -38,7 +38,7 @@ export class StudyResolver {
     private readonly studiesService: StudyService,
     private readonly patientsService: PatientService,
     private readonly imagesService: ImageService,
-    private readonly recordsService: RecordsService,
+    private readonly predictionService: PredictionService,
     private readonly readService: ReadService,
   ) {}
 
@@ -98,7 +98,9 @@ export class StudyResolver {
       'AI predictions for the study, newest first (roles that read patient data; clinical fields need READ_PREDICTIONS).',
   })
   async predictions(@Ctx() ctx: GraphQLContext, @Root() study: StudyType): Promise<PredictionType[]> {
-    return (await this.recordsService.predictionsForStudy(ctx, study.id, study.patientId)).map(toPrediction);
+    return (await this.predictionService.predictionsForStudy(ctx, study.id, study.patientId)).map(
+      toPrediction,
+    );
   }
 
   @FieldResolver(() => FinalReadType, {

@@ -1,14 +1,17 @@
-import { Entity, Enum, Index, Property } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, Index, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { AuditAction, Role } from '../enums';
+import { AuditEventRepository } from './audit-event.repository';
 
 /**
  * Who did what to which record, when. Append-only: the API exposes no mutation for it and a
  * database trigger (see the initial migration) rejects UPDATE and DELETE.
  */
-@Entity()
+@Entity({ repository: () => AuditEventRepository })
 @Index({ properties: ['createdAt', 'id'] })
 export class AuditEvent extends BaseEntity {
+  [EntityRepositoryType]?: AuditEventRepository;
+
   @Property({ type: 'uuid', nullable: true })
   actorId?: string | null;
 

@@ -1,17 +1,20 @@
-import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { ModelTask } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
 import { Prediction } from '../prediction/prediction.entity';
 import { User } from '../user/user.entity';
+import { CorrectionRepository } from './correction.repository';
 
 /**
  * A radiologist's correction of a prediction: the label a human read. The latest correction of a
  * prediction is the one that counts (quality figures, retraining area); earlier ones stay as history.
  */
-@Entity()
+@Entity({ repository: () => CorrectionRepository })
 @Index({ properties: ['task', 'createdAt'] })
 export class Correction extends BaseEntity {
+  [EntityRepositoryType]?: CorrectionRepository;
+
   @ManyToOne(() => Prediction, { deleteRule: 'cascade' })
   @Index()
   prediction!: Prediction;

@@ -1,11 +1,14 @@
-import { Entity, Enum, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { DriftAlertStatus, DriftWindowKind } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
+import { DriftAlertRepository } from './drift-alert.repository';
 
 /** A detected shift between a production window and a model version's reference profile. */
-@Entity()
+@Entity({ repository: () => DriftAlertRepository })
 export class DriftAlert extends BaseEntity {
+  [EntityRepositoryType]?: DriftAlertRepository;
+
   @ManyToOne(() => ModelVersion, { nullable: true, deleteRule: 'set null' })
   modelVersion?: ModelVersion | null;
 

@@ -1,8 +1,9 @@
-import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { ImageFormat, ImageView } from '../enums';
 import { Study } from '../study/study.entity';
 import { User } from '../user/user.entity';
+import { ImageRepository } from './image.repository';
 
 /** Technical facts of a decoded image, kept with the record (no PHI: identifiers are not stored here). */
 export interface ImageMetadata {
@@ -24,9 +25,11 @@ export interface IntakeOverride {
 }
 
 /** One radiograph attached to a study with its view. The pixels live in the object store. */
-@Entity()
+@Entity({ repository: () => ImageRepository })
 @Index({ properties: ['study', 'createdAt'] })
 export class Image extends BaseEntity {
+  [EntityRepositoryType]?: ImageRepository;
+
   @ManyToOne(() => Study, { deleteRule: 'cascade' })
   study!: Study;
 

@@ -1,15 +1,16 @@
-import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { ModelStage, ModelTask } from '../enums';
 import { TrainingRun } from '../training-run/training-run.entity';
 import { User } from '../user/user.entity';
+import { ModelVersionRepository } from './model-version.repository';
 
 /**
  * A registered model version: weights under `models/<task>/<version>/` plus its manifest.
  * Partial unique indexes keep at most one PRODUCTION and one CANARY version per task, whatever
  * writes the table (the rollout service also serialises its transactions per task).
  */
-@Entity()
+@Entity({ repository: () => ModelVersionRepository })
 @Unique({ properties: ['task', 'version'] })
 @Index({
   name: 'model_version_one_production_per_task',
@@ -20,6 +21,8 @@ import { User } from '../user/user.entity';
   expression: `create unique index "model_version_one_canary_per_task" on "model_version" ("task") where "stage" = 'CANARY'`,
 })
 export class ModelVersion extends BaseEntity {
+  [EntityRepositoryType]?: ModelVersionRepository;
+
   @Enum({ items: () => ModelTask })
   task!: ModelTask;
 

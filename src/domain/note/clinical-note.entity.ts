@@ -1,12 +1,15 @@
-import { Entity, Enum, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { NoteAudience, NoteSource, NoteStatus } from '../enums';
 import { Prediction } from '../prediction/prediction.entity';
 import { User } from '../user/user.entity';
+import { ClinicalNoteRepository } from './clinical-note.repository';
 
 /** A drafted note about a prediction; released only after a radiologist approves it. */
-@Entity()
+@Entity({ repository: () => ClinicalNoteRepository })
 export class ClinicalNote extends BaseEntity {
+  [EntityRepositoryType]?: ClinicalNoteRepository;
+
   @ManyToOne(() => Prediction, { deleteRule: 'cascade' })
   prediction!: Prediction;
 

@@ -1,10 +1,13 @@
-import { Entity, Enum, Property, Unique } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, Property, Unique } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { Sex } from '../enums';
+import { PatientRepository } from './patient.repository';
 
 /** A patient as registered by the hospital. Every column here is PHI. */
-@Entity()
+@Entity({ repository: () => PatientRepository })
 export class Patient extends BaseEntity {
+  [EntityRepositoryType]?: PatientRepository;
+
   @Property({ type: 'text' })
   @Unique()
   mrn!: string;

@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { GateVerdict } from '../enums';
 import { AnalysisJob } from '../analysis/analysis-job.entity';
@@ -6,6 +6,7 @@ import { ModelVersion } from '../model-version/model-version.entity';
 import { SiteOperatingPoint } from '../site/site-operating-point.entity';
 import { Study } from '../study/study.entity';
 import type { StoredCam } from './stored-cam';
+import { PredictionRepository } from './prediction.repository';
 
 /** A finding flagged at the model's operating point. */
 export interface Finding {
@@ -32,9 +33,11 @@ export interface PredictionInput {
 }
 
 /** An AI reading of one study by one model version. Always AI assistance requiring clinician review. */
-@Entity()
+@Entity({ repository: () => PredictionRepository })
 @Index({ properties: ['createdAt', 'id'] })
 export class Prediction extends BaseEntity {
+  [EntityRepositoryType]?: PredictionRepository;
+
   @ManyToOne(() => Study, { deleteRule: 'cascade' })
   @Index()
   study!: Study;

@@ -107,46 +107,14 @@ export function compareWithAi(
   return { findings: compared, agreement };
 }
 
-/** The read in force of each study (highest version), by study id. */
-export async function readsInForce(
-  em: EntityManager,
-  studyIds: readonly string[],
-): Promise<Map<string, StudyRead>> {
-  if (studyIds.length === 0) return new Map();
-  const rows = await em.find(
-    StudyRead,
-    { study: { $in: [...studyIds] } },
-    { orderBy: { version: 'desc' }, populate: ['radiologist', 'prediction'] },
-  );
-  const map = new Map<string, StudyRead>();
-  for (const r of rows) if (!map.has(r.study.id)) map.set(r.study.id, r);
-  return map;
-}
-
-/** The latest correction of each prediction, by prediction id. */
-export async function latestCorrections(
-  em: EntityManager,
-  predictionIds: readonly string[],
-): Promise<Map<string, Correction>> {
-  if (predictionIds.length === 0) return new Map();
-  const rows = await em.find(
-    Correction,
-    { prediction: { $in: [...predictionIds] } },
-    { orderBy: { createdAt: 'desc', id: 'desc' } },
-  );
-  const map = new Map<string, Correction>();
-  for (const c of rows) if (!map.has(c.prediction.id)) map.set(c.prediction.id, c);
-  return map;
-}
-
 /** The radiologist's truth for one prediction (its study's read, else its latest correction). */
 export async function truthForPrediction(
   em: EntityManager,
   prediction: Prediction,
 ): Promise<RadiologistTruth | null> {
   const [reads, corrections] = await Promise.all([
-    readsInForce(em, [prediction.study.id]),
-    latestCorrections(em, [prediction.id]),
+    em.getRepository(StudyRead).findInForceByStudies([prediction.study.id]),
+    em.getRepository(Correction).findLatestByPredictions([prediction.id]),
   ]);
   return truthOf(
     taskOf(prediction.study.bodyPart),

@@ -1,9 +1,10 @@
-import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { StudyStatus } from '../enums';
 import { Prediction } from '../prediction/prediction.entity';
 import { Study } from '../study/study.entity';
 import { User } from '../user/user.entity';
+import { StudyReadRepository } from './study-read.repository';
 
 /** One finding of a radiologist's read: present or absent, as the radiologist states it. */
 export interface ReadFindingRecord {
@@ -16,9 +17,11 @@ export interface ReadFindingRecord {
  * prediction it was read beside. Version 1 is the final read; each amendment is a new row with the
  * next version (the latest is the one in force; earlier ones stay as history).
  */
-@Entity()
+@Entity({ repository: () => StudyReadRepository })
 @Unique({ properties: ['study', 'version'] })
 export class StudyRead extends BaseEntity {
+  [EntityRepositoryType]?: StudyReadRepository;
+
   @ManyToOne(() => Study, { deleteRule: 'cascade' })
   @Index()
   study!: Study;

@@ -1,4 +1,4 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/postgresql';
 import { ValidationError } from '../../errors';
 
 /** Forward pagination arguments (Relay): `first` items after the opaque `after` cursor. */
@@ -43,7 +43,7 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
  */
 export async function paginate<T extends Keyed>(
   em: EntityManager,
-  entity: new (...args: never[]) => T,
+  entity: EntityName<T>,
   where: FilterQuery<T>,
   args: PageArgs,
   maxPage: number,

@@ -1,29 +1,25 @@
-import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../../auth/principal';
 import { AuditCollector } from '../audit/audit.service';
-import type { Correction } from '../correction/correction.entity';
-import { Image } from '../image/image.entity';
-import { Patient } from '../patient/patient.entity';
-import { Prediction } from '../prediction/prediction.entity';
-import { latestCorrections, readsInForce } from '../read/radiologist-review';
-import { SiteOperatingPoint } from '../site/site-operating-point.entity';
-import type { StudyRead } from '../read/study-read.entity';
-import { Study } from '../study/study.entity';
+import { createCorrectionLoaders, CorrectionLoaders } from '../correction/correction.loaders';
+import { createImageLoaders, ImageLoaders } from '../image/image.loaders';
+import { createPatientLoaders, PatientLoaders } from '../patient/patient.loaders';
+import { createPredictionLoaders, PredictionLoaders } from '../prediction/prediction.loaders';
+import { createReadLoaders, ReadLoaders } from '../read/read.loaders';
+import { createSiteLoaders, SiteLoaders } from '../site/site.loaders';
+import { createStudyLoaders, StudyLoaders } from '../study/study.loaders';
 
-/** Per-request batch loaders: relations resolve in one query per kind, never one per row. */
-export interface Loaders {
-  patientById: DataLoader<string, Patient | null>;
-  studyById: DataLoader<string, Study | null>;
-  imagesByStudyId: DataLoader<string, Image[]>;
-  predictionsByStudyId: DataLoader<string, Prediction[]>;
-  /** The radiologist's read in force of a study (highest version), or null. */
-  readByStudyId: DataLoader<string, StudyRead | null>;
-  /** The latest correction of a prediction, or null. */
-  correctionByPredictionId: DataLoader<string, Correction | null>;
-  /** A site operating point by id (the one a prediction used). */
-  siteOperatingPointById: DataLoader<string, SiteOperatingPoint | null>;
-}
+/**
+ * Per-request batch loaders: relations resolve in one query per kind, never one per row. Each feature
+ * owns its loaders (`<feature>.loaders.ts`); a request holds them all.
+ */
+export type Loaders = PatientLoaders &
+  StudyLoaders &
+  ImageLoaders &
+  PredictionLoaders &
+  ReadLoaders &
+  CorrectionLoaders &
+  SiteLoaders;
 
 /** Everything one GraphQL operation or HTTP request needs: who, which unit of work, loaders, audit. */
 export interface RequestContext {
@@ -36,51 +32,16 @@ export interface RequestContext {
   signal?: AbortSignal;
 }
 
-function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
-  const map = new Map(rows.map((r) => [r.id, r]));
-  return ids.map((id) => map.get(id) ?? null);
-}
-
-function groupBy<T>(rows: T[], ids: readonly string[], key: (row: T) => string): T[][] {
-  const map = new Map<string, T[]>(ids.map((id) => [id, []]));
-  for (const row of rows) map.get(key(row))?.push(row);
-  return ids.map((id) => map.get(id) ?? []);
-}
-
 /** Creates the loaders for one request over its forked EntityManager. */
 export function createLoaders(em: EntityManager): Loaders {
   return {
-    patientById: new DataLoader(async (ids) => byId(await em.find(Patient, { id: { $in: [...ids] } }), ids)),
-    studyById: new DataLoader(async (ids) => byId(await em.find(Study, { id: { $in: [...ids] } }), ids)),
-    imagesByStudyId: new DataLoader(async (ids) =>
-      groupBy(
-        await em.find(Image, { study: { $in: [...ids] } }, { orderBy: { createdAt: 'asc', id: 'asc' } }),
-        ids,
-        (i) => i.study.id,
-      ),
-    ),
-    predictionsByStudyId: new DataLoader(async (ids) =>
-      groupBy(
-        await em.find(
-          Prediction,
-          { study: { $in: [...ids] } },
-          { orderBy: { createdAt: 'desc', id: 'desc' } },
-        ),
-        ids,
-        (p) => p.study.id,
-      ),
-    ),
-    readByStudyId: new DataLoader(async (ids) => {
-      const reads = await readsInForce(em, ids);
-      return ids.map((id) => reads.get(id) ?? null);
-    }),
-    correctionByPredictionId: new DataLoader(async (ids) => {
-      const corrections = await latestCorrections(em, ids);
-      return ids.map((id) => corrections.get(id) ?? null);
-    }),
-    siteOperatingPointById: new DataLoader(async (ids) =>
-      byId(await em.find(SiteOperatingPoint, { id: { $in: [...ids] } }), ids),
-    ),
+    ...createPatientLoaders(em),
+    ...createStudyLoaders(em),
+    ...createImageLoaders(em),
+    ...createPredictionLoaders(em),
+    ...createReadLoaders(em),
+    ...createCorrectionLoaders(em),
+    ...createSiteLoaders(em),
   };
 }
 

@@ -1,14 +1,17 @@
-import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { BodyPart, StudyPriority, StudyStatus } from '../enums';
 import { Patient } from '../patient/patient.entity';
 import { DEFAULT_SITE_ID, Site } from '../site/site.entity';
 import { User } from '../user/user.entity';
+import { StudyRepository } from './study.repository';
 
 /** One imaging examination of one patient (a chest film, a two-view wrist series). */
-@Entity()
+@Entity({ repository: () => StudyRepository })
 @Index({ properties: ['createdAt', 'id'] })
 export class Study extends BaseEntity {
+  [EntityRepositoryType]?: StudyRepository;
+
   @ManyToOne(() => Patient, { deleteRule: 'restrict' })
   @Index()
   patient!: Patient;

@@ -1,12 +1,15 @@
-import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { ModelTask, TrainingRunStatus } from '../enums';
 import { User } from '../user/user.entity';
+import { TrainingRunRepository } from './training-run.repository';
 
 /** One training (or retraining) run with its parameters, data lineage and gate verdict. */
-@Entity()
+@Entity({ repository: () => TrainingRunRepository })
 @Index({ properties: ['task', 'createdAt'] })
 export class TrainingRun extends BaseEntity {
+  [EntityRepositoryType]?: TrainingRunRepository;
+
   @Enum({ items: () => ModelTask })
   task!: ModelTask;
 

@@ -1,0 +1,36 @@
+import { EntityRepository, type FilterQuery } from '@mikro-orm/postgresql';
+import type { NoteStatus } from '../enums';
+import { compact } from '../shared/filters';
+import { type Page, type PageArgs, paginate } from '../shared/pagination';
+import type { ClinicalNote } from './clinical-note.entity';
+
+/** What a list of notes may be narrowed by. */
+export interface NoteFilter {
+  predictionId?: string | null;
+  status?: NoteStatus | null;
+  /** Only notes that were released (approved, whatever happened after). */
+  releasedOnly?: boolean;
+}
+
+/** Reads of clinical notes. */
+export class ClinicalNoteRepository extends EntityRepository<ClinicalNote> {
+  /** A page of notes newest first, with their predictions loaded. */
+  async findPage(f: NoteFilter, page: PageArgs, pageMax: number): Promise<Page<ClinicalNote>> {
+    const where = compact({ prediction: f.predictionId, status: f.status }) as Record<string, unknown>;
+    if (f.releasedOnly) where.approvedAt = { $ne: null };
+    const result = await paginate(
+      this.em,
+      this.entityName,
+      where as FilterQuery<ClinicalNote>,
+      page,
+      pageMax,
+    );
+    await this.em.populate(result.items, ['prediction']);
+    return result;
+  }
+
+  /** One note with its prediction and that prediction's study, or null. */
+  findWithStudy(id: string): Promise<ClinicalNote | null> {
+    return this.findOne({ id }, { populate: ['prediction.study'] });
+  }
+}
