@@ -22,4 +22,14 @@ export class CorrectionRepository extends EntityRepository<Correction> {
     for (const c of rows) if (!map.has(c.prediction.id)) map.set(c.prediction.id, c);
     return map;
   }
+
+  /** The corrections of one prediction, newest first. */
+  findOfPrediction(predictionId: string): Promise<Correction[]> {
+    return this.find({ prediction: predictionId }, { orderBy: { createdAt: 'desc' } });
+  }
+
+  /** How many corrections were made after `since`. */
+  countSince(since: Date): Promise<number> {
+    return this.count({ createdAt: { $gt: since } });
+  }
 }

@@ -32,6 +32,20 @@ export interface ReferenceLabels {
   ): Promise<void>;
 }
 
+/** The task a correction of a prediction is for; the label must be one of its classes (BAD_USER_INPUT). */
+function taskOfLabel(prediction: Prediction, label: string): ModelTask {
+  const task =
+    prediction.modelVersion?.task ??
+    (prediction.study.bodyPart === BodyPart.CHEST ? ModelTask.CHEST : ModelTask.WRIST);
+  const classes = TASK_CLASSES[task];
+  if (!classes.includes(label))
+    throw new ValidationError(`label must be one of ${classes.join(', ')}`, {
+      field: 'label',
+      allowed: [...classes],
+    });
+  return task;
+}
+
 /**
  * Radiologists' corrections. `submit` stores who/what/when with a snapshot of what the model said,
  * copies the study's images de-identified into the retraining area under the true label, and
@@ -70,18 +84,10 @@ export class CorrectionService {
         max: MAX_CORRECTION_COMMENT,
       });
     const prediction = isUuid(predictionId)
-      ? await ctx.em.findOne(Prediction, { id: predictionId }, { populate: ['study', 'modelVersion'] })
+      ? await ctx.em.getRepository(Prediction).findWithStudyAndModel(predictionId)
       : null;
     if (!prediction) throw NotFoundError.of('Prediction', predictionId);
-    const task =
-      prediction.modelVersion?.task ??
-      (prediction.study.bodyPart === BodyPart.CHEST ? ModelTask.CHEST : ModelTask.WRIST);
-    const classes = TASK_CLASSES[task];
-    if (!classes.includes(label))
-      throw new ValidationError(`label must be one of ${classes.join(', ')}`, {
-        field: 'label',
-        allowed: [...classes],
-      });
+    const task = taskOfLabel(prediction, label);
     const patientId = prediction.study.patient.id;
     if (!options.fromRead) {
       if (SIGNED_STATUSES.includes(prediction.study.status))
@@ -97,41 +103,9 @@ export class CorrectionService {
         "A radiologist's correction states other findings than this note.",
       );
     }
-    const previous = await ctx.em.find(
-      Correction,
-      { prediction: prediction.id },
-      { orderBy: { createdAt: 'desc' } },
-    );
-
-    const images = await ctx.em.find(
-      Image,
-      { study: prediction.study.id },
-      { orderBy: { createdAt: 'asc', id: 'asc' } },
-    );
-    const written: string[] = [];
-    let excluded: string | null = null;
-    try {
-      for (const image of images) {
-        const source = await this.area.get(image.objectKey);
-        const copy = await this.area.deidentify(source, patientId);
-        const key = this.area.objectKey(task, label, image.id, copy.extension);
-        await this.area.put(key, copy, label);
-        written.push(key);
-      }
-    } catch (error) {
-      if (!(error instanceof AppError) || error.httpStatus >= 500) {
-        await this.area.delete(written).catch(() => undefined);
-        throw error;
-      }
-      // The image cannot be de-identified safely (e.g. burned-in annotation): keep the label, no copy.
-      await this.area.delete(written).catch(() => undefined);
-      written.length = 0;
-      excluded = error.code;
-      this.logger.warn(
-        { predictionId: prediction.id, code: error.code },
-        'correction kept without a retraining copy',
-      );
-    }
+    const previous = await ctx.em.getRepository(Correction).findOfPrediction(prediction.id);
+    const images = await ctx.em.getRepository(Image).findOfStudy(prediction.study.id);
+    const { written, excluded } = await this.copyForRetraining(images, prediction.id, patientId, task, label);
 
     const correction = ctx.em.create(Correction, {
       prediction,
@@ -174,6 +148,42 @@ export class CorrectionService {
     await this.refreshManifest(task);
     this.listener(task);
     return correction;
+  }
+
+  /**
+   * Copies a study's images de-identified into the retraining area under the true label. An image that
+   * cannot be de-identified safely keeps the label without copies (the reason is returned); any other
+   * failure removes what was written and throws.
+   */
+  private async copyForRetraining(
+    images: Image[],
+    predictionId: string,
+    patientId: string,
+    task: ModelTask,
+    label: string,
+  ): Promise<{ written: string[]; excluded: string | null }> {
+    const written: string[] = [];
+    let excluded: string | null = null;
+    try {
+      for (const image of images) {
+        const source = await this.area.get(image.objectKey);
+        const copy = await this.area.deidentify(source, patientId);
+        const key = this.area.objectKey(task, label, image.id, copy.extension);
+        await this.area.put(key, copy, label);
+        written.push(key);
+      }
+    } catch (error) {
+      if (!(error instanceof AppError) || error.httpStatus >= 500) {
+        await this.area.delete(written).catch(() => undefined);
+        throw error;
+      }
+      // The image cannot be de-identified safely (e.g. burned-in annotation): keep the label, no copy.
+      await this.area.delete(written).catch(() => undefined);
+      written.length = 0;
+      excluded = error.code;
+      this.logger.warn({ predictionId, code: error.code }, 'correction kept without a retraining copy');
+    }
+    return { written, excluded };
   }
 
   /**

@@ -1,7 +1,8 @@
-import { Entity, Index, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Index, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import type { DriftWindowKind } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
+import { DriftCheckRepository } from './drift-check.repository';
 
 /** One signal's result in a drift check (see `monitoring/drift/drift-detector.ts`). */
 export interface DriftCheckSignal {
@@ -14,10 +15,12 @@ export interface DriftCheckSignal {
 }
 
 /** One comparison of a production window with a model version's reference profile: the drift time series. */
-@Entity()
+@Entity({ repository: () => DriftCheckRepository })
 @Index({ properties: ['modelVersion', 'windowKind', 'windowEnd'] })
 @Index({ properties: ['createdAt', 'id'] })
 export class DriftCheck extends BaseEntity {
+  [EntityRepositoryType]?: DriftCheckRepository;
+
   @ManyToOne(() => ModelVersion, { deleteRule: 'cascade' })
   modelVersion!: ModelVersion;
 

@@ -1,15 +1,18 @@
-import { Entity, Index, ManyToOne, OneToOne, Property } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Index, ManyToOne, OneToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { ModelVersion } from '../model-version/model-version.entity';
 import { Prediction } from '../prediction/prediction.entity';
+import { DriftSampleRepository } from './drift-sample.repository';
 
 /**
  * The compact, PHI-free record drift windows are built from: one per accepted prediction (the
  * model's embedding and confidence, and statistics of the input it read).
  */
-@Entity()
+@Entity({ repository: () => DriftSampleRepository })
 @Index({ properties: ['modelVersion', 'createdAt'] })
 export class DriftSample extends BaseEntity {
+  [EntityRepositoryType]?: DriftSampleRepository;
+
   @OneToOne(() => Prediction, { owner: true, deleteRule: 'cascade', unique: true })
   prediction!: Prediction;
 

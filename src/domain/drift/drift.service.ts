@@ -268,16 +268,10 @@ export class DriftService implements DriftRecorder {
     const done: DriftCheck[] = [];
     for (;;) {
       const evaluation = await this.withLock(modelVersionId, async (em, mv, profile) => {
-        const last = await em.findOne(
-          DriftCheck,
-          { modelVersion: mv, windowKind: DriftWindowKind.COUNT },
-          { orderBy: { windowEnd: 'desc' } },
-        );
-        const samples = await em.find(
-          DriftSample,
-          { modelVersion: mv, ...(last ? { createdAt: { $gt: last.windowEnd } } : {}) },
-          { orderBy: { createdAt: 'asc', id: 'asc' }, limit: this.options.windowSize },
-        );
+        const last = await em.getRepository(DriftCheck).findLast(mv, DriftWindowKind.COUNT);
+        const samples = await em
+          .getRepository(DriftSample)
+          .findAfter(mv, last?.windowEnd ?? null, this.options.windowSize);
         if (samples.length < this.options.windowSize) return null;
         return this.evaluate(em, mv, profile, DriftWindowKind.COUNT, samples);
       });
@@ -304,18 +298,10 @@ export class DriftService implements DriftRecorder {
     for (const { id } of rows) {
       await this.serialised(id, async () => {
         const evaluation = await this.withLock(id, async (em, mv, profile) => {
-          const last = await em.findOne(
-            DriftCheck,
-            { modelVersion: mv, windowKind: DriftWindowKind.TIME },
-            { orderBy: { windowEnd: 'desc' } },
-          );
+          const last = await em.getRepository(DriftCheck).findLast(mv, DriftWindowKind.TIME);
           // Since the end of the last time window; a window too small to test carries over to the next tick.
           const start = last?.windowEnd ?? this.pendingTimeStart.get(id) ?? since;
-          const samples = await em.find(
-            DriftSample,
-            { modelVersion: mv, createdAt: { $gt: start, $lte: end } },
-            { orderBy: { createdAt: 'asc', id: 'asc' } },
-          );
+          const samples = await em.getRepository(DriftSample).findInWindow(mv, start, end);
           if (samples.length < this.options.minWindowSize) {
             this.pendingTimeStart.set(id, start);
             return null;
@@ -431,22 +417,14 @@ export class DriftService implements DriftRecorder {
   ): Promise<DriftCheck[]> {
     assertPermission(ctx.principal, Permission.READ_MONITORING);
     if (filter.modelVersionId && !isUuid(filter.modelVersionId)) return [];
-    const rows = await ctx.em.find(
-      DriftCheck,
-      {
-        ...(filter.modelVersionId ? { modelVersion: filter.modelVersionId } : {}),
-        ...(filter.windowKind ? { windowKind: filter.windowKind } : {}),
-        ...(filter.since ? { windowEnd: { $gte: filter.since } } : {}),
-      },
-      { orderBy: { windowEnd: 'desc', id: 'desc' }, limit: filter.limit },
-    );
+    const rows = await ctx.em.getRepository(DriftCheck).findLatest(filter);
     return rows.reverse();
   }
 
   /** One alert. */
   async alert(ctx: RequestContext, id: string): Promise<DriftAlert> {
     assertPermission(ctx.principal, Permission.READ_MONITORING);
-    const alert = isUuid(id) ? await ctx.em.findOne(DriftAlert, { id }) : null;
+    const alert = isUuid(id) ? await ctx.em.getRepository(DriftAlert).findOne({ id }) : null;
     if (!alert) throw NotFoundError.of('DriftAlert', id);
     return alert;
   }
@@ -454,7 +432,7 @@ export class DriftService implements DriftRecorder {
   /** Acknowledges (OPEN → ACKNOWLEDGED) or resolves (OPEN/ACKNOWLEDGED → RESOLVED) an alert; audited. */
   async setStatus(ctx: RequestContext, id: string, status: DriftAlertStatus): Promise<DriftAlert> {
     assertPermission(ctx.principal, Permission.TRIAGE_DRIFT_ALERTS);
-    const alert = isUuid(id) ? await ctx.em.findOne(DriftAlert, { id }) : null;
+    const alert = isUuid(id) ? await ctx.em.getRepository(DriftAlert).findOne({ id }) : null;
     if (!alert) throw NotFoundError.of('DriftAlert', id);
     const allowed =
       (status === DriftAlertStatus.ACKNOWLEDGED && alert.status === DriftAlertStatus.OPEN) ||

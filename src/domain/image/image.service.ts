@@ -15,8 +15,8 @@ import { Topic } from '../shared/events';
 import { contentAddressedKey, ObjectStore, sha256 } from '../../storage';
 import { AuditAction, ImageFormat, ImageView, StudyStatus } from '../enums';
 import type { EventPublisher } from '../shared/event-publisher';
-import { compact, isUuid } from '../shared/filters';
-import { Page, PageArgs, paginate } from '../shared/pagination';
+import { isUuid } from '../shared/filters';
+import type { Page, PageArgs } from '../shared/pagination';
 import type { RequestContext } from '../shared/request-context';
 import { Study } from '../study/study.entity';
 import { Upload } from '../upload/upload.entity';
@@ -293,8 +293,8 @@ export class ImageService {
     const principal = assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
     // Both reads at once (one round trip's wait); the upload's checks come first, as before.
     const [upload, study] = await Promise.all([
-      isUuid(input.uploadId) ? ctx.em.findOne(Upload, { id: input.uploadId }) : null,
-      isUuid(input.studyId) ? ctx.em.findOne(Study, { id: input.studyId }, { populate: ['patient'] }) : null,
+      isUuid(input.uploadId) ? ctx.em.getRepository(Upload).findOne({ id: input.uploadId }) : null,
+      isUuid(input.studyId) ? ctx.em.getRepository(Study).findWithPatient(input.studyId) : null,
     ]);
     if (!upload) throw NotFoundError.of('Upload', input.uploadId);
     if (upload.attachedAt)
@@ -323,7 +323,7 @@ export class ImageService {
       throw new ValidationError('dataBase64 is not valid base64', { field: 'dataBase64' });
     }
     const study = isUuid(input.studyId)
-      ? await ctx.em.findOne(Study, { id: input.studyId }, { populate: ['patient'] })
+      ? await ctx.em.getRepository(Study).findWithPatient(input.studyId)
       : null;
     if (!study) throw NotFoundError.of('Study', input.studyId);
     const upload = await this.stage(ctx, Buffer.from(input.dataBase64, 'base64'), undefined);
@@ -337,11 +337,7 @@ export class ImageService {
   async sweepUnattached(now: Date = new Date()): Promise<number> {
     const em = this.rootEm.fork();
     const cutoff = new Date(now.getTime() - this.intake.uploadRetentionSeconds * 1000);
-    const stale = await em.find(
-      Upload,
-      { attachedAt: null, createdAt: { $lt: cutoff } },
-      { limit: 500, orderBy: { createdAt: 'asc' } },
-    );
+    const stale = await em.getRepository(Upload).findUnattachedBefore(cutoff, 500);
     if (stale.length === 0) return 0;
     await em.nativeDelete(Upload, { id: { $in: stale.map((u) => u.id) }, attachedAt: null });
     for (const key of new Set(stale.map((u) => u.objectKey))) await this.removeIfUnreferenced(key);
@@ -357,13 +353,7 @@ export class ImageService {
     assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
     if (filter.studyId && !isUuid(filter.studyId))
       throw new ValidationError('studyId is not a valid id', { field: 'studyId' });
-    const result = await paginate(
-      ctx.em,
-      Image,
-      compact({ study: filter.studyId, view: filter.view }),
-      page,
-      this.pageMax,
-    );
+    const result = await ctx.em.getRepository(Image).findPage(filter, page, this.pageMax);
     await this.auditImages(ctx, result.items);
     return result;
   }
@@ -382,9 +372,7 @@ export class ImageService {
     imageId: string,
   ): Promise<{ bytes: Buffer; contentType: string; sha256: string }> {
     assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
-    const image = isUuid(imageId)
-      ? await ctx.em.findOne(Image, { id: imageId }, { populate: ['study'] })
-      : null;
+    const image = isUuid(imageId) ? await ctx.em.getRepository(Image).findWithStudy(imageId) : null;
     if (!image) throw NotFoundError.of('Image', imageId);
     ctx.audit.read('Image', image.id, image.study.patient.id);
     return {
@@ -415,38 +403,7 @@ export class ImageService {
       throw new ValidationError(`override.reason is required (at most ${MAX_OVERRIDE_REASON} characters)`, {
         field: 'override.reason',
       });
-    // The file's own header against the study: a DICOM of another patient, examination or body part
-    // is refused before anything is recorded, unless each mismatch is accepted by name.
-    let accepted: IntakeMismatchCode[] = [];
-    let fileStudyUid: string | null = null;
-    if (upload.format === ImageFormat.DICOM) {
-      const identity = await readDicomIdentity(
-        await this.store.get(upload.objectKey),
-        this.limits.maxImagePixels,
-      );
-      if (identity) {
-        fileStudyUid = identity.studyInstanceUid?.trim() || null;
-        const mismatches = intakeMismatches(
-          identity,
-          {
-            mrn: study.patient.mrn,
-            studyInstanceUid: study.studyInstanceUid ?? null,
-            accessionNumber: study.accessionNumber,
-            bodyPart: study.bodyPart,
-          },
-          view,
-          this.intake.patientIdIssuer,
-        );
-        const refused = mismatches.filter((m) => !override?.accept.includes(m));
-        if (refused.length)
-          throw new IntakeMismatchError(refused[0]!, {
-            studyId: study.id,
-            uploadId: upload.id,
-            mismatches: refused,
-          });
-        accepted = mismatches;
-      }
-    }
+    const { accepted, fileStudyUid } = await this.checkFileIdentity(study, upload, view, override);
     const m = upload.metadata;
     const image = ctx.em.create(Image, {
       study,
@@ -493,6 +450,48 @@ export class ImageService {
     return image;
   }
 
+  /**
+   * The file's own header against the study: a DICOM of another patient, examination or body part is
+   * refused before anything is recorded, unless each mismatch is accepted by name. Returns the accepted
+   * mismatches and the file's study UID (null for a non-DICOM file or one without it).
+   */
+  private async checkFileIdentity(
+    study: Study,
+    upload: Upload,
+    view: ImageView,
+    override: IntakeOverrideInput | null,
+  ): Promise<{ accepted: IntakeMismatchCode[]; fileStudyUid: string | null }> {
+    if (upload.format === ImageFormat.DICOM) {
+      const identity = await readDicomIdentity(
+        await this.store.get(upload.objectKey),
+        this.limits.maxImagePixels,
+      );
+      if (identity) {
+        const fileStudyUid = identity.studyInstanceUid?.trim() || null;
+        const mismatches = intakeMismatches(
+          identity,
+          {
+            mrn: study.patient.mrn,
+            studyInstanceUid: study.studyInstanceUid ?? null,
+            accessionNumber: study.accessionNumber,
+            bodyPart: study.bodyPart,
+          },
+          view,
+          this.intake.patientIdIssuer,
+        );
+        const refused = mismatches.filter((m) => !override?.accept.includes(m));
+        if (refused.length)
+          throw new IntakeMismatchError(refused[0]!, {
+            studyId: study.id,
+            uploadId: upload.id,
+            mismatches: refused,
+          });
+        return { accepted: mismatches, fileStudyUid };
+      }
+    }
+    return { accepted: [], fileStudyUid: null };
+  }
+
   private async auditImages(ctx: RequestContext, images: Image[]): Promise<void> {
     const studies = await Promise.all(images.map((i) => ctx.loaders.studyById.load(i.study.id)));
     images.forEach((image, i) => ctx.audit.read('Image', image.id, studies[i]?.patient.id ?? null));
@@ -513,8 +512,8 @@ export class ImageService {
   private async removeIfUnreferenced(key: string): Promise<void> {
     const em = this.rootEm.fork();
     const [uploads, images] = await Promise.all([
-      em.count(Upload, { objectKey: key }),
-      em.count(Image, { objectKey: key }),
+      em.getRepository(Upload).countByObjectKey(key),
+      em.getRepository(Image).countByObjectKey(key),
     ]);
     if (uploads + images === 0) await this.store.delete(key);
   }

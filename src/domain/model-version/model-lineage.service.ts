@@ -27,7 +27,7 @@ export class ModelLineageService {
   /** One version of the registry. */
   async version(ctx: RequestContext, id: string): Promise<ModelVersion> {
     assertPermission(ctx.principal, Permission.READ_MODELS);
-    const version = isUuid(id) ? await ctx.em.findOne(ModelVersion, { id }) : null;
+    const version = isUuid(id) ? await ctx.em.getRepository(ModelVersion).findOne({ id }) : null;
     if (!version) throw NotFoundError.of('ModelVersion', id);
     return version;
   }
@@ -35,25 +35,19 @@ export class ModelLineageService {
   /** The lineage of one version: ancestors, training run, dataset, gate, promotions. */
   async lineage(ctx: RequestContext, id: string): Promise<ModelLineage> {
     assertPermission(ctx.principal, Permission.READ_MODELS);
-    const version = isUuid(id)
-      ? await ctx.em.findOne(ModelVersion, { id }, { populate: ['trainingRun', 'promotedBy'] })
-      : null;
+    const version = isUuid(id) ? await ctx.em.getRepository(ModelVersion).findWithLineage(id) : null;
     if (!version) throw NotFoundError.of('ModelVersion', id);
     const ancestors: ModelVersion[] = [];
     const seen = new Set([version.id]);
     let parentId = version.parent?.id ?? null;
     while (parentId && !seen.has(parentId) && ancestors.length < MAX_ANCESTORS) {
       seen.add(parentId);
-      const parent = await ctx.em.findOne(ModelVersion, { id: parentId });
+      const parent = await ctx.em.getRepository(ModelVersion).findOne({ id: parentId });
       if (!parent) break;
       ancestors.push(parent);
       parentId = parent.parent?.id ?? null;
     }
-    const stageChanges = await ctx.em.find(
-      ModelStageChange,
-      { modelVersion: version },
-      { populate: ['actor'], orderBy: { createdAt: 'asc', id: 'asc' } },
-    );
+    const stageChanges = await ctx.em.getRepository(ModelStageChange).findOfVersion(version);
     return {
       version,
       ancestors,

@@ -33,9 +33,7 @@ export function registryServingSource(
   return {
     servingVersions: async () => {
       const em = rootEm.fork();
-      const serving = await em.find(ModelVersion, {
-        stage: { $in: [ModelStage.PRODUCTION, ModelStage.CANARY] },
-      });
+      const serving = await em.getRepository(ModelVersion).findServing();
       const ids = new Set(serving.map((v) => v.id));
       return [...serving, ...(await held(em)).filter((v) => !ids.has(v.id))];
     },
@@ -130,7 +128,7 @@ export class ModelRegistryService {
       await this.rootEm.fork().transactional(async (em) => {
         await lockTaskRegistry(em, task);
         for (const { version, dir, manifest } of found) {
-          if (await em.findOne(ModelVersion, { task, version })) continue;
+          if (await em.getRepository(ModelVersion).findByName(task, version)) continue;
           const parentVersion = manifest.lineage?.parentVersion;
           em.create(ModelVersion, {
             task,
@@ -140,13 +138,15 @@ export class ModelRegistryService {
             metrics: metricsSummary(manifest),
             stage: ModelStage.STAGING,
             trainingRun: trainingRunOf(task, version, manifest),
-            parent: parentVersion ? await em.findOne(ModelVersion, { task, version: parentVersion }) : null,
+            parent: parentVersion
+              ? await em.getRepository(ModelVersion).findByName(task, parentVersion)
+              : null,
           } as ModelVersion);
           await em.flush();
         }
-        if (await em.findOne(ModelVersion, { task, stage: ModelStage.PRODUCTION })) return;
+        if (await em.getRepository(ModelVersion).findAtStage(task, ModelStage.PRODUCTION)) return;
         const eligible = new Set(found.filter((f) => mayBecomeProduction(f.manifest)).map((f) => f.version));
-        const staged = await em.find(ModelVersion, { task, stage: ModelStage.STAGING });
+        const staged = await em.getRepository(ModelVersion).findAllAtStage(task, ModelStage.STAGING);
         const newest = staged
           .filter((v) => eligible.has(v.version))
           .sort((a, b) => compareVersions(a.version, b.version))

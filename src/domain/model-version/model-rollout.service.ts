@@ -75,7 +75,7 @@ export class ModelRolloutService {
     if (action.kind === 'ROLLBACK') task = action.task;
     else {
       const named = isUuid(action.modelVersionId)
-        ? await ctx.em.findOne(ModelVersion, { id: action.modelVersionId })
+        ? await ctx.em.getRepository(ModelVersion).findOne({ id: action.modelVersionId })
         : null;
       if (!named) throw NotFoundError.of('ModelVersion', action.modelVersionId);
       task = named.task;
@@ -83,7 +83,7 @@ export class ModelRolloutService {
 
     const { plan, rows, afterCommit } = await this.rootEm.fork().transactional(async (em) => {
       await lockTaskRegistry(em, task);
-      const rows = new Map((await em.find(ModelVersion, { task })).map((v) => [v.id, v]));
+      const rows = new Map((await em.getRepository(ModelVersion).findOfTask(task)).map((v) => [v.id, v]));
       const plan = planRollout(
         action,
         [...rows.values()].map((v) => ({

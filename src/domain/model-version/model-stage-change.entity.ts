@@ -1,16 +1,19 @@
-import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { ModelStage, ModelStageChangeKind, ModelTask, Role } from '../enums';
 import { User } from '../user/user.entity';
 import { ModelVersion } from './model-version.entity';
+import { ModelStageChangeRepository } from './model-stage-change.repository';
 
 /**
  * One stage change of a model version (the registry's history, shown in its lineage). Written in the
  * same transaction as the change and its audit event; never updated.
  */
-@Entity()
+@Entity({ repository: () => ModelStageChangeRepository })
 @Index({ properties: ['modelVersion', 'createdAt'] })
 export class ModelStageChange extends BaseEntity {
+  [EntityRepositoryType]?: ModelStageChangeRepository;
+
   @ManyToOne(() => ModelVersion, { deleteRule: 'cascade' })
   modelVersion!: ModelVersion;
 

@@ -36,17 +36,6 @@ export interface MonitoringOverview {
   corrections: number;
 }
 
-/** Bucketed SQL over the prediction table; shadow reads are left out (they double-count studies). */
-const THROUGHPUT_SQL = `
-select to_timestamp(floor(extract(epoch from created_at) / ?) * ?) as start,
-       count(*)::int as predictions,
-       (count(*) filter (where gate_verdict <> 'ACCEPTED'))::int as refused,
-       percentile_cont(0.5) within group (order by (timings->>'totalMs')::float) as p50,
-       percentile_cont(0.95) within group (order by (timings->>'totalMs')::float) as p95
-  from prediction
- where created_at > ? and route <> 'SHADOW'
- group by 1 order by 1`;
-
 /** Read side of the monitoring dashboard: model versions, throughput/latency, recent predictions. */
 export class MonitoringService {
   constructor(private readonly now: () => Date = () => new Date()) {}
@@ -59,24 +48,11 @@ export class MonitoringService {
     const since = new Date(this.now().getTime() - span * 60_000);
     const em: EntityManager = ctx.em;
     const seconds = bucketMinutes * 60;
-    const rows = (await em.getConnection().execute(THROUGHPUT_SQL, [seconds, seconds, since])) as {
-      start: Date | string;
-      predictions: number;
-      refused: number;
-      p50: number | null;
-      p95: number | null;
-    }[];
-    const predictions = await em.find(
-      Prediction,
-      {},
-      {
-        orderBy: { createdAt: 'desc', id: 'desc' },
-        limit: Math.min(Math.max(recent, 1), 100),
-        populate: ['modelVersion'],
-      },
-    );
+    const predictions = em.getRepository(Prediction);
+    const rows = await predictions.throughputSince(since, seconds);
+    const latest = await predictions.findLatestWithModel(Math.min(Math.max(recent, 1), 100));
     return {
-      modelVersions: await em.find(ModelVersion, {}, { orderBy: { task: 'asc', version: 'asc' } }),
+      modelVersions: await em.getRepository(ModelVersion).findAllByTaskAndVersion(),
       throughput: rows.map((r) => ({
         start: new Date(r.start),
         predictions: r.predictions,
@@ -85,7 +61,7 @@ export class MonitoringService {
         p95Ms: r.p95 === null ? null : Number(r.p95),
       })),
       bucketMinutes,
-      recentPredictions: predictions.map((p) => ({
+      recentPredictions: latest.map((p) => ({
         id: p.id,
         createdAt: p.createdAt,
         model: p.modelVersion ? `${p.modelVersion.task.toLowerCase()}/${p.modelVersion.version}` : null,
@@ -94,7 +70,7 @@ export class MonitoringService {
         label: p.label ?? null,
         totalMs: typeof p.timings.totalMs === 'number' ? p.timings.totalMs : null,
       })),
-      corrections: await em.count(Correction, { createdAt: { $gt: since } }),
+      corrections: await em.getRepository(Correction).countSince(since),
     };
   }
 }

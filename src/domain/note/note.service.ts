@@ -11,7 +11,7 @@ import type { Logger } from '../../logging/logger';
 import { Topic } from '../shared/events';
 import { AuditAction, NoteAudience, NoteSource, NoteStatus, Role } from '../enums';
 import { Prediction } from '../prediction/prediction.entity';
-import { truthForPrediction } from '../read/radiologist-review';
+import { RadiologistTruth, truthForPrediction } from '../read/radiologist-review';
 import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
@@ -19,7 +19,7 @@ import { User } from '../user/user.entity';
 import { ClinicalNote } from './clinical-note.entity';
 import type { NoteFacts } from './note-facts';
 import type { NoteGenerator } from './note-generator';
-import { isNoteLanguage, NOTE_LANGUAGES } from './note-language';
+import { isNoteLanguage, NOTE_LANGUAGES, NoteLanguage } from './note-language';
 import { checkDraft, SafetyReport } from './note-safety';
 import type { ReadabilityTargets } from './readability';
 
@@ -68,6 +68,30 @@ export function isReleasable(note: ClinicalNote): boolean {
   return (note.safetyChecks as Partial<SafetyReport>).passed === true;
 }
 
+/** What a note may state: the radiologist's findings when there are any, else the AI's, most likely first. */
+function noteFacts(prediction: Prediction, truth: RadiologistTruth | null): NoteFacts {
+  const model = prediction.modelVersion
+    ? `${prediction.modelVersion.task.toLowerCase()} ${prediction.modelVersion.version}`
+    : null;
+  return truth
+    ? {
+        source: NoteSource.RADIOLOGIST,
+        bodyPart: prediction.study.bodyPart,
+        gateVerdict: prediction.gateVerdict,
+        findings: truth.present.map((label) => ({ label, probability: null, threshold: null })),
+        model,
+      }
+    : {
+        source: NoteSource.AI,
+        bodyPart: prediction.study.bodyPart,
+        gateVerdict: prediction.gateVerdict,
+        findings: [...prediction.findings]
+          .sort((a, b) => b.probability - a.probability)
+          .map((f) => ({ label: f.label, probability: f.probability, threshold: f.threshold })),
+        model,
+      };
+}
+
 /**
  * Drafts notes about predictions with the configured backend, runs the safety checks on every draft,
  * and takes drafts through radiologist approval. Only approved notes are visible to integrators.
@@ -102,38 +126,11 @@ export class NoteService {
         supported: [...NOTE_LANGUAGES],
       });
     const language = input.language;
-    const prediction = isUuid(input.predictionId)
-      ? await ctx.em.findOne(Prediction, { id: input.predictionId }, { populate: ['study', 'modelVersion'] })
-      : null;
-    if (!prediction) throw NotFoundError.of('Prediction', input.predictionId);
-    if (prediction.route === 'SHADOW')
-      throw new InvalidStateError('Notes are drafted from served predictions, not from SHADOW reads', {
-        predictionId: prediction.id,
-        route: prediction.route,
-      });
+    const prediction = await this.servedPrediction(ctx, input.predictionId);
     // The radiologist's read (signed, or a correction) wins over the AI: a finding it rules out is
     // never handed to a generator, so no note can state it.
     const truth = await truthForPrediction(ctx.em, prediction);
-    const model = prediction.modelVersion
-      ? `${prediction.modelVersion.task.toLowerCase()} ${prediction.modelVersion.version}`
-      : null;
-    const facts: NoteFacts = truth
-      ? {
-          source: NoteSource.RADIOLOGIST,
-          bodyPart: prediction.study.bodyPart,
-          gateVerdict: prediction.gateVerdict,
-          findings: truth.present.map((label) => ({ label, probability: null, threshold: null })),
-          model,
-        }
-      : {
-          source: NoteSource.AI,
-          bodyPart: prediction.study.bodyPart,
-          gateVerdict: prediction.gateVerdict,
-          findings: [...prediction.findings]
-            .sort((a, b) => b.probability - a.probability)
-            .map((f) => ({ label: f.label, probability: f.probability, threshold: f.threshold })),
-          model,
-        };
+    const facts = noteFacts(prediction, truth);
 
     const note = new ClinicalNote();
     let sequence = 0;
@@ -163,49 +160,25 @@ export class NoteService {
       });
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
-    let text: string;
-    try {
-      text = await this.generator.generate({ facts, audience: input.audience, language }, onChunk, signal);
-    } catch (error) {
-      const failure =
-        timeout.aborted && !ctx.signal?.aborted
-          ? NoteBackendError.timeout(this.generator.name, this.options.timeoutMs)
-          : error;
-      const code =
-        failure instanceof NoteBackendError
-          ? failure.code
-          : ctx.signal?.aborted
-            ? 'CANCELLED'
-            : 'NOTE_BACKEND_UNAVAILABLE';
-      publish('', true, code);
-      observe(code);
-      if (failure instanceof NoteBackendError)
-        this.logger.warn(
-          { code, predictionId: prediction.id, backend: this.generator.name },
-          'note draft failed',
-        );
-      throw failure;
-    }
+    const text = await this.draft(ctx, { facts, audience: input.audience, language }, signal, {
+      timeout,
+      predictionId: prediction.id,
+      onChunk,
+      failed: (code) => {
+        publish('', true, code);
+        observe(code);
+      },
+    });
 
     const report = checkDraft(text, facts, input.audience, language, this.options.readability);
-    ctx.em.assign(note, {
+    this.recordDraft(ctx, note, {
       prediction,
       audience: input.audience,
       language,
       body: text,
-      status: NoteStatus.DRAFT,
-      backend: this.generator.name,
-      source: facts.source,
-      statedFindings: facts.findings.map((f) => f.label),
-      safetyChecks: report as unknown as Record<string, unknown>,
-      createdBy: ctx.em.getReference(User, principal.userId),
-    });
-    ctx.em.persist(note);
-    ctx.audit.write(ctx.em, {
-      action: AuditAction.CREATE,
-      entityType: 'ClinicalNote',
-      entityId: note.id,
-      patientId: prediction.study.patient.id,
+      facts,
+      report,
+      userId: principal.userId,
     });
     try {
       await ctx.em.flush();
@@ -220,6 +193,93 @@ export class NoteService {
     return note;
   }
 
+  /** The prediction a note is drafted from: a served one (NOT_FOUND, or INVALID_STATE for a SHADOW read). */
+  private async servedPrediction(ctx: RequestContext, predictionId: string): Promise<Prediction> {
+    const prediction = isUuid(predictionId)
+      ? await ctx.em.getRepository(Prediction).findWithStudyAndModel(predictionId)
+      : null;
+    if (!prediction) throw NotFoundError.of('Prediction', predictionId);
+    if (prediction.route === 'SHADOW')
+      throw new InvalidStateError('Notes are drafted from served predictions, not from SHADOW reads', {
+        predictionId: prediction.id,
+        route: prediction.route,
+      });
+    return prediction;
+  }
+
+  /** Fills a new DRAFT note and its audit row in the request's unit of work (flushed by the caller). */
+  private recordDraft(
+    ctx: RequestContext,
+    note: ClinicalNote,
+    d: {
+      prediction: Prediction;
+      audience: NoteAudience;
+      language: NoteLanguage;
+      body: string;
+      facts: NoteFacts;
+      report: SafetyReport;
+      userId: string;
+    },
+  ): void {
+    ctx.em.assign(note, {
+      prediction: d.prediction,
+      audience: d.audience,
+      language: d.language,
+      body: d.body,
+      status: NoteStatus.DRAFT,
+      backend: this.generator.name,
+      source: d.facts.source,
+      statedFindings: d.facts.findings.map((f) => f.label),
+      safetyChecks: d.report as unknown as Record<string, unknown>,
+      createdBy: ctx.em.getReference(User, d.userId),
+    });
+    ctx.em.persist(note);
+    ctx.audit.write(ctx.em, {
+      action: AuditAction.CREATE,
+      entityType: 'ClinicalNote',
+      entityId: note.id,
+      patientId: d.prediction.study.patient.id,
+    });
+  }
+
+  /**
+   * Asks the generator for a draft. A failure is reported (`failed`, with its code), logged when the
+   * backend failed, and thrown: a draft past the time limit as a NOTE_BACKEND timeout.
+   */
+  private async draft(
+    ctx: RequestContext,
+    request: { facts: NoteFacts; audience: NoteAudience; language: NoteLanguage },
+    signal: AbortSignal,
+    on: {
+      timeout: AbortSignal;
+      predictionId: string;
+      onChunk: (text: string) => void;
+      failed: (code: string) => void;
+    },
+  ): Promise<string> {
+    try {
+      return await this.generator.generate(request, on.onChunk, signal);
+    } catch (error) {
+      const failure =
+        on.timeout.aborted && !ctx.signal?.aborted
+          ? NoteBackendError.timeout(this.generator.name, this.options.timeoutMs)
+          : error;
+      const code =
+        failure instanceof NoteBackendError
+          ? failure.code
+          : ctx.signal?.aborted
+            ? 'CANCELLED'
+            : 'NOTE_BACKEND_UNAVAILABLE';
+      on.failed(code);
+      if (failure instanceof NoteBackendError)
+        this.logger.warn(
+          { code, predictionId: on.predictionId, backend: this.generator.name },
+          'note draft failed',
+        );
+      throw failure;
+    }
+  }
+
   /** Approves a releasable draft (radiologists); refused with NOTE_FAILED_SAFETY_CHECKS otherwise. */
   approve(ctx: RequestContext, id: string): Promise<ClinicalNote> {
     return this.review(ctx, id, NoteStatus.APPROVED);
@@ -232,9 +292,7 @@ export class NoteService {
 
   private async review(ctx: RequestContext, id: string, status: NoteStatus): Promise<ClinicalNote> {
     const principal = assertPermission(ctx.principal, Permission.CORRECT_PREDICTIONS);
-    const note = isUuid(id)
-      ? await ctx.em.findOne(ClinicalNote, { id }, { populate: ['prediction.study'] })
-      : null;
+    const note = isUuid(id) ? await ctx.em.getRepository(ClinicalNote).findWithStudy(id) : null;
     if (!note) throw NotFoundError.of('ClinicalNote', id);
     if (status === NoteStatus.APPROVED && !isReleasable(note)) {
       const failed = ((note.safetyChecks as Partial<SafetyReport>).checks ?? [])
@@ -277,9 +335,7 @@ export class NoteService {
    */
   async get(ctx: RequestContext, id: string): Promise<ClinicalNote> {
     const principal = assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
-    const note = isUuid(id)
-      ? await ctx.em.findOne(ClinicalNote, { id }, { populate: ['prediction.study'] })
-      : null;
+    const note = isUuid(id) ? await ctx.em.getRepository(ClinicalNote).findWithStudy(id) : null;
     if (!note || (principal.role === Role.INTEGRATOR && !note.approvedAt))
       throw NotFoundError.of('ClinicalNote', id);
     ctx.audit.read('ClinicalNote', note.id, note.prediction.study.patient.id);

@@ -165,7 +165,7 @@ export class DicomIngestService {
     assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
     const found = await this.pacs().searchStudies(query);
     const uids = found.map((d) => jsonString(d, '0020000D')).filter(Boolean);
-    const ours = uids.length ? await ctx.em.find(Study, { studyInstanceUid: { $in: uids } }) : [];
+    const ours = uids.length ? await ctx.em.getRepository(Study).findByInstanceUids(uids) : [];
     return found
       .map((d) => {
         const uid = jsonString(d, '0020000D');
@@ -297,7 +297,7 @@ export class DicomIngestService {
       `dicom-patient:${p.patientId}`,
       `dicom-study:${p.studyUid}`,
     ]);
-    let patient = await em.findOne(Patient, { mrn: p.patientId });
+    let patient = await em.getRepository(Patient).findByMrn(p.patientId);
     if (!patient) {
       patient = em.create(Patient, {
         mrn: p.patientId,
@@ -313,19 +313,16 @@ export class DicomIngestService {
         patientId: patient.id,
       });
     }
-    let study = await em.findOne(Study, { studyInstanceUid: p.studyUid }, { orderBy: { createdAt: 'asc' } });
+    let study = await em.getRepository(Study).findFirstByInstanceUid(p.studyUid);
     if (study) {
       if (study.patient.id !== patient.id)
         throw new IngestRefusal(FailureReason.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, 'STUDY_PATIENT_MISMATCH');
       if (study.bodyPart !== p.bodyPart)
         throw new IngestRefusal(FailureReason.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, 'BODY_PART_MISMATCH');
-      const existing = await em.execute(
-        `select 1 from image where study_id = ? and dicom_attributes->>'sopInstanceUid' = ? limit 1`,
-        [study.id, p.sopUid],
-      );
-      if (existing.length) return { status: 'ALREADY_STORED', studyId: study.id, patientId: patient.id };
+      if (await em.getRepository(Study).hasSopInstance(study.id, p.sopUid))
+        return { status: 'ALREADY_STORED', studyId: study.id, patientId: patient.id };
     } else {
-      const accessionFree = p.accession && (await em.count(Study, { accessionNumber: p.accession })) === 0;
+      const accessionFree = p.accession && (await em.getRepository(Study).isAccessionFree(p.accession));
       study = em.create(Study, {
         patient,
         bodyPart: p.bodyPart,

@@ -165,15 +165,15 @@ export class ResultExportService {
       return found;
     }
     if (type === 'Patient') {
-      const patient = isUuid(id) ? await ctx.em.findOne(Patient, { id }) : null;
+      const patient = isUuid(id) ? await ctx.em.getRepository(Patient).findOne({ id }) : null;
       if (!patient) throw NotFoundError.of('Patient', id);
       ctx.audit.read('Patient', patient.id, patient.id);
       return fhirPatient(fhirPatientOf(patient), IDENTIFIER_SYSTEM);
     }
     if (type === 'ImagingStudy') {
-      const study = isUuid(id) ? await ctx.em.findOne(Study, { id }) : null;
+      const study = isUuid(id) ? await ctx.em.getRepository(Study).findOne({ id }) : null;
       if (!study) throw NotFoundError.of('ImagingStudy', id);
-      const images = await ctx.em.find(Image, { study }, { orderBy: { createdAt: 'asc' } });
+      const images = await ctx.em.getRepository(Image).findOfStudy(study.id);
       ctx.audit.read('Study', study.id, study.patient.id);
       return fhirImagingStudy(fhirStudyOf(study, images), study.patient.id, IDENTIFIER_SYSTEM);
     }
@@ -186,7 +186,9 @@ export class ResultExportService {
     truth: RadiologistTruth | null,
   ): Promise<FhirReportInput['review']> {
     if (!truth) return null;
-    const user = truth.reviewedById ? await ctx.em.findOne(User, { id: truth.reviewedById }) : null;
+    const user = truth.reviewedById
+      ? await ctx.em.getRepository(User).findOne({ id: truth.reviewedById })
+      : null;
     return {
       kind:
         truth.source === ReviewSource.CORRECTION
@@ -204,14 +206,10 @@ export class ResultExportService {
 
   private async load(ctx: RequestContext, predictionId: string) {
     const prediction = isUuid(predictionId)
-      ? await ctx.em.findOne(
-          Prediction,
-          { id: predictionId },
-          { populate: ['study', 'study.patient', 'modelVersion'] },
-        )
+      ? await ctx.em.getRepository(Prediction).findForReport(predictionId)
       : null;
     if (!prediction) throw NotFoundError.of('Prediction', predictionId);
-    const images = await ctx.em.find(Image, { study: prediction.study }, { orderBy: { createdAt: 'asc' } });
+    const images = await ctx.em.getRepository(Image).findOfStudy(prediction.study.id);
     return { prediction, images };
   }
 

@@ -1,13 +1,15 @@
-import type { FilterQuery } from '@mikro-orm/postgresql';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { NotFoundError } from '../../errors';
 import { AuditAction, Sex } from '../enums';
 import { flushUnique } from '../shared/flush-unique';
-import { compact, isUuid, rangeCondition } from '../shared/filters';
-import { Page, PageArgs, paginate } from '../shared/pagination';
+import { compact, isUuid } from '../shared/filters';
+import type { Page, PageArgs } from '../shared/pagination';
 import type { RequestContext } from '../shared/request-context';
 import { Patient } from './patient.entity';
+import type { PatientQuery } from './patient.repository';
+
+export type { PatientQuery } from './patient.repository';
 
 /** Fields to register a patient. */
 export interface CreatePatient {
@@ -16,13 +18,6 @@ export interface CreatePatient {
   familyName: string;
   birthDate?: string | null;
   sex?: Sex | null;
-}
-
-/** Filters for listing patients. */
-export interface PatientQuery {
-  mrn?: string | null;
-  familyNamePrefix?: string | null;
-  createdAt?: { from?: Date | null; to?: Date | null } | null;
 }
 
 /** Patients: registration, changes and audited reads. */
@@ -79,14 +74,7 @@ export class PatientService {
   /** Lists patients newest first (each one returned is audited). */
   async list(ctx: RequestContext, query: PatientQuery, page: PageArgs): Promise<Page<Patient>> {
     assertPermission(ctx.principal, Permission.READ_PATIENT_DATA);
-    const where: FilterQuery<Patient> = compact({
-      mrn: query.mrn ?? undefined,
-      familyName: query.familyNamePrefix
-        ? { $ilike: `${query.familyNamePrefix.replace(/[%_\\]/g, '\\$&')}%` }
-        : undefined,
-      createdAt: rangeCondition(query.createdAt),
-    }) as FilterQuery<Patient>;
-    const result = await paginate(ctx.em, Patient, where, page, this.pageMax);
+    const result = await ctx.em.getRepository(Patient).findPage(query, page, this.pageMax);
     for (const p of result.items) ctx.audit.read('Patient', p.id, p.id);
     return result;
   }
@@ -101,7 +89,7 @@ export class PatientService {
   }
 
   private async find(ctx: RequestContext, id: string): Promise<Patient> {
-    const patient = isUuid(id) ? await ctx.em.findOne(Patient, { id }) : null;
+    const patient = isUuid(id) ? await ctx.em.getRepository(Patient).findOne({ id }) : null;
     if (!patient) throw NotFoundError.of('Patient', id);
     return patient;
   }

@@ -14,6 +14,26 @@ export interface PredictionFilter {
   createdAt?: DateRange;
 }
 
+/** One time bucket of served readings: how many, how many refused, latency percentiles (ms). */
+export interface ThroughputRow {
+  start: Date | string;
+  predictions: number;
+  refused: number;
+  p50: number | null;
+  p95: number | null;
+}
+
+/** Bucketed SQL over the prediction table; shadow reads are left out (they double-count studies). */
+const THROUGHPUT_SQL = `
+select to_timestamp(floor(extract(epoch from created_at) / ?) * ?) as start,
+       count(*)::int as predictions,
+       (count(*) filter (where gate_verdict <> 'ACCEPTED'))::int as refused,
+       percentile_cont(0.5) within group (order by (timings->>'totalMs')::float) as p50,
+       percentile_cont(0.95) within group (order by (timings->>'totalMs')::float) as p95
+  from prediction
+ where created_at > ? and route <> 'SHADOW'
+ group by 1 order by 1`;
+
 /** Reads of AI readings. */
 export class PredictionRepository extends EntityRepository<Prediction> {
   /** A page of predictions, newest first; a patient filter applies when no study is named. */
@@ -41,5 +61,28 @@ export class PredictionRepository extends EntityRepository<Prediction> {
   /** The predictions of several studies, newest first (one loader batch). */
   findOfStudies(studyIds: readonly string[]): Promise<Prediction[]> {
     return this.find({ study: { $in: [...studyIds] } }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+  }
+
+  /** The newest reading of a study that was served (not a SHADOW read), with study and model version; or null. */
+  findLatestServed(studyId: string): Promise<Prediction | null> {
+    return this.findOne(
+      { study: studyId, route: { $ne: 'SHADOW' } },
+      { orderBy: { createdAt: 'desc', id: 'desc' }, populate: ['study', 'modelVersion'] },
+    );
+  }
+
+  /** One prediction with its study, the study's patient and the model version, or null. */
+  findForReport(id: string): Promise<Prediction | null> {
+    return this.findOne({ id }, { populate: ['study', 'study.patient', 'modelVersion'] });
+  }
+
+  /** Served readings bucketed by time since `since` (buckets of `bucketSeconds`): count, refused, latency. */
+  throughputSince(since: Date, bucketSeconds: number): Promise<ThroughputRow[]> {
+    return this.em.getConnection().execute(THROUGHPUT_SQL, [bucketSeconds, bucketSeconds, since]);
+  }
+
+  /** The newest readings (any study), with their model versions. */
+  findLatestWithModel(limit: number): Promise<Prediction[]> {
+    return this.findAll({ orderBy: { createdAt: 'desc', id: 'desc' }, limit, populate: ['modelVersion'] });
   }
 }

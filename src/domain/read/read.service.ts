@@ -176,13 +176,9 @@ export class ReadService {
         max: MAX_CONCLUSION,
       });
     const [images, previous, prediction] = await Promise.all([
-      ctx.em.count(Image, { study: study.id }),
-      ctx.em.findOne(StudyRead, { study: study.id }, { orderBy: { version: 'desc' } }),
-      ctx.em.findOne(
-        Prediction,
-        { study: study.id, route: { $ne: 'SHADOW' } },
-        { orderBy: { createdAt: 'desc', id: 'desc' }, populate: ['study', 'modelVersion'] },
-      ),
+      ctx.em.getRepository(Image).countOfStudy(study.id),
+      ctx.em.getRepository(StudyRead).findLatestOfStudy(study.id),
+      ctx.em.getRepository(Prediction).findLatestServed(study.id),
     ]);
     if (images === 0) throw new InvalidStateError('The study has no images to read', { studyId: study.id });
     const version = (previous?.version ?? 0) + 1;
@@ -251,7 +247,7 @@ export class ReadService {
   }
 
   private async findStudy(ctx: RequestContext, id: string): Promise<Study> {
-    const study = isUuid(id) ? await ctx.em.findOne(Study, { id }) : null;
+    const study = isUuid(id) ? await ctx.em.getRepository(Study).findOne({ id }) : null;
     if (!study) throw NotFoundError.of('Study', id);
     return study;
   }

@@ -14,4 +14,9 @@ export class StudyReadRepository extends EntityRepository<StudyRead> {
     for (const r of rows) if (!map.has(r.study.id)) map.set(r.study.id, r);
     return map;
   }
+
+  /** The latest read of a study (highest version), or null. */
+  findLatestOfStudy(studyId: string): Promise<StudyRead | null> {
+    return this.findOne({ study: studyId }, { orderBy: { version: 'desc' } });
+  }
 }

@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
 import type {
   SiteEvaluation as SiteEvaluationResult,
   SiteOperatingPoint,
@@ -8,15 +8,18 @@ import { ModelTask, SiteEvaluationStatus, SiteEvaluationTrigger } from '../enums
 import { ModelVersion } from '../model-version/model-version.entity';
 import { User } from '../user/user.entity';
 import { Site } from './site.entity';
+import { SiteEvaluationRepository } from './site-evaluation.repository';
 
 /**
  * One evaluation of a model version on a site's validation set (a durable job): the measurements
  * (`result`: AUROC, recall and specificity at the shipped and site operating points with bootstrap
  * intervals, calibration, gate refusals, counts) and the site operating point they propose.
  */
-@Entity()
+@Entity({ repository: () => SiteEvaluationRepository })
 @Index({ properties: ['site', 'modelVersion', 'createdAt'] })
 export class SiteEvaluation extends BaseEntity {
+  [EntityRepositoryType]?: SiteEvaluationRepository;
+
   @ManyToOne(() => Site, { deleteRule: 'cascade' })
   site!: Site;
 

@@ -1,9 +1,10 @@
-import { Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { ModelTask, SiteRolloutGateStatus } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
 import { SiteEvaluation } from './site-evaluation.entity';
 import { Site } from './site.entity';
+import { SiteRolloutGateRepository } from './site-rollout-gate.repository';
 
 /** One finding's comparison in a rollout gate decision. */
 export interface GateFinding {
@@ -22,9 +23,11 @@ export interface GateFinding {
  * point: until it passes, the site's studies are read by the version that served the site before
  * (`fallback`); a candidate that falls below the site's approved recall never serves there.
  */
-@Entity()
+@Entity({ repository: () => SiteRolloutGateRepository })
 @Unique({ properties: ['site', 'candidate'] })
 export class SiteRolloutGate extends BaseEntity {
+  [EntityRepositoryType]?: SiteRolloutGateRepository;
+
   @ManyToOne(() => Site, { deleteRule: 'cascade' })
   site!: Site;
 

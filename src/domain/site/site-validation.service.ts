@@ -34,6 +34,7 @@ import { ModelVersion } from '../model-version/model-version.entity';
 import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
+import { Image } from '../image/image.entity';
 import { Study } from '../study/study.entity';
 import { User } from '../user/user.entity';
 import { SiteEvaluation } from './site-evaluation.entity';
@@ -115,6 +116,77 @@ function insufficiency(task: ModelTask, counts: Record<string, number>): 'EMPTY'
   return labels.includes(negative) && labels.some((l) => l !== negative) ? null : 'ONE_CLASS';
 }
 
+/** What an import is checked against: the studies it names, their items at the site, those with a film. */
+interface ImportKnown {
+  studyById: Map<string, Study>;
+  itemByStudy: Map<string, SiteValidationItem>;
+  filmed: Set<string>;
+}
+
+/**
+ * Checks every row of an import before anything is stored; the first refused row throws
+ * SITE_LABELS_INVALID naming it. Returns the rows' studies, tasks and normalised labels.
+ */
+function checkImport(
+  siteId: string,
+  rows: SiteLabelInput[],
+  known: ImportKnown,
+): { study: Study; task: ModelTask; label: string }[] {
+  const refuse = (row: number, reason: string, message: string, extra: Record<string, string> = {}) =>
+    new SiteLabelsInvalidError(`row ${row}: ${message}`, {
+      row,
+      reason,
+      studyId: isUuid(rows[row]!.studyId) ? rows[row]!.studyId : null,
+      ...extra,
+    });
+  const firstRow = new Map<string, number>();
+  const patientLabel = new Map<string, { label: string; row: number }>();
+  const checked: { study: Study; task: ModelTask; label: string }[] = [];
+  rows.forEach((r, row) => {
+    const study = isUuid(r.studyId) ? known.studyById.get(r.studyId) : undefined;
+    if (!study) throw refuse(row, 'STUDY_NOT_FOUND', 'study not found');
+    if (siteIdOf(study) !== siteId)
+      throw refuse(row, 'OTHER_SITE', 'the study belongs to another site', { siteId: siteIdOf(study) });
+    if (!known.filmed.has(study.id)) throw refuse(row, 'NO_FILMS', 'the study has no film to read');
+    const task = taskOf(study.bodyPart);
+    const label = r.label.trim().toUpperCase();
+    if (!TASK_CLASSES[task].includes(label))
+      throw refuse(
+        row,
+        'UNKNOWN_LABEL',
+        `unknown label (a ${task} study is one of ${TASK_CLASSES[task].join(', ')})`,
+      );
+    const first = firstRow.get(study.id);
+    if (first !== undefined)
+      throw refuse(row, 'DUPLICATE', `duplicate of row ${first}`, { firstRow: String(first) });
+    firstRow.set(study.id, row);
+    const patient = study.patient.id;
+    const before = patientLabel.get(patient);
+    if (before && before.label !== label)
+      throw refuse(
+        row,
+        'PATIENT_LABEL_CONFLICT',
+        `the same patient is labelled otherwise in row ${before.row}`,
+        {
+          firstRow: String(before.row),
+        },
+      );
+    patientLabel.set(patient, { label, row });
+    const item = known.itemByStudy.get(study.id);
+    if (item && item.label !== label)
+      throw refuse(
+        row,
+        'LABEL_CONFLICT',
+        `the study is already in the site's validation set with another label (${item.source})`,
+        {
+          source: item.source,
+        },
+      );
+    checked.push({ study, task, label });
+  });
+  return checked;
+}
+
 /**
  * Site validation: a site's validation set (imported labels and radiologists' reads), evaluations of a
  * model version on it (durable jobs reading every labelled study through the server's own path, then
@@ -150,76 +222,24 @@ export class SiteValidationService {
     rows: SiteLabelInput[],
   ): Promise<ValidationSetSummary[]> {
     const principal = assertPermission(ctx.principal, Permission.CURATE_SITE_VALIDATION);
-    const site = isUuid(siteId) ? await ctx.em.findOne(Site, { id: siteId }) : null;
+    const site = isUuid(siteId) ? await ctx.em.getRepository(Site).findOne({ id: siteId }) : null;
     if (!site) throw NotFoundError.of('Site', siteId);
     if (rows.length === 0 || rows.length > MAX_IMPORT)
       throw new ValidationError(`Import between 1 and ${MAX_IMPORT} studies`, {
         field: 'items',
         max: MAX_IMPORT,
       });
-    const refuse = (row: number, reason: string, message: string, extra: Record<string, string> = {}) =>
-      new SiteLabelsInvalidError(`row ${row}: ${message}`, {
-        row,
-        reason,
-        studyId: isUuid(rows[row]!.studyId) ? rows[row]!.studyId : null,
-        ...extra,
-      });
     const ids = rows.map((r) => r.studyId).filter(isUuid);
     const [studies, existing, filmed] = await Promise.all([
-      ctx.em.find(Study, { id: { $in: ids } }),
-      ctx.em.find(SiteValidationItem, { site: site.id, study: { $in: ids } }),
-      ctx.em
-        .getKnex()('image')
-        .distinct('study_id')
-        .whereIn('study_id', ids)
-        .then((r: { study_id: string }[]) => new Set(r.map((x) => x.study_id))),
+      ctx.em.getRepository(Study).findByIds(ids),
+      ctx.em.getRepository(SiteValidationItem).findOfStudies(site.id, ids),
+      ctx.em.getRepository(Image).studiesWithImages(ids),
     ]);
-    const studyById = new Map(studies.map((s) => [s.id, s]));
     const itemByStudy = new Map(existing.map((i) => [i.study.id, i]));
-    const firstRow = new Map<string, number>();
-    const patientLabel = new Map<string, { label: string; row: number }>();
-    const checked: { study: Study; task: ModelTask; label: string }[] = [];
-    rows.forEach((r, row) => {
-      const study = isUuid(r.studyId) ? studyById.get(r.studyId) : undefined;
-      if (!study) throw refuse(row, 'STUDY_NOT_FOUND', 'study not found');
-      if (siteIdOf(study) !== site.id)
-        throw refuse(row, 'OTHER_SITE', 'the study belongs to another site', { siteId: siteIdOf(study) });
-      if (!filmed.has(study.id)) throw refuse(row, 'NO_FILMS', 'the study has no film to read');
-      const task = taskOf(study.bodyPart);
-      const label = r.label.trim().toUpperCase();
-      if (!TASK_CLASSES[task].includes(label))
-        throw refuse(
-          row,
-          'UNKNOWN_LABEL',
-          `unknown label (a ${task} study is one of ${TASK_CLASSES[task].join(', ')})`,
-        );
-      const first = firstRow.get(study.id);
-      if (first !== undefined)
-        throw refuse(row, 'DUPLICATE', `duplicate of row ${first}`, { firstRow: String(first) });
-      firstRow.set(study.id, row);
-      const patient = study.patient.id;
-      const before = patientLabel.get(patient);
-      if (before && before.label !== label)
-        throw refuse(
-          row,
-          'PATIENT_LABEL_CONFLICT',
-          `the same patient is labelled otherwise in row ${before.row}`,
-          {
-            firstRow: String(before.row),
-          },
-        );
-      patientLabel.set(patient, { label, row });
-      const item = itemByStudy.get(study.id);
-      if (item && item.label !== label)
-        throw refuse(
-          row,
-          'LABEL_CONFLICT',
-          `the study is already in the site's validation set with another label (${item.source})`,
-          {
-            source: item.source,
-          },
-        );
-      checked.push({ study, task, label });
+    const checked = checkImport(site.id, rows, {
+      studyById: new Map(studies.map((st) => [st.id, st])),
+      itemByStudy,
+      filmed,
     });
     for (const { study, task, label } of checked) {
       if (itemByStudy.has(study.id)) continue;
@@ -254,7 +274,7 @@ export class SiteValidationService {
   ): Promise<void> {
     const siteId = siteIdOf(read.study);
     const item =
-      (await em.findOne(SiteValidationItem, { site: siteId, study: read.study.id })) ??
+      (await em.getRepository(SiteValidationItem).findOfStudy(siteId, read.study.id)) ??
       em.create(SiteValidationItem, {
         site: em.getReference(Site, siteId),
         study: read.study,
@@ -267,14 +287,7 @@ export class SiteValidationService {
 
   /** The labelled studies of a site for one task, counted by label, source and patient. */
   async summary(em: EntityManager, siteId: string, task: ModelTask): Promise<ValidationSetSummary> {
-    const rows: { label: string; source: string; n: number; patients: number }[] = await em
-      .getConnection()
-      .execute(
-        `select i.label, i.source, count(*)::int as n, count(distinct s.patient_id)::int as patients
-           from site_validation_item i join study s on s.id = i.study_id
-          where i.site_id = ? and i.task = ? group by rollup (i.label, i.source)`,
-        [siteId, task],
-      );
+    const rows = await em.getRepository(SiteValidationItem).countBySiteAndTask(siteId, task);
     const counts: Record<string, number> = {};
     const sources: Record<string, number> = {};
     let n = 0;
@@ -303,8 +316,8 @@ export class SiteValidationService {
   ): Promise<SiteEvaluation> {
     const principal = assertPermission(ctx.principal, Permission.MANAGE_MODELS);
     const [site, version] = await Promise.all([
-      isUuid(siteId) ? ctx.em.findOne(Site, { id: siteId }) : null,
-      isUuid(modelVersionId) ? ctx.em.findOne(ModelVersion, { id: modelVersionId }) : null,
+      isUuid(siteId) ? ctx.em.getRepository(Site).findOne({ id: siteId }) : null,
+      isUuid(modelVersionId) ? ctx.em.getRepository(ModelVersion).findOne({ id: modelVersionId }) : null,
     ]);
     if (!site) throw NotFoundError.of('Site', siteId);
     if (!version) throw NotFoundError.of('ModelVersion', modelVersionId);
@@ -354,11 +367,9 @@ export class SiteValidationService {
    */
   async handle(job: QueuedJob<EvaluationJobData>): Promise<void> {
     const em = this.rootEm.fork();
-    const evaluation = await em.findOne(
-      SiteEvaluation,
-      { id: job.data.siteEvaluationId },
-      { populate: ['modelVersion', 'site'] },
-    );
+    const evaluation = await em
+      .getRepository(SiteEvaluation)
+      .findWithSiteAndVersion(job.data.siteEvaluationId);
     if (!evaluation) return;
     if (
       evaluation.status === SiteEvaluationStatus.SUCCEEDED ||
@@ -388,11 +399,9 @@ export class SiteValidationService {
 
   private async evaluate(em: EntityManager, evaluation: SiteEvaluation): Promise<void> {
     const version = evaluation.modelVersion;
-    const items = await em.find(
-      SiteValidationItem,
-      { site: evaluation.site.id, task: evaluation.task },
-      { populate: ['study'], orderBy: { createdAt: 'asc', id: 'asc' } },
-    );
+    const items = await em
+      .getRepository(SiteValidationItem)
+      .findForEvaluation(evaluation.site.id, evaluation.task);
     const { manifest, readings } = await this.reader.readForValidation(
       version,
       items.map((i) => i.study.id),
@@ -436,11 +445,9 @@ export class SiteValidationService {
     const gate = await this.openGate(em, evaluation.site.id, version.id);
     let gateChange: SiteValidationChange | null = null;
     if (gate) {
-      const points = await em.find(
-        SiteOperatingPoint,
-        { site: evaluation.site.id, supersededAt: null, modelVersion: { task: evaluation.task } },
-        { orderBy: { createdAt: 'desc' } },
-      );
+      const points = await em
+        .getRepository(SiteOperatingPoint)
+        .findInForceAtSite(evaluation.site.id, evaluation.task);
       const approved = points.find((p) => p.modelVersion.id === gate.fallback?.id) ?? points[0];
       const decision = approved ? decideGate(approved.thresholds, result) : { passed: true, findings: [] };
       gate.status = decision.passed ? SiteRolloutGateStatus.PASSED : SiteRolloutGateStatus.FAILED;
@@ -484,11 +491,7 @@ export class SiteValidationService {
 
   /** The gate of a version at a site that has not passed (pending, or failed and re-evaluated). */
   private openGate(em: EntityManager, siteId: string, modelVersionId: string) {
-    return em.findOne(
-      SiteRolloutGate,
-      { site: siteId, candidate: modelVersionId, status: { $ne: SiteRolloutGateStatus.PASSED } },
-      { populate: ['fallback'] },
-    );
+    return em.getRepository(SiteRolloutGate).findOpen(siteId, modelVersionId);
   }
 
   private async enqueue(evaluations: SiteEvaluation[]): Promise<void> {
@@ -502,7 +505,7 @@ export class SiteValidationService {
     } catch (error) {
       const em = this.rootEm.fork();
       for (const e of evaluations) {
-        const fresh = await em.findOne(SiteEvaluation, { id: e.id }, { populate: ['site', 'modelVersion'] });
+        const fresh = await em.getRepository(SiteEvaluation).findWithSiteAndVersion(e.id);
         if (fresh) await this.fail(em, fresh, 'NOT_QUEUED', {});
       }
       throw error;
@@ -522,7 +525,7 @@ export class SiteValidationService {
   async approve(ctx: RequestContext, evaluationId: string): Promise<SiteOperatingPoint> {
     const principal = assertPermission(ctx.principal, Permission.MANAGE_MODELS);
     const evaluation = isUuid(evaluationId)
-      ? await ctx.em.findOne(SiteEvaluation, { id: evaluationId }, { populate: ['modelVersion', 'site'] })
+      ? await ctx.em.getRepository(SiteEvaluation).findWithSiteAndVersion(evaluationId)
       : null;
     if (!evaluation) throw NotFoundError.of('SiteEvaluation', evaluationId);
     const proposed = evaluation.operatingPoint;
@@ -548,11 +551,7 @@ export class SiteValidationService {
       await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [
         `site-operating-point:${site.id}:${version.id}`,
       ]);
-      const current = await em.findOne(SiteOperatingPoint, {
-        site: site.id,
-        modelVersion: version.id,
-        supersededAt: null,
-      });
+      const current = await em.getRepository(SiteOperatingPoint).findInForce(site.id, version.id);
       if (current) {
         current.supersededAt = new Date();
         await em.flush();
@@ -585,7 +584,7 @@ export class SiteValidationService {
       this.publish(evaluation, SiteValidationChange.ROLLOUT_GATE_PASSED);
       await this.holdsChanged();
     }
-    return ctx.em.findOneOrFail(SiteOperatingPoint, { id: point.created.id });
+    return ctx.em.getRepository(SiteOperatingPoint).findOneOrFail({ id: point.created.id });
   }
 
   /** Refuses a proposed point the reading path could not apply (an unknown finding, a bad value). */
@@ -609,8 +608,8 @@ export class SiteValidationService {
   async status(ctx: RequestContext, siteId: string, modelVersionId: string): Promise<SiteValidationStatus> {
     assertPermission(ctx.principal, Permission.READ_SITE_VALIDATION);
     const [site, version] = await Promise.all([
-      isUuid(siteId) ? ctx.em.findOne(Site, { id: siteId }) : null,
-      isUuid(modelVersionId) ? ctx.em.findOne(ModelVersion, { id: modelVersionId }) : null,
+      isUuid(siteId) ? ctx.em.getRepository(Site).findOne({ id: siteId }) : null,
+      isUuid(modelVersionId) ? ctx.em.getRepository(ModelVersion).findOne({ id: modelVersionId }) : null,
     ]);
     if (!site) throw NotFoundError.of('Site', siteId);
     if (!version) throw NotFoundError.of('ModelVersion', modelVersionId);
@@ -628,13 +627,9 @@ export class SiteValidationService {
     version: ModelVersion,
   ): Promise<SiteValidationStatus> {
     const [operatingPoint, latestEvaluation, rolloutGate, validationSet] = await Promise.all([
-      em.findOne(SiteOperatingPoint, { site: site.id, modelVersion: version.id, supersededAt: null }),
-      em.findOne(
-        SiteEvaluation,
-        { site: site.id, modelVersion: version.id },
-        { orderBy: { createdAt: 'desc', id: 'desc' } },
-      ),
-      em.findOne(SiteRolloutGate, { site: site.id, candidate: version.id }),
+      em.getRepository(SiteOperatingPoint).findInForce(site.id, version.id),
+      em.getRepository(SiteEvaluation).findLatest(site.id, version.id),
+      em.getRepository(SiteRolloutGate).findOfCandidate(site.id, version.id),
       this.summary(em, site.id, version.task),
     ]);
     return {
@@ -651,7 +646,7 @@ export class SiteValidationService {
   /** One evaluation (READ_SITE_VALIDATION), e.g. the one an operating point rests on. */
   async evaluation(ctx: RequestContext, id: string): Promise<SiteEvaluation> {
     assertPermission(ctx.principal, Permission.READ_SITE_VALIDATION);
-    const evaluation = isUuid(id) ? await ctx.em.findOne(SiteEvaluation, { id }) : null;
+    const evaluation = isUuid(id) ? await ctx.em.getRepository(SiteEvaluation).findOne({ id }) : null;
     if (!evaluation) throw NotFoundError.of('SiteEvaluation', id);
     return evaluation;
   }
@@ -683,77 +678,8 @@ export class SiteValidationService {
     replaced: ModelVersion | null,
   ): Promise<() => Promise<void>> {
     const task = promoted.task;
-    const points = await em.find(
-      SiteOperatingPoint,
-      { supersededAt: null, modelVersion: { task } },
-      { populate: ['modelVersion', 'evaluation'], orderBy: { createdAt: 'desc' } },
-    );
-    const gatedSites = new Set(
-      points
-        .filter((p) => Object.values(p.thresholds).some((t) => t.source === 'site'))
-        .map((p) => p.site.id),
-    );
-    const gates: { siteId: string; status: SiteRolloutGateStatus }[] = [];
-    // A gated site's evaluation aims at the recall its approved point was chosen for.
-    const targets = new Map<string, number | null>();
-    for (const siteId of gatedSites) {
-      // The version that serves the site now: the one it is held on, else the production being replaced.
-      const held = replaced
-        ? await em.findOne(
-            SiteRolloutGate,
-            { site: siteId, candidate: replaced.id, status: { $ne: SiteRolloutGateStatus.PASSED } },
-            { populate: ['fallback'] },
-          )
-        : null;
-      const fallback = held?.fallback ?? replaced;
-      if (!fallback || fallback.id === promoted.id) continue;
-      const approved =
-        points.find((p) => p.site.id === siteId && p.modelVersion.id === fallback.id) ??
-        points.find((p) => p.site.id === siteId)!;
-      targets.set(siteId, approved.evaluation.targetRecall ?? null);
-      const gate =
-        (await em.findOne(SiteRolloutGate, { site: siteId, candidate: promoted.id })) ??
-        em.create(SiteRolloutGate, {
-          site: em.getReference(Site, siteId),
-          task,
-          candidate: promoted,
-        } as SiteRolloutGate);
-      // A point already approved for the promoted version at the site (while it was a canary) decides it.
-      const approvedForPromoted = points.some(
-        (p) => p.site.id === siteId && p.modelVersion.id === promoted.id,
-      );
-      gate.fallback = fallback;
-      gate.status = approvedForPromoted ? SiteRolloutGateStatus.PASSED : SiteRolloutGateStatus.PENDING;
-      gate.reason = approvedForPromoted ? 'OPERATING_POINT_APPROVED' : null;
-      gate.evaluation = null;
-      gate.findings = null;
-      gate.decidedAt = approvedForPromoted ? new Date() : null;
-      gates.push({ siteId, status: gate.status });
-    }
-    const evaluable: { site_id: string; label: string; n: number }[] = await em
-      .getConnection()
-      .execute(
-        'select site_id, label, count(*)::int as n from site_validation_item where task = ? group by site_id, label',
-        [task],
-        'all',
-        em.getTransactionContext(),
-      );
-    const countsBySite = new Map<string, Record<string, number>>();
-    for (const r of evaluable)
-      countsBySite.set(r.site_id, { ...(countsBySite.get(r.site_id) ?? {}), [r.label]: r.n });
-    const evaluations: SiteEvaluation[] = [];
-    for (const [siteId, counts] of countsBySite) {
-      if (insufficiency(task, counts)) continue;
-      evaluations.push(
-        em.create(SiteEvaluation, {
-          site: em.getReference(Site, siteId),
-          modelVersion: promoted,
-          task,
-          trigger: SiteEvaluationTrigger.PROMOTION,
-          targetRecall: targets.get(siteId) ?? null,
-        } as SiteEvaluation),
-      );
-    }
+    const { gates, targets } = await this.holdGatedSites(em, promoted, replaced);
+    const evaluations = await this.evaluateOnPromotion(em, promoted, targets);
     await em.flush();
     return async () => {
       for (const g of gates)
@@ -771,6 +697,87 @@ export class SiteValidationService {
         this.logger.error({ err: error.message }, 'site evaluations of a promotion could not be queued'),
       );
     };
+  }
+
+  /**
+   * At every site with an approved operating point for the promoted version's task, holds the site on
+   * the version that serves it (a PENDING gate) unless a point is already approved for the promoted one.
+   * Returns the gates set and, by site, the recall its approved point was chosen for.
+   */
+  private async holdGatedSites(
+    em: EntityManager,
+    promoted: ModelVersion,
+    replaced: ModelVersion | null,
+  ): Promise<{
+    gates: { siteId: string; status: SiteRolloutGateStatus }[];
+    targets: Map<string, number | null>;
+  }> {
+    const task = promoted.task;
+    const points = await em.getRepository(SiteOperatingPoint).findInForceOfTask(task);
+    const gatedSites = new Set(
+      points
+        .filter((p) => Object.values(p.thresholds).some((t) => t.source === 'site'))
+        .map((p) => p.site.id),
+    );
+    const gates: { siteId: string; status: SiteRolloutGateStatus }[] = [];
+    // A gated site's evaluation aims at the recall its approved point was chosen for.
+    const targets = new Map<string, number | null>();
+    for (const siteId of gatedSites) {
+      // The version that serves the site now: the one it is held on, else the production being replaced.
+      const held = replaced ? await em.getRepository(SiteRolloutGate).findOpen(siteId, replaced.id) : null;
+      const fallback = held?.fallback ?? replaced;
+      if (!fallback || fallback.id === promoted.id) continue;
+      const approved =
+        points.find((p) => p.site.id === siteId && p.modelVersion.id === fallback.id) ??
+        points.find((p) => p.site.id === siteId)!;
+      targets.set(siteId, approved.evaluation.targetRecall ?? null);
+      const gate =
+        (await em.getRepository(SiteRolloutGate).findOfCandidate(siteId, promoted.id)) ??
+        em.create(SiteRolloutGate, {
+          site: em.getReference(Site, siteId),
+          task,
+          candidate: promoted,
+        } as SiteRolloutGate);
+      // A point already approved for the promoted version at the site (while it was a canary) decides it.
+      const approvedForPromoted = points.some(
+        (p) => p.site.id === siteId && p.modelVersion.id === promoted.id,
+      );
+      gate.fallback = fallback;
+      gate.status = approvedForPromoted ? SiteRolloutGateStatus.PASSED : SiteRolloutGateStatus.PENDING;
+      gate.reason = approvedForPromoted ? 'OPERATING_POINT_APPROVED' : null;
+      gate.evaluation = null;
+      gate.findings = null;
+      gate.decidedAt = approvedForPromoted ? new Date() : null;
+      gates.push({ siteId, status: gate.status });
+    }
+    return { gates, targets };
+  }
+
+  /** Creates an evaluation of the promoted version at every site whose validation set can be evaluated. */
+  private async evaluateOnPromotion(
+    em: EntityManager,
+    promoted: ModelVersion,
+    targets: Map<string, number | null>,
+  ): Promise<SiteEvaluation[]> {
+    const task = promoted.task;
+    const evaluable = await em.getRepository(SiteValidationItem).countLabelsBySite(task);
+    const countsBySite = new Map<string, Record<string, number>>();
+    for (const r of evaluable)
+      countsBySite.set(r.site_id, { ...(countsBySite.get(r.site_id) ?? {}), [r.label]: r.n });
+    const evaluations: SiteEvaluation[] = [];
+    for (const [siteId, counts] of countsBySite) {
+      if (insufficiency(task, counts)) continue;
+      evaluations.push(
+        em.create(SiteEvaluation, {
+          site: em.getReference(Site, siteId),
+          modelVersion: promoted,
+          task,
+          trigger: SiteEvaluationTrigger.PROMOTION,
+          targetRecall: targets.get(siteId) ?? null,
+        } as SiteEvaluation),
+      );
+    }
+    return evaluations;
   }
 
   private publish(evaluation: SiteEvaluation, change: SiteValidationChange): void {

@@ -1,5 +1,6 @@
-import { Entity, Index, Property, Unique } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Index, Property, Unique } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
+import { SiteRepository } from './site.repository';
 
 /**
  * Id of the site every install starts with (made by the migration that introduced sites): studies
@@ -11,12 +12,14 @@ export const DEFAULT_SITE_ID = '00000000-0000-4000-8000-000000000001';
  * A hospital or department whose studies the models read. A model's operating point is validated per
  * site, on the site's own labelled films (its validation set).
  */
-@Entity()
+@Entity({ repository: () => SiteRepository })
 @Index({
   name: 'site_one_default',
   expression: `create unique index "site_one_default" on "site" ("is_default") where "is_default"`,
 })
 export class Site extends BaseEntity {
+  [EntityRepositoryType]?: SiteRepository;
+
   /** Short stable code (`default`, `st-marys-radiology`). */
   @Property({ type: 'text' })
   @Unique()

@@ -15,12 +15,12 @@ export class SiteService {
   /** Every site, the default first (any authenticated caller: a technician registers studies at one). */
   async list(ctx: RequestContext): Promise<Site[]> {
     if (!ctx.principal) throw new UnauthenticatedError('Authentication required: send a bearer token');
-    return ctx.em.find(Site, {}, { orderBy: { isDefault: 'desc', code: 'asc' } });
+    return ctx.em.getRepository(Site).findAllDefaultFirst();
   }
 
   /** One site by id, or NOT_FOUND. */
   async find(ctx: RequestContext, id: string): Promise<Site> {
-    const site = isUuid(id) ? await ctx.em.findOne(Site, { id }) : null;
+    const site = isUuid(id) ? await ctx.em.getRepository(Site).findOne({ id }) : null;
     if (!site) throw NotFoundError.of('Site', id);
     return site;
   }

@@ -1,19 +1,21 @@
-import type { FilterQuery } from '@mikro-orm/postgresql';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { StudySnapshot, Topic } from '../shared/events';
 import { NotFoundError, ValidationError } from '../../errors';
-import { AuditAction, BodyPart, StudyPriority, StudyStatus } from '../enums';
+import { AuditAction, BodyPart, StudyPriority } from '../enums';
 import { Patient } from '../patient/patient.entity';
 import { DEFAULT_SITE_ID, Site } from '../site/site.entity';
 import type { EventPublisher } from '../shared/event-publisher';
 import { flushUnique } from '../shared/flush-unique';
-import { compact, isUuid, rangeCondition } from '../shared/filters';
-import { Page, PageArgs, paginate } from '../shared/pagination';
+import { compact, isUuid } from '../shared/filters';
+import type { Page, PageArgs } from '../shared/pagination';
 import type { RequestContext } from '../shared/request-context';
 import { User } from '../user/user.entity';
 import { studyChanged } from './study-snapshot';
 import { Study } from './study.entity';
+import type { StudyQuery } from './study.repository';
+
+export type { StudyQuery } from './study.repository';
 
 /** Fields to register a study. */
 export interface CreateStudy {
@@ -27,25 +29,6 @@ export interface CreateStudy {
   siteId?: string | null;
 }
 
-/** Filters for listing studies. */
-export interface StudyQuery {
-  patientId?: string | null;
-  siteId?: string | null;
-  status?: StudyStatus | null;
-  bodyPart?: BodyPart | null;
-  priority?: StudyPriority | null;
-  accessionNumber?: string | null;
-  createdAt?: { from?: Date | null; to?: Date | null } | null;
-  /** Top-1 class of a served AI reading. */
-  label?: string | null;
-  /** A finding a served AI reading flagged at its operating point. */
-  aiFinding?: string | null;
-  /** Class of the radiologist's read in force. */
-  finalLabel?: string | null;
-  /** A finding the radiologist's read in force states present. */
-  finalFinding?: string | null;
-}
-
 /** Studies: registration, changes, audited reads, and change events for subscribers. */
 export class StudyService {
   constructor(
@@ -56,11 +39,13 @@ export class StudyService {
   /** Registers a study for an existing patient. */
   async create(ctx: RequestContext, input: CreateStudy): Promise<Study> {
     const principal = assertPermission(ctx.principal, Permission.WRITE_PATIENT_DATA);
-    const patient = isUuid(input.patientId) ? await ctx.em.findOne(Patient, { id: input.patientId }) : null;
+    const patient = isUuid(input.patientId)
+      ? await ctx.em.getRepository(Patient).findOne({ id: input.patientId })
+      : null;
     if (!patient) throw NotFoundError.of('Patient', input.patientId);
     const site = input.siteId
       ? isUuid(input.siteId)
-        ? await ctx.em.findOne(Site, { id: input.siteId })
+        ? await ctx.em.getRepository(Site).findOne({ id: input.siteId })
         : null
       : ctx.em.getReference(Site, DEFAULT_SITE_ID);
     if (!site) throw NotFoundError.of('Site', input.siteId!);
@@ -142,44 +127,17 @@ export class StudyService {
       throw new ValidationError('patientId is not a valid id', { field: 'patientId' });
     if (query.siteId && !isUuid(query.siteId))
       throw new ValidationError('siteId is not a valid id', { field: 'siteId' });
-    const where: Record<string, unknown> = compact({
-      patient: query.patientId ?? undefined,
-      site: query.siteId ?? undefined,
-      status: query.status ?? undefined,
-      bodyPart: query.bodyPart ?? undefined,
-      priority: query.priority ?? undefined,
-      accessionNumber: query.accessionNumber ?? undefined,
-      createdAt: rangeCondition(query.createdAt),
-    });
     // Filtering by what the AI or the radiologist said reveals it: the clinical content's permission.
     if (query.label || query.aiFinding || query.finalLabel || query.finalFinding)
       assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
-    const knex = ctx.em.getKnex();
-    const served = () => knex('prediction as p').select('p.study_id').whereNot('p.route', 'SHADOW');
-    const inForce = () =>
-      knex('study_read as r')
-        .select('r.study_id')
-        .whereRaw('r.version = (select max(r2.version) from study_read r2 where r2.study_id = r.study_id)');
-    const ids: unknown[] = [];
-    if (query.label) ids.push(served().where('p.label', query.label));
-    if (query.aiFinding)
-      ids.push(served().whereRaw('p.findings @> ?::jsonb', [JSON.stringify([{ label: query.aiFinding }])]));
-    if (query.finalLabel) ids.push(inForce().where('r.label', query.finalLabel));
-    if (query.finalFinding)
-      ids.push(
-        inForce().whereRaw('r.findings @> ?::jsonb', [
-          JSON.stringify([{ label: query.finalFinding, present: true }]),
-        ]),
-      );
-    if (ids.length) where.$and = ids.map((q) => ({ id: { $in: q } }));
-    const result = await paginate(ctx.em, Study, where as FilterQuery<Study>, page, this.pageMax);
+    const result = await ctx.em.getRepository(Study).findPage(query, page, this.pageMax);
     for (const s of result.items) ctx.audit.read('Study', s.id, s.patient.id);
     return result;
   }
 
   /** Loads a study by id or throws NOT_FOUND. */
   async find(ctx: RequestContext, id: string): Promise<Study> {
-    const study = isUuid(id) ? await ctx.em.findOne(Study, { id }) : null;
+    const study = isUuid(id) ? await ctx.em.getRepository(Study).findOne({ id }) : null;
     if (!study) throw NotFoundError.of('Study', id);
     return study;
   }

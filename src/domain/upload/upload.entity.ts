@@ -1,15 +1,18 @@
-import { Entity, Enum, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { ImageFormat } from '../enums';
 import { User } from '../user/user.entity';
 import type { ImageMetadata } from '../image/image.entity';
+import { UploadRepository } from './upload.repository';
 
 /**
  * A decoded, validated file held in the object store and waiting to be attached to a study.
  * Created by the HTTP upload endpoint; consumed (once) by `attachImage`.
  */
-@Entity()
+@Entity({ repository: () => UploadRepository })
 export class Upload extends BaseEntity {
+  [EntityRepositoryType]?: UploadRepository;
+
   @Property({ type: 'string', columnType: 'char(64)' })
   sha256!: string;
 

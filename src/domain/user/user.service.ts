@@ -7,7 +7,7 @@ import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError } fr
 import { AuditAction, Role } from '../enums';
 import { flushUnique } from '../shared/flush-unique';
 import { isUuid } from '../shared/filters';
-import { Page, PageArgs, paginate } from '../shared/pagination';
+import type { Page, PageArgs } from '../shared/pagination';
 import type { EventPublisher } from '../shared/event-publisher';
 import type { RequestContext } from '../shared/request-context';
 import { Topic } from '../shared/events';
@@ -189,7 +189,7 @@ export class UserService {
   /** Lists users (admins only). */
   async list(ctx: RequestContext, page: PageArgs): Promise<Page<User>> {
     assertPermission(ctx.principal, Permission.MANAGE_USERS);
-    return paginate(ctx.em, User, {}, page, this.pageMax);
+    return ctx.em.getRepository(User).findPage(page, this.pageMax);
   }
 
   /**
@@ -202,7 +202,7 @@ export class UserService {
     ttlSeconds?: number,
   ): Promise<{ token: string; user: User; created: boolean }> {
     const em = this.rootEm.fork();
-    let user = await em.findOne(User, { email: email.toLowerCase() });
+    let user = await em.getRepository(User).findByEmail(email);
     const created = !user;
     if (!user) {
       try {
@@ -216,7 +216,7 @@ export class UserService {
       } catch (error) {
         // Another process created it at the same moment: use theirs.
         if (!(error instanceof UniqueConstraintViolationException)) throw error;
-        user = await this.rootEm.fork().findOneOrFail(User, { email: email.toLowerCase() });
+        user = await this.rootEm.fork().getRepository(User).findOneOrFail({ email: email.toLowerCase() });
       }
     }
     const { token } = await this.tokens.mint(user.id, user.role, ttlSeconds);
@@ -225,11 +225,11 @@ export class UserService {
 
   /** True when at least one active admin exists. */
   async hasAdmin(): Promise<boolean> {
-    return (await this.rootEm.fork().count(User, { role: Role.ADMIN, active: true })) > 0;
+    return (await this.rootEm.fork().getRepository(User).countActiveAdmins()) > 0;
   }
 
   private async find(em: EntityManager, id: string): Promise<User> {
-    const user = isUuid(id) ? await em.findOne(User, { id }) : null;
+    const user = isUuid(id) ? await em.getRepository(User).findOne({ id }) : null;
     if (!user) throw NotFoundError.of('User', id);
     return user;
   }
