@@ -61,7 +61,7 @@ export const Phase = {
 export const HEARTBEAT_MS = 5000;
 
 const ACTIVE = [TrainingRunStatus.QUEUED, TrainingRunStatus.RUNNING];
-const TASK_FOLDER: Record<ModelTask, 'chest' | 'wrist'> = { CHEST: 'chest', WRIST: 'wrist' };
+const TASK_FOLDER: Record<ModelTask, TaskFolder> = { CHEST: 'chest', WRIST: 'wrist' };
 
 function codeVersion(): string {
   try {
@@ -95,6 +95,10 @@ function summary(r: EvaluationReport): Record<string, unknown> {
     ece: r.ece,
   };
 }
+
+/** What an assembled dataset is (manifest, counts, where the images are). */
+type Dataset = Awaited<ReturnType<typeof assembleRetrainingDataset>>;
+type TaskFolder = 'chest' | 'wrist';
 
 /**
  * The retraining loop. A run is created by an admin (`startRetraining`) or by the auto trigger when a
@@ -137,7 +141,7 @@ export class RetrainingService {
   /** Reads a run (READ_MODELS). */
   async get(ctx: RequestContext, id: string): Promise<TrainingRun> {
     assertPermission(ctx.principal, Permission.READ_MODELS);
-    const run = isUuid(id) ? await ctx.em.findOne(TrainingRun, { id }) : null;
+    const run = isUuid(id) ? await ctx.em.getRepository(TrainingRun).findOne({ id }) : null;
     if (!run) throw NotFoundError.of('TrainingRun', id);
     return run;
   }
@@ -215,7 +219,7 @@ export class RetrainingService {
           'all',
           tem.getTransactionContext(),
         );
-      const active = await tem.count(TrainingRun, { task, status: { $in: ACTIVE } });
+      const active = await tem.getRepository(TrainingRun).countInStatuses(task, ACTIVE);
       if (active > 0) return null;
       const r = tem.create(TrainingRun, {
         task,
@@ -255,7 +259,7 @@ export class RetrainingService {
   /** Runs (or resumes) one training run. */
   async handle(job: QueuedJob<RetrainJobData>): Promise<void> {
     const em = this.rootEm.fork();
-    const run = await em.findOne(TrainingRun, { id: job.data.trainingRunId });
+    const run = await em.getRepository(TrainingRun).findOne({ id: job.data.trainingRunId });
     if (!run || !ACTIVE.includes(run.status)) return;
     const task = TASK_FOLDER[run.task];
     const workDir = join(this.options.workDir, run.id);
@@ -285,95 +289,14 @@ export class RetrainingService {
         await this.register(em, run, outDir);
         return;
       }
-      const startedAgain = run.status === TrainingRunStatus.RUNNING;
-      run.status = TrainingRunStatus.RUNNING;
-      run.startedAt ??= new Date();
-      run.phase = Phase.ASSEMBLING;
-      run.runner = this.runner.name;
-      run.codeVersion = codeVersion();
-      await em.flush();
-      if (startedAgain)
-        this.logger.warn({ trainingRunId: run.id }, 'a retraining run restarts after its worker stopped');
-      await rm(workDir, { recursive: true, force: true });
-
-      const rows = await this.corrections.latestRows(run.task, run.createdAt);
-      const dataset = await assembleRetrainingDataset({
-        task,
-        workDir,
-        sharedDir: this.options.sharedDir,
-        corrections: rows.map((r) => ({ objectKey: r.objectKey, trueLabel: r.trueLabel, group: r.group })),
-        renderCopy: async (key) => renderTrainingPng(await this.area.get(key), this.options.imageLimits),
-        baseFraction: this.options.baseFraction,
-      });
-      run.manifestSha256 = dataset.manifestSha256;
-      run.datasetCounts = dataset.counts as unknown as Record<string, unknown>;
-      run.correctionsUsed = new Set(rows.map((r) => r.correctionId)).size;
-      run.phase = Phase.TRAINING;
-      await em.flush();
-
-      await this.runner.run(
-        {
-          runId: run.id,
-          task,
-          manifest: dataset.manifestPath,
-          outDir,
-          version: run.candidateVersion!,
-          epochs: this.options.epochs,
-          timeBudgetMin: this.options.timeBudgetMin,
-          extraArgs: [
-            '--checkpoint-dir',
-            join(workDir, 'checkpoint'),
-            ...(this.options.smoke ? ['--smoke', '--n-boot', '20'] : []),
-          ],
-          env: { CARE_SHARED_DIR: dataset.datasetsRoot.replace(/\/datasets$/, '') },
-        },
-        (line) => this.logger.debug({ trainingRunId: run.id, line }, 'trainer'),
-      );
-
-      run.phase = Phase.EVALUATING;
-      await em.flush();
-      const evalOptions = {
-        labels: dataset.manifestPath,
-        root: dataset.datasetsRoot,
-        split: 'test',
-        resamples: 200,
-      };
-      const candidate = await evaluateModel({ ...evalOptions, model: outDir });
-      const productionVersion = await em.findOne(ModelVersion, {
-        task: run.task,
-        stage: ModelStage.PRODUCTION,
-      });
-      const production = productionVersion
-        ? await evaluateModel({ ...evalOptions, model: productionVersion.artifactPath })
-        : null;
-      const targets = Object.fromEntries(
-        Object.entries(candidate.manifest.thresholds).map(([label, t]) => [label, t.targetRecall]),
-      );
-      const policy = (run.parameters.gate as GatePolicy | undefined) ?? this.options.gate;
-      const decision = decideGate(candidate.report, targets, production?.report ?? null, policy);
-      run.metrics = {
-        testSplit: {
-          candidate: summary(candidate.report),
-          production: production ? summary(production.report) : null,
-        },
-        productionVersion: productionVersion?.version ?? null,
-        trainer: candidate.manifest.metrics as Record<string, unknown>,
-      };
-      run.gateVerdict = decision as unknown as Record<string, unknown>;
-      if (!decision.passed) {
-        run.status = TrainingRunStatus.REJECTED;
-        run.phase = null;
-        run.finishedAt = new Date();
-        await em.flush();
-        this.logger.info(
-          { trainingRunId: run.id, reasons: decision.reasons },
-          'retrained model rejected by the gate',
-        );
-        return;
-      }
+      await this.begin(em, run, workDir);
+      const dataset = await this.assemble(em, run, task, workDir);
+      await this.train(run, task, dataset, workDir, outDir);
+      const gated = await this.gate(em, run, dataset, outDir);
+      if (!gated.passed) return;
       run.phase = Phase.REGISTERING;
       await em.flush();
-      await this.register(em, run, outDir, productionVersion);
+      await this.register(em, run, outDir, gated.productionVersion);
     } catch (error) {
       if (this.stopping) {
         // Left RUNNING for the retry, with no heartbeat so that the retry does not wait for it.
@@ -381,21 +304,145 @@ export class RetrainingService {
         await this.rootEm.fork().nativeUpdate(TrainingRun, { id: run.id }, { heartbeatAt: null });
         throw error;
       }
-      const message = (error as Error).message ?? String(error);
-      this.logger.warn({ trainingRunId: run.id, err: message.slice(0, 500) }, 'retraining run failed');
-      await this.rootEm.fork().nativeUpdate(
-        TrainingRun,
-        { id: run.id, status: { $in: ACTIVE } },
-        {
-          status: TrainingRunStatus.FAILED,
-          phase: null,
-          error: message.slice(0, 4000),
-          finishedAt: new Date(),
-        },
-      );
+      await this.recordFailure(run, error);
     } finally {
       clearInterval(beat);
     }
+  }
+
+  /** Phase 1: marks the run RUNNING (a restart after a stopped worker is logged) and clears its work folder. */
+  private async begin(em: EntityManager, run: TrainingRun, workDir: string): Promise<void> {
+    const startedAgain = run.status === TrainingRunStatus.RUNNING;
+    run.status = TrainingRunStatus.RUNNING;
+    run.startedAt ??= new Date();
+    run.phase = Phase.ASSEMBLING;
+    run.runner = this.runner.name;
+    run.codeVersion = codeVersion();
+    await em.flush();
+    if (startedAgain)
+      this.logger.warn({ trainingRunId: run.id }, 'a retraining run restarts after its worker stopped');
+    await rm(workDir, { recursive: true, force: true });
+  }
+
+  /** Phase 2: assembles the dataset (latest corrections and the base sets) and records its manifest and counts. */
+  private async assemble(
+    em: EntityManager,
+    run: TrainingRun,
+    task: TaskFolder,
+    workDir: string,
+  ): Promise<Dataset> {
+    const rows = await this.corrections.latestRows(run.task, run.createdAt);
+    const dataset = await assembleRetrainingDataset({
+      task,
+      workDir,
+      sharedDir: this.options.sharedDir,
+      corrections: rows.map((r) => ({ objectKey: r.objectKey, trueLabel: r.trueLabel, group: r.group })),
+      renderCopy: async (key) => renderTrainingPng(await this.area.get(key), this.options.imageLimits),
+      baseFraction: this.options.baseFraction,
+    });
+    run.manifestSha256 = dataset.manifestSha256;
+    run.datasetCounts = dataset.counts as unknown as Record<string, unknown>;
+    run.correctionsUsed = new Set(rows.map((r) => r.correctionId)).size;
+    run.phase = Phase.TRAINING;
+    await em.flush();
+    return dataset;
+  }
+
+  /** Phase 3: trains the candidate with the configured runner (checkpointed, so a retry resumes). */
+  private async train(
+    run: TrainingRun,
+    task: TaskFolder,
+    dataset: Dataset,
+    workDir: string,
+    outDir: string,
+  ): Promise<void> {
+    await this.runner.run(
+      {
+        runId: run.id,
+        task,
+        manifest: dataset.manifestPath,
+        outDir,
+        version: run.candidateVersion!,
+        epochs: this.options.epochs,
+        timeBudgetMin: this.options.timeBudgetMin,
+        extraArgs: [
+          '--checkpoint-dir',
+          join(workDir, 'checkpoint'),
+          ...(this.options.smoke ? ['--smoke', '--n-boot', '20'] : []),
+        ],
+        env: { CARE_SHARED_DIR: dataset.datasetsRoot.replace(/\/datasets$/, '') },
+      },
+      (line) => this.logger.debug({ trainingRunId: run.id, line }, 'trainer'),
+    );
+  }
+
+  /**
+   * Phase 4: evaluates the candidate and the task's PRODUCTION version on the test split and applies the
+   * gate; a rejected run is finished here. Returns the verdict and the production version compared with.
+   */
+  private async gate(
+    em: EntityManager,
+    run: TrainingRun,
+    dataset: Dataset,
+    outDir: string,
+  ): Promise<{ passed: boolean; productionVersion: ModelVersion | null }> {
+    run.phase = Phase.EVALUATING;
+    await em.flush();
+    const evalOptions = {
+      labels: dataset.manifestPath,
+      root: dataset.datasetsRoot,
+      split: 'test',
+      resamples: 200,
+    };
+    const candidate = await evaluateModel({ ...evalOptions, model: outDir });
+    const productionVersion = await em
+      .getRepository(ModelVersion)
+      .findAtStage(run.task, ModelStage.PRODUCTION);
+    const production = productionVersion
+      ? await evaluateModel({ ...evalOptions, model: productionVersion.artifactPath })
+      : null;
+    const targets = Object.fromEntries(
+      Object.entries(candidate.manifest.thresholds).map(([label, t]) => [label, t.targetRecall]),
+    );
+    const policy = (run.parameters.gate as GatePolicy | undefined) ?? this.options.gate;
+    const decision = decideGate(candidate.report, targets, production?.report ?? null, policy);
+    run.metrics = {
+      testSplit: {
+        candidate: summary(candidate.report),
+        production: production ? summary(production.report) : null,
+      },
+      productionVersion: productionVersion?.version ?? null,
+      trainer: candidate.manifest.metrics as Record<string, unknown>,
+    };
+    run.gateVerdict = decision as unknown as Record<string, unknown>;
+    if (!decision.passed) {
+      run.status = TrainingRunStatus.REJECTED;
+      run.phase = null;
+      run.finishedAt = new Date();
+      await em.flush();
+      this.logger.info(
+        { trainingRunId: run.id, reasons: decision.reasons },
+        'retrained model rejected by the gate',
+      );
+      return { passed: false, productionVersion };
+    }
+    return { passed: true, productionVersion };
+  }
+
+  /** Records a failed run (FAILED with the error, unless it already finished). */
+  private async recordFailure(run: TrainingRun, error: unknown): Promise<void> {
+    const message = (error as Error).message ?? String(error);
+    this.logger.warn({ trainingRunId: run.id, err: message.slice(0, 500) }, 'retraining run failed');
+    await this.rootEm.fork().nativeUpdate(
+      TrainingRun,
+      { id: run.id, status: { $in: ACTIVE } },
+      {
+        status: TrainingRunStatus.FAILED,
+        phase: null,
+        error: message.slice(0, 4000),
+        finishedAt: new Date(),
+      },
+    );
   }
 
   /** Moves the candidate into the repository and commits version + verdict together. */
@@ -422,7 +469,7 @@ export class RetrainingService {
     await em.begin();
     try {
       await lockTaskRegistry(em, run.task);
-      const existing = await em.findOne(ModelVersion, { task: run.task, version });
+      const existing = await em.getRepository(ModelVersion).findByName(run.task, version);
       if (existing) {
         // A crash after the move: the start-up sync registered the folder; link it, do not duplicate.
         existing.trainingRun = run;
@@ -437,7 +484,7 @@ export class RetrainingService {
           manifest,
           manifestSha256: run.manifestSha256 ?? manifest.trainingData.manifestSha256,
           parent:
-            parent ?? (await em.findOne(ModelVersion, { task: run.task, stage: ModelStage.PRODUCTION })),
+            parent ?? (await em.getRepository(ModelVersion).findAtStage(run.task, ModelStage.PRODUCTION)),
         });
         em.persist(
           Object.assign(new AuditEvent(), {
