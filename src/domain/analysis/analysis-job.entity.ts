@@ -1,11 +1,14 @@
-import { Entity, Enum, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, EntityRepositoryType, Enum, ManyToOne, Property } from '@mikro-orm/core';
 import { BaseEntity } from '../base.entity';
 import { AnalysisJobStatus } from '../enums';
 import { User } from '../user/user.entity';
+import { AnalysisJobRepository } from './analysis-job.repository';
 
 /** A batch of studies submitted for analysis; each study runs as a durable queue job. */
-@Entity()
+@Entity({ repository: () => AnalysisJobRepository })
 export class AnalysisJob extends BaseEntity {
+  [EntityRepositoryType]?: AnalysisJobRepository;
+
   @Enum({ items: () => AnalysisJobStatus })
   status: AnalysisJobStatus = AnalysisJobStatus.QUEUED;
 

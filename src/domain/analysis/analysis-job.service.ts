@@ -54,11 +54,7 @@ export class AnalysisJobService {
     }
     const bad = unique.filter((id) => !isUuid(id));
     if (bad.length) throw new ValidationError('studyIds holds invalid ids', { field: 'studyIds' });
-    const studies = await ctx.em.find(
-      Study,
-      { id: { $in: unique } },
-      { fields: ['id', 'priority', 'patient'] },
-    );
+    const studies = await ctx.em.getRepository(Study).findQueueKeys(unique);
     if (studies.length !== unique.length) {
       const found = new Set(studies.map((s) => s.id));
       throw NotFoundError.of(
@@ -103,7 +99,7 @@ export class AnalysisJobService {
   /** Reads a job: its progress and each study's prediction id (READ_ANALYSIS_JOBS: technicians, radiologists, integrators). */
   async get(ctx: RequestContext, id: string): Promise<AnalysisJob> {
     assertPermission(ctx.principal, Permission.READ_ANALYSIS_JOBS);
-    const job = isUuid(id) ? await ctx.em.findOne(AnalysisJob, { id }) : null;
+    const job = isUuid(id) ? await ctx.em.getRepository(AnalysisJob).findOne({ id }) : null;
     if (!job) throw NotFoundError.of('AnalysisJob', id);
     return job;
   }
@@ -116,12 +112,7 @@ export class AnalysisJobService {
     queues: Record<string, Record<string, number>>;
     jobs: Record<string, number>;
   }> {
-    const rows = await this.rootEm
-      .fork()
-      .getConnection()
-      .execute<{ status: string; n: number }[]>(
-        'select status, count(*)::int as n from analysis_job group by status',
-      );
+    const rows = await this.rootEm.fork().getRepository(AnalysisJob).countByStatus();
     const jobs: Record<string, number> = Object.fromEntries(
       Object.values(AnalysisJobStatus).map((s) => [s, 0]),
     );
@@ -142,7 +133,7 @@ export class AnalysisJobService {
   async handle(job: QueuedJob<AnalyzeJobData>): Promise<void> {
     const { analysisJobId, studyId } = job.data;
     const em = this.rootEm.fork();
-    const analysisJob = await em.findOne(AnalysisJob, { id: analysisJobId });
+    const analysisJob = await em.getRepository(AnalysisJob).findOne({ id: analysisJobId });
     if (!analysisJob) return;
     if (analysisJob.status === AnalysisJobStatus.QUEUED) {
       await em.nativeUpdate(
@@ -161,45 +152,10 @@ export class AnalysisJobService {
     this.logger.debug({ queueJobId: job.id, analysisJobId, studyId, attempt: job.retryCount }, 'study taken');
     try {
       await em.transactional(async (tem) => {
-        // One attempt per study at a time across processes: an attempt handed out again after its
-        // item expired waits here, then finds the study counted by the first one. The lock ends with
-        // the transaction, also when the process holding it dies (its connection closes).
-        const conn = tem.getConnection();
-        const tx = tem.getTransactionContext();
-        await conn.execute(
-          'select pg_advisory_xact_lock(hashtextextended(?, 0))',
-          [`analysis-job:${analysisJobId}:${studyId}`],
-          'run',
-          tx,
-        );
-        const [state] = await conn.execute<{ done: boolean }[]>(
-          'select (results ->> ?::text is not null or failures ->> ?::text is not null) as done from analysis_job where id = ?',
-          [studyId, studyId, analysisJobId],
-          'all',
-          tx,
-        );
-        if (state?.done) return; // a retry after the study was counted
-        outcome = await this.analysis.run(tem, studyId, {
-          analysisJob: tem.getReference(AnalysisJob, analysisJobId),
-        });
+        outcome = await this.analyzeOnce(tem, analysisJob, studyId);
+        if (!outcome) return;
         predictionId = outcome.prediction.id;
         patientId = outcome.prediction.study.patient.id;
-        const creator = analysisJob.createdBy?.id ?? null;
-        const event = tem.create(AuditEvent, {
-          actorId: creator,
-          action: AuditAction.ANALYZE,
-          entityType: 'Prediction',
-          entityId: outcome.prediction.id,
-          patientId,
-          operation: 'mutation submitStudies',
-        } as AuditEvent);
-        tem.persist(event);
-        await conn.execute(
-          'update analysis_job set completed = completed + 1, results = results || jsonb_build_object(?::text, ?::text) where id = ?',
-          [studyId, outcome.prediction.id, analysisJobId],
-          'run',
-          tx,
-        );
         counted = true;
       });
       const done = outcome as AnalysisOutcome | null;
@@ -228,8 +184,56 @@ export class AnalysisJobService {
         `update analysis_job set status = case when failed = total then 'FAILED' else 'COMPLETED' end, finished_at = now() where id = ? and completed + failed >= total and finished_at is null`,
         [analysisJobId],
       );
-    const fresh = await this.rootEm.fork().findOne(AnalysisJob, { id: analysisJobId });
+    const fresh = await this.rootEm.fork().getRepository(AnalysisJob).findOne({ id: analysisJobId });
     if (fresh) this.publish(fresh, { studyId, predictionId, patientId, failure });
+  }
+
+  /**
+   * Reads one study of a job and counts it, in the caller's transaction; null when an earlier attempt
+   * already counted it. One attempt per study at a time across processes: an attempt handed out again
+   * after its item expired waits on the lock, then finds the study counted by the first one. The lock
+   * ends with the transaction, also when the process holding it dies (its connection closes).
+   */
+  private async analyzeOnce(
+    tem: EntityManager,
+    analysisJob: AnalysisJob,
+    studyId: string,
+  ): Promise<AnalysisOutcome | null> {
+    const analysisJobId = analysisJob.id;
+    // One attempt per study at a time across processes: an attempt handed out again after its
+    // item expired waits here, then finds the study counted by the first one. The lock ends with
+    // the transaction, also when the process holding it dies (its connection closes).
+    const conn = tem.getConnection();
+    const tx = tem.getTransactionContext();
+    await conn.execute(
+      'select pg_advisory_xact_lock(hashtextextended(?, 0))',
+      [`analysis-job:${analysisJobId}:${studyId}`],
+      'run',
+      tx,
+    );
+    // A retry after the study was counted.
+    if (await tem.getRepository(AnalysisJob).isStudyCounted(analysisJobId, studyId)) return null;
+    const outcome = await this.analysis.run(tem, studyId, {
+      analysisJob: tem.getReference(AnalysisJob, analysisJobId),
+    });
+    const patientId = outcome.prediction.study.patient.id;
+    const creator = analysisJob.createdBy?.id ?? null;
+    const event = tem.create(AuditEvent, {
+      actorId: creator,
+      action: AuditAction.ANALYZE,
+      entityType: 'Prediction',
+      entityId: outcome.prediction.id,
+      patientId,
+      operation: 'mutation submitStudies',
+    } as AuditEvent);
+    tem.persist(event);
+    await conn.execute(
+      'update analysis_job set completed = completed + 1, results = results || jsonb_build_object(?::text, ?::text) where id = ?',
+      [studyId, outcome.prediction.id, analysisJobId],
+      'run',
+      tx,
+    );
+    return outcome;
   }
 
   private publish(

@@ -3,7 +3,7 @@ import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { AppError, InvalidStateError, NotFoundError } from '../../errors';
 import type { ImagePreparer, PreparedImage } from '../../inference/image-preparer';
-import type { InferenceEngine, InferResult, Priority } from '../../inference/inference-engine';
+import type { InferenceEngine, InferRequest, InferResult, Priority } from '../../inference/inference-engine';
 import { readsPerView, type ModelManifest } from '../../inference/model-manifest';
 import { interpret, modelGateVerdict, NOT_TARGET_OUTPUT, Reading } from '../../inference/postprocess';
 import { fuseViews } from '../../inference/study-fusion';
@@ -84,6 +84,69 @@ export type ValidationReading = { logits: number[]; gateVerdict: GateVerdict } |
 
 /** A class-activation map of one view, at the model's feature resolution. */
 type ViewCam = { label: string; view: number; width: number; height: number; data: Float32Array };
+
+/** The engine outputs interpretation reads, with the CAMs of the result. */
+function outputsOf(result: InferResult, cams: ViewCam[]) {
+  return {
+    logits: result.outputs.logits.data,
+    embedding: result.outputs.embedding.data,
+    oodDistance: result.outputs.ood_distance.data[0],
+    notTargetLogit: result.outputs[NOT_TARGET_OUTPUT]?.data[0],
+    cams,
+  };
+}
+
+/** Picks the CAM a stored heatmap is drawn from (null: none to keep). */
+type CamFor = (
+  reading: Reading,
+  cams: ViewCam[],
+  prepared: PreparedImage[],
+  views: Image[],
+  view?: number,
+) => StoredCam | null;
+
+/** What one engine pass over a study gave. */
+interface EngineRead {
+  reading: Reading;
+  results: InferResult[];
+  /** When interpretation began (performance.now()). */
+  t1: number;
+  cam: StoredCam | null;
+  /** Per-view models: each view's own verdict, probability, flag and CAM; null otherwise. */
+  perView: Partial<PredictionInput>[] | null;
+  /** The view whose film the drift observation describes. */
+  shown: number;
+}
+
+/** The prediction a reading makes (not persisted; its timings are set by the caller). */
+function predictionOf(
+  study: Study,
+  version: ModelVersion,
+  manifest: ModelManifest,
+  point: SiteOperatingPoint | null,
+  route: string,
+  read: EngineRead,
+): Prediction {
+  const { reading, cam } = read;
+  const prediction = new Prediction();
+  prediction.study = study;
+  prediction.modelVersion = version;
+  prediction.gateVerdict = reading.gateVerdict;
+  prediction.label = reading.label;
+  prediction.probabilities = reading.probabilities ?? {};
+  prediction.findings = reading.findings;
+  prediction.thresholds = Object.fromEntries(
+    Object.entries(manifest.thresholds).map(([label, t]) => [label, t.value]),
+  );
+  prediction.siteOperatingPoint = point;
+  prediction.siteValidated = point !== null;
+  prediction.heatmapKey = null;
+  prediction.cam = cam;
+  prediction.route = route;
+  prediction.warning = AI_ASSISTANCE_WARNING;
+  prediction.explanation = reading.explanation;
+  return prediction;
+}
 
 /** The CAMs of one engine result; `view` numbers them from `firstView` (per-view models: the view read). */
 function camsOf(manifest: ModelManifest, result: InferResult, firstView = 0): ViewCam[] {
@@ -256,7 +319,7 @@ export class AnalysisService {
   ): Promise<Buffer> {
     assertPermission(ctx.principal, Permission.READ_PREDICTIONS);
     const p = isUuid(predictionId)
-      ? await ctx.em.findOne(Prediction, { id: predictionId }, { populate: ['study'] })
+      ? await ctx.em.getRepository(Prediction).findWithStudy(predictionId)
       : null;
     if (!p) throw NotFoundError.of('Prediction', predictionId);
     // A view's own map (models that read each view on its own), else the study's (its deciding view).
@@ -298,7 +361,7 @@ export class AnalysisService {
    */
   private async renderHeatmap(em: EntityManager, p: Prediction, view?: number): Promise<string> {
     const cam = view === undefined ? p.cam! : p.inputs[view]!.cam!;
-    const image = await em.findOne(Image, { id: cam.imageId });
+    const image = await em.getRepository(Image).findOne({ id: cam.imageId });
     if (!image) throw NotFoundError.of('Heatmap', p.id);
     const input = await this.prepareView(image, cam.size, cam.preprocessing, (v) =>
       this.store.get(v.objectKey),
@@ -487,8 +550,8 @@ export class AnalysisService {
         const em = this.rootEm.fork();
         try {
           const [study, images] = await Promise.all([
-            em.findOne(Study, { id: studyId }),
-            em.find(Image, { study: studyId }, { orderBy: { createdAt: 'asc' } }),
+            em.getRepository(Study).findOne({ id: studyId }),
+            em.getRepository(Image).findOfStudy(studyId),
           ]);
           if (!study) return { error: 'NOT_FOUND' };
           if (images.length === 0) return { error: 'NO_FILMS' };
@@ -594,8 +657,7 @@ export class AnalysisService {
     // interpreted; the engine and the input contract stay the version's own.
     const point = options.operatingPoint ?? null;
     const manifest = point ? withSiteOperatingPoint(shipped, point) : shipped;
-    const camFor: typeof this.camOf =
-      options.heatmaps === false ? () => null : (...args) => this.camOf(...args);
+    const camFor: CamFor = options.heatmaps === false ? () => null : (...args) => this.camOf(...args);
     const perViewModel = readsPerView(manifest);
     if (!perViewModel && views.length !== manifest.input.names.length)
       throw new WristViewsRequiredError(`Model ${version.version} reads a PA and a LATERAL view together`, {
@@ -626,82 +688,33 @@ export class AnalysisService {
       deadline: Date.now() + this.options.deadlineMs,
       signal,
     };
-    const outputsOf = (result: InferResult, cams: ViewCam[]) => ({
-      logits: result.outputs.logits.data,
-      embedding: result.outputs.embedding.data,
-      oodDistance: result.outputs.ood_distance.data[0],
-      notTargetLogit: result.outputs[NOT_TARGET_OUTPUT]?.data[0],
-      cams,
-    });
-    let reading: Reading;
-    let results: InferResult[];
-    let t1: number;
-    let cam: StoredCam | null;
-    let perView: Partial<PredictionInput>[] | null = null;
-    let shown = 0;
-    if (perViewModel) {
-      // Each view on its own, then the study fused from its views (model.json `study`).
-      results = await Promise.all(prepared.map((p) => this.engine.infer({ ...request, views: [p.tensor] })));
-      t1 = performance.now();
-      const cams = results.map((r, i) => camsOf(manifest, r, i));
-      // A view refused before the model (header, quality) is one the study lacks; the others are read.
-      const readings = results.map((r, i) =>
-        interpret(manifest, outputsOf(r, cams[i]!), header[i] ?? crossCheck?.[i] ?? null),
-      );
-      const fused = fuseViews(
-        manifest,
-        readings.map((r, i) => ({ view: views[i]!.view, reading: r })),
-        { allowIncomplete: this.options.wristSingleView ?? false },
-      );
-      // A study that was not read (a view refused, incomplete studies not allowed) carries no finding at all:
-      // its accepted views keep their gate verdicts but not their probabilities, flags or maps.
-      const read = fused.gateVerdict === GateVerdict.ACCEPTED;
-      const viewCams = readings.map((r, i) => (read ? camFor(r, cams[i]!, prepared, views, i) : null));
-      const positive = manifest.classes[manifest.classes.length - 1]!;
-      perView = readings.map((r, i) => ({
-        gateVerdict: r.gateVerdict,
-        probability: read ? (r.probabilities?.[positive] ?? null) : null,
-        flagged: read && r.probabilities ? r.findings.some((f) => f.label === positive) : null,
-        cam: viewCams[i] ?? null,
-      }));
-      reading = fused;
-      shown = fused.decidingView ?? 0;
-      cam = fused.decidingView === null ? null : (viewCams[fused.decidingView] ?? null);
-    } else {
-      const result = await this.engine.infer({ ...request, views: prepared.map((p) => p.tensor) });
-      t1 = performance.now();
-      results = [result];
-      const cams = camsOf(manifest, result);
-      reading = interpret(manifest, outputsOf(result, cams), pre);
-      cam = camFor(reading, cams, prepared, views);
-    }
-    const interpretMs = performance.now() - t1;
-    const prediction = new Prediction();
-    prediction.study = study;
-    prediction.modelVersion = version;
-    prediction.gateVerdict = reading.gateVerdict;
-    prediction.label = reading.label;
-    prediction.probabilities = reading.probabilities ?? {};
-    prediction.findings = reading.findings;
-    prediction.thresholds = Object.fromEntries(
-      Object.entries(manifest.thresholds).map(([label, t]) => [label, t.value]),
-    );
-    prediction.siteOperatingPoint = point;
-    prediction.siteValidated = point !== null;
-    prediction.heatmapKey = null;
-    prediction.cam = cam;
-    prediction.route = route;
-    prediction.warning = AI_ASSISTANCE_WARNING;
-    prediction.explanation = reading.explanation;
+    const read = perViewModel
+      ? await this.readViewsApart(
+          manifest,
+          request,
+          prepared,
+          views,
+          camFor,
+          (i) => header[i] ?? crossCheck?.[i] ?? null,
+        )
+      : await this.readViewsTogether(manifest, request, prepared, views, camFor, pre);
+    const interpretMs = performance.now() - read.t1;
+    const prediction = predictionOf(study, version, manifest, point, route, read);
     prediction.timings = {
       decodeMs,
-      queueMs: Math.max(...results.map((r) => r.timings.queueMs)),
-      inferenceMs: Math.max(...results.map((r) => r.timings.inferenceMs)),
-      batchSize: results[0]!.timings.batchSize,
+      queueMs: Math.max(...read.results.map((r) => r.timings.queueMs)),
+      inferenceMs: Math.max(...read.results.map((r) => r.timings.inferenceMs)),
+      batchSize: read.results[0]!.timings.batchSize,
       interpretMs: round(interpretMs),
       totalMs: Date.now() - started,
     };
-    return { prediction, reading, observation: observationOf(reading, prepared[shown]!), perView };
+    const { reading } = read;
+    return {
+      prediction,
+      reading,
+      observation: observationOf(reading, prepared[read.shown]!),
+      perView: read.perView,
+    };
   }
 
   /**
@@ -735,6 +748,67 @@ export class AnalysisService {
     } finally {
       lease?.release();
     }
+  }
+
+  /**
+   * A per-view model: each view read on its own, then the study fused from its views (model.json
+   * `study`). A view refused before the model (`refusedBefore`: header, quality) is one the study lacks.
+   */
+  private async readViewsApart(
+    manifest: ModelManifest,
+    request: Omit<InferRequest, 'views'>,
+    prepared: PreparedImage[],
+    views: Image[],
+    camFor: CamFor,
+    refusedBefore: (view: number) => GateVerdict | null,
+  ): Promise<EngineRead> {
+    const results = await Promise.all(
+      prepared.map((p) => this.engine.infer({ ...request, views: [p.tensor] })),
+    );
+    const t1 = performance.now();
+    const cams = results.map((r, i) => camsOf(manifest, r, i));
+    const readings = results.map((r, i) => interpret(manifest, outputsOf(r, cams[i]!), refusedBefore(i)));
+    const fused = fuseViews(
+      manifest,
+      readings.map((r, i) => ({ view: views[i]!.view, reading: r })),
+      { allowIncomplete: this.options.wristSingleView ?? false },
+    );
+    // A study that was not read (a view refused, incomplete studies not allowed) carries no finding at all:
+    // its accepted views keep their gate verdicts but not their probabilities, flags or maps.
+    const read = fused.gateVerdict === GateVerdict.ACCEPTED;
+    const viewCams = readings.map((r, i) => (read ? camFor(r, cams[i]!, prepared, views, i) : null));
+    const positive = manifest.classes[manifest.classes.length - 1]!;
+    const perView = readings.map((r, i) => ({
+      gateVerdict: r.gateVerdict,
+      probability: read ? (r.probabilities?.[positive] ?? null) : null,
+      flagged: read && r.probabilities ? r.findings.some((f) => f.label === positive) : null,
+      cam: viewCams[i] ?? null,
+    }));
+    const cam = fused.decidingView === null ? null : (viewCams[fused.decidingView] ?? null);
+    return { reading: fused, results, t1, cam, perView, shown: fused.decidingView ?? 0 };
+  }
+
+  /** A model that reads the study's views together, in one engine request. */
+  private async readViewsTogether(
+    manifest: ModelManifest,
+    request: Omit<InferRequest, 'views'>,
+    prepared: PreparedImage[],
+    views: Image[],
+    camFor: CamFor,
+    refusedBefore: GateVerdict | null,
+  ): Promise<EngineRead> {
+    const result = await this.engine.infer({ ...request, views: prepared.map((p) => p.tensor) });
+    const t1 = performance.now();
+    const cams = camsOf(manifest, result);
+    const reading = interpret(manifest, outputsOf(result, cams), refusedBefore);
+    return {
+      reading,
+      results: [result],
+      t1,
+      cam: camFor(reading, cams, prepared, views),
+      perView: null,
+      shown: 0,
+    };
   }
 
   /**

@@ -93,4 +93,9 @@ export class StudyRepository extends EntityRepository<Study> {
     );
     return rows.length > 0;
   }
+
+  /** The studies with these ids, with only what queueing an analysis needs (id, priority, patient). */
+  findQueueKeys(ids: string[]): Promise<Pick<Study, 'id' | 'priority' | 'patient'>[]> {
+    return this.find({ id: { $in: ids } }, { fields: ['id', 'priority', 'patient'] });
+  }
 }
