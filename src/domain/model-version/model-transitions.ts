@@ -65,6 +65,47 @@ function checkShare(share: number): void {
     });
 }
 
+/** A rollback: the production version is archived and the archived version it replaced restored. */
+function planRollback(
+  task: ModelTask,
+  versions: readonly VersionState[],
+  production: VersionState | null,
+): StageChange[] {
+  if (!production)
+    throw new IllegalModelTransitionError(
+      'The task has no production version to roll back',
+      'NO_PRODUCTION_VERSION',
+      {
+        task: task,
+      },
+    );
+  const target = versions.find((v) => v.id === production.previousProductionId);
+  if (!target || target.stage !== ModelStage.ARCHIVED)
+    throw new IllegalModelTransitionError(
+      'The production version replaced no archived version to restore',
+      'NO_ROLLBACK_TARGET',
+      { task: task, modelVersionId: production.id },
+    );
+  return [
+    {
+      id: production.id,
+      kind: ModelStageChangeKind.ROLLED_BACK,
+      from: ModelStage.PRODUCTION,
+      to: ModelStage.ARCHIVED,
+      trafficShare: 0,
+      promoted: false,
+    },
+    {
+      id: target.id,
+      kind: ModelStageChangeKind.RESTORED,
+      from: ModelStage.ARCHIVED,
+      to: ModelStage.PRODUCTION,
+      trafficShare: 0,
+      promoted: true,
+    },
+  ];
+}
+
 /**
  * Plans a rollout on the current versions of one task: the row changes to apply, demotions first (so
  * the at-most-one-PRODUCTION/CANARY indexes hold after every statement), or an
@@ -72,41 +113,7 @@ function checkShare(share: number): void {
  */
 export function planRollout(action: RolloutAction, versions: readonly VersionState[]): StageChange[] {
   const production = versions.find((v) => v.stage === ModelStage.PRODUCTION) ?? null;
-  if (action.kind === 'ROLLBACK') {
-    if (!production)
-      throw new IllegalModelTransitionError(
-        'The task has no production version to roll back',
-        'NO_PRODUCTION_VERSION',
-        {
-          task: action.task,
-        },
-      );
-    const target = versions.find((v) => v.id === production.previousProductionId);
-    if (!target || target.stage !== ModelStage.ARCHIVED)
-      throw new IllegalModelTransitionError(
-        'The production version replaced no archived version to restore',
-        'NO_ROLLBACK_TARGET',
-        { task: action.task, modelVersionId: production.id },
-      );
-    return [
-      {
-        id: production.id,
-        kind: ModelStageChangeKind.ROLLED_BACK,
-        from: ModelStage.PRODUCTION,
-        to: ModelStage.ARCHIVED,
-        trafficShare: 0,
-        promoted: false,
-      },
-      {
-        id: target.id,
-        kind: ModelStageChangeKind.RESTORED,
-        from: ModelStage.ARCHIVED,
-        to: ModelStage.PRODUCTION,
-        trafficShare: 0,
-        promoted: true,
-      },
-    ];
-  }
+  if (action.kind === 'ROLLBACK') return planRollback(action.task, versions, production);
 
   const version = versions.find((v) => v.id === action.modelVersionId);
   if (!version) throw new Error('planRollout: the named version is not among the task versions');
