@@ -205,26 +205,7 @@ export class CorrectionService {
   /** Manifest rows: the latest correction per prediction, one row per copy. */
   async latestRows(task: ModelTask, until?: Date): Promise<RetrainingManifestRow[]> {
     const em = this.rootEm.fork();
-    const rows: {
-      id: string;
-      label: string;
-      predicted_label: string | null;
-      version: string | null;
-      patient_id: string;
-      keys: string[];
-    }[] = await em.getConnection().execute(
-      `select * from (
-         select distinct on (c.prediction_id) c.id, c.label, c.predicted_label, mv.version, s.patient_id,
-                c.retraining_object_keys as keys, c.created_at
-           from correction c
-           join prediction p on p.id = c.prediction_id
-           join study s on s.id = p.study_id
-           left join model_version mv on mv.id = c.model_version_id
-          where c.task = ? and (?::timestamptz is null or c.created_at <= ?::timestamptz)
-          order by c.prediction_id, c.created_at desc, c.id desc
-       ) latest order by created_at, id`,
-      [task, until ?? null, until ?? null],
-    );
+    const rows = await em.getRepository(Correction).findLatestWithCopies(task, until);
     return rows.flatMap((r) =>
       r.keys.map((objectKey) => ({
         objectKey,

@@ -4,6 +4,7 @@ import { assertPermission } from '../../auth/principal';
 import { ValidationError } from '../../errors';
 import { ModelTask } from '../enums';
 import type { RequestContext } from '../shared/request-context';
+import { Correction } from './correction.entity';
 import { NEGATIVE_CLASS } from './task-classes';
 
 /** What to measure: a period cut into windows of `bucketSeconds`, optionally one task / model version. */
@@ -104,44 +105,7 @@ export class QualityService {
   /** The computation itself, without authorisation (for services and gauges). */
   async compute(q: QualityQuery): Promise<QualityWindow[]> {
     const em = this.rootEm.fork();
-    const neg = NEGATIVE_CLASS;
-    const rows: Record<string, unknown>[] = await em.getConnection().execute(
-      `with latest as (
-         select distinct on (c.prediction_id) c.task, c.label, c.predicted_label, c.predicted_positive,
-                c.model_version_id, c.created_at
-           from correction c
-          where (?::text is null or c.task = ?::text)
-            and (?::uuid is null or c.model_version_id = ?::uuid)
-          order by c.prediction_id, c.created_at desc, c.id desc
-       ), scored as (
-         select l.*, (l.label <> case l.task when 'CHEST' then ? else ? end) as truth_pos,
-                floor(extract(epoch from l.created_at) / ?)::bigint as bucket
-           from latest l
-          where l.created_at >= ? and l.created_at < ?
-       )
-       select s.task, s.model_version_id, mv.version, s.bucket,
-              count(*) filter (where s.predicted_label is not null)::int as n,
-              count(*) filter (where s.predicted_label is null)::int as refused,
-              count(*) filter (where s.predicted_label is not null and s.truth_pos and s.predicted_positive)::int as tp,
-              count(*) filter (where s.predicted_label is not null and s.truth_pos and not s.predicted_positive)::int as fn,
-              count(*) filter (where s.predicted_label is not null and not s.truth_pos and not s.predicted_positive)::int as tn,
-              count(*) filter (where s.predicted_label is not null and not s.truth_pos and s.predicted_positive)::int as fp,
-              count(*) filter (where s.predicted_label = s.label)::int as agree
-         from scored s left join model_version mv on mv.id = s.model_version_id
-        group by s.task, s.model_version_id, mv.version, s.bucket
-        order by s.bucket, s.task, mv.version`,
-      [
-        q.task ?? null,
-        q.task ?? null,
-        q.modelVersionId ?? null,
-        q.modelVersionId ?? null,
-        neg.CHEST,
-        neg.WRIST,
-        q.bucketSeconds,
-        q.from,
-        q.to,
-      ],
-    );
+    const rows = await em.getRepository(Correction).countQualityWindows(q, NEGATIVE_CLASS);
     const rate = (a: number, b: number) => (a + b > 0 ? a / (a + b) : null);
     return rows.map((r) => {
       const start = Number(r.bucket) * q.bucketSeconds * 1000;

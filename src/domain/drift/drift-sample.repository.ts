@@ -19,4 +19,12 @@ export class DriftSampleRepository extends EntityRepository<DriftSample> {
       { orderBy: { createdAt: 'asc', id: 'asc' } },
     );
   }
+
+  /** The ids of the model versions with samples taken after `since`. */
+  async findVersionIdsSampledSince(since: Date): Promise<string[]> {
+    const rows: { id: string }[] = await this.em
+      .getConnection()
+      .execute('select distinct model_version_id as id from drift_sample where created_at > ?', [since]);
+    return rows.map((r) => r.id);
+  }
 }

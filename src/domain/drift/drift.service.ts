@@ -288,14 +288,9 @@ export class DriftService implements DriftRecorder {
   async evaluateTimeWindows(): Promise<DriftCheck[]> {
     const end = this.now();
     const since = new Date(end.getTime() - this.options.timeWindowMinutes * 60_000);
-    const rows = (await this.rootEm
-      .fork()
-      .getConnection()
-      .execute('select distinct model_version_id as id from drift_sample where created_at > ?', [since])) as {
-      id: string;
-    }[];
+    const sampled = await this.rootEm.fork().getRepository(DriftSample).findVersionIdsSampledSince(since);
     const checks: DriftCheck[] = [];
-    for (const { id } of rows) {
+    for (const id of sampled) {
       await this.serialised(id, async () => {
         const evaluation = await this.withLock(id, async (em, mv, profile) => {
           const last = await em.getRepository(DriftCheck).findLast(mv, DriftWindowKind.TIME);
@@ -321,7 +316,7 @@ export class DriftService implements DriftRecorder {
     fn: (em: EntityManager, mv: ModelVersion, profile: ReferenceProfile) => Promise<Evaluation | null>,
   ): Promise<Evaluation | null> {
     const fresh = this.rootEm.fork();
-    const mv = await fresh.findOne(ModelVersion, { id: modelVersionId });
+    const mv = await fresh.getRepository(ModelVersion).findOne({ id: modelVersionId });
     const profile = mv ? this.profileOf(mv) : null;
     if (!mv || !profile) return null;
     const result = await fresh.transactional(async (em) => {

@@ -16,6 +16,7 @@ import { decideGate, GateDecision, GatePolicy } from '../../training/gate';
 import { assembleRetrainingDataset } from '../../training/retraining-dataset';
 import type { TrainerRunner } from '../../training/trainer-runner';
 import { AuditEvent } from '../audit/audit-event.entity';
+import { Correction } from '../correction/correction.entity';
 import type { CorrectionService } from '../correction/correction.service';
 import type { RetrainingArea } from '../correction/retraining-area';
 import { AuditAction, ModelStage, ModelTask, TrainingRunStatus } from '../enums';
@@ -153,12 +154,8 @@ export class RetrainingService {
   async maybeStartAutomatically(task: ModelTask): Promise<TrainingRun | null> {
     if (this.options.autoMinCorrections <= 0) return null;
     const em = this.rootEm.fork();
-    const [row] = await em.getConnection().execute<{ n: number }[]>(
-      `select count(distinct c.prediction_id)::int as n from correction c
-        where c.task = ? and c.created_at > coalesce((select max(created_at) from training_run where task = ?), '-infinity'::timestamptz)`,
-      [task, task],
-    );
-    if ((row?.n ?? 0) < this.options.autoMinCorrections) return null;
+    const corrected = await em.getRepository(Correction).countCorrectedSinceLastRun(task);
+    if (corrected < this.options.autoMinCorrections) return null;
     const run = await this.create(task, 'AUTO', null, (tem, r) =>
       tem.persist(
         Object.assign(new AuditEvent(), {
@@ -173,7 +170,7 @@ export class RetrainingService {
     );
     if (run)
       this.logger.info(
-        { task, trainingRunId: run.id, corrections: row!.n },
+        { task, trainingRunId: run.id, corrections: corrected },
         'retraining started by new corrections',
       );
     return run;
