@@ -20,7 +20,7 @@ function refusal(fn: () => unknown): { code: string; reason: string } | { code: 
   throw new Error('expected a refusal');
 }
 
-describe('planRollout', () => {
+describe('planRollout: canaries', () => {
   const prod = v('p', ModelStage.PRODUCTION);
   const staging = v('s', ModelStage.STAGING);
   const canary = v('c', ModelStage.CANARY);
@@ -64,6 +64,11 @@ describe('planRollout', () => {
       ),
     ).toEqual({ code: 'BAD_USER_INPUT' });
   });
+});
+
+describe('planRollout: promotion and archiving', () => {
+  const prod = v('p', ModelStage.PRODUCTION);
+  const canary = v('c', ModelStage.CANARY);
 
   it('promotes the canary and archives the production version first, recording it as the rollback target', () => {
     expect(planRollout({ kind: 'PROMOTE', modelVersionId: 'c' }, [prod, canary])).toEqual([
@@ -112,6 +117,12 @@ describe('planRollout', () => {
       expect.objectContaining({ id: 'c', from: ModelStage.CANARY, to: ModelStage.ARCHIVED, trafficShare: 0 }),
     ]);
   });
+});
+
+describe('planRollout: rollback', () => {
+  const prod = v('p', ModelStage.PRODUCTION);
+  const staging = v('s', ModelStage.STAGING);
+  const canary = v('c', ModelStage.CANARY);
 
   it('rolls back to the version production replaced, archiving the current one first', () => {
     const old = v('old', ModelStage.ARCHIVED);

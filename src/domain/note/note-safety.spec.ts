@@ -30,7 +30,7 @@ describe('conditionsMentioned', () => {
   });
 });
 
-describe('checkDraft', () => {
+describe('checkDraft: grounding, hedging and review', () => {
   it('passes a grounded, hedged, plain patient draft that asks for review', () => {
     const r = checkDraft(GOOD_EN, pneumonia, NoteAudience.PATIENT, 'en', targets);
     expect(failed(r)).toEqual([]);
@@ -82,7 +82,9 @@ describe('checkDraft', () => {
       'CLINICIAN_REVIEW_STATED',
     ]);
   });
+});
 
+describe('checkDraft: readability and language', () => {
   it('enforces readability for patient notes only', () => {
     const dense =
       'Radiographic opacification may demonstrate heterogeneous consolidation predominantly involving the inferior pulmonary segments, compatible with pneumonia. ' +
