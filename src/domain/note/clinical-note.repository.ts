@@ -1,5 +1,5 @@
 import { EntityRepository, type FilterQuery } from '@mikro-orm/postgresql';
-import type { NoteStatus } from '../enums';
+import { NoteStatus } from '../enums';
 import { compact } from '../shared/filters';
 import { type Page, type PageArgs, paginate } from '../shared/pagination';
 import type { ClinicalNote } from './clinical-note.entity';
@@ -32,5 +32,13 @@ export class ClinicalNoteRepository extends EntityRepository<ClinicalNote> {
   /** One note with its prediction and that prediction's study, or null. */
   findWithStudy(id: string): Promise<ClinicalNote | null> {
     return this.findOne({ id }, { populate: ['prediction.study'] });
+  }
+
+  /** The DRAFT and APPROVED notes of a study (the ones a new read can contradict). */
+  findContradictableOfStudy(studyId: string): Promise<ClinicalNote[]> {
+    return this.find({
+      prediction: { study: studyId },
+      status: { $in: [NoteStatus.DRAFT, NoteStatus.APPROVED] },
+    });
   }
 }

@@ -19,10 +19,7 @@ export async function invalidateContradictedNotes(
   present: readonly string[],
   reason: string,
 ): Promise<ClinicalNote[]> {
-  const notes = await em.find(ClinicalNote, {
-    prediction: { study: study.id },
-    status: { $in: [NoteStatus.DRAFT, NoteStatus.APPROVED] },
-  });
+  const notes = await em.getRepository(ClinicalNote).findContradictableOfStudy(study.id);
   const now = new Date();
   const invalidated = notes.filter((n) => !sameSet(n.statedFindings, present));
   for (const note of invalidated) {

@@ -1,5 +1,5 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
-import { SiteRolloutGateStatus } from '../enums';
+import { ModelStage, SiteRolloutGateStatus } from '../enums';
 import type { SiteRolloutGate } from './site-rollout-gate.entity';
 
 /** Reads of per-site rollout gates. */
@@ -13,6 +13,18 @@ export class SiteRolloutGateRepository extends EntityRepository<SiteRolloutGate>
   findOpen(siteId: string, candidateId: string): Promise<SiteRolloutGate | null> {
     return this.findOne(
       { site: siteId, candidate: candidateId, status: { $ne: SiteRolloutGateStatus.PASSED } },
+      { populate: ['fallback'] },
+    );
+  }
+
+  /** Gates of PRODUCTION versions that have not passed and hold a site on a fallback, with the fallback. */
+  findHoldingProduction(): Promise<SiteRolloutGate[]> {
+    return this.find(
+      {
+        status: { $ne: SiteRolloutGateStatus.PASSED },
+        candidate: { stage: ModelStage.PRODUCTION },
+        fallback: { $ne: null },
+      },
       { populate: ['fallback'] },
     );
   }

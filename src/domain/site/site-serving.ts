@@ -3,7 +3,6 @@
  * path reads a study's operating points and held version with the study itself (analysis.repository.ts).
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ModelStage, SiteRolloutGateStatus } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
 import type { Study } from '../study/study.entity';
 import { SiteRolloutGate } from './site-rollout-gate.entity';
@@ -19,15 +18,7 @@ export function siteIdOf(study: Pick<Study, 'site'>): string {
  * loaded beside PRODUCTION and CANARY.
  */
 export async function heldVersions(em: EntityManager): Promise<ModelVersion[]> {
-  const gates = await em.find(
-    SiteRolloutGate,
-    {
-      status: { $ne: SiteRolloutGateStatus.PASSED },
-      candidate: { stage: ModelStage.PRODUCTION },
-      fallback: { $ne: null },
-    },
-    { populate: ['fallback'] },
-  );
+  const gates = await em.getRepository(SiteRolloutGate).findHoldingProduction();
   const byId = new Map(gates.map((g) => [g.fallback!.id, g.fallback!]));
   return [...byId.values()].filter((v): v is ModelVersion => v instanceof ModelVersion);
 }

@@ -19,4 +19,9 @@ export class UserRepository extends EntityRepository<User> {
   findPage(page: PageArgs, pageMax: number): Promise<Page<User>> {
     return paginate(this.em, this.entityName, {}, page, pageMax);
   }
+
+  /** What authorisation needs of a user (id, role, active), or null. */
+  findStatus(id: string): Promise<Pick<User, 'id' | 'role' | 'active'> | null> {
+    return this.findOne({ id }, { fields: ['id', 'role', 'active'] });
+  }
 }

@@ -117,7 +117,8 @@ export class UserService {
     if (inFlight) return inFlight;
     const read = this.rootEm
       .fork()
-      .findOne(User, { id: userId }, { fields: ['id', 'role', 'active'] })
+      .getRepository(User)
+      .findStatus(userId)
       .finally(() => {
         if (this.reading.get(userId) === read) this.reading.delete(userId);
       });
