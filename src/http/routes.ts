@@ -6,7 +6,7 @@ import { fhirCapabilityStatement } from '../interop/fhir-report';
 import type { RequestContext } from '../domain/shared/request-context';
 import { AppError, ForbiddenError, ValidationError } from '../errors';
 import { ImageService } from '../domain/image/image.service';
-import { toUploadReceipt } from '../schema/mappers';
+import { toUploadReceipt } from '../schema/image.mappers';
 import { requestTarget, type HttpResult, type RouteHandler } from './http-server';
 
 /**

@@ -4,26 +4,25 @@ import { DriftAlertQueryService } from '../domain/drift/drift-alert-query.servic
 import { ModelVersionQueryService } from '../domain/model-version/model-version-query.service';
 import { TrainingRunQueryService } from '../domain/training-run/training-run-query.service';
 import { UserService } from '../domain/user/user.service';
-import { toConnection } from '../schema/connection';
+import { toAuditEvent } from '../schema/audit.mappers';
+import { AuditEventConnection, AuditEventFilter } from '../schema/audit.types';
+import { PageArgsInput, toConnection } from '../schema/connection';
+import { toModelVersion } from '../schema/model-registry.mappers';
+import { ModelVersionConnection, ModelVersionFilter } from '../schema/model-registry.types';
+import { toDriftAlert } from '../schema/monitoring.mappers';
+import { DriftAlertConnection } from '../schema/monitoring.types';
+import { toTrainingRun } from '../schema/retraining.mappers';
+import { TrainingRunConnection } from '../schema/retraining.types';
+import { DateRangeInput } from '../schema/shared.inputs';
+import { toUser } from '../schema/user.mappers';
 import {
-  AuditEventFilter,
   CreateUserInput,
-  DateRangeInput,
   IssueTokenInput,
-  ModelVersionFilter,
-  PageArgsInput,
-} from '../schema/inputs';
-import { toAuditEvent, toDriftAlert, toModelVersion, toTrainingRun, toUser } from '../schema/mappers';
-import { DriftAlertStatus, ModelTask } from '../schema/enums';
-import {
-  AuditEventConnection,
-  DriftAlertConnection,
   IssuedTokenType,
-  ModelVersionConnection,
-  TrainingRunConnection,
   UserConnection,
   UserType,
-} from '../schema/types';
+} from '../schema/user.types';
+import { DriftAlertStatus, ModelTask } from '../schema/enums';
 import type { GraphQLContext } from './context';
 
 /** Users, tokens, the model registry, training runs, drift alerts and the audit trail. */

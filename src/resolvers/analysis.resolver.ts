@@ -4,8 +4,10 @@ import { AnalysisJobService } from '../domain/analysis/analysis-job.service';
 import { AnalysisService } from '../domain/analysis/analysis.service';
 import { PredictionService } from '../domain/prediction/prediction.service';
 import { Topic } from '../domain/shared/events';
-import { toAnalysisJob, toPrediction } from '../schema/mappers';
-import { AnalysisJobType, PredictionType } from '../schema/types';
+import { toAnalysisJob } from '../schema/analysis.mappers';
+import { AnalysisJobType } from '../schema/analysis.types';
+import { toPrediction } from '../schema/prediction.mappers';
+import { PredictionType } from '../schema/prediction.types';
 import { GraphQLContext, subscribeTo } from './context';
 
 /** Payload of PREDICTION_COMPLETED. */

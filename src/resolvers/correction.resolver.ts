@@ -1,13 +1,13 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { CorrectionService } from '../domain/correction/correction.service';
 import { QualityService } from '../domain/correction/quality.service';
+import { toCorrection } from '../schema/correction.mappers';
 import {
   CorrectionQualityInput,
   CorrectionQualityType,
+  CorrectionType,
   SubmitCorrectionInput,
 } from '../schema/correction.types';
-import { toCorrection } from '../schema/mappers';
-import { CorrectionType } from '../schema/types';
 import type { GraphQLContext } from './context';
 
 /** Radiologists' corrections and the live quality measured from them. */

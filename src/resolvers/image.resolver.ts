@@ -1,10 +1,17 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ImageService } from '../domain/image/image.service';
 import { StudyService } from '../domain/study/study.service';
-import { toConnection } from '../schema/connection';
-import { AttachImageInput, ImageFilter, PageArgsInput, UploadImageBase64Input } from '../schema/inputs';
-import { toImage, toStudy } from '../schema/mappers';
-import { ImageConnection, ImageType, StudyType } from '../schema/types';
+import { PageArgsInput, toConnection } from '../schema/connection';
+import { toImage } from '../schema/image.mappers';
+import {
+  AttachImageInput,
+  ImageConnection,
+  ImageFilter,
+  ImageType,
+  UploadImageBase64Input,
+} from '../schema/image.types';
+import { toStudy } from '../schema/study.mappers';
+import { StudyType } from '../schema/study.types';
 import type { GraphQLContext } from './context';
 
 /** Images: attach uploads to studies, list them. */

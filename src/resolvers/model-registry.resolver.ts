@@ -5,9 +5,8 @@ import type { ModelRolloutService } from '../domain/model-version/model-rollout.
 import type { ModelVersionChangedEvent } from '../domain/model-version/model-serving';
 import { Topic } from '../domain/shared/events';
 import { ModelTask } from '../schema/enums';
-import { toModelLineage, toModelVersion } from '../schema/mappers';
-import { ModelLineageType, ModelVersionChangeType } from '../schema/model-registry.types';
-import { ModelVersionType } from '../schema/types';
+import { toModelLineage, toModelVersion } from '../schema/model-registry.mappers';
+import { ModelLineageType, ModelVersionChangeType, ModelVersionType } from '../schema/model-registry.types';
 import { GraphQLContext, subscribeTo } from './context';
 
 /** Model rollout (admins), lineage (model readers) and live registry events. */

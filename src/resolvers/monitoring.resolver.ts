@@ -6,9 +6,8 @@ import { DriftAlertStatus, DriftWindowKind } from '../domain/enums';
 import { MonitoringService } from '../domain/monitoring/monitoring.service';
 import { AI_ASSISTANCE_WARNING } from '../domain/prediction/ai-assistance';
 import { Topic } from '../domain/shared/events';
-import { toDriftAlert } from '../schema/mappers';
-import { DriftCheckType, MonitoringOverviewType } from '../schema/monitoring.types';
-import { DriftAlertType } from '../schema/types';
+import { toDriftAlert } from '../schema/monitoring.mappers';
+import { DriftAlertType, DriftCheckType, MonitoringOverviewType } from '../schema/monitoring.types';
 import { GraphQLContext, subscribeTo } from './context';
 
 const toDriftCheck = (c: DriftCheck): DriftCheckType =>

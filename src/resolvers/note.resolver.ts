@@ -3,8 +3,8 @@ import { Permission } from '../auth/policy';
 import { NoteAudience } from '../domain/enums';
 import type { NoteDraftChunkEvent, NoteService } from '../domain/note/note.service';
 import { Topic } from '../domain/shared/events';
-import { toNote } from '../schema/mappers';
-import { ClinicalNoteType, NoteDraftChunkType } from '../schema/types';
+import { toNote } from '../schema/note.mappers';
+import { ClinicalNoteType, NoteDraftChunkType } from '../schema/note.types';
 import { GraphQLContext, subscribeTo } from './context';
 
 /** Clinical notes: drafting (streamed), safety-checked review, and reading. */

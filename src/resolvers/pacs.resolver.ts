@@ -2,7 +2,7 @@ import { Matches, MaxLength } from 'class-validator';
 import { Arg, ArgsType, Args, Ctx, Field, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { DicomIngestService } from '../domain/pacs/dicom-ingest.service';
 import { ResultExportService } from '../domain/pacs/result-export.service';
-import { toDicomImport } from '../schema/mappers';
+import { toDicomImport } from '../schema/pacs.mappers';
 import {
   DICOM_UID,
   DicomExportType,

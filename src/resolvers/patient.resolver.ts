@@ -1,10 +1,17 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { PatientService } from '../domain/patient/patient.service';
 import { StudyService } from '../domain/study/study.service';
-import { toConnection } from '../schema/connection';
-import { CreatePatientInput, PageArgsInput, PatientFilter, UpdatePatientInput } from '../schema/inputs';
-import { toPatient, toStudy } from '../schema/mappers';
-import { PatientConnection, PatientType, StudyConnection } from '../schema/types';
+import { PageArgsInput, toConnection } from '../schema/connection';
+import { toPatient } from '../schema/patient.mappers';
+import {
+  CreatePatientInput,
+  PatientConnection,
+  PatientFilter,
+  PatientType,
+  UpdatePatientInput,
+} from '../schema/patient.types';
+import { toStudy } from '../schema/study.mappers';
+import { StudyConnection } from '../schema/study.types';
 import type { GraphQLContext } from './context';
 
 /** Patients: registration and audited reads. */

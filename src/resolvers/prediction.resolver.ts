@@ -6,29 +6,27 @@ import { PredictionService } from '../domain/prediction/prediction.service';
 import { CorrectionQueryService } from '../domain/correction/correction-query.service';
 import { NoteQueryService } from '../domain/note/note-query.service';
 import { StudyService } from '../domain/study/study.service';
-import { toConnection } from '../schema/connection';
-import { PageArgsInput, PredictionFilter } from '../schema/inputs';
-import {
-  toCorrection,
-  toNote,
-  toPrediction,
-  toPredictionReview,
-  toSiteOperatingPoint,
-  toStudy,
-} from '../schema/mappers';
-import { SiteOperatingPointType } from '../schema/site.types';
-import { PredictionReviewType } from '../schema/read.types';
+import { PageArgsInput, toConnection } from '../schema/connection';
+import { toCorrection } from '../schema/correction.mappers';
+import { CorrectionConnection } from '../schema/correction.types';
+import { toNote } from '../schema/note.mappers';
+import { ClinicalNoteConnection } from '../schema/note.types';
+import { toPrediction } from '../schema/prediction.mappers';
 import {
   ClassProbabilityType,
-  ClinicalNoteConnection,
-  CorrectionConnection,
   FindingAssessmentType,
   FindingType,
   PredictionConnection,
+  PredictionFilter,
   PredictionInputType,
   PredictionType,
-  StudyType,
-} from '../schema/types';
+} from '../schema/prediction.types';
+import { toPredictionReview } from '../schema/read.mappers';
+import { toSiteOperatingPoint } from '../schema/site.mappers';
+import { toStudy } from '../schema/study.mappers';
+import { StudyType } from '../schema/study.types';
+import { SiteOperatingPointType } from '../schema/site.types';
+import { PredictionReviewType } from '../schema/read.types';
 import type { GraphQLContext } from './context';
 
 /** Predictions and what hangs off them (corrections, notes). */

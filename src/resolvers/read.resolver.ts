@@ -1,8 +1,9 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import type { ReadService } from '../domain/read/read.service';
-import { toFinalRead, toStudy } from '../schema/mappers';
+import { toFinalRead } from '../schema/read.mappers';
+import { toStudy } from '../schema/study.mappers';
+import { StudyType } from '../schema/study.types';
 import { AmendFinalReadInput, FinalReadType, SignFinalReadInput } from '../schema/read.types';
-import { StudyType } from '../schema/types';
 import type { GraphQLContext } from './context';
 
 /** The radiologist's reading workflow: open a study, sign the final read, amend it. */

@@ -1,8 +1,8 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { RetrainingService } from '../domain/training-run/retraining.service';
 import { ModelTask } from '../schema/enums';
-import { toTrainingRun } from '../schema/mappers';
-import { TrainingRunType } from '../schema/types';
+import { toTrainingRun } from '../schema/retraining.mappers';
+import { TrainingRunType } from '../schema/retraining.types';
 import type { GraphQLContext } from './context';
 
 /** Retraining from corrections, behind the evaluation gate. */

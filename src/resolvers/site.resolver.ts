@@ -17,15 +17,16 @@ import type {
   SiteValidationService,
 } from '../domain/site/site-validation.service';
 import { Topic } from '../domain/shared/events';
-import { AddSiteValidationStudiesInput, CreateSiteInput } from '../schema/inputs';
 import {
   toSite,
   toSiteEvaluation,
   toSiteOperatingPoint,
   toSiteValidation,
   toValidationSet,
-} from '../schema/mappers';
+} from '../schema/site.mappers';
 import {
+  AddSiteValidationStudiesInput,
+  CreateSiteInput,
   SiteEvaluationType,
   SiteOperatingPointType,
   SiteType,

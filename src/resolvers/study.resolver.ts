@@ -17,18 +17,24 @@ import { PatientService } from '../domain/patient/patient.service';
 import { PredictionService } from '../domain/prediction/prediction.service';
 import { StudyService } from '../domain/study/study.service';
 import { StudyChangedEvent, Topic } from '../domain/shared/events';
-import { toConnection } from '../schema/connection';
-import { CreateStudyInput, PageArgsInput, StudyFilter, UpdateStudyInput } from '../schema/inputs';
-import { toFinalRead, toImage, toPatient, toPrediction, toStudy, toStudyAtEvent } from '../schema/mappers';
-import { FinalReadType } from '../schema/read.types';
+import { PageArgsInput, toConnection } from '../schema/connection';
+import { toImage } from '../schema/image.mappers';
+import { ImageType } from '../schema/image.types';
+import { toPatient } from '../schema/patient.mappers';
+import { PatientType } from '../schema/patient.types';
+import { toPrediction } from '../schema/prediction.mappers';
+import { PredictionType } from '../schema/prediction.types';
+import { toFinalRead } from '../schema/read.mappers';
+import { toStudy, toStudyAtEvent } from '../schema/study.mappers';
 import {
-  ImageType,
-  PatientType,
-  PredictionType,
+  CreateStudyInput,
   StudyConnection,
   StudyEventType,
+  StudyFilter,
   StudyType,
-} from '../schema/types';
+  UpdateStudyInput,
+} from '../schema/study.types';
+import { FinalReadType } from '../schema/read.types';
 import { GraphQLContext, subscribeTo } from './context';
 
 /** Studies: registration, reads with relations, and live study events. */

@@ -1,4 +1,5 @@
-import { ClassType, Field, Int, ObjectType } from 'type-graphql';
+import { IsOptional, MaxLength, Min } from 'class-validator';
+import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
 import type { Page } from '../domain/shared/pagination';
 
 /** Relay page information. */
@@ -75,4 +76,23 @@ export function toConnection<TEntity, TNode, TConn extends ConnectionShape<TNode
   };
   (connection as unknown as { count: () => Promise<number> }).count = page.totalCount;
   return connection;
+}
+
+@ArgsType()
+export class PageArgsInput {
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Page size (default 20, at most the configured page limit).',
+  })
+  @IsOptional()
+  @Min(0)
+  first?: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Cursor after which the page starts (from pageInfo.endCursor).',
+  })
+  @IsOptional()
+  @MaxLength(200)
+  after?: string;
 }

@@ -1,5 +1,6 @@
-import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { IsOptional, Length } from 'class-validator';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Connection } from './connection';
 import { ModelTask } from './enums';
 
 @InputType({ description: "A radiologist's correction of a prediction." })
@@ -94,3 +95,43 @@ export class CorrectionQualityType {
   })
   agreement!: number | null;
 }
+
+@ObjectType('Correction', { description: "A radiologist's correction of a prediction." })
+export class CorrectionType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  predictionId!: string;
+
+  @Field({ description: 'The label the radiologist read.' })
+  label!: string;
+
+  @Field(() => String, { nullable: true, description: 'Comment from the radiologist.' })
+  comment!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'User who made the correction.' })
+  createdById!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The model's label at the time (null when the input gate refused the study).",
+  })
+  predictedLabel!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Model version that made the corrected prediction.' })
+  modelVersionId!: string | null;
+
+  @Field(() => Int, { description: 'De-identified copies written to the retraining area.' })
+  retrainingCopies!: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why no retraining copy was made (error code), or null.',
+  })
+  retrainingExcludedReason!: string | null;
+
+  @Field({ description: 'When the correction was made.' })
+  createdAt!: Date;
+}
+
+export const CorrectionConnection = Connection(CorrectionType, 'Correction');

@@ -1,7 +1,73 @@
+import { IsOptional } from 'class-validator';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, Float, ID, ObjectType } from 'type-graphql';
-import { ModelStage, ModelStageChangeKind, Role } from './enums';
-import { ModelVersionType, TrainingRunType } from './types';
+import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
+import { Connection } from './connection';
+import { ModelStage, ModelStageChangeKind, ModelTask, Role } from './enums';
+import { TrainingRunType } from './retraining.types';
+
+@ObjectType('ModelVersion', { description: 'A registered model version and its rollout stage.' })
+export class ModelVersionType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  @Field(() => ModelTask, { description: 'Reading task.' })
+  task!: ModelTask;
+
+  @Field({ description: 'Version label, matching models/<task>/<version>/.' })
+  version!: string;
+
+  @Field(() => ModelStage, { description: 'Rollout stage.' })
+  stage!: ModelStage;
+
+  @Field(() => Float, { description: 'Share of studies routed here while CANARY (0..1).' })
+  trafficShare!: number;
+
+  @Field({ description: 'Folder holding model.onnx and model.json.' })
+  artifactPath!: string;
+
+  @Field(() => String, { nullable: true, description: 'SHA-256 of the training data manifest.' })
+  manifestSha256!: string | null;
+
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'Evaluation metrics recorded at registration.',
+  })
+  metrics!: Record<string, unknown> | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When it was last promoted (to CANARY or PRODUCTION, or restored by a rollback).',
+  })
+  promotedAt!: Date | null;
+
+  @Field(() => ID, { nullable: true, description: 'Version it was trained from (fine-tuned or retrained).' })
+  parentId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Training run that produced it.' })
+  trainingRunId!: string | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'PRODUCTION version it replaced when promoted; a rollback restores that one.',
+  })
+  previousProductionId!: string | null;
+
+  @Field({ description: 'When it was registered.' })
+  createdAt!: Date;
+}
+
+export const ModelVersionConnection = Connection(ModelVersionType, 'ModelVersion');
+
+@InputType({ description: 'Filters for the model registry.' })
+export class ModelVersionFilter {
+  @Field(() => ModelTask, { nullable: true, description: 'Only this task.' })
+  @IsOptional()
+  task?: ModelTask;
+
+  @Field(() => ModelStage, { nullable: true, description: 'Only this stage.' })
+  @IsOptional()
+  stage?: ModelStage;
+}
 
 @ObjectType('RegistryActor', { description: 'Who changed the model registry (no contact details).' })
 export class RegistryActorType {

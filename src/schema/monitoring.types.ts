@@ -1,5 +1,6 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
-import { DriftWindowKind, GateVerdict, ModelStage, ModelTask } from './enums';
+import { Connection } from './connection';
+import { DriftAlertStatus, DriftWindowKind, GateVerdict, ModelStage, ModelTask } from './enums';
 
 @ObjectType('DriftSignalResult', { description: 'One signal of one drift check.' })
 export class DriftSignalResultType {
@@ -174,3 +175,49 @@ export class MonitoringOverviewType {
   @Field({ description: 'AI assistance notice.' })
   warning!: string;
 }
+
+@ObjectType('DriftAlert', {
+  description: 'A detected shift between production inputs/outputs and the reference.',
+})
+export class DriftAlertType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  @Field(() => ID, { nullable: true, description: 'Model version whose reference was used.' })
+  modelVersionId!: string | null;
+
+  @Field({ description: 'Signal that drifted, e.g. embedding, confidence, predicted_class.' })
+  signal!: string;
+
+  @Field({ description: 'Test used, e.g. MMD, PSI, KS.' })
+  statistic!: string;
+
+  @Field(() => Float, { description: 'Value of the statistic.' })
+  value!: number;
+
+  @Field(() => Float, { nullable: true, description: 'p-value where the test gives one.' })
+  pValue!: number | null;
+
+  @Field(() => Float, { description: 'Threshold that was crossed.' })
+  threshold!: number;
+
+  @Field({ description: 'Start of the window.' })
+  windowStart!: Date;
+
+  @Field({ description: 'End of the window.' })
+  windowEnd!: Date;
+
+  @Field(() => Int, { description: 'Number of predictions in the window.' })
+  windowSize!: number;
+
+  @Field(() => DriftWindowKind, { description: 'How the window was cut.' })
+  windowKind!: DriftWindowKind;
+
+  @Field(() => DriftAlertStatus, { description: 'Alert state.' })
+  status!: DriftAlertStatus;
+
+  @Field({ description: 'When the alert was raised.' })
+  createdAt!: Date;
+}
+
+export const DriftAlertConnection = Connection(DriftAlertType, 'DriftAlert');

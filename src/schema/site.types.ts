@@ -1,16 +1,16 @@
+import { ArrayMaxSize, Length } from 'class-validator';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { ReferenceLabelSource, ThresholdSource } from '../domain/enums';
 import {
   GateVerdict,
   ModelTask,
-  ReferenceLabelSource,
   SiteEvaluationStatus,
   SiteEvaluationTrigger,
   SiteRolloutGateStatus,
   SiteValidationChange,
-  ThresholdSource,
 } from './enums';
-import { ModelVersionType } from './types';
+import { ModelVersionType } from './model-registry.types';
 
 @ObjectType('Site', {
   description:
@@ -487,4 +487,41 @@ export class SiteValidationEventType {
 
   @Field(() => SiteValidationType, { description: 'The status as it is now.' })
   validation!: SiteValidationType;
+}
+
+@InputType({ description: 'A site to register.' })
+export class CreateSiteInput {
+  @Field({
+    description: 'Short stable code: lower-case letters, digits and dashes (e.g. st-marys-radiology).',
+  })
+  @Length(1, 63)
+  code!: string;
+
+  @Field({ description: 'Name shown to users.' })
+  @Length(1, 200)
+  name!: string;
+}
+
+@InputType({
+  description: "A study already in the system and its reference label for a site's validation set.",
+})
+export class SiteValidationStudyInput {
+  @Field(() => ID, { description: 'Study id (a study of the site, with a film).' })
+  studyId!: string;
+
+  @Field({
+    description: "Reference class: one of the study's task classes (chest: NORMAL, PNEUMONIA, TUBERCULOSIS).",
+  })
+  @Length(1, 64)
+  label!: string;
+}
+
+@InputType({ description: "Labelled studies to add to a site's validation set." })
+export class AddSiteValidationStudiesInput {
+  @Field(() => ID, { description: 'Site id.' })
+  siteId!: string;
+
+  @Field(() => [SiteValidationStudyInput], { description: 'Studies with their labels (at most 5000).' })
+  @ArrayMaxSize(5000)
+  items!: SiteValidationStudyInput[];
 }
