@@ -88,7 +88,7 @@ import { ReadResolver } from './resolvers/read.resolver';
 import { RetrainingResolver } from './resolvers/retraining.resolver';
 import { SiteOperatingPointResolver, SiteResolver } from './resolvers/site.resolver';
 import { StudyResolver } from './resolvers/study.resolver';
-import { buildAppSchema } from './schema/build-schema';
+import { buildAppSchema, resolverContainer } from './schema/build-schema';
 import { createObjectStore, ObjectStore } from './storage';
 
 /** Replaceable parts, for tests. */
@@ -582,48 +582,42 @@ async function startApi(parts: ApiParts) {
   return { server, fanOut };
 }
 
-/** The GraphQL schema over one instance of each resolver. */
+/** The GraphQL schema over one instance of each resolver (the classes are listed once, in RESOLVERS). */
 function buildSchema(parts: ApiParts) {
   const { users, predictions, studies, patients, images, reads, siteValidation, analysis } = parts;
   const pageMax = parts.config.limits.pageMax;
-  const resolvers = new Map<unknown, unknown>([
-    [PatientResolver, new PatientResolver(patients, studies)],
-    [StudyResolver, new StudyResolver(studies, patients, images, predictions, reads)],
-    [ImageResolver, new ImageResolver(images, studies)],
-    [
-      PredictionResolver,
-      new PredictionResolver(
-        predictions,
-        new CorrectionQueryService(pageMax),
-        new NoteQueryService(pageMax),
-        studies,
-        reads,
-        siteValidation,
-      ),
-    ],
-    [PredictionInputResolver, new PredictionInputResolver(predictions)],
-    [AnalysisResolver, new AnalysisResolver(analysis, parts.jobs, predictions)],
-    [
-      AdminResolver,
-      new AdminResolver(
-        users,
-        new ModelVersionQueryService(pageMax),
-        new TrainingRunQueryService(pageMax),
-        new DriftAlertQueryService(pageMax),
-        new AuditTrailService(pageMax),
-      ),
-    ],
-    [CorrectionResolver, new CorrectionResolver(parts.corrections, parts.quality)],
-    [ModelRegistryResolver, new ModelRegistryResolver(parts.rollout, new ModelLineageService())],
-    [PacsResolver, new PacsResolver(parts.dicomIngest, parts.resultExport)],
-    [NoteResolver, new NoteResolver(parts.notes)],
-    [MonitoringResolver, new MonitoringResolver(parts.drift, new MonitoringService())],
-    [RetrainingResolver, new RetrainingResolver(parts.retraining)],
-    [ReadResolver, new ReadResolver(reads)],
-    [SiteResolver, new SiteResolver(parts.sites, siteValidation)],
-    [SiteOperatingPointResolver, new SiteOperatingPointResolver(siteValidation)],
+  const resolvers = resolverContainer([
+    new PatientResolver(patients, studies),
+    new StudyResolver(studies, patients, images, predictions, reads),
+    new ImageResolver(images, studies),
+    new PredictionResolver(
+      predictions,
+      new CorrectionQueryService(pageMax),
+      new NoteQueryService(pageMax),
+      studies,
+      reads,
+      siteValidation,
+    ),
+    new PredictionInputResolver(predictions),
+    new AnalysisResolver(analysis, parts.jobs, predictions),
+    new AdminResolver(
+      users,
+      new ModelVersionQueryService(pageMax),
+      new TrainingRunQueryService(pageMax),
+      new DriftAlertQueryService(pageMax),
+      new AuditTrailService(pageMax),
+    ),
+    new CorrectionResolver(parts.corrections, parts.quality),
+    new ModelRegistryResolver(parts.rollout, new ModelLineageService()),
+    new PacsResolver(parts.dicomIngest, parts.resultExport),
+    new NoteResolver(parts.notes),
+    new MonitoringResolver(parts.drift, new MonitoringService()),
+    new RetrainingResolver(parts.retraining),
+    new ReadResolver(reads),
+    new SiteResolver(parts.sites, siteValidation),
+    new SiteOperatingPointResolver(siteValidation),
   ]);
-  return buildAppSchema({ get: (cls) => resolvers.get(cls) }, parts.pubsub.pubSub);
+  return buildAppSchema(resolvers, parts.pubsub.pubSub);
 }
 
 /** Admission (authentication, rate limit, subscription quotas) and the GraphQL-over-HTTP handler. */

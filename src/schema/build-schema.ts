@@ -19,7 +19,10 @@ import { StudyResolver } from '../resolvers/study.resolver';
 import './enums';
 import { DateTimeISOScalar } from './scalars';
 
-/** Every resolver class in the schema. */
+/**
+ * Every resolver class in the schema: the one list. The composition root builds one instance of each and
+ * hands them over through {@link resolverContainer}, which refuses a list that does not match this one.
+ */
 export const RESOLVERS = [
   PatientResolver,
   StudyResolver,
@@ -38,6 +41,27 @@ export const RESOLVERS = [
   SiteResolver,
   SiteOperatingPointResolver,
 ] as const;
+
+/** An instance of one of the {@link RESOLVERS}. */
+export type ResolverInstance = InstanceType<(typeof RESOLVERS)[number]>;
+
+/**
+ * The container type-graphql asks for resolver instances, finding each by its class. Throws (at start-up)
+ * unless there is exactly one instance of every class in {@link RESOLVERS} and of no other class.
+ */
+export function resolverContainer(instances: readonly ResolverInstance[]): ContainerType {
+  const classes: readonly unknown[] = RESOLVERS;
+  const byClass = new Map<unknown, ResolverInstance>(instances.map((i) => [i.constructor, i]));
+  const missing = RESOLVERS.filter((cls) => !byClass.has(cls)).map((cls) => cls.name);
+  const unlisted = instances.filter((i) => !classes.includes(i.constructor)).map((i) => i.constructor.name);
+  if (missing.length || unlisted.length || byClass.size !== instances.length) {
+    const names = (list: string[]) => list.join(', ') || 'none';
+    throw new Error(
+      `Resolver instances must be one of each RESOLVERS class: missing ${names(missing)}, not listed ${names(unlisted)}`,
+    );
+  }
+  return { get: (cls) => byClass.get(cls) };
+}
 
 /**
  * Builds the executable schema. `container` hands type-graphql the resolver instances built by the

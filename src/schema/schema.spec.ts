@@ -10,7 +10,8 @@ import {
   isUnionType,
 } from 'graphql';
 import { renderSchema } from '../../scripts/emit-schema';
-import { buildAppSchema } from './build-schema';
+import { buildAppSchema, RESOLVERS, resolverContainer, type ResolverInstance } from './build-schema';
+import { PacsResolver } from '../resolvers/pacs.resolver';
 
 describe('GraphQL schema', () => {
   it('matches the committed schema.graphql (run `npm run codegen` when this fails)', async () => {
@@ -39,5 +40,27 @@ describe('GraphQL schema', () => {
       } else if (isUnionType(type) && !type.description) missing.push(type.name);
     }
     expect(missing).toEqual([]);
+  });
+
+  describe('resolverContainer', () => {
+    const instanceOf = (cls: (typeof RESOLVERS)[number]) => Object.create(cls.prototype) as ResolverInstance;
+
+    it('hands type-graphql the instance of each listed class', () => {
+      const instances = RESOLVERS.map(instanceOf);
+      const container = resolverContainer(instances);
+      for (const [k, cls] of RESOLVERS.entries())
+        expect(container.get(cls, undefined as never)).toBe(instances[k]);
+    });
+
+    it('fails at start-up when a listed class has no instance', () => {
+      const instances = RESOLVERS.filter((cls) => cls !== PacsResolver).map(instanceOf);
+      expect(() => resolverContainer(instances)).toThrow(/missing PacsResolver/);
+    });
+
+    it('fails at start-up when a class has two instances', () => {
+      expect(() => resolverContainer([...RESOLVERS.map(instanceOf), instanceOf(PacsResolver)])).toThrow(
+        /one of each/,
+      );
+    });
   });
 });
