@@ -1,3 +1,4 @@
+import type { AiResult, RadiologistReview } from './ai-result';
 import { DicomDataset, el, writePart10 } from '../imaging/dicom/dicom-writer';
 
 /** Comprehensive SR Storage. */
@@ -16,31 +17,14 @@ export interface AiReportInput {
   study: { studyInstanceUid: string; accessionNumber: string };
   evidence: SrEvidence[];
   uids: { series: string; instance: string };
-  result: {
-    /** Gate verdict: ACCEPTED or why the input was refused. */
-    gateVerdict: string;
-    label: string | null;
-    probabilities: Record<string, number>;
-    findings: { label: string; probability: number; threshold: number }[];
-    modelName: string;
-    modelVersion: string;
-    warning: string;
-    explanation: string | null;
-  };
+  result: AiResult;
   created: Date;
   manufacturer: string;
   /**
    * The radiologist's read, when signed (FINAL/AMENDED) or a correction: stated beside the AI result.
    * A signed read makes the document VERIFIED and FINAL, with the radiologist as verifying observer.
    */
-  review?: {
-    kind: 'FINAL' | 'AMENDED' | 'CORRECTION';
-    findings: { label: string; present: boolean }[];
-    label: string;
-    conclusion: string | null;
-    radiologist: string | null;
-    at: Date;
-  } | null;
+  review?: RadiologistReview | null;
 }
 
 type Code = [value: string, scheme: string, meaning: string];
@@ -175,7 +159,7 @@ function evidenceItems(input: AiReportInput): DicomDataset[] {
 }
 
 /** The Verifying Observer Sequence of a signed read. */
-function verifyingObserver(input: AiReportInput, review: NonNullable<AiReportInput['review']>) {
+function verifyingObserver(input: AiReportInput, review: RadiologistReview) {
   return el(0x0040a073, 'SQ', [
     [
       el(0x0040a027, 'LO', input.manufacturer),

@@ -1,3 +1,4 @@
+import type { AiResult, RadiologistReview } from './ai-result';
 import { findingCode } from './ai-report.sr';
 
 /** A FHIR R4 resource (JSON). */
@@ -24,29 +25,15 @@ export interface FhirReportInput {
     /** The DICOM series and instances of the study's images (those that came as DICOM). */
     series: { uid: string; modality: string; instances: { uid: string; sopClassUid: string }[] }[];
   };
-  result: {
-    gateVerdict: string;
-    label: string | null;
-    probabilities: Record<string, number>;
-    findings: { label: string; probability: number; threshold: number }[];
-    modelName: string;
-    modelVersion: string;
-    warning: string;
-  };
+  /** The AI result (its explanation is not part of the FHIR report). */
+  result: Omit<AiResult, 'explanation'>;
   /** System of our identifiers (MRN, accession), e.g. urn:care-companion:mrn. */
   identifierSystem: string;
   /**
    * The radiologist's read, when there is one: a signed read makes the report `final` (`amended` after
    * an amendment) with the radiologist's conclusion; a correction alone leaves it `preliminary`.
    */
-  review: {
-    kind: 'FINAL' | 'AMENDED' | 'CORRECTION';
-    findings: { label: string; present: boolean }[];
-    label: string;
-    conclusion: string | null;
-    radiologist: string | null;
-    at: Date;
-  } | null;
+  review: RadiologistReview | null;
 }
 
 const LOINC = 'http://loinc.org';

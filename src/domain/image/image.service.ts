@@ -237,13 +237,7 @@ export class ImageService {
   ): Image {
     const principal = ctx.principal as Principal;
     const { study, decoded } = input;
-    if (!TAKES_IMAGES.includes(study.status))
-      throw new InvalidStateError(
-        'Images cannot be attached once a radiologist has opened or signed the study',
-        {
-          status: study.status,
-        },
-      );
+    assertTakesImages(study);
     const m = metadataOf(decoded);
     const format = decoded.format as ImageFormat;
     const upload = em.create(Upload, {
@@ -258,19 +252,10 @@ export class ImageService {
     const image = em.create(Image, {
       study,
       view: input.view,
-      format,
-      width: m.width,
-      height: m.height,
-      bitsStored: m.bitsStored,
-      photometric: m.photometric,
-      transferSyntaxUid: m.transferSyntaxUid ?? null,
-      sha256: input.hash,
-      objectKey: input.key,
-      sizeBytes: input.bytes.length,
-      dicomAttributes: m.dicom ?? null,
+      ...imageColumns(upload),
       uploadedBy: em.getReference(User, principal.userId),
     } as Image);
-    if (study.status === StudyStatus.REGISTERED) study.status = StudyStatus.IMAGES_ATTACHED;
+    markImagesAttached(study);
     ctx.audit.write(em, { action: AuditAction.UPLOAD, entityType: 'Upload', entityId: upload.id });
     ctx.audit.write(em, {
       action: AuditAction.CREATE,
@@ -390,41 +375,24 @@ export class ImageService {
     override: IntakeOverrideInput | null,
   ): Promise<Image> {
     const principal = ctx.principal as Principal;
-    if (!TAKES_IMAGES.includes(study.status)) {
-      throw new InvalidStateError(
-        'Images cannot be attached once a radiologist has opened or signed the study',
-        {
-          status: study.status,
-        },
-      );
-    }
+    assertTakesImages(study);
     const reason = override?.reason?.trim() ?? '';
     if (override && (!reason || reason.length > MAX_OVERRIDE_REASON))
       throw new ValidationError(`override.reason is required (at most ${MAX_OVERRIDE_REASON} characters)`, {
         field: 'override.reason',
       });
     const { accepted, fileStudyUid } = await this.checkFileIdentity(study, upload, view, override);
-    const m = upload.metadata;
     const image = ctx.em.create(Image, {
       study,
       view,
-      format: upload.format,
-      width: m.width,
-      height: m.height,
-      bitsStored: m.bitsStored,
-      photometric: m.photometric,
-      transferSyntaxUid: m.transferSyntaxUid ?? null,
-      sha256: upload.sha256,
-      objectKey: upload.objectKey,
-      sizeBytes: upload.sizeBytes,
-      dicomAttributes: m.dicom ?? null,
+      ...imageColumns(upload),
       uploadedBy: ctx.em.getReference(User, principal.userId),
       intakeOverride: accepted.length
         ? { checks: accepted, reason, userId: principal.userId, at: new Date().toISOString() }
         : null,
     } as Image);
     upload.attachedAt = new Date();
-    if (study.status === StudyStatus.REGISTERED) study.status = StudyStatus.IMAGES_ATTACHED;
+    markImagesAttached(study);
     // A study registered without its DICOM identity takes it from its first DICOM film.
     if (!study.studyInstanceUid && fileStudyUid && !accepted.includes('STUDY_UID_MISMATCH'))
       study.studyInstanceUid = fileStudyUid;
@@ -517,6 +485,39 @@ export class ImageService {
     ]);
     if (uploads + images === 0) await this.store.delete(key);
   }
+}
+
+/** Refuses images for a study a radiologist has opened or signed (INVALID_STATE). */
+function assertTakesImages(study: Study): void {
+  if (!TAKES_IMAGES.includes(study.status))
+    throw new InvalidStateError(
+      'Images cannot be attached once a radiologist has opened or signed the study',
+      {
+        status: study.status,
+      },
+    );
+}
+
+/** A registered study takes IMAGES_ATTACHED with its first image; later states keep theirs. */
+function markImagesAttached(study: Study): void {
+  if (study.status === StudyStatus.REGISTERED) study.status = StudyStatus.IMAGES_ATTACHED;
+}
+
+/** An image's columns taken from the upload that brought its file. */
+function imageColumns(upload: Upload) {
+  const m = upload.metadata;
+  return {
+    format: upload.format,
+    width: m.width,
+    height: m.height,
+    bitsStored: m.bitsStored,
+    photometric: m.photometric,
+    transferSyntaxUid: m.transferSyntaxUid ?? null,
+    sha256: upload.sha256,
+    objectKey: upload.objectKey,
+    sizeBytes: upload.sizeBytes,
+    dicomAttributes: m.dicom ?? null,
+  };
 }
 
 function contentTypeOf(format: ImageFormat): string {

@@ -2,6 +2,7 @@ import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { InvalidStateError, NotFoundError, PacsError } from '../../errors';
 import { buildAiReportSr, COMPREHENSIVE_SR_SOP_CLASS, SrEvidence } from '../../interop/ai-report.sr';
+import type { AiResult, RadiologistReview } from '../../interop/ai-result';
 import { deriveUid } from '../../interop/dicom-uid';
 import { jsonString } from '../../interop/dicom-json';
 import type { DicomJson } from '../../interop/dicom-json';
@@ -184,7 +185,7 @@ export class ResultExportService {
   private async reviewOf(
     ctx: RequestContext,
     truth: RadiologistTruth | null,
-  ): Promise<FhirReportInput['review']> {
+  ): Promise<RadiologistReview | null> {
     if (!truth) return null;
     const user = truth.reviewedById
       ? await ctx.em.getRepository(User).findOne({ id: truth.reviewedById })
@@ -213,7 +214,7 @@ export class ResultExportService {
     return { prediction, images };
   }
 
-  private resultOf(p: Prediction) {
+  private resultOf(p: Prediction): AiResult {
     const task = p.modelVersion?.task.toLowerCase() ?? p.study.bodyPart.toLowerCase();
     return {
       gateVerdict: p.gateVerdict,
