@@ -109,11 +109,9 @@ export class InlineImagePreparer implements ImagePreparer {
     preprocessing: PreprocessingId = PREPROCESSING_SPEC,
     contentSha256?: string,
   ): Promise<PreparedImage> {
-    const hit = contentSha256 ? this.cache.get(contentSha256, { size, preprocessing }) : undefined;
-    if (hit) return hit;
-    const prepared = await prepareDecoded(await decodeImage(bytes, this.limits), size, preprocessing);
-    if (contentSha256) this.cache.set(contentSha256, prepared);
-    return prepared;
+    return this.cache.getOrPrepare(contentSha256, { size, preprocessing }, async () =>
+      prepareDecoded(await decodeImage(bytes, this.limits), size, preprocessing),
+    );
   }
 
   private async decodeAndKeep(bytes: Uint8Array, contentSha256: string): Promise<DecodedImage> {

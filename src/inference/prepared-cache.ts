@@ -49,6 +49,22 @@ export class PreparedCache {
     return hit;
   }
 
+  /**
+   * The held input of this content under this contract, or the one `prepare` makes (then held). Without
+   * a content hash nothing is looked up or kept.
+   */
+  async getOrPrepare(
+    sha256: string | undefined,
+    contract: InputContract,
+    prepare: () => Promise<PreparedImage>,
+  ): Promise<PreparedImage> {
+    const hit = sha256 ? this.get(sha256, contract) : undefined;
+    if (hit) return hit;
+    const prepared = await prepare();
+    if (sha256) this.set(sha256, prepared);
+    return prepared;
+  }
+
   /** Holds a prepared input, evicting the least recently used ones beyond the bound. */
   set(sha256: string, prepared: PreparedImage): void {
     const cost = prepared.tensor.byteLength + 1024;

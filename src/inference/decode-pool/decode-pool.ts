@@ -133,11 +133,9 @@ export class DecodePool implements ImagePreparer {
     preprocessing: PreprocessingId = PREPROCESSING_SPEC,
     contentSha256?: string,
   ): Promise<PreparedImage> {
-    const hit = contentSha256 ? this.cache.get(contentSha256, { size, preprocessing }) : undefined;
-    if (hit) return hit;
-    const prepared = preparedOf(await this.decode(bytes, size, preprocessing), size, preprocessing);
-    if (contentSha256) this.cache.set(contentSha256, prepared);
-    return prepared;
+    return this.cache.getOrPrepare(contentSha256, { size, preprocessing }, async () =>
+      preparedOf(await this.decode(bytes, size, preprocessing), size, preprocessing),
+    );
   }
 
   /** {@link ImagePreparer.prepared}: the input prepared at upload or by an earlier analysis. */
