@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { loadModel } from '../src/inference/model-loader';
 import { OnnxSessionFactory } from '../src/inference/onnx/onnx-session.factory';
 import { detectDrift, DriftThresholds } from '../src/monitoring/drift/drift-detector';
-import { falseAlarmRate, LabelledObservation, verdictOf } from '../src/monitoring/drift/drift-evaluation';
+import { falseAlarmRate, LabelledObservation, verdictOf } from './drift-evaluation';
 import { observeFiles } from '../src/monitoring/drift/observation';
 import { loadReferenceProfile } from '../src/monitoring/drift/reference-profile';
 import { readManifest, sampleRows } from '../src/monitoring/drift/training-manifest';

@@ -1,8 +1,19 @@
 import { join } from 'node:path';
-import { mixedCounts } from '../../src/monitoring/drift/drift-evaluation';
 import { readManifest, sampleRows } from '../../src/monitoring/drift/training-manifest';
 
 const ROOT = join(__dirname, '..', '..');
+
+/** Films per source for a window of `size` whose mix matches `mix` (largest remainders). */
+export function mixedCounts(mix: Record<string, number>, size: number): Record<string, number> {
+  const total = Object.values(mix).reduce((s, v) => s + v, 0);
+  const sources = Object.keys(mix).sort();
+  const counts = sources.map((s) => Math.floor((mix[s]! / total) * size));
+  const order = sources
+    .map((s, i) => ({ i, rest: (mix[s]! / total) * size - counts[i]! }))
+    .sort((a, b) => b.rest - a.rest);
+  for (let k = 0; counts.reduce((s, v) => s + v, 0) < size; k++) counts[order[k % order.length]!.i]!++;
+  return Object.fromEntries(sources.map((s, i) => [s, counts[i]!]));
+}
 
 /** Held-out (val/test) films of a chest version's manifest, by source, and its training split's source mix. */
 export function chestHeldOut(version = 'v1'): {

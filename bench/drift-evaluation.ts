@@ -1,12 +1,17 @@
+/**
+ * Evaluation of the drift detector for `bench/drift.bench.ts`: window verdicts, windows drawn with a
+ * source mix, and the false-alarm rate over many in-distribution windows.
+ */
 import {
   detectDrift,
   DRIFT_SIGNALS,
   DriftObservation,
   DriftThresholds,
   SignalResult,
-} from './drift-detector';
-import type { ReferenceProfile } from './reference-profile';
-import { sampleRows } from './training-manifest';
+} from '../src/monitoring/drift/drift-detector';
+import type { ReferenceProfile } from '../src/monitoring/drift/reference-profile';
+import { sampleRows } from '../src/monitoring/drift/training-manifest';
+import { mixedCounts } from '../test/support/drift-films';
 
 /** A held-out film's drift record and where it came from. */
 export interface LabelledObservation {
@@ -32,18 +37,6 @@ export function verdictOf(results: SignalResult[]): WindowVerdict {
     };
   const drifted = results.filter((r) => r.drifted).map((r) => r.signal);
   return { alarmed: drifted.length > 0, drifted, signals };
-}
-
-/** Films per source for a window of `size` whose mix matches `mix` (largest remainders). */
-export function mixedCounts(mix: Record<string, number>, size: number): Record<string, number> {
-  const total = Object.values(mix).reduce((s, v) => s + v, 0);
-  const sources = Object.keys(mix).sort();
-  const counts = sources.map((s) => Math.floor((mix[s]! / total) * size));
-  const order = sources
-    .map((s, i) => ({ i, rest: (mix[s]! / total) * size - counts[i]! }))
-    .sort((a, b) => b.rest - a.rest);
-  for (let k = 0; counts.reduce((s, v) => s + v, 0) < size; k++) counts[order[k % order.length]!.i]!++;
-  return Object.fromEntries(sources.map((s, i) => [s, counts[i]!]));
 }
 
 /**
