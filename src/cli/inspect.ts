@@ -12,7 +12,7 @@ import { decodeImage, pixelStats, transferSyntaxName } from '../imaging';
 const INSPECT_LIMITS = { maxBytes: 2 * 1024 * 1024 * 1024, maxPixels: 400_000_000 };
 
 /** Decodes `file` and returns the summary the CLI prints. */
-export async function inspectFile(file: string): Promise<Record<string, unknown>> {
+async function inspectFile(file: string): Promise<Record<string, unknown>> {
   const img = await decodeImage(readFileSync(file), INSPECT_LIMITS);
   const { min, max, mean } = pixelStats(img);
   return {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 export const DEFAULT_AUTH_AUDIENCE = 'care-companion-api';
 
 /** A production AUTH_SECRET needs this many distinct characters: `x` × 40 is 40 characters and no secret. */
-export const MIN_SECRET_DISTINCT_CHARACTERS = 12;
+const MIN_SECRET_DISTINCT_CHARACTERS = 12;
 
 /**
  * A setting read from the environment variable `name` and checked by `rule`: the one place the

@@ -13,7 +13,7 @@ export interface OrmOptions {
 }
 
 /** Builds the MikroORM configuration shared by the server, the CLI and the migration scripts. */
-export function ormConfig(options: OrmOptions): Options {
+function ormConfig(options: OrmOptions): Options {
   return {
     clientUrl: options.url,
     entities: ENTITIES,

@@ -24,7 +24,7 @@ function* chain(error: unknown): Generator<Record<string, unknown>> {
 }
 
 /** The SQLSTATE of a database error (or of one of its causes), or null when it has none. */
-export function sqlStateOf(error: unknown): string | null {
+function sqlStateOf(error: unknown): string | null {
   for (const e of chain(error)) {
     for (const key of ['sqlState', 'code'] as const) {
       const value = e[key];

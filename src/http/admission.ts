@@ -43,7 +43,7 @@ export function operationLabel(operation: OperationDefinitionNode): string {
  * `mutation createPatient`), derived by the server. The client's operationName is never stored: it
  * could be a megabyte long, or name something the operation does not do.
  */
-export function auditLabel(operation: OperationDefinitionNode): string {
+function auditLabel(operation: OperationDefinitionNode): string {
   return `${operation.operation} ${operationLabel(operation)}`;
 }
 

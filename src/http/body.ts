@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { AppError } from '../errors';
 
 /** Request body larger than the route's limit. */
-export class PayloadTooLargeError extends AppError {
+class PayloadTooLargeError extends AppError {
   readonly code = 'PAYLOAD_TOO_LARGE' as const;
   override readonly httpStatus = 413;
 }

@@ -15,7 +15,7 @@ import { Admission, operationLabel } from './admission';
 import { readBody } from './body';
 
 /** Largest GraphQL request body accepted (documents and variables; images go to /uploads). */
-export const MAX_GRAPHQL_BODY_BYTES = 4 * 1024 * 1024;
+const MAX_GRAPHQL_BODY_BYTES = 4 * 1024 * 1024;
 
 /** Limits for the GraphQL endpoint. */
 export interface GraphQLLimits {
@@ -67,7 +67,7 @@ export function auditDenials(
  * A domain error raised before execution (rate limit, refused input), as Apollo carries it: with the
  * HTTP status it implies and its retry hint; `formatError` restores its code from the cause.
  */
-export function refusalOf(error: AppError): GraphQLError {
+function refusalOf(error: AppError): GraphQLError {
   const headers = new HeaderMap();
   const retry = error.details.retryAfterSeconds;
   if (retry !== undefined && retry !== null) headers.set('retry-after', String(retry));

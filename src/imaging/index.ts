@@ -17,7 +17,6 @@ export { displayRange, displayWindow, pixelStats } from './pixel-ops';
 export {
   equalizeHistogram,
   instanceNormalize,
-  INTENSITY_BINS,
   intensityHistogram,
   PREPROCESSING_SPEC,
   PREPROCESSING_SPEC_V2,
@@ -38,7 +37,7 @@ export { renderHeatmapPng } from './heatmap';
 export type { ActivationGrid } from './heatmap';
 export { deidentifyImage, renderTrainingPng } from './deidentify-image';
 export type { DeidentifiedImage } from './deidentify-image';
-export { deidentifyDicom, remapUid, DEIDENTIFICATION_METHOD } from './dicom/deidentify';
+export { deidentifyDicom, remapUid } from './dicom/deidentify';
 export type { DeidentifyOptions } from './dicom/deidentify';
 export { readDicomIdentity } from './dicom/dicom-header';
 export type { DicomIdentity } from './dicom/dicom-header';

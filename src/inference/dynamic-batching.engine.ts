@@ -35,7 +35,7 @@ export interface EngineConfig extends BatchingConfig {
 }
 
 /** Defaults: CPU, and {@link DEFAULT_BATCHING_CONFIG}. */
-export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
+const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   executionProviders: ['cpu'],
   maxBatchSize: DEFAULT_BATCHING_CONFIG.maxBatchSize,
   maxQueueDelayMs: DEFAULT_BATCHING_CONFIG.maxQueueDelayMs,

@@ -63,7 +63,7 @@ export interface ImagePreparer extends ImageInspector {
 }
 
 /** Decoded pixels to the model input of one contract, with what the analysis reads beside it. */
-export async function prepareDecoded(
+async function prepareDecoded(
   img: DecodedImage,
   size: number,
   preprocessing: PreprocessingId,

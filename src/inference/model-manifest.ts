@@ -25,7 +25,7 @@ export const NOT_TARGET_OUTPUT = 'not_target_logit';
 export const AI_NOTICE = 'AI assistance; requires clinician review';
 
 /** A point estimate with its percentile-bootstrap 95% confidence interval (null when undefined). */
-export const metricWithCiSchema = z
+const metricWithCiSchema = z
   .object({
     value: z.number().nullable().describe('point estimate on the full set'),
     ci95: z.tuple([z.number(), z.number()]).nullable().describe('2.5th and 97.5th bootstrap percentiles'),
@@ -34,7 +34,7 @@ export const metricWithCiSchema = z
   .passthrough();
 
 /** One named preprocessing step of the shared spec (e.g. `resize` with its parameters). */
-export const preprocessingStepSchema = z.object({
+const preprocessingStepSchema = z.object({
   name: z.enum([
     'decodeGrayscale',
     'cropToTissue',
@@ -77,7 +77,7 @@ const STEPS_OF: Record<PreprocessingId, string[]> = {
  * How a model that reads each view on its own answers for a study (wrist v2): the views' P(class) fused by
  * `rule`, the views a complete study has, and what a reader must be told when one is missing.
  */
-export const studyFusionSchema = z
+const studyFusionSchema = z
   .object({
     rule: z
       .literal('max')
@@ -91,7 +91,7 @@ export const studyFusionSchema = z
   .passthrough();
 
 /** Operating point for one condition, chosen on calibrated probabilities. */
-export const thresholdSchema = z
+const thresholdSchema = z
   .object({
     value: z.number().min(0).max(1).describe('flag the condition when softmax(logits / T)[class] >= value'),
     targetRecall: z.number().gt(0).lt(1),
@@ -109,7 +109,7 @@ export const thresholdSchema = z
  * model has a `not_<task>_logit` output (a probe: this radiograph is of another body part) and it
  * exceeds `notTargetLogitThreshold`.
  */
-export const gateSchema = z
+const gateSchema = z
   .object({
     signal: z.literal('ood_distance'),
     method: z.string().min(1),
@@ -267,7 +267,7 @@ export function readsPerView(manifest: ModelManifest): boolean {
 }
 
 /** Thrown when a `model.json` is missing, is not JSON, or does not match {@link modelManifestSchema}. */
-export class ModelManifestError extends Error {
+class ModelManifestError extends Error {
   /** Absolute path of the offending file. */
   readonly file: string;
 

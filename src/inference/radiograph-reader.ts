@@ -7,9 +7,9 @@ import { ActivationMap, interpret, NOT_TARGET_OUTPUT, Reading } from './postproc
 import { fuseViews, type FusionOptions, type StudyReading } from './study-fusion';
 
 /** Smallest side, in pixels, of an image the models will read. */
-export const MIN_SIDE = 64;
+const MIN_SIDE = 64;
 /** Below this standard deviation of display values ([0,1]) an image is blank or nearly uniform. */
-export const MIN_DISPLAY_STD = 0.02;
+const MIN_DISPLAY_STD = 0.02;
 
 /**
  * Above this chroma (mean |R−G| + |G−B|, 8-bit units) an image is a colour picture, not a radiograph.

@@ -30,7 +30,7 @@ export interface AiReportInput {
 type Code = [value: string, scheme: string, meaning: string];
 
 /** Codes used in the report: LOINC/DICOM (DCM) for structure, SNOMED CT for findings where one fits. */
-export const SR_CODES = {
+const SR_CODES = {
   report: ['18748-4', 'LN', 'Diagnostic imaging report'],
   findings: ['121070', 'DCM', 'Findings'],
   finding: ['121071', 'DCM', 'Finding'],
@@ -43,7 +43,7 @@ export const SR_CODES = {
 } satisfies Record<string, Code>;
 
 /** SNOMED CT concepts of the model classes (others get a local code in scheme 99CARECOMP). */
-export const FINDING_CODES: Record<string, Code> = {
+const FINDING_CODES: Record<string, Code> = {
   NORMAL: ['17621005', 'SCT', 'Normal'],
   PNEUMONIA: ['233604007', 'SCT', 'Pneumonia'],
   TUBERCULOSIS: ['56717001', 'SCT', 'Tuberculosis'],

@@ -11,7 +11,7 @@ import type {
 import { PRIORITY_ORDER } from '../inference/batching/dynamic-batcher';
 
 /** Prefix of every metric this process exports. */
-export const METRIC_PREFIX = 'care_companion_';
+const METRIC_PREFIX = 'care_companion_';
 
 /** Latency buckets (seconds) of request-level histograms. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -2,7 +2,7 @@ import { Client, Pool } from 'pg';
 import type { Logger } from '../logging/logger';
 
 /** Name of the PostgreSQL NOTIFY channel all processes share. */
-export const NOTIFY_CHANNEL = 'care_companion_events';
+const NOTIFY_CHANNEL = 'care_companion_events';
 /** PostgreSQL rejects NOTIFY payloads of 8000 bytes or more; events carry ids, not documents. */
 const MAX_PAYLOAD_BYTES = 7900;
 

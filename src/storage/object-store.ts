@@ -125,7 +125,7 @@ export function assertValidPutOptions(opts: PutObjectOptions): void {
 }
 
 /** Longest presigned-URL lifetime S3 accepts (7 days); the same bound applies to every store. */
-export const MAX_URL_TTL_SECONDS = 7 * 24 * 3600;
+const MAX_URL_TTL_SECONDS = 7 * 24 * 3600;
 
 /** Throws `RangeError` unless `ttlSeconds` is a whole number in 1..{@link MAX_URL_TTL_SECONDS}. */
 export function assertTtl(ttlSeconds: number): void {

@@ -42,12 +42,12 @@ export interface AssembledDataset {
 }
 
 /** Uniform number in [0, 1) from a string (stable across runs and machines). */
-export function unitHash(s: string): number {
+function unitHash(s: string): number {
   return createHash('sha256').update(s).digest().readUInt32BE(0) / 0x1_0000_0000;
 }
 
 /** Split of a corrected patient: 80% train, 10% val, 10% test, by pseudonym hash (never crosses splits). */
-export function correctionSplit(group: string): 'train' | 'val' | 'test' {
+function correctionSplit(group: string): 'train' | 'val' | 'test' {
   const u = unitHash(`split:${group}`);
   return u < 0.8 ? 'train' : u < 0.9 ? 'val' : 'test';
 }

@@ -150,7 +150,7 @@ export function conformalThreshold(
 }
 
 /** Temperature minimising the negative log-likelihood (grid over log T, then golden section). */
-export function fitTemperature(logits: number[][], labels: number[]): number {
+function fitTemperature(logits: number[][], labels: number[]): number {
   const nll = (logT: number) => {
     const t = Math.exp(logT);
     let s = 0;

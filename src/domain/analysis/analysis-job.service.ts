@@ -16,9 +16,9 @@ import { AnalysisJob } from './analysis-job.entity';
 import type { AnalysisOutcome, AnalysisService } from './analysis.service';
 
 /** Queue name of per-study analysis jobs. */
-export const ANALYZE_QUEUE = 'analyze-study';
+const ANALYZE_QUEUE = 'analyze-study';
 /** Most studies in one submission. */
-export const MAX_STUDIES_PER_JOB = 10_000;
+const MAX_STUDIES_PER_JOB = 10_000;
 
 interface AnalyzeJobData {
   analysisJobId: string;

@@ -33,13 +33,13 @@ import { readAnalysisInputs } from './analysis.repository';
 import { chooseRoute, Route } from './model-routing';
 
 /** A wrist study lacks its PA or lateral view. */
-export class WristViewsRequiredError extends AppError {
+class WristViewsRequiredError extends AppError {
   readonly code = 'WRIST_VIEWS_REQUIRED' as const;
   override readonly httpStatus = 409;
 }
 
 /** No model version serves this task (none registered in PRODUCTION or CANARY). */
-export class NoModelError extends AppError {
+class NoModelError extends AppError {
   readonly code = 'NO_MODEL_AVAILABLE' as const;
   override readonly httpStatus = 503;
 }
@@ -64,7 +64,7 @@ export function headerVerdict(bodyPart: BodyPart, prepared: PreparedImage): Gate
 }
 
 /** Object-store key of the bare map stored beside the overlay heatmap `key`. */
-export function bareHeatmapKey(key: string): string {
+function bareHeatmapKey(key: string): string {
   return key.replace(/\.png$/, '.bare.png');
 }
 

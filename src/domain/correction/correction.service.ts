@@ -16,7 +16,7 @@ import { RetrainingArea, RetrainingManifestRow } from './retraining-area';
 import { NEGATIVE_CLASS, TASK_CLASSES } from './task-classes';
 
 /** Longest comment accepted, in characters. */
-export const MAX_CORRECTION_COMMENT = 2000;
+const MAX_CORRECTION_COMMENT = 2000;
 
 /** Told after a correction commits (the retraining service counts corrections for its auto trigger). */
 export type CorrectionListener = (task: ModelTask) => void;

@@ -47,7 +47,7 @@ export interface QualityWindow {
 }
 
 /** Rolling windows exported as Prometheus gauges. */
-export const QUALITY_GAUGE_WINDOWS: Readonly<Record<string, number>> = {
+const QUALITY_GAUGE_WINDOWS: Readonly<Record<string, number>> = {
   '24h': 24 * 3600,
   '7d': 7 * 24 * 3600,
   '30d': 30 * 24 * 3600,

@@ -5,7 +5,7 @@ import { csvField } from '../../training/csv';
 import { ModelTask } from '../enums';
 
 /** Top-level prefix of the retraining area in the object store. */
-export const RETRAINING_PREFIX = 'retraining';
+const RETRAINING_PREFIX = 'retraining';
 
 /** One row of a task's retraining manifest (`retraining/<task>/manifest.csv`). */
 export interface RetrainingManifestRow {
@@ -18,7 +18,7 @@ export interface RetrainingManifestRow {
 }
 
 /** Columns of the manifest, in order. */
-export const MANIFEST_COLUMNS = [
+const MANIFEST_COLUMNS = [
   'object_key',
   'true_label',
   'predicted_label',

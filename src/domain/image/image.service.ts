@@ -39,7 +39,7 @@ export interface IntakeOptions {
 }
 
 /** Longest override reason accepted, in characters. */
-export const MAX_OVERRIDE_REASON = 1000;
+const MAX_OVERRIDE_REASON = 1000;
 
 /** Study states that take images: before the radiologist opened it (a signed read is amended, not re-imaged). */
 const TAKES_IMAGES: readonly StudyStatus[] = [

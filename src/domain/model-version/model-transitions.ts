@@ -10,7 +10,7 @@ export type RolloutAction =
   | { kind: 'ROLLBACK'; task: ModelTask };
 
 /** The legal stage moves of the version an action names (a rollback also restores its predecessor). */
-export const TRANSITIONS: Readonly<Record<RolloutAction['kind'], { from: ModelStage[]; to: ModelStage }>> = {
+const TRANSITIONS: Readonly<Record<RolloutAction['kind'], { from: ModelStage[]; to: ModelStage }>> = {
   START_CANARY: { from: [ModelStage.STAGING], to: ModelStage.CANARY },
   SET_CANARY_SHARE: { from: [ModelStage.CANARY], to: ModelStage.CANARY },
   PROMOTE: { from: [ModelStage.CANARY], to: ModelStage.PRODUCTION },

@@ -25,7 +25,7 @@ interface ConditionConcept {
  * Mentions count whether affirmed or negated: "no sign of effusion" still names a condition the
  * findings do not contain, and such a draft is not released (the conservative reading).
  */
-export const CONDITION_VOCABULARY: readonly ConditionConcept[] = [
+const CONDITION_VOCABULARY: readonly ConditionConcept[] = [
   {
     id: 'PNEUMONIA',
     groundedBy: ['PNEUMONIA'],

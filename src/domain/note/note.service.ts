@@ -64,7 +64,7 @@ export interface NoteServiceOptions {
 const MAX_CHUNK_CHARS = 1000;
 
 /** True when a stored note passed every safety check. */
-export function isReleasable(note: ClinicalNote): boolean {
+function isReleasable(note: ClinicalNote): boolean {
   return (note.safetyChecks as Partial<SafetyReport>).passed === true;
 }
 

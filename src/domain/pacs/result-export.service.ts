@@ -272,11 +272,11 @@ function sequenceUids(response: DicomJson, tag: string): string[] {
 }
 
 /** SOP Instance UIDs in the Failed SOP Sequence of a STOW-RS response. */
-export function failedUids(response: DicomJson): string[] {
+function failedUids(response: DicomJson): string[] {
   return sequenceUids(response, '00081198');
 }
 
 /** SOP Instance UIDs in the Referenced SOP Sequence of a STOW-RS response. */
-export function storedUids(response: DicomJson): string[] {
+function storedUids(response: DicomJson): string[] {
   return sequenceUids(response, '00081199');
 }

@@ -21,7 +21,7 @@ export function classOfFindings(task: ModelTask, present: readonly string[]): st
 }
 
 /** Every finding of a task, present when the corrected label names it. */
-export function findingsOfLabel(task: ModelTask, label: string): ReadFindingRecord[] {
+function findingsOfLabel(task: ModelTask, label: string): ReadFindingRecord[] {
   return findingLabels(task).map((l) => ({ label: l, present: l === label }));
 }
 

@@ -25,9 +25,9 @@ import {
 import { ReadFindingRecord, StudyRead } from './study-read.entity';
 
 /** Longest conclusion accepted, in characters. */
-export const MAX_CONCLUSION = 4000;
+const MAX_CONCLUSION = 4000;
 /** Longest amendment reason accepted, in characters. */
-export const MAX_AMENDMENT_REASON = 2000;
+const MAX_AMENDMENT_REASON = 2000;
 
 /** What a radiologist states when signing or amending. */
 export interface ReadInput {

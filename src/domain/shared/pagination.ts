@@ -22,12 +22,12 @@ interface Keyed {
 }
 
 /** Encodes a keyset cursor (createdAt, id); opaque to clients. */
-export function encodeCursor(record: Keyed): string {
+function encodeCursor(record: Keyed): string {
   return Buffer.from(`${record.createdAt.toISOString()}|${record.id}`, 'utf8').toString('base64url');
 }
 
 /** Decodes a cursor, rejecting anything that is not one of ours with BAD_USER_INPUT. */
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const raw = Buffer.from(cursor, 'base64url').toString('utf8');
   const [iso, id] = raw.split('|');
   const createdAt = new Date(iso ?? '');

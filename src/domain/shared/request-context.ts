@@ -33,7 +33,7 @@ export interface RequestContext {
 }
 
 /** Creates the loaders for one request over its forked EntityManager. */
-export function createLoaders(em: EntityManager): Loaders {
+function createLoaders(em: EntityManager): Loaders {
   return {
     ...createPatientLoaders(em),
     ...createStudyLoaders(em),

@@ -46,9 +46,9 @@ import { SiteValidationItem } from './site-validation-item.entity';
 import { Site } from './site.entity';
 
 /** Queue of site evaluations (one job per evaluation). */
-export const SITE_EVALUATION_QUEUE = 'site-evaluation';
+const SITE_EVALUATION_QUEUE = 'site-evaluation';
 /** Most studies one addSiteValidationStudies call imports. */
-export const MAX_IMPORT = 5000;
+const MAX_IMPORT = 5000;
 
 /** Port to the reading path: reads a site's studies with one version without storing anything. */
 export interface SiteFilmReader {

@@ -9,7 +9,7 @@ import type { Study } from './study.entity';
 const MAX_SNAPSHOT_CHARS = 6000;
 
 /** The study's own fields now, as a STUDY_CHANGED event carries them. */
-export function studySnapshot(study: Study): StudySnapshot {
+function studySnapshot(study: Study): StudySnapshot {
   return {
     id: study.id,
     patientId: study.patient.id,

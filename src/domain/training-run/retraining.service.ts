@@ -29,7 +29,7 @@ import { registerTrainedModel } from './model-registration.service';
 import { TrainingRun } from './training-run.entity';
 
 /** Queue of retraining jobs. */
-export const RETRAIN_QUEUE = 'retrain-model';
+const RETRAIN_QUEUE = 'retrain-model';
 
 interface RetrainJobData {
   trainingRunId: string;
@@ -59,7 +59,7 @@ export const Phase = {
 } as const;
 
 /** How often a running worker marks its run alive. */
-export const HEARTBEAT_MS = 5000;
+const HEARTBEAT_MS = 5000;
 
 const ACTIVE = [TrainingRunStatus.QUEUED, TrainingRunStatus.RUNNING];
 const TASK_FOLDER: Record<ModelTask, TaskFolder> = { CHEST: 'chest', WRIST: 'wrist' };

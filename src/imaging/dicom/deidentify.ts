@@ -46,7 +46,7 @@ export interface DeidentifiedDicom {
 type Action = 'Z' | 'D' | 'U' | 'X';
 
 /** Table E.1-1 rows relevant to radiographs (tag `ggggeeee` → action). Everything else: see {@link RETAINED}. */
-export const BASIC_PROFILE_ACTIONS: Readonly<Record<string, Action>> = {
+const BASIC_PROFILE_ACTIONS: Readonly<Record<string, Action>> = {
   '00080050': 'Z', // Accession Number
   '00080020': 'Z', // Study Date
   '00080030': 'Z', // Study Time
@@ -123,7 +123,7 @@ const ACTION_VRS: Readonly<Record<string, string>> = {
 };
 
 /** Standard attributes kept as they are (with their VR, used when the source is Implicit VR). */
-export const RETAINED: Readonly<Record<string, string>> = {
+const RETAINED: Readonly<Record<string, string>> = {
   '00080005': 'CS', // Specific Character Set
   '00080008': 'CS', // Image Type
   '00080016': 'UI', // SOP Class UID
@@ -165,7 +165,7 @@ export const RETAINED: Readonly<Record<string, string>> = {
   '7fe00010': 'OW', // Pixel Data (OB when Bits Allocated <= 8)
 };
 
-export const DEIDENTIFICATION_METHOD = 'PS3.15 E.1 Basic Application Level Confidentiality Profile';
+const DEIDENTIFICATION_METHOD = 'PS3.15 E.1 Basic Application Level Confidentiality Profile';
 
 const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT', 'SV', 'UV']);
 const SWAP: Record<string, number> = {

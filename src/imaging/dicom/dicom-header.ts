@@ -121,7 +121,7 @@ function metaGroupEnd(buf: Uint8Array): number | null {
 const DATA_SET_UNREADABLE = 'the DICOM data set ends early or its elements are malformed';
 
 /** Most inflated bytes of a deflated data set read before its Pixel Data (the header) is found. */
-export const MAX_INFLATED_HEADER_BYTES = 8 * 1024 * 1024;
+const MAX_INFLATED_HEADER_BYTES = 8 * 1024 * 1024;
 
 /** Bytes a deflated data set may hold beyond its header and the pixels it declares (padding, trailers). */
 const INFLATED_SLACK_BYTES = 1024 * 1024;

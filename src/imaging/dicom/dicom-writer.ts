@@ -38,7 +38,7 @@ export interface DicomElement {
 export type DicomDataset = DicomElement[];
 
 /** Explicit VR Little Endian. */
-export const EXPLICIT_VR_LITTLE_ENDIAN_UID = '1.2.840.10008.1.2.1';
+const EXPLICIT_VR_LITTLE_ENDIAN_UID = '1.2.840.10008.1.2.1';
 const LONG_LENGTH_VRS = new Set<Vr>(['OB', 'SQ', 'UT', 'UR']);
 const ITEM = 0xfffee000;
 const ITEM_DELIMITATION = 0xfffee00d;
@@ -130,8 +130,8 @@ export function encodeDataset(ds: DicomDataset): Buffer {
 }
 
 /** Implementation identity written into the File Meta Information of every file the product writes (a 2.25 UUID-derived UID). */
-export const IMPLEMENTATION_CLASS_UID = '2.25.210746148447353160826539735520936401441';
-export const IMPLEMENTATION_VERSION = 'CARECOMP_0_1';
+const IMPLEMENTATION_CLASS_UID = '2.25.210746148447353160826539735520936401441';
+const IMPLEMENTATION_VERSION = 'CARECOMP_0_1';
 
 /**
  * File Meta Information (group 0002) with its group length, always Explicit VR Little Endian, for a

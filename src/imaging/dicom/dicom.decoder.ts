@@ -275,7 +275,7 @@ export async function decodeDicomStored(buf: Uint8Array, limits: ImageLimits): P
  * Applies the modality LUT: the Modality LUT Sequence when present, else Rescale Slope/Intercept
  * (identity when both are absent).
  */
-export function applyModalityLut(stored: Int32Array, header: DicomHeader): Float32Array {
+function applyModalityLut(stored: Int32Array, header: DicomHeader): Float32Array {
   const out = new Float32Array(stored.length);
   const lut = header.modalityLut;
   if (lut) {

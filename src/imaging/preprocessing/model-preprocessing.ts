@@ -192,7 +192,7 @@ export async function toModelTensor(
 }
 
 /** Bins of {@link ModelInput.intensityHistogram}. */
-export const INTENSITY_BINS = 16;
+const INTENSITY_BINS = 16;
 
 /** The model tensor plus what drift monitoring needs from the same pass. */
 export interface ModelInput {

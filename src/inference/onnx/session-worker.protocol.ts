@@ -49,7 +49,7 @@ export function deserializeWorkerError(s: SerializedWorkerError): Error {
  * exactly this tensor and nothing else. Checked by tag, not `instanceof`, because buffers made by the
  * runtime or under jest may come from another realm.
  */
-export function ownsWholeBuffer(a: Float32Array): boolean {
+function ownsWholeBuffer(a: Float32Array): boolean {
   return (
     a.byteOffset === 0 &&
     a.byteLength === a.buffer.byteLength &&
@@ -65,10 +65,7 @@ export function ownsWholeBuffer(a: Float32Array): boolean {
  *
  * @returns the tensors to post and the buffers to list as transferables
  */
-export function packTensors(
-  tensors: TensorMap,
-  copyAll = false,
-): { tensors: TensorMap; transfer: ArrayBuffer[] } {
+function packTensors(tensors: TensorMap, copyAll = false): { tensors: TensorMap; transfer: ArrayBuffer[] } {
   const out: TensorMap = {};
   const transfer = new Set<ArrayBuffer>();
   for (const [name, t] of Object.entries(tensors)) {

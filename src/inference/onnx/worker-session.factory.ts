@@ -12,13 +12,13 @@ import {
 } from './session-worker.protocol';
 
 /** A session worker thread stopped (crash, out of memory, terminated) while this run was in flight. */
-export class InferenceWorkerCrashedError extends AppError {
+class InferenceWorkerCrashedError extends AppError {
   readonly code = 'INFERENCE_WORKER_CRASHED' as const;
   override readonly httpStatus = 503;
 }
 
 /** The session was released before or while this run was in flight. */
-export class InferenceSessionReleasedError extends AppError {
+class InferenceSessionReleasedError extends AppError {
   readonly code = 'INFERENCE_SESSION_RELEASED' as const;
   override readonly httpStatus = 503;
 }

@@ -12,7 +12,7 @@ const proportions = z.object({ categories: z.array(z.string()), proportions: z.a
  * sample of its training split, computed with the server's preprocessing (`npm run drift:profile`).
  * Embeddings are stored PCA-reduced (components fitted on the same sample) to keep the file small.
  */
-export const referenceProfileSchema = z.object({
+const referenceProfileSchema = z.object({
   schemaVersion: z.literal(1),
   task: z.string(),
   version: z.string(),
