@@ -5,18 +5,16 @@ import { AppError } from '../errors';
 import { DynamicBatchingEngine } from './dynamic-batching.engine';
 import type { ModelSession, SessionFactory, SessionOptions, TensorMap } from './engine';
 import type { InferenceBatchEvent, InferenceRequestEvent, InferResult } from './inference-engine';
-import { AI_NOTICE } from './model-manifest';
+import { fixtureManifestJson } from '../../test/support/manifest-fixture';
 
 const SIZE = 4;
 
 /** Smallest model.json the manifest schema accepts. */
 function manifestJson(task: 'chest' | 'wrist', version: string, inputNames: string[]): object {
-  return {
+  return fixtureManifestJson({
     name: `${task}-fake`,
     task,
     version,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    notice: AI_NOTICE,
     classes: ['normal', 'abnormal'],
     input: { names: inputNames, size: SIZE, channels: 1, layout: 'NCHW' },
     preprocessing: {
@@ -31,7 +29,6 @@ function manifestJson(task: 'chest' | 'wrist', version: string, inputNames: stri
       { name: 'embedding', shape: ['N', 3] },
       { name: 'ood_distance', shape: ['N'] },
     ],
-    temperature: 1,
     thresholds: {},
     gate: {
       signal: 'ood_distance',
@@ -40,21 +37,7 @@ function manifestJson(task: 'chest' | 'wrist', version: string, inputNames: stri
       aurocNotRadiograph: null,
       aurocWrongBodyPart: null,
     },
-    trainingData: { manifestSha256: '0'.repeat(64), counts: {} },
-    training: {
-      epochs: 0,
-      seconds: 0,
-      params: 1,
-      torchVersion: 'none',
-      codeVersion: 'test',
-      seed: 0,
-      hyperparameters: {},
-    },
-    metrics: { aurocPerClass: {}, atThresholds: {}, perSource: {} },
-    knownLimitations: ['a unit-test fixture'],
-    modelCard: 'fixture',
-    intendedUse: 'unit tests',
-  };
+  });
 }
 
 interface PendingRun {

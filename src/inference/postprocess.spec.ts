@@ -1,14 +1,13 @@
-import { AI_NOTICE, modelManifestSchema, NOT_TARGET_OUTPUT, type ModelManifest } from './model-manifest';
+import { fixtureManifestJson, probeGate } from '../../test/support/manifest-fixture';
+import { modelManifestSchema, NOT_TARGET_OUTPUT, type ModelManifest } from './model-manifest';
 import { interpret, modelGateVerdict } from './postprocess';
 
 /** A chest v2-style model.json: histogram equalisation and a body-part probe. */
 function v2Json(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
+  return fixtureManifestJson({
     name: 'chest-fake',
     task: 'chest',
     version: 'v2',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    notice: AI_NOTICE,
     classes: ['NORMAL', 'PNEUMONIA', 'TUBERCULOSIS'],
     input: { names: ['image'], size: 4, channels: 1, layout: 'NCHW' },
     preprocessing: {
@@ -23,38 +22,16 @@ function v2Json(overrides: Record<string, unknown> = {}): Record<string, unknown
       { name: 'ood_distance', shape: ['N'] },
       { name: NOT_TARGET_OUTPUT, shape: ['N'] },
     ],
-    temperature: 1,
     thresholds: {
       PNEUMONIA: { value: 0.3, targetRecall: 0.98, method: 'm', nCalibrationPositives: 10, guarantee: 'g' },
     },
-    gate: {
-      signal: 'ood_distance',
-      method: 'fake',
-      oodDistanceThreshold: 10,
-      notTargetLogitThreshold: 0,
-      aurocNotRadiograph: null,
-      aurocWrongBodyPart: null,
-    },
-    trainingData: { manifestSha256: '0'.repeat(64), counts: {} },
+    gate: probeGate(),
     lineage: {
       parentVersion: 'v1',
       promotionGate: { metric: 'm', parent: 0.6, candidate: 0.7, passed: true },
     },
-    training: {
-      epochs: 0,
-      seconds: 0,
-      params: 1,
-      torchVersion: 'none',
-      codeVersion: 'test',
-      seed: 0,
-      hyperparameters: {},
-    },
-    metrics: { aurocPerClass: {}, atThresholds: {}, perSource: {} },
-    knownLimitations: ['a unit-test fixture'],
-    modelCard: 'fixture',
-    intendedUse: 'unit tests',
     ...overrides,
-  };
+  });
 }
 
 const parse = (json: Record<string, unknown>): ModelManifest => modelManifestSchema.parse(json);

@@ -1,43 +1,23 @@
+import { TISSUE_CROP } from '../imaging';
 import { GateVerdict } from './gate-verdict';
-import {
-  AI_NOTICE,
-  modelManifestSchema,
-  NOT_TARGET_OUTPUT,
-  readsPerView,
-  type ModelManifest,
-} from './model-manifest';
+import { fixtureManifestJson, probeGate } from '../../test/support/manifest-fixture';
+import { modelManifestSchema, NOT_TARGET_OUTPUT, readsPerView, type ModelManifest } from './model-manifest';
 import { interpret, type Reading } from './postprocess';
 import { fuseViews } from './study-fusion';
 
 /** A wrist v2-style model.json: one input, the tissue crop, a body-part head, a study section. */
 function wristJson(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
+  return fixtureManifestJson({
     name: 'wrist-fake',
     task: 'wrist',
     version: 'v2',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    notice: AI_NOTICE,
     classes: ['NO_FRACTURE', 'FRACTURE'],
     input: { names: ['image'], size: 4, channels: 1, layout: 'NCHW' },
     preprocessing: {
       id: 'gray-tissuecrop-bilinear-histeq-instnorm-v3',
       steps: [
         { name: 'decodeGrayscale', params: {} },
-        {
-          name: 'cropToTissue',
-          params: {
-            grid: 64,
-            rank: 0.85,
-            flatBinFraction: 0.02,
-            edgeCells: 5,
-            baseQuantile: 0.1,
-            topQuantile: 0.9,
-            keep: 0.15,
-            marginCells: 3,
-            minCells: 26,
-            minAspect: 0.5,
-          },
-        },
+        { name: 'cropToTissue', params: { ...TISSUE_CROP } },
         ...['resize', 'equalizeHistogram', 'instanceNormalize', 'toTensor'].map((name) => ({
           name,
           params: {},
@@ -51,39 +31,17 @@ function wristJson(overrides: Record<string, unknown> = {}): Record<string, unkn
       { name: 'ood_distance', shape: ['N'] },
       { name: NOT_TARGET_OUTPUT, shape: ['N'] },
     ],
-    temperature: 1,
     thresholds: {
       FRACTURE: { value: 0.2, targetRecall: 0.99, method: 'm', nCalibrationPositives: 256, guarantee: 'g' },
     },
-    gate: {
-      signal: 'ood_distance',
-      method: 'fake',
-      oodDistanceThreshold: 10,
-      notTargetLogitThreshold: 0,
-      aurocNotRadiograph: null,
-      aurocWrongBodyPart: null,
-    },
+    gate: probeGate(),
     study: {
       rule: 'max',
       requiredViews: ['PA', 'LATERAL'],
       missingView: { 'PA only': '8% of fractures are seen on the lateral only' },
     },
-    trainingData: { manifestSha256: '0'.repeat(64), counts: {} },
-    training: {
-      epochs: 0,
-      seconds: 0,
-      params: 1,
-      torchVersion: 'none',
-      codeVersion: 'test',
-      seed: 0,
-      hyperparameters: {},
-    },
-    metrics: { aurocPerClass: {}, atThresholds: {}, perSource: {} },
-    knownLimitations: ['a unit-test fixture'],
-    modelCard: 'fixture',
-    intendedUse: 'unit tests',
     ...overrides,
-  };
+  });
 }
 
 const manifest: ModelManifest = modelManifestSchema.parse(wristJson());
