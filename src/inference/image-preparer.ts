@@ -62,8 +62,11 @@ export interface ImagePreparer extends ImageInspector {
   close(): Promise<void>;
 }
 
-/** Decoded pixels to the model input of one contract, with what the analysis reads beside it. */
-async function prepareDecoded(
+/**
+ * Decoded pixels → quality check → model input of one contract, with what the analysis reads beside it:
+ * the one pipeline both the inline preparer and the decode pool's workers run.
+ */
+export async function prepareImage(
   img: DecodedImage,
   size: number,
   preprocessing: PreprocessingId,
@@ -110,14 +113,14 @@ export class InlineImagePreparer implements ImagePreparer {
     contentSha256?: string,
   ): Promise<PreparedImage> {
     return this.cache.getOrPrepare(contentSha256, { size, preprocessing }, async () =>
-      prepareDecoded(await decodeImage(bytes, this.limits), size, preprocessing),
+      prepareImage(await decodeImage(bytes, this.limits), size, preprocessing),
     );
   }
 
   private async decodeAndKeep(bytes: Uint8Array, contentSha256: string): Promise<DecodedImage> {
     const img = await decodeImage(bytes, this.limits);
     for (const c of this.cache.contracts)
-      this.cache.set(contentSha256, await prepareDecoded(img, c.size, c.preprocessing));
+      this.cache.set(contentSha256, await prepareImage(img, c.size, c.preprocessing));
     return img;
   }
 

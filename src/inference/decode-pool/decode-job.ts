@@ -5,13 +5,11 @@ import {
   DicomAttributes,
   ImageFormat,
   ImageLimits,
-  pixelStats,
   PREPROCESSING_SPEC,
   PreprocessingId,
-  toModelInput,
 } from '../../imaging';
 import { GateVerdict } from '../gate-verdict';
-import { qualityVerdict } from '../radiograph-reader';
+import { prepareImage } from '../image-preparer';
 
 /** What the decode pool reports about an image besides its tensor. Holds no PHI (no DICOM identifiers). */
 export interface ImageMeta {
@@ -25,7 +23,7 @@ export interface ImageMeta {
   pixelStats: { min: number; max: number; mean: number };
   /** Display-intensity histogram of the resized image (drift monitoring). */
   intensityHistogram: number[];
-  /** The pre-model check's verdict ({@link qualityVerdict}): LOW_QUALITY, NOT_A_RADIOGRAPH (colour) or null. */
+  /** The pre-model check's verdict (radiograph-reader's `qualityVerdict`): LOW_QUALITY, NOT_A_RADIOGRAPH (colour) or null. */
   quality: GateVerdict | null;
   /** DICOM attributes needed to interpret or audit the pixels (no identifiers), for DICOM files. */
   dicom?: DicomAttributes;
@@ -38,8 +36,8 @@ export interface DecodedTensor {
 }
 
 /**
- * decodeImage → quality check → toModelTensor, in whichever thread calls it (the pool's workers, or
- * inline where no pool is wanted). Throws only {@link ImageError}.
+ * decodeImage → {@link prepareImage} (quality check, model input), in whichever thread calls it (the
+ * pool's workers, or inline where no pool is wanted). Throws only {@link ImageError}.
  */
 export async function decodeAndPrepare(
   bytes: Uint8Array,
@@ -71,19 +69,19 @@ async function tensorOf(
   size: number,
   preprocessing: PreprocessingId,
 ): Promise<DecodedTensor> {
-  const { tensor, intensityHistogram } = await toModelInput(img, size, preprocessing);
+  const prepared = await prepareImage(img, size, preprocessing);
   return {
-    tensor,
+    tensor: prepared.tensor,
     meta: {
       format: img.format,
-      width: img.width,
-      height: img.height,
-      bitsStored: img.bitsStored,
+      width: prepared.width,
+      height: prepared.height,
+      bitsStored: prepared.bitsStored,
       photometric: img.photometric,
       transferSyntaxUid: img.transferSyntaxUid,
-      pixelStats: pixelStats(img),
-      intensityHistogram,
-      quality: qualityVerdict(img),
+      pixelStats: prepared.stats,
+      intensityHistogram: prepared.intensityHistogram,
+      quality: prepared.quality,
       dicom: img.dicom,
     },
   };
