@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { seededRandom } from '../../src/shared/random';
 import { datasetDir, datasetPath } from '../support/shared-data';
 
 const CASE_TIMEOUT_MS = 30_000;
@@ -27,18 +28,6 @@ parentPort.on('message', async ({ id, bytes }) => {
   }
 });
 `;
-
-/** mulberry32: a tiny deterministic PRNG so every run fuzzes the same cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   name: string;
@@ -98,7 +87,8 @@ const SOURCES: [string, string, number][] = [
 ];
 
 function buildCases(): Case[] {
-  const rnd = prng(20261123);
+  // Deterministic, so every run fuzzes the same cases.
+  const rnd = seededRandom(20261123);
   const cases: Case[] = [];
   for (const [label, rel, n] of SOURCES) {
     const file = datasetPath(rel);
