@@ -2908,49 +2908,10 @@ export type ThresholdSource =
   /** Chosen on the site's own positives, with a finite-sample recall guarantee. */
   | 'SITE';
 
-export type DashboardDriftAlertFragment = { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowStart: string, windowEnd: string, windowSize: number, windowKind: DriftWindowKind, status: DriftAlertStatus, createdAt: string };
-
 export type DashboardMeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type DashboardMeQuery = { me: { displayName: string, role: Role, permissions: Array<string> } };
-
-export type DashboardOverviewQueryVariables = Exact<{ [key: string]: never; }>;
-
-
-export type DashboardOverviewQuery = { monitoringOverview: { bucketMinutes: number, corrections: number, modelVersions: Array<{ id: string, task: ModelTask, version: string, stage: ModelStage, trafficShare: number, hasReferenceProfile: boolean }>, throughput: Array<{ start: string, predictions: number, refused: number, p50Ms: number | null, p95Ms: number | null }>, recentPredictions: Array<{ id: string, createdAt: string, model: string | null, route: string, gateVerdict: GateVerdict, label: string | null, totalMs: number | null }>, drift: { enabled: boolean, windowSize: number, timeWindowMinutes: number, minWindowSize: number, alpha: number, psiThreshold: number, permutations: number } } };
-
-export type DashboardDriftAlertsQueryVariables = Exact<{ [key: string]: never; }>;
-
-
-export type DashboardDriftAlertsQuery = { driftAlerts: { edges: Array<{ node: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowStart: string, windowEnd: string, windowSize: number, windowKind: DriftWindowKind, status: DriftAlertStatus, createdAt: string } }> } };
-
-export type DashboardAcknowledgeDriftAlertMutationVariables = Exact<{
-  id: string | number;
-}>;
-
-
-export type DashboardAcknowledgeDriftAlertMutation = { acknowledgeDriftAlert: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowStart: string, windowEnd: string, windowSize: number, windowKind: DriftWindowKind, status: DriftAlertStatus, createdAt: string } };
-
-export type DashboardResolveDriftAlertMutationVariables = Exact<{
-  id: string | number;
-}>;
-
-
-export type DashboardResolveDriftAlertMutation = { resolveDriftAlert: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowStart: string, windowEnd: string, windowSize: number, windowKind: DriftWindowKind, status: DriftAlertStatus, createdAt: string } };
-
-export type DashboardDriftDetectedSubscriptionVariables = Exact<{ [key: string]: never; }>;
-
-
-export type DashboardDriftDetectedSubscription = { driftDetected: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowStart: string, windowEnd: string, windowSize: number, windowKind: DriftWindowKind, status: DriftAlertStatus, createdAt: string } };
-
-export type DashboardDriftChecksQueryVariables = Exact<{
-  modelVersionId?: string | number | null | undefined;
-  windowKind?: DriftWindowKind | null | undefined;
-}>;
-
-
-export type DashboardDriftChecksQuery = { driftChecks: Array<{ windowEnd: string, windowSize: number, drifted: boolean, signals: Array<{ signal: string, statistic: string, value: number, pValue: number | null, threshold: number, drifted: boolean }> }> };
 
 export type DashboardCorrectionQualityQueryVariables = Exact<{
   input: CorrectionQualityInput;
@@ -2993,6 +2954,8 @@ export type DashboardApproveSiteOperatingPointMutationVariables = Exact<{
 
 export type DashboardApproveSiteOperatingPointMutation = { approveSiteOperatingPoint: { id: string } };
 
+export type DriftAlertFieldsFragment = { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowKind: DriftWindowKind, windowStart: string, windowEnd: string, windowSize: number, status: DriftAlertStatus, createdAt: string };
+
 export type DriftChecksQueryVariables = Exact<{
   modelVersionId?: string | number | null | undefined;
   windowKind?: DriftWindowKind | null | undefined;
@@ -3002,31 +2965,33 @@ export type DriftChecksQueryVariables = Exact<{
 
 export type DriftChecksQuery = { driftChecks: Array<{ id: string, modelVersionId: string, windowKind: DriftWindowKind, windowStart: string, windowEnd: string, windowSize: number, drifted: boolean, signals: Array<{ signal: string, statistic: string, value: number, pValue: number | null, threshold: number, drifted: boolean }> }> };
 
-export type OpenDriftAlertsQueryVariables = Exact<{ [key: string]: never; }>;
+export type DriftAlertsQueryVariables = Exact<{
+  status?: DriftAlertStatus | null | undefined;
+}>;
 
 
-export type OpenDriftAlertsQuery = { driftAlerts: { edges: Array<{ node: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowKind: DriftWindowKind, windowStart: string, windowEnd: string, windowSize: number, status: DriftAlertStatus } }> } };
+export type DriftAlertsQuery = { driftAlerts: { edges: Array<{ node: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowKind: DriftWindowKind, windowStart: string, windowEnd: string, windowSize: number, status: DriftAlertStatus, createdAt: string } }> } };
 
 export type AcknowledgeDriftAlertMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type AcknowledgeDriftAlertMutation = { acknowledgeDriftAlert: { id: string, status: DriftAlertStatus } };
+export type AcknowledgeDriftAlertMutation = { acknowledgeDriftAlert: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowKind: DriftWindowKind, windowStart: string, windowEnd: string, windowSize: number, status: DriftAlertStatus, createdAt: string } };
 
 export type ResolveDriftAlertMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ResolveDriftAlertMutation = { resolveDriftAlert: { id: string, status: DriftAlertStatus } };
+export type ResolveDriftAlertMutation = { resolveDriftAlert: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowKind: DriftWindowKind, windowStart: string, windowEnd: string, windowSize: number, status: DriftAlertStatus, createdAt: string } };
 
 export type DriftDetectedSubscriptionVariables = Exact<{
   modelVersionId?: string | number | null | undefined;
 }>;
 
 
-export type DriftDetectedSubscription = { driftDetected: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowKind: DriftWindowKind, windowSize: number, status: DriftAlertStatus } };
+export type DriftDetectedSubscription = { driftDetected: { id: string, modelVersionId: string | null, signal: string, statistic: string, value: number, pValue: number | null, threshold: number, windowKind: DriftWindowKind, windowStart: string, windowEnd: string, windowSize: number, status: DriftAlertStatus, createdAt: string } };
 
 export type MonitoringOverviewQueryVariables = Exact<{
   minutes?: number | null | undefined;
@@ -3034,7 +2999,7 @@ export type MonitoringOverviewQueryVariables = Exact<{
 }>;
 
 
-export type MonitoringOverviewQuery = { monitoringOverview: { corrections: number, warning: string, modelVersions: Array<{ id: string, task: ModelTask, version: string, stage: ModelStage, hasReferenceProfile: boolean }>, throughput: Array<{ start: string, predictions: number, refused: number, p50Ms: number | null, p95Ms: number | null }>, recentPredictions: Array<{ id: string, createdAt: string, model: string | null, route: string, gateVerdict: GateVerdict, label: string | null, totalMs: number | null }>, drift: { enabled: boolean, windowSize: number, alpha: number, psiThreshold: number } } };
+export type MonitoringOverviewQuery = { monitoringOverview: { bucketMinutes: number, corrections: number, warning: string, modelVersions: Array<{ id: string, task: ModelTask, version: string, stage: ModelStage, trafficShare: number, hasReferenceProfile: boolean }>, throughput: Array<{ start: string, predictions: number, refused: number, p50Ms: number | null, p95Ms: number | null }>, recentPredictions: Array<{ id: string, createdAt: string, model: string | null, route: string, gateVerdict: GateVerdict, label: string | null, totalMs: number | null }>, drift: { enabled: boolean, windowSize: number, timeWindowMinutes: number, minWindowSize: number, alpha: number, psiThreshold: number, permutations: number } } };
 
 export type GenerateNoteMutationVariables = Exact<{
   predictionId: string | number;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { Kind, parse, specifiedRules, validate, type GraphQLSchema } from 'graphql';
 import { loadConfig } from '../config/app-config';
@@ -73,7 +73,30 @@ describe('dashboard operations', () => {
     const declared = document.definitions.flatMap((d) =>
       d.kind === Kind.OPERATION_DEFINITION ? [d.name!.value] : [],
     );
-    expect(declared.sort()).toEqual([...new Set(named.map((n) => n.name))].sort());
+    const own = named.filter((n) => n.file === 'dashboard').map((n) => n.name);
+    expect(declared.sort()).toEqual([...new Set(own)].sort());
+  });
+
+  it('writes no operation twice: the page sends the shared ones (monitoring.graphql) and declares only its own', () => {
+    expect(named.filter((n) => n.file === 'monitoring').map((n) => n.name)).toEqual(
+      expect.arrayContaining(['MonitoringOverview', 'DriftAlerts', 'DriftChecks', 'DriftDetected']),
+    );
+    /** Root fields each operation of a client document selects. */
+    const rootFields = (file: string) =>
+      parse(readFileSync(join(__dirname, '..', '..', 'client', file), 'utf8')).definitions.flatMap((d) =>
+        d.kind === Kind.OPERATION_DEFINITION
+          ? d.selectionSet.selections.flatMap((s) =>
+              s.kind === Kind.FIELD ? [`${d.operation} ${s.name.value}`] : [],
+            )
+          : [],
+      );
+    const others = new Set(
+      readdirSync(join(__dirname, '..', '..', 'client'))
+        .filter((f) => f.endsWith('.graphql') && f !== 'dashboard.graphql')
+        .flatMap(rootFields),
+    );
+    expect(rootFields('dashboard.graphql').filter((f) => others.has(f))).toEqual([]);
+    expect(others.has('query monitoringOverview')).toBe(true);
   });
 
   it('writes no GraphQL inline in the modules', () => {

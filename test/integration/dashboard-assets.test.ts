@@ -60,7 +60,10 @@ describe('the dashboard over HTTP', () => {
         expect({ path, name, value: res.headers[name] }).toEqual({ path, name, value });
     }
     expect(DASHBOARD_HEADERS['content-security-policy']).toContain("script-src 'self';");
-    expect((await get('/dashboard/operations/dashboard.graphql')).body).toContain('query DashboardOverview');
+    expect((await get('/dashboard/operations/dashboard.graphql')).body).toContain('query DashboardSites');
+    expect((await get('/dashboard/operations/monitoring.graphql')).body).toContain(
+      'query MonitoringOverview',
+    );
   });
 
   it('answers 404 for any other path under /dashboard', async () => {

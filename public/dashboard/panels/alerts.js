@@ -9,10 +9,10 @@ import { setLive } from '../lib/live.js';
 import { may } from '../lib/session-state.js';
 import { modelName } from './models.js';
 
-var ALERTS = operation('dashboard', 'DashboardDriftAlerts');
-var ACKNOWLEDGE = operation('dashboard', 'DashboardAcknowledgeDriftAlert');
-var RESOLVE = operation('dashboard', 'DashboardResolveDriftAlert');
-var DETECTED = operation('dashboard', 'DashboardDriftDetected');
+var ALERTS = operation('monitoring', 'DriftAlerts');
+var ACKNOWLEDGE = operation('monitoring', 'AcknowledgeDriftAlert');
+var RESOLVE = operation('monitoring', 'ResolveDriftAlert');
+var DETECTED = operation('monitoring', 'DriftDetected');
 
 var alerts = [];
 /** Ids of alerts that arrived live since the page loaded (highlighted until triaged). */

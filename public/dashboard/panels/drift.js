@@ -4,7 +4,7 @@ import { $, el } from '../lib/dom.js';
 import { fmtNum, fmtTime, SIGNAL_ORDER, signalTitle } from '../lib/format.js';
 import { operation, request } from '../lib/graphql.js';
 
-var CHECKS = operation('dashboard', 'DashboardDriftChecks');
+var CHECKS = operation('monitoring', 'DriftChecks');
 
 /** Wires the model and window-kind selects. */
 export function initDrift() {

@@ -2,7 +2,7 @@
 import { $, el } from '../lib/dom.js';
 import { operation, request } from '../lib/graphql.js';
 
-var OVERVIEW = operation('dashboard', 'DashboardOverview');
+var OVERVIEW = operation('monitoring', 'MonitoringOverview');
 
 /** `task/version` by model version id, from the latest overview. */
 var names = {};
@@ -14,7 +14,7 @@ export function modelName(id) {
 
 /** Reads the monitoring overview (model versions, throughput, recent predictions, drift settings). */
 export function loadOverview() {
-  return request(OVERVIEW).then(function (data) {
+  return request(OVERVIEW, { minutes: 60, recent: 15 }).then(function (data) {
     var overview = data.monitoringOverview;
     overview.modelVersions.forEach(function (m) {
       names[m.id] = m.task.toLowerCase() + '/' + m.version;
