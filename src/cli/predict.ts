@@ -18,7 +18,7 @@ import { AI_ASSISTANCE_WARNING } from '../domain/prediction/ai-assistance';
 import { AppError } from '../errors';
 import { decodeImage, DecodedImage, renderHeatmapPng, toModelInput } from '../imaging';
 import { loadModel } from '../inference/model-loader';
-import { readsPerView } from '../inference/model-manifest';
+import { readsPerView, type ModelManifest } from '../inference/model-manifest';
 import type { Reading } from '../inference/postprocess';
 import { resolveModelDir } from '../inference/model-repository';
 import { OnnxSessionFactory } from '../inference/onnx/onnx-session.factory';
@@ -78,12 +78,12 @@ async function loadReader({ task, perView, values }: Command) {
     );
     siteNote = { file: values.site, validated: true };
   }
-  return { reader: new RadiographReader(model), siteNote };
+  return { reader: RadiographReader.ofModel(model), siteNote };
 }
 
 /** What every printed line shares: the model, its operating point, where heatmaps go. */
 class Printer {
-  readonly manifest: RadiographReader['model']['manifest'];
+  readonly manifest: ModelManifest;
   readonly name: string;
   readonly positive: string;
   readonly thresholds: Record<string, number>;
@@ -93,7 +93,7 @@ class Printer {
     readonly siteNote: SiteNote,
     private readonly heatmapDir: string | undefined,
   ) {
-    this.manifest = reader.model.manifest;
+    this.manifest = reader.manifest;
     this.name = `${this.manifest.name}@${this.manifest.version}`;
     this.positive = this.manifest.classes[this.manifest.classes.length - 1]!;
     this.thresholds = Object.fromEntries(

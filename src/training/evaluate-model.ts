@@ -25,10 +25,10 @@ export async function evaluateModel(options: {
   batch?: number;
   labelMap?: (row: Record<string, string>) => string | null;
 }) {
-  const reader = new RadiographReader(
+  const reader = RadiographReader.ofModel(
     await loadModel(options.model, new OnnxSessionFactory(), { executionProviders: ['cpu'] }),
   );
-  const manifest = reader.model.manifest;
+  const manifest = reader.manifest;
   const root = options.root ? resolve(options.root) : dirname(resolve(options.labels));
   const rows = readCsvRecords(await readFile(options.labels, 'utf8')).filter(
     (r) => !options.split || r.split === options.split,

@@ -53,7 +53,7 @@ export async function siteCalibrate(options: {
       await access(join(root, r.path)).catch(() => {
         throw new SiteLabelsError(r.row, `file not found: ${r.path}`);
       });
-    const reader = new RadiographReader(model);
+    const reader = RadiographReader.ofModel(model);
     const items: SiteItem[] = [];
     for (let i = 0; i < rows.length; i += 16) {
       const chunk = rows.slice(i, i + 16);

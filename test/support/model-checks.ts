@@ -26,7 +26,7 @@ export function useModel(dir: string): { readonly model: LoadedModel; readonly r
   let reader: RadiographReader | undefined;
   beforeAll(async () => {
     model = await loadModel(dir, new OnnxSessionFactory(), { executionProviders: ['cpu'] });
-    reader = new RadiographReader(model);
+    reader = RadiographReader.ofModel(model);
   });
   afterAll(() => model?.session.release());
   return {
@@ -77,15 +77,11 @@ export async function torchParity(
     { maxBuffer: 1 << 24 },
   );
   const python = JSON.parse(stdout) as { preprocessing: string; results: { logits: number[] }[] };
-  const { session, manifest } = reader.model;
-  const size = manifest.input.size;
   const diffs = [];
   for (const [i, file] of files.entries()) {
     const tensor = await reader.tensorOf(await decodeImage(readFileSync(file), FILM_LIMITS));
-    const out = await session.run({ image: { data: tensor, dims: [1, 1, size, size] } });
-    const diff = Math.max(
-      ...Array.from(out.logits.data).map((v, k) => Math.abs(v - python.results[i]!.logits[k]!)),
-    );
+    const [{ reading }] = await reader.readItems([[tensor]]);
+    const diff = Math.max(...reading.logits.map((v, k) => Math.abs(v - python.results[i]!.logits[k]!)));
     diffs.push({ file, diff });
   }
   return { preprocessing: python.preprocessing, diffs };

@@ -47,7 +47,7 @@ export async function observeFiles(
   options: { batchSize?: number; onProgress?: (done: number) => void } = {},
 ): Promise<OfflineObservation[]> {
   const preparer = new InlineImagePreparer({ maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 });
-  const reader = new RadiographReader(model);
+  const reader = RadiographReader.ofModel(model);
   const views = model.manifest.input.names.length;
   const size = model.manifest.input.size;
   const batchSize = options.batchSize ?? 16;
@@ -57,11 +57,11 @@ export async function observeFiles(
     const prepared = await Promise.all(
       batch.map(async (f) => preparer.prepare(await readFile(f), size, model.manifest.preprocessing.id)),
     );
-    const readings = await reader.runTensors(
+    const items = await reader.readItems(
       prepared.map((p) => Array.from({ length: views }, () => p.tensor)),
       prepared.map((p) => p.quality),
     );
-    readings.forEach((r, i) =>
+    items.forEach(({ reading: r }, i) =>
       out.push({ file: batch[i]!, gateVerdict: r.gateVerdict, observation: observationOf(r, prepared[i]!) }),
     );
     options.onProgress?.(out.length);
