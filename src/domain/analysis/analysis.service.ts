@@ -3,10 +3,15 @@ import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { AppError, InvalidStateError, NotFoundError } from '../../errors';
 import type { ImagePreparer, PreparedImage } from '../../inference/image-preparer';
-import type { InferenceEngine, InferRequest, InferResult, Priority } from '../../inference/inference-engine';
+import type { InferenceEngine, Priority } from '../../inference/inference-engine';
 import { readsPerView, type ModelManifest } from '../../inference/model-manifest';
-import { interpret, modelGateVerdict, NOT_TARGET_OUTPUT, Reading } from '../../inference/postprocess';
-import { fuseViews } from '../../inference/study-fusion';
+import type { Reading } from '../../inference/postprocess';
+import {
+  engineRunner,
+  RadiographReader,
+  type StudyRead,
+  type ViewCam,
+} from '../../inference/radiograph-reader';
 import { renderHeatmapPng, type PreprocessingId } from '../../imaging';
 import { AI_ASSISTANCE_WARNING } from '../prediction/ai-assistance';
 import { decodeCam, encodeCam, type StoredCam } from '../prediction/stored-cam';
@@ -82,40 +87,11 @@ interface ReadOptions {
 /** One study as a site evaluation sees it: the raw logits and the gate's verdict, or why it could not be read. */
 export type ValidationReading = { logits: number[]; gateVerdict: GateVerdict } | { error: string };
 
-/** A class-activation map of one view, at the model's feature resolution. */
-type ViewCam = { label: string; view: number; width: number; height: number; data: Float32Array };
-
-/** The engine outputs interpretation reads, with the CAMs of the result. */
-function outputsOf(result: InferResult, cams: ViewCam[]) {
-  return {
-    logits: result.outputs.logits.data,
-    embedding: result.outputs.embedding.data,
-    oodDistance: result.outputs.ood_distance.data[0],
-    notTargetLogit: result.outputs[NOT_TARGET_OUTPUT]?.data[0],
-    cams,
-  };
-}
-
-/** Picks the CAM a stored heatmap is drawn from (null: none to keep). */
-type CamFor = (
-  reading: Reading,
-  cams: ViewCam[],
-  prepared: PreparedImage[],
-  views: Image[],
-  view?: number,
-) => StoredCam | null;
-
-/** What one engine pass over a study gave. */
-interface EngineRead {
-  reading: Reading;
-  results: InferResult[];
-  /** When interpretation began (performance.now()). */
-  t1: number;
+/** The CAMs a reading stores: the study's heatmap source, and each view's own (per-view models). */
+interface StoredCams {
   cam: StoredCam | null;
   /** Per-view models: each view's own verdict, probability, flag and CAM; null otherwise. */
   perView: Partial<PredictionInput>[] | null;
-  /** The view whose film the drift observation describes. */
-  shown: number;
 }
 
 /** The prediction a reading makes (not persisted; its timings are set by the caller). */
@@ -125,9 +101,9 @@ function predictionOf(
   manifest: ModelManifest,
   point: SiteOperatingPoint | null,
   route: string,
-  read: EngineRead,
+  reading: Reading,
+  cam: StoredCam | null,
 ): Prediction {
-  const { reading, cam } = read;
   const prediction = new Prediction();
   prediction.study = study;
   prediction.modelVersion = version;
@@ -146,23 +122,6 @@ function predictionOf(
   prediction.warning = AI_ASSISTANCE_WARNING;
   prediction.explanation = reading.explanation;
   return prediction;
-}
-
-/** The CAMs of one engine result; `view` numbers them from `firstView` (per-view models: the view read). */
-function camsOf(manifest: ModelManifest, result: InferResult, firstView = 0): ViewCam[] {
-  const names = manifest.input.names.length === 1 ? ['cam'] : manifest.input.names.map((n) => `cam_${n}`);
-  return names.flatMap((name, v) => {
-    const t = result.outputs[name];
-    if (!t) return [];
-    const [k, h, w] = t.dims;
-    return manifest.classes.slice(0, k).map((label, c) => ({
-      label,
-      view: firstView + v,
-      width: w,
-      height: h,
-      data: t.data.slice(c * h * w, (c + 1) * h * w),
-    }));
-  });
 }
 
 /** Options for the analysis service. */
@@ -240,8 +199,9 @@ const PRIORITY: Record<string, Priority> = { STAT: 'STAT', URGENT: 'URGENT', ROU
 
 /**
  * Reads a study with the model version chosen by routing (and, in shadow mode, the canary beside it):
- * fetch the views from the object store, decode and preprocess them, run the engine, interpret
- * (gate first), store the heatmap, and record the prediction with its timings in one transaction.
+ * fetch the views from the object store, decode and preprocess them, read them through the engine
+ * ({@link RadiographReader}: gate first, then calibration and per-view fusion), choose the CAM to keep,
+ * and record the prediction with its timings in one transaction. No tensor work happens here.
  */
 export class AnalysisService {
   constructor(
@@ -657,7 +617,6 @@ export class AnalysisService {
     // interpreted; the engine and the input contract stay the version's own.
     const point = options.operatingPoint ?? null;
     const manifest = point ? withSiteOperatingPoint(shipped, point) : shipped;
-    const camFor: CamFor = options.heatmaps === false ? () => null : (...args) => this.camOf(...args);
     const perViewModel = readsPerView(manifest);
     if (!perViewModel && views.length !== manifest.input.names.length)
       throw new WristViewsRequiredError(`Model ${version.version} reads a PA and a LATERAL view together`, {
@@ -679,41 +638,44 @@ export class AnalysisService {
           : manifest.gate.notTargetLogitThreshold === undefined && header.every((v) => v === null)
             ? await this.looksLikeChest(prepare, 1)
             : null;
-    const chestLike = perViewModel ? null : (crossCheck?.[0] ?? null);
-    const pre = header.find((v) => v !== null) ?? chestLike;
-    const request = {
-      task,
-      version: version.version,
-      priority: PRIORITY[study.priority] ?? 'ROUTINE',
-      deadline: Date.now() + this.options.deadlineMs,
-      signal,
-    };
-    const read = perViewModel
-      ? await this.readViewsApart(
-          manifest,
-          request,
-          prepared,
-          views,
-          camFor,
-          (i) => header[i] ?? crossCheck?.[i] ?? null,
-        )
-      : await this.readViewsTogether(manifest, request, prepared, views, camFor, pre);
-    const interpretMs = performance.now() - read.t1;
-    const prediction = predictionOf(study, version, manifest, point, route, read);
+    const reader = new RadiographReader(
+      manifest,
+      engineRunner(this.engine, {
+        task,
+        version: version.version,
+        priority: PRIORITY[study.priority] ?? 'ROUTINE',
+        deadline: Date.now() + this.options.deadlineMs,
+        signal,
+      }),
+    );
+    // A view refused before the model (header, quality, cross-check) is one a per-view study lacks; a
+    // model that reads the views together is refused with the first such verdict.
+    const read = await reader.readPrepared(
+      prepared.map((p, i) => ({
+        view: views[i]!.view,
+        tensor: p.tensor,
+        refusedBefore: header[i] ?? crossCheck?.[i] ?? null,
+      })),
+      { allowIncomplete: this.options.wristSingleView ?? false },
+    );
+    const t1 = performance.now();
+    const stored = this.storedCams(manifest, read, prepared, views, options.heatmaps !== false);
+    const prediction = predictionOf(study, version, manifest, point, route, read.reading, stored.cam);
     prediction.timings = {
       decodeMs,
-      queueMs: Math.max(...read.results.map((r) => r.timings.queueMs)),
-      inferenceMs: Math.max(...read.results.map((r) => r.timings.inferenceMs)),
-      batchSize: read.results[0]!.timings.batchSize,
-      interpretMs: round(interpretMs),
+      queueMs: read.timings.queueMs,
+      inferenceMs: read.timings.inferenceMs,
+      batchSize: read.timings.batchSize,
+      interpretMs: round(read.interpretMs + performance.now() - t1),
       totalMs: Date.now() - started,
     };
-    const { reading } = read;
+    // The drift record describes the film the answer rests on (a fused study's deciding view).
+    const shown = prepared[read.fusion?.decidingView ?? 0]!;
     return {
       prediction,
-      reading,
-      observation: observationOf(reading, prepared[read.shown]!),
-      perView: read.perView,
+      reading: read.reading,
+      observation: observationOf(read.reading, shown),
+      perView: stored.perView,
     };
   }
 
@@ -734,16 +696,13 @@ export class AnalysisService {
     try {
       const chest = this.engine.manifest('chest', chestVersion);
       const views = (await prepare(chest.input.size, chest.preprocessing.id)).slice(0, count);
-      const results = await Promise.all(
-        views.map((v) =>
-          this.engine.infer({ task: 'chest', version: chestVersion, views: [v.tensor], priority: 'ROUTINE' }),
-        ),
+      const reader = new RadiographReader(
+        chest,
+        engineRunner(this.engine, { task: 'chest', version: chestVersion, priority: 'ROUTINE' }),
       );
-      return results.map((r) =>
-        modelGateVerdict(chest, r.outputs.ood_distance.data[0], r.outputs[NOT_TARGET_OUTPUT]?.data[0]) ===
-        GateVerdict.ACCEPTED
-          ? GateVerdict.WRONG_BODY_PART
-          : null,
+      const items = await reader.readItems(views.map((v) => [v.tensor]));
+      return items.map(({ reading }) =>
+        reading.gateVerdict === GateVerdict.ACCEPTED ? GateVerdict.WRONG_BODY_PART : null,
       );
     } finally {
       lease?.release();
@@ -751,64 +710,32 @@ export class AnalysisService {
   }
 
   /**
-   * A per-view model: each view read on its own, then the study fused from its views (model.json
-   * `study`). A view refused before the model (`refusedBefore`: header, quality) is one the study lacks.
+   * The CAMs a reading stores (none without `heatmaps`), and a per-view model's view records. A per-view
+   * study that was not read (a view refused, incomplete studies not allowed) carries no finding at all:
+   * its accepted views keep their gate verdicts but not their probabilities, flags or maps.
    */
-  private async readViewsApart(
+  private storedCams(
     manifest: ModelManifest,
-    request: Omit<InferRequest, 'views'>,
+    read: StudyRead,
     prepared: PreparedImage[],
     views: Image[],
-    camFor: CamFor,
-    refusedBefore: (view: number) => GateVerdict | null,
-  ): Promise<EngineRead> {
-    const results = await Promise.all(
-      prepared.map((p) => this.engine.infer({ ...request, views: [p.tensor] })),
-    );
-    const t1 = performance.now();
-    const cams = results.map((r, i) => camsOf(manifest, r, i));
-    const readings = results.map((r, i) => interpret(manifest, outputsOf(r, cams[i]!), refusedBefore(i)));
-    const fused = fuseViews(
-      manifest,
-      readings.map((r, i) => ({ view: views[i]!.view, reading: r })),
-      { allowIncomplete: this.options.wristSingleView ?? false },
-    );
-    // A study that was not read (a view refused, incomplete studies not allowed) carries no finding at all:
-    // its accepted views keep their gate verdicts but not their probabilities, flags or maps.
-    const read = fused.gateVerdict === GateVerdict.ACCEPTED;
-    const viewCams = readings.map((r, i) => (read ? camFor(r, cams[i]!, prepared, views, i) : null));
+    heatmaps: boolean,
+  ): StoredCams {
+    const camOf = (reading: Reading, cams: ViewCam[], view: number) =>
+      heatmaps ? this.camOf(reading, cams, prepared, views, view) : null;
+    const { fusion } = read;
+    if (!fusion) return { cam: camOf(read.reading, read.items[0]!.cams, 0), perView: null };
+    const accepted = fusion.gateVerdict === GateVerdict.ACCEPTED;
+    const viewCams = read.items.map((item, i) => (accepted ? camOf(item.reading, item.cams, i) : null));
     const positive = manifest.classes[manifest.classes.length - 1]!;
-    const perView = readings.map((r, i) => ({
-      gateVerdict: r.gateVerdict,
-      probability: read ? (r.probabilities?.[positive] ?? null) : null,
-      flagged: read && r.probabilities ? r.findings.some((f) => f.label === positive) : null,
+    const perView = read.items.map(({ reading }, i) => ({
+      gateVerdict: reading.gateVerdict,
+      probability: accepted ? (reading.probabilities?.[positive] ?? null) : null,
+      flagged: accepted && reading.probabilities ? reading.findings.some((f) => f.label === positive) : null,
       cam: viewCams[i] ?? null,
     }));
-    const cam = fused.decidingView === null ? null : (viewCams[fused.decidingView] ?? null);
-    return { reading: fused, results, t1, cam, perView, shown: fused.decidingView ?? 0 };
-  }
-
-  /** A model that reads the study's views together, in one engine request. */
-  private async readViewsTogether(
-    manifest: ModelManifest,
-    request: Omit<InferRequest, 'views'>,
-    prepared: PreparedImage[],
-    views: Image[],
-    camFor: CamFor,
-    refusedBefore: GateVerdict | null,
-  ): Promise<EngineRead> {
-    const result = await this.engine.infer({ ...request, views: prepared.map((p) => p.tensor) });
-    const t1 = performance.now();
-    const cams = camsOf(manifest, result);
-    const reading = interpret(manifest, outputsOf(result, cams), refusedBefore);
-    return {
-      reading,
-      results: [result],
-      t1,
-      cam: camFor(reading, cams, prepared, views),
-      perView: null,
-      shown: 0,
-    };
+    const cam = fusion.decidingView === null ? null : (viewCams[fusion.decidingView] ?? null);
+    return { cam, perView };
   }
 
   /**
