@@ -1,7 +1,5 @@
 import { GateVerdict } from './gate-verdict';
-import { NOT_TARGET_OUTPUT, type ModelManifest } from './model-manifest';
-
-export { NOT_TARGET_OUTPUT };
+import type { ModelManifest } from './model-manifest';
 
 /** A condition flagged at its operating point. */
 export interface FindingResult {

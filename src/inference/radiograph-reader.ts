@@ -4,8 +4,8 @@ import { splitBatch } from './batching/session-executor';
 import type { ModelSession, Tensor, TensorMap } from './engine';
 import type { InferenceEngine, InferRequest, InferResult } from './inference-engine';
 import type { LoadedModel } from './model-loader';
-import { readsPerView, type ModelManifest } from './model-manifest';
-import { ActivationMap, interpret, NOT_TARGET_OUTPUT, Reading } from './postprocess';
+import { NOT_TARGET_OUTPUT, readsPerView, type ModelManifest } from './model-manifest';
+import { ActivationMap, interpret, Reading } from './postprocess';
 import { fuseViews, type FusionOptions, type StudyReading } from './study-fusion';
 
 /** Smallest side, in pixels, of an image the models will read. */
