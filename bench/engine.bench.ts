@@ -31,7 +31,7 @@ import * as ort from 'onnxruntime-node';
 import { DynamicBatcher } from '../src/inference/batching/dynamic-batcher';
 import { sessionExecutor } from '../src/inference/batching/session-executor';
 import { DynamicBatchingEngine } from '../src/inference/dynamic-batching.engine';
-import type { ModelSession, TensorMap } from '../src/inference/engine';
+import type { ModelSession, TensorMap } from '../src/inference/model-session';
 import { loadModelManifest } from '../src/inference/model-manifest';
 import { OnnxSessionFactory } from '../src/inference/onnx/onnx-session.factory';
 import { WorkerSessionFactory } from '../src/inference/onnx/worker-session.factory';

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import type { ModelSession, SessionOptions } from '../src/inference/engine';
+import type { ModelSession, SessionOptions } from '../src/inference/model-session';
 import { loadModelManifest } from '../src/inference/model-manifest';
 import { OnnxSessionFactory } from '../src/inference/onnx/onnx-session.factory';
 import { WorkerSessionFactory } from '../src/inference/onnx/worker-session.factory';

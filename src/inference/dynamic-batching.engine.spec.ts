@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../errors';
 import { DynamicBatchingEngine } from './dynamic-batching.engine';
-import type { ModelSession, SessionFactory, SessionOptions, TensorMap } from './engine';
+import type { ModelSession, SessionFactory, SessionOptions, TensorMap } from './model-session';
 import type { InferenceBatchEvent, InferenceRequestEvent, InferResult } from './inference-engine';
 import { fixtureManifestJson } from '../../test/support/manifest-fixture';
 

@@ -1,9 +1,14 @@
+/**
+ * DynamicBatchingEngine, the implementation of the InferenceEngine port (`inference-engine.ts`):
+ * per-version dynamic batching (Triton's knobs) over sessions from a SessionFactory
+ * (`model-session.ts`; onnxruntime-node in `onnx/`).
+ */
 import { availableParallelism } from 'node:os';
 import { ConflictError, ValidationError } from '../errors';
 import { BatchingConfig, DEFAULT_BATCHING_CONFIG, DynamicBatcher } from './batching/dynamic-batcher';
 import { ModelNotLoadedError } from './batching/batching-errors';
 import { instanceGroupExecutor } from './batching/session-executor';
-import type { SessionFactory, TensorMap } from './engine';
+import type { SessionFactory, TensorMap } from './model-session';
 import type {
   InferenceEngine,
   InferenceObserver,

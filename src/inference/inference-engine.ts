@@ -1,4 +1,9 @@
-import type { Tensor } from './engine';
+/**
+ * The InferenceEngine port: what the domain and the readers ask of inference (run a request at a
+ * priority, hot-swap versions, report health) and the observer it reports to. Its implementation is
+ * `dynamic-batching.engine.ts`; the model sessions it runs on are the ports of `model-session.ts`.
+ */
+import type { Tensor } from './model-session';
 import type { ModelManifest } from './model-manifest';
 
 /** Reading priority; STAT is served before URGENT before ROUTINE. */

@@ -1,7 +1,7 @@
 import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors';
-import type { ModelSession, SessionFactory, SessionOptions } from './engine';
+import type { ModelSession, SessionFactory, SessionOptions } from './model-session';
 import { loadModelManifest, ModelManifest } from './model-manifest';
 
 /** A model version could not be loaded (missing or corrupt weights, invalid model.json, wrong graph). */

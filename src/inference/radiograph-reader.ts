@@ -1,7 +1,7 @@
 import { GateVerdict } from './gate-verdict';
 import { DecodedImage, displayRange, toModelTensor } from '../imaging';
 import { splitBatch } from './batching/session-executor';
-import type { ModelSession, Tensor, TensorMap } from './engine';
+import type { ModelSession, Tensor, TensorMap } from './model-session';
 import type { InferenceEngine, InferRequest, InferResult } from './inference-engine';
 import type { LoadedModel } from './model-loader';
 import { NOT_TARGET_OUTPUT, readsPerView, type ModelManifest } from './model-manifest';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { decodeImage, toModelTensor } from '../../src/imaging';
 import { DynamicBatchingEngine } from '../../src/inference/dynamic-batching.engine';
 import type { InferResult, Priority } from '../../src/inference/inference-engine';
-import type { SessionFactory } from '../../src/inference/engine';
+import type { SessionFactory } from '../../src/inference/model-session';
 import { OnnxSessionFactory } from '../../src/inference/onnx/onnx-session.factory';
 import { WorkerSessionFactory } from '../../src/inference/onnx/worker-session.factory';
 import { sharedDataAvailable, sharedFile, SHARED_DIR } from '../support/shared-data';

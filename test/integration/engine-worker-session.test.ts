@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { AppError } from '../../src/errors';
 import { DynamicBatchingEngine } from '../../src/inference/dynamic-batching.engine';
-import type { ModelSession, TensorMap } from '../../src/inference/engine';
+import type { ModelSession, TensorMap } from '../../src/inference/model-session';
 import { OnnxSessionFactory } from '../../src/inference/onnx/onnx-session.factory';
 import type { SessionWorkerData } from '../../src/inference/onnx/session-worker.protocol';
 import { spawnSessionWorker, WorkerSessionFactory } from '../../src/inference/onnx/worker-session.factory';

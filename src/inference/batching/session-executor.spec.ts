@@ -1,4 +1,4 @@
-import type { ModelSession, TensorMap } from '../engine';
+import type { ModelSession, TensorMap } from '../model-session';
 import { FeedBufferPool, instanceGroupExecutor, sessionExecutor, splitBatch } from './session-executor';
 
 /** Echoes the first value of each item's input as its one-element output, and keeps the feeds it saw. */

@@ -1,4 +1,4 @@
-import type { ModelSession, Tensor, TensorMap } from '../engine';
+import type { ModelSession, Tensor, TensorMap } from '../model-session';
 import type { BatchExecutor } from './dynamic-batcher';
 
 /**

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { ModelSession, SessionFactory, SessionOptions, Tensor, TensorMap } from '../engine';
+import type { ModelSession, SessionFactory, SessionOptions, Tensor, TensorMap } from '../model-session';
 
 /** Logger shape the onnxruntime adapters need (a pino logger, or a forwarder inside a worker thread). */
 export interface ProviderLog {

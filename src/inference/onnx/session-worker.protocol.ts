@@ -2,7 +2,7 @@
  * Messages between {@link WorkerSessionFactory} and its session worker threads, and the tensor
  * ownership rule both sides apply when posting tensors.
  */
-import type { SessionOptions, Tensor, TensorMap } from '../engine';
+import type { SessionOptions, Tensor, TensorMap } from '../model-session';
 
 /** What a session worker is started with (`workerData`). */
 export interface SessionWorkerData {

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../errors';
-import type { ModelSession, SessionFactory, SessionOptions, TensorMap } from '../engine';
+import type { ModelSession, SessionFactory, SessionOptions, TensorMap } from '../model-session';
 import { startWorkerScript } from '../worker-script';
 import type { ProviderLog } from './onnx-session.factory';
 import {

@@ -1,6 +1,9 @@
 /**
- * Ports of the inference layer. Only `onnx/` implements them with onnxruntime-node, so the rest of the
- * product (batching, readers, tests with fakes) never imports the runtime.
+ * The session ports: a loaded model graph ({@link ModelSession}), how one is loaded
+ * ({@link SessionFactory}) and the tensors they pass. Only `onnx/` implements them with
+ * onnxruntime-node, so the rest of the product (batching, readers, tests with fakes) never imports the
+ * runtime. The engine the domain calls is another port, `inference-engine.ts`; its implementation over
+ * these sessions is `dynamic-batching.engine.ts`.
  */
 
 /** A dense float32 tensor. */
