@@ -22,7 +22,7 @@ import {
   UserConnection,
   UserType,
 } from '../schema/user.types';
-import { DriftAlertStatus, ModelTask } from '../schema/enums';
+import { DriftAlertStatus, ModelTask } from '../domain/enums';
 import type { GraphQLContext } from './context';
 
 /** Users, tokens, the model registry, training runs, drift alerts and the audit trail. */

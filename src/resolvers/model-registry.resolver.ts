@@ -4,7 +4,7 @@ import type { ModelLineageService } from '../domain/model-version/model-lineage.
 import type { ModelRolloutService } from '../domain/model-version/model-rollout.service';
 import type { ModelVersionChangedEvent } from '../domain/model-version/model-serving';
 import { Topic } from '../domain/shared/events';
-import { ModelTask } from '../schema/enums';
+import { ModelTask } from '../domain/enums';
 import { toModelLineage, toModelVersion } from '../schema/model-registry.mappers';
 import { ModelLineageType, ModelVersionChangeType, ModelVersionType } from '../schema/model-registry.types';
 import { GraphQLContext, subscribeTo } from './context';

@@ -1,6 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { RetrainingService } from '../domain/training-run/retraining.service';
-import { ModelTask } from '../schema/enums';
+import { ModelTask } from '../domain/enums';
 import { toTrainingRun } from '../schema/retraining.mappers';
 import { TrainingRunType } from '../schema/retraining.types';
 import type { GraphQLContext } from './context';

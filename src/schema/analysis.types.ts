@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { AnalysisJobStatus } from './enums';
+import { AnalysisJobStatus } from '../domain/enums';
 
 @ObjectType('StudyFailure', { description: 'Why one study of a batch job failed.' })
 export class StudyFailureType {

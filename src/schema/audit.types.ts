@@ -1,7 +1,7 @@
 import { IsOptional, MaxLength } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { Connection } from './connection';
-import { AuditAction, Role } from './enums';
+import { AuditAction, Role } from '../domain/enums';
 import { DateRangeInput } from './shared.inputs';
 
 @ObjectType('AuditEvent', { description: 'Who did what to which record, when. Append-only.' })

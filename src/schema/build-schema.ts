@@ -16,7 +16,7 @@ import { ReadResolver } from '../resolvers/read.resolver';
 import { RetrainingResolver } from '../resolvers/retraining.resolver';
 import { SiteOperatingPointResolver, SiteResolver } from '../resolvers/site.resolver';
 import { StudyResolver } from '../resolvers/study.resolver';
-import './enums';
+import './graphql-enums';
 import { DateTimeISOScalar } from './scalars';
 
 /**

@@ -1,7 +1,7 @@
 import { IsOptional, Length } from 'class-validator';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Connection } from './connection';
-import { ModelTask } from './enums';
+import { ModelTask } from '../domain/enums';
 
 @InputType({ description: "A radiologist's correction of a prediction." })
 export class SubmitCorrectionInput {

@@ -3,7 +3,8 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import type { IntakeMismatchCode } from '../errors/intake-errors';
 import { Connection } from './connection';
-import { ImageFormat, ImageView, IntakeMismatch } from './enums';
+import { ImageFormat, ImageView } from '../domain/enums';
+import { IntakeMismatch } from './graphql-enums';
 
 @ObjectType('Image', { description: 'A radiograph attached to a study. Pixels live in the object store.' })
 export class ImageType {

@@ -2,7 +2,7 @@ import { IsOptional } from 'class-validator';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
 import { Connection } from './connection';
-import { ModelStage, ModelStageChangeKind, ModelTask, Role } from './enums';
+import { ModelStage, ModelStageChangeKind, ModelTask, Role } from '../domain/enums';
 import { TrainingRunType } from './retraining.types';
 
 @ObjectType('ModelVersion', { description: 'A registered model version and its rollout stage.' })

@@ -1,6 +1,6 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Connection } from './connection';
-import { DriftAlertStatus, DriftWindowKind, GateVerdict, ModelStage, ModelTask } from './enums';
+import { DriftAlertStatus, DriftWindowKind, GateVerdict, ModelStage, ModelTask } from '../domain/enums';
 
 @ObjectType('DriftSignalResult', { description: 'One signal of one drift check.' })
 export class DriftSignalResultType {

@@ -1,7 +1,7 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Connection } from './connection';
-import { NoteAudience, NoteSource, NoteStatus } from './enums';
+import { NoteAudience, NoteSource, NoteStatus } from '../domain/enums';
 
 @ObjectType('ClinicalNote', {
   description: 'A drafted note about a prediction; released only after approval.',

@@ -1,7 +1,7 @@
 import { IsOptional, Length, Matches, MaxLength, ValidateBy } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { Connection } from './connection';
-import { Sex } from './enums';
+import { Sex } from '../domain/enums';
 import { CODE, DateRangeInput } from './shared.inputs';
 
 @ObjectType('Patient', { description: 'A patient registered by the hospital. Reading it is audited.' })

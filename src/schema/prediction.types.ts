@@ -2,7 +2,7 @@ import { IsOptional, MaxLength } from 'class-validator';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
 import { Connection } from './connection';
-import { GateVerdict, ImageView, ReadingOutcome } from './enums';
+import { GateVerdict, ImageView, ReadingOutcome } from '../domain/enums';
 import { DateRangeInput } from './shared.inputs';
 
 @ObjectType('Finding', { description: 'A condition flagged at the model operating point.' })

@@ -1,6 +1,6 @@
 import { ArrayMaxSize, IsOptional, Length, MaxLength } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { ReviewAgreement, ReviewSource, StudyStatus } from './enums';
+import { ReviewAgreement, ReviewSource, StudyStatus } from '../domain/enums';
 
 @InputType({ description: 'One finding as the radiologist reads it.' })
 export class ReadFindingInput {

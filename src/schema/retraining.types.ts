@@ -1,7 +1,7 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Connection } from './connection';
-import { ModelTask, TrainingRunStatus } from './enums';
+import { ModelTask, TrainingRunStatus } from '../domain/enums';
 
 @ObjectType('TrainingRun', { description: 'A training run with parameters, lineage and gate verdict.' })
 export class TrainingRunType {

@@ -1,15 +1,16 @@
 import { ArrayMaxSize, Length } from 'class-validator';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { ReferenceLabelSource, ThresholdSource } from '../domain/enums';
 import {
   GateVerdict,
   ModelTask,
+  ReferenceLabelSource,
   SiteEvaluationStatus,
   SiteEvaluationTrigger,
   SiteRolloutGateStatus,
   SiteValidationChange,
-} from './enums';
+  ThresholdSource,
+} from '../domain/enums';
 import { ModelVersionType } from './model-registry.types';
 
 @ObjectType('Site', {

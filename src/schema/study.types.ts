@@ -1,7 +1,7 @@
 import { IsOptional, Length, Matches, MaxLength } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { Connection } from './connection';
-import { BodyPart, StudyPriority, StudyStatus } from './enums';
+import { BodyPart, StudyPriority, StudyStatus } from '../domain/enums';
 import { CODE, DateRangeInput } from './shared.inputs';
 
 @ObjectType('Study', { description: 'One imaging examination of one patient.' })

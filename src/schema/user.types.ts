@@ -1,7 +1,7 @@
 import { IsEmail, IsOptional, Length, Max, MaxLength, Min } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Connection } from './connection';
-import { Role } from './enums';
+import { Role } from '../domain/enums';
 
 @ObjectType('User', { description: 'A person or integration client that holds tokens.' })
 export class UserType {

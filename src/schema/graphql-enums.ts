@@ -1,3 +1,9 @@
+/**
+ * Registers the domain's enums (`domain/enums.ts`, their one home) with type-graphql: GraphQL name,
+ * description and a description per value. Imported once for its effect by `build-schema.ts`; schema
+ * types and resolvers import the enums themselves from `domain/enums.ts`. The one enum of its own,
+ * {@link IntakeMismatch}, is the GraphQL face of the intake mismatch codes.
+ */
 import { registerEnumType } from 'type-graphql';
 import { INTAKE_MISMATCH_CODES, IntakeMismatchCode } from '../errors/intake-errors';
 import {
@@ -348,34 +354,3 @@ registerEnumType(ThresholdSource, {
     },
   },
 });
-
-export {
-  AnalysisJobStatus,
-  AuditAction,
-  BodyPart,
-  DriftAlertStatus,
-  DriftWindowKind,
-  GateVerdict,
-  ImageFormat,
-  ImageView,
-  ModelStage,
-  ModelStageChangeKind,
-  ModelTask,
-  NoteAudience,
-  NoteSource,
-  NoteStatus,
-  ReadingOutcome,
-  ReferenceLabelSource,
-  ReviewAgreement,
-  ReviewSource,
-  Role,
-  Sex,
-  SiteEvaluationStatus,
-  SiteEvaluationTrigger,
-  SiteRolloutGateStatus,
-  SiteValidationChange,
-  StudyPriority,
-  StudyStatus,
-  ThresholdSource,
-  TrainingRunStatus,
-};
