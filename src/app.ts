@@ -26,8 +26,8 @@ import { ResultExportService } from './domain/pacs/result-export.service';
 import { createNoteGenerator } from './llm/create-note-generator';
 import type { NoteGenerator } from './domain/note/note-generator';
 import { NoteService } from './domain/note/note.service';
+import { DashboardOverviewService } from './domain/dashboard/dashboard-overview.service';
 import { DriftService } from './domain/drift/drift.service';
-import { MonitoringService } from './domain/monitoring/monitoring.service';
 import { WorkerDriftDetector } from './monitoring/drift/worker-drift-detector';
 import { PatientService } from './domain/patient/patient.service';
 import { ReadService } from './domain/read/read.service';
@@ -611,7 +611,7 @@ function buildSchema(parts: ApiParts) {
     new ModelRegistryResolver(parts.rollout, new ModelLineageService()),
     new PacsResolver(parts.dicomIngest, parts.resultExport),
     new NoteResolver(parts.notes),
-    new MonitoringResolver(parts.drift, new MonitoringService()),
+    new MonitoringResolver(parts.drift, new DashboardOverviewService()),
     new RetrainingResolver(parts.retraining),
     new ReadResolver(reads),
     new SiteResolver(parts.sites, siteValidation),

@@ -2,8 +2,8 @@ import { Arg, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from
 import { Permission } from '../auth/policy';
 import type { DriftCheck } from '../domain/drift/drift-check.entity';
 import { DriftDetectedEvent, DriftService } from '../domain/drift/drift.service';
+import { DashboardOverviewService } from '../domain/dashboard/dashboard-overview.service';
 import { DriftAlertStatus, DriftWindowKind } from '../domain/enums';
-import { MonitoringService } from '../domain/monitoring/monitoring.service';
 import { AI_ASSISTANCE_WARNING } from '../domain/prediction/ai-assistance';
 import { Topic } from '../domain/shared/events';
 import { toDriftAlert } from '../schema/monitoring.mappers';
@@ -27,7 +27,7 @@ const toDriftCheck = (c: DriftCheck): DriftCheckType =>
 export class MonitoringResolver {
   constructor(
     private readonly driftService: DriftService,
-    private readonly monitoringService: MonitoringService,
+    private readonly dashboardOverview: DashboardOverviewService,
   ) {}
 
   @Query(() => [DriftCheckType], {
@@ -66,7 +66,7 @@ export class MonitoringResolver {
     @Arg('recent', () => Int, { defaultValue: 15, description: 'Recent predictions to list (1 to 100).' })
     recent = 15,
   ): Promise<MonitoringOverviewType> {
-    const o = await this.monitoringService.overview(ctx, minutes, recent);
+    const o = await this.dashboardOverview.overview(ctx, minutes, recent);
     const t = this.driftService.thresholds;
     return Object.assign(new MonitoringOverviewType(), {
       modelVersions: o.modelVersions.map((mv) => ({

@@ -28,7 +28,7 @@ export interface MonitoredPrediction {
 }
 
 /** The dashboard's non-drift figures, read from stored predictions (no PHI). */
-export interface MonitoringOverview {
+export interface DashboardOverview {
   modelVersions: ModelVersion[];
   throughput: ThroughputBucket[];
   bucketMinutes: number;
@@ -36,12 +36,16 @@ export interface MonitoringOverview {
   corrections: number;
 }
 
-/** Read side of the monitoring dashboard: model versions, throughput/latency, recent predictions. */
-export class MonitoringService {
+/**
+ * Read side of the monitoring dashboard's non-drift figures: model versions, throughput and latency,
+ * recent predictions, the correction count (GraphQL `monitoringOverview`). Drift checks and alerts are
+ * the drift feature's (`domain/drift/`).
+ */
+export class DashboardOverviewService {
   constructor(private readonly now: () => Date = () => new Date()) {}
 
   /** Overview over the last `minutes` (1..1440), in about 30 buckets. */
-  async overview(ctx: RequestContext, minutes: number, recent: number): Promise<MonitoringOverview> {
+  async overview(ctx: RequestContext, minutes: number, recent: number): Promise<DashboardOverview> {
     assertPermission(ctx.principal, Permission.READ_MONITORING);
     const span = Math.min(Math.max(Math.round(minutes), 1), 1440);
     const bucketMinutes = Math.max(1, Math.ceil(span / 30));
