@@ -8,9 +8,9 @@ import {
   DriftObservation,
   DriftThresholds,
   SignalResult,
-} from '../src/monitoring/drift/drift-detector';
-import type { ReferenceProfile } from '../src/monitoring/drift/reference-profile';
-import { sampleRows } from '../src/monitoring/drift/training-manifest';
+} from '../src/monitoring/drift-detection/drift-detector';
+import type { ReferenceProfile } from '../src/monitoring/drift-detection/reference-profile';
+import { sampleRows } from '../src/monitoring/drift-detection/training-manifest';
 import { mixedCounts } from '../test/support/drift-films';
 
 /** A held-out film's drift record and where it came from. */

@@ -12,11 +12,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadModel } from '../src/inference/model-loader';
 import { OnnxSessionFactory } from '../src/inference/onnx/onnx-session.factory';
-import { detectDrift, DriftThresholds } from '../src/monitoring/drift/drift-detector';
+import { detectDrift, DriftThresholds } from '../src/monitoring/drift-detection/drift-detector';
 import { falseAlarmRate, LabelledObservation, verdictOf } from './drift-evaluation';
-import { observeFiles } from '../src/monitoring/drift/observation';
-import { loadReferenceProfile } from '../src/monitoring/drift/reference-profile';
-import { readManifest, sampleRows } from '../src/monitoring/drift/training-manifest';
+import { observeFiles } from '../src/monitoring/drift-detection/observation';
+import { loadReferenceProfile } from '../src/monitoring/drift-detection/reference-profile';
+import { readManifest, sampleRows } from '../src/monitoring/drift-detection/training-manifest';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 

@@ -28,7 +28,7 @@ import type { NoteGenerator } from './domain/note/note-generator';
 import { NoteService } from './domain/note/note.service';
 import { DashboardOverviewService } from './domain/dashboard/dashboard-overview.service';
 import { DriftService } from './domain/drift/drift.service';
-import { WorkerDriftDetector } from './monitoring/drift/worker-drift-detector';
+import { WorkerDriftDetector } from './monitoring/drift-detection/worker-drift-detector';
 import { PatientService } from './domain/patient/patient.service';
 import { ReadService } from './domain/read/read.service';
 import { PredictionService } from './domain/prediction/prediction.service';

@@ -1,6 +1,6 @@
 /**
  * Deterministic randomness shared by the layers that need reproducible draws (bootstrap intervals in
- * `training/`, permutation tests and manifest sampling in `monitoring/drift/`). Depends on nothing.
+ * `training/`, permutation tests and manifest sampling in `monitoring/drift-detection/`). Depends on nothing.
  */
 
 /**

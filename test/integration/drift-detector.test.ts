@@ -7,9 +7,12 @@
 import { join } from 'node:path';
 import { loadModel, LoadedModel } from '../../src/inference/model-loader';
 import { OnnxSessionFactory } from '../../src/inference/onnx/onnx-session.factory';
-import { detectDrift, DriftObservation } from '../../src/monitoring/drift/drift-detector';
-import { observeFiles } from '../../src/monitoring/drift/observation';
-import { loadReferenceProfile, ReferenceProfile } from '../../src/monitoring/drift/reference-profile';
+import { detectDrift, DriftObservation } from '../../src/monitoring/drift-detection/drift-detector';
+import { observeFiles } from '../../src/monitoring/drift-detection/observation';
+import {
+  loadReferenceProfile,
+  ReferenceProfile,
+} from '../../src/monitoring/drift-detection/reference-profile';
 import { inDistributionFilms, nihFilms } from '../support/drift-films';
 import { SHARED_DIR, sharedDataAvailable } from '../support/shared-data';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readManifest, sampleRows } from '../../src/monitoring/drift/training-manifest';
+import { readManifest, sampleRows } from '../../src/monitoring/drift-detection/training-manifest';
 
 const ROOT = join(__dirname, '..', '..');
 

@@ -4,7 +4,7 @@ import type { DriftWindowKind } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
 import { DriftCheckRepository } from './drift-check.repository';
 
-/** One signal's result in a drift check (see `monitoring/drift/drift-detector.ts`). */
+/** One signal's result in a drift check (see `monitoring/drift-detection/drift-detector.ts`). */
 export interface DriftCheckSignal {
   signal: string;
   statistic: string;

@@ -1,11 +1,16 @@
+/**
+ * The drift feature: samples accepted readings, runs checks on windows of them, stores the checks and
+ * raises, audits and announces alerts. `domain/drift/` is the feature (samples, checks, alerts,
+ * DriftService); the statistics it calls are `monitoring/drift-detection/` (detector, reference profiles).
+ */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Permission } from '../../auth/policy';
 import { assertPermission } from '../../auth/principal';
 import { InvalidStateError, NotFoundError } from '../../errors';
 import type { Logger } from '../../logging/logger';
-import type { DriftObservation, DriftThresholds } from '../../monitoring/drift/drift-detector';
-import { DriftDetector, InlineDriftDetector } from '../../monitoring/drift/worker-drift-detector';
-import { loadReferenceProfile, ReferenceProfile } from '../../monitoring/drift/reference-profile';
+import type { DriftObservation, DriftThresholds } from '../../monitoring/drift-detection/drift-detector';
+import { DriftDetector, InlineDriftDetector } from '../../monitoring/drift-detection/worker-drift-detector';
+import { loadReferenceProfile, ReferenceProfile } from '../../monitoring/drift-detection/reference-profile';
 import { Topic } from '../shared/events';
 import { AuditAction, DriftAlertStatus, DriftWindowKind } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';

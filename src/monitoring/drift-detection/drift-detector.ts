@@ -1,3 +1,9 @@
+/**
+ * The drift detector: tests a window of accepted readings against a model version's reference profile,
+ * one statistic per signal. `monitoring/drift-detection/` is the statistics side (detector, tests,
+ * reference profiles and their builder, worker thread); the drift feature that samples readings, stores
+ * checks and raises alerts is `domain/drift/` (DriftService).
+ */
 import type { ReferenceProfile } from './reference-profile';
 import { categoryProportions, ksTwoSample, mmdPermutationTest, project, psi } from './statistics';
 
