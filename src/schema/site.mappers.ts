@@ -4,7 +4,7 @@ import type { SiteOperatingPoint } from '../domain/site/site-operating-point.ent
 import type { SiteRolloutGate } from '../domain/site/site-rollout-gate.entity';
 import type { SiteValidationStatus, ValidationSetSummary } from '../domain/site/site-validation.service';
 import type { Site } from '../domain/site/site.entity';
-import type { Estimate } from '../training/metrics';
+import type { Estimate } from '../training/classification-metrics';
 import type { SiteThreshold } from '../training/site-calibration';
 import { toModelVersion } from './model-registry.mappers';
 import {

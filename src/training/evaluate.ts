@@ -9,7 +9,7 @@ import {
   expectedCalibrationError,
   pick,
   rates,
-} from './metrics';
+} from './classification-metrics';
 
 /** One evaluated item: truth, source and the model's reading. */
 export interface EvaluatedItem {

@@ -10,7 +10,15 @@
  * report says how many more positives are needed.
  */
 import { calibratedSoftmax } from '../inference/postprocess';
-import { auroc, bootstrap, countsAt, Estimate, expectedCalibrationError, pick, rates } from './metrics';
+import {
+  auroc,
+  bootstrap,
+  countsAt,
+  Estimate,
+  expectedCalibrationError,
+  pick,
+  rates,
+} from './classification-metrics';
 import { seededRandom } from '../shared/random';
 
 /** One labelled local film and the model's reading of it. */

@@ -6,10 +6,10 @@ import {
   expectedCalibrationError,
   pick,
   rates,
-} from './metrics';
+} from './classification-metrics';
 import { seededRandom } from '../shared/random';
 
-describe('metrics', () => {
+describe('classification metrics', () => {
   it('computes AUROC as the probability a positive outranks a negative, ties counting half', () => {
     expect(auroc([0.1, 0.4, 0.35, 0.8], [false, false, true, true])).toBeCloseTo(0.75);
     expect(auroc([0.5, 0.5, 0.5, 0.5], [false, true, false, true])).toBeCloseTo(0.5);

@@ -1,6 +1,8 @@
 /**
- * Evaluation metrics, pure functions over scores and labels. Used by `npm run evaluate`, by the
- * retraining gate and by live quality figures; each has a unit test against hand-computed values.
+ * Classification metrics: AUROC, sensitivity/specificity/PPV/NPV at a threshold, calibration error,
+ * confusion matrix and bootstrap confidence intervals. Pure functions over scores and labels, used by
+ * `npm run evaluate`, the retraining gate and site calibration; each has a unit test against
+ * hand-computed values. (The Prometheus registry is another thing: `monitoring/metrics.ts`.)
  */
 import { seededRandom } from '../shared/random';
 
