@@ -12,7 +12,7 @@ import { AnalysisJobService } from './domain/analysis/analysis-job.service';
 import { AnalysisService } from './domain/analysis/analysis.service';
 import { CorrectionService } from './domain/correction/correction.service';
 import { QualityService } from './domain/correction/quality.service';
-import { RetrainingArea } from './domain/correction/retraining-area';
+import { RetrainingArea } from './domain/training-run/retraining-area';
 import { RetrainingService } from './domain/training-run/retraining.service';
 import { RayTrainerRunner } from './training/ray-trainer-runner';
 import { LocalTrainerRunner } from './training/trainer-runner';

@@ -12,7 +12,7 @@ import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
 import { User } from '../user/user.entity';
 import { Correction } from './correction.entity';
-import { RetrainingArea, RetrainingManifestRow } from './retraining-area';
+import { RetrainingArea, RetrainingManifestRow } from '../training-run/retraining-area';
 import { NEGATIVE_CLASS, TASK_CLASSES } from './task-classes';
 
 /** Longest comment accepted, in characters. */

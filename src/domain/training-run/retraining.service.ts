@@ -18,7 +18,7 @@ import type { TrainerRunner } from '../../training/trainer-runner';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { Correction } from '../correction/correction.entity';
 import type { CorrectionService } from '../correction/correction.service';
-import type { RetrainingArea } from '../correction/retraining-area';
+import type { RetrainingArea } from './retraining-area';
 import { AuditAction, ModelStage, ModelTask, TrainingRunStatus } from '../enums';
 import { lockTaskRegistry } from '../model-version/model-registry.service';
 import { ModelVersion } from '../model-version/model-version.entity';

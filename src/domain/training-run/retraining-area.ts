@@ -37,6 +37,10 @@ const MANIFEST_COLUMNS = [
  *
  * Keys and the manifest hold ids, hashes and labels only: no name, MRN, accession number or date.
  * Patients appear as a keyed-hash pseudonym (`group`) so that splits can be grouped by patient.
+ *
+ * Part of the retraining feature (`domain/training-run/`): corrections fill it (CorrectionService),
+ * RetrainingService reads it; the trainer side, `training/retraining-dataset.ts`, assembles the
+ * training files from it.
  */
 export class RetrainingArea {
   constructor(
