@@ -101,7 +101,7 @@ describe('site:calibrate then predict --site on a site chest v1 never trained on
       NODE[0]!,
       [
         ...NODE.slice(1),
-        'src/training/site-calibrate.cli.ts',
+        'src/cli/site-calibrate.ts',
         '--task',
         'chest',
         '--model',

@@ -8,7 +8,7 @@ import { SHARED_DIR, sharedDataAvailable } from '../support/shared-data';
 
 const run = promisify(execFile);
 const NODE = [process.execPath, '-r', '@swc-node/register'];
-const CALIBRATE = [...NODE.slice(1), 'src/training/site-calibrate.cli.ts'];
+const CALIBRATE = [...NODE.slice(1), 'src/cli/site-calibrate.ts'];
 const PREDICT = [...NODE.slice(1), 'src/cli/predict.ts'];
 const MODEL = 'models/chest/v1';
 

@@ -17,7 +17,7 @@ import { ModelVersion } from '../../src/domain/model-version/model-version.entit
 import { heldVersions } from '../../src/domain/site/site-serving';
 import { Topic } from '../../src/domain/shared/events';
 import { readCsvRecords } from '../../src/training/csv';
-import { siteCalibrate } from '../../src/training/site-calibrate.cli';
+import { siteCalibrate } from '../../src/cli/site-calibrate';
 import { attach, createPatient } from '../support/clinical-fixtures';
 import { CHEST_V1, chestModelAvailable, chestRepository, registerStaging } from '../support/model-repository';
 import { SHARED_DIR, sharedDataAvailable } from '../support/shared-data';

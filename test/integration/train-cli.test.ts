@@ -39,7 +39,7 @@ describe('npm run train (smoke): manifest → PyTorch trainer → ONNX → regis
       [
         '-r',
         '@swc-node/register',
-        'src/training/train.cli.ts',
+        'src/cli/train.ts',
         '--task',
         'wrist',
         '--version',

@@ -19,8 +19,8 @@ import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluateModel } from './evaluate-model';
-import { runPython, TRAINER_DIR } from './trainer-runner';
+import { evaluateModel } from '../training/evaluate-model';
+import { runPython, TRAINER_DIR } from '../training/trainer-runner';
 
 function fmt(e: { value: number | null; ci95: [number, number] | null }): string {
   if (e.value === null) return 'n/a';

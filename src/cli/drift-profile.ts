@@ -8,13 +8,13 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadModel } from '../../inference/model-loader';
-import { OnnxSessionFactory } from '../../inference/onnx/onnx-session.factory';
-import type { DriftObservation } from './drift-detector';
-import { observeFiles } from './observation';
-import { buildReferenceProfile } from './profile-builder';
-import { REFERENCE_PROFILE_FILE } from './reference-profile';
-import { readManifest, sampleRows } from './training-manifest';
+import { loadModel } from '../inference/model-loader';
+import { OnnxSessionFactory } from '../inference/onnx/onnx-session.factory';
+import type { DriftObservation } from '../monitoring/drift-detection/drift-detector';
+import { observeFiles } from '../monitoring/drift-detection/observation';
+import { buildReferenceProfile } from '../monitoring/drift-detection/profile-builder';
+import { REFERENCE_PROFILE_FILE } from '../monitoring/drift-detection/reference-profile';
+import { readManifest, sampleRows } from '../monitoring/drift-detection/training-manifest';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -20,7 +20,7 @@ import { startEmbeddedPostgres } from '../db/embedded-postgres';
 import { registerCliTraining } from '../domain/training-run/model-registration.service';
 import { loadModel } from '../inference/model-loader';
 import { OnnxSessionFactory } from '../inference/onnx/onnx-session.factory';
-import { LocalTrainerRunner, runPython, TRAINER_DIR } from './trainer-runner';
+import { LocalTrainerRunner, runPython, TRAINER_DIR } from '../training/trainer-runner';
 
 /** Git revision of the working tree, marked dirty when it has changes. */
 export function codeVersion(): string {

@@ -20,8 +20,14 @@ import { loadModel } from '../inference/model-loader';
 import { resolveModelDir } from '../inference/model-repository';
 import { OnnxSessionFactory } from '../inference/onnx/onnx-session.factory';
 import { RadiographReader } from '../inference/radiograph-reader';
-import { readCsvRecords } from './csv';
-import { calibrateSite, checkSiteLabels, SiteFile, SiteItem, SiteLabelsError } from './site-calibration';
+import { readCsvRecords } from '../training/csv';
+import {
+  calibrateSite,
+  checkSiteLabels,
+  SiteFile,
+  SiteItem,
+  SiteLabelsError,
+} from '../training/site-calibration';
 
 const LIMITS = { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 };
 
