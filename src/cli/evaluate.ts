@@ -17,10 +17,9 @@
  */
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateModel } from '../training/evaluate-model';
-import { runPython, TRAINER_DIR } from '../training/trainer-runner';
+import { runLeaveOneSourceOut } from '../training/trainer-runner';
 
 function fmt(e: { value: number | null; ci95: [number, number] | null }): string {
   if (e.value === null) return 'n/a';
@@ -44,14 +43,12 @@ async function main(): Promise<void> {
     },
   });
   if (values.loso) {
-    await runPython(
-      [
-        join(TRAINER_DIR, 'loso.py'),
-        '--out',
-        values.loso,
-        ...(values.manifest ? ['--manifest', values.manifest] : ['--summarize-only']),
-        ...(values.folds ? ['--folds', values.folds] : []),
-      ],
+    await runLeaveOneSourceOut(
+      {
+        out: values.loso,
+        manifest: values.manifest,
+        folds: values.folds ? values.folds.split(',') : undefined,
+      },
       (line) => console.log(line),
     );
     return;

@@ -5,33 +5,40 @@
  *
  * Builds the patient-grouped dataset manifest from ../shared (the trainer's data module), runs the
  * PyTorch trainer (Debian python3-torch under /usr/bin/python3), checks the exported model loads in
- * onnxruntime-node and that model.json validates, and with --register records the training run and a
- * STAGING model version in the database of the configuration (DATABASE_URL or the embedded one).
+ * onnxruntime-node and that model.json validates (`training/train-model.ts`), and with --register
+ * records the training run and a STAGING model version in the database of the configuration
+ * (DATABASE_URL or the embedded one).
  */
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/app-config';
 import { createOrm, migrateToLatest } from '../db/orm';
 import { startEmbeddedPostgres } from '../db/embedded-postgres';
 import { registerCliTraining } from '../domain/training-run/model-registration.service';
-import { loadModel } from '../inference/model-loader';
-import { OnnxSessionFactory } from '../inference/onnx/onnx-session.factory';
-import { LocalTrainerRunner, runPython, TRAINER_DIR } from '../training/trainer-runner';
+import { codeVersion, ModelFolderTakenError, trainModel, TrainedModel } from '../training/train-model';
 
-/** Git revision of the working tree, marked dirty when it has changes. */
-export function codeVersion(): string {
+/** Records the trained model in the configuration's database (DATABASE_URL or the embedded one). */
+async function register(
+  trained: TrainedModel,
+  args: { task: 'chest' | 'wrist'; version: string; parameters: Record<string, unknown> },
+): Promise<void> {
+  const config = loadConfig();
+  const embedded = config.database.url ? null : await startEmbeddedPostgres(config.database.embeddedDir);
+  const orm = await createOrm({ url: config.database.url ?? embedded!.url, poolMax: 2 });
   try {
-    const rev = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/training'], {
-      encoding: 'utf8',
-    }).trim();
-    return dirty ? `${rev}-dirty` : rev;
-  } catch {
-    return 'unknown';
+    await migrateToLatest(orm);
+    const registered = await registerCliTraining(orm.em.fork(), {
+      ...args,
+      artifactPath: trained.outDir,
+      manifest: trained.manifest,
+      manifestSha256: trained.manifestSha256,
+      codeVersion: codeVersion(),
+      startedAt: trained.startedAt,
+    });
+    console.log(JSON.stringify({ registered }));
+  } finally {
+    await orm.close(true);
+    await embedded?.stop();
   }
 }
 
@@ -49,70 +56,29 @@ async function main(): Promise<void> {
     },
   });
   const task = values.task;
-  if (
-    (task !== 'chest' && task !== 'wrist') ||
-    !values.version ||
-    !/^[A-Za-z0-9._-]{1,40}$/.test(values.version)
-  ) {
+  const version = values.version;
+  if ((task !== 'chest' && task !== 'wrist') || !version || !/^[A-Za-z0-9._-]{1,40}$/.test(version)) {
     console.error(
       'usage: train --task chest|wrist --version <v2> [--epochs N] [--time-budget-min M] [--register] [--force]',
     );
     process.exit(2);
   }
-  const outDir = join(values['models-dir']!, task, values.version);
-  if (existsSync(join(outDir, 'model.onnx')) && !values.force) {
-    console.error(`${outDir} already holds a model; choose another --version or pass --force`);
-    process.exit(2);
-  }
-  mkdirSync(outDir, { recursive: true });
-  const manifest = join(outDir, 'manifest.csv');
-  const started = new Date();
-  console.log(`building manifest ${manifest}`);
-  await runPython([join(TRAINER_DIR, 'build_manifest.py'), '--task', task, '--out', manifest], (l) =>
-    console.log(l),
-  );
-  const manifestSha256 = createHash('sha256').update(readFileSync(manifest)).digest('hex');
-  console.log(`manifest sha256 ${manifestSha256}`);
   const epochs = values.epochs ? Number(values.epochs) : undefined;
   const timeBudgetMin = values['time-budget-min'] ? Number(values['time-budget-min']) : undefined;
-  await new LocalTrainerRunner().run({
+  const trained = await trainModel({
     task,
-    manifest,
-    outDir,
-    version: values.version,
+    version,
+    modelsDir: values['models-dir']!,
     epochs,
     timeBudgetMin,
-    extraArgs: values.smoke ? ['--smoke'] : [],
+    smoke: values.smoke,
+    force: values.force,
+    onLine: (line) => console.log(line),
   });
-  const model = await loadModel(outDir, new OnnxSessionFactory(), { executionProviders: ['cpu'] });
-  await model.session.release();
-  console.log(
-    `model ${model.manifest.name}@${model.manifest.version} loads in onnxruntime-node; manifest ${model.manifest.trainingData.manifestSha256}`,
-  );
-  if (!values.register) return;
-  const config = loadConfig();
-  const embedded = config.database.url ? null : await startEmbeddedPostgres(config.database.embeddedDir);
-  const orm = await createOrm({ url: config.database.url ?? embedded!.url, poolMax: 2 });
-  try {
-    await migrateToLatest(orm);
-    const registered = await registerCliTraining(orm.em.fork(), {
-      task,
-      version: values.version!,
-      artifactPath: outDir,
-      manifest: model.manifest,
-      manifestSha256,
-      parameters: { epochs, timeBudgetMin },
-      codeVersion: codeVersion(),
-      startedAt: started,
-    });
-    console.log(JSON.stringify({ registered }));
-  } finally {
-    await orm.close(true);
-    await embedded?.stop();
-  }
+  if (values.register) await register(trained, { task, version, parameters: { epochs, timeBudgetMin } });
 }
 
 main().catch((error: unknown) => {
   console.error((error as Error).message);
-  process.exit(1);
+  process.exit(error instanceof ModelFolderTakenError ? 2 : 1);
 });

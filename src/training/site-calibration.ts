@@ -1,7 +1,7 @@
 /**
  * Site validation: how a model version reads one hospital's own labelled films, and the site's operating
- * point chosen on them. Pure functions over readings (no files, no database), used by the
- * `site:calibrate` CLI and by the API's site validation job.
+ * point chosen on them. Pure functions over readings (no files, no database), used by
+ * `calibrate-for-site.ts` (`npm run site:calibrate`) and by the API's site validation job.
  *
  * Operating point: per finding, the conformal order statistic of the site's positives (the
  * ⌊α(n+1)⌋-th smallest calibrated probability among n positives, α = 1 − target recall). For a new film

@@ -39,6 +39,33 @@ export function trainerArgs(job: TrainerJob): string[] {
   ];
 }
 
+/** Inputs of {@link runLeaveOneSourceOut}. */
+export interface LosoJob {
+  /** Folder of the folds (kept between runs) and of loso.json / LOSO.md. */
+  out: string;
+  /** Dataset manifest to train the missing folds on; without it, only re-summarises the folds there. */
+  manifest?: string;
+  /** Only these sources (hospitals) as held-out folds. */
+  folds?: string[];
+}
+
+/**
+ * Leave-one-source-out evaluation of the chest recipe (`python/loso.py`): trains one fold per hospital
+ * it holds out (folds already in `out` are kept), then writes the LOSO table (loso.json, LOSO.md).
+ */
+export function runLeaveOneSourceOut(job: LosoJob, onLine?: (line: string) => void): Promise<void> {
+  return runPython(
+    [
+      join(TRAINER_DIR, 'loso.py'),
+      '--out',
+      job.out,
+      ...(job.manifest ? ['--manifest', job.manifest] : ['--summarize-only']),
+      ...(job.folds?.length ? ['--folds', job.folds.join(',')] : []),
+    ],
+    onLine,
+  );
+}
+
 /**
  * Runs the trainer somewhere. `LocalTrainerRunner` runs it as a child process here; a Ray runner
  * submits the same script through Ray's job API (the trainer keeps data access and the loop separate).

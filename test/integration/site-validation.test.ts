@@ -17,7 +17,7 @@ import { ModelVersion } from '../../src/domain/model-version/model-version.entit
 import { heldVersions } from '../../src/domain/site/site-serving';
 import { Topic } from '../../src/domain/shared/events';
 import { readCsvRecords } from '../../src/training/csv';
-import { siteCalibrate } from '../../src/cli/site-calibrate';
+import { calibrateForSite } from '../../src/training/calibrate-for-site';
 import { attach, createPatient } from '../support/clinical-fixtures';
 import { CHEST_V1, chestModelAvailable, chestRepository, registerStaging } from '../support/model-repository';
 import { SHARED_DIR, sharedDataAvailable } from '../support/shared-data';
@@ -371,7 +371,7 @@ describeReal('site validation (real chest model, films from sources it never tra
     const csv = join(dir, 'labels.csv');
     const rows = [...normalFilms.map((f) => `${f},NORMAL`), ...pneumoniaFilms.map((f) => `${f},PNEUMONIA`)];
     writeFileSync(csv, ['path,label', ...rows].join('\n'));
-    const cli = await siteCalibrate({
+    const cli = await calibrateForSite({
       task: 'chest',
       labels: csv,
       model: CHEST_V1,
