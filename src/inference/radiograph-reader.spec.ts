@@ -1,6 +1,6 @@
 import { TISSUE_CROP } from '../imaging';
 import { fixtureManifestJson, probeGate } from '../../test/support/manifest-fixture';
-import type { ModelSession, Tensor, TensorMap } from './engine';
+import type { ModelSession, Tensor, TensorMap } from './model-session';
 import { GateVerdict } from './gate-verdict';
 import type { InferRequest, InferResult } from './inference-engine';
 import { modelManifestSchema, NOT_TARGET_OUTPUT, type ModelManifest } from './model-manifest';
