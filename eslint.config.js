@@ -30,7 +30,10 @@ const adapters = [
   { name: '@graphql-yoga/subscription', homes: ['src/pubsub/**'] },
   // The schema library; the PubSub adapter hands buildSchema a type-graphql PubSub.
   { name: 'type-graphql', homes: ['src/schema/**', 'src/resolvers/**', 'src/pubsub/**'] },
-  { name: '@mikro-orm/*', homes: ['src/domain/**', 'src/db/**', 'src/errors/**', 'src/app.ts'] },
+  {
+    name: '@mikro-orm/*',
+    homes: ['src/domain/**', 'src/db/**', 'src/errors/**', 'src/app.ts', 'migrations/**'],
+  },
   { name: 'pino', homes: ['src/logging/**'] },
   { name: 'jose', homes: ['src/auth/**'] },
 ];
@@ -61,6 +64,40 @@ function homeConfigs() {
   return homes.map((home) => ({ files: [home], rules: restricted(home) }));
 }
 
+/**
+ * Layers point one way (issue 14, item 3). The computational modules know no domain and no API layer;
+ * the domain knows no API layer. A separate rule name from the library homes above, so neither
+ * setting replaces the other.
+ */
+const layer = (files, forbidden, why) => ({
+  files,
+  ignores: ['**/*.spec.ts'],
+  rules: {
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          { group: forbidden.map((f) => `**/${f}/**`).concat(forbidden.map((f) => `**/${f}`)), message: why },
+        ],
+      },
+    ],
+  },
+});
+const LAYERS = [
+  layer(
+    [
+      'src/inference/**',
+      'src/imaging/**',
+      'src/training/**',
+      'src/monitoring/drift-detection/**',
+      'src/shared/**',
+    ],
+    ['domain', 'schema', 'resolvers', 'http'],
+    'inference, imaging, training, drift detection and shared helpers define their own vocabulary and know no domain or API layer',
+  ),
+  layer(['src/domain/**'], ['schema', 'resolvers', 'http'], 'the domain knows no GraphQL or transport layer'),
+];
+
 module.exports = tseslint.config(
   {
     ignores: [
@@ -83,6 +120,7 @@ module.exports = tseslint.config(
     },
   },
   ...homeConfigs(),
+  ...LAYERS,
   {
     // No function over 80 lines in src/ (issue 14, item 6): a longer one is split into named steps.
     // Migrations and generated code live outside src/.
