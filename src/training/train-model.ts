@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ExecFileSyncOptionsWithStringEncoding } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,10 +10,12 @@ import { LocalTrainerRunner, runPython, TRAINER_DIR } from './trainer-runner';
 /** Git revision of the working tree, marked dirty when the trainer's code has changes. */
 export function codeVersion(): string {
   try {
-    const rev = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/training'], {
+    const quiet: ExecFileSyncOptionsWithStringEncoding = {
       encoding: 'utf8',
-    }).trim();
+      stdio: ['ignore', 'pipe', 'ignore'],
+    };
+    const rev = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], quiet).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/training'], quiet).trim();
     return dirty ? `${rev}-dirty` : rev;
   } catch {
     return 'unknown';

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -11,6 +10,7 @@ import { loadModelManifest } from '../../inference/model-manifest';
 import type { JobQueue, QueuedJob } from '../../jobs/job-queue';
 import type { Logger } from '../../logging/logger';
 import { evaluateModel } from '../../training/evaluate-model';
+import { codeVersion } from '../../training/train-model';
 import type { EvaluationReport } from '../../training/evaluate';
 import { decideGate, GateDecision, GatePolicy } from '../../training/gate';
 import { assembleRetrainingDataset } from '../../training/retraining-dataset';
@@ -63,17 +63,6 @@ const HEARTBEAT_MS = 5000;
 
 const ACTIVE = [TrainingRunStatus.QUEUED, TrainingRunStatus.RUNNING];
 const TASK_FOLDER: Record<ModelTask, TaskFolder> = { CHEST: 'chest', WRIST: 'wrist' };
-
-function codeVersion(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** The figures of an evaluation kept on the run (the full report is large). */
 function summary(r: EvaluationReport): Record<string, unknown> {
