@@ -77,10 +77,10 @@ function toStored(
   const out = new Int32Array(count);
   const mask = bitsStored >= 32 ? 0xffffffff : (1 << bitsStored) - 1;
   const sign = 1 << (bitsStored - 1);
-  // One loop per sample type, so each stays monomorphic (a 2k × 2k film: ~4 ms instead of ~50).
-  if (raw instanceof Uint16Array) storedFrom16(raw, out, count, mask, shift, signed ? sign : 0, bitsStored);
-  else if (raw instanceof Uint8Array)
-    storedFrom8(raw, out, count, mask, shift, signed ? sign : 0, bitsStored);
+  // A tight loop for the two typed sample arrays (a 2k × 2k film: ~4 ms instead of ~50 through the
+  // generic ArrayLike loop below; one loop for both types ran as fast as one loop each, side by side).
+  if (raw instanceof Uint16Array || raw instanceof Uint8Array)
+    storedFromSamples(raw, out, count, mask, shift, signed ? sign : 0, bitsStored);
   else
     for (let i = 0; i < count; i++) {
       let v = (raw[i]! >>> shift) & mask;
@@ -90,25 +90,8 @@ function toStored(
   return out;
 }
 
-function storedFrom16(
-  raw: Uint16Array,
-  out: Int32Array,
-  count: number,
-  mask: number,
-  shift: number,
-  sign: number,
-  bits: number,
-): void {
-  if (sign === 0) for (let i = 0; i < count; i++) out[i] = (raw[i]! >>> shift) & mask;
-  else
-    for (let i = 0; i < count; i++) {
-      const v = (raw[i]! >>> shift) & mask;
-      out[i] = v & sign ? v - (1 << bits) : v;
-    }
-}
-
-function storedFrom8(
-  raw: Uint8Array,
+function storedFromSamples(
+  raw: Uint8Array | Uint16Array,
   out: Int32Array,
   count: number,
   mask: number,

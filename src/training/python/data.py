@@ -268,26 +268,33 @@ def _load_one(args):
     return resize_bilinear(decode_gray01(os.path.join(datasets_root(), path)), size)
 
 
-def load_images(paths: Sequence[str], size: int, cache_dir: Optional[str] = None,
-                workers: int = 2) -> np.ndarray:
-    """Decode + resize (spec steps 1-2) all `paths` to a float32 [N, S, S] array, cached on disk."""
-    key = hashlib.sha256(("\n".join(paths) + f"|{size}|{PREPROCESSING_ID}").encode()).hexdigest()[:16]
-    cache = os.path.join(cache_dir, f"imgs_{size}_{key}.npy") if cache_dir else None
+def _cached_films(paths: Sequence[str], size: int, cache_dir: Optional[str], name: str, contract: str, load_one,
+                  workers: int, chunksize: int) -> np.ndarray:
+    """`load_one((path, size))` of every path stacked to float32 [N, S, S], cached on disk as
+    <cache_dir>/<name>_<size>_<hash of the paths, size and contract>.npy."""
+    key = hashlib.sha256(("\n".join(paths) + f"|{size}|{contract}").encode()).hexdigest()[:16]
+    cache = os.path.join(cache_dir, f"{name}_{size}_{key}.npy") if cache_dir else None
     if cache and os.path.exists(cache):
         return np.load(cache)
     jobs = [(p, size) for p in paths]
     if workers > 1:
         import multiprocessing as mp
         with mp.Pool(workers) as pool:
-            arrs = pool.map(_load_one, jobs, chunksize=32)
+            arrs = pool.map(load_one, jobs, chunksize=chunksize)
     else:
-        arrs = [_load_one(j) for j in jobs]
-    out = np.stack(arrs).astype(np.float32)
+        arrs = [load_one(j) for j in jobs]
+    out = np.stack(arrs).astype(np.float32) if arrs else np.zeros((0, size, size), np.float32)
     if cache:
         os.makedirs(cache_dir, exist_ok=True)
         np.save(cache + ".tmp.npy", out)
         os.replace(cache + ".tmp.npy", cache)
     return out
+
+
+def load_images(paths: Sequence[str], size: int, cache_dir: Optional[str] = None,
+                workers: int = 2) -> np.ndarray:
+    """Decode + resize (spec steps 1-2) all `paths` to a float32 [N, S, S] array, cached on disk."""
+    return _cached_films(paths, size, cache_dir, "imgs", PREPROCESSING_ID, _load_one, workers, 32)
 
 
 class FilmDataset(torch.utils.data.Dataset):
@@ -721,20 +728,4 @@ def _load_one_v3(args):
 
 def load_images_v3(paths: Sequence[str], size: int, cache_dir: Optional[str] = None, workers: int = 2) -> np.ndarray:
     """`load_images` for the v3 contract: decode -> tissue crop -> resize (spec steps before equalisation)."""
-    key = hashlib.sha256(("\n".join(paths) + f"|{size}|{PREPROCESSING_ID_V3}|{TISSUE_CROP}").encode()).hexdigest()[:16]
-    cache = os.path.join(cache_dir, f"imgs_v3_{size}_{key}.npy") if cache_dir else None
-    if cache and os.path.exists(cache):
-        return np.load(cache)
-    jobs = [(p, size) for p in paths]
-    if workers > 1:
-        import multiprocessing as mp
-        with mp.Pool(workers) as pool:
-            arrs = pool.map(_load_one_v3, jobs, chunksize=16)
-    else:
-        arrs = [_load_one_v3(j) for j in jobs]
-    out = np.stack(arrs).astype(np.float32) if arrs else np.zeros((0, size, size), np.float32)
-    if cache:
-        os.makedirs(cache_dir, exist_ok=True)
-        np.save(cache + ".tmp.npy", out)
-        os.replace(cache + ".tmp.npy", cache)
-    return out
+    return _cached_films(paths, size, cache_dir, "imgs_v3", f"{PREPROCESSING_ID_V3}|{TISSUE_CROP}", _load_one_v3, workers, 16)
