@@ -34,6 +34,24 @@ export class ImageRepository extends EntityRepository<Image> {
     return this.findOne({ id }, { populate: ['study'] });
   }
 
+  /**
+   * The study and patient of a DICOM instance stored before with the same bytes (Study and SOP Instance UID,
+   * content hash), or null.
+   */
+  async findStoredInstance(
+    studyInstanceUid: string,
+    sopInstanceUid: string,
+    sha256: string,
+  ): Promise<{ studyId: string; patientId: string } | null> {
+    const rows = await this.em.execute<{ study_id: string; patient_id: string }[]>(
+      `select s.id as study_id, s.patient_id from image i join study s on s.id = i.study_id
+        where s.study_instance_uid = ? and i.dicom_attributes->>'sopInstanceUid' = ? and i.sha256 = ? limit 1`,
+      [studyInstanceUid, sopInstanceUid, sha256],
+    );
+    const row = rows[0];
+    return row ? { studyId: row.study_id, patientId: row.patient_id } : null;
+  }
+
   /** How many images use a stored object. */
   countByObjectKey(objectKey: string): Promise<number> {
     return this.count({ objectKey });

@@ -28,6 +28,7 @@ import type { DicomWebClient, QidoQuery } from '../../interop/dicomweb.client';
 import { parseMediaType, parseMultipart } from '../../interop/multipart';
 import { sha256 } from '../../storage';
 import { AuditAction, ImageView } from '../enums';
+import { Image } from '../image/image.entity';
 import { ImageService } from '../image/image.service';
 import { Patient } from '../patient/patient.entity';
 import type { EventPublisher } from '../shared/event-publisher';
@@ -247,13 +248,10 @@ export class DicomIngestService {
     hash: string,
   ): Promise<Pick<IngestOutcome, 'status' | 'studyId' | 'patientId'> | null> {
     if (!identity?.sopInstanceUid || !identity.studyInstanceUid) return null;
-    const rows = await em.execute<{ study_id: string; patient_id: string }[]>(
-      `select s.id as study_id, s.patient_id from image i join study s on s.id = i.study_id
-        where s.study_instance_uid = ? and i.dicom_attributes->>'sopInstanceUid' = ? and i.sha256 = ? limit 1`,
-      [identity.studyInstanceUid, identity.sopInstanceUid, hash],
-    );
-    const row = rows[0];
-    return row ? { status: 'ALREADY_STORED', studyId: row.study_id, patientId: row.patient_id } : null;
+    const stored = await em
+      .getRepository(Image)
+      .findStoredInstance(identity.studyInstanceUid, identity.sopInstanceUid, hash);
+    return stored ? { status: 'ALREADY_STORED', ...stored } : null;
   }
 
   private place(decoded: DecodedImageInfo, expectedStudyUid: string | null) {
