@@ -265,14 +265,7 @@ def main(argv=None) -> None:
         "metrics": metrics,
     }
     import model_card
-    m.update(model_card.card_v2(m))
-    tmp = os.path.join(a.out, "model.json.tmp")
-    with open(tmp, "w") as fh:
-        json.dump(m, fh, indent=2, allow_nan=False)
-        fh.write("\n")
-    os.replace(tmp, os.path.join(a.out, "model.json"))
-    with open(os.path.join(a.out, "MODEL_CARD.md"), "w") as fh:
-        fh.write(model_card.markdown_v2(m))
+    model_card.write_model_files(a.out, m, model_card.card_v2, model_card.markdown_v2)
     if os.path.abspath(a.manifest) != os.path.abspath(os.path.join(a.out, "manifest.csv")):
         shutil.copyfile(a.manifest, os.path.join(a.out, "manifest.csv"))
     log(f"wrote {a.out}/model.json, model.onnx, model.pt, MODEL_CARD.md")

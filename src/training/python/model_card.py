@@ -265,15 +265,19 @@ def card_wrist_v2(m: dict) -> dict:
         "expect lower recall and specificity (the bone/ weak check below): validate on local films and set a site operating point first.",
         "Fractured films carry shortcuts a from-scratch CNN can learn: casts, splints and metal implants appear mostly on fractured films "
         "(all 16 films with hardware are FRACTURE). The model was not prevented from using them.",
-        f"The gate was trained with chest films and 2/3 of the FracAtlas leg/hip/shoulder films; checks use the other third "
-        f"({ck['legHipShoulderHeld']['n']} films), chest val/test films, the shared photos and bone/. Feet and ankles resemble hands and wrists most.",
+        f"The gate was trained with chest films and 2/3 of the FracAtlas leg/hip/shoulder films"
+        + (" (its dedicated body-part networks also with bone/ 'train' wrist, finger, forearm, shoulder and humerus films)"
+           if ck.get("boneSplit") == "valid" else "")
+        + f"; checks use the other third ({ck['legHipShoulderHeld']['n']} films), chest val/test films, the shared photos and bone/"
+        + (" 'valid' films" if ck.get("boneSplit") == "valid" else "") + ". Feet and ankles resemble hands and wrists most.",
         "On bone/ (MURA-like upper-limb films from other hospitals, weak 'has a box' labels) the model is far weaker; do not read those numbers as "
         "fracture accuracy, and do not expect FracAtlas figures at a new hospital."
         + (" The backbone was pretrained on those bone/ films, so even that weak check is not out of sample for this version."
            if m['training'].get('pretraining') else ""),
-        f"The body-part check learned FracAtlas' films more than anatomy: it refuses {_r(ck['boneWristFingersForearmBoxes']['refused'])} of "
-        f"other hospitals' wrist, finger and forearm films (bone/) but only {_r(ck['legHipShoulderHeld']['refused'])} of held-out FracAtlas "
-        "leg, hip and shoulder films (feet and ankles pass most). A new hospital should expect many of its own wrist films refused.",
+        f"The body-part check refuses {_r(ck['boneWristFingersForearmBoxes']['refused'])} of other hospitals' wrist, finger and forearm "
+        f"films (bone/{' valid' if ck.get('boneSplit') == 'valid' else ''}) and {_r(ck['legHipShoulderHeld']['refused'])} of held-out "
+        "FracAtlas leg, hip and shoulder films (feet and ankles pass most). A new hospital should expect some of its own wrist films "
+        "refused and some other body parts read: check both on local films before relying on the gate.",
         "Not validated clinically; for research and engineering use.",
     ]
     return {"modelCard": "\n".join(lines), "intendedUse": use, "knownLimitations": limits}
@@ -323,8 +327,9 @@ def markdown_wrist_v2(m: dict) -> str:
         [(f"  {k}", v) for k, v in ck["legHipShoulderHeldByPart"].items()] + \
         [("chest val+test films", ck["chestValTest"])] + [(f"  {k}", v) for k, v in ck["chestBySource"].items()] + \
         [("photos and other non-radiographs", ck["photos"]), ("wrist test films", ck["wristTest"]),
-         ("wrist train+val films", ck["wristTrainVal"]), ("bone/ upper-limb films", ck["boneUpperLimb"]),
-         ("bone/ films with wrist/finger/forearm boxes", ck["boneWristFingersForearmBoxes"]),
+         ("wrist train+val films", ck["wristTrainVal"]), ("bone/ upper-limb films" + (" ('valid' split)" if ck.get("boneSplit") == "valid" else ""), ck["boneUpperLimb"]),
+         ("bone/ films with wrist/finger/forearm boxes" + (" ('valid' split)" if ck.get("boneSplit") == "valid" else ""),
+          ck["boneWristFingersForearmBoxes"]),
          ("GRAZPEDWRI-DX samples (16-bit PNG)", ck["grazpedwriSamples"])]
     for name, e in rows:
         out.append(f"| {name} | {e['n']} | {_r(e['refused'])} | {_r(e['wrongBodyPart'])} | {_r(e['notARadiograph'])} |")
@@ -352,3 +357,18 @@ def markdown_wrist_v2(m: dict) -> str:
             "", "## Training", "", "```json",
             json.dumps({k: v for k, v in m["training"].items() if k != "history"}, indent=2), "```", ""]
     return "\n".join(out)
+
+
+def write_model_files(out_dir: str, m: dict, card, markdown) -> None:
+    """model.json (with the card's fields from `card(m)`, written atomically) and MODEL_CARD.md (`markdown(m)`)."""
+    import json
+    import os
+    m.update(card(m))
+    tmp = os.path.join(out_dir, "model.json.tmp")
+    with open(tmp, "w") as fh:
+        json.dump(m, fh, indent=2, allow_nan=False)
+        fh.write("\n")
+    os.replace(tmp, os.path.join(out_dir, "model.json"))
+    with open(os.path.join(out_dir, "MODEL_CARD.md"), "w") as fh:
+        fh.write(markdown(m))
+

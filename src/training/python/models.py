@@ -240,10 +240,17 @@ class ViewEnsembleExport(nn.Module):
     concatenated), cam (member mean), ood_distance (mean of each member's Mahalanobis distance on its own
     embedding: K small precision matrices instead of one over the concatenation), not_target_logit (member mean)."""
 
-    def __init__(self, nets: Sequence[ViewNet], mahas: Sequence[Mahalanobis]):
+    def __init__(self, nets: Sequence[ViewNet], mahas: Sequence[Mahalanobis], body_parts: Sequence[ViewNet] = (),
+                 body_part_pool: int = 1, body_part_norm: Sequence[float] = (0.0, 1.0, 0.0, 1.0),
+                 body_part_weights: Sequence[float] = (1.0, 1.0)):
         super().__init__()
         self.nets = nn.ModuleList(nets)
         self.mahas = nn.ModuleList(mahas)
+        self.body_parts = nn.ModuleList(body_parts)
+        self.body_part_pool = body_part_pool
+        # (mean, std) of the members' heads, then of the dedicated networks, on out-of-fold target films
+        self.body_part_norm = tuple(float(v) for v in body_part_norm)
+        self.body_part_weights = tuple(float(v) for v in body_part_weights)  # (members' heads, dedicated networks)
 
     def forward(self, image):
         outs = [n(image) for n in self.nets]
@@ -251,5 +258,36 @@ class ViewEnsembleExport(nn.Module):
         emb = torch.cat([o[1] for o in outs], dim=1)
         cams = torch.stack([cam(o[2], n.fc) for o, n in zip(outs, self.nets)]).mean(0)
         dist = torch.stack([m(o[1]) for m, o in zip(self.mahas, outs)]).mean(0)
-        not_target = torch.stack([o[3] for o in outs]).mean(0)
-        return logits, emb, cams, dist, not_target
+        return logits, emb, cams, dist, self.not_target(image, outs)
+
+    def not_target(self, image, outs=None):
+        """Body-part score: the members' own body-part heads averaged; with dedicated body-part networks (wrist v2
+        from its second export), a weighted sum of two standardised scores, the members' heads and the dedicated
+        networks' mean on the pooled input, each scaled by its out-of-fold mean and spread on target films (weights
+        (0, 1): the dedicated networks alone)."""
+        outs = outs if outs is not None else [n(image) for n in self.nets]
+        joint = torch.stack([o[3] for o in outs]).mean(0)
+        if not len(self.body_parts):
+            return joint
+        x = F.avg_pool2d(image, self.body_part_pool) if self.body_part_pool > 1 else image
+        dedicated = torch.stack([n(x)[3] for n in self.body_parts]).mean(0)
+        mj, sj, md, sd = self.body_part_norm
+        wj, wd = self.body_part_weights
+        return wj * (joint - mj) / sj + wd * (dedicated - md) / sd
+
+
+def view_ensemble_from_checkpoint(ck: dict) -> ViewEnsembleExport:
+    """The shipped per-view ensemble (wrist v2 `model.pt`): members, and the dedicated body-part networks when the
+    checkpoint has them. No Mahalanobis heads: `forward` is not for this object; use its nets and `not_target`."""
+    def nets_of(state_dicts, cfg):
+        out = []
+        for sd in state_dicts:
+            n = ViewNet(len(ck["classes"]), widths=tuple(cfg["widths"]), stem=cfg["stem"], dropout=cfg["dropout"])
+            n.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
+            out.append(n.eval())
+        return out
+    bp = ck.get("bodyPart") or {}
+    return ViewEnsembleExport(nets_of(ck["members"], ck["config"]), [],
+                              nets_of(bp.get("members", []), bp.get("config", ck["config"])), bp.get("pool", 1),
+                              bp.get("norm", (0.0, 1.0, 0.0, 1.0)), bp.get("weights", (1.0, 1.0))).eval()
+

@@ -26,13 +26,7 @@ import models  # noqa: E402
 def load(task: str, checkpoint: str):
     ck = torch.load(checkpoint, map_location="cpu")
     if ck.get("arch") == "ViewEnsemble":  # wrist v2: per-view ensemble, members averaged
-        cfg = ck["config"]
-        nets = []
-        for sd in ck["members"]:
-            n = models.ViewNet(len(ck["classes"]), widths=tuple(cfg["widths"]), stem=cfg["stem"], dropout=cfg["dropout"])
-            n.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
-            nets.append(n.eval())
-        return nets, ck
+        return models.view_ensemble_from_checkpoint(ck), ck
     if task == "chest":
         net = models.ChestNet(len(ck["classes"]), **(ck.get("arch_kwargs") or {"widths": (32, 64, 128, 256)}))
     else:
@@ -63,10 +57,10 @@ def main() -> None:
         for f in a.files:
             x = torch.from_numpy(prep(f, S))
             extra = {}
-            if isinstance(net, list):
-                outs = [n(x) for n in net]
+            if isinstance(net, models.ViewEnsembleExport):
+                outs = [n(x) for n in net.nets]
                 logits = torch.stack([o[0] for o in outs]).mean(0)
-                extra["notTargetLogit"] = float(torch.stack([o[3] for o in outs]).mean())
+                extra["notTargetLogit"] = float(net.not_target(x, outs).mean())
                 extra["cropBox"] = data.tissue_crop_box(data.decode_gray01(f))
             elif a.task == "chest":
                 logits = net(x)[0]

@@ -8,8 +8,13 @@ ensemble of cross-fitted members whose out-of-fold scores set the operating poin
   # one member per fold (each trained without its fold's films, from that backbone); two at a time on two cores
   $P $W member --manifest .cache/wrist-v2/manifest.csv --run $R --fold 0 --threads 1 \
       --init .cache/wrist-v2/pretrain/bone.pt   # ... --fold 4
+  # WRONG_BODY_PART: one dedicated body-part network per fold (same folds; 60 epochs on the input pooled 2x, ~10 min each)
+  $P $W bodypart --manifest .cache/wrist-v2/manifest.csv --run $R/bodypart --fold 0 --threads 1 --epochs 60   # ... --fold 4
+  $P $W bodypart-report --manifest .cache/wrist-v2/manifest.csv --run $R/bodypart     # its gate alone, out of fold
   # ensemble -> temperature and threshold on out-of-fold films -> gate -> metrics -> ONNX -> model.json + card
-  $P $W ship --manifest .cache/wrist-v2/manifest.csv --run $R --out models/wrist/v2 --parent v1
+  $P $W ship --manifest .cache/wrist-v2/manifest.csv --run $R --bodypart-run $R/bodypart --out models/wrist/v2 --parent v1
+  # the shipped members back as member_<fold>.pt (e.g. to export them again with new body-part networks)
+  $P $W unpack --model-dir models/wrist/v2 --run .cache/wrist-v2/runs/shipped
 
 Design (see models/wrist/v2/MODEL_CARD.md for the measured story):
 - input contract `gray-tissuecrop-bilinear-histeq-instnorm-v3` (or `...-instnorm-v3` without equalisation): the
@@ -345,6 +350,161 @@ def pretrain(a) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
+# A dedicated body-part network (WRONG_BODY_PART), cross-fitted like the members
+# ------------------------------------------------------------------------------------------------
+
+BONE_TARGET = ("wrist", "fingers", "forearm")   # bone/ box classes that show the target body part
+BONE_OTHER = ("shoulder", "humerus")             # ... and those that show another one (elbow: FracAtlas hand has some)
+
+
+def bone_parts(split: str) -> Dict[str, List[str]]:
+    """bone/ films of one split (Roboflow 'train' or 'valid') that show the target part or another part."""
+    bl, out = bone_labels(), {"target": [], "other": []}
+    for p in other_sets()["bone"]:
+        r = bl[p]
+        if r["split"] != split:
+            continue
+        if any(t in r["box_classes"] for t in BONE_TARGET):
+            out["target"].append(p)
+        elif any(t in r["box_classes"] for t in BONE_OTHER):
+            out["other"].append(p)
+    return out
+
+
+def bodypart_input(x: torch.Tensor, pool: int) -> torch.Tensor:
+    """The body-part network sees the members' preprocessed input averaged down by `pool` (anatomy, not cortex)."""
+    return F.avg_pool2d(x, pool) if pool > 1 else x
+
+
+def train_bodypart(a) -> None:
+    """Fold k: a ViewNet trained on its body-part head only. Target = FracAtlas hand films outside fold k (+ bone/
+    'train' wrist/finger/forearm films); other = FracAtlas leg/hip/shoulder 'fit' films, chest 'fit' films and bone/
+    'train' shoulder/humerus films, sampled half and half. Out-of-fold logits of the fold's wrist films set the
+    threshold as the members' did."""
+    torch.set_num_threads(a.threads)
+    mc = MemberConfig(widths=(16, 32, 64, 128), epochs=a.epochs or 25, other_share=0.5, body_part_weight=1.0, occlusion=False)
+    rows = data.read_manifest(a.manifest)
+    fold = folds_of(rows, a.k, a.fold_seed)
+    imgs = load_sets(rows, mc.size, a.cache_dir, ("other_fit", "chest_fit", "other_held"))
+    bt = bone_parts("train")
+    b_tg = data.load_images_v3(bt["target"], mc.size, a.cache_dir)
+    b_ot = data.load_images_v3(bt["other"], mc.size, a.cache_dir)
+    tr_m, ho_m = (fold >= 0) & (fold != a.fold), fold == a.fold
+    pos = np.concatenate([imgs["wrist"][tr_m], b_tg])
+    groups = [imgs["other_fit"], imgs["chest_fit"], b_ot]
+    share = [0.6, 0.25, 0.15]  # of the 'other' half: FracAtlas legs first (the films most like hands)
+    x = np.concatenate([pos] + groups)
+    yv = np.concatenate([np.zeros(len(pos), int)] + [np.full(len(g), OTHER) for g in groups])
+    n_w = int(tr_m.sum())
+    w = np.concatenate([np.full(n_w, 0.5 * 0.8 / n_w), np.full(len(b_tg), 0.5 * 0.2 / max(1, len(b_tg)))]
+                       + [np.full(len(g), 0.5 * s_ / len(g)) for g, s_ in zip(groups, share)])
+    log(f"body part fold {a.fold}: target {n_w} FracAtlas + {len(b_tg)} bone/; other " + ", ".join(str(len(g)) for g in groups))
+    torch.manual_seed(a.seed + a.fold)
+    g = torch.Generator().manual_seed(a.seed + a.fold)
+    loader = torch.utils.data.DataLoader(data.FilmDataset(x, yv, np.zeros(len(yv), int)), batch_size=mc.batch_size, drop_last=True,
+                                         sampler=torch.utils.data.WeightedRandomSampler(torch.as_tensor(w, dtype=torch.double),
+                                                                                        mc.samples_per_epoch, replacement=True, generator=g))
+    net = make_net(mc)
+    gen = torch.Generator().manual_seed(a.seed + 100 + a.fold)
+    aug_cfg = data.AugConfig(**mc.aug)
+    pool = a.pool
+
+    def step(model, batch):
+        xb, yb, _ = batch
+        _, _, _, bp = model(bodypart_input(data.augment_v2(xb, aug_cfg, gen, equalize=mc.equalize, occlusion=False), pool))
+        return F.binary_cross_entropy_with_logits(bp, (yb == OTHER).float())
+
+    def bp_of(model, images):
+        return score_bodypart(model, images, mc.equalize, pool)
+
+    def evaluate(model):
+        wh, lh = bp_of(model, imgs["wrist"][ho_m]), bp_of(model, imgs["other_held"])
+        t = float(np.quantile(wh, 0.99))
+        return {"bodypart_auroc": round(cal.auroc(np.r_[wh, lh], np.r_[np.zeros(len(wh)), np.ones(len(lh))]), 4),
+                "legs_refused_at_q99": round(float((lh > t).mean()), 4), "score": 0.0}
+    lc = train_loop.LoopConfig(epochs=mc.epochs, lr=mc.lr, weight_decay=mc.weight_decay, seed=a.seed + a.fold, log_every=100,
+                               time_budget_s=a.time_budget_min * 60 if a.time_budget_min else None)
+    res = train_loop.train(net, loader, step, lc, evaluate=evaluate, report=lambda r: log(r))
+    net.eval()
+    os.makedirs(a.run, exist_ok=True)
+    tmp = os.path.join(a.run, f"bodypart_{a.fold}.pt.tmp")
+    torch.save({"state_dict": net.state_dict(), "config": asdict(mc), "pool": pool, "fold": a.fold, "k": a.k,
+                "fold_seed": a.fold_seed, "epochs_run": res.epochs_run, "seconds": res.seconds, "history": res.history}, tmp)
+    os.replace(tmp, os.path.join(a.run, f"bodypart_{a.fold}.pt"))
+    log(f"body part fold {a.fold}: {res.epochs_run} epochs in {res.seconds:.0f}s")
+
+
+@torch.no_grad()
+def score_bodypart(net: models.ViewNet, images: np.ndarray, equalize: bool, pool: int, batch: int = 64) -> np.ndarray:
+    net.eval()
+    out = [net(bodypart_input(model_input(torch.from_numpy(np.ascontiguousarray(images[i:i + batch])).unsqueeze(1), equalize),
+                              pool))[3].numpy() for i in range(0, len(images), batch)]
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def load_bodypart(run: str):
+    files = sorted(f for f in os.listdir(run) if f.startswith("bodypart_") and f.endswith(".pt"))
+    cks = [torch.load(os.path.join(run, f), map_location="cpu") for f in files]
+    nets = []
+    for ck in cks:
+        n = make_net(MemberConfig(**{k: (tuple(v) if k == "widths" else v) for k, v in ck["config"].items()}))
+        n.load_state_dict(ck["state_dict"])
+        nets.append(n.eval())
+    return cks, nets
+
+
+def unpack(a) -> None:
+    """Writes the members of a shipped version back as member_<fold>.pt (its folds, training record and held-out AUROC
+    from model.json), so `ship` can export it again, e.g. with new body-part networks, without retraining."""
+    ck = torch.load(os.path.join(a.model_dir, "model.pt"), map_location="cpu")
+    with open(os.path.join(a.model_dir, "model.json")) as fh:
+        mj = json.load(fh)
+    tr = mj["training"]
+    os.makedirs(a.run, exist_ok=True)
+    for sd, rec in zip(ck["members"], tr["members"]):
+        torch.save({"state_dict": {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}, "config": ck["config"],
+                    "fold": rec["fold"], "k": tr["hyperparameters"]["members"], "fold_seed": a.fold_seed,
+                    "epochs_run": rec["epochs"], "seconds": rec["seconds"], "history": [rec["last"]] if rec.get("last") else [],
+                    "heldout_auroc": rec["heldoutAuroc"]}, os.path.join(a.run, f"member_{rec['fold']}.pt"))
+    if tr.get("pretraining"):  # the backbone checkpoint itself is not shipped; its record is
+        with open(os.path.join(a.run, "pretraining.json"), "w") as fh:
+            json.dump(tr["pretraining"], fh, indent=1)
+    log(f"unpacked {len(ck['members'])} members of {a.model_dir} into {a.run}")
+
+
+def bodypart_report(a) -> dict:
+    """Out-of-fold threshold (the `--probe-quantile` of the train+val wrist films' logits, each from the network that
+    never saw the film) and the checks: FracAtlas test wrist films, held-out leg/hip/shoulder films, chest val/test
+    films, bone/ 'valid' wrist/finger/forearm films (never trained on)."""
+    torch.set_num_threads(a.threads)
+    cks, nets = load_bodypart(a.run)
+    rows = data.read_manifest(a.manifest)
+    fold = folds_of(rows, cks[0]["k"], cks[0]["fold_seed"])
+    eq, pool = cks[0]["config"]["equalize"], cks[0]["pool"]
+    imgs = load_sets(rows, cks[0]["config"]["size"], a.cache_dir, ("other_held", "chest_check"))
+    imgs["bone_valid_target"] = data.load_images_v3(bone_parts("valid")["target"], cks[0]["config"]["size"], a.cache_dir)
+    per = {k: np.stack([score_bodypart(n, v, eq, pool) for n in nets]) for k, v in imgs.items()}
+    oof = np.zeros(len(rows), np.float32)
+    for ck, row in zip(cks, per["wrist"]):
+        oof[fold == ck["fold"]] = row[fold == ck["fold"]]
+    cv = fold >= 0
+    thr = float(np.sort(oof[cv])[int(math.ceil(a.probe_quantile * int(cv.sum()))) - 1])
+    split = np.array([r.split for r in rows])
+    part = np.array([other_meta()[p] for p in other_sets()["other_held"]])
+    ens = {k: v.mean(0) for k, v in per.items()}
+    out = {"threshold": round(thr, 4), "probeQuantile": a.probe_quantile,
+           "wristOutOfFoldRefused": r4((oof[cv] > thr).mean()), "wristTestRefused": r4((ens["wrist"][split == "test"] > thr).mean()),
+           "otherHeldRefused": r4((ens["other_held"] > thr).mean()),
+           "otherHeldByPart": {p: r4((ens["other_held"][part == p] > thr).mean()) for p in sorted(set(part))},
+           "chestCheckRefused": r4((ens["chest_check"] > thr).mean()),
+           "boneValidTargetRefused": r4((ens["bone_valid_target"] > thr).mean()), "nBoneValidTarget": len(imgs["bone_valid_target"])}
+    log("body part", json.dumps(out))
+    with open(os.path.join(a.run, "bodypart-report.json"), "w") as fh:
+        json.dump(out, fh, indent=1)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
 # Ship: ensemble, calibration on out-of-fold films, gate, metrics, export
 # ------------------------------------------------------------------------------------------------
 
@@ -461,6 +621,28 @@ def ship(a) -> None:
     te_m, cv_m = split == "test", fold >= 0
     log(f"{K} members; scoring {sum(len(v) for k, v in imgs.items() if k != 'chest_fit')} films")
     per = {k: [score(n, v, mc.equalize) for n in nets] for k, v in imgs.items() if k != "chest_fit"}
+    bp_cks, bp_nets = load_bodypart(a.bodypart_run) if a.bodypart_run else ([], [])
+    if bp_nets:  # the dedicated body-part network of fold k stands in for member k's head (same folds)
+        if sorted(c["fold"] for c in bp_cks) != list(range(K)) or any(c["k"] != K or c["fold_seed"] != cks[0]["fold_seed"] for c in bp_cks):
+            raise SystemExit(f"{a.bodypart_run}: need body-part networks for folds 0..{K - 1} of the members' folds")
+        bp_nets = [n for _, n in sorted(zip([c["fold"] for c in bp_cks], bp_nets), key=lambda t: t[0])]
+        bp_pool = bp_cks[0]["pool"]
+        for key, outs in per.items():
+            for j, o in enumerate(outs):
+                o["bp_joint"], o["bp_dedicated"] = o["bp"], score_bodypart(bp_nets[j], imgs[key], mc.equalize, bp_pool)
+        # each score standardised on the out-of-fold train+val wrist films, then summed (linear: the ensemble's
+        # score is the same sum over the member means)
+        oof_j, oof_d = np.zeros(len(rows), np.float32), np.zeros(len(rows), np.float32)
+        for k in range(K):
+            oof_j[fold == k] = per["wrist"][k]["bp_joint"][fold == k]
+            oof_d[fold == k] = per["wrist"][k]["bp_dedicated"][fold == k]
+        bp_norm = [float(oof_j[fold >= 0].mean()), float(oof_j[fold >= 0].std()), float(oof_d[fold >= 0].mean()),
+                   float(oof_d[fold >= 0].std())]
+        bp_weights = (1.0, 1.0) if a.bodypart_mode == "sum" else (0.0, 1.0)
+        for outs in per.values():
+            for o in outs:
+                o["bp"] = (bp_weights[0] * (o["bp_joint"] - bp_norm[0]) / bp_norm[1]
+                           + bp_weights[1] * (o["bp_dedicated"] - bp_norm[2]) / bp_norm[3])
 
     def ens(key, what):
         arr = np.stack([o[what] for o in per[key]])
@@ -553,16 +735,26 @@ def ship(a) -> None:
     bl = bone_labels()
     bone_wrist = np.array([bl[p]["wrist_positive"] == "1" or "wrist" in bl[p]["box_classes"] or "fingers" in bl[p]["box_classes"]
                            or "forearm" in bl[p]["box_classes"] for p in sets["bone"]])
+    # the dedicated body-part networks trained on bone/ 'train' films: the bone/ checks use its 'valid' films only
+    bone_check = np.array([not bp_nets or bl[p]["split"] == "valid" for p in sets["bone"]])
     gate = {
         "signal": "ood_distance",
         "method": "NOT_A_RADIOGRAPH: mean over members of the Mahalanobis distance of each member's embedding to the train+val "
-                  "wrist films (class means, shared Ledoit-Wolf covariance); WRONG_BODY_PART: the members' body-part head (trained with "
-                  "chest films and FracAtlas leg/hip/shoulder 'fit' films as other body parts), averaged (not_target_logit); "
-                  "colour pictures are refused before the model",
+                  "wrist films (class means, shared Ledoit-Wolf covariance); WRONG_BODY_PART: " + (
+                      ("the sum of two standardised scores (not_target_logit): the members' body-part head (trained with chest films "
+                       "and FracAtlas leg/hip/shoulder 'fit' films as other body parts) and " if a.bodypart_mode == "sum" else
+                       "not_target_logit, standardised: ") +
+                      f"{K} dedicated body-part networks (one per fold, on the input averaged down {bp_pool}x; target: FracAtlas hand "
+                      "films + bone/ 'train' wrist/finger/forearm films; other: FracAtlas leg/hip/shoulder 'fit', chest 'fit' and bone/ "
+                      "'train' shoulder/humerus films), each averaged and scaled by its out-of-fold mean and spread on train+val "
+                      "wrist films; " if bp_nets else
+                      "the members' body-part head (trained with chest films and FracAtlas leg/hip/shoulder 'fit' films as other body "
+                      "parts), averaged (not_target_logit); ") + "colour pictures are refused before the model",
         "oodDistanceThreshold": round(d_thr, 4), "notTargetLogitThreshold": round(l_thr, 4),
         "rejectIf": "ood_distance > oodDistanceThreshold (NOT_A_RADIOGRAPH), else not_target_logit > notTargetLogitThreshold (WRONG_BODY_PART)",
         "thresholdRule": f"distance: {a.ood_margin} x its {a.gate_quantile} quantile on train+val wrist films; body part: the "
-                         f"{a.probe_quantile} quantile of the out-of-fold member logits of the train+val wrist films",
+                         f"{a.probe_quantile} quantile of the out-of-fold " + ("body-part scores (each from the networks of the fold "
+                         "that never saw the film)" if bp_nets else "member logits") + " of the train+val wrist films",
         "shrinkage": round(shrink, 4), "embeddingDim": int(emb_cv.shape[1]), "memberEmbeddingDims": dims,
         "keptValidation": r4((v_cv == "ACCEPTED").mean()), "keptTest": r4((v_te == "ACCEPTED").mean()),
         "aurocNotRadiograph": r4(cal.auroc(np.r_[d_te, d_ood], np.r_[np.zeros(len(d_te)), np.ones(len(d_ood))])),
@@ -578,7 +770,8 @@ def ship(a) -> None:
             "legHipShoulderFit (trained on)": rates(v_of),
             "chestValTest": rates(v_ch), "chestBySource": {s_: rates(v_ch[csrc == s_]) for s_ in sorted(set(csrc))},
             "photos": {**rates(ood_final), "colourRuleRefused": r4(colour.mean()), "byModel": rates(v_ood)},
-            "boneUpperLimb": rates(v_bone), "boneWristFingersForearmBoxes": rates(v_bone[bone_wrist]),
+            "boneUpperLimb": rates(v_bone[bone_check]), "boneWristFingersForearmBoxes": rates(v_bone[bone_wrist & bone_check]),
+            "boneSplit": "valid" if bp_nets else "all",
             "grazpedwriSamples": {**rates(v_graz), "verdicts": v_graz.tolist()},
         },
     }
@@ -611,7 +804,11 @@ def ship(a) -> None:
     }
     # the backbone the members started from (wrist_v2.py pretrain): what it saw decides which checks stay out of sample
     pretraining = None
-    if mc.init:
+    record = os.path.join(a.run, "pretraining.json")
+    if mc.init and not os.path.exists(mc.init) and os.path.exists(record):  # members unpacked from a shipped version
+        with open(record) as fh:
+            pretraining = json.load(fh)
+    elif mc.init:
         if not os.path.exists(mc.init):
             raise SystemExit(f"the members started from {mc.init}, which is gone: its record belongs in model.json")
         pk = torch.load(mc.init, map_location="cpu")
@@ -689,7 +886,8 @@ def ship(a) -> None:
     # ---------------------------------------------------------------- export
     os.makedirs(a.out, exist_ok=True)
     mahas = [models.Mahalanobis(torch.from_numpy(f[0]), torch.from_numpy(f[1])) for f in fits]
-    wrapper = models.ViewEnsembleExport(nets, mahas).eval()
+    wrapper = (models.ViewEnsembleExport(nets, mahas, bp_nets, bp_pool, bp_norm, bp_weights) if bp_nets
+               else models.ViewEnsembleExport(nets, mahas)).eval()
     onnx_path = os.path.join(a.out, "model.onnx")
     sample = model_input(torch.from_numpy(imgs["wrist"][te_m][:4]).unsqueeze(1), mc.equalize)
     out_names = ["logits", "embedding", "cam", "ood_distance", NOT_TARGET]
@@ -703,6 +901,9 @@ def ship(a) -> None:
                                                 for n in nets],
             "weights": "float16 (the shipped ONNX graph holds the same values in float32)", "config": asdict(mc),
             "classes": CLASSES, "size": mc.size, "preprocessing": preprocessing_id(mc), "equalize": mc.equalize, "reduce": "mean"}
+    if bp_nets:
+        ckpt["bodyPart"] = {"members": [{k: v.half() if v.is_floating_point() else v for k, v in n.state_dict().items()} for n in bp_nets],
+                            "config": bp_cks[0]["config"], "pool": bp_pool, "norm": bp_norm, "weights": list(bp_weights)}
     torch.save(ckpt, os.path.join(a.out, "model.pt"))
     counts = data.manifest_counts(rows)
     hist = [{"fold": ck["fold"], "epochs": ck["epochs_run"], "seconds": round(ck["seconds"], 1),
@@ -733,19 +934,19 @@ def ship(a) -> None:
                                          "sampling": f"wrist films at their natural fracture share; {mc.other_share} of draws from other body parts",
                                          "gateQuantile": a.gate_quantile, "oodMargin": a.ood_margin, "probeQuantile": a.probe_quantile},
                      "members": hist, "checkpoint": "model.pt (member state_dicts beside model.onnx)",
+                     **({"bodyPart": {"networks": len(bp_cks), "mode": a.bodypart_mode, "pool": bp_pool,
+                                      "epochs": int(max(c["epochs_run"] for c in bp_cks)),
+                                      "seconds": round(float(sum(c["seconds"] for c in bp_cks)), 1),
+                                      "hyperparameters": {**bp_cks[0]["config"], "widths": list(bp_cks[0]["config"]["widths"])},
+                                      "data": "target: FracAtlas hand films outside the network's fold + bone/ 'train' wrist/finger/forearm "
+                                              "films; other (half the draws): FracAtlas leg/hip/shoulder 'fit' 60%, chest 'fit' 25%, bone/ "
+                                              "'train' shoulder/humerus 15%"}} if bp_nets else {}),
                      **({"pretraining": pretraining} if pretraining else {})},
         "onnx": {"opset": export.OPSET, "dynamicBatch": True, "constantsFolded": True, "check": check},
         "metrics": metrics,
     }
     import model_card
-    m.update(model_card.card_wrist_v2(m))
-    tmp = os.path.join(a.out, "model.json.tmp")
-    with open(tmp, "w") as fh:
-        json.dump(m, fh, indent=2, allow_nan=False)
-        fh.write("\n")
-    os.replace(tmp, os.path.join(a.out, "model.json"))
-    with open(os.path.join(a.out, "MODEL_CARD.md"), "w") as fh:
-        fh.write(model_card.markdown_wrist_v2(m))
+    model_card.write_model_files(a.out, m, model_card.card_wrist_v2, model_card.markdown_wrist_v2)
     with open(os.path.join(a.out, "gate-check.csv"), "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["path", "set"])
@@ -780,7 +981,7 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=4321)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--cache-dir", default=os.path.join(REPO, ".cache", "imgs"))
-    for name in ("member", "ship"):
+    for name in ("member", "ship", "bodypart", "bodypart-report"):
         p = sub.add_parser(name)
         p.add_argument("--manifest", required=True)
         p.add_argument("--run", required=True, help="folder of the members (member_<fold>.pt)")
@@ -807,6 +1008,20 @@ def main(argv=None) -> None:
     p.add_argument("--probe-quantile", type=float, default=0.99)
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--report-only", action="store_true", help="metrics to <run>/report.json; no export")
+    p = sub.choices["bodypart"]
+    p.add_argument("--fold", type=int, required=True)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--pool", type=int, default=2, help="average-pool the 256 px input by this factor")
+    p.add_argument("--time-budget-min", type=float, default=None)
+    sub.choices["bodypart-report"].add_argument("--probe-quantile", type=float, default=0.99)
+    sub.choices["ship"].add_argument("--bodypart-run", default=None,
+                                     help="folder of dedicated body-part networks (bodypart_<fold>.pt) for WRONG_BODY_PART")
+    sub.choices["ship"].add_argument("--bodypart-mode", choices=("dedicated", "sum"), default="dedicated",
+                                     help="WRONG_BODY_PART from the dedicated networks alone, or summed with the members' heads")
+    p = sub.add_parser("unpack", help="member_<fold>.pt files from a shipped model folder (model.pt + model.json)")
+    p.add_argument("--model-dir", required=True)
+    p.add_argument("--run", required=True)
+    p.add_argument("--fold-seed", type=int, default=7, help="the fold seed the members were trained with")
     a = ap.parse_args(argv)
     if a.cmd == "manifest":
         print(json.dumps(build_manifest(a.out), indent=1))
@@ -814,6 +1029,12 @@ def main(argv=None) -> None:
         train_member(a)
     elif a.cmd == "pretrain":
         pretrain(a)
+    elif a.cmd == "unpack":
+        unpack(a)
+    elif a.cmd == "bodypart":
+        train_bodypart(a)
+    elif a.cmd == "bodypart-report":
+        bodypart_report(a)
     else:
         ship(a)
 
