@@ -15,6 +15,7 @@ import { Topic } from '../shared/events';
 import { AuditAction, DriftAlertStatus, DriftWindowKind } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
 import type { Prediction } from '../prediction/prediction.entity';
+import { AdvisoryLockKey, tryLockForTransaction } from '../shared/advisory-lock';
 import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
@@ -325,15 +326,8 @@ export class DriftService implements DriftRecorder {
     const profile = mv ? this.profileOf(mv) : null;
     if (!mv || !profile) return null;
     const result = await fresh.transactional(async (em) => {
-      const [row] = (await em
-        .getConnection()
-        .execute(
-          `select pg_try_advisory_xact_lock(hashtext(?)) as locked`,
-          [`drift:${modelVersionId}`],
-          'all',
-          em.getTransactionContext(),
-        )) as { locked: boolean }[];
-      if (!row?.locked) return null;
+      const key = AdvisoryLockKey.hashtext(`drift:${modelVersionId}`);
+      if (!(await tryLockForTransaction(em, key))) return null;
       return fn(em, mv, profile);
     });
     for (const alert of result?.alerts ?? []) {

@@ -4,6 +4,7 @@ import { compareVersions, listVersions } from '../../inference/model-repository'
 import { loadModelManifest, ModelManifest } from '../../inference/model-manifest';
 import type { Logger } from '../../logging/logger';
 import { ModelStage, ModelStageChangeKind, ModelTask, TrainingRunStatus } from '../enums';
+import { AdvisoryLockKey, lockForTransaction } from '../shared/advisory-lock';
 import { TrainingRun } from '../training-run/training-run.entity';
 import type { ModelServing, ServingSource, ServingVersion } from './model-serving';
 import { ModelStageChange } from './model-stage-change.entity';
@@ -19,7 +20,7 @@ const REGISTRY_LOCK = 5_021_117;
  * rollbacks and start-up syncs of one task run one after another, each seeing the previous one's result.
  */
 export async function lockTaskRegistry(em: EntityManager, task: ModelTask): Promise<void> {
-  await em.execute('select pg_advisory_xact_lock(?, hashtext(?))', [REGISTRY_LOCK, task]);
+  await lockForTransaction(em, AdvisoryLockKey.namespaced(REGISTRY_LOCK, task));
 }
 
 /**

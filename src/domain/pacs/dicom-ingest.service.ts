@@ -31,6 +31,7 @@ import { AuditAction, ImageView } from '../enums';
 import { Image } from '../image/image.entity';
 import { ImageService } from '../image/image.service';
 import { Patient } from '../patient/patient.entity';
+import { AdvisoryLockKey, lockForTransaction } from '../shared/advisory-lock';
 import type { EventPublisher } from '../shared/event-publisher';
 import type { RequestContext } from '../shared/request-context';
 import { Study } from '../study/study.entity';
@@ -291,10 +292,11 @@ export class DicomIngestService {
     file: { bytes: Buffer; decoded: DecodedImageInfo; key: string; hash: string },
   ): Promise<Pick<IngestOutcome, 'status' | 'studyId' | 'patientId'>> {
     // Serialise ingestion of one patient and one study across requests and processes (lock order: patient, study).
-    await em.execute('select pg_advisory_xact_lock(hashtext(?)), pg_advisory_xact_lock(hashtext(?))', [
-      `dicom-patient:${p.patientId}`,
-      `dicom-study:${p.studyUid}`,
-    ]);
+    await lockForTransaction(
+      em,
+      AdvisoryLockKey.hashtext(`dicom-patient:${p.patientId}`),
+      AdvisoryLockKey.hashtext(`dicom-study:${p.studyUid}`),
+    );
     let patient = await em.getRepository(Patient).findByMrn(p.patientId);
     if (!patient) {
       patient = em.create(Patient, {

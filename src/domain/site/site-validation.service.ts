@@ -31,6 +31,7 @@ import {
   SiteValidationChange,
 } from '../enums';
 import { ModelVersion } from '../model-version/model-version.entity';
+import { AdvisoryLockKey, lockForTransaction } from '../shared/advisory-lock';
 import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
@@ -548,9 +549,10 @@ export class SiteValidationService {
     const version = evaluation.modelVersion;
     const point = await this.rootEm.fork().transactional(async (em) => {
       // One approval per site and version at a time: the partial unique index holds one in force.
-      await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [
-        `site-operating-point:${site.id}:${version.id}`,
-      ]);
+      await lockForTransaction(
+        em,
+        AdvisoryLockKey.hashtextExtended(`site-operating-point:${site.id}:${version.id}`),
+      );
       const current = await em.getRepository(SiteOperatingPoint).findInForce(site.id, version.id);
       if (current) {
         current.supersededAt = new Date();

@@ -22,6 +22,7 @@ import type { RetrainingArea } from './retraining-area';
 import { AuditAction, ModelStage, ModelTask, TrainingRunStatus } from '../enums';
 import { lockTaskRegistry } from '../model-version/model-registry.service';
 import { ModelVersion } from '../model-version/model-version.entity';
+import { AdvisoryLockKey, lockForTransaction } from '../shared/advisory-lock';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
 import { User } from '../user/user.entity';
@@ -197,14 +198,7 @@ export class RetrainingService {
     const em = this.rootEm.fork();
     const run = await em.transactional(async (tem) => {
       // One active run per task, across processes.
-      await tem
-        .getConnection()
-        .execute(
-          'select pg_advisory_xact_lock(hashtext(?))',
-          [`retrain:${task}`],
-          'all',
-          tem.getTransactionContext(),
-        );
+      await lockForTransaction(tem, AdvisoryLockKey.hashtext(`retrain:${task}`));
       const active = await tem.getRepository(TrainingRun).countInStatuses(task, ACTIVE);
       if (active > 0) return null;
       const r = tem.create(TrainingRun, {
