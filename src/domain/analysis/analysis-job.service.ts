@@ -7,6 +7,7 @@ import type { Logger } from '../../logging/logger';
 import { Topic } from '../shared/events';
 import { AuditAction, AnalysisJobStatus, StudyPriority } from '../enums';
 import { AuditEvent } from '../audit/audit-event.entity';
+import { AdvisoryLockKey, lockForTransaction } from '../shared/advisory-lock';
 import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
 import type { RequestContext } from '../shared/request-context';
@@ -135,13 +136,8 @@ export class AnalysisJobService {
     const em = this.rootEm.fork();
     const analysisJob = await em.getRepository(AnalysisJob).findOne({ id: analysisJobId });
     if (!analysisJob) return;
-    if (analysisJob.status === AnalysisJobStatus.QUEUED) {
-      await em.nativeUpdate(
-        AnalysisJob,
-        { id: analysisJobId, status: AnalysisJobStatus.QUEUED },
-        { status: AnalysisJobStatus.RUNNING },
-      );
-    }
+    if (analysisJob.status === AnalysisJobStatus.QUEUED)
+      await em.getRepository(AnalysisJob).startIfQueued(analysisJobId);
     let failure: string | null = null;
     let predictionId: string | null = null;
     let patientId: string | null = null;
@@ -168,22 +164,10 @@ export class AnalysisJobService {
         { studyId, analysisJobId, code: failure, err: (error as Error).message },
         'study analysis failed',
       );
-      const changed = await em
-        .getConnection()
-        .execute(
-          `update analysis_job set failed = failed + 1, failures = failures || jsonb_build_object(?::text, ?::text) where id = ? and results ->> ?::text is null and failures ->> ?::text is null`,
-          [studyId, failure, analysisJobId, studyId, studyId],
-          'run',
-        );
-      counted = ((changed as { affectedRows?: number }).affectedRows ?? 0) > 0;
+      counted = await em.getRepository(AnalysisJob).recordStudyFailure(analysisJobId, studyId, failure);
     }
     if (!counted) return;
-    await em
-      .getConnection()
-      .execute(
-        `update analysis_job set status = case when failed = total then 'FAILED' else 'COMPLETED' end, finished_at = now() where id = ? and completed + failed >= total and finished_at is null`,
-        [analysisJobId],
-      );
+    await em.getRepository(AnalysisJob).finishIfDone(analysisJobId);
     const fresh = await this.rootEm.fork().getRepository(AnalysisJob).findOne({ id: analysisJobId });
     if (fresh) this.publish(fresh, { studyId, predictionId, patientId, failure });
   }
@@ -203,16 +187,13 @@ export class AnalysisJobService {
     // One attempt per study at a time across processes: an attempt handed out again after its
     // item expired waits here, then finds the study counted by the first one. The lock ends with
     // the transaction, also when the process holding it dies (its connection closes).
-    const conn = tem.getConnection();
-    const tx = tem.getTransactionContext();
-    await conn.execute(
-      'select pg_advisory_xact_lock(hashtextextended(?, 0))',
-      [`analysis-job:${analysisJobId}:${studyId}`],
-      'run',
-      tx,
+    await lockForTransaction(
+      tem,
+      AdvisoryLockKey.hashtextExtended(`analysis-job:${analysisJobId}:${studyId}`),
     );
+    const jobs = tem.getRepository(AnalysisJob);
     // A retry after the study was counted.
-    if (await tem.getRepository(AnalysisJob).isStudyCounted(analysisJobId, studyId)) return null;
+    if (await jobs.isStudyCounted(analysisJobId, studyId)) return null;
     const outcome = await this.analysis.run(tem, studyId, {
       analysisJob: tem.getReference(AnalysisJob, analysisJobId),
     });
@@ -227,12 +208,7 @@ export class AnalysisJobService {
       operation: 'mutation submitStudies',
     } as AuditEvent);
     tem.persist(event);
-    await conn.execute(
-      'update analysis_job set completed = completed + 1, results = results || jsonb_build_object(?::text, ?::text) where id = ?',
-      [studyId, outcome.prediction.id, analysisJobId],
-      'run',
-      tx,
-    );
+    await jobs.recordStudyCompleted(analysisJobId, studyId, outcome.prediction.id);
     return outcome;
   }
 
