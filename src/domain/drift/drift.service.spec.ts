@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../../logging/logger';
+import { DriftSampleRepository } from './drift-sample.repository';
 import { DriftOptions, DriftService } from './drift.service';
 
 const OPTIONS: DriftOptions = {
@@ -18,12 +19,15 @@ const logger = { error: jest.fn(), warn: jest.fn(), info: jest.fn() } as unknown
 
 /**
  * A root EntityManager whose only database work is the count query of count-window checks (answered
- * with `samples`, after a tick, like a real round trip) and the hourly pruning.
+ * with `samples`, after a tick, like a real round trip) and the hourly pruning, both asked through the
+ * real {@link DriftSampleRepository}.
  */
 function fakeRootEm(samples: () => number) {
   const queries: unknown[][] = [];
   const em = {
     fork: () => em,
+    getRepository: () => samplesRepository,
+    getTransactionContext: () => undefined,
     getConnection: () => ({
       execute: async (sql: string, params: unknown[]) => {
         queries.push(params);
@@ -35,6 +39,7 @@ function fakeRootEm(samples: () => number) {
     }),
     nativeDelete: async () => 0,
   };
+  const samplesRepository = new DriftSampleRepository(em as unknown as EntityManager, 'DriftSample');
   return { em: em as unknown as EntityManager, queries };
 }
 

@@ -194,7 +194,7 @@ export class DriftService implements DriftRecorder {
   /** Deletes drift samples older than the retention period; returns how many. Checks and alerts stay. */
   async pruneSamples(): Promise<number> {
     const before = new Date(this.now().getTime() - this.options.sampleRetentionDays * 86400_000);
-    return this.rootEm.fork().nativeDelete(DriftSample, { createdAt: { $lt: before } });
+    return this.rootEm.fork().getRepository(DriftSample).deleteTakenBefore(before);
   }
 
   /**
@@ -213,21 +213,11 @@ export class DriftService implements DriftRecorder {
   }
 
   /** True when at least one complete count window of samples waits after the last count window. */
-  private async countWindowComplete(modelVersionId: string): Promise<boolean> {
-    const [row] = (await this.rootEm
+  private countWindowComplete(modelVersionId: string): Promise<boolean> {
+    return this.rootEm
       .fork()
-      .getConnection()
-      .execute(
-        `select count(*)::int as n from (
-           select 1 from drift_sample
-           where model_version_id = ?
-             and created_at > coalesce(
-               (select max(window_end) from drift_check where model_version_id = ? and window_kind = ?),
-               '-infinity'::timestamptz)
-           limit ?) s`,
-        [modelVersionId, modelVersionId, DriftWindowKind.COUNT, this.options.windowSize],
-      )) as { n: number }[];
-    return (row?.n ?? 0) >= this.options.windowSize;
+      .getRepository(DriftSample)
+      .countWindowComplete(modelVersionId, this.options.windowSize);
   }
 
   /** Runs `fn` after the previous evaluation of this model version; failures are logged, never thrown. */
