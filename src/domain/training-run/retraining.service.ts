@@ -226,11 +226,7 @@ export class RetrainingService {
         expireInSeconds: this.options.jobExpireSeconds,
       });
     } catch (error) {
-      await em.nativeUpdate(
-        TrainingRun,
-        { id: run.id },
-        { status: TrainingRunStatus.FAILED, error: 'could not be queued', finishedAt: new Date() },
-      );
+      await em.getRepository(TrainingRun).markNotQueued(run.id);
       throw error;
     }
     return run;
@@ -256,7 +252,8 @@ export class RetrainingService {
     const beat = setInterval(() => {
       this.rootEm
         .fork()
-        .nativeUpdate(TrainingRun, { id: run.id }, { heartbeatAt: new Date() })
+        .getRepository(TrainingRun)
+        .setHeartbeat(run.id, new Date())
         // A missed beat only risks another worker taking the run over later; say so, keep training.
         .catch((e: Error) =>
           this.logger.warn({ trainingRunId: run.id, err: e.message }, 'training run heartbeat failed'),
@@ -281,7 +278,7 @@ export class RetrainingService {
       if (this.stopping) {
         // Left RUNNING for the retry, with no heartbeat so that the retry does not wait for it.
         clearInterval(beat);
-        await this.rootEm.fork().nativeUpdate(TrainingRun, { id: run.id }, { heartbeatAt: null });
+        await this.rootEm.fork().getRepository(TrainingRun).setHeartbeat(run.id, null);
         throw error;
       }
       await this.recordFailure(run, error);
@@ -413,16 +410,7 @@ export class RetrainingService {
   private async recordFailure(run: TrainingRun, error: unknown): Promise<void> {
     const message = (error as Error).message ?? String(error);
     this.logger.warn({ trainingRunId: run.id, err: message.slice(0, 500) }, 'retraining run failed');
-    await this.rootEm.fork().nativeUpdate(
-      TrainingRun,
-      { id: run.id, status: { $in: ACTIVE } },
-      {
-        status: TrainingRunStatus.FAILED,
-        phase: null,
-        error: message.slice(0, 4000),
-        finishedAt: new Date(),
-      },
-    );
+    await this.rootEm.fork().getRepository(TrainingRun).failIfIn(run.id, ACTIVE, message.slice(0, 4000));
   }
 
   /** Moves the candidate into the repository and commits version + verdict together. */
