@@ -339,16 +339,10 @@ export class AnalysisService {
       this.store.put(key, png, { contentType: 'image/png' }),
     ]);
     if (view === undefined) {
-      await em.nativeUpdate(Prediction, { id: p.id }, { heatmapKey: key });
+      await em.getRepository(Prediction).recordHeatmapKey(p.id, key);
       p.heatmapKey = key;
     } else {
-      // Only this view's key, in place: another view's render may be recording its own meanwhile.
-      await em
-        .getConnection()
-        .execute(
-          `update prediction set inputs = jsonb_set(inputs, ?::text[], to_jsonb(?::text)) where id = ?`,
-          [`{${view},heatmapKey}`, key, p.id],
-        );
+      await em.getRepository(Prediction).recordViewHeatmapKey(p.id, view, key);
       p.inputs[view]!.heatmapKey = key;
     }
     return key;

@@ -85,4 +85,24 @@ export class PredictionRepository extends EntityRepository<Prediction> {
   findLatestWithModel(limit: number): Promise<Prediction[]> {
     return this.findAll({ orderBy: { createdAt: 'desc', id: 'desc' }, limit, populate: ['modelVersion'] });
   }
+
+  /** Records the key of a prediction's rendered heatmap overlay. */
+  async recordHeatmapKey(predictionId: string, key: string): Promise<void> {
+    await this.nativeUpdate({ id: predictionId }, { heatmapKey: key });
+  }
+
+  /**
+   * Records the heatmap key of one input view of a prediction, in place (`jsonb_set`): another view's
+   * render may be recording its own meanwhile.
+   */
+  async recordViewHeatmapKey(predictionId: string, view: number, key: string): Promise<void> {
+    await this.em
+      .getConnection()
+      .execute(
+        `update prediction set inputs = jsonb_set(inputs, ?::text[], to_jsonb(?::text)) where id = ?`,
+        [`{${view},heatmapKey}`, key, predictionId],
+        'all',
+        this.em.getTransactionContext(),
+      );
+  }
 }
