@@ -12,7 +12,14 @@ export interface NoteFilter {
   releasedOnly?: boolean;
 }
 
-/** Reads of clinical notes. */
+/** What a review writes: the new status and, for an approval, who approved the note and when. */
+export interface NoteReview {
+  status: NoteStatus;
+  approvedBy?: string;
+  approvedAt?: Date;
+}
+
+/** Reads of clinical notes, and the conditional update that reviews a draft. */
 export class ClinicalNoteRepository extends EntityRepository<ClinicalNote> {
   /** A page of notes newest first, with their predictions loaded. */
   async findPage(f: NoteFilter, page: PageArgs, pageMax: number): Promise<Page<ClinicalNote>> {
@@ -40,5 +47,13 @@ export class ClinicalNoteRepository extends EntityRepository<ClinicalNote> {
       prediction: { study: studyId },
       status: { $in: [NoteStatus.DRAFT, NoteStatus.APPROVED] },
     });
+  }
+
+  /**
+   * Writes a review of a note that is still a DRAFT, conditional on DRAFT in one statement so two
+   * concurrent reviews cannot both succeed. True when this call reviewed it.
+   */
+  async reviewDraft(id: string, review: NoteReview): Promise<boolean> {
+    return (await this.nativeUpdate({ id, status: NoteStatus.DRAFT }, review)) > 0;
   }
 }

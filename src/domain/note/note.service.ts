@@ -305,15 +305,15 @@ export class NoteService {
     }
     const now = new Date();
     await ctx.em.transactional(async (em) => {
-      // Conditional on DRAFT, so two concurrent reviews cannot both succeed.
-      const changed = await em.nativeUpdate(
-        ClinicalNote,
-        { id: note.id, status: NoteStatus.DRAFT },
-        status === NoteStatus.APPROVED
-          ? { status, approvedBy: principal.userId, approvedAt: now }
-          : { status },
-      );
-      if (changed === 0)
+      const reviewed = await em
+        .getRepository(ClinicalNote)
+        .reviewDraft(
+          note.id,
+          status === NoteStatus.APPROVED
+            ? { status, approvedBy: principal.userId, approvedAt: now }
+            : { status },
+        );
+      if (!reviewed)
         throw new InvalidStateError('Only a DRAFT note can be reviewed', {
           noteId: note.id,
           status: note.status,
