@@ -74,7 +74,7 @@ export class AuditCollector {
     if (this.pending.size === 0) return;
     const rows = [...this.pending.values()].map((entry) => this.toEntity(entry));
     this.pending.clear();
-    await em.insertMany(AuditEvent, rows);
+    await em.getRepository(AuditEvent).insertMany(rows);
   }
 
   private toEntity(entry: AuditEntry): AuditEvent {

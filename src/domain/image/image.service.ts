@@ -324,7 +324,7 @@ export class ImageService {
     const cutoff = new Date(now.getTime() - this.intake.uploadRetentionSeconds * 1000);
     const stale = await em.getRepository(Upload).findUnattachedBefore(cutoff, 500);
     if (stale.length === 0) return 0;
-    await em.nativeDelete(Upload, { id: { $in: stale.map((u) => u.id) }, attachedAt: null });
+    await em.getRepository(Upload).deleteUnattached(stale.map((u) => u.id));
     for (const key of new Set(stale.map((u) => u.objectKey))) await this.removeIfUnreferenced(key);
     return stale.length;
   }
