@@ -11,7 +11,7 @@ const PRODUCTION = {
   METRICS_TOKEN: 'mT4kQ9zR2vX7pL1w',
 };
 
-describe('loadConfig', () => {
+describe('loadConfig: defaults, and what production changes', () => {
   it('starts with embedded defaults when nothing is set', () => {
     const c = loadConfig({});
     expect(c.database.url).toBeNull();
@@ -66,7 +66,9 @@ describe('loadConfig', () => {
     });
     expect(c.auth.secret).toBe(PRODUCTION.AUTH_SECRET);
   });
+});
 
+describe('loadConfig: refusals name the variable and the rule', () => {
   it('names the variable and the rule, never the value', () => {
     const secret = 'short-secret-value';
     try {
@@ -107,7 +109,9 @@ describe('loadConfig', () => {
   it('requires MinIO credentials when STORAGE_DRIVER=minio', () => {
     expect(() => loadConfig({ STORAGE_DRIVER: 'minio' })).toThrow(/MINIO_ENDPOINT.*\n.*MINIO_ACCESS_KEY/s);
   });
+});
 
+describe('loadConfig: inference and note drafting', () => {
   it('runs model sessions on worker threads unless ENGINE_SESSION_THREAD=main', () => {
     expect(loadConfig({}).inference.sessionThread).toBe('worker');
     expect(loadConfig({ ENGINE_SESSION_THREAD: 'main' }).inference.sessionThread).toBe('main');
@@ -162,7 +166,9 @@ describe('loadConfig', () => {
     ).toThrow(/NOTE_OPENAI_BASE_URL/);
     expect(() => loadConfig({ NOTE_BACKEND: 'gpt' })).toThrow(/NOTE_BACKEND/);
   });
+});
 
+describe('loadConfig: .env.example', () => {
   it('documents every variable it reads in .env.example', () => {
     const example = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
     const source = readFileSync(__filename.replace('.spec.ts', '.ts'), 'utf8');

@@ -184,7 +184,7 @@ function world(limits: Partial<FanOutDeps['limits']> = {}) {
 const BROADCAST = 'subscription { studyChanged { id secret } }';
 const BY_PATIENT = 'subscription($patientId: ID) { studyChanged(patientId: $patientId) { id } }';
 
-describe('SubscriptionFanOut', () => {
+describe('SubscriptionFanOut: one execution per group', () => {
   it('executes an event once per (document, variables, role) and shares one read among the groups', async () => {
     const w = world();
     const radiologists = Array.from({ length: 50 }, () => new FakeSink());
@@ -234,6 +234,20 @@ describe('SubscriptionFanOut', () => {
     );
   });
 
+  it('refuses, in a shared execution, a field that would depend on who the user is', async () => {
+    const w = world();
+    const sink = new FakeSink();
+    w.subscribe(sink, Role.RADIOLOGIST, 'subscription { studyChanged { id owner } }');
+    w.publish({ studyId: 's1', patientId: 'p1' });
+    await w.hub.drain();
+    const { payload } = sink.messages[0]!;
+    expect(payload.data).toEqual({ studyChanged: { id: 's1', owner: null } });
+    expect(payload.errors).toHaveLength(1);
+    expect(() => rolePrincipal(Role.ADMIN).userId).toThrow(/once per role/);
+  });
+});
+
+describe('SubscriptionFanOut: routing and order', () => {
   it('finds subscribers by their filter key: an event executes and is delivered for its patient only', async () => {
     const w = world();
     const sinks = new Map<string, FakeSink[]>();
@@ -268,6 +282,19 @@ describe('SubscriptionFanOut', () => {
     ).toEqual(Array.from({ length: 20 }, (_, i) => `s${i}`));
   });
 
+  it('ends a subscription at once: no frame after its end, and the group goes with its last subscriber', async () => {
+    const w = world();
+    const sink = new FakeSink();
+    const sub = w.subscribe(sink, Role.INTEGRATOR, BY_PATIENT, { patientId: 'p1' });
+    w.publish({ studyId: 's1', patientId: 'p1' });
+    sub.end();
+    await w.hub.drain();
+    expect(sink.frames).toHaveLength(0);
+    expect(w.hub.stats()).toMatchObject({ subscriptions: 0, groups: 0 });
+  });
+});
+
+describe('SubscriptionFanOut: slow consumers, suspension and the queue bound', () => {
   it('closes a consumer that does not read with 4008, drops its events, and serves the others', async () => {
     const w = world({ slowConsumerBytes: 4096 });
     const slow = new FakeSink();
@@ -328,28 +355,5 @@ describe('SubscriptionFanOut', () => {
     await w.hub.drain();
     expect(fine.frames).toHaveLength(3);
     expect(w.dropped).toEqual(Array.from({ length: 7 }, () => ['queue_full', 1]));
-  });
-
-  it('ends a subscription at once: no frame after its end, and the group goes with its last subscriber', async () => {
-    const w = world();
-    const sink = new FakeSink();
-    const sub = w.subscribe(sink, Role.INTEGRATOR, BY_PATIENT, { patientId: 'p1' });
-    w.publish({ studyId: 's1', patientId: 'p1' });
-    sub.end();
-    await w.hub.drain();
-    expect(sink.frames).toHaveLength(0);
-    expect(w.hub.stats()).toMatchObject({ subscriptions: 0, groups: 0 });
-  });
-
-  it('refuses, in a shared execution, a field that would depend on who the user is', async () => {
-    const w = world();
-    const sink = new FakeSink();
-    w.subscribe(sink, Role.RADIOLOGIST, 'subscription { studyChanged { id owner } }');
-    w.publish({ studyId: 's1', patientId: 'p1' });
-    await w.hub.drain();
-    const { payload } = sink.messages[0]!;
-    expect(payload.data).toEqual({ studyChanged: { id: 's1', owner: null } });
-    expect(payload.errors).toHaveLength(1);
-    expect(() => rolePrincipal(Role.ADMIN).userId).toThrow(/once per role/);
   });
 });

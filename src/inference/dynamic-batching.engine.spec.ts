@@ -115,35 +115,66 @@ const settle = async (): Promise<void> => {
 
 const view = (value: number): Float32Array => new Float32Array(SIZE * SIZE).fill(value);
 
-describe('DynamicBatchingEngine (fake sessions)', () => {
-  let root: string;
-  let factory: FakeSessionFactory;
-  let engine: DynamicBatchingEngine;
+/** The fixture every block sets up afresh for each test (`setUp`, `tearDown`). */
+let root: string;
+let factory: FakeSessionFactory;
+let engine: DynamicBatchingEngine;
 
-  /** Writes a model folder `<root>/<name>` whose manifest says `task`/`version`. */
-  function modelDir(name: string, task: 'chest' | 'wrist' = 'chest', version = name): string {
-    const dir = join(root, name);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      join(dir, 'model.json'),
-      JSON.stringify(manifestJson(task, version, task === 'wrist' ? ['pa', 'lateral'] : ['image'])),
-    );
-    writeFileSync(join(dir, 'model.onnx'), 'not really onnx');
-    return dir;
-  }
+/** Writes a model folder `<root>/<name>` whose manifest says `task`/`version`. */
+function modelDir(name: string, task: 'chest' | 'wrist' = 'chest', version = name): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'model.json'),
+    JSON.stringify(manifestJson(task, version, task === 'wrist' ? ['pa', 'lateral'] : ['image'])),
+  );
+  writeFileSync(join(dir, 'model.onnx'), 'not really onnx');
+  return dir;
+}
 
-  beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'engine-spec-'));
-    factory = new FakeSessionFactory();
-    engine = new DynamicBatchingEngine({
-      sessionFactory: factory,
-      executionProviders: ['cuda', 'cpu'],
-      intraOpThreads: 2,
-      maxBatchSize: 4,
-    });
+/** A temporary model root, a fake factory, and an engine over it (CUDA then CPU, 2 threads, batches of 4). */
+function setUp(): void {
+  root = mkdtempSync(join(tmpdir(), 'engine-spec-'));
+  factory = new FakeSessionFactory();
+  engine = new DynamicBatchingEngine({
+    sessionFactory: factory,
+    executionProviders: ['cuda', 'cpu'],
+    intraOpThreads: 2,
+    maxBatchSize: 4,
   });
+}
 
-  afterEach(() => rmSync(root, { recursive: true, force: true }));
+function tearDown(): void {
+  rmSync(root, { recursive: true, force: true });
+}
+
+/** Like the fake factory, but its sessions run side by side (as worker sessions do); keeps every one. */
+class ConcurrentFactory extends FakeSessionFactory {
+  readonly concurrentSessions = true;
+  readonly all: FakeSession[] = [];
+  failAfter = Infinity;
+  private calls = 0;
+  override async load(modelPath: string, options: SessionOptions): Promise<ModelSession> {
+    if (this.calls++ >= this.failAfter) throw new Error('out of memory');
+    const session = (await super.load(modelPath, options)) as FakeSession;
+    this.all.push(session);
+    return session;
+  }
+}
+
+/** An engine that runs each version as a wide session and an instance group of two (4 threads in all). */
+function groupEngine(f: SessionFactory): DynamicBatchingEngine {
+  return new DynamicBatchingEngine({
+    sessionFactory: f,
+    intraOpThreads: 4,
+    instances: 2,
+    maxBatchSize: 2,
+  });
+}
+
+describe('DynamicBatchingEngine (fake sessions): loading and batching', () => {
+  beforeEach(setUp);
+  afterEach(tearDown);
 
   it('activates the first loaded version, passes providers and threads to the factory, and reports the provider really used', async () => {
     await engine.loadVersion('chest', 'v1', modelDir('v1'));
@@ -164,6 +195,45 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
     ]);
     expect(engine.manifest('chest').version).toBe('v1');
   });
+
+  it('batches concurrent requests into one run and splits outputs per item (batch dimension removed)', async () => {
+    await engine.loadVersion('chest', 'v1', modelDir('v1'));
+    const session = factory.sessions.get('v1')!;
+    const results = [1, 2, 3].map((v) =>
+      engine.infer({ task: 'chest', views: [view(v)], priority: 'ROUTINE' }),
+    );
+    await settle();
+    expect(session.batchSizes).toEqual([3]);
+    expect(session.runs[0]!.feeds.image!.dims).toEqual([3, 1, SIZE, SIZE]);
+    session.finishAll();
+    const served = await Promise.all(results);
+    expect(served.map((r) => Array.from(r.outputs.logits!.data))).toEqual([
+      [1, 1],
+      [1, 2],
+      [1, 3],
+    ]);
+    expect(served[0]!.outputs.logits!.dims).toEqual([2]);
+    expect(served[0]!.outputs.ood_distance!.dims).toEqual([]);
+    expect(served[0]!.timings.batchSize).toBe(3);
+  });
+
+  it('stacks each input of a two-view model under its own name', async () => {
+    await engine.loadVersion('wrist', 'v1', modelDir('wrist-v1', 'wrist', 'v1'));
+    const session = factory.sessions.get('wrist-v1')!;
+    const a = engine.infer({ task: 'wrist', views: [view(1), view(2)], priority: 'ROUTINE' });
+    const b = engine.infer({ task: 'wrist', views: [view(3), view(4)], priority: 'ROUTINE' });
+    await settle();
+    const feeds = session.runs[0]!.feeds;
+    expect(Object.keys(feeds)).toEqual(['pa', 'lateral']);
+    expect(Array.from(feeds.lateral!.data.filter((_, i) => i % (SIZE * SIZE) === 0))).toEqual([2, 4]);
+    session.finishAll();
+    await Promise.all([a, b]);
+  });
+});
+
+describe('DynamicBatchingEngine (fake sessions): observer and per-task knobs', () => {
+  beforeEach(setUp);
+  afterEach(tearDown);
 
   it('tells its observer of every batch and request: sizes, the version served, and refusals by code', async () => {
     const batches: InferenceBatchEvent[] = [];
@@ -210,26 +280,34 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
     await observed.close();
   });
 
-  it('batches concurrent requests into one run and splits outputs per item (batch dimension removed)', async () => {
-    await engine.loadVersion('chest', 'v1', modelDir('v1'));
-    const session = factory.sessions.get('v1')!;
-    const results = [1, 2, 3].map((v) =>
-      engine.infer({ task: 'chest', views: [view(v)], priority: 'ROUTINE' }),
-    );
-    await settle();
-    expect(session.batchSizes).toEqual([3]);
-    expect(session.runs[0]!.feeds.image!.dims).toEqual([3, 1, SIZE, SIZE]);
-    session.finishAll();
-    const served = await Promise.all(results);
-    expect(served.map((r) => Array.from(r.outputs.logits!.data))).toEqual([
-      [1, 1],
-      [1, 2],
-      [1, 3],
+  it('applies per-task batching knobs over the engine-wide ones', async () => {
+    const tuned = new DynamicBatchingEngine({
+      sessionFactory: factory,
+      maxBatchSize: 4,
+      perTask: { wrist: { maxBatchSize: 1 } },
+    });
+    await tuned.loadVersion('wrist', 'v1', modelDir('wrist-v1', 'wrist', 'v1'));
+    await tuned.loadVersion('chest', 'v1', modelDir('v1'));
+    const wrist = factory.sessions.get('wrist-v1')!;
+    const chest = factory.sessions.get('v1')!;
+    const all = [1, 2, 3].flatMap((v) => [
+      tuned.infer({ task: 'wrist', views: [view(v), view(v)], priority: 'ROUTINE' }),
+      tuned.infer({ task: 'chest', views: [view(v)], priority: 'ROUTINE' }),
     ]);
-    expect(served[0]!.outputs.logits!.dims).toEqual([2]);
-    expect(served[0]!.outputs.ood_distance!.dims).toEqual([]);
-    expect(served[0]!.timings.batchSize).toBe(3);
+    for (let i = 0; i < 3; i++) {
+      await settle();
+      wrist.finishAll();
+      chest.finishAll();
+    }
+    await Promise.all(all);
+    expect(wrist.batchSizes).toEqual([1, 1, 1]);
+    expect(chest.batchSizes).toEqual([3]);
   });
+});
+
+describe('DynamicBatchingEngine (fake sessions): versions and close', () => {
+  beforeEach(setUp);
+  afterEach(tearDown);
 
   it('pins each request to the version active when it was admitted: in-flight finish on v1 after activate(v2), new ones go to v2', async () => {
     await engine.loadVersion('chest', 'v1', modelDir('v1'));
@@ -283,42 +361,24 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
     ).rejects.toMatchObject({ code: 'MODEL_NOT_LOADED' });
   });
 
-  it('stacks each input of a two-view model under its own name', async () => {
-    await engine.loadVersion('wrist', 'v1', modelDir('wrist-v1', 'wrist', 'v1'));
-    const session = factory.sessions.get('wrist-v1')!;
-    const a = engine.infer({ task: 'wrist', views: [view(1), view(2)], priority: 'ROUTINE' });
-    const b = engine.infer({ task: 'wrist', views: [view(3), view(4)], priority: 'ROUTINE' });
+  it('close() drains and releases every version', async () => {
+    await engine.loadVersion('chest', 'v1', modelDir('v1'));
+    const session = factory.sessions.get('v1')!;
+    const pending = engine.infer({ task: 'chest', views: [view(1)], priority: 'STAT' });
     await settle();
-    const feeds = session.runs[0]!.feeds;
-    expect(Object.keys(feeds)).toEqual(['pa', 'lateral']);
-    expect(Array.from(feeds.lateral!.data.filter((_, i) => i % (SIZE * SIZE) === 0))).toEqual([2, 4]);
+    const closing = engine.close();
     session.finishAll();
-    await Promise.all([a, b]);
+    await closing;
+    await expect(pending).resolves.toMatchObject({ version: 'v1' });
+    expect(session.released).toBe(true);
+    expect(engine.health()).toEqual([]);
+    expect(engine.activeVersion('chest')).toBeNull();
   });
+});
 
-  it('applies per-task batching knobs over the engine-wide ones', async () => {
-    const tuned = new DynamicBatchingEngine({
-      sessionFactory: factory,
-      maxBatchSize: 4,
-      perTask: { wrist: { maxBatchSize: 1 } },
-    });
-    await tuned.loadVersion('wrist', 'v1', modelDir('wrist-v1', 'wrist', 'v1'));
-    await tuned.loadVersion('chest', 'v1', modelDir('v1'));
-    const wrist = factory.sessions.get('wrist-v1')!;
-    const chest = factory.sessions.get('v1')!;
-    const all = [1, 2, 3].flatMap((v) => [
-      tuned.infer({ task: 'wrist', views: [view(v), view(v)], priority: 'ROUTINE' }),
-      tuned.infer({ task: 'chest', views: [view(v)], priority: 'ROUTINE' }),
-    ]);
-    for (let i = 0; i < 3; i++) {
-      await settle();
-      wrist.finishAll();
-      chest.finishAll();
-    }
-    await Promise.all(all);
-    expect(wrist.batchSizes).toEqual([1, 1, 1]);
-    expect(chest.batchSizes).toEqual([3]);
-  });
+describe('DynamicBatchingEngine (fake sessions): failures and refusals', () => {
+  beforeEach(setUp);
+  afterEach(tearDown);
 
   it('fails only the batch whose run threw', async () => {
     await engine.loadVersion('chest', 'v1', modelDir('v1'));
@@ -361,99 +421,65 @@ describe('DynamicBatchingEngine (fake sessions)', () => {
     expect(await codeOf(engine.unloadVersion('chest', 'v9'))).toBe('MODEL_NOT_LOADED');
     expect(factory.sessions.get('x')?.released).toBe(true);
   });
+});
 
-  it('close() drains and releases every version', async () => {
-    await engine.loadVersion('chest', 'v1', modelDir('v1'));
-    const session = factory.sessions.get('v1')!;
-    const pending = engine.infer({ task: 'chest', views: [view(1)], priority: 'STAT' });
+describe('DynamicBatchingEngine (fake sessions) with an instance group', () => {
+  beforeEach(setUp);
+  afterEach(tearDown);
+
+  it('loads a wide session and two instances with a share of the threads each, and reports them', async () => {
+    const f = new ConcurrentFactory();
+    const grouped = groupEngine(f);
+    await grouped.loadVersion('chest', 'v1', modelDir('v1'));
+    expect(f.options.map((o) => o.intraOpThreads)).toEqual([4, 2, 2]);
+    // The wide session runs alone now and then: its threads stop spinning when a run ends.
+    expect(f.options.map((o) => o.stopSpinningAfterRun)).toEqual([true, false, false]);
+    expect(f.options.slice(1).every((o) => o.executionProviders.join() === 'cpu')).toBe(true);
+    expect(grouped.health()[0]).toMatchObject({ instances: 2, provider: 'cpu' });
+    const [wide, first, second] = f.all;
+
+    // Light load: one request runs alone on the wide session.
+    const alone = grouped.infer({ task: 'chest', views: [view(1)], priority: 'ROUTINE' });
     await settle();
-    const closing = engine.close();
-    session.finishAll();
-    await closing;
-    await expect(pending).resolves.toMatchObject({ version: 'v1' });
-    expect(session.released).toBe(true);
-    expect(engine.health()).toEqual([]);
-    expect(engine.activeVersion('chest')).toBeNull();
+    expect(wide!.batchSizes).toEqual([1]);
+    wide!.finishAll();
+    await alone;
+
+    // A backlog: batches run side by side on the two instances, never on the wide session.
+    const burst = [1, 2, 3, 4, 5].map((v) =>
+      grouped.infer({ task: 'chest', views: [view(v)], priority: 'ROUTINE' }),
+    );
+    await settle();
+    expect([first!.batchSizes, second!.batchSizes]).toEqual([[2], [2]]);
+    first!.finishAll();
+    await settle();
+    expect(first!.batchSizes).toEqual([2, 1]);
+    first!.finishAll();
+    second!.finishAll();
+    const served = await Promise.all(burst);
+    expect(served.map((r) => r.outputs.logits!.data[1])).toEqual([1, 2, 3, 4, 5]);
+    expect(wide!.batchSizes).toEqual([1]);
+
+    await grouped.close();
+    expect(f.all.every((x) => x.released)).toBe(true);
   });
 
-  describe('with an instance group', () => {
-    /** Like the fake factory, but its sessions run side by side (as worker sessions do); keeps every one. */
-    class ConcurrentFactory extends FakeSessionFactory {
-      readonly concurrentSessions = true;
-      readonly all: FakeSession[] = [];
-      failAfter = Infinity;
-      private calls = 0;
-      override async load(modelPath: string, options: SessionOptions): Promise<ModelSession> {
-        if (this.calls++ >= this.failAfter) throw new Error('out of memory');
-        const session = (await super.load(modelPath, options)) as FakeSession;
-        this.all.push(session);
-        return session;
-      }
-    }
-
-    function groupEngine(f: SessionFactory): DynamicBatchingEngine {
-      return new DynamicBatchingEngine({
-        sessionFactory: f,
-        intraOpThreads: 4,
-        instances: 2,
-        maxBatchSize: 2,
-      });
-    }
-
-    it('loads a wide session and two instances with a share of the threads each, and reports them', async () => {
-      const f = new ConcurrentFactory();
-      const grouped = groupEngine(f);
-      await grouped.loadVersion('chest', 'v1', modelDir('v1'));
-      expect(f.options.map((o) => o.intraOpThreads)).toEqual([4, 2, 2]);
-      // The wide session runs alone now and then: its threads stop spinning when a run ends.
-      expect(f.options.map((o) => o.stopSpinningAfterRun)).toEqual([true, false, false]);
-      expect(f.options.slice(1).every((o) => o.executionProviders.join() === 'cpu')).toBe(true);
-      expect(grouped.health()[0]).toMatchObject({ instances: 2, provider: 'cpu' });
-      const [wide, first, second] = f.all;
-
-      // Light load: one request runs alone on the wide session.
-      const alone = grouped.infer({ task: 'chest', views: [view(1)], priority: 'ROUTINE' });
-      await settle();
-      expect(wide!.batchSizes).toEqual([1]);
-      wide!.finishAll();
-      await alone;
-
-      // A backlog: batches run side by side on the two instances, never on the wide session.
-      const burst = [1, 2, 3, 4, 5].map((v) =>
-        grouped.infer({ task: 'chest', views: [view(v)], priority: 'ROUTINE' }),
-      );
-      await settle();
-      expect([first!.batchSizes, second!.batchSizes]).toEqual([[2], [2]]);
-      first!.finishAll();
-      await settle();
-      expect(first!.batchSizes).toEqual([2, 1]);
-      first!.finishAll();
-      second!.finishAll();
-      const served = await Promise.all(burst);
-      expect(served.map((r) => r.outputs.logits!.data[1])).toEqual([1, 2, 3, 4, 5]);
-      expect(wide!.batchSizes).toEqual([1]);
-
-      await grouped.close();
-      expect(f.all.every((x) => x.released)).toBe(true);
+  it('fails the load with MODEL_LOAD_FAILED and releases what it opened when an instance cannot load', async () => {
+    const f = new ConcurrentFactory();
+    f.failAfter = 2;
+    const grouped = groupEngine(f);
+    await expect(grouped.loadVersion('chest', 'v1', modelDir('v1'))).rejects.toMatchObject({
+      code: 'MODEL_LOAD_FAILED',
     });
+    expect(f.all).toHaveLength(2);
+    expect(f.all.every((x) => x.released)).toBe(true);
+    expect(grouped.health()).toEqual([]);
+  });
 
-    it('fails the load with MODEL_LOAD_FAILED and releases what it opened when an instance cannot load', async () => {
-      const f = new ConcurrentFactory();
-      f.failAfter = 2;
-      const grouped = groupEngine(f);
-      await expect(grouped.loadVersion('chest', 'v1', modelDir('v1'))).rejects.toMatchObject({
-        code: 'MODEL_LOAD_FAILED',
-      });
-      expect(f.all).toHaveLength(2);
-      expect(f.all.every((x) => x.released)).toBe(true);
-      expect(grouped.health()).toEqual([]);
-    });
-
-    it('loads one session when the factory runs sessions on one thread (instances cannot run side by side)', async () => {
-      const grouped = groupEngine(factory);
-      await grouped.loadVersion('chest', 'v1', modelDir('v1'));
-      expect(factory.options).toHaveLength(1);
-      expect(grouped.health()[0]!.instances).toBe(1);
-    });
+  it('loads one session when the factory runs sessions on one thread (instances cannot run side by side)', async () => {
+    const grouped = groupEngine(factory);
+    await grouped.loadVersion('chest', 'v1', modelDir('v1'));
+    expect(factory.options).toHaveLength(1);
+    expect(grouped.health()[0]!.instances).toBe(1);
   });
 });

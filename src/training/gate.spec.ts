@@ -43,7 +43,7 @@ const CHEST_V1 = report(
 );
 const TARGETS = { PNEUMONIA: 0.98, TUBERCULOSIS: 0.98 };
 
-describe('decideGate', () => {
+describe('decideGate: recall targets and non-inferiority to production', () => {
   it('passes a candidate that meets recall and stays within tolerance of production', () => {
     const candidate = report(
       'care-companion-chest@rt-1',
@@ -97,7 +97,9 @@ describe('decideGate', () => {
       'SPECIFICITY_NON_INFERIOR TUBERCULOSIS: 0.7811 < 0.7911',
     ]);
   });
+});
 
+describe('decideGate: unmeasurable recall, no production model, no recall thresholds', () => {
   it('fails a recall that cannot be measured (no positives in the test split)', () => {
     const candidate = report(
       'care-companion-wrist@rt-4',

@@ -74,7 +74,10 @@ function codeOf(e: unknown): string | undefined {
 
 const ROUTINE = { priority: 'ROUTINE' as const };
 
-describe('DynamicBatcher', () => {
+/** The batching knobs of the model-instance blocks: batches of 4 over two instances. */
+const instances = { maxBatchSize: 4, instances: 2 };
+
+describe('DynamicBatcher: forming batches', () => {
   afterEach(() => jest.useRealTimers());
 
   it('flushes at once when idle (max queue delay 0) and batches what queued while the session was busy', async () => {
@@ -111,6 +114,39 @@ describe('DynamicBatcher', () => {
     expect(ex.maxConcurrent).toBe(1);
     expect(served.map((s) => s.output)).toEqual(Array.from({ length: 10 }, (_, i) => `out:i${i}`));
   });
+
+  it('waits up to maxQueueDelayMs to fill a batch, and flushes early when the batch is full or a STAT item arrives', async () => {
+    jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 4, maxQueueDelayMs: 50 });
+
+    const p1 = [b.submit('a', ROUTINE), b.submit('b', ROUTINE)];
+    await settle();
+    await jest.advanceTimersByTimeAsync(49);
+    await settle();
+    expect(ex.batches).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(1);
+    await settle();
+    expect(ex.batches).toEqual([['a', 'b']]);
+    ex.finish();
+    await Promise.all(p1);
+
+    const p2 = ['c', 'd', 'e', 'f'].map((x) => b.submit(x, ROUTINE));
+    await settle();
+    expect(ex.batches[1]).toEqual(['c', 'd', 'e', 'f']);
+    ex.finish();
+    await Promise.all(p2);
+
+    const p3 = [b.submit('g', ROUTINE), b.submit('s', { priority: 'STAT' })];
+    await settle();
+    expect(ex.batches[2]).toEqual(['s', 'g']);
+    ex.finish();
+    await Promise.all(p3);
+  });
+});
+
+describe('DynamicBatcher: pipelining', () => {
+  afterEach(() => jest.useRealTimers());
 
   it('with pipelineDepth 2, queues a second full batch behind the running one, but never a partial one', async () => {
     const ex = new ControlledExecutor();
@@ -186,150 +222,129 @@ describe('DynamicBatcher', () => {
     ex.finish();
     await b.drained();
   });
+});
 
-  describe('with model instances', () => {
-    const instances = { maxBatchSize: 4, instances: 2 };
+describe('DynamicBatcher with model instances: placement', () => {
+  afterEach(() => jest.useRealTimers());
 
-    it('runs a batch that is alone exclusively and starts nothing beside it, even a full batch', async () => {
-      const ex = new ControlledExecutor();
-      const b = new DynamicBatcher(ex.run, instances);
-      const first = b.submit('a', ROUTINE);
-      await settle();
-      expect(ex.batches).toEqual([['a']]);
-      expect(ex.exclusive).toEqual([true]);
-      const behind = ['b', 'c', 'd', 'e', 'f'].map((x) => b.submit(x, ROUTINE));
-      await settle();
-      expect(ex.inProgress).toBe(1); // a full batch waits for the exclusive one
-      ex.finish();
-      await first;
-      await settle();
-      // A backlog: two batches at once, neither exclusive, the second one partial.
-      expect(ex.batches.slice(1)).toEqual([['b', 'c', 'd', 'e'], ['f']]);
-      expect(ex.exclusive.slice(1)).toEqual([false, false]);
-      expect(ex.maxConcurrent).toBe(2);
-      ex.finish();
-      ex.finish();
-      expect((await Promise.all(behind)).map((x) => x.output)).toEqual(
-        ['b', 'c', 'd', 'e', 'f'].map((x) => `out:${x}`),
-      );
-      await b.drained();
-    });
-
-    it('starts whatever waits on a free instance at once while another runs, never more batches than instances', async () => {
-      const ex = new ControlledExecutor();
-      const b = new DynamicBatcher(ex.run, instances);
-      const all = ['a', 'b', 'c', 'd', 'e'].map((x) => b.submit(x, ROUTINE)); // one tick: a backlog
-      await settle();
-      expect(ex.batches).toEqual([['a', 'b', 'c', 'd'], ['e']]);
-      expect(ex.exclusive).toEqual([false, false]);
-      const later = ['f', 'g'].map((x) => b.submit(x, ROUTINE));
-      await settle();
-      expect(ex.inProgress).toBe(2); // both instances busy: f and g wait
-      ex.finish();
-      await settle();
-      // One instance is free while the other still runs: f and g start there at once, not exclusively.
-      expect(ex.batches[2]).toEqual(['f', 'g']);
-      expect(ex.exclusive[2]).toBe(false);
-      ex.finish();
-      ex.finish();
-      await Promise.all([...all, ...later]);
-      // Alone again: the next batch may use the whole machine.
-      const alone = b.submit('h', ROUTINE);
-      await settle();
-      expect(ex.exclusive.at(-1)).toBe(true);
-      ex.finish();
-      await alone;
-      expect(ex.maxConcurrent).toBe(2);
-    });
-
-    it('with pipelineDepth 2, hands a busy instance only a full batch behind its running one, the least busy first', async () => {
-      const ex = new ControlledExecutor();
-      const b = new DynamicBatcher(ex.run, { ...instances, maxBatchSize: 2, pipelineDepth: 2 });
-      const first = ['a', 'b', 'c', 'd'].map((x) => b.submit(x, ROUTINE));
-      await settle();
-      expect(ex.batches).toEqual([
-        ['a', 'b'],
-        ['c', 'd'],
-      ]);
-      expect(ex.instance).toEqual([0, 1]);
-      const partial = b.submit('e', ROUTINE);
-      await settle();
-      expect(ex.inProgress).toBe(2); // both instances busy: one item is not worth queueing behind
-      const full = b.submit('f', ROUTINE);
-      const more = ['g', 'h', 'i', 'j'].map((x) => b.submit(x, ROUTINE));
-      await settle();
-      // Full batches go behind the running ones, one per instance; the rest waits (depth 2 each).
-      expect(ex.batches.slice(2)).toEqual([
-        ['e', 'f'],
-        ['g', 'h'],
-      ]);
-      expect(ex.instance.slice(2)).toEqual([0, 1]);
-      expect(b.queueDepth).toBe(2);
-      for (let i = 0; i < 5; i++) {
-        if (ex.inProgress) ex.finish();
-        await settle();
-      }
-      await Promise.all([...first, partial, full, ...more]);
-      expect(ex.maxConcurrent).toBe(4);
-    });
-
-    it('times each batch from its own dispatch and predicts the wait from the throughput of all instances', async () => {
-      jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
-      const ex = new ControlledExecutor();
-      const b = new DynamicBatcher(ex.run, { ...instances, maxBatchSize: 1, ewmaAlpha: 1 });
-      const warm = b.submit('warm', ROUTINE);
-      await settle();
-      await jest.advanceTimersByTimeAsync(100);
-      ex.finish();
-      await warm;
-      const two = [b.submit('a', ROUTINE), b.submit('b', ROUTINE)];
-      await settle();
-      expect(ex.inProgress).toBe(2);
-      await jest.advanceTimersByTimeAsync(40);
-      const queued = ['c', 'd', 'e', 'f'].map((x) => b.submit(x, ROUTINE));
-      // Both instances busy: the first frees in 100 - 40 ms; then 4 items at 2 per 100 ms.
-      expect(b.predictedWaitMs('ROUTINE')).toBeCloseTo(60 + 200);
-      await jest.advanceTimersByTimeAsync(60);
-      ex.finish();
-      ex.finish();
-      const [a] = await Promise.all(two);
-      expect(a!.timings.inferenceMs).toBeCloseTo(100);
-      for (let i = 0; i < 4; i++) {
-        await settle();
-        ex.finish();
-      }
-      await Promise.all(queued);
-    });
+  it('runs a batch that is alone exclusively and starts nothing beside it, even a full batch', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, instances);
+    const first = b.submit('a', ROUTINE);
+    await settle();
+    expect(ex.batches).toEqual([['a']]);
+    expect(ex.exclusive).toEqual([true]);
+    const behind = ['b', 'c', 'd', 'e', 'f'].map((x) => b.submit(x, ROUTINE));
+    await settle();
+    expect(ex.inProgress).toBe(1); // a full batch waits for the exclusive one
+    ex.finish();
+    await first;
+    await settle();
+    // A backlog: two batches at once, neither exclusive, the second one partial.
+    expect(ex.batches.slice(1)).toEqual([['b', 'c', 'd', 'e'], ['f']]);
+    expect(ex.exclusive.slice(1)).toEqual([false, false]);
+    expect(ex.maxConcurrent).toBe(2);
+    ex.finish();
+    ex.finish();
+    expect((await Promise.all(behind)).map((x) => x.output)).toEqual(
+      ['b', 'c', 'd', 'e', 'f'].map((x) => `out:${x}`),
+    );
+    await b.drained();
   });
 
-  it('waits up to maxQueueDelayMs to fill a batch, and flushes early when the batch is full or a STAT item arrives', async () => {
+  it('starts whatever waits on a free instance at once while another runs, never more batches than instances', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, instances);
+    const all = ['a', 'b', 'c', 'd', 'e'].map((x) => b.submit(x, ROUTINE)); // one tick: a backlog
+    await settle();
+    expect(ex.batches).toEqual([['a', 'b', 'c', 'd'], ['e']]);
+    expect(ex.exclusive).toEqual([false, false]);
+    const later = ['f', 'g'].map((x) => b.submit(x, ROUTINE));
+    await settle();
+    expect(ex.inProgress).toBe(2); // both instances busy: f and g wait
+    ex.finish();
+    await settle();
+    // One instance is free while the other still runs: f and g start there at once, not exclusively.
+    expect(ex.batches[2]).toEqual(['f', 'g']);
+    expect(ex.exclusive[2]).toBe(false);
+    ex.finish();
+    ex.finish();
+    await Promise.all([...all, ...later]);
+    // Alone again: the next batch may use the whole machine.
+    const alone = b.submit('h', ROUTINE);
+    await settle();
+    expect(ex.exclusive.at(-1)).toBe(true);
+    ex.finish();
+    await alone;
+    expect(ex.maxConcurrent).toBe(2);
+  });
+});
+
+describe('DynamicBatcher with model instances: pipelining and timing', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('with pipelineDepth 2, hands a busy instance only a full batch behind its running one, the least busy first', async () => {
+    const ex = new ControlledExecutor();
+    const b = new DynamicBatcher(ex.run, { ...instances, maxBatchSize: 2, pipelineDepth: 2 });
+    const first = ['a', 'b', 'c', 'd'].map((x) => b.submit(x, ROUTINE));
+    await settle();
+    expect(ex.batches).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    expect(ex.instance).toEqual([0, 1]);
+    const partial = b.submit('e', ROUTINE);
+    await settle();
+    expect(ex.inProgress).toBe(2); // both instances busy: one item is not worth queueing behind
+    const full = b.submit('f', ROUTINE);
+    const more = ['g', 'h', 'i', 'j'].map((x) => b.submit(x, ROUTINE));
+    await settle();
+    // Full batches go behind the running ones, one per instance; the rest waits (depth 2 each).
+    expect(ex.batches.slice(2)).toEqual([
+      ['e', 'f'],
+      ['g', 'h'],
+    ]);
+    expect(ex.instance.slice(2)).toEqual([0, 1]);
+    expect(b.queueDepth).toBe(2);
+    for (let i = 0; i < 5; i++) {
+      if (ex.inProgress) ex.finish();
+      await settle();
+    }
+    await Promise.all([...first, partial, full, ...more]);
+    expect(ex.maxConcurrent).toBe(4);
+  });
+
+  it('times each batch from its own dispatch and predicts the wait from the throughput of all instances', async () => {
     jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
     const ex = new ControlledExecutor();
-    const b = new DynamicBatcher(ex.run, { maxBatchSize: 4, maxQueueDelayMs: 50 });
-
-    const p1 = [b.submit('a', ROUTINE), b.submit('b', ROUTINE)];
+    const b = new DynamicBatcher(ex.run, { ...instances, maxBatchSize: 1, ewmaAlpha: 1 });
+    const warm = b.submit('warm', ROUTINE);
     await settle();
-    await jest.advanceTimersByTimeAsync(49);
-    await settle();
-    expect(ex.batches).toHaveLength(0);
-    await jest.advanceTimersByTimeAsync(1);
-    await settle();
-    expect(ex.batches).toEqual([['a', 'b']]);
+    await jest.advanceTimersByTimeAsync(100);
     ex.finish();
-    await Promise.all(p1);
-
-    const p2 = ['c', 'd', 'e', 'f'].map((x) => b.submit(x, ROUTINE));
+    await warm;
+    const two = [b.submit('a', ROUTINE), b.submit('b', ROUTINE)];
     await settle();
-    expect(ex.batches[1]).toEqual(['c', 'd', 'e', 'f']);
+    expect(ex.inProgress).toBe(2);
+    await jest.advanceTimersByTimeAsync(40);
+    const queued = ['c', 'd', 'e', 'f'].map((x) => b.submit(x, ROUTINE));
+    // Both instances busy: the first frees in 100 - 40 ms; then 4 items at 2 per 100 ms.
+    expect(b.predictedWaitMs('ROUTINE')).toBeCloseTo(60 + 200);
+    await jest.advanceTimersByTimeAsync(60);
     ex.finish();
-    await Promise.all(p2);
-
-    const p3 = [b.submit('g', ROUTINE), b.submit('s', { priority: 'STAT' })];
-    await settle();
-    expect(ex.batches[2]).toEqual(['s', 'g']);
     ex.finish();
-    await Promise.all(p3);
+    const [a] = await Promise.all(two);
+    expect(a!.timings.inferenceMs).toBeCloseTo(100);
+    for (let i = 0; i < 4; i++) {
+      await settle();
+      ex.finish();
+    }
+    await Promise.all(queued);
   });
+});
+
+describe('DynamicBatcher: admission (QUEUE_FULL)', () => {
+  afterEach(() => jest.useRealTimers());
 
   it('refuses with QUEUE_FULL and a retry hint when the queue is at capacity', async () => {
     const ex = new ControlledExecutor();
@@ -392,6 +407,10 @@ describe('DynamicBatcher', () => {
     await Promise.all([...admitted, stat]);
     expect(ex.batches.slice(1)).toEqual([['a'], ['s'], ['b'], ['c']]);
   });
+});
+
+describe('DynamicBatcher: deadlines and cancellation', () => {
+  afterEach(() => jest.useRealTimers());
 
   it('fails a request with DEADLINE_EXCEEDED when it has not started by its deadline, and never runs it', async () => {
     jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
@@ -462,6 +481,10 @@ describe('DynamicBatcher', () => {
       code: 'CANCELLED',
     });
   });
+});
+
+describe('DynamicBatcher: priority lanes, failures and close', () => {
+  afterEach(() => jest.useRealTimers());
 
   it('serves STAT before URGENT before ROUTINE, FIFO within a lane', async () => {
     const ex = new ControlledExecutor();
