@@ -417,7 +417,7 @@ def train_bodypart(a) -> None:
     def bp_of(model, images):
         return score_bodypart(model, images, mc.equalize, pool)
 
-    def evaluate(model):
+    def evaluate(model):  # logged only: the last weights are kept whatever these say (the held films are a check set)
         wh, lh = bp_of(model, imgs["wrist"][ho_m]), bp_of(model, imgs["other_held"])
         t = float(np.quantile(wh, 0.99))
         return {"bodypart_auroc": round(cal.auroc(np.r_[wh, lh], np.r_[np.zeros(len(wh)), np.ones(len(lh))]), 4),
