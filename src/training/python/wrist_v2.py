@@ -382,7 +382,7 @@ def train_bodypart(a) -> None:
     'train' shoulder/humerus films, sampled half and half. Out-of-fold logits of the fold's wrist films set the
     threshold as the members' did."""
     torch.set_num_threads(a.threads)
-    mc = MemberConfig(widths=(16, 32, 64, 128), epochs=a.epochs or 25, other_share=0.5, body_part_weight=1.0, occlusion=False)
+    mc = MemberConfig(widths=(16, 32, 64, 128), epochs=a.epochs or 60, other_share=0.5, body_part_weight=1.0, occlusion=False)
     rows = data.read_manifest(a.manifest)
     fold = folds_of(rows, a.k, a.fold_seed)
     imgs = load_sets(rows, mc.size, a.cache_dir, ("other_fit", "chest_fit", "other_held"))
