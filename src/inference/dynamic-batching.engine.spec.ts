@@ -5,7 +5,7 @@ import { AppError } from '../errors';
 import { DynamicBatchingEngine } from './dynamic-batching.engine';
 import type { ModelSession, SessionFactory, SessionOptions, TensorMap } from './model-session';
 import type { InferenceBatchEvent, InferenceRequestEvent, InferResult } from './inference-engine';
-import { fixtureManifestJson } from '../../test/support/manifest-fixture';
+import { fixtureManifestJson, fixturePreprocessing } from '../../test/support/manifest-fixture';
 
 const SIZE = 4;
 
@@ -17,13 +17,7 @@ function manifestJson(task: 'chest' | 'wrist', version: string, inputNames: stri
     version,
     classes: ['normal', 'abnormal'],
     input: { names: inputNames, size: SIZE, channels: 1, layout: 'NCHW' },
-    preprocessing: {
-      id: 'gray-fill-bilinear-instnorm-v1',
-      steps: ['decodeGrayscale', 'resize', 'instanceNormalize', 'toTensor'].map((name) => ({
-        name,
-        params: {},
-      })),
-    },
+    preprocessing: fixturePreprocessing('v1'),
     outputs: [
       { name: 'logits', shape: ['N', 2] },
       { name: 'embedding', shape: ['N', 3] },

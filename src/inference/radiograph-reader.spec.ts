@@ -1,5 +1,4 @@
-import { TISSUE_CROP } from '../imaging';
-import { fixtureManifestJson, probeGate } from '../../test/support/manifest-fixture';
+import { fixtureManifestJson, probeGate, fixturePreprocessing } from '../../test/support/manifest-fixture';
 import type { ModelSession, Tensor, TensorMap } from './model-session';
 import { GateVerdict } from './gate-verdict';
 import type { InferRequest, InferResult } from './inference-engine';
@@ -34,17 +33,7 @@ const perView: ModelManifest = modelManifestSchema.parse(
     task: 'wrist',
     version: 'v2',
     input: { names: ['image'], size: SIZE, channels: 1, layout: 'NCHW' },
-    preprocessing: {
-      id: 'gray-tissuecrop-bilinear-histeq-instnorm-v3',
-      steps: [
-        { name: 'decodeGrayscale', params: {} },
-        { name: 'cropToTissue', params: { ...TISSUE_CROP } },
-        ...['resize', 'equalizeHistogram', 'instanceNormalize', 'toTensor'].map((name) => ({
-          name,
-          params: {},
-        })),
-      ],
-    },
+    preprocessing: fixturePreprocessing('v3'),
     outputs: [
       { name: 'logits', shape: ['N', 2] },
       { name: 'embedding', shape: ['N', 2] },
@@ -65,13 +54,7 @@ const pair: ModelManifest = modelManifestSchema.parse(
     task: 'wrist',
     version: 'v1',
     input: { names: ['pa', 'lateral'], size: SIZE, channels: 1, layout: 'NCHW' },
-    preprocessing: {
-      id: 'gray-fill-bilinear-instnorm-v1',
-      steps: ['decodeGrayscale', 'resize', 'instanceNormalize', 'toTensor'].map((name) => ({
-        name,
-        params: {},
-      })),
-    },
+    preprocessing: fixturePreprocessing('v1'),
     outputs: [
       { name: 'logits', shape: ['N', 2] },
       { name: 'embedding', shape: ['N', 2] },

@@ -1,6 +1,5 @@
-import { TISSUE_CROP } from '../imaging';
 import { GateVerdict } from './gate-verdict';
-import { fixtureManifestJson, probeGate } from '../../test/support/manifest-fixture';
+import { fixtureManifestJson, probeGate, fixturePreprocessing } from '../../test/support/manifest-fixture';
 import { modelManifestSchema, NOT_TARGET_OUTPUT, readsPerView, type ModelManifest } from './model-manifest';
 import { interpret, type Reading } from './postprocess';
 import { fuseViews } from './study-fusion';
@@ -13,17 +12,7 @@ function wristJson(overrides: Record<string, unknown> = {}): Record<string, unkn
     version: 'v2',
     classes: ['NO_FRACTURE', 'FRACTURE'],
     input: { names: ['image'], size: 4, channels: 1, layout: 'NCHW' },
-    preprocessing: {
-      id: 'gray-tissuecrop-bilinear-histeq-instnorm-v3',
-      steps: [
-        { name: 'decodeGrayscale', params: {} },
-        { name: 'cropToTissue', params: { ...TISSUE_CROP } },
-        ...['resize', 'equalizeHistogram', 'instanceNormalize', 'toTensor'].map((name) => ({
-          name,
-          params: {},
-        })),
-      ],
-    },
+    preprocessing: fixturePreprocessing('v3'),
     outputs: [
       { name: 'logits', shape: ['N', 2] },
       { name: 'embedding', shape: ['N', 2] },

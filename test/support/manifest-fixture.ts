@@ -1,3 +1,4 @@
+import { TISSUE_CROP } from '../../src/imaging';
 import { AI_NOTICE } from '../../src/inference/model-manifest';
 
 /**
@@ -37,4 +38,22 @@ export function probeGate(): Record<string, unknown> {
     aurocNotRadiograph: null,
     aurocWrongBodyPart: null,
   };
+}
+
+/** model.json's `preprocessing` section of a fixture: v1 (fill, resize, normalise) or v3 (tissue crop, equalise). */
+export function fixturePreprocessing(contract: 'v1' | 'v3'): Record<string, unknown> {
+  const step = (name: string, params: Record<string, unknown> = {}) => ({ name, params });
+  return contract === 'v1'
+    ? {
+        id: 'gray-fill-bilinear-instnorm-v1',
+        steps: ['decodeGrayscale', 'resize', 'instanceNormalize', 'toTensor'].map((n) => step(n)),
+      }
+    : {
+        id: 'gray-tissuecrop-bilinear-histeq-instnorm-v3',
+        steps: [
+          step('decodeGrayscale'),
+          step('cropToTissue', { ...TISSUE_CROP }),
+          ...['resize', 'equalizeHistogram', 'instanceNormalize', 'toTensor'].map((n) => step(n)),
+        ],
+      };
 }
