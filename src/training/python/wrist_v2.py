@@ -180,6 +180,7 @@ class MemberConfig:
     body_part_weight: float = 0.5
     dropout: float = 0.2
     init: Optional[str] = None      # a ViewNet / ChestNet checkpoint whose backbone starts the member
+    init_full: bool = False         # ...or a member of the same fold whose whole network starts it (fine-tuning, e.g. at a larger size)
     aug: dict = field(default_factory=lambda: dict(scale=(0.85, 1.2), aspect=(0.9, 1.12), rotate_deg=15.0, translate=0.06,
                                                      shear=0.04, hflip=0.5, vflip=0.5, gamma=(0.75, 1.35),
                                                      contrast=(0.8, 1.25), brightness=0.06, blur_p=0.2,
@@ -250,7 +251,7 @@ def train_member(a) -> None:
     mc = MemberConfig(**json.loads(a.config)) if a.config else MemberConfig()
     if a.epochs:
         mc.epochs = a.epochs
-    for k in ("size", "equalize", "init"):
+    for k in ("size", "equalize", "init", "init_full"):
         v = getattr(a, k, None)
         if v is not None:
             setattr(mc, k, v)
@@ -280,7 +281,15 @@ def train_member(a) -> None:
                                                      replacement=True, generator=g)
     loader = torch.utils.data.DataLoader(ds, batch_size=mc.batch_size, sampler=sampler, drop_last=True)
     net = make_net(mc)
-    if mc.init:
+    if mc.init and mc.init_full:
+        ck = torch.load(mc.init, map_location="cpu")
+        if ck.get("fold") != a.fold or ck.get("k") != a.k or ck.get("fold_seed") != a.fold_seed:
+            raise SystemExit(f"{mc.init}: a whole-network start must be a member of fold {a.fold} of the same folds "
+                             f"(found fold {ck.get('fold')}, k {ck.get('k')}, fold seed {ck.get('fold_seed')}): "
+                             "anything else has seen this fold's films")
+        net.load_state_dict(ck["state_dict"])
+        log(f"whole network from {mc.init} (fold {a.fold}, {ck.get('epochs_run')} epochs at size {ck['config'].get('size')})")
+    elif mc.init:
         ck = torch.load(mc.init, map_location="cpu")
         sd = ck["members"][0] if "members" in ck else ck["state_dict"]
         missing = net.backbone.load_state_dict({k[len("backbone."):]: v for k, v in sd.items() if k.startswith("backbone.")})
@@ -466,10 +475,19 @@ def unpack(a) -> None:
                     "fold": rec["fold"], "k": tr["hyperparameters"]["members"], "fold_seed": a.fold_seed,
                     "epochs_run": rec["epochs"], "seconds": rec["seconds"], "history": [rec["last"]] if rec.get("last") else [],
                     "heldout_auroc": rec["heldoutAuroc"]}, os.path.join(a.run, f"member_{rec['fold']}.pt"))
+    bp, bp_rec = ck.get("bodyPart"), tr.get("bodyPart")
+    if bp and bp_rec:  # the dedicated body-part networks, one per fold in fold order, into <run>/bodypart
+        os.makedirs(os.path.join(a.run, "bodypart"), exist_ok=True)
+        for k, sd in enumerate(bp["members"]):
+            torch.save({"state_dict": {n: v.float() if v.is_floating_point() else v for n, v in sd.items()}, "config": bp["config"],
+                        "pool": bp["pool"], "fold": k, "k": len(bp["members"]), "fold_seed": a.fold_seed,
+                        "epochs_run": bp_rec["epochs"], "seconds": bp_rec["seconds"] / len(bp["members"]), "history": []},
+                       os.path.join(a.run, "bodypart", f"bodypart_{k}.pt"))
     if tr.get("pretraining"):  # the backbone checkpoint itself is not shipped; its record is
         with open(os.path.join(a.run, "pretraining.json"), "w") as fh:
             json.dump(tr["pretraining"], fh, indent=1)
-    log(f"unpacked {len(ck['members'])} members of {a.model_dir} into {a.run}")
+    log(f"unpacked {len(ck['members'])} members" + (f" and {len(bp['members'])} body-part networks" if bp and bp_rec else "")
+        + f" of {a.model_dir} into {a.run}")
 
 
 def bodypart_report(a) -> dict:
@@ -805,7 +823,16 @@ def ship(a) -> None:
     # the backbone the members started from (wrist_v2.py pretrain): what it saw decides which checks stay out of sample
     pretraining = None
     record = os.path.join(a.run, "pretraining.json")
-    if mc.init and not os.path.exists(mc.init) and os.path.exists(record):  # members unpacked from a shipped version
+    if mc.init and mc.init_full:  # members fine-tuned from earlier members of their folds: those members' backbone record
+        record = os.path.join(os.path.dirname(mc.init), "pretraining.json")
+        if not os.path.exists(record):
+            raise SystemExit(f"the members were fine-tuned from {os.path.dirname(mc.init)}, which has no pretraining.json")
+        with open(record) as fh:
+            pretraining = {**json.load(fh), "fineTunedFrom": {
+                "members": os.path.relpath(os.path.dirname(mc.init), REPO),
+                "size": torch.load(mc.init, map_location="cpu")["config"].get("size"),
+                "note": "each member started from the earlier member of its own fold (whole network), so it never saw its fold"}}
+    elif mc.init and not os.path.exists(mc.init) and os.path.exists(record):  # members unpacked from a shipped version
         with open(record) as fh:
             pretraining = json.load(fh)
     elif mc.init:
@@ -997,6 +1024,8 @@ def main(argv=None) -> None:
     p.add_argument("--size", type=int, default=None)
     p.add_argument("--no-equalize", dest="equalize", action="store_false", default=None)
     p.add_argument("--init", default=None)
+    p.add_argument("--init-full", dest="init_full", action="store_true", default=None,
+                   help="--init is a member of this fold: start from its whole network (its backbone alone otherwise)")
     p.add_argument("--time-budget-min", type=float, default=None)
     p.add_argument("--monitor-every", type=int, default=1, help="log held-out AUROC every epoch (0: never); not used for selection")
     p = sub.choices["ship"]
