@@ -1,7 +1,8 @@
 /**
  * An analysis reads what it needs before the model in one statement (study, images, last reading,
- * routing, the site's rollout gates and operating points) and writes its reading in one transaction
- * with no read after the write.
+ * routing, the site's rollout gates and operating points) and writes its reading with
+ * no read after the write: one statement whose CTEs insert the reading, its drift sample and
+ * audit row and update the study (atomic without BEGIN and COMMIT).
  */
 import { existsSync } from 'node:fs';
 import { Role } from '../../src/domain/enums';
@@ -46,28 +47,28 @@ describe('analysis round trips', () => {
     return lines.flatMap((l) => statementOf(l) ?? []);
   }
 
-  it('reads the study, its images, last reading and routing in one statement, then writes in one transaction', async () => {
+  it('reads the study, its images, last reading and routing in one statement, then writes in one statement', async () => {
     if (!ready) return;
     await statementsOfAnalysis(false);
     const statements = await statementsOfAnalysis(true);
-    const begin = statements.findIndex((s) => s.startsWith('begin'));
-    const commit = statements.findIndex((s) => s.startsWith('commit'));
-    expect(begin).toBeGreaterThan(0);
-    expect(commit).toBeGreaterThan(begin);
-    const before = statements.slice(0, begin);
     // The token's user, then the analysis's one read.
-    const analysisReads = before.filter((s) => /\b(study|image|prediction|model_version)\b/.test(s));
+    const analysisReads = statements.filter((s) => s.startsWith('with s as'));
     expect(analysisReads).toHaveLength(1);
     expect(analysisReads[0]).toMatch(/from study where id/);
-    const transaction = statements.slice(begin + 1, commit);
-    expect(transaction.filter((s) => s.startsWith('insert into "prediction"'))).toHaveLength(1);
-    expect(transaction.filter((s) => s.startsWith('select'))).toEqual([]);
+    // No BEGIN and COMMIT: the writes are the CTEs of one statement, atomic by themselves.
+    expect(statements.filter((s) => /^(begin|commit)/.test(s))).toEqual([]);
+    const writes = statements.filter((s) => /^with "w0" as \((insert|update)/.test(s));
+    expect(writes).toHaveLength(1);
+    const write = writes[0]!;
+    expect(write.match(/insert into "prediction"/g)).toHaveLength(1);
     // The audit row commits with the reading: a process killed after the commit cannot lose it.
-    expect(transaction.filter((s) => s.startsWith('insert into "audit_event"'))).toHaveLength(1);
+    expect(write.match(/insert into "audit_event"/g)).toHaveLength(1);
+    expect(write).toMatch(/insert into "drift_sample"/);
     // No read after the write: the answer is built from what the analysis holds (drift bookkeeping,
     // after the answer, reads only its own tables).
-    const after = statements.slice(commit + 1).filter((s) => s.startsWith('select'));
+    const after = statements.slice(statements.indexOf(write) + 1).filter((s) => s.startsWith('select'));
     expect(after.filter((s) => /\b(study|image|prediction|model_version)\b/.test(s))).toEqual([]);
+    expect(statements.indexOf(write)).toBeGreaterThan(statements.indexOf(analysisReads[0]!));
   });
 
   it('audits the analysis in its own transaction, under the caller and the operation', async () => {

@@ -27,6 +27,7 @@ import type { SiteOperatingPoint } from '../site/site-operating-point.entity';
 import { withSiteOperatingPoint } from '../../training/site-calibration';
 import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
+import { flushAsOneStatement } from '../shared/flush-as-one-statement';
 import type { RequestContext } from '../shared/request-context';
 import { Study } from '../study/study.entity';
 import type { DriftRecorder } from '../drift/drift.service';
@@ -244,8 +245,9 @@ export class AnalysisService {
     };
     if (!this.audit) ctx.audit.write(ctx.em, entry);
     // One transaction: the prediction, the study's state and the drift sample (no heatmap to wait
-    // for: the raw CAM travels in the prediction row and the PNG is rendered when someone asks).
-    await ctx.em.flush();
+    // for: the raw CAM travels in the prediction row and the PNG is rendered when someone asks), sent as
+    // one statement: no BEGIN and COMMIT round trips.
+    await flushAsOneStatement(ctx.em);
     // The audit row goes to the batch writer once the reading committed (within its flushMs).
     this.audit?.record({
       at: new Date(),

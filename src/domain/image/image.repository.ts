@@ -1,5 +1,8 @@
-import { EntityRepository, type FilterQuery } from '@mikro-orm/postgresql';
+import { type EntityManager, EntityRepository, type FilterQuery } from '@mikro-orm/postgresql';
 import type { ImageView } from '../enums';
+import { Patient } from '../patient/patient.entity';
+import { Study } from '../study/study.entity';
+import { Upload } from '../upload/upload.entity';
 import { compact } from '../shared/filters';
 import { type Page, type PageArgs, paginate } from '../shared/pagination';
 import type { Image } from './image.entity';
@@ -66,4 +69,39 @@ export class ImageRepository extends EntityRepository<Image> {
   countOfStudy(studyId: string): Promise<number> {
     return this.count({ study: studyId });
   }
+}
+
+/** What `attachImage` reads before it writes: the staged upload, and the study with its patient. */
+export interface AttachInputs {
+  upload: Upload | null;
+  /** With its patient loaded. */
+  study: Study | null;
+}
+
+/** The upload and the study with its patient, in one round trip (each a row as JSON). */
+const ATTACH_INPUTS = `
+select (select row_to_json(u) from upload u where u.id = ?::uuid) as upload,
+  (select row_to_json(s) from study s where s.id = ?::uuid) as study,
+  (select row_to_json(p) from study s join patient p on p.id = s.patient_id where s.id = ?::uuid) as patient`;
+
+/**
+ * Reads an upload and a study with its patient in one statement, mapped into `em`'s unit of work; a
+ * null id (not a UUID) or a missing row gives null.
+ */
+export async function readAttachInputs(
+  em: EntityManager,
+  uploadId: string | null,
+  studyId: string | null,
+): Promise<AttachInputs> {
+  type Row = Record<string, unknown> | null;
+  const [row] = await em.execute<{ upload: Row; study: Row; patient: Row }[]>(
+    ATTACH_INPUTS,
+    [uploadId, studyId, studyId],
+    'all',
+  );
+  if (row?.patient) em.map(Patient, row.patient);
+  return {
+    upload: row?.upload ? em.map(Upload, row.upload) : null,
+    study: row?.study && row.patient ? em.map(Study, row.study) : null,
+  };
 }

@@ -16,12 +16,14 @@ import { contentAddressedKey, ObjectStore, sha256 } from '../../storage';
 import { AuditAction, ImageFormat, ImageView, StudyStatus } from '../enums';
 import type { EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
+import { flushAsOneStatement } from '../shared/flush-as-one-statement';
 import type { Page, PageArgs } from '../shared/pagination';
 import type { RequestContext } from '../shared/request-context';
 import { Study } from '../study/study.entity';
 import { Upload } from '../upload/upload.entity';
 import { User } from '../user/user.entity';
 import { Image, ImageMetadata } from './image.entity';
+import { readAttachInputs } from './image.repository';
 import { intakeMismatches } from './intake-checks';
 
 /** An explicit acceptance of DICOM header mismatches at attach: which ones, and why. */
@@ -145,7 +147,8 @@ export class ImageService {
     } as Upload);
     ctx.audit.write(ctx.em, { action: AuditAction.UPLOAD, entityType: 'Upload', entityId: upload.id });
     try {
-      await ctx.em.flush();
+      // The upload and its audit row in one statement: they commit together, in one round trip.
+      await flushAsOneStatement(ctx.em);
     } catch (error) {
       await this.removeIfUnreferenced(key);
       throw error;
@@ -276,11 +279,12 @@ export class ImageService {
     input: { studyId: string; uploadId: string; view: ImageView; override?: IntakeOverrideInput | null },
   ): Promise<Image> {
     const principal = assertPermission(ctx.principal, Permission.UPLOAD_IMAGES);
-    // Both reads at once (one round trip's wait); the upload's checks come first, as before.
-    const [upload, study] = await Promise.all([
-      isUuid(input.uploadId) ? ctx.em.getRepository(Upload).findOne({ id: input.uploadId }) : null,
-      isUuid(input.studyId) ? ctx.em.getRepository(Study).findWithPatient(input.studyId) : null,
-    ]);
+    // Both in one statement; the upload's checks come first, as before.
+    const { upload, study } = await readAttachInputs(
+      ctx.em,
+      isUuid(input.uploadId) ? input.uploadId : null,
+      isUuid(input.studyId) ? input.studyId : null,
+    );
     if (!upload) throw NotFoundError.of('Upload', input.uploadId);
     if (upload.attachedAt)
       throw new InvalidStateError('This upload is already attached', { uploadId: upload.id });
@@ -409,7 +413,8 @@ export class ImageService {
         entityId: image.id,
         patientId: study.patient.id,
       });
-    await ctx.em.flush();
+    // The image, the upload and study changes and the audit rows: one statement, all or nothing.
+    await flushAsOneStatement(ctx.em);
     this.events.publish(Topic.STUDY_CHANGED, {
       studyId: study.id,
       patientId: study.patient.id,

@@ -1,0 +1,137 @@
+/**
+ * The front-end path (POST /uploads, attachImage, analyzeStudy) in statements, counted from MikroORM's
+ * query log: the upload is one statement, the attach one read and one write, the analysis one read and
+ * one write. Each write is one statement of data-modifying CTEs that carries its audit rows, so an
+ * action that committed always has its audit row, and a write that fails leaves nothing behind.
+ */
+import { existsSync } from 'node:fs';
+import { AuditEvent } from '../../src/domain/audit/audit-event.entity';
+import { AuditAction, ImageFormat, Role } from '../../src/domain/enums';
+import { flushAsOneStatement } from '../../src/domain/shared/flush-as-one-statement';
+import { Upload } from '../../src/domain/upload/upload.entity';
+import { createPatient, createStudy } from '../support/clinical-fixtures';
+import { datasetFile } from '../support/shared-data';
+import { startTestApp, TestApp } from '../support/test-app';
+import { requireOrSkip } from '../support/test-database';
+
+/** The SQL text of a MikroORM query log line, lower-cased; null for lines that are not statements. */
+const statementOf = (line: string) =>
+  /^\[query\]/.test(line.trim()) ? line.trim().slice(8).toLowerCase() : null;
+
+const FILM = 'chest/kermany/test/NORMAL/IM-0001-0001.jpeg';
+
+describe('front-end path round trips', () => {
+  const ready = requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained chest model under models/');
+  let t: TestApp;
+  let tech: string;
+  let recording: string[] | null = null;
+
+  beforeAll(async () => {
+    if (!ready) return;
+    t = await startTestApp(
+      { MODEL_RECONCILE_INTERVAL_MS: '0' },
+      { onQuery: (line) => recording?.push(line) },
+    );
+    tech = await t.tokenFor(Role.TECHNICIAN);
+  });
+  afterAll(async () => t?.stop());
+
+  async function recorded<T>(run: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+    recording = [];
+    const result = await run();
+    const lines = recording;
+    recording = null;
+    return { result, statements: lines.flatMap((l) => statementOf(l) ?? []) };
+  }
+
+  const upload = async () => {
+    const res = await fetch(`${t.app.url}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${tech}` },
+      body: datasetFile(FILM),
+    });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { uploadId: string }).uploadId;
+  };
+
+  const write = (s: string) => /^with "w0" as \((insert|update)/.test(s);
+  const auditRows = async (entityType: string, entityId: string) =>
+    (await t.app.orm.em
+      .fork()
+      .getConnection()
+      .execute(`select action from audit_event where entity_type = ? and entity_id = ?`, [
+        entityType,
+        entityId,
+      ])) as { action: string }[];
+
+  it('sends one statement per upload, two per attach and two per analysis, audit rows included', async () => {
+    if (!ready) return;
+    const patientId = await createPatient(t, tech);
+    const studyId = await createStudy(t, tech, patientId, 'CHEST');
+    const up = await recorded(upload);
+    expect(up.statements).toHaveLength(1);
+    expect(up.statements[0]).toMatch(/insert into "upload".*insert into "audit_event"/);
+    expect(await auditRows('Upload', up.result)).toEqual([{ action: AuditAction.UPLOAD }]);
+
+    const at = await recorded(() =>
+      t.gql<{ attachImage: { id: string } }>(
+        tech,
+        'mutation($i: AttachImageInput!) { attachImage(input: $i) { id view } }',
+        { i: { studyId, uploadId: up.result, view: 'PA' } },
+      ),
+    );
+    expect(at.result.errors).toBeUndefined();
+    // One read (the upload, the study and its patient), then one write.
+    expect(at.statements).toHaveLength(2);
+    expect(at.statements[0]).toMatch(/^select .*from upload u.*from study s/);
+    expect(write(at.statements[1]!)).toBe(true);
+    for (const part of [
+      /insert into "image"/,
+      /insert into "audit_event"/,
+      /update "upload" set "attached_at"/,
+      /update "study" set "status"/,
+    ])
+      expect(at.statements[1]).toMatch(part);
+    const imageId = at.result.data!.attachImage.id;
+    expect(await auditRows('Image', imageId)).toEqual([{ action: AuditAction.CREATE }]);
+
+    const an = await recorded(() =>
+      t.gql(tech, 'mutation($s: ID!) { analyzeStudy(studyId: $s) { id } }', { s: studyId }),
+    );
+    expect(an.result.errors).toBeUndefined();
+    expect(an.statements.filter((s) => !/drift_sample|drift_check/.test(s) || write(s))).toHaveLength(2);
+    // The attach is done: the same upload a second time is refused.
+    const again = await t.gql(tech, 'mutation($i: AttachImageInput!) { attachImage(input: $i) { id } }', {
+      i: { studyId, uploadId: up.result, view: 'PA' },
+    });
+    expect(again.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
+  });
+
+  it('writes nothing of a one-statement flush when one of its parts fails', async () => {
+    if (!ready) return;
+    const em = t.app.orm.em.fork();
+    const audit = em.create(AuditEvent, {
+      action: AuditAction.UPLOAD,
+      entityType: 'Upload',
+      entityId: 'half-written',
+    } as AuditEvent);
+    // sha256 is char(64): 65 characters fail the upload's INSERT, after the audit row's CTE.
+    em.create(Upload, {
+      sha256: 'x'.repeat(65),
+      objectKey: 'images/none',
+      format: ImageFormat.PNG,
+      sizeBytes: 1,
+      metadata: {
+        width: 1,
+        height: 1,
+        bitsStored: 8,
+        photometric: 'MONOCHROME2',
+        transferSyntaxUid: null,
+        dicom: null,
+      },
+    } as Upload);
+    await expect(flushAsOneStatement(em)).rejects.toThrow();
+    expect(await auditRows('Upload', 'half-written')).toEqual([]);
+    expect(audit.entityId).toBe('half-written');
+  });
+});
