@@ -17,6 +17,8 @@ const OWN_COLUMNS: readonly ReferenceKind[] = [
  * table and COMMIT, with the same all-or-nothing outcome; inside a transaction it is one statement of it.
  * A unit of work this does not cover (deletes, collection or extra updates, optimistic locking) goes
  * through `em.flush()` unchanged. Afterwards the written entities are managed and clean, as after a flush.
+ * Nothing is read back: a column an entity leaves undefined takes the database's default without the
+ * entity learning it (the project's entities initialise what they default).
  */
 export async function flushAsOneStatement(em: EntityManager): Promise<void> {
   const uow = em.getUnitOfWork();
@@ -37,10 +39,14 @@ export async function flushAsOneStatement(em: EntityManager): Promise<void> {
     writes.length === 1
       ? writes[0]!
       : writes.reduce((q, w, i) => q.with(`w${i}`, w), knex.queryBuilder()).select(knex.raw('1 as written'));
-  await em.execute(statement);
-  for (const cs of changeSets)
-    uow.register(cs.entity, em.getComparator().prepareEntity(cs.entity), { refresh: true });
-  uow.getPersistStack().clear();
+  try {
+    await em.execute(statement);
+    for (const cs of changeSets)
+      uow.register(cs.entity, em.getComparator().prepareEntity(cs.entity), { refresh: true });
+  } finally {
+    // As after a flush, failed or not: what was queued is not written again by a later flush.
+    uow.getPersistStack().clear();
+  }
 }
 
 /** The INSERT of a new entity or the UPDATE of a changed one (its changed columns), by primary key. */
