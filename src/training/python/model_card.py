@@ -227,6 +227,18 @@ def _r(v) -> str:
     return "–" if v is None else f"{100 * v:.0f}%"
 
 
+def _wrist_v2_fine_tuning(m: dict) -> str:
+    """How the members were fine-tuned from earlier members of their folds, and how they pool, when they were."""
+    ft = (m["training"].get("pretraining") or {}).get("fineTunedFrom")
+    r = m["training"]["hyperparameters"].get("lse_r", 0.0)
+    pooling = (f"The fracture logit is a log-sum-exp pooling of the class map (r = {r:g}), so a finding in one place can carry the film. "
+               if r else "")
+    if not ft:
+        return pooling
+    return (f"Each member was then fine-tuned for {m['training']['epochs']} epochs from the earlier member of its own fold "
+            f"({ft['members']}, {ft['size']} px), so it never saw its fold. " + pooling)
+
+
 def card_wrist_v2(m: dict) -> dict:
     met, th, g, st = m["metrics"], m["thresholds"]["FRACTURE"], m["gate"], m["study"]
     oof = met["outOfFold"]
@@ -237,7 +249,7 @@ def card_wrist_v2(m: dict) -> dict:
         + (f"on {m['input']['size']}x{m['input']['size']} tissue crops of FracAtlas hand/wrist/forearm films, from a backbone pretrained on "
          f"{m['training']['pretraining']['data']} (no FracAtlas hand film). " if m['training'].get('pretraining') else
          f"from scratch on {m['input']['size']}x{m['input']['size']} tissue crops of FracAtlas hand/wrist/forearm films. ")
-        + f"Parent: {m['lineage']['parentVersion']}.",
+        + _wrist_v2_fine_tuning(m) + f"Parent: {m['lineage']['parentVersion']}.",
         "Labels: FracAtlas radiologists' per-film fracture labels (three hospitals in Bangladesh, adults and children). One view per film and "
         "no study grouping, so the study answer (views fused by their maximum) was never trained or measured on real PA+lateral pairs.",
         f"FracAtlas test split (never trained on): AUROC {_c(met['aurocPerClass']['FRACTURE'])}; at the shipped point recall "

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -222,17 +224,27 @@ class ViewNet(nn.Module):
     network itself rather than from a probe fitted afterwards.
     """
 
-    def __init__(self, n_classes: int = 2, widths=(16, 32, 64, 128), stem: int = 16, dropout: float = 0.2):
+    def __init__(self, n_classes: int = 2, widths=(16, 32, 64, 128), stem: int = 16, dropout: float = 0.2,
+                 lse_r: float = 0.0):
         super().__init__()
         self.backbone = CompactResNet(widths, stem=stem)
         self.drop = nn.Dropout(dropout)
         self.fc = nn.Linear(self.backbone.out_channels, n_classes)
         self.body_part = nn.Linear(self.backbone.out_channels, 1)
+        # 0: logits from the mean of the features (global average). r > 0: log-sum-exp pooling of the class map,
+        # (1/r) log mean exp(r * cam + b): a small finding in one place can carry the film (multiple-instance reading)
+        self.lse_r = float(lse_r)
 
     def forward(self, x):
         f = self.backbone(x)
         emb = f.mean(dim=(2, 3))
-        return self.fc(self.drop(emb)), emb, f, self.body_part(emb)[:, 0]
+        if self.lse_r > 0:
+            m = cam(self.drop(f), self.fc).flatten(2)  # [N, K, h*w]
+            n = m.shape[2]
+            logits = (torch.logsumexp(self.lse_r * m, dim=2) - math.log(n)) / self.lse_r + self.fc.bias
+        else:
+            logits = self.fc(self.drop(emb))
+        return logits, emb, f, self.body_part(emb)[:, 0]
 
 
 class ViewEnsembleExport(nn.Module):
@@ -282,7 +294,8 @@ def view_ensemble_from_checkpoint(ck: dict) -> ViewEnsembleExport:
     def nets_of(state_dicts, cfg):
         out = []
         for sd in state_dicts:
-            n = ViewNet(len(ck["classes"]), widths=tuple(cfg["widths"]), stem=cfg["stem"], dropout=cfg["dropout"])
+            n = ViewNet(len(ck["classes"]), widths=tuple(cfg["widths"]), stem=cfg["stem"], dropout=cfg["dropout"],
+                        lse_r=cfg.get("lse_r", 0.0))
             n.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
             out.append(n.eval())
         return out

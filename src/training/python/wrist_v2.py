@@ -179,6 +179,7 @@ class MemberConfig:
     other_fracatlas: float = 0.5    # ...of which FracAtlas leg/hip/shoulder films (the rest chest films)
     body_part_weight: float = 0.5
     dropout: float = 0.2
+    lse_r: float = 0.0              # fracture logits by log-sum-exp pooling of the class map (0: global average)
     init: Optional[str] = None      # a ViewNet / ChestNet checkpoint whose backbone starts the member
     init_full: bool = False         # ...or a member of the same fold whose whole network starts it (fine-tuning, e.g. at a larger size)
     aug: dict = field(default_factory=lambda: dict(scale=(0.85, 1.2), aspect=(0.9, 1.12), rotate_deg=15.0, translate=0.06,
@@ -200,7 +201,7 @@ def model_input(x: torch.Tensor, equalize: bool) -> torch.Tensor:
 
 
 def make_net(mc: MemberConfig) -> models.ViewNet:
-    return models.ViewNet(len(CLASSES), widths=tuple(mc.widths), stem=mc.stem, dropout=mc.dropout)
+    return models.ViewNet(len(CLASSES), widths=tuple(mc.widths), stem=mc.stem, dropout=mc.dropout, lse_r=mc.lse_r)
 
 
 def member_step(augment, mc: MemberConfig):
@@ -828,9 +829,12 @@ def ship(a) -> None:
         if not os.path.exists(record):
             raise SystemExit(f"the members were fine-tuned from {os.path.dirname(mc.init)}, which has no pretraining.json")
         with open(record) as fh:
+            earlier = [torch.load(os.path.join(os.path.dirname(mc.init), f"member_{k}.pt"), map_location="cpu") for k in range(K)]
             pretraining = {**json.load(fh), "fineTunedFrom": {
-                "members": os.path.relpath(os.path.dirname(mc.init), REPO),
-                "size": torch.load(mc.init, map_location="cpu")["config"].get("size"),
+                "members": os.path.relpath(os.path.dirname(mc.init), REPO), "size": earlier[0]["config"].get("size"),
+                "lseR": earlier[0]["config"].get("lse_r", 0.0), "epochs": [e["epochs_run"] for e in earlier],
+                "seconds": round(float(sum(e["seconds"] for e in earlier)), 1),
+                "heldoutAuroc": [r4(e["heldout_auroc"]) for e in earlier],
                 "note": "each member started from the earlier member of its own fold (whole network), so it never saw its fold"}}
     elif mc.init and not os.path.exists(mc.init) and os.path.exists(record):  # members unpacked from a shipped version
         with open(record) as fh:
