@@ -109,6 +109,26 @@ describe('front-end path round trips', () => {
     expect(again.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
   });
 
+  it('keeps one of two attaches of one upload sent at the same moment, with one image and one audit row', async () => {
+    if (!ready) return;
+    const patientId = await createPatient(t, tech);
+    const studyIds = await Promise.all([0, 1].map(() => createStudy(t, tech, patientId, 'CHEST')));
+    const uploadId = await upload();
+    const attach = (studyId: string) =>
+      t.gql(tech, 'mutation($i: AttachImageInput!) { attachImage(input: $i) { id } }', {
+        i: { studyId, uploadId, view: 'PA' },
+      });
+    const answers = await Promise.all(studyIds.map(attach));
+    const codes = answers.map((a) => a.errors?.[0]?.extensions?.code ?? 'OK').sort();
+    expect(codes).toEqual(['INVALID_STATE', 'OK']);
+    const images = (await t.app.orm.em
+      .fork()
+      .getConnection()
+      .execute(`select id from image where upload_id = ?`, [uploadId])) as { id: string }[];
+    expect(images).toHaveLength(1);
+    expect(await auditRows('Image', images[0]!.id)).toEqual([{ action: AuditAction.CREATE }]);
+  });
+
   it('writes nothing of a one-statement flush when one of its parts fails', async () => {
     if (!ready) return;
     const em = t.app.orm.em.fork();

@@ -70,6 +70,14 @@ export class Image extends BaseEntity {
   @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
   uploadedBy?: User | null;
 
+  /**
+   * The upload this image came from (an attach, or DICOMweb ingestion's own upload; null on images older
+   * than the column). Unique: an upload attaches once, and of two attaches of one upload at the same
+   * moment the database keeps one.
+   */
+  @Property({ type: 'uuid', nullable: true, unique: true })
+  uploadId?: string | null;
+
   /** Set when the file's DICOM header disagreed with the study and the uploader accepted it explicitly. */
   @Property({ type: 'jsonb', nullable: true })
   intakeOverride?: IntakeOverride | null;

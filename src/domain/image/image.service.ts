@@ -1,3 +1,4 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Permission } from '../../auth/policy';
 import { assertPermission, Principal } from '../../auth/principal';
@@ -256,6 +257,7 @@ export class ImageService {
       study,
       view: input.view,
       ...imageColumns(upload),
+      uploadId: upload.id,
       uploadedBy: em.getReference(User, principal.userId),
     } as Image);
     markImagesAttached(study);
@@ -390,6 +392,7 @@ export class ImageService {
       study,
       view,
       ...imageColumns(upload),
+      uploadId: upload.id,
       uploadedBy: ctx.em.getReference(User, principal.userId),
       intakeOverride: accepted.length
         ? { checks: accepted, reason, userId: principal.userId, at: new Date().toISOString() }
@@ -413,8 +416,15 @@ export class ImageService {
         entityId: image.id,
         patientId: study.patient.id,
       });
-    // The image, the upload and study changes and the audit rows: one statement, all or nothing.
-    await flushAsOneStatement(ctx.em);
+    // The image, the upload and study changes and the audit rows: one statement, all or nothing. Of two
+    // attaches of one upload that both read it unattached, the image's unique upload id keeps one.
+    try {
+      await flushAsOneStatement(ctx.em);
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException)
+        throw new InvalidStateError('This upload is already attached', { uploadId: upload.id }, { cause: error });
+      throw error;
+    }
     this.events.publish(Topic.STUDY_CHANGED, {
       studyId: study.id,
       patientId: study.patient.id,
