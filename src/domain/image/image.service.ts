@@ -422,7 +422,11 @@ export class ImageService {
       await flushAsOneStatement(ctx.em);
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException)
-        throw new InvalidStateError('This upload is already attached', { uploadId: upload.id }, { cause: error });
+        throw new InvalidStateError(
+          'This upload is already attached',
+          { uploadId: upload.id },
+          { cause: error },
+        );
       throw error;
     }
     this.events.publish(Topic.STUDY_CHANGED, {

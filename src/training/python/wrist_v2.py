@@ -715,7 +715,11 @@ def ship(a) -> None:
     emb_cv = ens("wrist", "emb")[cv_m]
     dims = [o["emb"].shape[1] for o in per["wrist"]]
     cuts = np.cumsum([0] + dims)
-    fits = [cal.fit_mahalanobis(o["emb"][cv_m], y[cv_m]) for o in per["wrist"]]
+    # the distance's classes: FracAtlas train+val fracture / no fracture, and (--gate-bone-train) other hospitals' bone/
+    # 'train' wrist/finger/forearm films as a third, so the distance does not learn FracAtlas' look as "a radiograph"
+    gate_bone = np.isin(sets["bone"], bone_parts("train")["target"]) if a.gate_bone_train else np.zeros(len(sets["bone"]), bool)
+    fits = [cal.fit_mahalanobis(np.r_[o["emb"][cv_m], ob["emb"][gate_bone]], np.r_[y[cv_m], np.full(int(gate_bone.sum()), 2)])
+            for o, ob in zip(per["wrist"], per["bone"])]
     shrink = float(np.mean([f[2] for f in fits]))
 
     def dist(e):
@@ -759,7 +763,9 @@ def ship(a) -> None:
     gate = {
         "signal": "ood_distance",
         "method": "NOT_A_RADIOGRAPH: mean over members of the Mahalanobis distance of each member's embedding to the train+val "
-                  "wrist films (class means, shared Ledoit-Wolf covariance); WRONG_BODY_PART: " + (
+                  "wrist films (class means, shared Ledoit-Wolf covariance" + (
+                      f"; bone/ 'train' wrist/finger/forearm films of other hospitals ({int(gate_bone.sum())}) as a third class"
+                      if gate_bone.any() else "") + "); WRONG_BODY_PART: " + (
                       ("the sum of two standardised scores (not_target_logit): the members' body-part head (trained with chest films "
                        "and FracAtlas leg/hip/shoulder 'fit' films as other body parts) and " if a.bodypart_mode == "sum" else
                        "not_target_logit, standardised: ") +
@@ -1049,6 +1055,8 @@ def main(argv=None) -> None:
     sub.choices["bodypart-report"].add_argument("--probe-quantile", type=float, default=0.99)
     sub.choices["ship"].add_argument("--bodypart-run", default=None,
                                      help="folder of dedicated body-part networks (bodypart_<fold>.pt) for WRONG_BODY_PART")
+    sub.choices["ship"].add_argument("--gate-bone-train", action="store_true",
+                                     help="fit the distance gate with bone/ 'train' wrist/finger/forearm films as a third class")
     sub.choices["ship"].add_argument("--bodypart-mode", choices=("dedicated", "sum"), default="dedicated",
                                      help="WRONG_BODY_PART from the dedicated networks alone, or summed with the members' heads")
     p = sub.add_parser("unpack", help="member_<fold>.pt files from a shipped model folder (model.pt + model.json)")
