@@ -12,7 +12,8 @@ ensemble of cross-fitted members whose out-of-fold scores set the operating poin
   $P $W bodypart --manifest .cache/wrist-v2/manifest.csv --run $R/bodypart --fold 0 --threads 1 --epochs 60   # ... --fold 4
   $P $W bodypart-report --manifest .cache/wrist-v2/manifest.csv --run $R/bodypart     # its gate alone, out of fold
   # ensemble -> temperature and threshold on out-of-fold films -> gate -> metrics -> ONNX -> model.json + card
-  $P $W ship --manifest .cache/wrist-v2/manifest.csv --run $R --bodypart-run $R/bodypart --out models/wrist/v2 --parent v1
+  # (--gate-bone-train: bone/ 'train' wrist/finger/forearm films are a third class of the distance gate, as shipped)
+  $P $W ship --manifest .cache/wrist-v2/manifest.csv --run $R --bodypart-run $R/bodypart --gate-bone-train --out models/wrist/v2 --parent v1
   # the shipped members back as member_<fold>.pt (e.g. to export them again with new body-part networks)
   $P $W unpack --model-dir models/wrist/v2 --run .cache/wrist-v2/runs/shipped
 
