@@ -8,25 +8,19 @@ import { existsSync } from 'node:fs';
 import { Role } from '../../src/domain/enums';
 import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
+import { QueryRecorder } from '../support/query-recorder';
 import { requireOrSkip } from '../support/test-database';
-
-/** The SQL text of a MikroORM query log line, lower-cased; null for lines that are not statements. */
-const statementOf = (line: string) =>
-  /^\[query\]/.test(line.trim()) ? line.trim().slice(8).toLowerCase() : null;
 
 describe('analysis round trips', () => {
   const ready = requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained chest model under models/');
   let t: TestApp;
   let tech: string;
   let studyId: string;
-  let recording: string[] | null = null;
+  const queries = new QueryRecorder();
 
   beforeAll(async () => {
     if (!ready) return;
-    t = await startTestApp(
-      { MODEL_RECONCILE_INTERVAL_MS: '0' },
-      { onQuery: (line) => recording?.push(line) },
-    );
+    t = await startTestApp({ MODEL_RECONCILE_INTERVAL_MS: '0' }, { onQuery: queries.onQuery });
     tech = await t.tokenFor(Role.TECHNICIAN);
     const patientId = await createPatient(t, tech);
     studyId = await createStudy(t, tech, patientId, 'CHEST');
@@ -35,16 +29,15 @@ describe('analysis round trips', () => {
   afterAll(async () => t?.stop());
 
   async function statementsOfAnalysis(reread: boolean): Promise<string[]> {
-    recording = [];
-    const r = await t.gql<{ analyzeStudy: { id: string; route: string } }>(
-      tech,
-      'mutation($s: ID!, $r: Boolean) { analyzeStudy(studyId: $s, reread: $r) { id route gateVerdict } }',
-      { s: studyId, r: reread },
+    const { result: r, statements } = await queries.record(() =>
+      t.gql<{ analyzeStudy: { id: string; route: string } }>(
+        tech,
+        'mutation($s: ID!, $r: Boolean) { analyzeStudy(studyId: $s, reread: $r) { id route gateVerdict } }',
+        { s: studyId, r: reread },
+      ),
     );
     expect(r.errors).toBeUndefined();
-    const lines = recording;
-    recording = null;
-    return lines.flatMap((l) => statementOf(l) ?? []);
+    return statements;
   }
 
   it('reads the study, its images, last reading and routing in one statement, then writes in one statement', async () => {

@@ -12,11 +12,8 @@ import { Upload } from '../../src/domain/upload/upload.entity';
 import { createPatient, createStudy } from '../support/clinical-fixtures';
 import { datasetFile } from '../support/shared-data';
 import { startTestApp, TestApp } from '../support/test-app';
+import { QueryRecorder } from '../support/query-recorder';
 import { requireOrSkip } from '../support/test-database';
-
-/** The SQL text of a MikroORM query log line, lower-cased; null for lines that are not statements. */
-const statementOf = (line: string) =>
-  /^\[query\]/.test(line.trim()) ? line.trim().slice(8).toLowerCase() : null;
 
 const FILM = 'chest/kermany/test/NORMAL/IM-0001-0001.jpeg';
 
@@ -24,27 +21,17 @@ describe('front-end path round trips', () => {
   const ready = requireOrSkip(existsSync('models/chest/v1/model.onnx'), 'trained chest model under models/');
   let t: TestApp;
   let tech: string;
-  let recording: string[] | null = null;
+  const queries = new QueryRecorder();
 
   beforeAll(async () => {
     if (!ready) return;
-    t = await startTestApp(
-      { MODEL_RECONCILE_INTERVAL_MS: '0' },
-      { onQuery: (line) => recording?.push(line) },
-    );
+    t = await startTestApp({ MODEL_RECONCILE_INTERVAL_MS: '0' }, { onQuery: queries.onQuery });
     tech = await t.tokenFor(Role.TECHNICIAN);
   });
   afterAll(async () => t?.stop());
 
-  async function recorded<T>(run: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-    recording = [];
-    const result = await run();
-    const lines = recording;
-    recording = null;
-    // The caller's user is read when the principal cache has expired (a slow run): not the request's own work.
-    const statements = lines.flatMap((l) => statementOf(l) ?? []).filter((s) => !/ from "app_user" /.test(s));
-    return { result, statements };
-  }
+  // The caller's user is read when the principal cache has expired (a slow run): not the request's own work.
+  const recorded = <T>(run: () => Promise<T>) => queries.record(run, (s) => !/ from "app_user" /.test(s));
 
   const upload = async () => {
     const res = await fetch(`${t.app.url}/uploads`, {
