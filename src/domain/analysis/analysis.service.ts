@@ -625,7 +625,7 @@ export class AnalysisService {
     const header = prepared.map((p) => headerVerdict(study.bodyPart, p));
     // The chest cross-check: it stands in for a pair model's missing body-part output (its PA view), and backs
     // up a per-view model's own (every view): wrist v2 alone lets about a fifth of chest films through, and
-    // with this check 0.5% (models/wrist/v2 README figures); the chest model accepts none of its wrist films.
+    // with this check 0.5% (README, wrist v2's gate table); the chest model accepts none of its wrist films.
     const crossCheck =
       study.bodyPart !== BodyPart.WRIST
         ? null

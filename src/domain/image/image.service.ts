@@ -27,6 +27,9 @@ import { Image, ImageMetadata } from './image.entity';
 import { readAttachInputs } from './image.repository';
 import { intakeMismatches } from './intake-checks';
 
+/** The unique index that lets one attach of an upload win (migration Migration20261207041500). */
+const IMAGE_UPLOAD_UNIQUE = 'image_upload_id_unique';
+
 /** An explicit acceptance of DICOM header mismatches at attach: which ones, and why. */
 export interface IntakeOverrideInput {
   accept: IntakeMismatchCode[];
@@ -421,7 +424,8 @@ export class ImageService {
     try {
       await flushAsOneStatement(ctx.em);
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException)
+      // Only the upload's own index: the study's unique DICOM study UID, also written here, is another matter.
+      if (error instanceof UniqueConstraintViolationException && error.message.includes(IMAGE_UPLOAD_UNIQUE))
         throw new InvalidStateError(
           'This upload is already attached',
           { uploadId: upload.id },

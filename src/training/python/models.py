@@ -3,9 +3,8 @@ the two-view wrist model, and the export wrappers that add CAMs and the Mahalano
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 import math
+from typing import Sequence
 
 import torch
 import torch.nn as nn
