@@ -77,6 +77,8 @@ describeReal('site validation (real chest model, films from sources it never tra
   let v1: string;
   const normals: string[] = [];
   const positives: string[] = [];
+  /** Each site film's patient: the CLI below groups films by it as the API does (temperature halves). */
+  const patientOf = new Map<string, string>();
   // describe.skip still runs this body: read the shared labels only when the suite runs.
   const normalFilms = ready ? films('rsna', 'NORMAL', 12) : [];
   const pneumoniaFilms = ready ? films('covid_radiography_db', 'PNEUMONIA', 13) : [];
@@ -208,8 +210,15 @@ describeReal('site validation (real chest model, films from sources it never tra
       },
     });
     expect(codes(unknown)).toEqual(['NOT_FOUND']);
-    for (const f of normalFilms) normals.push((await siteStudy(f, siteId)).id);
-    for (const f of pneumoniaFilms) positives.push((await siteStudy(f, siteId)).id);
+    for (const [films, ids] of [
+      [normalFilms, normals],
+      [pneumoniaFilms, positives],
+    ] as const)
+      for (const f of films) {
+        const patient = await createPatient(t, tech);
+        patientOf.set(f, patient);
+        ids.push((await siteStudy(f, siteId, patient)).id);
+      }
   }, 240_000);
 
   it('refuses a bad import naming its row, and stores nothing of it', async () => {
@@ -369,8 +378,11 @@ describeReal('site validation (real chest model, films from sources it never tra
     const dir = join(modelsDir, 'cli-site');
     mkdirSync(dir);
     const csv = join(dir, 'labels.csv');
-    const rows = [...normalFilms.map((f) => `${f},NORMAL`), ...pneumoniaFilms.map((f) => `${f},PNEUMONIA`)];
-    writeFileSync(csv, ['path,label', ...rows].join('\n'));
+    const rows = [
+      ...normalFilms.map((f) => `${f},NORMAL,${patientOf.get(f)}`),
+      ...pneumoniaFilms.map((f) => `${f},PNEUMONIA,${patientOf.get(f)}`),
+    ];
+    writeFileSync(csv, ['path,label,patient_id', ...rows].join('\n'));
     const cli = await calibrateForSite({
       task: 'chest',
       labels: csv,
@@ -379,6 +391,8 @@ describeReal('site validation (real chest model, films from sources it never tra
       targetRecall: 0.9,
       resamples: 200,
     });
+    // the site temperature is chosen on one half of the patients: same patients, same halves, same choice
+    expect(cli.evaluation.temperature.used).toBeCloseTo(e.temperature.used, 5);
     expect(cli.operatingPoint.thresholds.PNEUMONIA!.value).toBeCloseTo(proposed.PNEUMONIA.value, 5);
     expect(cli.evaluation.findings.PNEUMONIA!.auroc.value).toBeCloseTo(pneumonia.auroc.value, 5);
     expect(cli.evaluation.gateRefused.n).toBe(e.gateRefused.n);
