@@ -9,6 +9,7 @@ import { ImageError } from '../../src/errors/image-errors';
 import { decodeImage, detectFormat, displayRange, pixelStats } from '../../src/imaging';
 import * as dicomParser from 'dicom-parser';
 import { decodeJpeg2000 } from '../../src/imaging/codecs/wasm-codecs';
+import { COLOUR_CHROMA_LIMIT } from '../../src/inference/radiograph-reader';
 import { decodeDicomStored } from '../../src/imaging/dicom/dicom.decoder';
 import { datasetDir, datasetPath } from '../support/shared-data';
 import { compare, dicomPath, referencePngGray, skip } from './imaging.support';
@@ -17,6 +18,8 @@ const LIMITS = { maxBytes: 256 * 1024 * 1024, maxPixels: 50_000_000 };
 // Folders of the shared data when present, else their few committed fixtures (see test/fixtures/README.md).
 const WRIST = datasetDir('wrist_grazpedwri_metadata/sample_images');
 const CHEST = datasetDir('chest/tbx11k/images', 'chest/kermany/test/NORMAL');
+const KERMANY = datasetDir('chest/kermany/test/NORMAL');
+const PHOTOS = datasetDir('ood/opencv', 'ood/coral');
 const dcm = dicomPath;
 
 function read(file: string): Buffer | undefined {
@@ -141,6 +144,125 @@ describe('JPEG', () => {
     const { stored } = await decodeDicomStored(buf, LIMITS);
     expect([img.format, img.bitsStored, img.width, img.height]).toEqual(['JPEG', 12, 1760, 2140]);
     expect(compare(img.pixels, stored).maxAbs).toBe(0);
+  });
+});
+
+describe('colour and grey files read in one decode call', () => {
+  /** What libvips' own conversions give: `b-w` luminance, and chroma on a 64×64 linear resize. */
+  async function libvipsReference(buf: Buffer): Promise<{ grey: Buffer; chroma: number }> {
+    const grey = await sharp(buf).removeAlpha().toColourspace('b-w').raw().toBuffer();
+    const { data, info } = await sharp(buf)
+      .removeAlpha()
+      .resize(64, 64, { fit: 'fill', kernel: 'linear' })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    let sum = 0;
+    for (let i = 0; i < 64 * 64; i++) {
+      const [r, g, b] = [0, 1, 2].map((k) => data[i * info.channels + k]!);
+      sum += Math.abs(r! - g!) + Math.abs(g! - b!);
+    }
+    return { grey, chroma: sum / 4096 };
+  }
+  const files = (dir: string, n: number) =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => /\.(jpe?g|png)$/i.test(f))
+          .sort()
+          .slice(0, n)
+          .map((f) => path.join(dir, f))
+      : [];
+
+  it('colour photos: luminance within one grey level of libvips, chroma within 5% and on the same side of the limit', async () => {
+    const photos = files(PHOTOS, 12);
+    if (photos.length === 0) return void skip(`no photos under ${PHOTOS}`);
+    let colour = 0;
+    for (const file of photos) {
+      const buf = readFileSync(file);
+      const meta = await sharp(buf).metadata();
+      if ((meta.channels ?? 1) < 3) continue;
+      colour++;
+      const img = await decodeImage(buf, LIMITS);
+      const ref = await libvipsReference(buf);
+      expect(img.photometric).toBe('RGB');
+      expect(compare(img.pixels, ref.grey).maxAbs).toBeLessThanOrEqual(1);
+      // a box average against libvips' linear kernel: a few percent apart, never across the limit
+      expect(Math.abs(img.chroma! - ref.chroma)).toBeLessThan(Math.max(1, 0.05 * ref.chroma));
+      expect(img.chroma! > COLOUR_CHROMA_LIMIT).toBe(ref.chroma > COLOUR_CHROMA_LIMIT);
+    }
+    expect(colour).toBeGreaterThan(0);
+  });
+
+  it('grey radiographs stored as RGB JPEG: the grey exactly, chroma 0', async () => {
+    const films = files(KERMANY, 8);
+    if (films.length === 0) return void skip(`no chest JPEGs under ${KERMANY}`);
+    for (const file of films) {
+      const buf = readFileSync(file);
+      const img = await decodeImage(buf, LIMITS);
+      const ref = await libvipsReference(buf);
+      expect(compare(img.pixels, ref.grey).maxAbs).toBe(0);
+      expect(img.chroma).toBe(ref.chroma);
+    }
+  });
+
+  it('grey JPEGs, small (WASM) and over a megapixel (sharp), sample for sample as libvips decodes them', async () => {
+    for (const [w, h] of [
+      [90, 70],
+      [1100, 1000],
+    ] as const) {
+      const { data } = await sharp({ create: { width: w, height: h, channels: 3, background: '#000' } })
+        .composite([
+          {
+            input: Buffer.from(
+              `<svg width="${w}" height="${h}"><circle cx="${w / 2}" cy="${h / 3}" r="${h / 4}" fill="#ccc"/></svg>`,
+            ),
+          },
+        ])
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      for (const progressive of [false, true]) {
+        const buf = await sharp(data, { raw: { width: w, height: h, channels: 3 } })
+          .toColourspace('b-w')
+          .jpeg({ quality: 80, progressive })
+          .toBuffer();
+        expect((await sharp(buf).metadata()).channels).toBe(1);
+        const img = await decodeImage(buf, LIMITS);
+        const ref = await sharp(buf).toColourspace('b-w').raw().toBuffer();
+        expect([img.photometric, img.width, img.height]).toEqual(['MONOCHROME2', w, h]);
+        expect(compare(img.pixels, ref).maxAbs).toBe(0);
+        // cut short: refused as sharp refuses it, whichever decoder read it first
+        expect(await codeOf(decodeImage(buf.subarray(0, buf.length >> 1), LIMITS))).toBe('CORRUPT_IMAGE');
+      }
+    }
+  });
+
+  it('alpha is dropped, CMYK JPEG and palette PNG take the general path, each as libvips reads it', async () => {
+    const { data } = await sharp({
+      create: { width: 90, height: 70, channels: 3, background: { r: 10, g: 200, b: 90 } },
+    })
+      .composite([
+        { input: { create: { width: 30, height: 30, channels: 3, background: '#fff' } }, top: 5, left: 7 },
+      ])
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const raw = { raw: { width: 90, height: 70, channels: 3 as const } };
+    const made = [
+      await sharp(data, raw).ensureAlpha(0.5).png().toBuffer(),
+      await sharp(data, raw).toColourspace('b-w').ensureAlpha(0.5).png().toBuffer(),
+      await sharp(data, raw).png({ palette: true }).toBuffer(),
+      await sharp(data, raw).toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer(),
+      // an ICC profile: sharp converts to sRGB through it, so such a JPEG is not decoded in WASM
+      await sharp(data, raw).withIccProfile('p3').jpeg({ quality: 95 }).toBuffer(),
+    ];
+    for (const buf of made) {
+      const img = await decodeImage(buf, LIMITS);
+      const ref = await libvipsReference(buf);
+      expect([img.width, img.height]).toEqual([90, 70]);
+      expect(compare(img.pixels, ref.grey).maxAbs).toBeLessThanOrEqual(1);
+      if (img.chroma !== undefined) expect(Math.abs(img.chroma - ref.chroma)).toBeLessThan(0.05 * ref.chroma);
+    }
   });
 });
 

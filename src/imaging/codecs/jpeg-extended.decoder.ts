@@ -14,12 +14,21 @@ export interface JpegExtendedImage {
   samples: Uint16Array;
 }
 
-/** Reads precision, size and component count from the first SOF marker, without decoding. */
-export function readJpegFrameHeader(
-  data: Uint8Array,
-): { sof: number; precision: number; width: number; height: number; components: number } | null {
+/**
+ * Reads precision, size and component count from the first SOF marker, without decoding, and whether
+ * an ICC profile (APP2 `ICC_PROFILE`) came before it.
+ */
+export function readJpegFrameHeader(data: Uint8Array): {
+  sof: number;
+  precision: number;
+  width: number;
+  height: number;
+  components: number;
+  iccProfile: boolean;
+} | null {
   if (data.length < 4 || data[0] !== 0xff || data[1] !== 0xd8) return null;
   let i = 2;
+  let iccProfile = false;
   while (i + 4 <= data.length) {
     if (data[i] !== 0xff) return null;
     const marker = data[i + 1]!;
@@ -36,13 +45,19 @@ export function readJpegFrameHeader(
         height: (data[i + 5]! << 8) | data[i + 6]!,
         width: (data[i + 7]! << 8) | data[i + 8]!,
         components: data[i + 9]!,
+        iccProfile,
       };
     }
+    if (marker === 0xe2 && i + 15 <= data.length && ICC_SIGNATURE.every((c, k) => data[i + 4 + k] === c))
+      iccProfile = true;
     if (marker === 0xd9 || marker === 0xda) return null;
     i += 2 + length;
   }
   return null;
 }
+
+/** `ICC_PROFILE\0`, the signature of an APP2 segment holding an ICC profile. */
+const ICC_SIGNATURE = [0x49, 0x43, 0x43, 0x5f, 0x50, 0x52, 0x4f, 0x46, 0x49, 0x4c, 0x45, 0x00];
 
 const ZIGZAG = new Uint8Array([
   0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7,
