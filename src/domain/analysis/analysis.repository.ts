@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Image } from '../image/image.entity';
+import { PreparedRead } from '../shared/prepared-read';
 import { ModelVersion } from '../model-version/model-version.entity';
 import { Prediction } from '../prediction/prediction.entity';
 import { SiteOperatingPoint } from '../site/site-operating-point.entity';
@@ -27,10 +28,13 @@ export interface AnalysisInputs {
 type Row = Record<string, unknown>;
 
 /**
- * One round trip: each part is a sub-select aggregated to JSON, so the database plans it once and the
- * process maps plain rows into the unit of work (`em.map`), with no query building per part.
+ * One round trip: each part is a sub-select aggregated to JSON, and the process maps plain rows into
+ * the unit of work (`em.map`), with no query building per part. Prepared, so it is planned once per
+ * connection, not on every analysis.
  */
-const ANALYSIS_INPUTS = `
+const ANALYSIS_INPUTS = new PreparedRead(
+  'analysis_inputs',
+  `
 with s as (select * from study where id = ?),
 t as (select case when body_part = 'CHEST' then 'CHEST' else 'WRIST' end as task from s)
 select
@@ -45,11 +49,12 @@ select
      where g.site_id = s.site_id and g.status <> 'PASSED') as held,
   (select coalesce(json_agg(o), '[]'::json) from site_operating_point o
      where o.site_id = s.site_id and o.superseded_at is null) as points
-from s`;
+from s`,
+);
 
 /** Reads an analysis's inputs in one statement (in `em`'s transaction, if any); null when the study does not exist. */
 export async function readAnalysisInputs(em: EntityManager, studyId: string): Promise<AnalysisInputs | null> {
-  const [row] = await em.execute<Row[]>(ANALYSIS_INPUTS, [studyId], 'all');
+  const [row] = await ANALYSIS_INPUTS.rows<Row>(em, [studyId]);
   if (!row) return null;
   const versions = (row.versions as Row[]).map((v) => em.map(ModelVersion, v));
   const heldBy = new Map(

@@ -5,6 +5,7 @@ import { Study } from '../study/study.entity';
 import { Upload } from '../upload/upload.entity';
 import { compact } from '../shared/filters';
 import { type Page, type PageArgs, paginate } from '../shared/pagination';
+import { PreparedRead } from '../shared/prepared-read';
 import type { Image } from './image.entity';
 
 /** Reads of images. */
@@ -78,11 +79,14 @@ export interface AttachInputs {
   study: Study | null;
 }
 
-/** The upload and the study with its patient, in one round trip (each a row as JSON). */
-const ATTACH_INPUTS = `
+/** The upload and the study with its patient, in one round trip (each a row as JSON); prepared. */
+const ATTACH_INPUTS = new PreparedRead(
+  'attach_inputs',
+  `
 select (select row_to_json(u) from upload u where u.id = ?::uuid) as upload,
   (select row_to_json(s) from study s where s.id = ?::uuid) as study,
-  (select row_to_json(p) from study s join patient p on p.id = s.patient_id where s.id = ?::uuid) as patient`;
+  (select row_to_json(p) from study s join patient p on p.id = s.patient_id where s.id = ?::uuid) as patient`,
+);
 
 /**
  * Reads an upload and a study with its patient in one statement, mapped into `em`'s unit of work; a
@@ -94,11 +98,11 @@ export async function readAttachInputs(
   studyId: string | null,
 ): Promise<AttachInputs> {
   type Row = Record<string, unknown> | null;
-  const [row] = await em.execute<{ upload: Row; study: Row; patient: Row }[]>(
-    ATTACH_INPUTS,
-    [uploadId, studyId, studyId],
-    'all',
-  );
+  const [row] = await ATTACH_INPUTS.rows<{ upload: Row; study: Row; patient: Row }>(em, [
+    uploadId,
+    studyId,
+    studyId,
+  ]);
   if (row?.patient) em.map(Patient, row.patient);
   return {
     upload: row?.upload ? em.map(Upload, row.upload) : null,

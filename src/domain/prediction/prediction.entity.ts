@@ -35,11 +35,12 @@ export interface PredictionInput {
 /** An AI reading of one study by one model version. Always AI assistance requiring clinician review. */
 @Entity({ repository: () => PredictionRepository })
 @Index({ properties: ['createdAt', 'id'] })
+// a study's newest reading (every analysis reads it) without sorting its readings
+@Index({ properties: ['study', 'createdAt', 'id'] })
 export class Prediction extends BaseEntity {
   [EntityRepositoryType]?: PredictionRepository;
 
   @ManyToOne(() => Study, { deleteRule: 'cascade' })
-  @Index()
   study!: Study;
 
   @ManyToOne(() => ModelVersion, { nullable: true, deleteRule: 'set null' })

@@ -1,0 +1,71 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+/** What this needs of node-postgres' client (the connection knex's pool hands out). */
+interface PgConnection {
+  query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  query(text: string): Promise<unknown>;
+  /** node-postgres' record of the statements this connection has prepared, by name. */
+  connection?: { parsedStatements?: Record<string, string> };
+}
+
+/** PostgreSQL's "cached plan must not change result type": the schema changed under a prepared statement. */
+const FEATURE_NOT_SUPPORTED = '0A000';
+
+/**
+ * A read every request of a hot path sends, as a named prepared statement: PostgreSQL parses and plans
+ * it once per connection (and after a few executions keeps a generic plan) instead of on every request,
+ * as MikroORM's `execute` makes it do by inlining the values into the text. The SQL is written with
+ * `?` placeholders, as for `em.execute`. Inside a transaction the read goes through `em.execute` on
+ * that transaction's connection, unprepared. Logged as MikroORM logs a statement; a database error is
+ * converted as MikroORM converts it.
+ */
+export class PreparedRead {
+  private readonly text: string;
+
+  /**
+   * @param name - the statement's name on every connection (unique per statement text)
+   * @param sql - the statement, `?` for each parameter (no `?` operator, no `?` in a literal)
+   */
+  constructor(
+    readonly name: string,
+    private readonly sql: string,
+  ) {
+    let n = 0;
+    this.text = sql.replace(/\?/g, () => `$${++n}`);
+  }
+
+  /** The rows of the statement with these parameter values. */
+  async rows<T>(em: EntityManager, params: unknown[]): Promise<T[]> {
+    if (em.isInTransaction()) return em.execute<T[]>(this.sql, params, 'all');
+    const pool = em.getConnection().getKnex().client as {
+      acquireConnection(): Promise<PgConnection>;
+      releaseConnection(connection: PgConnection): Promise<unknown>;
+    };
+    const logger = em.config.getLogger();
+    const started = Date.now();
+    const connection = await pool.acquireConnection();
+    try {
+      const { rows } = await this.run(connection, params);
+      logger.logQuery({ query: this.sql, params, took: Date.now() - started, results: rows.length });
+      return rows as T[];
+    } catch (error) {
+      logger.logQuery({ query: this.sql, params, took: Date.now() - started, level: 'error' });
+      throw em.getDriver().convertException(error as Error);
+    } finally {
+      await pool.releaseConnection(connection);
+    }
+  }
+
+  private async run(connection: PgConnection, params: unknown[]): Promise<{ rows: unknown[] }> {
+    const query = { name: this.name, text: this.text, values: params };
+    try {
+      return await connection.query(query);
+    } catch (error) {
+      // A newer release migrated the schema under this connection's statement: prepare it again, once.
+      if ((error as { code?: string }).code !== FEATURE_NOT_SUPPORTED) throw error;
+      await connection.query(`deallocate "${this.name}"`);
+      delete connection.connection?.parsedStatements?.[this.name];
+      return connection.query(query);
+    }
+  }
+}
