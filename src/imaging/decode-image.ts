@@ -28,14 +28,13 @@ export async function decodeImage(buf: Uint8Array, limits: ImageLimits): Promise
   }
 }
 
+/**
+ * Every pixel decoded. Finite values are the decoders' own guarantee (integer samples; a DICOM rescale
+ * that could leave float range is checked where it is applied), so they are not scanned again here.
+ */
 function assertComplete(image: DecodedImage): void {
   if (image.pixels.length !== image.width * image.height)
     throw ImageError.corrupt('decoded pixel count differs from the size');
-  // NaN and ±Infinity survive a multiplication by zero as NaN: one tight loop, one check at the end.
-  const pixels = image.pixels;
-  let probe = 0;
-  for (let i = 0; i < pixels.length; i++) probe += pixels[i]! * 0;
-  if (!Number.isFinite(probe)) throw ImageError.corrupt('decoded pixels are not finite');
 }
 
 /**

@@ -19,7 +19,8 @@ import { transferSyntaxInfo, TransferSyntaxInfo } from './transfer-syntax';
 export interface DicomStoredFrame {
   header: DicomHeader;
   syntax: TransferSyntaxInfo;
-  stored: Int32Array;
+  /** Stored values (at most 16 bits, so exact as floats), row by row. */
+  stored: Float32Array;
 }
 
 const MONOCHROME = new Set(['MONOCHROME1', 'MONOCHROME2']);
@@ -73,8 +74,8 @@ function toStored(
   bitsStored: number,
   shift: number,
   signed: boolean,
-): Int32Array {
-  const out = new Int32Array(count);
+): Float32Array {
+  const out = new Float32Array(count);
   const mask = bitsStored >= 32 ? 0xffffffff : (1 << bitsStored) - 1;
   const sign = 1 << (bitsStored - 1);
   // A tight loop for the two typed sample arrays (a 2k × 2k film: ~4 ms instead of ~50 through the
@@ -92,7 +93,7 @@ function toStored(
 
 function storedFromSamples(
   raw: Uint8Array | Uint16Array,
-  out: Int32Array,
+  out: Float32Array,
   count: number,
   mask: number,
   shift: number,
@@ -119,7 +120,9 @@ function nativeSamples(h: DicomHeader, bigEndian: boolean): ArrayLike<number> {
   if (bytesPer === 1) return byteArray.subarray(el.dataOffset, el.dataOffset + count);
   const start = byteArray.byteOffset + el.dataOffset;
   if (!bigEndian && os.endianness() === 'LE') {
-    // Little-endian samples on a little-endian host: one copy into an aligned array, no per-sample reads.
+    // Little-endian samples on a little-endian host: the file's own bytes where they are aligned (only
+    // read from here on), else one copy into an aligned array; no per-sample reads either way.
+    if (start % 2 === 0) return new Uint16Array(byteArray.buffer, start, count);
     const out = new Uint16Array(count);
     new Uint8Array(out.buffer).set(new Uint8Array(byteArray.buffer, start, count * 2));
     return out;
@@ -254,25 +257,35 @@ export async function decodeDicomStored(buf: Uint8Array, limits: ImageLimits): P
   }
 }
 
+/** Largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /**
- * Applies the modality LUT: the Modality LUT Sequence when present, else Rescale Slope/Intercept
- * (identity when both are absent).
+ * Applies the modality LUT in place (the stored values are this decode's own): the Modality LUT Sequence
+ * when present, else Rescale Slope/Intercept (identity when both are absent). The values stay finite
+ * (LUT entries are integers; slope and intercept are finite): only a rescale that could leave float
+ * range is checked, and refused as CORRUPT_IMAGE when it does.
  */
-function applyModalityLut(stored: Int32Array, header: DicomHeader): Float32Array {
-  const out = new Float32Array(stored.length);
+function applyModalityLut(stored: Float32Array, header: DicomHeader): Float32Array {
   const lut = header.modalityLut;
   if (lut) {
     const last = lut.data.length - 1;
     for (let i = 0; i < stored.length; i++) {
       const idx = stored[i]! - lut.firstMapped;
-      out[i] = lut.data[idx < 0 ? 0 : idx > last ? last : idx]!;
+      stored[i] = lut.data[idx < 0 ? 0 : idx > last ? last : idx]!;
     }
-    return out;
+    return stored;
   }
   const { rescaleSlope: m, rescaleIntercept: b } = header.attributes;
-  if (m === 1 && b === 0) out.set(stored);
-  else for (let i = 0; i < stored.length; i++) out[i] = stored[i]! * m + b;
-  return out;
+  if (m === 1 && b === 0) return stored;
+  for (let i = 0; i < stored.length; i++) stored[i] = stored[i]! * m + b;
+  // Stored values are below 2^16 in magnitude, so only a huge slope or intercept can overflow.
+  if (Math.abs(m) * 65536 + Math.abs(b) >= FLOAT32_MAX) {
+    let probe = 0;
+    for (let i = 0; i < stored.length; i++) probe += stored[i]! * 0;
+    if (!Number.isFinite(probe)) throw ImageError.corrupt('decoded pixels are not finite');
+  }
+  return stored;
 }
 
 /** Decodes a single-frame grayscale DICOM image into modality values (see {@link DecodedImage}). */
