@@ -237,6 +237,71 @@ describe('colour and grey files read in one decode call', () => {
     }
   });
 
+  it('small PNGs (read in this thread) sample for sample as libvips reads them; damaged ones refused as it refuses them', async () => {
+    const w = 97;
+    const h = 61;
+    const grey = Buffer.alloc(w * h);
+    const rgb = Buffer.alloc(w * h * 3);
+    const grey16 = Buffer.alloc(w * h * 2);
+    for (let i = 0; i < w * h; i++) {
+      const [x, y] = [i % w, Math.floor(i / w)];
+      grey[i] = (x * 5 + y * 3 + ((x * y) % 7)) & 255;
+      rgb.set([(x * 9) & 255, (y * 7) & 255, ((x + y) * 3) & 255], i * 3);
+      grey16.writeUInt16LE((x * 641 + y * 211 + ((x * y) % 13)) & 0xffff, i * 2);
+    }
+    const made = {
+      grey: await sharp(grey, { raw: { width: w, height: h, channels: 1 } })
+        .png({ adaptiveFiltering: true })
+        .toBuffer(),
+      rgb: await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+        .png({ adaptiveFiltering: true })
+        .toBuffer(),
+      rgba: await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+        .ensureAlpha(0.3)
+        .png()
+        .toBuffer(),
+      greyAlpha: await sharp(grey, { raw: { width: w, height: h, channels: 1 } })
+        .ensureAlpha(0.3)
+        .png()
+        .toBuffer(),
+      grey16: await sharp(grey16, { raw: { width: w, height: h, channels: 1 } })
+        .toColourspace('grey16')
+        .png()
+        .toBuffer(),
+      interlaced: await sharp(grey, { raw: { width: w, height: h, channels: 1 } })
+        .png({ progressive: true })
+        .toBuffer(),
+    };
+    for (const [name, buf] of Object.entries(made)) {
+      const img = await decodeImage(buf, LIMITS);
+      const sixteen = name === 'grey16';
+      const ref = await sharp(buf)
+        .removeAlpha()
+        .toColourspace(sixteen ? 'grey16' : 'b-w')
+        .raw({ depth: sixteen ? 'ushort' : 'uchar' })
+        .toBuffer();
+      const samples = sixteen ? new Uint16Array(ref.buffer, ref.byteOffset, ref.length / 2) : ref;
+      expect([name, img.width, img.height, img.bitsStored]).toEqual([name, w, h, sixteen ? 16 : 8]);
+      // colour: libvips' luminance to within one grey level; grey: exactly
+      expect([name, compare(img.pixels, samples).maxAbs <= (name.startsWith('rgb') ? 1 : 0)]).toEqual([
+        name,
+        true,
+      ]);
+    }
+    const png = made.grey;
+    const crcBroken = Buffer.from(png);
+    crcBroken[40] ^= 0xff; // inside the first IDAT (its CRC no longer matches)
+    for (const damaged of [png.subarray(0, png.length - 30), crcBroken]) {
+      const libvips = await sharp(damaged, { failOn: 'warning' })
+        .raw()
+        .toBuffer()
+        .then(() => 'DECODED')
+        .catch(() => 'CORRUPT_IMAGE');
+      expect(await codeOf(decodeImage(damaged, LIMITS))).toBe(libvips);
+    }
+    expect(await codeOf(decodeImage(png.subarray(0, png.length - 30), LIMITS))).toBe('CORRUPT_IMAGE');
+  });
+
   it('alpha is dropped, CMYK JPEG and palette PNG take the general path, each as libvips reads it', async () => {
     const { data } = await sharp({
       create: { width: 90, height: 70, channels: 3, background: { r: 10, g: 200, b: 90 } },

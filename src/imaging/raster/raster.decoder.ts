@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { ImageError } from '../../errors/image-errors';
 import { CodecError } from '../codecs/codec-error';
 import { decodeJpegExtended, readJpegFrameHeader } from '../codecs/jpeg-extended.decoder';
+import { decodePlainPng } from '../codecs/png.decoder';
 import { decodeJpeg8 } from '../codecs/wasm-codecs';
 import type { DecodedImage, ImageFormat, ImageLimits } from '../image.types';
 
@@ -104,11 +105,12 @@ function plainJpeg(sof: NonNullable<ReturnType<typeof readJpegFrameHeader>>): Pl
 }
 
 /**
- * Largest JPEG (pixels) decoded by libjpeg-turbo's WebAssembly build in the calling thread. Below it
- * the WASM decode is about half of sharp's call (whose fixed cost dominates a small film) and its
- * heap stays small; above it sharp's native SIMD build is as fast or faster.
+ * Largest film (pixels) decoded in the calling thread: a JPEG by libjpeg-turbo's WebAssembly build, a
+ * PNG by zlib and the row filters in JavaScript. Below it either takes about half of sharp's call
+ * (whose fixed cost dominates a small film) and the WASM heap stays small; above it sharp's native
+ * SIMD build is as fast or faster.
  */
-const WASM_JPEG_MAX_PIXELS = 1024 * 1024;
+const IN_THREAD_MAX_PIXELS = 1024 * 1024;
 
 /** PNG colour types the one-call path reads, by bit depth: grey, RGB, grey+alpha, RGBA at 8; grey at 16. */
 const PLAIN_PNG: Record<number, Record<number, number>> = { 8: { 0: 1, 2: 3, 4: 2, 6: 4 }, 16: { 0: 1 } };
@@ -126,8 +128,8 @@ function plainPng(buf: Uint8Array): PlainHeader | null {
 }
 
 /**
- * The one-call path: the header read here, the pixels decoded in one call as stored (libjpeg-turbo in
- * WASM for a small JPEG, else sharp), and luminance and chroma computed from them. Colour files give libvips' sRGB luminance (Rec. 709
+ * The one-call path: the header read here, the pixels decoded in one call as stored (in this thread
+ * for a small film, else sharp), and luminance and chroma computed from them. Colour files give libvips' sRGB luminance (Rec. 709
  * weights in linear light) to within one grey level; a grey file stored as RGB gives its grey exactly.
  */
 async function decodePlain(
@@ -140,9 +142,13 @@ async function decodePlain(
   const { width, height, sixteen } = header;
   checkSize(width, height, limits);
   const { data, stride } =
-    (format === 'JPEG' && !header.icc && width * height <= WASM_JPEG_MAX_PIXELS
-      ? await smallJpeg(buf, header)
-      : null) ?? (await sharpSamples(buf, header, options, limits));
+    (width * height > IN_THREAD_MAX_PIXELS
+      ? null
+      : format === 'JPEG'
+        ? header.icc
+          ? null
+          : await smallJpeg(buf, header)
+        : smallPng(buf, header, limits)) ?? (await sharpSamples(buf, header, options, limits));
   const count = width * height;
   const colour = stride >= 3;
   let pixels: Float32Array;
@@ -204,6 +210,24 @@ async function smallJpeg(
   } catch {
     return null;
   }
+}
+
+/** A small plain PNG decoded in the calling thread; null for anything else (sharp then decodes it). */
+function smallPng(
+  buf: Uint8Array,
+  header: PlainHeader,
+  limits: ImageLimits,
+): { data: Uint8Array; stride: number } | null {
+  const png = decodePlainPng(buf, limits.maxPixels);
+  if (
+    !png ||
+    png.width !== header.width ||
+    png.height !== header.height ||
+    png.channels !== header.channels ||
+    png.sixteen !== header.sixteen
+  )
+    return null;
+  return { data: png.data, stride: png.channels };
 }
 
 function checkSize(width: number, height: number, limits: ImageLimits): void {
