@@ -16,7 +16,7 @@ export interface AnalysisInputs {
   /** Oldest first. */
   images: Image[];
   /** The newest reading that was not a shadow read, or null. */
-  latest: Prediction | null;
+  latest: LatestReading | null;
   /** PRODUCTION and CANARY versions of the study's task, newest promotion first. */
   versions: ModelVersion[];
   /** The version the study's site keeps instead of the candidate (by candidate id): gates not passed. */
@@ -26,6 +26,17 @@ export interface AnalysisInputs {
 }
 
 type Row = Record<string, unknown>;
+
+/**
+ * A study's newest reading as read: its id and inputs, and the entity itself only when asked for (mapped
+ * into the unit of work then). A re-read links to it by reference and never needs more, so a reading
+ * with its CAM and probabilities is neither hydrated nor tracked by the flush on that path.
+ */
+export interface LatestReading {
+  id: string;
+  inputs: Prediction['inputs'];
+  entity(): Prediction;
+}
 
 /**
  * One round trip: each part is a sub-select aggregated to JSON, and the process maps plain rows into
@@ -69,9 +80,18 @@ export async function readAnalysisInputs(em: EntityManager, studyId: string): Pr
   return {
     study: em.map(Study, row.study as Row),
     images: (row.images as Row[]).map((i) => em.map(Image, i)),
-    latest: row.latest ? em.map(Prediction, row.latest as Row) : null,
+    latest: row.latest ? latestReading(em, row.latest as Row) : null,
     versions,
     heldBy,
     operatingPoints,
+  };
+}
+
+function latestReading(em: EntityManager, row: Row): LatestReading {
+  let entity: Prediction | null = null;
+  return {
+    id: row.id as string,
+    inputs: (row.inputs as Prediction['inputs'] | null) ?? [],
+    entity: () => (entity ??= em.map(Prediction, row)),
   };
 }

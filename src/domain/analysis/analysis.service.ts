@@ -167,7 +167,7 @@ const BEFORE_READING: readonly StudyStatus[] = [
 ];
 
 /** True when a stored reading read exactly these images (ids and content hashes, in order). */
-function sameInputs(prediction: Prediction, views: Image[]): boolean {
+function sameInputs(prediction: Pick<Prediction, 'inputs'>, views: Image[]): boolean {
   const inputs = prediction.inputs ?? [];
   return (
     inputs.length === views.length &&
@@ -365,7 +365,7 @@ export class AnalysisService {
     const task = study.bodyPart === BodyPart.CHEST ? ModelTask.CHEST : ModelTask.WRIST;
     const views = this.selectViews(study, images);
     if (latest && !options.reread && sameInputs(latest, views))
-      return { prediction: latest, shadow: null, reused: true };
+      return { prediction: latest.entity(), shadow: null, reused: true };
     const route = chooseRoute(inputs.versions, study.id, this.options.shadowMode, inputs.heldBy);
     if (!route) throw new NoModelError('No model version is in production for this task', { task });
     const leases: ModelLease[] = [];
@@ -390,7 +390,7 @@ export class AnalysisService {
         views,
         route,
         options,
-        latest,
+        latest ? em.getReference(Prediction, latest.id) : null,
         readStarted,
         inputs.operatingPoints,
       );
