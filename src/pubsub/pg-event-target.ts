@@ -5,25 +5,34 @@ import type { Logger } from '../logging/logger';
 const NOTIFY_CHANNEL = 'care_companion_events';
 /** PostgreSQL rejects NOTIFY payloads of 8000 bytes or more; events carry ids, not documents. */
 const MAX_PAYLOAD_BYTES = 7900;
+/** Most notifications sent in one statement. */
+const MAX_BATCH = 200;
 
 /**
  * An EventTarget whose events travel through PostgreSQL LISTEN/NOTIFY, so a subscription on one API
  * process sees an event published by another. Local listeners are called only when the notification
  * comes back from the database: one path for all processes, and an event is delivered once per process.
- * The listening connection reconnects with back-off when PostgreSQL restarts.
+ * The listening connection reconnects with back-off when PostgreSQL restarts. Events published in the
+ * same turn of the event loop go out in one statement (in order), so a request that publishes two, or
+ * a burst of requests, costs one round trip instead of one each.
  */
 export class PgEventTarget extends EventTarget {
   private client: Client | null = null;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private readonly publisher: Pool;
+  /** Payloads waiting for this turn's statement. */
+  private outbox: { payload: string; type: string }[] = [];
+  /** The statements, one after another so notifications keep their order (close waits for it). */
+  private sending: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly url: string,
     private readonly logger: Logger,
   ) {
     super();
-    this.publisher = new Pool({ connectionString: url, max: 2 });
+    // One statement at a time (see sendOutbox): one connection.
+    this.publisher = new Pool({ connectionString: url, max: 1 });
     this.publisher.on('error', (error) =>
       this.logger.warn({ err: error.message }, 'pubsub publisher connection failed'),
     );
@@ -82,19 +91,53 @@ export class PgEventTarget extends EventTarget {
       );
       return false;
     }
-    void this.notify(payload).catch((error: Error) => {
-      this.logger.error({ err: error.message, type: event.type }, 'failed to publish event');
-    });
+    if (this.outbox.length === 0) setImmediate(() => this.sendOutbox());
+    this.outbox.push({ payload, type: event.type });
     return true;
   }
 
-  private async notify(payload: string): Promise<void> {
-    await this.publisher.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, payload]);
+  /**
+   * Sends the waiting payloads, in order, a statement per batch, each after the one before. PostgreSQL
+   * delivers identical payloads of one transaction once, so a payload repeated within a batch starts
+   * the next batch.
+   */
+  private sendOutbox(): void {
+    const waiting = this.outbox;
+    this.outbox = [];
+    let batch: typeof waiting = [];
+    let seen = new Set<string>();
+    const send = () => {
+      const sent = batch;
+      this.sending = this.sending.then(() =>
+        this.publisher
+          .query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [
+            NOTIFY_CHANNEL,
+            sent.map((e) => e.payload),
+          ])
+          .catch((error: Error) => {
+            for (const e of sent)
+              this.logger.error({ err: error.message, type: e.type }, 'failed to publish event');
+          }),
+      );
+    };
+    for (const e of waiting) {
+      if (seen.has(e.payload) || batch.length === MAX_BATCH) {
+        send();
+        batch = [];
+        seen = new Set();
+      }
+      batch.push(e);
+      seen.add(e.payload);
+    }
+    if (batch.length) send();
   }
 
   /** Closes both connections. */
   async close(): Promise<void> {
     this.closed = true;
+    // What was published before closing still goes out.
+    this.sendOutbox();
+    await this.sending;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     await Promise.allSettled([this.client?.end(), this.publisher.end()]);
   }
