@@ -55,15 +55,28 @@ export async function decodeRaster(
     height,
     limits,
   );
+  const pixels = firstBand(data, info.channels, width * height, sixteen);
+  return rasterImage(format, width, height, sixteen, pixels, colour ? await chromaOf(buf, options) : null);
+}
+
+/** A decoded PNG or JPEG: a colour file reports `RGB` and its chroma, a grey one `MONOCHROME2`. */
+function rasterImage(
+  format: Exclude<ImageFormat, 'DICOM'>,
+  width: number,
+  height: number,
+  sixteen: boolean,
+  pixels: Float32Array,
+  chroma: number | null,
+): DecodedImage {
   return {
     format,
     width,
     height,
     bitsStored: sixteen ? 16 : 8,
-    photometric: colour ? 'RGB' : 'MONOCHROME2',
-    pixels: firstBand(data, info.channels, width * height, sixteen),
+    photometric: chroma === null ? 'MONOCHROME2' : 'RGB',
+    pixels,
     invert: false,
-    ...(colour ? { chroma: await chromaOf(buf, options) } : {}),
+    ...(chroma === null ? {} : { chroma }),
   };
 }
 
@@ -161,16 +174,14 @@ async function decodePlain(
       pixels[i] = r === g && g === b ? r : srgbLuminance(r, g, b);
     }
   } else pixels = firstBand(data, stride, count, sixteen);
-  return {
+  return rasterImage(
     format,
     width,
     height,
-    bitsStored: sixteen ? 16 : 8,
-    photometric: colour ? 'RGB' : 'MONOCHROME2',
+    sixteen,
     pixels,
-    invert: false,
-    ...(colour ? { chroma: boxChroma(data, width, height, stride) } : {}),
-  };
+    colour ? boxChroma(data, width, height, stride) : null,
+  );
 }
 
 /** The samples as stored, decoded by sharp (as stored: it would otherwise hand a grey file out as sRGB). */
