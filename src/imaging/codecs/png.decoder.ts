@@ -1,4 +1,7 @@
-import { crc32, inflateSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
+
+/** zlib's CRC-32: Node 20.15 and later (the project allows 20.9, where every PNG goes to sharp). */
+const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
 
 /** Samples of a PNG as stored: interleaved, one byte each at depth 8, host-order 16-bit at depth 16. */
 export interface PngSamples {
@@ -20,7 +23,7 @@ const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
  * decodes with libvips, whose verdict stands. `maxPixels` bounds the inflated size before inflating.
  */
 export function decodePlainPng(buf: Uint8Array, maxPixels: number): PngSamples | null {
-  if (buf.length < 57) return null;
+  if (!crc32 || buf.length < 57) return null;
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let width = 0;
   let height = 0;
@@ -59,7 +62,9 @@ export function decodePlainPng(buf: Uint8Array, maxPixels: number): PngSamples |
   const expected = height * (rowBytes + 1);
   let raw: Buffer;
   try {
-    raw = inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat), { maxOutputLength: expected + 1 });
+    raw = zlib.inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat), {
+      maxOutputLength: expected + 1,
+    });
   } catch {
     return null;
   }
