@@ -10,9 +10,10 @@ import type { DecodedImage, ImageFormat, ImageLimits } from '../image.types';
  * Decodes PNG or JPEG with sharp into one luminance channel. 16-bit PNGs keep 16 bits; colour files
  * are reduced to luminance (libvips' sRGB `b-w`) and report `photometric: 'RGB'` and their chroma.
  * EXIF orientation is not applied: pixels stay in stored order. The common files (8-bit Huffman JPEG,
- * grey or colour; 8-bit PNG, 16-bit grey PNG) take one sharp call: the header is read here and
- * luminance and chroma are computed from the decoded samples. Anything else takes libvips' header
- * read, colourspace conversion and chroma resize, three calls.
+ * grey or colour; 8-bit PNG, 16-bit grey PNG) are decoded once as stored (in this thread up to
+ * {@link IN_THREAD_MAX_PIXELS}, else by one sharp call): the header is read here and luminance and
+ * chroma are computed from the samples. Anything else takes libvips' header read, colourspace
+ * conversion and chroma resize, three calls.
  * The pixel limit is checked from the header first and passed to sharp as `limitInputPixels`, so a
  * decompression bomb is refused before decoding. 12-bit JPEG, which libvips cannot read, goes to
  * the in-house sequential decoder (grayscale only) and keeps its 12 bits.
