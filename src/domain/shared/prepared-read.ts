@@ -43,8 +43,9 @@ export class PreparedRead {
     };
     const logger = em.config.getLogger();
     const started = Date.now();
-    const connection = await pool.acquireConnection();
+    let connection: PgConnection | null = null;
     try {
+      connection = await pool.acquireConnection();
       const { rows } = await this.run(connection, params);
       logger.logQuery({ query: this.sql, params, took: Date.now() - started, results: rows.length });
       return rows as T[];
@@ -52,7 +53,8 @@ export class PreparedRead {
       logger.logQuery({ query: this.sql, params, took: Date.now() - started, level: 'error' });
       throw em.getDriver().convertException(error as Error);
     } finally {
-      await pool.releaseConnection(connection);
+      // knex's pool drops a connection that broke (its own listeners mark it) when it is next acquired.
+      if (connection) await pool.releaseConnection(connection);
     }
   }
 
