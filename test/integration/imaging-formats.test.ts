@@ -10,6 +10,7 @@ import { decodeImage, detectFormat, displayRange, pixelStats } from '../../src/i
 import * as dicomParser from 'dicom-parser';
 import { decodeJpeg2000 } from '../../src/imaging/codecs/wasm-codecs';
 import { COLOUR_CHROMA_LIMIT } from '../../src/inference/radiograph-reader';
+import { seededRandom } from '../../src/shared/random';
 import { decodeDicomStored } from '../../src/imaging/dicom/dicom.decoder';
 import { datasetDir, datasetPath } from '../support/shared-data';
 import { compare, dicomPath, referencePngGray, skip } from './imaging.support';
@@ -300,6 +301,39 @@ describe('colour and grey files read in one decode call', () => {
       expect(await codeOf(decodeImage(damaged, LIMITS))).toBe(libvips);
     }
     expect(await codeOf(decodeImage(png.subarray(0, png.length - 30), LIMITS))).toBe('CORRUPT_IMAGE');
+  });
+
+  it('damaged small films: what libvips refuses is refused, whichever decoder read it first', async () => {
+    const rnd = seededRandom(20261207);
+    const int = (n: number) => Math.floor(rnd() * n);
+    const film = readFileSync(path.join(KERMANY, readdirSync(KERMANY).filter((f) => /\.jpe?g$/.test(f))[0]!));
+    const { data, info } = await sharp(film).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    const png = await sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } })
+      .png()
+      .toBuffer();
+    let refusedByLibvips = 0;
+    for (const [k, src] of [film, png, film, png].entries())
+      for (let t = 0; t < 60; t++) {
+        const b = Buffer.from(src);
+        let bytes: Buffer = b;
+        if (t % 3 === 0) bytes = b.subarray(0, int(b.length));
+        else if (t % 3 === 1) for (let f = 1 + int(6); f > 0; f--) b[int(b.length)] ^= 1 << int(8);
+        else b.fill(int(256), int(b.length), Math.min(b.length, int(b.length) + 1 + int(48)));
+        const libvips = await sharp(bytes, { failOn: 'warning' })
+          .raw()
+          .toBuffer()
+          .then(() => 'DECODED')
+          .catch(() => 'REFUSED');
+        if (libvips === 'DECODED') continue;
+        refusedByLibvips++;
+        const ours = await codeOf(decodeImage(bytes, LIMITS));
+        expect([k, t, ours === 'DECODED' ? 'accepted what libvips refuses' : 'refused']).toEqual([
+          k,
+          t,
+          'refused',
+        ]);
+      }
+    expect(refusedByLibvips).toBeGreaterThan(100);
   });
 
   it('alpha is dropped, CMYK JPEG and palette PNG take the general path, each as libvips reads it', async () => {
