@@ -279,6 +279,7 @@ function createEngine({ config, logger, metrics }: { config: AppConfig; logger: 
     maxQueueSize: config.inference.maxQueueSize,
     maxPredictedWaitMs: config.inference.maxPredictedWaitMs,
     intraOpThreads: config.inference.intraOpThreads || undefined,
+    spinWait: config.inference.spinWait,
     instances: config.inference.instances,
     log: logger,
     observer: metrics.inference,

@@ -188,6 +188,8 @@ const inference = z
     maxPredictedWaitMs: env('ENGINE_MAX_PREDICTED_WAIT_MS', z.coerce.number().int().min(1).default(10_000)),
     /** 0 lets the runtime choose. */
     intraOpThreads: env('ENGINE_INTRA_OP_THREADS', z.coerce.number().int().min(0).default(0)),
+    /** Idle onnxruntime threads spin-wait for work instead of sleeping (for a host that runs nothing else). */
+    spinWait: env('ENGINE_SPIN_WAIT', flag('false')),
     /**
      * Where sessions run: `worker` (one worker thread per loaded model, so a batch never blocks the
      * event loop) or `main` (on the event loop, as onnxruntime-node does by itself).

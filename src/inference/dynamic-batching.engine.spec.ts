@@ -173,7 +173,12 @@ describe('DynamicBatchingEngine (fake sessions): loading and batching', () => {
   it('activates the first loaded version, passes providers and threads to the factory, and reports the provider really used', async () => {
     await engine.loadVersion('chest', 'v1', modelDir('v1'));
     expect(engine.activeVersion('chest')).toBe('v1');
-    expect(factory.options[0]).toEqual({ executionProviders: ['cuda', 'cpu'], intraOpThreads: 2 });
+    // Idle intra-op threads sleep unless spin-waiting was asked for.
+    expect(factory.options[0]).toEqual({
+      executionProviders: ['cuda', 'cpu'],
+      intraOpThreads: 2,
+      spinWait: false,
+    });
     expect(engine.health()).toEqual([
       {
         task: 'chest',
@@ -421,6 +426,18 @@ describe('DynamicBatchingEngine (fake sessions) with an instance group', () => {
   beforeEach(setUp);
   afterEach(tearDown);
 
+  it('asks every session of the group to spin-wait only when configured to', async () => {
+    const f = new ConcurrentFactory();
+    const spinning = new DynamicBatchingEngine({
+      sessionFactory: f,
+      intraOpThreads: 4,
+      instances: 2,
+      spinWait: true,
+    });
+    await spinning.loadVersion('chest', 'v1', modelDir('v1'));
+    expect(f.options.map((o) => o.spinWait)).toEqual([true, true, true]);
+  });
+
   it('loads a wide session and two instances with a share of the threads each, and reports them', async () => {
     const f = new ConcurrentFactory();
     const grouped = groupEngine(f);
@@ -428,6 +445,7 @@ describe('DynamicBatchingEngine (fake sessions) with an instance group', () => {
     expect(f.options.map((o) => o.intraOpThreads)).toEqual([4, 2, 2]);
     // The wide session runs alone now and then: its threads stop spinning when a run ends.
     expect(f.options.map((o) => o.stopSpinningAfterRun)).toEqual([true, false, false]);
+    expect(f.options.map((o) => o.spinWait)).toEqual([false, false, false]);
     expect(f.options.slice(1).every((o) => o.executionProviders.join() === 'cpu')).toBe(true);
     expect(grouped.health()[0]).toMatchObject({ instances: 2, provider: 'cpu' });
     const [wide, first, second] = f.all;

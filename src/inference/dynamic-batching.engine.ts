@@ -28,6 +28,8 @@ export interface EngineConfig extends BatchingConfig {
    * passed to the factory as a number: onnxruntime-node 1.30 rejects an explicit `undefined`.
    */
   intraOpThreads?: number;
+  /** Idle intra-op threads spin-wait for work (onnxruntime's default) instead of sleeping; default off. */
+  spinWait?: boolean;
   /**
    * Model instances per version that run batches side by side under load (Triton's instance group),
    * each with `cores / instances` intra-op threads (cores: `intraOpThreads`, else the machine's). A
@@ -199,6 +201,7 @@ export class DynamicBatchingEngine implements InferenceEngine {
       {
         executionProviders: this.config.executionProviders,
         intraOpThreads: this.config.intraOpThreads ?? 0,
+        spinWait: this.config.spinWait ?? false,
         // With instances beside it, this session only runs batches that are alone.
         ...(instances > 1 && this.factory.concurrentSessions ? { stopSpinningAfterRun: true } : {}),
       },

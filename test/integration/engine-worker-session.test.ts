@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import type { Worker } from 'node:worker_threads';
 import { AppError } from '../../src/errors';
 import { DynamicBatchingEngine } from '../../src/inference/dynamic-batching.engine';
@@ -238,5 +239,35 @@ describeReal('WorkerSessionFactory (real chest model)', () => {
       await engine.close();
     }
     expect(engine.health()).toEqual([]);
+  });
+
+  it('hands onnxruntime the spin setting (idle threads sleep unless asked to spin) with the same outputs', async () => {
+    const create = jest.spyOn(ort.InferenceSession, 'create');
+    const two = { executionProviders: ['cpu'], intraOpThreads: 2 };
+    const loaded: ModelSession[] = [];
+    try {
+      const asOpened = async (
+        options: typeof two & { spinWait?: boolean; stopSpinningAfterRun?: boolean },
+      ) => {
+        loaded.push(await new OnnxSessionFactory().load(MODEL, options));
+        return (create.mock.calls.at(-1)![1] as ort.InferenceSession.SessionOptions).extra;
+      };
+      expect(await asOpened({ ...two, stopSpinningAfterRun: true })).toEqual({
+        session: { intra_op: { allow_spinning: '0' } },
+      });
+      expect(await asOpened({ ...two, spinWait: true })).toEqual({
+        session: { intra_op: { allow_spinning: '1' } },
+      });
+      expect(await asOpened({ ...two, spinWait: true, stopSpinningAfterRun: true })).toEqual({
+        session: { intra_op: { allow_spinning: '1' }, force_spinning_stop: '1' },
+      });
+      const feeds = batch(2, 11);
+      const expected = await main.run(copy(feeds));
+      for (const session of loaded)
+        expect(maxAbsDiff(expected, await session.run(copy(feeds)))).toBeLessThanOrEqual(1e-5);
+    } finally {
+      create.mockRestore();
+      await Promise.all(loaded.map((s) => s.release()));
+    }
   });
 });

@@ -30,7 +30,12 @@ export async function createOrtSession(
         ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
         interOpNumThreads: 1,
         executionMode: 'sequential',
-        ...(options.stopSpinningAfterRun ? { extra: { session: { force_spinning_stop: '1' } } } : {}),
+        extra: {
+          session: {
+            intra_op: { allow_spinning: options.spinWait ? '1' : '0' },
+            ...(options.spinWait && options.stopSpinningAfterRun ? { force_spinning_stop: '1' } : {}),
+          },
+        },
       });
       return { session, provider };
     } catch (error) {
