@@ -5,8 +5,13 @@
  * action that committed always has its audit row, and a write that fails leaves nothing behind.
  */
 import { existsSync } from 'node:fs';
+import { ReferenceKind, type EntityManager } from '@mikro-orm/postgresql';
 import { AuditEvent } from '../../src/domain/audit/audit-event.entity';
-import { AuditAction, ImageFormat, Role } from '../../src/domain/enums';
+import { DriftSample } from '../../src/domain/drift/drift-sample.entity';
+import { AuditAction, ImageFormat, Role, StudyStatus } from '../../src/domain/enums';
+import { Image } from '../../src/domain/image/image.entity';
+import { Prediction } from '../../src/domain/prediction/prediction.entity';
+import { Study } from '../../src/domain/study/study.entity';
 import { flushAsOneStatement } from '../../src/domain/shared/flush-as-one-statement';
 import { Upload } from '../../src/domain/upload/upload.entity';
 import { createPatient, createStudy } from '../support/clinical-fixtures';
@@ -114,6 +119,121 @@ describe('front-end path round trips', () => {
       .execute(`select id from image where upload_id = ?`, [uploadId])) as { id: string }[];
     expect(images).toHaveLength(1);
     expect(await auditRows('Image', images[0]!.id)).toEqual([{ action: AuditAction.CREATE }]);
+  });
+
+  it('stores every column as a flush stores it: JSON, bytea, doubles, dates, references, nulls and updates', async () => {
+    if (!ready) return;
+    const patientId = await createPatient(t, tech);
+    const studyIds = await Promise.all([0, 1, 2].map(() => createStudy(t, tech, patientId, 'CHEST')));
+    const at = await t.gql<{ attachImage: { id: string } }>(
+      tech,
+      'mutation($i: AttachImageInput!) { attachImage(input: $i) { id } }',
+      { i: { studyId: studyIds[0], uploadId: await upload(), view: 'PA' } },
+    );
+    const an = await t.gql<{ analyzeStudy: { id: string } }>(
+      tech,
+      'mutation($s: ID!) { analyzeStudy(studyId: $s) { id } }',
+      { s: studyIds[0] },
+    );
+    expect(an.errors).toBeUndefined();
+    const source = t.app.orm.em.fork();
+    const prediction = await source.findOneOrFail(Prediction, an.data!.analyzeStudy.id);
+    const sample = await source.findOneOrFail(DriftSample, { prediction });
+    const image = await source.findOneOrFail(Image, at.data!.attachImage.id);
+    expect(sample.embedding.length).toBeGreaterThan(0);
+
+    /** A new entity with every own column of `from` (references by key), and `set` over them. */
+    const copyOf = <T extends object>(
+      em: EntityManager,
+      name: string,
+      from: T,
+      set: Record<string, unknown>,
+    ) => {
+      const data: Record<string, unknown> = {};
+      for (const prop of em.getMetadata().find(name)!.props) {
+        if (prop.name === 'id' || prop.persist === false) continue;
+        const value = (from as Record<string, unknown>)[prop.name];
+        if (prop.kind === ReferenceKind.SCALAR) data[prop.name] = value;
+        else if (
+          prop.kind === ReferenceKind.MANY_TO_ONE ||
+          (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)
+        )
+          data[prop.name] = value ? em.getReference(prop.type, (value as { id: string }).id) : value;
+      }
+      return em.create(name, { ...data, ...set } as never) as T;
+    };
+    const written = async (write: (em: EntityManager) => Promise<void>) => {
+      const em = t.app.orm.em.fork();
+      const p = copyOf(em, 'Prediction', prediction, {
+        siteOperatingPoint: null,
+        explanation: 'an "explained" reading?',
+      });
+      const d = copyOf(em, 'DriftSample', sample, { prediction: p });
+      const i = copyOf(em, 'Image', image, {
+        uploadId: null,
+        intakeOverride: { accept: ['VIEW'], reason: 'it\'s a "quoted" reason?' },
+      });
+      const a = em.create(AuditEvent, {
+        action: AuditAction.CREATE,
+        entityType: 'Image',
+        entityId: "an 'image'?",
+        patientId,
+      } as AuditEvent);
+      await write(em);
+      return { p: p.id, d: d.id, i: i.id, a: a.id };
+    };
+    const byFlush = await written((em) => em.flush());
+    const byStatement = await written(flushAsOneStatement);
+    const row = async (table: string, id: string) =>
+      (
+        (await t.app.orm.em
+          .fork()
+          .getConnection()
+          .execute(
+            `select to_jsonb(x) - 'id' - 'created_at' - 'prediction_id' as r from ${table} x where id = ?`,
+            [id],
+          )) as {
+          r: Record<string, unknown>;
+        }[]
+      )[0]!.r;
+    for (const [table, key] of [
+      ['prediction', 'p'],
+      ['drift_sample', 'd'],
+      ['image', 'i'],
+      ['audit_event', 'a'],
+    ] as const) {
+      const expected = await row(table, byFlush[key]);
+      expect(await row(table, byStatement[key])).toEqual(expected);
+    }
+    // Dates and the bytea column, exactly.
+    const stored = t.app.orm.em.fork();
+    const [d1, d2] = await Promise.all(
+      [byFlush.d, byStatement.d].map((id) => stored.findOneOrFail(DriftSample, id)),
+    );
+    expect(d2!.embedding.equals(d1!.embedding)).toBe(true);
+    expect(d2!.confidence).toBe(sample.confidence);
+
+    // An update: the changed columns only, by key.
+    const updated = async (studyId: string, write: (em: EntityManager) => Promise<void>) => {
+      const em = t.app.orm.em.fork();
+      const study = await em.findOneOrFail(Study, studyId);
+      study.status = StudyStatus.FAILED;
+      study.description = "a 'changed' description";
+      await write(em);
+    };
+    await updated(studyIds[1]!, (em) => em.flush());
+    await updated(studyIds[2]!, flushAsOneStatement);
+    const studies = await t.app.orm.em
+      .fork()
+      .getConnection()
+      .execute(`select status, description, updated_at > created_at as later from study where id in (?, ?)`, [
+        studyIds[1],
+        studyIds[2],
+      ]);
+    expect(studies).toEqual([
+      { status: 'FAILED', description: "a 'changed' description", later: true },
+      { status: 'FAILED', description: "a 'changed' description", later: true },
+    ]);
   });
 
   it('writes nothing of a one-statement flush when one of its parts fails', async () => {
