@@ -3,6 +3,7 @@ import {
   decodeImage,
   DecodedImage,
   DecodedImageInfo,
+  displayRange,
   ImageLimits,
   inspectImage,
   pixelStats,
@@ -71,12 +72,14 @@ export async function prepareImage(
   size: number,
   preprocessing: PreprocessingId,
 ): Promise<PreparedImage> {
-  const input = await toModelInput(img, size, preprocessing);
+  // One display pass serves the model input and the quality check.
+  const display = displayRange(img);
+  const input = await toModelInput(img, size, preprocessing, display);
   return {
     tensor: input.tensor,
     size,
     preprocessing,
-    quality: qualityVerdict(img),
+    quality: qualityVerdict(img, display),
     width: img.width,
     height: img.height,
     format: img.format,

@@ -22,12 +22,12 @@ export const COLOUR_CHROMA_LIMIT = 8;
 
 /**
  * Pre-model checks: a colour picture is refused as NOT_A_RADIOGRAPH; blank, uniform or tiny images are
- * refused as LOW_QUALITY.
+ * refused as LOW_QUALITY. `display`: `displayRange(img)` when the caller already holds it.
  */
-export function qualityVerdict(img: DecodedImage): GateVerdict | null {
+export function qualityVerdict(img: DecodedImage, display?: Float32Array): GateVerdict | null {
   if ((img.chroma ?? 0) > COLOUR_CHROMA_LIMIT) return GateVerdict.NOT_A_RADIOGRAPH;
   if (img.width < MIN_SIDE || img.height < MIN_SIDE) return GateVerdict.LOW_QUALITY;
-  const d = displayRange(img);
+  const d = display ?? displayRange(img);
   let sum = 0;
   let sq = 0;
   const step = Math.max(1, Math.floor(d.length / 65536));
@@ -199,7 +199,7 @@ export class RadiographReader {
       if (views.length !== expected)
         throw new Error(`model ${this.manifest.name} takes ${expected} view(s), got ${views.length}`);
     }
-    const overrides = studies.map((views) => views.map(qualityVerdict).find((v) => v !== null) ?? null);
+    const overrides = studies.map((views) => views.map((v) => qualityVerdict(v)).find((v) => v !== null) ?? null);
     const tensors = await Promise.all(
       studies.map((views) => Promise.all(views.map((v) => this.tensorOf(v)))),
     );

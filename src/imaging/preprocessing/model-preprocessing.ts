@@ -51,9 +51,12 @@ export interface GrayImage {
   data: Float32Array;
 }
 
-/** Step 1: display intensities in [0, 1] (VOI window or range, MONOCHROME1 inverted). */
-export function toDisplayGray(img: DecodedImage): GrayImage {
-  return { width: img.width, height: img.height, data: displayRange(img) };
+/**
+ * Step 1: display intensities in [0, 1] (VOI window or range, MONOCHROME1 inverted); `display`, when the
+ * caller already holds `displayRange(img)`, is used as it is.
+ */
+export function toDisplayGray(img: DecodedImage, display?: Float32Array): GrayImage {
+  return { width: img.width, height: img.height, data: display ?? displayRange(img) };
 }
 
 /** Per-output-sample filter taps along one axis: first input index and normalised weights. */
@@ -110,25 +113,34 @@ export function resizeBilinear(img: GrayImage, size: number): GrayImage {
   const h = bilinearTaps(width, size);
   const v = bilinearTaps(height, size);
   const tmp = new Float64Array(size * height);
+  const { start: hStart, count: hCount, weights: hWeights, maxTaps: hMax } = h;
   for (let y = 0; y < height; y++) {
     const row = y * width;
+    const to = y * size;
     for (let x = 0; x < size; x++) {
       let acc = 0;
-      const s = h.start[x]!;
-      const base = x * h.maxTaps;
-      for (let k = 0; k < h.count[x]!; k++) acc += data[row + s + k]! * h.weights[base + k]!;
-      tmp[y * size + x] = acc;
+      const s = row + hStart[x]!;
+      const base = x * hMax;
+      const taps = hCount[x]!;
+      for (let k = 0; k < taps; k++) acc += data[s + k]! * hWeights[base + k]!;
+      tmp[to + x] = acc;
     }
   }
+  // Vertical pass row by row: each output row sums its input rows in tap order (the same sums, in the
+  // same order, as one output sample at a time), reading the rows straight through.
   const out = new Float32Array(size * size);
+  const acc = new Float64Array(size);
   for (let y = 0; y < size; y++) {
     const s = v.start[y]!;
     const base = y * v.maxTaps;
-    for (let x = 0; x < size; x++) {
-      let acc = 0;
-      for (let k = 0; k < v.count[y]!; k++) acc += tmp[(s + k) * size + x]! * v.weights[base + k]!;
-      out[y * size + x] = acc;
+    const taps = v.count[y]!;
+    acc.fill(0);
+    for (let k = 0; k < taps; k++) {
+      const w = v.weights[base + k]!;
+      const from = (s + k) * size;
+      for (let x = 0; x < size; x++) acc[x] += tmp[from + x]! * w;
     }
+    out.set(acc, y * size);
   }
   return { width: size, height: size, data: out };
 }
@@ -206,13 +218,17 @@ export interface ModelInput {
   cropBox?: TissueBox;
 }
 
-/** {@link toModelTensor} that also returns the display-intensity histogram of the resized image. */
+/**
+ * {@link toModelTensor} that also returns the display-intensity histogram of the resized image;
+ * `display`: `displayRange(img)` when the caller already computed it.
+ */
 export async function toModelInput(
   img: DecodedImage,
   size: number,
   preprocessing: PreprocessingId = PREPROCESSING_SPEC,
+  display?: Float32Array,
 ): Promise<ModelInput> {
-  const gray = toDisplayGray(img);
+  const gray = toDisplayGray(img, display);
   const crop = TISSUE_CROPPED.has(preprocessing) ? cropToTissue(gray) : null;
   const resized = resizeBilinear(crop ? crop.image : gray, size);
   const toned = EQUALIZED.has(preprocessing) ? equalizeHistogram(resized.data) : resized.data;
