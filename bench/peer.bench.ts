@@ -6,7 +6,9 @@
  * Starts one API process, asks it which chest version it serves as production (the version of a
  * served reading, then that version's folder in the registry), and starts the peer
  * (bench/peer/server.py: FastAPI + PyTorch) on the same network: that folder's model.pt in its PyTorch
- * class. Then, alternating arms and rotating which goes first, at concurrency 1, 16 and 64 it sends
+ * class. Each arm first serves BENCH_WARMUP (240) requests at concurrency 16 that are not measured, so
+ * both servers are in their steady state. Then, alternating arms and rotating which goes first, at
+ * concurrency 1, 16 and 64 it sends
  * the same chest JPEGs to
  * - the peer: one `POST /predict` (upload, decode, forward, JSON);
  * - ours, `analyzeStudy`: a study whose film was uploaded and attached beforehand, read again
@@ -33,6 +35,11 @@ const COUNTS: Record<number, number> = { 1: 40, 16: 240, 64: 384 };
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const LEVELS = [1, 16, 64];
 const FILMS = 64;
+/**
+ * Requests per arm, at concurrency 16, before anything is measured: each server reaches its steady state
+ * first (V8 optimises the hot paths of ours after a few hundred requests; the peer warms its allocator).
+ */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 240);
 
 type Outcome = 'OK' | 'QUEUE_FULL' | string;
 interface ArmRun {
@@ -193,7 +200,7 @@ async function main(): Promise<void> {
       ready.push(s);
     }
     // Empty studies for the front-end path, one per flow.
-    const flows = ROUNDS * LEVELS.reduce((n, c) => n + COUNTS[c]!, 0);
+    const flows = WARMUP + ROUNDS * LEVELS.reduce((n, c) => n + COUNTS[c]!, 0);
     const empty: string[] = [];
     for (let i = 0; i < flows; i += 16) {
       empty.push(...(await Promise.all(Array.from({ length: Math.min(16, flows - i) }, createStudy))));
@@ -229,53 +236,57 @@ async function main(): Promise<void> {
     }
 
     let nextEmpty = 0;
-    const arms: Record<string, (c: number) => Promise<ArmRun>> = {
-      peer: (c) =>
-        drive(c, COUNTS[c]!, async (i) => {
-          const f = forms[i % forms.length]!;
-          const res = await fetch(`${peerUrl}/predict`, {
-            method: 'POST',
-            headers: { 'content-type': f.type },
-            body: f.body,
-          });
-          const body = (await res.json()) as { label?: string };
-          return res.ok && body.label ? 'OK' : `HTTP_${res.status}`;
-        }),
-      analyzeStudy: (c) =>
-        drive(c, COUNTS[c]!, async (i, run) => {
-          const a = await analyze(ready[i % ready.length]!, true);
-          if (!a.errors) run.timings.push(a.data!.analyzeStudy!.timings as Record<string, number>);
-          return codeOf(a);
-        }),
-      frontEnd: (c) =>
-        drive(c, COUNTS[c]!, async (_i, run) => {
-          const study = empty[nextEmpty++]!;
-          const step = (name: string, since: number) =>
-            (run.steps[name] ??= []).push(performance.now() - since);
-          let t = performance.now();
-          const up = await upload(nextEmpty);
-          step('upload', t);
-          if (!up.uploadId) return up.code ?? 'UPLOAD_FAILED';
-          t = performance.now();
-          const at = await attach(study, up.uploadId);
-          step('attach', t);
-          if (at.errors) return codeOf(at);
-          t = performance.now();
-          const a = await analyze(study, false);
-          step('analyze', t);
-          if (!a.errors) run.timings.push(a.data!.analyzeStudy!.timings as Record<string, number>);
-          return codeOf(a);
-        }),
+    /** One request (or front-end flow) of each arm. */
+    const arms: Record<string, (i: number, run: ArmRun) => Promise<Outcome>> = {
+      peer: async (i) => {
+        const f = forms[i % forms.length]!;
+        const res = await fetch(`${peerUrl}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': f.type },
+          body: f.body,
+        });
+        const body = (await res.json()) as { label?: string };
+        return res.ok && body.label ? 'OK' : `HTTP_${res.status}`;
+      },
+      analyzeStudy: async (i, run) => {
+        const a = await analyze(ready[i % ready.length]!, true);
+        if (!a.errors) run.timings.push(a.data!.analyzeStudy!.timings as Record<string, number>);
+        return codeOf(a);
+      },
+      frontEnd: async (_i, run) => {
+        const study = empty[nextEmpty++]!;
+        const step = (name: string, since: number) =>
+          (run.steps[name] ??= []).push(performance.now() - since);
+        let t = performance.now();
+        const up = await upload(nextEmpty);
+        step('upload', t);
+        if (!up.uploadId) return up.code ?? 'UPLOAD_FAILED';
+        t = performance.now();
+        const at = await attach(study, up.uploadId);
+        step('attach', t);
+        if (at.errors) return codeOf(at);
+        t = performance.now();
+        const a = await analyze(study, false);
+        step('analyze', t);
+        if (!a.errors) run.timings.push(a.data!.analyzeStudy!.timings as Record<string, number>);
+        return codeOf(a);
+      },
     };
 
-    const results: Record<string, Record<number, ArmRun[]>> = {};
     const names = Object.keys(arms);
+    if (WARMUP > 0) {
+      for (const name of names) {
+        const run = await drive(16, WARMUP, arms[name]!);
+        console.log(`warm-up ${name}: ${WARMUP} requests at c=16, ${JSON.stringify(run.outcomes)}`);
+      }
+    }
+    const results: Record<string, Record<number, ArmRun[]>> = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of LEVELS) {
         // Rotate which arm goes first.
         const order = names.map((_, k) => names[(k + round + LEVELS.indexOf(c)) % names.length]!);
         for (const name of order) {
-          const run = await arms[name]!(c);
+          const run = await drive(c, COUNTS[c]!, arms[name]!);
           ((results[name] ??= {})[c] ??= []).push(run);
           console.log(
             `round ${round + 1} c=${c} ${name}: ${r2((run.latencies.length / run.seconds) * 60)}/min, ` +
