@@ -17,7 +17,9 @@
  *   (three requests against the peer's one; its latency is the three together).
  * Prints p50/p99 latency and throughput per arm, the ratios to the peer, every answer's outcome
  * (a result, QUEUE_FULL, or anything else, which counts as lost), and the server's own stage timings
- * at concurrency 1 and 16 (medians of what each reading reports). Writes bench/results/peer.json.
+ * at concurrency 1 and 16 (medians of what each reading reports), and the CPU time each answer cost
+ * each process (ours, the peer, PostgreSQL, this client; from /proc, so Linux only). Writes
+ * bench/results/peer.json.
  */
 import 'reflect-metadata';
 import { startBenchServer } from './bench-server';
@@ -48,7 +50,38 @@ interface ArmRun {
   outcomes: Record<Outcome, number>;
   timings: Record<string, number>[];
   steps: Record<string, number[]>;
+  /** CPU time used while the arm ran, by process: ours, the peer, PostgreSQL, this client (ms). */
+  cpuMs: Record<string, number>;
 }
+
+/** CPU time (ms) a process has used so far, all its threads, from /proc/<pid>/stat; 0 where unreadable. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time (ms) every PostgreSQL process has used so far (the server runs on this machine). */
+function postgresCpuMs(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('postgres'))
+        total += processCpuMs(Number(pid));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
+
+/** Linux's USER_HZ (clock ticks per second in /proc/<pid>/stat): 100 on every mainstream build. */
+const CLOCK_TICKS = 100;
 
 interface GqlAnswer {
   data?: Record<string, Record<string, unknown> | null>;
@@ -124,9 +157,11 @@ async function drive(
   concurrency: number,
   total: number,
   one: (i: number, run: ArmRun) => Promise<Outcome>,
+  cpu: () => Record<string, number> = () => ({}),
 ): Promise<ArmRun> {
-  const run: ArmRun = { latencies: [], seconds: 0, outcomes: {}, timings: [], steps: {} };
+  const run: ArmRun = { latencies: [], seconds: 0, outcomes: {}, timings: [], steps: {}, cpuMs: {} };
   let next = 0;
+  const cpu0 = cpu();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -145,6 +180,8 @@ async function drive(
     }),
   );
   run.seconds = (performance.now() - t0) / 1000;
+  const cpu1 = cpu();
+  for (const key of Object.keys(cpu1)) run.cpuMs[key] = cpu1[key]! - cpu0[key]!;
   return run;
 }
 
@@ -280,13 +317,22 @@ async function main(): Promise<void> {
         console.log(`warm-up ${name}: ${WARMUP} requests at c=16, ${JSON.stringify(run.outcomes)}`);
       }
     }
+    const cpuNow = () => {
+      const own = process.cpuUsage();
+      return {
+        ours: processCpuMs(server.child.pid),
+        peer: processCpuMs(peer!.child.pid),
+        postgres: postgresCpuMs(),
+        client: (own.user + own.system) / 1000,
+      };
+    };
     const results: Record<string, Record<number, ArmRun[]>> = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of LEVELS) {
         // Rotate which arm goes first.
         const order = names.map((_, k) => names[(k + round + LEVELS.indexOf(c)) % names.length]!);
         for (const name of order) {
-          const run = await drive(c, COUNTS[c]!, arms[name]!);
+          const run = await drive(c, COUNTS[c]!, arms[name]!, cpuNow);
           ((results[name] ??= {})[c] ??= []).push(run);
           console.log(
             `round ${round + 1} c=${c} ${name}: ${r2((run.latencies.length / run.seconds) * 60)}/min, ` +
@@ -310,6 +356,9 @@ async function main(): Promise<void> {
       const steps: Record<string, number> = {};
       for (const key of new Set(runs.flatMap((r) => Object.keys(r.steps))))
         steps[key] = r2(median(runs.flatMap((r) => r.steps[key] ?? [])));
+      const cpuPerRequestMs: Record<string, number> = {};
+      for (const key of Object.keys(runs[0]!.cpuMs))
+        cpuPerRequestMs[key] = r2(runs.reduce((s, r) => s + r.cpuMs[key]!, 0) / n);
       return {
         p50Ms: r2(median(latencies)),
         p99Ms: r2(quantile(latencies, 0.99)),
@@ -318,6 +367,7 @@ async function main(): Promise<void> {
         outcomes,
         serverStagesP50Ms: stages,
         clientStepsP50Ms: steps,
+        cpuPerRequestMs,
       };
     };
     const table = LEVELS.map((c) => {
@@ -369,6 +419,17 @@ async function main(): Promise<void> {
         `client steps at c=${c}, front-end (p50 ms): ${JSON.stringify(row.frontEnd.clientStepsP50Ms)}`,
       );
     }
+    // Where the two cores went: CPU per answered request (or front-end flow), by process.
+    console.log('\n| c | arm | ours (all threads) | peer | PostgreSQL | bench client | in all |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const row of table)
+      for (const name of ['peer', 'analyzeStudy', 'frontEnd'] as const) {
+        const cpu = row[name].cpuPerRequestMs;
+        const all = r2(Object.values(cpu).reduce((s, v) => s + v, 0));
+        console.log(
+          `| ${row.concurrency} | ${name} | ${cpu.ours} ms | ${cpu.peer} ms | ${cpu.postgres} ms | ${cpu.client} ms | ${all} ms |`,
+        );
+      }
     console.log(
       lost.length
         ? `\nLOST: ${lost.join('; ')}`
