@@ -236,6 +236,43 @@ describe('front-end path round trips', () => {
     ]);
   });
 
+  it('hands a unit of work it does not cover (a removal) to em.flush, which writes all of it', async () => {
+    if (!ready) return;
+    const em = t.app.orm.em.fork();
+    const upload = em.create(Upload, {
+      sha256: 'b'.repeat(64),
+      objectKey: 'images/fallback',
+      format: ImageFormat.PNG,
+      sizeBytes: 1,
+      metadata: {
+        width: 1,
+        height: 1,
+        bitsStored: 8,
+        photometric: 'MONOCHROME2',
+        transferSyntaxUid: null,
+        dicom: null,
+      },
+    } as Upload);
+    await flushAsOneStatement(em);
+    em.remove(upload);
+    const audit = em.create(AuditEvent, {
+      action: AuditAction.UPLOAD,
+      entityType: 'Upload',
+      entityId: upload.id,
+    } as AuditEvent);
+    const { statements } = await queries.record(() => flushAsOneStatement(em));
+    expect(statements.some((s) => /^delete from "upload"/.test(s))).toBe(true);
+    expect(statements.some(write)).toBe(false);
+    const left = await t.app.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        `select (select count(*)::int from upload where id = ?) as uploads, (select count(*)::int from audit_event where id = ?) as audits`,
+        [upload.id, audit.id],
+      );
+    expect(left).toEqual([{ uploads: 0, audits: 1 }]);
+  });
+
   it('writes nothing of a one-statement flush when one of its parts fails', async () => {
     if (!ready) return;
     const em = t.app.orm.em.fork();

@@ -41,7 +41,10 @@ export async function flushAsOneStatement(em: EntityManager): Promise<void> {
     uow.getExtraUpdates().size === 0 &&
     changeSets.every(
       (cs) =>
-        (cs.type === ChangeSetType.CREATE || cs.type === ChangeSetType.UPDATE) && !cs.meta.versionProperty,
+        (cs.type === ChangeSetType.CREATE || cs.type === ChangeSetType.UPDATE) &&
+        !cs.meta.versionProperty &&
+        // Lifecycle hooks run inside a flush only.
+        Object.keys(cs.meta.hooks ?? {}).length === 0,
     );
   const params: unknown[] = [];
   const writes = covered ? changeSets.map((cs) => writeOf(em, cs, params)) : [];
@@ -73,7 +76,8 @@ function writeOf(em: EntityManager, cs: ChangeSet<object>, params: unknown[]): s
   const columns: string[] = [];
   const values: unknown[] = [];
   const add = (prop: EntityProperty<object> | undefined, value: unknown): boolean => {
-    if (!prop || prop.fieldNames.length !== 1) return false;
+    // An embeddable's columns keep their values in the embeddable, not on the entity.
+    if (!prop || prop.fieldNames?.length !== 1 || prop.embedded || prop.formula) return false;
     const stored = columnValue(platform, prop, value);
     if (stored === UNWRITABLE) return false;
     columns.push(platform.quoteIdentifier(prop.fieldNames[0]!));
@@ -82,8 +86,9 @@ function writeOf(em: EntityManager, cs: ChangeSet<object>, params: unknown[]): s
   };
   if (cs.type === ChangeSetType.CREATE) {
     for (const prop of meta.props) {
-      if (prop.persist === false || !OWN_COLUMNS.includes(prop.kind)) continue;
+      if (prop.persist === false || prop.formula || !OWN_COLUMNS.includes(prop.kind)) continue;
       if (prop.kind === ReferenceKind.ONE_TO_ONE && !prop.owner) continue;
+      if (prop.embedded) return null;
       if (entity[prop.name] !== undefined && !add(prop, entity[prop.name])) return null;
     }
     params.push(...values);
