@@ -48,7 +48,8 @@ export interface SessionOptions {
   /**
    * Stop the intra-op threads spinning as soon as a run ends (they spin between operators inside a
    * run either way). For a session that runs alone now and then: its idle threads would otherwise keep
-   * a core busy after each run, just when the thread that ran it must hand the answer back.
+   * a core busy after each run, just when the thread that ran it must hand the answer back. Only with
+   * {@link spinWait}: otherwise idle threads never spin.
    */
   stopSpinningAfterRun?: boolean;
   /**
