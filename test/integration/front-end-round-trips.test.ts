@@ -48,6 +48,23 @@ describe('front-end path round trips', () => {
     return ((await res.json()) as { uploadId: string }).uploadId;
   };
 
+  /** A staged upload of a 1×1 PNG in `em` (not flushed), with the given hash and key. */
+  const stagedUpload = (em: EntityManager, sha256: string, objectKey: string) =>
+    em.create(Upload, {
+      sha256,
+      objectKey,
+      format: ImageFormat.PNG,
+      sizeBytes: 1,
+      metadata: {
+        width: 1,
+        height: 1,
+        bitsStored: 8,
+        photometric: 'MONOCHROME2',
+        transferSyntaxUid: null,
+        dicom: null,
+      },
+    } as Upload);
+
   const write = (s: string) => /^with "w0" as \((insert|update)/.test(s);
   const auditRows = async (entityType: string, entityId: string) =>
     (await t.app.orm.em
@@ -239,20 +256,7 @@ describe('front-end path round trips', () => {
   it('hands a unit of work it does not cover (a removal) to em.flush, which writes all of it', async () => {
     if (!ready) return;
     const em = t.app.orm.em.fork();
-    const upload = em.create(Upload, {
-      sha256: 'b'.repeat(64),
-      objectKey: 'images/fallback',
-      format: ImageFormat.PNG,
-      sizeBytes: 1,
-      metadata: {
-        width: 1,
-        height: 1,
-        bitsStored: 8,
-        photometric: 'MONOCHROME2',
-        transferSyntaxUid: null,
-        dicom: null,
-      },
-    } as Upload);
+    const upload = stagedUpload(em, 'b'.repeat(64), 'images/fallback');
     await flushAsOneStatement(em);
     em.remove(upload);
     const audit = em.create(AuditEvent, {
@@ -282,20 +286,7 @@ describe('front-end path round trips', () => {
       entityId: 'half-written',
     } as AuditEvent);
     // sha256 is char(64): 65 characters fail the upload's INSERT, after the audit row's CTE.
-    em.create(Upload, {
-      sha256: 'x'.repeat(65),
-      objectKey: 'images/none',
-      format: ImageFormat.PNG,
-      sizeBytes: 1,
-      metadata: {
-        width: 1,
-        height: 1,
-        bitsStored: 8,
-        photometric: 'MONOCHROME2',
-        transferSyntaxUid: null,
-        dicom: null,
-      },
-    } as Upload);
+    stagedUpload(em, 'x'.repeat(65), 'images/none');
     await expect(flushAsOneStatement(em)).rejects.toThrow();
     expect(await auditRows('Upload', 'half-written')).toEqual([]);
     expect(audit.entityId).toBe('half-written');
