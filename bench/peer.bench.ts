@@ -19,7 +19,8 @@
  * (a result, QUEUE_FULL, or anything else, which counts as lost), and the server's own stage timings
  * at concurrency 1 and 16 (medians of what each reading reports), and the CPU time each answer cost
  * each process (ours, the peer, PostgreSQL, this client; from /proc, so Linux only). Writes
- * bench/results/peer.json.
+ * bench/results/peer.json, or peer-int8.json when ours serves the int8 graph (`ENGINE_PRECISION=int8`
+ * in the environment reaches the API process; the peer always runs model.pt in float).
  */
 import 'reflect-metadata';
 import { startBenchServer } from './bench-server';
@@ -257,7 +258,14 @@ async function main(): Promise<void> {
       }[]
     ).find((e) => e.node.id === versionId)!.node;
     const modelDir = resolve(ROOT, served.artifactPath);
-    console.log(`serving chest ${served.version} (${served.stage}) from ${modelDir}`);
+    // Which graph ours runs (ENGINE_PRECISION=int8 serves the version's accepted int8 graph): /health/ready says.
+    const readiness = (await (await fetch(`${url}/health/ready`)).json()) as { checks?: { models?: string } };
+    const precision = new RegExp(`chest@${served.version}\\*? on \\w+ \\(int8\\)`).test(
+      readiness.checks?.models ?? '',
+    )
+      ? 'int8'
+      : 'fp32';
+    console.log(`serving chest ${served.version} (${served.stage}, ${precision} graph) from ${modelDir}`);
     peer = await startPeer(modelDir);
     const peerUrl = peer.url;
 
@@ -437,14 +445,15 @@ async function main(): Promise<void> {
     );
     const report = {
       machine: '2 cores (shared), one API process, PostgreSQL on loopback, one uvicorn worker',
-      model: { task: 'chest', version: served.version, stage: served.stage },
+      model: { task: 'chest', version: served.version, stage: served.stage, precision },
       rounds: ROUNDS,
       counts: COUNTS,
       table,
       lost,
     };
     mkdirSync(join(__dirname, 'results'), { recursive: true });
-    writeFileSync(join(__dirname, 'results', 'peer.json'), JSON.stringify(report, null, 2));
+    const out = precision === 'fp32' ? 'peer.json' : `peer-${precision}.json`;
+    writeFileSync(join(__dirname, 'results', out), JSON.stringify(report, null, 2));
     if (lost.length) process.exitCode = 1;
   } finally {
     peer?.child.kill('SIGTERM');

@@ -280,6 +280,7 @@ function createEngine({ config, logger, metrics }: { config: AppConfig; logger: 
     maxPredictedWaitMs: config.inference.maxPredictedWaitMs,
     intraOpThreads: config.inference.intraOpThreads || undefined,
     spinWait: config.inference.spinWait,
+    precision: config.inference.precision,
     instances: config.inference.instances,
     log: logger,
     observer: metrics.inference,

@@ -12,13 +12,22 @@
  * is the evaluation that predicts a new hospital: leave-one-source-out folds of the chest recipe
  * (`src/training/python/loso.py`: trains a fold per hospital, tens of minutes each on 2 cores; folds
  * already in the folder are kept), then prints the LOSO table and writes loso.json and LOSO.md there.
- * Without `--manifest` it only re-summarises the folds the folder holds. Wrist rows may name two views in `pa` and `lateral` columns;
+ * Without `--manifest` it only re-summarises the folds the folder holds.
+ *
+ * `npm run evaluate -- --model models/chest/v2 --variant int8 [--graph <file>] [--datasets ../shared/datasets]
+ *   [--write [--made-by '<the quantiser's command>']]` judges the version's int8 graph (default: model.int8.onnx beside model.json, made by
+ * `src/training/python/quantize_int8.py`) against model.onnx (`src/training/precision-variant.ts`), prints
+ * every check, and with `--write` records it in model.json as `variants.int8` (what `ENGINE_PRECISION=int8`
+ * serves when accepted). Exits 1 when the graph is not accepted. Wrist rows may name two views in `pa` and `lateral` columns;
  * a row with only `path` is read as a pseudo-study with that image in both views.
  */
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { OnnxSessionFactory } from '../inference/onnx/onnx-session.factory';
 import { evaluateModel } from '../training/evaluate-model';
+import { judgeVariant, readWithBothGraphs, writeVariant } from '../training/precision-variant';
 import { runLeaveOneSourceOut } from '../training/trainer-runner';
 
 function fmt(e: { value: number | null; ci95: [number, number] | null }): string {
@@ -26,6 +35,51 @@ function fmt(e: { value: number | null; ci95: [number, number] | null }): string
   return e.ci95
     ? `${e.value.toFixed(3)} [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}]`
     : e.value.toFixed(3);
+}
+
+/** `--variant int8`: judges the version's int8 graph against model.onnx; 0 when accepted. */
+async function judgeInt8(values: {
+  model?: string;
+  variant?: string;
+  graph?: string;
+  datasets?: string;
+  write?: boolean;
+  'made-by'?: string;
+}): Promise<number> {
+  if (values.variant !== 'int8' || !values.model) {
+    console.error(
+      'usage: evaluate --model <models/task/version> --variant int8 [--graph <file>] [--datasets <dir>] [--write]',
+    );
+    return 2;
+  }
+  const graph = values.graph ?? join(values.model, 'model.int8.onnx');
+  const { manifest, films } = await readWithBothGraphs({
+    model: values.model,
+    graph,
+    datasets: values.datasets!,
+    factory: new OnnxSessionFactory(),
+  });
+  const judgement = judgeVariant(manifest, films);
+  for (const c of judgement.checks)
+    console.log(
+      `${c.passed ? 'ok  ' : 'FAIL'} ${c.name.padEnd(52)} fp32 ${c.fp32.toFixed(4)}  int8 ${c.int8.toFixed(4)}  (${(c.int8 - c.fp32 >= 0 ? '+' : '') + (c.int8 - c.fp32).toFixed(4)})`,
+    );
+  console.log(
+    `int8 gate thresholds ${JSON.stringify(judgement.gate)} (model.onnx: ${manifest.gate.oodDistanceThreshold}` +
+      `${manifest.gate.notTargetLogitThreshold !== undefined ? ` / ${manifest.gate.notTargetLogitThreshold}` : ''}); ` +
+      `films ${JSON.stringify(judgement.counts)}`,
+  );
+  console.log(judgement.accepted ? 'ACCEPTED' : `NOT ACCEPTED: ${judgement.failed.join('; ')}`);
+  if (values.write) {
+    await writeVariant(
+      values.model,
+      graph,
+      judgement,
+      values['made-by'] ? { madeBy: values['made-by'] } : {},
+    );
+    console.log(`wrote variants.int8 into ${join(values.model, 'model.json')}`);
+  }
+  return judgement.accepted ? 0 : 1;
 }
 
 async function main(): Promise<void> {
@@ -40,8 +94,17 @@ async function main(): Promise<void> {
       loso: { type: 'string' },
       manifest: { type: 'string' },
       folds: { type: 'string' },
+      variant: { type: 'string' },
+      graph: { type: 'string' },
+      datasets: { type: 'string', default: '../shared/datasets' },
+      write: { type: 'boolean', default: false },
+      'made-by': { type: 'string' },
     },
   });
+  if (values.variant !== undefined) {
+    process.exitCode = await judgeInt8(values);
+    return;
+  }
   if (values.loso) {
     await runLeaveOneSourceOut(
       {

@@ -112,6 +112,12 @@ describe('loadConfig: refusals name the variable and the rule', () => {
 });
 
 describe('loadConfig: inference and note drafting', () => {
+  it('serves fp32 graphs unless ENGINE_PRECISION=int8, and names the setting when it is neither', () => {
+    expect(loadConfig({}).inference.precision).toBe('fp32');
+    expect(loadConfig({ ENGINE_PRECISION: 'int8' }).inference.precision).toBe('int8');
+    expect(() => loadConfig({ ENGINE_PRECISION: 'int4' })).toThrow(/ENGINE_PRECISION/);
+  });
+
   it('runs model sessions on worker threads unless ENGINE_SESSION_THREAD=main', () => {
     expect(loadConfig({}).inference.sessionThread).toBe('worker');
     expect(loadConfig({ ENGINE_SESSION_THREAD: 'main' }).inference.sessionThread).toBe('main');

@@ -191,6 +191,11 @@ const inference = z
     /** Idle onnxruntime threads spin-wait for work instead of sleeping (for a host that runs nothing else). */
     spinWait: env('ENGINE_SPIN_WAIT', flag('false')),
     /**
+     * `int8` serves each version's accepted int8 graph (model.json `variants.int8`; chest v2 has one)
+     * and model.onnx for versions without one.
+     */
+    precision: env('ENGINE_PRECISION', z.enum(['fp32', 'int8']).default('fp32')),
+    /**
      * Where sessions run: `worker` (one worker thread per loaded model, so a batch never blocks the
      * event loop) or `main` (on the event loop, as onnxruntime-node does by itself).
      */

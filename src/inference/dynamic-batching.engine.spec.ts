@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../errors';
@@ -90,10 +91,12 @@ class FakeSession implements ModelSession {
 class FakeSessionFactory implements SessionFactory {
   readonly sessions = new Map<string, FakeSession>();
   readonly options: SessionOptions[] = [];
+  readonly paths: string[] = [];
   private nextTag = 1;
 
   async load(modelPath: string, options: SessionOptions): Promise<ModelSession> {
     this.options.push(options);
+    this.paths.push(modelPath);
     const dirName = modelPath.split('/').at(-2)!;
     const inputs = dirName.startsWith('wrist') ? ['pa', 'lateral'] : ['image'];
     const provider = options.executionProviders.find((p) => p !== 'cuda') ?? 'cpu';
@@ -185,6 +188,7 @@ describe('DynamicBatchingEngine (fake sessions): loading and batching', () => {
         version: 'v1',
         active: true,
         provider: 'cpu',
+        precision: 'fp32',
         instances: 1,
         queueDepth: 0,
         queueDepthByPriority: { STAT: 0, URGENT: 0, ROUTINE: 0 },
@@ -493,5 +497,94 @@ describe('DynamicBatchingEngine (fake sessions) with an instance group', () => {
     await grouped.loadVersion('chest', 'v1', modelDir('v1'));
     expect(factory.options).toHaveLength(1);
     expect(grouped.health()[0]!.instances).toBe(1);
+  });
+});
+
+describe('DynamicBatchingEngine (fake sessions): ENGINE_PRECISION', () => {
+  beforeEach(setUp);
+  afterEach(tearDown);
+
+  /** `modelDir(name)` with an int8 graph beside model.onnx, recorded in model.json as given. */
+  function withInt8(name: string, variant: { accepted: boolean; sha256?: string }): string {
+    const dir = modelDir(name);
+    writeFileSync(join(dir, 'model.int8.onnx'), 'int8 bytes');
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
+    manifest.variants = {
+      int8: {
+        file: 'model.int8.onnx',
+        sha256: variant.sha256 ?? createHash('sha256').update('int8 bytes').digest('hex'),
+        accepted: variant.accepted,
+        gate: { oodDistanceThreshold: 7.5 },
+      },
+    };
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+    return dir;
+  }
+
+  function int8Engine(warnings: object[]): DynamicBatchingEngine {
+    return new DynamicBatchingEngine({
+      sessionFactory: factory,
+      precision: 'int8',
+      log: { info: () => undefined, warn: (o) => warnings.push(o) },
+    });
+  }
+
+  it('serves an accepted int8 graph with its own gate thresholds, and says so in health()', async () => {
+    const warnings: object[] = [];
+    const int8 = int8Engine(warnings);
+    await int8.loadVersion('chest', 'v1', withInt8('v1', { accepted: true }));
+    expect(factory.paths.at(-1)).toBe(join(root, 'v1', 'model.int8.onnx'));
+    expect(int8.manifest('chest', 'v1').gate.oodDistanceThreshold).toBe(7.5);
+    expect(int8.health()[0]).toMatchObject({ version: 'v1', precision: 'int8' });
+    expect(warnings).toEqual([]);
+    // the same folder at fp32 (the default) runs model.onnx with model.json's own gate
+    await engine.loadVersion('chest', 'v1', join(root, 'v1'));
+    expect(factory.paths.at(-1)).toBe(join(root, 'v1', 'model.onnx'));
+    expect(engine.manifest('chest', 'v1').gate.oodDistanceThreshold).toBe(1);
+    expect(engine.health()[0]).toMatchObject({ precision: 'fp32' });
+  });
+
+  it('runs model.onnx, with a warning that says why, for a version without an accepted int8 graph', async () => {
+    const warnings: object[] = [];
+    const int8 = int8Engine(warnings);
+    await int8.loadVersion('chest', 'v1', modelDir('v1'));
+    await int8.loadVersion('chest', 'v2', withInt8('v2', { accepted: false }));
+    expect(factory.paths).toEqual([join(root, 'v1', 'model.onnx'), join(root, 'v2', 'model.onnx')]);
+    expect(int8.health().map((h) => h.precision)).toEqual(['fp32', 'fp32']);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        version: 'v1',
+        precision: 'fp32',
+        reason: expect.stringMatching(/no int8 graph/),
+      }),
+      expect.objectContaining({
+        version: 'v2',
+        precision: 'fp32',
+        reason: expect.stringMatching(/not accepted/),
+      }),
+    ]);
+  });
+
+  it('refuses to load an accepted int8 graph whose bytes are not the ones model.json names', async () => {
+    const int8 = int8Engine([]);
+    const err = await int8
+      .loadVersion('chest', 'v1', withInt8('v1', { accepted: true, sha256: 'a'.repeat(64) }))
+      .catch((e: AppError) => e);
+    expect(err).toMatchObject({ code: 'MODEL_LOAD_FAILED', message: expect.stringMatching(/sha256/) });
+    expect(factory.paths).toEqual([]);
+    expect(int8.health()).toEqual([]);
+  });
+
+  it('rejects a model.json whose int8 variant names a file outside its folder', async () => {
+    const dir = withInt8('v1', { accepted: true });
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      variants: { int8: { file: string } };
+    };
+    manifest.variants.int8.file = '../v2/model.onnx';
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+    const err = await int8Engine([])
+      .loadVersion('chest', 'v1', dir)
+      .catch((e: AppError) => e);
+    expect(err).toMatchObject({ code: 'MODEL_LOAD_FAILED', message: expect.stringMatching(/model.json/) });
   });
 });

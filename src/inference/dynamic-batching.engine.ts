@@ -17,7 +17,7 @@ import type {
   ModelHealth,
 } from './inference-engine';
 import { loadModel, LoadedModel, ModelLoadError } from './model-loader';
-import type { ModelManifest } from './model-manifest';
+import type { ModelManifest, Precision } from './model-manifest';
 
 /** Engine configuration: session options plus the batching knobs applied to every version. */
 export interface EngineConfig extends BatchingConfig {
@@ -30,6 +30,11 @@ export interface EngineConfig extends BatchingConfig {
   intraOpThreads?: number;
   /** Idle intra-op threads spin-wait for work (onnxruntime's default) instead of sleeping; default off. */
   spinWait?: boolean;
+  /**
+   * `int8` serves a version's accepted int8 graph (model.json `variants.int8`) where it has one, and
+   * model.onnx elsewhere (logged with the reason); default `fp32`.
+   */
+  precision?: Precision;
   /**
    * Model instances per version that run batches side by side under load (Triton's instance group),
    * each with `cores / instances` intra-op threads (cores: `intraOpThreads`, else the machine's). A
@@ -182,9 +187,21 @@ export class DynamicBatchingEngine implements InferenceEngine {
           provider: model.session.provider,
           requested: this.config.executionProviders,
           instances: Math.max(1, model.instances.length),
+          precision: model.precision,
         },
         'model version loaded',
       );
+      if (model.precisionNote)
+        this.log.warn(
+          {
+            task,
+            version,
+            requested: this.config.precision,
+            precision: model.precision,
+            reason: model.precisionNote,
+          },
+          'model version runs another precision than ENGINE_PRECISION asks',
+        );
       if (options.activate ?? taskSlot.active === null) this.activate(task, version);
     } finally {
       this.loading.delete(key);
@@ -206,6 +223,7 @@ export class DynamicBatchingEngine implements InferenceEngine {
         ...(instances > 1 && this.factory.concurrentSessions ? { stopSpinningAfterRun: true } : {}),
       },
       { count: instances, intraOpThreads: Math.max(1, Math.floor(cores / instances)) },
+      this.config.precision ?? 'fp32',
     );
     if (model.manifest.task !== task) {
       await Promise.allSettled([model.session, ...model.instances].map((x) => x.release()));
@@ -294,6 +312,7 @@ export class DynamicBatchingEngine implements InferenceEngine {
           version,
           active: taskSlot.active === version,
           provider: slot.model.session.provider,
+          precision: slot.model.precision,
           instances: Math.max(1, slot.model.instances.length),
           queueDepth: slot.batcher.queueDepth,
           queueDepthByPriority: slot.batcher.queueDepthByPriority,

@@ -4,7 +4,7 @@
  * `dynamic-batching.engine.ts`; the model sessions it runs on are the ports of `model-session.ts`.
  */
 import type { Tensor } from './model-session';
-import type { ModelManifest } from './model-manifest';
+import type { ModelManifest, Precision } from './model-manifest';
 
 /** Reading priority; STAT is served before URGENT before ROUTINE. */
 export type Priority = 'STAT' | 'URGENT' | 'ROUTINE';
@@ -39,6 +39,8 @@ export interface ModelHealth {
   version: string;
   active: boolean;
   provider: string;
+  /** The graph that runs: model.onnx (`fp32`) or the version's accepted int8 variant (ENGINE_PRECISION). */
+  precision: Precision;
   /** Model instances that run batches side by side under load (1: a single session). */
   instances: number;
   queueDepth: number;

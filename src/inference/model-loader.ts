@@ -1,13 +1,49 @@
-import { access, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors';
 import type { ModelSession, SessionFactory, SessionOptions } from './model-session';
-import { loadModelManifest, ModelManifest } from './model-manifest';
+import { loadModelManifest, ModelManifest, Precision } from './model-manifest';
 
 /** A model version could not be loaded (missing or corrupt weights, invalid model.json, wrong graph). */
 export class ModelLoadError extends AppError {
   readonly code = 'MODEL_LOAD_FAILED' as const;
   override readonly httpStatus = 503;
+}
+
+/**
+ * The graph a version runs at `precision`: model.onnx, or its accepted int8 variant (checked against its
+ * sha256) with the variant's gate thresholds in the manifest.
+ */
+async function graphFor(dir: string, manifest: ModelManifest, precision: Precision) {
+  const variant = manifest.variants?.int8;
+  const fp32 = (precisionNote?: string) => ({
+    file: join(dir, 'model.onnx'),
+    name: 'model.onnx',
+    manifest,
+    precision: 'fp32' as Precision,
+    precisionNote,
+  });
+  if (precision !== 'int8') return fp32();
+  if (!variant) return fp32('no int8 graph for this version: model.onnx runs');
+  if (!variant.accepted)
+    return fp32('its int8 graph was not accepted (model.json variants.int8): model.onnx runs');
+  const file = join(dir, variant.file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new ModelLoadError(`${variant.file} is missing`, { dir }, { cause: error });
+  }
+  if (createHash('sha256').update(bytes).digest('hex') !== variant.sha256)
+    throw new ModelLoadError(`${variant.file} does not match the sha256 in model.json`, { dir });
+  return {
+    file,
+    name: variant.file,
+    manifest: { ...manifest, gate: { ...manifest.gate, ...variant.gate } },
+    precision: 'int8' as Precision,
+    precisionNote: undefined,
+  };
 }
 
 /** A model version ready to run: its manifest, its session(s) and where it came from. */
@@ -18,6 +54,10 @@ export interface LoadedModel {
   session: ModelSession;
   /** Instances that run batches side by side under load (empty: everything runs on `session`). */
   instances: ModelSession[];
+  /** The graph that runs: model.onnx (`fp32`) or the accepted int8 variant. */
+  precision: Precision;
+  /** Why the precision asked for is not the one that runs (no int8 graph, or one not accepted). */
+  precisionNote?: string;
 }
 
 /** An instance group to load beside the main session (see {@link loadModel}). */
@@ -34,12 +74,17 @@ export interface InstanceGroupOptions {
  * With `group`, also opens that many instances (each with `group.intraOpThreads` threads) when the
  * factory runs sessions concurrently and the model runs on the CPU (thread partitioning is a CPU
  * matter); a failed instance releases everything and fails the load.
+ *
+ * With `precision` `int8`, a version whose model.json has an accepted `variants.int8` runs that graph
+ * (checked against its sha256) with the variant's gate thresholds in the manifest it returns; any
+ * other version runs model.onnx and says why in `precisionNote`.
  */
 export async function loadModel(
   dir: string,
   factory: SessionFactory,
   options: SessionOptions,
   group?: InstanceGroupOptions,
+  precision: Precision = 'fp32',
 ): Promise<LoadedModel> {
   let manifest: ModelManifest;
   try {
@@ -47,19 +92,21 @@ export async function loadModel(
   } catch (error) {
     throw new ModelLoadError('model.json is missing or invalid', { dir }, { cause: error });
   }
-  const file = join(dir, 'model.onnx');
+  const graph = await graphFor(dir, manifest, precision);
+  manifest = graph.manifest;
+  const { file, name } = graph;
   try {
     await access(file);
     if ((await stat(file)).size === 0) throw new Error('empty file');
   } catch (error) {
-    throw new ModelLoadError('model.onnx is missing or empty', { dir }, { cause: error });
+    throw new ModelLoadError(`${name} is missing or empty`, { dir }, { cause: error });
   }
   let session: ModelSession;
   try {
     session = await factory.load(file, options);
   } catch (error) {
     throw new ModelLoadError(
-      'model.onnx could not be loaded (corrupt or not an ONNX graph)',
+      `${name} could not be loaded (corrupt or not an ONNX graph)`,
       { dir },
       { cause: error },
     );
@@ -68,7 +115,7 @@ export async function loadModel(
   const missingOutputs = manifest.outputs.map((o) => o.name).filter((n) => !session.outputNames.includes(n));
   if (missingInputs.length || missingOutputs.length) {
     await session.release();
-    throw new ModelLoadError('model.onnx does not match model.json', { dir, missingInputs, missingOutputs });
+    throw new ModelLoadError(`${name} does not match model.json`, { dir, missingInputs, missingOutputs });
   }
   const instances: ModelSession[] = [];
   if (group && group.count > 1 && factory.concurrentSessions && session.provider === 'cpu') {
@@ -90,5 +137,12 @@ export async function loadModel(
       throw new ModelLoadError('a model instance could not be loaded', { dir }, { cause: failed.reason });
     }
   }
-  return { dir, manifest, session, instances };
+  return {
+    dir,
+    manifest,
+    session,
+    instances,
+    precision: graph.precision,
+    ...(graph.precisionNote ? { precisionNote: graph.precisionNote } : {}),
+  };
 }

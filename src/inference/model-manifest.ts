@@ -121,6 +121,30 @@ const gateSchema = z
   })
   .passthrough();
 
+/**
+ * A lower-precision graph of the same version (`variants.int8`): served instead of model.onnx when
+ * `ENGINE_PRECISION=int8` and `accepted` (its readings stayed within the acceptance tolerance of
+ * model.onnx's; `npm run evaluate -- --variant int8` measures and writes this entry). It keeps the
+ * version's operating points; its gate thresholds are its own (taken by the version's rule on its own
+ * validation distances).
+ */
+const variantSchema = z
+  .object({
+    /** A file beside model.json (a plain name: no folder, no `..`). */
+    file: z.string().regex(/^[\w.-]+\.onnx$/, 'a file name beside model.json, ending in .onnx'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    accepted: z.boolean(),
+    gate: z.object({
+      oodDistanceThreshold: z.number().positive(),
+      notTargetLogitThreshold: z.number().optional(),
+    }),
+  })
+  .passthrough();
+
+/** Graph precisions a version may have besides fp32 (model.onnx). */
+export const PRECISIONS = ['fp32', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
 const outputSchema = z.object({
   name: z.string().min(1),
   shape: z.array(z.union([z.literal('N'), z.number().int().positive()])).min(1),
@@ -224,6 +248,8 @@ export const modelManifestSchema = z
       })
       .passthrough()
       .optional(),
+    /** Lower-precision graphs of this version (see {@link variantSchema}). */
+    variants: z.object({ int8: variantSchema.optional() }).passthrough().optional(),
     knownLimitations: z.array(z.string().min(1)).min(1),
     modelCard: z.string().min(1),
     intendedUse: z.string().min(1),
@@ -244,6 +270,14 @@ export const modelManifestSchema = z
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         path: ['gate', 'notTargetLogitThreshold'],
+        message: `gate.notTargetLogitThreshold and the output "${NOT_TARGET_OUTPUT}" go together`,
+      });
+    }
+    const int8 = m.variants?.int8;
+    if (int8 && (int8.gate.notTargetLogitThreshold === undefined) !== !names.includes(NOT_TARGET_OUTPUT)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['variants', 'int8', 'gate', 'notTargetLogitThreshold'],
         message: `gate.notTargetLogitThreshold and the output "${NOT_TARGET_OUTPUT}" go together`,
       });
     }

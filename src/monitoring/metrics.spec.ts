@@ -37,6 +37,7 @@ describe('Metrics', () => {
         version: 'v1',
         active: true,
         provider: 'cpu',
+        precision: 'fp32' as const,
         instances: 1,
         queueDepth: 2,
         queueDepthByPriority: { STAT: 1, URGENT: 0, ROUTINE: 1 },
@@ -46,7 +47,7 @@ describe('Metrics', () => {
     metrics.watchEngine({ health: () => models });
     const text = await metrics.render();
     expect(text).toMatch(
-      /^care_companion_model_loaded\{task="chest",model_version="v1",execution_provider="cpu",active="true"\} 1$/m,
+      /^care_companion_model_loaded\{task="chest",model_version="v1",execution_provider="cpu",precision="fp32",active="true"\} 1$/m,
     );
     expect(text).toMatch(
       /^care_companion_inference_queue_depth\{task="chest",model_version="v1",priority="STAT"\} 1$/m,

@@ -156,13 +156,21 @@ function engineGauges(registers: Registry[], models: () => ModelHealth[]) {
     }),
     modelLoaded: new Gauge({
       name: `${p}model_loaded`,
-      help: '1 per loaded model version, labelled with the execution provider it really runs on and whether it is the active (default) version.',
-      labelNames: ['task', 'model_version', 'execution_provider', 'active'] as const,
+      help: '1 per loaded model version, labelled with the execution provider it really runs on, the precision of the graph that runs (ENGINE_PRECISION) and whether it is the active (default) version.',
+      labelNames: ['task', 'model_version', 'execution_provider', 'precision', 'active'] as const,
       registers,
       collect() {
         this.reset();
         for (const m of models())
-          this.set({ ...version(m), execution_provider: bounded(m.provider), active: String(m.active) }, 1);
+          this.set(
+            {
+              ...version(m),
+              execution_provider: bounded(m.provider),
+              precision: m.precision,
+              active: String(m.active),
+            },
+            1,
+          );
       },
     }),
   };

@@ -6,6 +6,7 @@ const model = (task: string, active = true, draining = false): ModelHealth => ({
   version: 'v1',
   active,
   provider: 'cpu',
+  precision: 'fp32',
   instances: 1,
   queueDepth: 0,
   queueDepthByPriority: { STAT: 0, URGENT: 0, ROUTINE: 0 },
@@ -33,6 +34,13 @@ describe('checkReadiness', () => {
         activeModels: 'ok',
       },
     });
+  });
+
+  it('names the versions that run their int8 graph (ENGINE_PRECISION=int8)', async () => {
+    const ready = await checkReadiness(
+      deps({ models: () => [{ ...model('chest'), precision: 'int8' }, model('wrist')] }),
+    );
+    expect(ready.checks.models).toBe('chest@v1* on cpu (int8), wrist@v1* on cpu');
   });
 
   it('is not ready when a dependency fails or hangs past the timeout', async () => {

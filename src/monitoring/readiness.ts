@@ -44,7 +44,10 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
     within(deps.objectStore(), deps.timeoutMs),
   ]);
   const models = deps.models();
-  const listed = models.map((m) => `${m.task}@${m.version}${m.active ? '*' : ''} on ${m.provider}`);
+  const listed = models.map(
+    (m) =>
+      `${m.task}@${m.version}${m.active ? '*' : ''} on ${m.provider}${m.precision === 'int8' ? ' (int8)' : ''}`,
+  );
   const active = new Set(models.filter((m) => m.active && !m.draining).map((m) => m.task));
   const missing = deps.requiredTasks.filter((t) => !active.has(t));
   const checks: Record<string, string> = {

@@ -259,7 +259,7 @@ describe('GET /metrics', () => {
       expect(matching(after, `${P}model_loaded`, labels)).toEqual([
         {
           name: `${P}model_loaded`,
-          labels: { ...labels, execution_provider: 'cpu', active: 'true' },
+          labels: { ...labels, execution_provider: 'cpu', precision: 'fp32', active: 'true' },
           value: 1,
         },
       ]);

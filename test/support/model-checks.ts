@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeImage } from '../../src/imaging';
 import { loadModel, type LoadedModel } from '../../src/inference/model-loader';
+import type { Precision } from '../../src/inference/model-manifest';
 import { OnnxSessionFactory } from '../../src/inference/onnx/onnx-session.factory';
 import { RadiographReader } from '../../src/inference/radiograph-reader';
 import { evaluateModel } from '../../src/training/evaluate-model';
@@ -21,11 +22,20 @@ export const FILM_LIMITS = { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000
  * The committed model in `dir`, loaded for a describe block (beforeAll; released afterAll): read `model` and
  * `reader` inside tests and hooks.
  */
-export function useModel(dir: string): { readonly model: LoadedModel; readonly reader: RadiographReader } {
+export function useModel(
+  dir: string,
+  precision: Precision = 'fp32',
+): { readonly model: LoadedModel; readonly reader: RadiographReader } {
   let model: LoadedModel | undefined;
   let reader: RadiographReader | undefined;
   beforeAll(async () => {
-    model = await loadModel(dir, new OnnxSessionFactory(), { executionProviders: ['cpu'] });
+    model = await loadModel(
+      dir,
+      new OnnxSessionFactory(),
+      { executionProviders: ['cpu'] },
+      undefined,
+      precision,
+    );
     reader = RadiographReader.ofModel(model);
   });
   afterAll(() => model?.session.release());

@@ -51,6 +51,7 @@ class FakeEngine implements InferenceEngine {
         version,
         active: this.active.get(task) === version,
         provider: 'cpu',
+        precision: 'fp32',
         instances: 1,
         queueDepth: 0,
         queueDepthByPriority: { STAT: 0, URGENT: 0, ROUTINE: 0 },

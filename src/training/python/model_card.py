@@ -202,13 +202,30 @@ def markdown_v2(m: dict) -> str:
     out += ["", "## Lineage", "", "```json", json.dumps(m["lineage"], indent=2), "```",
             "", "## Calibration", "", "```json", json.dumps(m["calibration"], indent=2), "```",
             "", "## Thresholds", "", "```json", json.dumps(m["thresholds"], indent=2), "```",
-            "", "## Input gate", "", "```json", json.dumps(m["gate"], indent=2), "```",
-            "", "## Internal test metrics", "", "```json", json.dumps(m["metrics"], indent=2), "```",
+            "", "## Input gate", "", "```json", json.dumps(m["gate"], indent=2), "```"]
+    out += int8_section(m)
+    out += ["", "## Internal test metrics", "", "```json", json.dumps(m["metrics"], indent=2), "```",
             "", "## Training data", "", f"Manifest sha256 `{m['trainingData']['manifestSha256']}`", "", "```json",
             json.dumps(m["trainingData"]["counts"], indent=2), "```",
             "", "## Training", "", "```json",
             json.dumps({k: v for k, v in m["training"].items() if k != "history"}, indent=2), "```", ""]
     return "\n".join(out)
+
+
+def int8_section(m: dict) -> list:
+    """The int8 graph (model.json variants.int8, written by `npm run evaluate -- --variant int8 --write`)."""
+    v = m.get("variants", {}).get("int8")
+    if not v:
+        return []
+    a = v["acceptance"]
+    out = ["", "## int8 graph (`ENGINE_PRECISION=int8`)", "",
+           f"`{v['file']}` (sha256 `{v['sha256']}`): **{'accepted' if v['accepted'] else 'not accepted'}**. "
+           f"Made by `{v.get('madeBy', 'src/training/python/quantize_int8.py')}`. Rule: {a['rule']}. "
+           f"Measured with {a['measuredWith']} on {json.dumps(a['counts'])} films. "
+           f"Its gate thresholds: `{json.dumps(v['gate'])}`; it keeps this version's operating points.", "",
+           "| check | model.onnx | int8 | passed |", "|---|---|---|---|"]
+    out += [f"| {c['name']} | {c['fp32']} | {c['int8']} | {'yes' if c['passed'] else 'NO'} |" for c in a["checks"]]
+    return out
 
 
 # ------------------------------------------------------------------------------------------------
