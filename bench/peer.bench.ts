@@ -19,8 +19,12 @@
  * (a result, QUEUE_FULL, or anything else, which counts as lost), and the server's own stage timings
  * at concurrency 1 and 16 (medians of what each reading reports), and the CPU time each answer cost
  * each process (ours, the peer, PostgreSQL, this client; from /proc, so Linux only). Writes
- * bench/results/peer.json, or peer-int8.json when ours serves the int8 graph (`ENGINE_PRECISION=int8`
- * in the environment reaches the API process; the peer always runs model.pt in float).
+ * bench/results/peer.json.
+ *
+ * `BENCH_PRECISIONS=fp32,int8` (written to bench/results/peer-fp32-int8.json) measures ours twice in the same run, one API process per
+ * `ENGINE_PRECISION` (arms `analyzeStudy (int8)` and `frontEnd (int8)` beside the fp32 ones, rotated
+ * with the rest), and prints the int8 arms' ratios to their fp32 arms as well; the peer always runs
+ * model.pt in float.
  */
 import 'reflect-metadata';
 import { startBenchServer } from './bench-server';
@@ -186,17 +190,136 @@ async function drive(
   return run;
 }
 
-async function main(): Promise<void> {
-  const { server, techToken, radToken, stop } = await startBenchServer('peer');
+/** Merges an arm's rounds at one concurrency: latency, throughput, outcomes, stage medians, CPU. */
+function merged(runs: ArmRun[]) {
+  const latencies = runs.flatMap((r) => r.latencies);
+  const n = latencies.length;
+  const seconds = runs.reduce((s, r) => s + r.seconds, 0);
+  const outcomes: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + v;
+  const stages: Record<string, number> = {};
+  for (const key of new Set(runs.flatMap((r) => r.timings.flatMap((t) => Object.keys(t)))))
+    stages[key] = r2(median(runs.flatMap((r) => r.timings.map((t) => t[key] ?? 0))));
+  const steps: Record<string, number> = {};
+  for (const key of new Set(runs.flatMap((r) => Object.keys(r.steps))))
+    steps[key] = r2(median(runs.flatMap((r) => r.steps[key] ?? [])));
+  const cpuPerRequestMs: Record<string, number> = {};
+  for (const key of Object.keys(runs[0]!.cpuMs))
+    cpuPerRequestMs[key] = r2(runs.reduce((s, r) => s + r.cpuMs[key]!, 0) / n);
+  return {
+    p50Ms: r2(median(latencies)),
+    p99Ms: r2(quantile(latencies, 0.99)),
+    perMinute: Math.round((n / seconds) * 60),
+    answeredPerMinute: Math.round(((outcomes.OK ?? 0) / seconds) * 60),
+    outcomes,
+    serverStagesP50Ms: stages,
+    clientStepsP50Ms: steps,
+    cpuPerRequestMs,
+  };
+}
+
+/** Prints the tables (ratios to the peer; int8 arms also to their fp32 arm) and writes them under bench/results/. */
+function report(
+  results: Record<string, Record<number, ArmRun[]>>,
+  names: string[],
+  served: { version: string; stage: string },
+): void {
+  const ourArms = names.filter((n) => n !== 'peer');
+  const table = LEVELS.map((c) => {
+    const row: Record<string, unknown> & { concurrency: number } = { concurrency: c };
+    const arms = Object.fromEntries(names.map((n) => [n, merged(results[n]![c]!)]));
+    const p = arms.peer!;
+    const ratios: Record<string, number> = {};
+    for (const n of ourArms) {
+      ratios[`${n} throughput`] = r2(arms[n]!.answeredPerMinute / p.answeredPerMinute);
+      ratios[`${n} p50`] = r2(arms[n]!.p50Ms / p.p50Ms);
+      const base = n.replace(/ \(\w+\)$/, '');
+      if (base !== n && arms[base]) {
+        ratios[`${n} throughput vs ${base}`] = r2(arms[n]!.answeredPerMinute / arms[base]!.answeredPerMinute);
+        ratios[`${n} p50 vs ${base}`] = r2(arms[n]!.p50Ms / arms[base]!.p50Ms);
+      }
+    }
+    return { ...row, ...arms, ratios } as { concurrency: number; ratios: Record<string, number> } & Record<
+      string,
+      ReturnType<typeof merged>
+    >;
+  });
+  const lost = table.flatMap((row) =>
+    names.flatMap((name) =>
+      Object.entries(row[name]!.outcomes)
+        .filter(([k]) => k !== 'OK' && k !== 'QUEUE_FULL')
+        .map(([k, v]) => `${name} c=${row.concurrency}: ${v} × ${k}`),
+    ),
+  );
+  const label = (n: string) =>
+    n === 'peer' ? 'peer (FastAPI + PyTorch)' : n.replace(/^\w+/, (m) => PATH_LABEL[m] ?? m);
+  console.log('\n| c | arm | p50 ms | p99 ms | per min | vs peer: throughput | vs peer: p50 |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const row of table)
+    for (const n of names) {
+      const a = row[n]!;
+      const [t, l] = n === 'peer' ? [1, 1] : [row.ratios[`${n} throughput`], row.ratios[`${n} p50`]];
+      console.log(
+        `| ${row.concurrency} | ${label(n)} | ${a.p50Ms} | ${a.p99Ms} | ${a.answeredPerMinute} | ${t} | ${l} |`,
+      );
+    }
+  const versus = Object.keys(table[0]!.ratios).filter((k) => k.includes(' vs '));
+  if (versus.length) {
+    console.log('\nint8 against fp32 (ours, same run):');
+    for (const row of table)
+      console.log(`  c=${row.concurrency}: ${versus.map((k) => `${k} ${row.ratios[k]}`).join('; ')}`);
+  }
+  for (const c of [1, 16]) {
+    const row = table.find((t) => t.concurrency === c)!;
+    for (const n of ourArms) {
+      console.log(`\nserver stages at c=${c}, ${n} (p50 ms): ${JSON.stringify(row[n]!.serverStagesP50Ms)}`);
+      if (n.startsWith('frontEnd'))
+        console.log(`client steps at c=${c}, ${n} (p50 ms): ${JSON.stringify(row[n]!.clientStepsP50Ms)}`);
+    }
+  }
+  // Where the two cores went: CPU per answered request (or front-end flow), by process.
+  console.log('\n| c | arm | ours (all threads) | peer | PostgreSQL | bench client | in all |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const row of table)
+    for (const n of names) {
+      const cpu = row[n]!.cpuPerRequestMs;
+      const all = r2(Object.values(cpu).reduce((s, v) => s + v, 0));
+      console.log(
+        `| ${row.concurrency} | ${n} | ${cpu.ours} ms | ${cpu.peer} ms | ${cpu.postgres} ms | ${cpu.client} ms | ${all} ms |`,
+      );
+    }
+  console.log(
+    lost.length
+      ? `\nLOST: ${lost.join('; ')}`
+      : '\nnothing lost: every request answered or refused with QUEUE_FULL',
+  );
+  const out = {
+    machine: '2 cores (shared), one API process per precision, PostgreSQL on loopback, one uvicorn worker',
+    model: { task: 'chest', version: served.version, stage: served.stage, precisions: PRECISIONS },
+    rounds: ROUNDS,
+    counts: COUNTS,
+    table,
+    lost,
+  };
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  const file = PRECISIONS.join('-') === 'fp32' ? 'peer.json' : `peer-${PRECISIONS.join('-')}.json`;
+  writeFileSync(join(__dirname, 'results', file), JSON.stringify(out, null, 2));
+  if (lost.length) process.exitCode = 1;
+}
+
+/** Precisions of ours to measure, each in its own API process (`BENCH_PRECISIONS`, default `fp32`). */
+const PRECISIONS = (process.env.BENCH_PRECISIONS ?? 'fp32').split(',').map((p) => p.trim());
+
+type Film = { name: string; bytes: Buffer };
+type Arm = (i: number, run: ArmRun) => Promise<Outcome>;
+
+/** One API process of ours (`ENGINE_PRECISION=precision`), its studies, and its two arms. */
+async function startOurs(precision: string, films: Film[]) {
+  const { server, techToken, radToken, stop } = await startBenchServer(`peer-${precision}`, {
+    ENGINE_PRECISION: precision,
+  });
   const url = server.url;
-  let peer: { url: string; child: ChildProcess } | null = null;
   try {
-    const dir = join(SHARED, 'datasets', 'chest', 'kermany', 'test', 'NORMAL');
-    const films = readdirSync(dir)
-      .filter((f) => f.endsWith('.jpeg'))
-      .slice(0, FILMS)
-      .map((f) => ({ name: f, bytes: readFileSync(join(dir, f)) }));
-    const forms = films.map((f) => multipart(f.bytes, f.name));
     const patient = await gql(
       url,
       techToken,
@@ -257,42 +380,19 @@ async function main(): Promise<void> {
         node: { id: string; version: string; stage: string; artifactPath: string };
       }[]
     ).find((e) => e.node.id === versionId)!.node;
-    const modelDir = resolve(ROOT, served.artifactPath);
-    // Which graph ours runs (ENGINE_PRECISION=int8 serves the version's accepted int8 graph): /health/ready says.
+    // Which graph it runs (ENGINE_PRECISION=int8 serves the version's accepted int8 graph): /health/ready says.
     const readiness = (await (await fetch(`${url}/health/ready`)).json()) as { checks?: { models?: string } };
-    const precision = new RegExp(`chest@${served.version}\\*? on \\w+ \\(int8\\)`).test(
+    const runs = new RegExp(`chest@${served.version}\\*? on \\w+ \\(int8\\)`).test(
       readiness.checks?.models ?? '',
     )
       ? 'int8'
       : 'fp32';
-    console.log(`serving chest ${served.version} (${served.stage}, ${precision} graph) from ${modelDir}`);
-    peer = await startPeer(modelDir);
-    const peerUrl = peer.url;
-
-    // Warm-up of every arm.
-    for (let i = 0; i < 10; i++) {
-      await analyze(ready[i % ready.length]!, true);
-      const f = forms[i % forms.length]!;
-      await fetch(`${peerUrl}/predict`, {
-        method: 'POST',
-        headers: { 'content-type': f.type },
-        body: f.body,
-      });
-    }
+    if (runs !== precision)
+      throw new Error(`ENGINE_PRECISION=${precision} serves chest ${served.version} at ${runs}`);
+    for (let i = 0; i < 10; i++) await analyze(ready[i % ready.length]!, true);
 
     let nextEmpty = 0;
-    /** One request (or front-end flow) of each arm. */
-    const arms: Record<string, (i: number, run: ArmRun) => Promise<Outcome>> = {
-      peer: async (i) => {
-        const f = forms[i % forms.length]!;
-        const res = await fetch(`${peerUrl}/predict`, {
-          method: 'POST',
-          headers: { 'content-type': f.type },
-          body: f.body,
-        });
-        const body = (await res.json()) as { label?: string };
-        return res.ok && body.label ? 'OK' : `HTTP_${res.status}`;
-      },
+    const arms: { analyzeStudy: Arm; frontEnd: Arm } = {
       analyzeStudy: async (i, run) => {
         const a = await analyze(ready[i % ready.length]!, true);
         if (!a.errors) run.timings.push(a.data!.analyzeStudy!.timings as Record<string, number>);
@@ -317,18 +417,80 @@ async function main(): Promise<void> {
         return codeOf(a);
       },
     };
+    return { precision, served, pid: server.child.pid, arms, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** An arm's name: `analyzeStudy` / `frontEnd` for fp32, with ` (int8)` after it for another precision. */
+const armName = (path: string, precision: string) => (precision === 'fp32' ? path : `${path} (${precision})`);
+const PATH_LABEL: Record<string, string> = {
+  analyzeStudy: 'analyzeStudy',
+  frontEnd: 'upload + attach + analyze',
+};
+
+async function main(): Promise<void> {
+  const dir = join(SHARED, 'datasets', 'chest', 'kermany', 'test', 'NORMAL');
+  const films = readdirSync(dir)
+    .filter((f) => f.endsWith('.jpeg'))
+    .slice(0, FILMS)
+    .map((f) => ({ name: f, bytes: readFileSync(join(dir, f)) }));
+  const forms = films.map((f) => multipart(f.bytes, f.name));
+  const ours: Awaited<ReturnType<typeof startOurs>>[] = [];
+  let peer: { url: string; child: ChildProcess } | null = null;
+  try {
+    for (const p of PRECISIONS) ours.push(await startOurs(p, films));
+    const served = ours[0]!.served;
+    if (ours.some((o) => o.served.artifactPath !== served.artifactPath))
+      throw new Error('the API processes serve different chest versions');
+    const modelDir = resolve(ROOT, served.artifactPath);
+    console.log(
+      `serving chest ${served.version} (${served.stage}; ${PRECISIONS.join(' and ')}) from ${modelDir}`,
+    );
+    peer = await startPeer(modelDir);
+    const peerUrl = peer.url;
+    for (let i = 0; i < 10; i++) {
+      const f = forms[i % forms.length]!;
+      await fetch(`${peerUrl}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': f.type },
+        body: f.body,
+      });
+    }
+
+    /** One request (or front-end flow) of each arm, and the process whose CPU it is charged to. */
+    const arms: Record<string, { one: Arm; pid: number | undefined }> = {
+      peer: {
+        pid: undefined,
+        one: async (i) => {
+          const f = forms[i % forms.length]!;
+          const res = await fetch(`${peerUrl}/predict`, {
+            method: 'POST',
+            headers: { 'content-type': f.type },
+            body: f.body,
+          });
+          const body = (await res.json()) as { label?: string };
+          return res.ok && body.label ? 'OK' : `HTTP_${res.status}`;
+        },
+      },
+    };
+    for (const o of ours)
+      for (const [path, one] of Object.entries(o.arms))
+        arms[armName(path, o.precision)] = { one, pid: o.pid };
 
     const names = Object.keys(arms);
     if (WARMUP > 0) {
       for (const name of names) {
-        const run = await drive(16, WARMUP, arms[name]!);
+        const run = await drive(16, WARMUP, arms[name]!.one);
         console.log(`warm-up ${name}: ${WARMUP} requests at c=16, ${JSON.stringify(run.outcomes)}`);
       }
     }
-    const cpuNow = () => {
+    const cpuNow = (pid: number | undefined) => () => {
       const own = process.cpuUsage();
       return {
-        ours: processCpuMs(server.child.pid),
+        ours: pid === undefined ? ours.reduce((s, o) => s + processCpuMs(o.pid), 0) : processCpuMs(pid),
         peer: processCpuMs(peer!.child.pid),
         postgres: postgresCpuMs(),
         client: (own.user + own.system) / 1000,
@@ -340,7 +502,7 @@ async function main(): Promise<void> {
         // Rotate which arm goes first.
         const order = names.map((_, k) => names[(k + round + LEVELS.indexOf(c)) % names.length]!);
         for (const name of order) {
-          const run = await drive(c, COUNTS[c]!, arms[name]!, cpuNow);
+          const run = await drive(c, COUNTS[c]!, arms[name]!.one, cpuNow(arms[name]!.pid));
           ((results[name] ??= {})[c] ??= []).push(run);
           console.log(
             `round ${round + 1} c=${c} ${name}: ${r2((run.latencies.length / run.seconds) * 60)}/min, ` +
@@ -349,115 +511,10 @@ async function main(): Promise<void> {
         }
       }
     }
-
-    const merged = (name: string, c: number) => {
-      const runs = results[name]![c]!;
-      const latencies = runs.flatMap((r) => r.latencies);
-      const n = latencies.length;
-      const seconds = runs.reduce((s, r) => s + r.seconds, 0);
-      const outcomes: Record<string, number> = {};
-      for (const r of runs)
-        for (const [k, v] of Object.entries(r.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + v;
-      const stages: Record<string, number> = {};
-      for (const key of new Set(runs.flatMap((r) => r.timings.flatMap((t) => Object.keys(t)))))
-        stages[key] = r2(median(runs.flatMap((r) => r.timings.map((t) => t[key] ?? 0))));
-      const steps: Record<string, number> = {};
-      for (const key of new Set(runs.flatMap((r) => Object.keys(r.steps))))
-        steps[key] = r2(median(runs.flatMap((r) => r.steps[key] ?? [])));
-      const cpuPerRequestMs: Record<string, number> = {};
-      for (const key of Object.keys(runs[0]!.cpuMs))
-        cpuPerRequestMs[key] = r2(runs.reduce((s, r) => s + r.cpuMs[key]!, 0) / n);
-      return {
-        p50Ms: r2(median(latencies)),
-        p99Ms: r2(quantile(latencies, 0.99)),
-        perMinute: Math.round((n / seconds) * 60),
-        answeredPerMinute: Math.round(((outcomes.OK ?? 0) / seconds) * 60),
-        outcomes,
-        serverStagesP50Ms: stages,
-        clientStepsP50Ms: steps,
-        cpuPerRequestMs,
-      };
-    };
-    const table = LEVELS.map((c) => {
-      const p = merged('peer', c);
-      const a = merged('analyzeStudy', c);
-      const f = merged('frontEnd', c);
-      return {
-        concurrency: c,
-        peer: p,
-        analyzeStudy: a,
-        frontEnd: f,
-        ratios: {
-          analyzeStudyThroughput: r2(a.answeredPerMinute / p.answeredPerMinute),
-          frontEndThroughput: r2(f.answeredPerMinute / p.answeredPerMinute),
-          analyzeStudyP50: r2(a.p50Ms / p.p50Ms),
-          frontEndP50: r2(f.p50Ms / p.p50Ms),
-        },
-      };
-    });
-    const lost = LEVELS.flatMap((c) =>
-      ['peer', 'analyzeStudy', 'frontEnd'].flatMap((name) =>
-        Object.entries(merged(name, c).outcomes)
-          .filter(([k]) => k !== 'OK' && k !== 'QUEUE_FULL')
-          .map(([k, v]) => `${name} c=${c}: ${v} × ${k}`),
-      ),
-    );
-    console.log('\n| c | arm | p50 ms | p99 ms | per min | vs peer: throughput | vs peer: p50 |');
-    console.log('|---|---|---|---|---|---|---|');
-    for (const row of table) {
-      console.log(
-        `| ${row.concurrency} | peer (FastAPI + PyTorch) | ${row.peer.p50Ms} | ${row.peer.p99Ms} | ${row.peer.answeredPerMinute} | 1 | 1 |`,
-      );
-      console.log(
-        `| ${row.concurrency} | analyzeStudy | ${row.analyzeStudy.p50Ms} | ${row.analyzeStudy.p99Ms} | ${row.analyzeStudy.answeredPerMinute} | ${row.ratios.analyzeStudyThroughput} | ${row.ratios.analyzeStudyP50} |`,
-      );
-      console.log(
-        `| ${row.concurrency} | upload + attach + analyze | ${row.frontEnd.p50Ms} | ${row.frontEnd.p99Ms} | ${row.frontEnd.answeredPerMinute} | ${row.ratios.frontEndThroughput} | ${row.ratios.frontEndP50} |`,
-      );
-    }
-    for (const c of [1, 16]) {
-      const row = table.find((t) => t.concurrency === c)!;
-      console.log(
-        `\nserver stages at c=${c}, analyzeStudy (p50 ms): ${JSON.stringify(row.analyzeStudy.serverStagesP50Ms)}`,
-      );
-      console.log(
-        `server stages at c=${c}, front-end analyze (p50 ms): ${JSON.stringify(row.frontEnd.serverStagesP50Ms)}`,
-      );
-      console.log(
-        `client steps at c=${c}, front-end (p50 ms): ${JSON.stringify(row.frontEnd.clientStepsP50Ms)}`,
-      );
-    }
-    // Where the two cores went: CPU per answered request (or front-end flow), by process.
-    console.log('\n| c | arm | ours (all threads) | peer | PostgreSQL | bench client | in all |');
-    console.log('|---|---|---|---|---|---|---|');
-    for (const row of table)
-      for (const name of ['peer', 'analyzeStudy', 'frontEnd'] as const) {
-        const cpu = row[name].cpuPerRequestMs;
-        const all = r2(Object.values(cpu).reduce((s, v) => s + v, 0));
-        console.log(
-          `| ${row.concurrency} | ${name} | ${cpu.ours} ms | ${cpu.peer} ms | ${cpu.postgres} ms | ${cpu.client} ms | ${all} ms |`,
-        );
-      }
-    console.log(
-      lost.length
-        ? `\nLOST: ${lost.join('; ')}`
-        : '\nnothing lost: every request answered or refused with QUEUE_FULL',
-    );
-    const report = {
-      machine: '2 cores (shared), one API process, PostgreSQL on loopback, one uvicorn worker',
-      model: { task: 'chest', version: served.version, stage: served.stage, precision },
-      rounds: ROUNDS,
-      counts: COUNTS,
-      table,
-      lost,
-    };
-    mkdirSync(join(__dirname, 'results'), { recursive: true });
-    const out = precision === 'fp32' ? 'peer.json' : `peer-${precision}.json`;
-    writeFileSync(join(__dirname, 'results', out), JSON.stringify(report, null, 2));
-    if (lost.length) process.exitCode = 1;
+    report(results, names, served);
   } finally {
     peer?.child.kill('SIGTERM');
-    await stop();
+    for (const o of ours) await o.stop();
   }
 }
 
