@@ -70,19 +70,29 @@ function processCpuMs(pid: number | undefined): number {
   }
 }
 
-/** CPU time (ms) every PostgreSQL process has used so far (the server runs on this machine). */
+/**
+ * CPU time (ms) PostgreSQL has used so far (the server runs on this machine): every live postgres
+ * process, plus what its exited children used, which the postmaster's own record keeps (cutime and
+ * cstime of /proc/<postmaster>/stat): a backend or autovacuum worker that ends during an arm would
+ * otherwise take its CPU time out of the sum.
+ */
 function postgresCpuMs(): number {
-  let total = 0;
+  const stats = new Map<number, string[]>();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('postgres'))
-        total += processCpuMs(Number(pid));
+        stats.set(Number(pid), stat.slice(stat.lastIndexOf(')') + 2).split(' '));
     } catch {
       // the process ended meanwhile
     }
   }
-  return total;
+  let ticks = 0;
+  for (const f of stats.values()) {
+    ticks += Number(f[11]) + Number(f[12]);
+    if (!stats.has(Number(f[1]))) ticks += Number(f[13]) + Number(f[14]); // the postmaster: its reaped children
+  }
+  return (ticks * 1000) / CLOCK_TICKS;
 }
 
 /** Linux's USER_HZ (clock ticks per second in /proc/<pid>/stat): 100 on every mainstream build. */
