@@ -1458,6 +1458,8 @@ export type Prediction = {
   flagged?: Maybe<Scalars['Boolean']['output']>;
   /** Input gate verdict; anything but ACCEPTED means no diagnosis was made. */
   gateVerdict: GateVerdict;
+  /** Numeric precision of the graph that made this reading: fp32 (the version's model.onnx) or int8 (its accepted int8 graph, served with ENGINE_PRECISION=int8). */
+  graphPrecision: Scalars['String']['output'];
   /** Path of the class-activation heatmap (PNG) on this API: the map over the film in its proportions, named by its finding, with a colour scale; add ?overlay=false for the bare map. Needs READ_PREDICTIONS. */
   heatmapUrl?: Maybe<Scalars['String']['output']>;
   /** Stable identifier. */

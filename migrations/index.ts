@@ -10,6 +10,7 @@ import { Migration20261206144109 } from './Migration20261206144109';
 import { Migration20261206160000 } from './Migration20261206160000';
 import { Migration20261207041500 } from './Migration20261207041500';
 import { Migration20261207070000 } from './Migration20261207070000';
+import { Migration20261207120000 } from './Migration20261207120000';
 
 /**
  * Every migration, in order. Listed explicitly so the same list works from TypeScript sources and from
@@ -27,4 +28,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261206160000', class: Migration20261206160000 },
   { name: 'Migration20261207041500', class: Migration20261207041500 },
   { name: 'Migration20261207070000', class: Migration20261207070000 },
+  { name: 'Migration20261207120000', class: Migration20261207120000 },
 ];

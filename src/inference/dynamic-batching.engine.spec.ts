@@ -500,34 +500,34 @@ describe('DynamicBatchingEngine (fake sessions) with an instance group', () => {
   });
 });
 
+/** `modelDir(name)` with an int8 graph beside model.onnx, recorded in model.json as given. */
+function withInt8(name: string, variant: { accepted: boolean; sha256?: string }): string {
+  const dir = modelDir(name);
+  writeFileSync(join(dir, 'model.int8.onnx'), 'int8 bytes');
+  const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
+  manifest.variants = {
+    int8: {
+      file: 'model.int8.onnx',
+      sha256: variant.sha256 ?? createHash('sha256').update('int8 bytes').digest('hex'),
+      accepted: variant.accepted,
+      gate: { oodDistanceThreshold: 7.5 },
+    },
+  };
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+  return dir;
+}
+
+function int8Engine(warnings: object[]): DynamicBatchingEngine {
+  return new DynamicBatchingEngine({
+    sessionFactory: factory,
+    precision: 'int8',
+    log: { info: () => undefined, warn: (o) => warnings.push(o) },
+  });
+}
+
 describe('DynamicBatchingEngine (fake sessions): ENGINE_PRECISION', () => {
   beforeEach(setUp);
   afterEach(tearDown);
-
-  /** `modelDir(name)` with an int8 graph beside model.onnx, recorded in model.json as given. */
-  function withInt8(name: string, variant: { accepted: boolean; sha256?: string }): string {
-    const dir = modelDir(name);
-    writeFileSync(join(dir, 'model.int8.onnx'), 'int8 bytes');
-    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
-    manifest.variants = {
-      int8: {
-        file: 'model.int8.onnx',
-        sha256: variant.sha256 ?? createHash('sha256').update('int8 bytes').digest('hex'),
-        accepted: variant.accepted,
-        gate: { oodDistanceThreshold: 7.5 },
-      },
-    };
-    writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
-    return dir;
-  }
-
-  function int8Engine(warnings: object[]): DynamicBatchingEngine {
-    return new DynamicBatchingEngine({
-      sessionFactory: factory,
-      precision: 'int8',
-      log: { info: () => undefined, warn: (o) => warnings.push(o) },
-    });
-  }
 
   it('serves an accepted int8 graph with its own gate thresholds, and says so in health()', async () => {
     const warnings: object[] = [];
@@ -536,12 +536,14 @@ describe('DynamicBatchingEngine (fake sessions): ENGINE_PRECISION', () => {
     expect(factory.paths.at(-1)).toBe(join(root, 'v1', 'model.int8.onnx'));
     expect(int8.manifest('chest', 'v1').gate.oodDistanceThreshold).toBe(7.5);
     expect(int8.health()[0]).toMatchObject({ version: 'v1', precision: 'int8' });
+    expect(int8.precision('chest')).toBe('int8');
     expect(warnings).toEqual([]);
     // the same folder at fp32 (the default) runs model.onnx with model.json's own gate
     await engine.loadVersion('chest', 'v1', join(root, 'v1'));
     expect(factory.paths.at(-1)).toBe(join(root, 'v1', 'model.onnx'));
     expect(engine.manifest('chest', 'v1').gate.oodDistanceThreshold).toBe(1);
     expect(engine.health()[0]).toMatchObject({ precision: 'fp32' });
+    expect(engine.precision('chest', 'v1')).toBe('fp32');
   });
 
   it('runs model.onnx, with a warning that says why, for a version without an accepted int8 graph', async () => {

@@ -303,6 +303,10 @@ export class DynamicBatchingEngine implements InferenceEngine {
     return this.slot(task, version ?? this.activeOrThrow(task)).model.manifest;
   }
 
+  precision(task: string, version?: string): Precision {
+    return this.slot(task, version ?? this.activeOrThrow(task)).model.precision;
+  }
+
   health(): ModelHealth[] {
     const out: ModelHealth[] = [];
     for (const [task, taskSlot] of this.tasks) {

@@ -98,6 +98,8 @@ export interface InferenceEngine {
   activeVersion(task: string): string | null;
   /** Manifest of a loaded version. */
   manifest(task: string, version?: string): ModelManifest;
+  /** The precision of the graph a loaded version runs (ENGINE_PRECISION and the version's variants). */
+  precision(task: string, version?: string): Precision;
   health(): ModelHealth[];
   close(): Promise<void>;
 }

@@ -28,6 +28,7 @@ export const toPrediction = (p: Prediction): PredictionType =>
     id: p.id,
     studyId: p.study.id,
     modelVersionId: p.modelVersion?.id ?? null,
+    graphPrecision: p.graphPrecision,
     gateVerdict: p.gateVerdict,
     outcome: outcomeOf(p),
     flagged: outcomeOf(p) === ReadingOutcome.FLAGGED_FOR_REVIEW,

@@ -86,6 +86,12 @@ export class PredictionType {
   })
   modelVersionId!: string | null;
 
+  @Field(() => String, {
+    description:
+      "Numeric precision of the graph that made this reading: fp32 (the version's model.onnx) or int8 (its accepted int8 graph, served with ENGINE_PRECISION=int8).",
+  })
+  graphPrecision!: string;
+
   @Field(() => GateVerdict, {
     description: 'Input gate verdict; anything but ACCEPTED means no diagnosis was made.',
   })

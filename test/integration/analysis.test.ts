@@ -8,11 +8,12 @@ import { startTestApp, TestApp } from '../support/test-app';
 import { requireOrSkip } from '../support/test-database';
 import { subscribe, untilReceived, wsClient } from '../support/ws-client';
 
-const PREDICTION = `id gateVerdict label probabilities { label probability } findings { label probability threshold }
+const PREDICTION = `id graphPrecision gateVerdict label probabilities { label probability } findings { label probability threshold }
   heatmapUrl timings route warning explanation createdAt`;
 
 interface PredictionResult {
   id: string;
+  graphPrecision: string;
   gateVerdict: string;
   label: string | null;
   probabilities: { label: string; probability: number }[];
@@ -67,6 +68,7 @@ describe('analysis of studies', () => {
     for (const f of p.findings) expect(f.probability).toBeGreaterThanOrEqual(f.threshold);
     expect(p.warning).toMatch(/AI assistance/);
     expect(p.route).toBe('PRODUCTION');
+    expect(p.graphPrecision).toBe('fp32'); // ENGINE_PRECISION's default: model.onnx
     expect(p.timings.inferenceMs).toBeGreaterThanOrEqual(0);
     expect(p.timings.totalMs).toBeGreaterThanOrEqual(p.timings.inferenceMs);
     expect(p.heatmapUrl).toBeTruthy();

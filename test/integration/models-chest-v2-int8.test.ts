@@ -14,6 +14,9 @@ import { judgeVariant, readWithBothGraphs, VARIANT_TOLERANCE } from '../../src/t
 import { SHARED_DIR, sharedDataAvailable } from '../support/shared-data';
 import { gateVerdicts, share, useModel } from '../support/model-checks';
 import { requireOrSkip } from '../support/test-database';
+import { Role } from '../../src/domain/enums';
+import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
+import { startTestApp } from '../support/test-app';
 
 const DIR = 'models/chest/v2';
 const datasets = join(SHARED_DIR, 'datasets');
@@ -113,4 +116,33 @@ const ready =
     expect(share(chest, (v) => v === 'ACCEPTED')).toBeGreaterThanOrEqual(0.95);
     expect(chest.filter((v, i) => v !== chestFp32[i]).length).toBeLessThanOrEqual(1);
   }, 300_000);
+
+  it('answers analyzeStudy from the int8 graph when the app runs with ENGINE_PRECISION=int8, and says so', async () => {
+    const t = await startTestApp({ ENGINE_PRECISION: 'int8' });
+    try {
+      const tech = await t.tokenFor(Role.TECHNICIAN);
+      const radiologist = await t.tokenFor(Role.RADIOLOGIST);
+      const studyId = await createStudy(t, tech, await createPatient(t, tech), 'CHEST');
+      await attach(t, tech, studyId, 'chest/kermany/test/PNEUMONIA/person100_bacteria_475.jpeg', 'AP');
+      const r = await t.gql<{
+        analyzeStudy: { graphPrecision: string; gateVerdict: string; modelVersionId: string };
+      }>(
+        radiologist,
+        'mutation($s: ID!) { analyzeStudy(studyId: $s) { graphPrecision gateVerdict modelVersionId } }',
+        {
+          s: studyId,
+        },
+      );
+      expect(r.errors).toBeUndefined();
+      expect(r.data!.analyzeStudy).toMatchObject({ graphPrecision: 'int8', gateVerdict: 'ACCEPTED' });
+      const ready = (await (await fetch(`${t.app.url}/health/ready`)).json()) as {
+        checks: { models: string };
+      };
+      expect(ready.checks.models).toMatch(/chest@v2\*? on cpu \(int8\)/);
+      // wrist has no int8 graph: it runs model.onnx
+      expect(ready.checks.models).toMatch(/wrist@v\d+\*? on cpu(?! \(int8\))/);
+    } finally {
+      await t.stop();
+    }
+  }, 120_000);
 });

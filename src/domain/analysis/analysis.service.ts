@@ -609,6 +609,7 @@ export class AnalysisService {
   }> {
     const task = version.task.toLowerCase();
     const shipped = this.engine.manifest(task, version.version);
+    const graphPrecision = this.engine.precision(task, version.version);
     // The site's approved temperature and thresholds replace the shipped ones where the reading is
     // interpreted; the engine and the input contract stay the version's own.
     const point = options.operatingPoint ?? null;
@@ -657,6 +658,7 @@ export class AnalysisService {
     const t1 = performance.now();
     const stored = this.storedCams(manifest, read, prepared, views, options.heatmaps !== false);
     const prediction = predictionOf(study, version, manifest, point, route, read.reading, stored.cam);
+    prediction.graphPrecision = graphPrecision;
     prediction.timings = {
       decodeMs,
       queueMs: read.timings.queueMs,

@@ -72,6 +72,9 @@ class FakeEngine implements InferenceEngine {
   manifest(): ModelManifest {
     throw new Error('not used');
   }
+  precision(): 'fp32' {
+    return 'fp32';
+  }
   async close(): Promise<void> {}
 }
 

@@ -75,6 +75,10 @@ export class Prediction extends BaseEntity {
   @Property({ type: 'jsonb' })
   timings: Record<string, number> = {};
 
+  /** The graph that made the reading: `fp32` (model.onnx) or `int8` (the version's accepted int8 graph). */
+  @Property({ type: 'text', default: 'fp32' })
+  graphPrecision: string = 'fp32';
+
   /** PRODUCTION, CANARY or SHADOW: how the study reached this model version. */
   @Property({ type: 'text', default: 'PRODUCTION' })
   route: string = 'PRODUCTION';
