@@ -7,42 +7,27 @@ import {
   type GraphReading,
 } from './precision-variant';
 
-/** A two-class chest-like manifest with a probe gate and an operating point on ABNORMAL at 0.5. */
-const manifest = modelManifestSchema.parse(
-  fixtureManifestJson({
-    name: 'chest-fake',
-    task: 'chest',
-    version: 'v9',
-    classes: ['NORMAL', 'ABNORMAL'],
-    input: { names: ['image'], size: 4, channels: 1, layout: 'NCHW' },
-    preprocessing: fixturePreprocessing('v1'),
-    outputs: [
-      { name: 'logits', shape: ['N', 2] },
-      { name: 'embedding', shape: ['N', 3] },
-      { name: 'ood_distance', shape: ['N'] },
-      { name: 'not_target_logit', shape: ['N'] },
-    ],
-    thresholds: {
-      ABNORMAL: {
-        value: 0.5,
-        targetRecall: 0.9,
-        method: 'fake',
-        nCalibrationPositives: 10,
-        guarantee: 'none',
-      },
-    },
-    gate: probeGate(),
-    training: {
-      epochs: 0,
-      seconds: 0,
-      params: 1,
-      torchVersion: 'none',
-      codeVersion: 'test',
-      seed: 0,
-      hyperparameters: { gateQuantile: 0.9, oodMargin: 1.5 },
-    },
-  }),
-);
+/** A two-class chest-like manifest with a probe gate, an operating point on ABNORMAL at 0.5 and v2's gate rule. */
+const fixture = fixtureManifestJson({
+  name: 'chest-fake',
+  task: 'chest',
+  version: 'v9',
+  classes: ['NORMAL', 'ABNORMAL'],
+  input: { names: ['image'], size: 4, channels: 1, layout: 'NCHW' },
+  preprocessing: fixturePreprocessing('v1'),
+  outputs: [
+    { name: 'logits', shape: ['N', 2] },
+    { name: 'embedding', shape: ['N', 3] },
+    { name: 'ood_distance', shape: ['N'] },
+    { name: 'not_target_logit', shape: ['N'] },
+  ],
+  thresholds: {
+    ABNORMAL: { value: 0.5, targetRecall: 0.9, method: 'fake', nCalibrationPositives: 10, guarantee: 'none' },
+  },
+  gate: probeGate(),
+});
+(fixture.training as { hyperparameters: object }).hyperparameters = { gateQuantile: 0.9, oodMargin: 1.5 };
+const manifest = modelManifestSchema.parse(fixture);
 
 const reading = (abnormalLogit: number, d = 1, l = -5): GraphReading => ({
   logits: [0, abnormalLogit],
