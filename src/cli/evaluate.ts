@@ -22,6 +22,7 @@
  * a row with only `path` is read as a pseudo-study with that image in both views.
  */
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -53,6 +54,12 @@ async function judgeInt8(values: {
     return 2;
   }
   const graph = values.graph ?? join(values.model, 'model.int8.onnx');
+  if (!existsSync(graph)) {
+    console.error(
+      `${graph} does not exist: make it with src/training/python/quantize_int8.py (src/training/python/README.md)`,
+    );
+    return 2;
+  }
   const { manifest, films } = await readWithBothGraphs({
     model: values.model,
     graph,

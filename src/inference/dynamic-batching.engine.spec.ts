@@ -577,6 +577,16 @@ describe('DynamicBatchingEngine (fake sessions): ENGINE_PRECISION', () => {
     expect(int8.health()).toEqual([]);
   });
 
+  it('refuses to load an accepted int8 graph that is not there', async () => {
+    const dir = withInt8('v1', { accepted: true });
+    rmSync(join(dir, 'model.int8.onnx'));
+    const err = await int8Engine([])
+      .loadVersion('chest', 'v1', dir)
+      .catch((e: AppError) => e);
+    expect(err).toMatchObject({ code: 'MODEL_LOAD_FAILED', message: 'model.int8.onnx is missing' });
+    expect(factory.paths).toEqual([]);
+  });
+
   it('rejects a model.json whose int8 variant names a file outside its folder', async () => {
     const dir = withInt8('v1', { accepted: true });
     const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {

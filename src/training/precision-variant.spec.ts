@@ -2,6 +2,7 @@ import { fixtureManifestJson, fixturePreprocessing, probeGate } from '../../test
 import { modelManifestSchema } from '../inference/model-manifest';
 import {
   judgeVariant,
+  readWithBothGraphs,
   variantGateThresholds,
   type FilmReadings,
   type GraphReading,
@@ -106,5 +107,16 @@ describe('judgeVariant', () => {
 
   it('needs validation films to take the gate thresholds', () => {
     expect(() => variantGateThresholds(manifest, [])).toThrow(/validation films/);
+  });
+
+  it('is defined for single-film chest versions: a wrist version is refused before any graph is opened', async () => {
+    const factory = {
+      load: () => {
+        throw new Error('no graph should be opened');
+      },
+    };
+    await expect(
+      readWithBothGraphs({ model: 'models/wrist/v1', graph: 'x.onnx', datasets: '.', factory }),
+    ).rejects.toThrow(/single-film chest versions/);
   });
 });

@@ -68,6 +68,10 @@ export async function readWithBothGraphs(options: {
   perSet?: number;
 }): Promise<{ manifest: ModelManifest; films: FilmReadings[] }> {
   const manifest = await loadModelManifest(options.model);
+  if (manifest.task !== 'chest' || manifest.input.names.length !== 1)
+    throw new Error(
+      `${options.model}: the int8 acceptance is defined for single-film chest versions (its films and gate sets are chest's)`,
+    );
   const rows: { set: string; path: string; label: string; source: string }[] = [];
   const limit = options.perSet ?? Infinity;
   const take = (set: string, list: typeof rows) =>
