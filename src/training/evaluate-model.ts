@@ -8,7 +8,8 @@ import { readCsvRecords } from './csv';
 import { evaluate, EvaluatedItem } from './evaluate';
 
 /** Decoding limits for films read from disk (local datasets, not uploads): generous on purpose. */
-const LIMITS = { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 };
+export const DATASET_FILM_LIMITS = { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 };
+const LIMITS = DATASET_FILM_LIMITS;
 
 /**
  * Evaluates a model folder on a labels CSV through the server's own decoding, preprocessing and

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { AppError } from '../errors';
 import { decodeImage } from '../imaging';
 import { toModelTensor } from '../imaging/preprocessing/model-preprocessing';
 import type { ModelManifest } from '../inference/model-manifest';
@@ -22,11 +23,10 @@ import type { ModelSession, SessionFactory } from '../inference/model-session';
 import { calibratedSoftmax } from '../inference/postprocess';
 import { auroc } from './classification-metrics';
 import { readCsvRecords } from './csv';
+import { DATASET_FILM_LIMITS } from './evaluate-model';
 
 /** The largest change in any AUROC, recall or refusal rate that still accepts the graph. */
 export const VARIANT_TOLERANCE = 0.005;
-
-const LIMITS = { maxBytes: 512 * 1024 * 1024, maxPixels: 100_000_000 };
 
 /** One film read by one graph: its logits and the gate's two signals. */
 export interface GraphReading {
@@ -104,10 +104,13 @@ export async function readWithBothGraphs(options: {
       const tensors: Float32Array[] = [];
       const kept: typeof rows = [];
       for (const r of chunk) {
+        // A missing or unreadable file is an error of the data; a file that does not decode is left out.
+        const bytes = await readFile(join(options.datasets, r.path));
         let img;
         try {
-          img = await decodeImage(await readFile(join(options.datasets, r.path)), LIMITS);
-        } catch {
+          img = await decodeImage(bytes, DATASET_FILM_LIMITS);
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
           continue;
         }
         tensors.push(await toModelTensor(img, size, manifest.preprocessing.id));
