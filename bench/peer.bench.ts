@@ -15,6 +15,8 @@
  *   (`reread: true`, so every request runs the model and stores a new reading);
  * - ours, the front-end path: `POST /uploads`, `attachImage` to an empty study, `analyzeStudy`
  *   (three requests against the peer's one; its latency is the three together).
+ * Every arm's requests go through one keep-alive `node:http` agent (`httpRequest`), not fetch: the
+ * client shares the two cores with both servers, and fetch cost about twice its CPU per request.
  * Prints p50/p99 latency and throughput per arm, the ratios to the peer, every answer's outcome
  * (a result, QUEUE_FULL, or anything else, which counts as lost), and the server's own stage timings
  * at concurrency 1 and 16 (medians of what each reading reports), and the CPU time each answer cost
@@ -32,7 +34,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { median, quantile, r2 } from './bench-utils';
+import { httpRequest, median, quantile, r2 } from './bench-utils';
 
 const ROOT = join(__dirname, '..');
 const SHARED = process.env.CARE_SHARED_DIR ?? join(ROOT, '..', 'shared');
@@ -109,12 +111,12 @@ async function gql(
   query: string,
   variables: Record<string, unknown> = {},
 ): Promise<GqlAnswer> {
-  const res = await fetch(`${url}/graphql`, {
+  const res = await httpRequest(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
   });
-  return (await res.json()) as GqlAnswer;
+  return JSON.parse(res.body) as GqlAnswer;
 }
 
 const codeOf = (a: GqlAnswer): Outcome => (a.errors ? (a.errors[0]?.extensions?.code ?? 'UNKNOWN') : 'OK');
@@ -345,13 +347,15 @@ async function startOurs(precision: string, films: Film[]) {
         })
       ).data!.createStudy!.id as string;
     const upload = async (i: number): Promise<{ uploadId?: string; code?: string }> => {
-      const res = await fetch(`${url}/uploads`, {
+      const res = await httpRequest(`${url}/uploads`, {
         method: 'POST',
         headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${techToken}` },
         body: films[i % films.length]!.bytes,
       });
-      const body = (await res.json()) as { uploadId?: string; code?: string; error?: { code?: string } };
-      return res.ok ? body : { code: body.code ?? body.error?.code ?? `HTTP_${res.status}` };
+      const body = JSON.parse(res.body) as { uploadId?: string; code?: string; error?: { code?: string } };
+      return res.status >= 200 && res.status < 300
+        ? body
+        : { code: body.code ?? body.error?.code ?? `HTTP_${res.status}` };
     };
     const attach = (studyId: string, uploadId: string) =>
       gql(url, techToken, 'mutation($i: AttachImageInput!) { attachImage(input: $i) { id } }', {
@@ -463,7 +467,7 @@ async function main(): Promise<void> {
     const peerUrl = peer.url;
     for (let i = 0; i < 10; i++) {
       const f = forms[i % forms.length]!;
-      await fetch(`${peerUrl}/predict`, {
+      await httpRequest(`${peerUrl}/predict`, {
         method: 'POST',
         headers: { 'content-type': f.type },
         body: f.body,
@@ -476,13 +480,13 @@ async function main(): Promise<void> {
         pid: undefined,
         one: async (i) => {
           const f = forms[i % forms.length]!;
-          const res = await fetch(`${peerUrl}/predict`, {
+          const res = await httpRequest(`${peerUrl}/predict`, {
             method: 'POST',
             headers: { 'content-type': f.type },
             body: f.body,
           });
-          const body = (await res.json()) as { label?: string };
-          return res.ok && body.label ? 'OK' : `HTTP_${res.status}`;
+          const body = JSON.parse(res.body) as { label?: string };
+          return res.status >= 200 && res.status < 300 && body.label ? 'OK' : `HTTP_${res.status}`;
         },
       },
     };

@@ -2,11 +2,12 @@
  * PreparedRead (issue 18): a hot read as a named prepared statement on real PostgreSQL. It answers as
  * `em.execute` would, is logged as one statement, reads inside a transaction on that transaction's
  * connection, survives a schema change under a connection that prepared it, and fails as MikroORM fails.
+ * runStatement (the one-statement writes) prepares each text it sends once per connection, up to a bound.
  */
 import { DriverException } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createOrm } from '../../src/db/orm';
-import { PreparedRead } from '../../src/domain/shared/prepared-read';
+import { MAX_PREPARED_STATEMENTS, PreparedRead, runStatement } from '../../src/domain/shared/prepared-read';
 import { statementOf } from '../support/query-recorder';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
@@ -74,5 +75,41 @@ describe('PreparedRead on PostgreSQL', () => {
     const em = orm.em.fork();
     await expect(read.rows(em, ['not a number', 'x'])).rejects.toBeInstanceOf(DriverException);
     expect(await read.rows(em, [3, 'x'])).toEqual([{ id: 3, name: 'three' }]);
+  });
+
+  it('runStatement prepares a text once per connection, by a name from its text, and not in a transaction', async () => {
+    const em = orm.em.fork();
+    const prepared = async () =>
+      (
+        await em.execute<{ name: string; statement: string }[]>(
+          "select name, statement from pg_prepared_statements where name like 'cc\\_%' order by name",
+        )
+      ).map((r) => [r.name, r.statement]);
+    const insert = 'insert into thing (id, name) values (?, ?)';
+    await runStatement(em, insert, [10, 'ten']);
+    await runStatement(em, insert, [11, 'eleven']);
+    const after = await prepared();
+    expect(after).toEqual([
+      [expect.stringMatching(/^cc_[0-9a-f]{24}$/), 'insert into thing (id, name) values ($1, $2)'],
+    ]);
+    expect(await em.execute('select id, name from thing where id >= 10 order by id')).toEqual([
+      { id: 10, name: 'ten' },
+      { id: 11, name: 'eleven' },
+    ]);
+    await em.transactional(async (tx) => {
+      await runStatement(tx, 'delete from thing where id >= ?', [10]);
+    });
+    expect(await prepared()).toEqual(after);
+    expect(await em.execute('select count(*)::int as n from thing where id >= 10')).toEqual([{ n: 0 }]);
+  });
+
+  it(`runStatement prepares at most ${MAX_PREPARED_STATEMENTS} texts; the ones after are sent unprepared and still answer`, async () => {
+    const em = orm.em.fork();
+    for (let k = 0; k < MAX_PREPARED_STATEMENTS + 6; k++)
+      expect(await runStatement(em, `select ?::int + ${k} as v`, [1])).toEqual([{ v: 1 + k }]);
+    const [{ n }] = await em.execute<{ n: number }[]>(
+      "select count(*)::int as n from pg_prepared_statements where name like 'cc\\_%'",
+    );
+    expect(n).toBe(MAX_PREPARED_STATEMENTS);
   });
 });

@@ -2,6 +2,22 @@ import { EntityRepository } from '@mikro-orm/postgresql';
 import { DriftWindowKind } from '../enums';
 import type { ModelVersion } from '../model-version/model-version.entity';
 import type { DriftSample } from './drift-sample.entity';
+import { PreparedRead } from '../shared/prepared-read';
+
+/**
+ * The count after each reading (see `countWindowComplete`), prepared once per connection: planned on every
+ * reading, its planning cost more than its execution (0.19 against 0.09 ms).
+ */
+const COUNT_WINDOW = new PreparedRead(
+  'drift_count_window',
+  `select count(*)::int as n from (
+     select 1 from drift_sample
+     where model_version_id = ?
+       and created_at > coalesce(
+         (select max(window_end) from drift_check where model_version_id = ? and window_kind = ?),
+         '-infinity'::timestamptz)
+     limit ?) s`,
+);
 
 /** Reads of drift samples, and their pruning. */
 export class DriftSampleRepository extends EntityRepository<DriftSample> {
@@ -34,18 +50,12 @@ export class DriftSampleRepository extends EntityRepository<DriftSample> {
    * window: one indexed count that stops at `windowSize` rows.
    */
   async countWindowComplete(modelVersionId: string, windowSize: number): Promise<boolean> {
-    const [row] = await this.em.getConnection().execute<{ n: number }[]>(
-      `select count(*)::int as n from (
-         select 1 from drift_sample
-         where model_version_id = ?
-           and created_at > coalesce(
-             (select max(window_end) from drift_check where model_version_id = ? and window_kind = ?),
-             '-infinity'::timestamptz)
-         limit ?) s`,
-      [modelVersionId, modelVersionId, DriftWindowKind.COUNT, windowSize],
-      'all',
-      this.em.getTransactionContext(),
-    );
+    const [row] = await COUNT_WINDOW.rows<{ n: number }>(this.em, [
+      modelVersionId,
+      modelVersionId,
+      DriftWindowKind.COUNT,
+      windowSize,
+    ]);
     return (row?.n ?? 0) >= windowSize;
   }
 

@@ -27,16 +27,15 @@ function fakeRootEm(samples: () => number) {
   const em = {
     fork: () => em,
     getRepository: () => samplesRepository,
-    getTransactionContext: () => undefined,
-    getConnection: () => ({
-      execute: async (sql: string, params: unknown[]) => {
-        queries.push(params);
-        expect(sql).toMatch(/count\(\*\)/);
-        const n = Math.min(samples(), params[3] as number); // the snapshot the query sees
-        await new Promise((r) => setImmediate(r));
-        return [{ n }];
-      },
-    }),
+    // As inside a transaction, the repository's prepared count goes through em.execute, answered here.
+    isInTransaction: () => true,
+    execute: async (sql: string, params: unknown[]) => {
+      queries.push(params);
+      expect(sql).toMatch(/count\(\*\)/);
+      const n = Math.min(samples(), params[3] as number); // the snapshot the query sees
+      await new Promise((r) => setImmediate(r));
+      return [{ n }];
+    },
     nativeDelete: async () => 0,
   };
   const samplesRepository = new DriftSampleRepository(em as unknown as EntityManager, 'DriftSample');

@@ -2,6 +2,7 @@ import type { DecodedImage } from '../image.types';
 import {
   equalizeHistogram,
   instanceNormalize,
+  intensityHistogram,
   PREPROCESSING_SPEC,
   PREPROCESSING_SPEC_V2,
   resizeBilinear,
@@ -18,6 +19,41 @@ function gray(
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = f(x, y);
   return { width, height, data };
 }
+
+/** resizeBilinear as plain loops over Pillow's triangle taps (horizontal pass, then vertical), for comparison. */
+const referenceResize = (img: { width: number; height: number; data: Float32Array }, size: number) => {
+  const taps = (inSize: number) =>
+    Array.from({ length: size }, (_, i) => {
+      const scale = inSize / size;
+      const support = Math.max(scale, 1);
+      const center = (i + 0.5) * scale;
+      const lo = Math.max(Math.floor(center - support + 0.5), 0);
+      const hi = Math.min(Math.floor(center + support + 0.5), inSize);
+      const n = Math.min(hi - lo, Math.ceil(support) * 2 + 1);
+      const w = Array.from({ length: n }, (_, k) =>
+        Math.max(0, 1 - Math.abs((lo + k - center + 0.5) / support)),
+      );
+      const total = w.reduce((a, b) => a + b, 0);
+      return { lo, w: w.map((x) => (total > 0 ? x / total : 0)) };
+    });
+  const h = taps(img.width);
+  const v = taps(img.height);
+  const tmp = new Float64Array(size * img.height);
+  for (let y = 0; y < img.height; y++)
+    for (let x = 0; x < size; x++) {
+      let acc = 0;
+      h[x]!.w.forEach((w, k) => (acc += img.data[y * img.width + h[x]!.lo + k]! * w));
+      tmp[y * size + x] = acc;
+    }
+  const out = new Float32Array(size * size);
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) {
+      let acc = 0;
+      v[y]!.w.forEach((w, k) => (acc += tmp[(v[y]!.lo + k) * size + x]! * w));
+      out[y * size + x] = acc;
+    }
+  return out;
+};
 
 describe('gray-fill-bilinear-instnorm-v1', () => {
   it('names the contract', () => {
@@ -99,6 +135,23 @@ describe('gray-fill-bilinear-instnorm-v1', () => {
   });
 });
 
+describe('resizeBilinear', () => {
+  it('sums the taps of every width in loop order, bit for bit (3 and 4 taps are written out)', () => {
+    // 224 → 160 (3 and 4 taps), 300 → 100 (6–7 taps), 50 → 160 (upsampling: 2–3 taps)
+    for (const [w, h, size] of [
+      [224, 224, 160],
+      [300, 90, 100],
+      [50, 70, 160],
+    ] as const) {
+      const img = gray(w, h, (x, y) => ((x * 31 + y * 17) % 251) / 250);
+      const ours = resizeBilinear(img, size).data;
+      const expected = referenceResize(img, size);
+      const differing = ours.filter((v, i) => !Object.is(v, expected[i])).length;
+      expect({ size: [w, h, size], differing }).toEqual({ size: [w, h, size], differing: 0 });
+    }
+  });
+});
+
 describe('gray-fill-bilinear-histeq-instnorm-v2', () => {
   it('maps each value to the mid-point of its bin in the cumulative histogram', () => {
     // bins of 1/256: 0.0 → bin 0 (2 pixels), 0.5 → bin 128 (1), 0.999 → bin 255 (1); n = 4
@@ -123,6 +176,11 @@ describe('gray-fill-bilinear-histeq-instnorm-v2', () => {
   it('clamps out-of-range values and maps a constant image to 0.5', () => {
     expect(Array.from(equalizeHistogram(new Float32Array([-1, 2])))).toEqual([0.25, 0.75]);
     expect(Array.from(equalizeHistogram(new Float32Array(9).fill(0.3)))).toEqual(new Array(9).fill(0.5));
+  });
+
+  it('bins the resized intensities for drift, clamping values outside [0, 1] to the end bins', () => {
+    const h = intensityHistogram(new Float32Array([-0.5, 0, 0.0624, 0.0625, 0.5, 0.9999, 1, 3]));
+    expect(h.map((p) => p * 8)).toEqual([3, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3]);
   });
 
   it('is selected by the contract id in toModelTensor', async () => {

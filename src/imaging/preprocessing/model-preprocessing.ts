@@ -118,12 +118,24 @@ export function resizeBilinear(img: GrayImage, size: number): GrayImage {
     const row = y * width;
     const to = y * size;
     for (let x = 0; x < size; x++) {
-      let acc = 0;
       const s = row + hStart[x]!;
-      const base = x * hMax;
+      const b = x * hMax;
       const taps = hCount[x]!;
-      for (let k = 0; k < taps; k++) acc += data[s + k]! * hWeights[base + k]!;
-      tmp[to + x] = acc;
+      // The common tap counts written out: the same products, added in the same order as the loop.
+      if (taps === 3)
+        tmp[to + x] =
+          data[s]! * hWeights[b]! + data[s + 1]! * hWeights[b + 1]! + data[s + 2]! * hWeights[b + 2]!;
+      else if (taps === 4)
+        tmp[to + x] =
+          data[s]! * hWeights[b]! +
+          data[s + 1]! * hWeights[b + 1]! +
+          data[s + 2]! * hWeights[b + 2]! +
+          data[s + 3]! * hWeights[b + 3]!;
+      else {
+        let acc = 0;
+        for (let k = 0; k < taps; k++) acc += data[s + k]! * hWeights[b + k]!;
+        tmp[to + x] = acc;
+      }
     }
   }
   // Vertical pass row by row: each output row sums its input rows in tap order (the same sums, in the
@@ -175,10 +187,12 @@ export function equalizeHistogram(data: Float32Array, bins = EQUALIZE_BINS): Flo
   const idx = new Uint16Array(n);
   const counts = new Float64Array(bins);
   for (let i = 0; i < n; i++) {
-    const v = Math.min(1, Math.max(0, data[i]!));
-    const b = Math.min(bins - 1, Math.floor(v * bins));
-    idx[i] = b;
-    counts[b]!++;
+    const x = data[i]!;
+    // floor(clamp(x, 0, 1) · bins), capped at the last bin; a NaN (never a display value) counts in bin 0.
+    const b = ((x < 0 ? 0 : x > 1 ? 1 : x) * bins) | 0;
+    const bin = b < bins ? b : bins - 1;
+    idx[i] = bin;
+    counts[bin]!++;
   }
   const lut = new Float64Array(bins);
   let below = 0;
@@ -241,10 +255,11 @@ export async function toModelInput(
 
 /** Proportions of values in [0, 1] over `bins` equal bins (values outside are clamped). */
 export function intensityHistogram(data: Float32Array, bins = INTENSITY_BINS): number[] {
-  const counts = new Array<number>(bins).fill(0);
+  const counts = new Float64Array(bins);
   for (let i = 0; i < data.length; i++) {
-    const k = Math.min(bins - 1, Math.max(0, Math.floor(data[i]! * bins)));
-    counts[k]!++;
+    // min(bins − 1, max(0, floor(x · bins))); a NaN counts in bin 0.
+    const k = data[i]! * bins;
+    counts[k >= bins ? bins - 1 : k > 0 ? k | 0 : 0]!++;
   }
-  return counts.map((c) => (data.length ? c / data.length : 0));
+  return Array.from(counts, (c) => (data.length ? c / data.length : 0));
 }

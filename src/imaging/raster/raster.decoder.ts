@@ -166,23 +166,23 @@ async function decodePlain(
   const count = width * height;
   const colour = stride >= 3;
   let pixels: Float32Array;
+  // A grey film stored as RGB (every pixel R = G = B) has chroma 0, which boxChroma would also find.
+  let grey = true;
   if (colour) {
     pixels = new Float32Array(count);
     for (let i = 0, o = 0; i < count; i++, o += stride) {
       const r = data[o]!;
       const g = data[o + 1]!;
       const b = data[o + 2]!;
-      pixels[i] = r === g && g === b ? r : srgbLuminance(r, g, b);
+      if (r === g && g === b) pixels[i] = r;
+      else {
+        grey = false;
+        pixels[i] = srgbLuminance(r, g, b);
+      }
     }
   } else pixels = firstBand(data, stride, count, sixteen);
-  return rasterImage(
-    format,
-    width,
-    height,
-    sixteen,
-    pixels,
-    colour ? boxChroma(data, width, height, stride) : null,
-  );
+  const chroma = !colour ? null : grey ? 0 : boxChroma(data, width, height, stride);
+  return rasterImage(format, width, height, sixteen, pixels, chroma);
 }
 
 /** The samples as stored, decoded by sharp (as stored: it would otherwise hand a grey file out as sRGB). */
