@@ -1,6 +1,7 @@
 /**
  * Drift worker thread: runs {@link detectDrift} off the event loop (the MMD permutation test costs
- * 0.1–0.4 s per window). Reference profiles are sent once per key and kept.
+ * tens of milliseconds per window; see `mmdPermutationTest`). Reference profiles are sent once per key
+ * and kept, and with them the reference's own pairwise distances.
  */
 import { parentPort } from 'node:worker_threads';
 import { detectDrift } from './drift-detector';

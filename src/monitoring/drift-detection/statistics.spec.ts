@@ -67,6 +67,26 @@ describe('psi', () => {
   });
 });
 
+/** Unbiased MMD² with the median-heuristic RBF bandwidth, straight from the definition (O(N²) kernel sums). */
+function textbookMmd(x: number[][], y: number[][]): { bandwidth: number; statistic: number } {
+  const z = [...x, ...y];
+  const dist = (a: number[], b: number[]) => Math.sqrt(a.reduce((s, v, k) => s + (v - b[k]!) ** 2, 0));
+  const d: number[] = [];
+  for (let i = 0; i < z.length; i++) for (let j = i + 1; j < z.length; j++) d.push(dist(z[i]!, z[j]!));
+  d.sort((a, b) => a - b);
+  const mid = d.length >> 1;
+  const sigma = d.length % 2 ? d[mid]! : (d[mid - 1]! + d[mid]!) / 2;
+  const k = (a: number[], b: number[]) => Math.exp(-(dist(a, b) ** 2) / (2 * sigma * sigma));
+  const within = (s: number[][]) => {
+    let t = 0;
+    for (let i = 0; i < s.length; i++) for (let j = 0; j < s.length; j++) if (i !== j) t += k(s[i]!, s[j]!);
+    return t / (s.length * (s.length - 1));
+  };
+  let cross = 0;
+  for (const a of x) for (const b of y) cross += k(a, b);
+  return { bandwidth: sigma, statistic: within(x) + within(y) - (2 * cross) / (x.length * y.length) };
+}
+
 describe('mmdPermutationTest', () => {
   it('matches the unbiased MMD² and median-heuristic bandwidth computed with numpy', () => {
     const x = [
@@ -118,6 +138,48 @@ describe('mmdPermutationTest', () => {
     }
     // Expected 6 of 60 at level 0.1; P(X ≥ 15) < 0.001 under Binomial(60, 0.1).
     expect(rejections).toBeLessThan(15);
+  });
+});
+
+describe('mmdPermutationTest: bandwidth, and the reference geometry it keeps', () => {
+  it('takes the median of the pooled pairwise distances for odd and even pair counts', () => {
+    const random = seededRandom(13);
+    const draw = () => [gaussian(random), gaussian(random)];
+    // 5 points: 10 pairs (even: the mean of the middle two); 6 points: 15 pairs (odd); 9 points: 36.
+    for (const [n, m] of [
+      [3, 2],
+      [4, 2],
+      [5, 4],
+    ] as const) {
+      const x = Array.from({ length: n }, draw);
+      const y = Array.from({ length: m }, draw);
+      const z = [...x, ...y];
+      const d: number[] = [];
+      for (let i = 0; i < z.length; i++)
+        for (let j = i + 1; j < z.length; j++)
+          d.push(Math.hypot(z[i]![0]! - z[j]![0]!, z[i]![1]! - z[j]![1]!));
+      d.sort((a, b) => a - b);
+      const mid = d.length >> 1;
+      const expected = d.length % 2 ? d[mid]! : (d[mid - 1]! + d[mid]!) / 2;
+      expect(mmdPermutationTest(x, y, { permutations: 9, seed: 1 }).bandwidth).toBeCloseTo(expected, 12);
+    }
+  });
+
+  it('answers a reference it has seen before from that reference, not from another one', () => {
+    // The reference's own distances are kept per array: every call must match the textbook estimate
+    // for its own reference, whichever references of the same size came before it.
+    const random = seededRandom(17);
+    const draw = () => [gaussian(random), gaussian(random), gaussian(random)];
+    const x = Array.from({ length: 60 }, draw);
+    const other = Array.from({ length: 60 }, () => draw().map((v) => v * 2 + 1));
+    const options = { permutations: 19, seed: 4 };
+    for (const reference of [x, other, x, other]) {
+      const window = Array.from({ length: 25 }, draw);
+      const r = mmdPermutationTest(reference, window, options);
+      const expected = textbookMmd(reference, window);
+      expect(r.bandwidth).toBeCloseTo(expected.bandwidth, 12);
+      expect(r.statistic).toBeCloseTo(expected.statistic, 12);
+    }
   });
 });
 

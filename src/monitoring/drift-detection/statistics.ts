@@ -101,10 +101,53 @@ export interface MmdResult extends TestResult {
   bandwidth: number;
 }
 
-function median(values: Float64Array): number {
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/**
+ * Pairwise squared distances within a reference sample and its pairwise distances sorted, kept per
+ * sample: a profile's sample is long-lived (the drift worker keeps each profile), so each window
+ * computes only the rows its own points add.
+ */
+interface ReferenceGeometry {
+  /** n × n squared distances (0 on the diagonal). */
+  d2: Float64Array;
+  /** The n(n−1)/2 distances between distinct points, ascending. */
+  sorted: Float64Array;
+}
+
+const referenceGeometry = new WeakMap<readonly ArrayLike<number>[], ReferenceGeometry>();
+
+function geometryOf(x: readonly ArrayLike<number>[]): ReferenceGeometry {
+  const known = referenceGeometry.get(x);
+  if (known) return known;
+  const n = x.length;
+  const d2 = new Float64Array(n * n);
+  const sorted = new Float64Array((n * (n - 1)) / 2);
+  let u = 0;
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) {
+      const v = squaredDistance(x[i]!, x[j]!);
+      d2[i * n + j] = v;
+      d2[j * n + i] = v;
+      sorted[u++] = Math.sqrt(v);
+    }
+  sorted.sort();
+  const geometry = { d2, sorted };
+  referenceGeometry.set(x, geometry);
+  return geometry;
+}
+
+/** The median of two ascending arrays taken together (the mean of the two middle values for an even count). */
+function medianOfSorted(a: Float64Array, b: Float64Array): number {
+  const count = a.length + b.length;
+  const mid = count >> 1;
+  let i = 0;
+  let j = 0;
+  let previous = 0;
+  let current = 0;
+  for (let k = 0; k <= mid; k++) {
+    previous = current;
+    current = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
+  }
+  return count % 2 ? current : (previous + current) / 2;
 }
 
 /**
@@ -113,7 +156,9 @@ function median(values: Float64Array): number {
  * pooled sample, and a permutation p-value (1 + #{MMD²_perm ≥ MMD²}) / (1 + permutations).
  *
  * The kernel matrix is computed once; each permutation draws a random subset of size |y| and uses row
- * sums, so it costs O(|y|²) rather than O((|x|+|y|)²).
+ * sums, so it costs O(|y|²) rather than O((|x|+|y|)²). The reference's own distances (and their order)
+ * are computed once per `x` array and kept (see {@link geometryOf}), so a window pays only for the
+ * distances its points add; the result is the same, bit for bit, as computing everything afresh.
  */
 export function mmdPermutationTest(
   x: readonly ArrayLike<number>[],
@@ -123,31 +168,38 @@ export function mmdPermutationTest(
   const n = x.length;
   const m = y.length;
   if (n < 2 || m < 2) throw new RangeError('MMD needs at least two points in each sample');
+  const reference = geometryOf(x);
   const z = [...x, ...y];
   const size = n + m;
   const d2 = new Float64Array(size * size);
-  const upper = new Float64Array((size * (size - 1)) / 2);
+  for (let i = 0; i < n; i++) d2.set(reference.d2.subarray(i * n, (i + 1) * n), i * size);
+  // The distances the window adds: window to reference, and within the window.
+  const added = new Float64Array(m * n + (m * (m - 1)) / 2);
   let u = 0;
-  for (let i = 0; i < size; i++) {
-    for (let j = i + 1; j < size; j++) {
+  for (let j = n; j < size; j++) {
+    for (let i = 0; i < j; i++) {
       const v = squaredDistance(z[i]!, z[j]!);
       d2[i * size + j] = v;
       d2[j * size + i] = v;
-      upper[u++] = Math.sqrt(v);
+      added[u++] = Math.sqrt(v);
     }
   }
-  const sigma = median(upper) || 1;
+  const sigma = medianOfSorted(reference.sorted, added.sort()) || 1;
   const gamma = 1 / (2 * sigma * sigma);
-  const k = d2; // reused in place: kernel values
+  const k = d2; // reused in place: kernel values (each pair's exponential taken once, mirrored)
+  for (let i = 0; i < size; i++) {
+    k[i * size + i] = 1;
+    for (let j = i + 1; j < size; j++) {
+      const v = Math.exp(-gamma * d2[i * size + j]!);
+      k[i * size + j] = v;
+      k[j * size + i] = v;
+    }
+  }
   const rowSum = new Float64Array(size);
   let total = 0;
   for (let i = 0; i < size; i++) {
     let s = 0;
-    for (let j = 0; j < size; j++) {
-      const v = i === j ? 1 : Math.exp(-gamma * d2[i * size + j]!);
-      k[i * size + j] = v;
-      s += v;
-    }
+    for (let j = 0; j < size; j++) s += k[i * size + j]!;
     rowSum[i] = s;
     total += s;
   }
