@@ -55,6 +55,7 @@ import { dashboardAssets } from './http/dashboard';
 import { HttpDeps, isLoopback, startHttpServer, RunningServer } from './http/http-server';
 import { RateLimiter } from './http/rate-limiter';
 import { dicomWebRoutes, fhirRoutes, imageRoutes, predictionRoutes } from './http/routes';
+import { HostCpuLoad } from './inference/batching/host-load';
 import { DecodePool } from './inference/decode-pool';
 import { DicomWebClient, HttpDicomWebClient } from './interop/dicomweb.client';
 import { DynamicBatchingEngine } from './inference/dynamic-batching.engine';
@@ -282,6 +283,7 @@ function createEngine({ config, logger, metrics }: { config: AppConfig; logger: 
     spinWait: config.inference.spinWait,
     precision: config.inference.precision,
     instances: config.inference.instances,
+    hostLoad: new HostCpuLoad(config.inference.loneBatchMaxLoad),
     log: logger,
     observer: metrics.inference,
   });

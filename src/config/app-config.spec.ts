@@ -134,6 +134,13 @@ describe('loadConfig: inference and note drafting', () => {
     expect(() => loadConfig({ ENGINE_INSTANCES: '0' })).toThrow(/ENGINE_INSTANCES/);
   });
 
+  it('keeps a lone batch off the every-thread session from 75% host CPU, and takes a load in (0, 1]', () => {
+    expect(loadConfig({}).inference.loneBatchMaxLoad).toBe(0.75);
+    expect(loadConfig({ ENGINE_LONE_BATCH_MAX_LOAD: '1' }).inference.loneBatchMaxLoad).toBe(1);
+    for (const bad of ['0', '1.5', 'busy'])
+      expect(() => loadConfig({ ENGINE_LONE_BATCH_MAX_LOAD: bad })).toThrow(/ENGINE_LONE_BATCH_MAX_LOAD/);
+  });
+
   it('drafts notes with the embedded template unless another backend is configured', () => {
     expect(loadConfig({}).notes).toMatchObject({
       backend: { kind: 'template' },

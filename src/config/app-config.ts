@@ -206,6 +206,12 @@ const inference = z
      * with two or more cores when sessions run on worker threads, else 1.
      */
     instances: env('ENGINE_INSTANCES', z.coerce.number().int().min(1).max(64).optional()),
+    /**
+     * With instances: the host CPU utilisation (0–1, all processes, over the last 100 ms) from which a
+     * batch that is alone runs on an instance instead of the session with every thread, whose extra
+     * threads only help on idle cores. 1 keeps the lone batch on every thread whatever the load.
+     */
+    loneBatchMaxLoad: env('ENGINE_LONE_BATCH_MAX_LOAD', z.coerce.number().gt(0).max(1).default(0.75)),
     /** Decode worker threads; 0 decodes on the event loop; default (null) one per CPU. */
     decodeWorkers: env('DECODE_WORKERS', orNull(z.coerce.number().int().min(0).max(64))),
   })

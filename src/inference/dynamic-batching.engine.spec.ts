@@ -600,3 +600,33 @@ describe('DynamicBatchingEngine (fake sessions): ENGINE_PRECISION', () => {
     expect(err).toMatchObject({ code: 'MODEL_LOAD_FAILED', message: expect.stringMatching(/model.json/) });
   });
 });
+
+describe('DynamicBatchingEngine (fake sessions) with an instance group on a busy host', () => {
+  beforeEach(setUp);
+  afterEach(tearDown);
+
+  it('runs a lone request on an instance, not the wide session, while the host load says the cores are busy', async () => {
+    const f = new ConcurrentFactory();
+    let busy = true;
+    const grouped = new DynamicBatchingEngine({
+      sessionFactory: f,
+      intraOpThreads: 4,
+      instances: 2,
+      hostLoad: { busy: () => busy },
+    });
+    await grouped.loadVersion('chest', 'v1', modelDir('v1'));
+    const [wide, first] = f.all;
+    const onBusyHost = grouped.infer({ task: 'chest', views: [view(1)], priority: 'ROUTINE' });
+    await settle();
+    expect([wide!.batchSizes, first!.batchSizes]).toEqual([[], [1]]);
+    first!.finishAll();
+    await onBusyHost;
+    busy = false;
+    const onIdleHost = grouped.infer({ task: 'chest', views: [view(2)], priority: 'ROUTINE' });
+    await settle();
+    expect(wide!.batchSizes).toEqual([1]);
+    wide!.finishAll();
+    await onIdleHost;
+    await grouped.close();
+  });
+});

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { ConflictError, ValidationError } from '../errors';
 import { BatchingConfig, DEFAULT_BATCHING_CONFIG, DynamicBatcher } from './batching/dynamic-batcher';
 import { ModelNotLoadedError } from './batching/batching-errors';
+import type { HostLoad } from './batching/host-load';
 import { instanceGroupExecutor } from './batching/session-executor';
 import type { SessionFactory, TensorMap } from './model-session';
 import type {
@@ -70,6 +71,11 @@ export interface DynamicBatchingEngineOptions extends Partial<EngineConfig> {
   log?: EngineLog;
   /** Told of every finished request and batch (metrics). */
   observer?: InferenceObserver;
+  /**
+   * Whether the host's cores are busy: a lone batch then runs on an instance, not on the session with
+   * every thread (see {@link BatchingConfig.hostBusy}); without it a lone batch always may.
+   */
+  hostLoad?: HostLoad;
 }
 
 interface VersionSlot {
@@ -105,9 +111,10 @@ export class DynamicBatchingEngine implements InferenceEngine {
   private readonly perTask: Record<string, Partial<BatchingConfig>>;
   private readonly log: EngineLog;
   private readonly observer: InferenceObserver;
+  private readonly hostLoad: HostLoad | null;
 
   constructor(options: DynamicBatchingEngineOptions) {
-    const { sessionFactory, perTask, log, observer, ...knobs } = options;
+    const { sessionFactory, perTask, log, observer, hostLoad, ...knobs } = options;
     this.config = {
       ...DEFAULT_ENGINE_CONFIG,
       ...Object.fromEntries(Object.entries(knobs).filter(([, v]) => v !== undefined)),
@@ -116,6 +123,7 @@ export class DynamicBatchingEngine implements InferenceEngine {
     this.perTask = perTask ?? {};
     this.log = log ?? SILENT;
     this.observer = observer ?? UNOBSERVED;
+    this.hostLoad = hostLoad ?? null;
   }
 
   /** The effective configuration (defaults filled in). */
@@ -269,6 +277,7 @@ export class DynamicBatchingEngine implements InferenceEngine {
         ewmaAlpha: knobs.ewmaAlpha,
         instances: grouped ? model.instances.length : 1,
         pipelineDepth: (grouped ? model.instances[0]! : model.session).pipelineDepth ?? 1,
+        ...(this.hostLoad ? { hostBusy: () => this.hostLoad!.busy() } : {}),
       },
       { task, version },
     );

@@ -280,6 +280,52 @@ describe('DynamicBatcher with model instances: placement', () => {
   });
 });
 
+describe('DynamicBatcher with model instances: a busy host', () => {
+  it('runs a lone batch on an instance, not exclusively, while the host is busy, and exclusively again once it is not', async () => {
+    const ex = new ControlledExecutor();
+    let busy = true;
+    let asked = 0;
+    const b = new DynamicBatcher(ex.run, {
+      ...instances,
+      hostBusy: () => {
+        asked++;
+        return busy;
+      },
+    });
+    const first = b.submit('a', ROUTINE);
+    await settle();
+    expect(ex.exclusive).toEqual([false]);
+    // Not exclusive: a batch that arrives meanwhile starts at once on the other instance.
+    const second = b.submit('b', ROUTINE);
+    await settle();
+    expect(ex.batches).toEqual([['a'], ['b']]);
+    expect(ex.instance).toEqual([0, 1]);
+    expect(asked).toBe(1); // asked only for the batch that was alone
+    ex.finish();
+    ex.finish();
+    await Promise.all([first, second]);
+    busy = false;
+    const third = b.submit('c', ROUTINE);
+    await settle();
+    expect(ex.exclusive.at(-1)).toBe(true);
+    ex.finish();
+    await third;
+    await b.drained();
+  });
+
+  it('never asks with one instance (its one session takes every batch)', async () => {
+    const ex = new ControlledExecutor();
+    const hostBusy = jest.fn(() => true);
+    const b = new DynamicBatcher(ex.run, { maxBatchSize: 4, hostBusy });
+    const one = b.submit('a', ROUTINE);
+    await settle();
+    expect(ex.exclusive).toEqual([true]);
+    expect(hostBusy).not.toHaveBeenCalled();
+    ex.finish();
+    await one;
+  });
+});
+
 describe('DynamicBatcher with model instances: pipelining and timing', () => {
   afterEach(() => jest.useRealTimers());
 

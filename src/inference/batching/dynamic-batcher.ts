@@ -42,6 +42,12 @@ export interface BatchingConfig {
    * so pipelining never shrinks batches.
    */
   pipelineDepth?: number;
+  /**
+   * Whether the host's cores are already busy (see `HostLoad`): a batch that is alone then runs on an
+   * instance like any other instead of exclusively, since every intra-op thread only helps on idle
+   * cores. Asked only when a batch is alone and there are several instances. Default: never busy.
+   */
+  hostBusy?: () => boolean;
 }
 
 /** Defaults: batches up to 16, no added delay, 1024 queued at most, refuse beyond 10 s of predicted wait. */
@@ -53,6 +59,7 @@ export const DEFAULT_BATCHING_CONFIG: Required<BatchingConfig> = {
   ewmaAlpha: 0.2,
   instances: 1,
   pipelineDepth: 1,
+  hostBusy: () => false,
 };
 
 /** Where the batcher placed one batch (see {@link BatchingConfig.instances}). */
@@ -417,8 +424,10 @@ export class DynamicBatcher<I, O> {
     }
     const batch = this.take();
     if (!batch.length) return false;
-    // A batch alone (nothing running, nothing left waiting) may use the whole machine.
-    const exclusive = instances === 1 || (this.runningBatches === 0 && this.depth === 0);
+    // A batch alone (nothing running, nothing left waiting) may use the whole machine, when the
+    // machine's cores are not busy with other work already.
+    const exclusive =
+      instances === 1 || (this.runningBatches === 0 && this.depth === 0 && !this.config.hostBusy());
     void this.execute(batch, { exclusive, instance });
     return true;
   }
