@@ -20,7 +20,8 @@
  * Prints p50/p99 latency and throughput per arm, the ratios to the peer, every answer's outcome
  * (a result, QUEUE_FULL, or anything else, which counts as lost), and the server's own stage timings
  * at concurrency 1 and 16 (medians of what each reading reports), and the CPU time each answer cost
- * each process (ours, the peer, PostgreSQL, this client; from /proc, so Linux only). Writes
+ * each process (ours, the peer, PostgreSQL, this client; from /proc, so Linux only), ours also by
+ * thread role (event loop, decode workers, model sessions, drift worker, V8 and libuv). Writes
  * bench/results/peer.json.
  *
  * `BENCH_PRECISIONS=fp32,int8` (written to bench/results/peer-fp32-int8.json) measures ours twice in the same run, one API process per
@@ -34,7 +35,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { threadCpuByRole, type ThreadRole } from '../src/shared/thread-cpu';
 import { httpRequest, median, quantile, r2 } from './bench-utils';
+
+/** The thread roles of our server the CPU table splits (see src/shared/thread-cpu.ts). */
+const ROLES: ThreadRole[] = ['event-loop', 'decode', 'engine', 'drift', 'runtime'];
 
 const ROOT = join(__dirname, '..');
 const SHARED = process.env.CARE_SHARED_DIR ?? join(ROOT, '..', 'shared');
@@ -295,9 +300,19 @@ function report(
   for (const row of table)
     for (const n of names) {
       const cpu = row[n]!.cpuPerRequestMs;
-      const all = r2(Object.values(cpu).reduce((s, v) => s + v, 0));
+      const all = r2(cpu.ours! + cpu.peer! + cpu.postgres! + cpu.client!);
       console.log(
         `| ${row.concurrency} | ${n} | ${cpu.ours} ms | ${cpu.peer} ms | ${cpu.postgres} ms | ${cpu.client} ms | ${all} ms |`,
+      );
+    }
+  // Ours by thread role (the workers name their threads: src/shared/thread-cpu.ts).
+  console.log(`\n| c | arm | ${ROLES.join(' | ')} |`);
+  console.log(`|---|---|${ROLES.map(() => '---').join('|')}|`);
+  for (const row of table)
+    for (const n of ourArms) {
+      const cpu = row[n]!.cpuPerRequestMs;
+      console.log(
+        `| ${row.concurrency} | ${n} | ${ROLES.map((r) => `${cpu[`thread:${r}`] ?? 0} ms`).join(' | ')} |`,
       );
     }
   console.log(
@@ -503,11 +518,19 @@ async function main(): Promise<void> {
     }
     const cpuNow = (pid: number | undefined) => () => {
       const own = process.cpuUsage();
+      // Our arms: the server's threads by role as well (`thread:<role>`, from /proc/<pid>/task).
+      const roles =
+        pid === undefined
+          ? {}
+          : Object.fromEntries(
+              ROLES.map((role) => [`thread:${role}`, (threadCpuByRole(pid)[role] ?? 0) * 1000]),
+            );
       return {
         ours: pid === undefined ? ours.reduce((s, o) => s + processCpuMs(o.pid), 0) : processCpuMs(pid),
         peer: processCpuMs(peer!.child.pid),
         postgres: postgresCpuMs(),
         client: (own.user + own.system) / 1000,
+        ...roles,
       };
     };
     const results: Record<string, Record<number, ArmRun[]>> = {};

@@ -1,5 +1,6 @@
-import { Gauge, Histogram } from 'prom-client';
-import { Metrics } from './metrics';
+import { Gauge, Histogram, Registry } from 'prom-client';
+import type { ThreadCpu } from '../shared/thread-cpu';
+import { Metrics, threadCpuCounter } from './metrics';
 
 describe('Metrics', () => {
   it('keeps answering when a registered collector fails or hangs, exporting it empty and counting it', async () => {
@@ -69,5 +70,39 @@ describe('Metrics', () => {
     });
     const text = await metrics.render();
     expect(text).toMatch(/label="weird _label__with _braces_"/);
+  });
+});
+
+describe('threadCpuCounter', () => {
+  it('counts each thread by its role and gives nothing back when a thread ends', async () => {
+    const registry = new Registry();
+    let threads: ThreadCpu[] = [
+      { tid: '1', role: 'event-loop', seconds: 2 },
+      { tid: '2', role: 'decode', seconds: 0.5 },
+      { tid: '3', role: 'decode', seconds: 0.25 },
+    ];
+    threadCpuCounter([registry], () => threads);
+    const read = async () =>
+      Object.fromEntries(
+        (await registry.getSingleMetric('care_companion_thread_cpu_seconds_total')!.get()).values.map((v) => [
+          v.labels.role,
+          v.value,
+        ]),
+      );
+    expect(await read()).toEqual({ 'event-loop': 2, decode: 0.75 });
+    // Thread 3 ended; a new decode thread 4 started: the role only grows.
+    threads = [
+      { tid: '1', role: 'event-loop', seconds: 3 },
+      { tid: '2', role: 'decode', seconds: 1 },
+      { tid: '4', role: 'decode', seconds: 0.1 },
+    ];
+    expect(await read()).toEqual({ 'event-loop': 3, decode: 1.35 });
+  });
+
+  it('exports the live process by role on this machine', async () => {
+    const text = await new Metrics().render();
+    if (process.platform === 'linux')
+      expect(text).toMatch(/^care_companion_thread_cpu_seconds_total\{role="event-loop"\} [0-9.]+$/m);
+    else expect(text).not.toMatch(/^care_companion_thread_cpu_seconds_total\{/m);
   });
 });

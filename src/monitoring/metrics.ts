@@ -9,6 +9,7 @@ import type {
   ModelHealth,
 } from '../inference/inference-engine';
 import { PRIORITY_ORDER } from '../inference/batching/dynamic-batcher';
+import { threadCpu, type ThreadCpu } from '../shared/thread-cpu';
 
 /** Prefix of every metric this process exports. */
 const METRIC_PREFIX = 'care_companion_';
@@ -125,6 +126,31 @@ function inferenceSeries(registers: Registry[]) {
       registers,
     }),
   };
+}
+
+/**
+ * CPU seconds of this process's threads by role (`src/shared/thread-cpu.ts`; Linux only, no series
+ * elsewhere), counted per thread so a worker that ends takes nothing back: where the process's CPU goes
+ * (the event loop, the decode workers, the model sessions, the drift worker, V8 and libuv).
+ */
+export function threadCpuCounter(registers: Registry[], read: () => ThreadCpu[] = () => threadCpu()) {
+  const seen = new Map<string, number>();
+  return new Counter({
+    name: `${METRIC_PREFIX}thread_cpu_seconds_total`,
+    help: "User + system CPU of this process's threads by role: event-loop, decode (decode workers), engine (model sessions and their onnxruntime threads), drift (the drift test worker), runtime (V8's garbage collector and compiler threads, libuv's pool). Linux only.",
+    labelNames: ['role'] as const,
+    registers,
+    collect() {
+      const live = new Set<string>();
+      for (const t of read()) {
+        live.add(t.tid);
+        const delta = t.seconds - (seen.get(t.tid) ?? 0);
+        if (delta > 0) this.inc({ role: t.role }, delta);
+        seen.set(t.tid, Math.max(t.seconds, seen.get(t.tid) ?? 0));
+      }
+      for (const tid of seen.keys()) if (!live.has(tid)) seen.delete(tid);
+    },
+  });
 }
 
 /** Gauges read from the engine at every scrape: queue depths, requests in flight, loaded models. */
@@ -314,6 +340,7 @@ export class Metrics {
     this.registry.setDefaultLabels(defaultLabels);
     collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
     const registers = [this.registry];
+    threadCpuCounter(registers);
     ({ httpDuration: this.httpDuration, graphqlDuration: this.graphqlDuration } = requestSeries(registers));
     ({
       inferenceRequests: this.inferenceRequests,

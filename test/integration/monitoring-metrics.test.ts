@@ -279,6 +279,12 @@ describe('GET /metrics', () => {
     expect(delta(`${P}analysis_jobs`, { status: 'COMPLETED' })).toBe(1);
     expect(sampleValue(after, `${P}analysis_jobs`, { status: 'QUEUED' })).toBe(0);
     expect(sampleValue(after, `${P}process_cpu_user_seconds_total`)).toBeGreaterThan(0);
+    // CPU by thread role (Linux): the decode workers and the model sessions name their threads, so the
+    // films decoded and the models loaded and run in this app show under their own roles (counted in
+    // 10 ms clock ticks, so since start rather than over the few analyses above).
+    if (process.platform === 'linux')
+      for (const role of ['event-loop', 'decode', 'engine', 'runtime'])
+        expect(sampleValue(after, `${P}thread_cpu_seconds_total`, { role })).toBeGreaterThan(0);
 
     // No ids reach label values (bounded cardinality, no PHI).
     const ids = [patientId, ...chestStudies, photoStudy, emptyStudy, wristStudy, jobId];

@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { inspectImage, warmUpCodecs } from '../../imaging';
+import { nameThisThread, THREAD_NAMES } from '../../shared/thread-cpu';
 import {
   decodeAndPrepare,
   DecodeJobMessage,
@@ -15,6 +16,7 @@ import {
 
 const port = parentPort;
 if (!port) throw new Error('decode.worker must run inside a worker thread');
+nameThisThread(THREAD_NAMES.decode);
 
 const post = (message: DecodeWorkerMessage, transfer: ArrayBuffer[] = []): void =>
   port.postMessage(message, transfer);

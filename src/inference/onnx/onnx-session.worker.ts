@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
+import { nameThisThread, THREAD_NAMES } from '../../shared/thread-cpu';
 import { createOrtSession, runOrtSession } from './onnx-session.factory';
 import {
   postTensors,
@@ -19,6 +20,8 @@ import {
 const port = parentPort;
 if (!port) throw new Error('onnx-session.worker must run inside a worker thread');
 const { modelPath, options } = workerData as SessionWorkerData;
+// Named before the session starts its intra-op threads, which inherit the name.
+nameThisThread(THREAD_NAMES.engine);
 const post = (message: SessionWorkerMessage, transfer: ArrayBuffer[] = []): void =>
   port.postMessage(message, transfer);
 

@@ -4,12 +4,14 @@
  * and kept, and with them the reference's own pairwise distances.
  */
 import { parentPort } from 'node:worker_threads';
+import { nameThisThread, THREAD_NAMES } from '../../shared/thread-cpu';
 import { detectDrift } from './drift-detector';
 import type { DetectMessage, DetectReply } from './worker-drift-detector';
 import type { ReferenceProfile } from './reference-profile';
 
 const port = parentPort;
 if (!port) throw new Error('drift-detector.worker must run inside a worker thread');
+nameThisThread(THREAD_NAMES.drift);
 const profiles = new Map<string, ReferenceProfile>();
 
 port.on('message', (m: DetectMessage) => {
