@@ -13,11 +13,12 @@ export type {
 } from './image.types';
 export { detectFormat } from './detect-format';
 export { decodeImage, inspectImage } from './decode-image';
-export { displayRange, displayWindow, pixelStats } from './pixel-ops';
+export { displayRange, displayWindow, pixelStats, withDisplayRange } from './pixel-ops';
 export {
   equalizeHistogram,
   instanceNormalize,
   intensityHistogram,
+  modelInputOf,
   PREPROCESSING_SPEC,
   PREPROCESSING_SPEC_V2,
   PREPROCESSING_SPEC_V3,

@@ -1,5 +1,5 @@
 import type { DecodedImage } from './image.types';
-import { displayRange, displayWindow, pixelStats } from './pixel-ops';
+import { displayRange, displayWindow, pixelStats, withDisplayRange } from './pixel-ops';
 
 const img = (over: Partial<DecodedImage>): DecodedImage => ({
   format: 'DICOM',
@@ -44,5 +44,41 @@ describe('displayRange', () => {
 
   it('handles a flat image', () => {
     expect(Array.from(displayRange(img({ pixels: new Float32Array(4).fill(7) })))).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('withDisplayRange', () => {
+  it("lends the same buffer film after film, holding each film's display range while it is used", () => {
+    const a = img({});
+    const b = img({ pixels: new Float32Array([4000, 0, 1000, 3000]) });
+    const first = withDisplayRange(a, (d) => ({ buffer: d.buffer, values: Array.from(d) }));
+    const second = withDisplayRange(b, (d) => ({ buffer: d.buffer, values: Array.from(d) }));
+    expect(first.values).toEqual(Array.from(displayRange(a)));
+    expect(second.values).toEqual(Array.from(displayRange(b)));
+    expect(second.buffer).toBe(first.buffer);
+  });
+
+  it('gives a call made while the buffer is lent out an array of its own', () => {
+    const a = img({});
+    const b = img({ pixels: new Float32Array([4000, 0, 1000, 3000]) });
+    withDisplayRange(a, (outer) => {
+      const before = Array.from(outer);
+      const inner = withDisplayRange(b, (d) => {
+        expect(d.buffer).not.toBe(outer.buffer);
+        return Array.from(d);
+      });
+      expect(inner).toEqual(Array.from(displayRange(b)));
+      expect(Array.from(outer)).toEqual(before); // not overwritten by the nested film
+    });
+  });
+
+  it('does not keep a buffer for a film above 1,048,576 pixels', () => {
+    const big = img({ width: 1025, height: 1024, pixels: new Float32Array(1025 * 1024).fill(7) });
+    const buffers = [0, 1].map(() => withDisplayRange(big, (d) => d.buffer));
+    expect(buffers[0]).not.toBe(buffers[1]);
+  });
+
+  it('refuses an output array of the wrong length', () => {
+    expect(() => displayRange(img({}), new Float32Array(3))).toThrow(RangeError);
   });
 });

@@ -33,10 +33,13 @@ export function displayWindow(img: DecodedImage): { lower: number; upper: number
  * Maps decoded values to display intensities in [0, 1]: DICOM through the file's VOI window (else
  * its min..max), PNG/JPEG as value / (2^bits − 1); MONOCHROME1 is inverted so that 1 is always white.
  */
-export function displayRange(img: DecodedImage): Float32Array {
+export function displayRange(
+  img: DecodedImage,
+  out: Float32Array = new Float32Array(img.pixels.length),
+): Float32Array {
+  if (out.length !== img.pixels.length) throw new RangeError('out must hold one value per pixel');
   const { lower, upper } = displayWindow(img);
   const span = upper - lower;
-  const out = new Float32Array(img.pixels.length);
   const p = img.pixels;
   for (let i = 0; i < p.length; i++) {
     let v = span > 0 ? (p[i]! - lower) / span : p[i]! > lower ? 1 : 0;
@@ -44,4 +47,28 @@ export function displayRange(img: DecodedImage): Float32Array {
     out[i] = img.invert ? 1 - v : v;
   }
   return out;
+}
+
+/** Largest film (pixels) whose display range {@link withDisplayRange} keeps a buffer for (4 MiB). */
+const DISPLAY_SCRATCH_MAX = 1 << 20;
+let displayScratch = new Float32Array(0);
+let displayScratchInUse = false;
+
+/**
+ * Calls `use` with the film's {@link displayRange}, held in a buffer this thread reuses from film to film
+ * (a decode worker prepares one film after another, and a fresh 200 KB array per film only feeds the
+ * garbage collector). The array is valid only while `use` runs, which must not keep it or hand it
+ * out. A film above {@link DISPLAY_SCRATCH_MAX} pixels, or a call made while the buffer is lent out,
+ * gets an array of its own.
+ */
+export function withDisplayRange<T>(img: DecodedImage, use: (display: Float32Array) => T): T {
+  const n = img.pixels.length;
+  if (n > DISPLAY_SCRATCH_MAX || displayScratchInUse) return use(displayRange(img));
+  if (displayScratch.length < n) displayScratch = new Float32Array(n);
+  displayScratchInUse = true;
+  try {
+    return use(displayRange(img, displayScratch.subarray(0, n)));
+  } finally {
+    displayScratchInUse = false;
+  }
 }

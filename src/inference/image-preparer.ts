@@ -3,13 +3,13 @@ import {
   decodeImage,
   DecodedImage,
   DecodedImageInfo,
-  displayRange,
   ImageLimits,
   inspectImage,
+  modelInputOf,
   pixelStats,
   PREPROCESSING_SPEC,
   PreprocessingId,
-  toModelInput,
+  withDisplayRange,
 } from '../imaging';
 import { PreparedCache } from './prepared-cache';
 import { qualityVerdict } from './radiograph-reader';
@@ -72,14 +72,16 @@ export async function prepareImage(
   size: number,
   preprocessing: PreprocessingId,
 ): Promise<PreparedImage> {
-  // One display pass serves the model input and the quality check.
-  const display = displayRange(img);
-  const input = await toModelInput(img, size, preprocessing, display);
+  // One display pass serves the model input and the quality check, in a buffer this thread reuses.
+  const { input, quality } = withDisplayRange(img, (display) => ({
+    input: modelInputOf(img, size, preprocessing, display),
+    quality: qualityVerdict(img, display),
+  }));
   return {
     tensor: input.tensor,
     size,
     preprocessing,
-    quality: qualityVerdict(img, display),
+    quality,
     width: img.width,
     height: img.height,
     format: img.format,

@@ -3,6 +3,7 @@ import {
   equalizeHistogram,
   instanceNormalize,
   intensityHistogram,
+  modelInputOf,
   PREPROCESSING_SPEC,
   PREPROCESSING_SPEC_V2,
   resizeBilinear,
@@ -198,5 +199,37 @@ describe('gray-fill-bilinear-histeq-instnorm-v2', () => {
     const expected = instanceNormalize(equalizeHistogram(resizeBilinear(toDisplayGray(img), 8).data));
     expect(Array.from(v2)).toEqual(Array.from(expected));
     expect(Array.from(v1)).not.toEqual(Array.from(v2));
+  });
+});
+
+describe('modelInputOf: arrays reused from film to film', () => {
+  const film = (w: number, h: number, seed: number): DecodedImage => ({
+    format: 'PNG',
+    width: w,
+    height: h,
+    bitsStored: 8,
+    photometric: 'MONOCHROME2',
+    pixels: new Float32Array(w * h).map((_, i) => (i * seed + ((i * i) % 97)) % 256),
+    invert: false,
+  });
+
+  it('prepares a film the same after larger and smaller films as on its own, and hands out arrays of its own', () => {
+    const small = film(60, 40, 7);
+    const alone = modelInputOf(small, 32, PREPROCESSING_SPEC_V2);
+    const big = modelInputOf(film(300, 200, 13), 64, PREPROCESSING_SPEC_V2);
+    const again = modelInputOf(small, 32, PREPROCESSING_SPEC_V2);
+    modelInputOf(film(20, 90, 3), 16, PREPROCESSING_SPEC_V2);
+    expect(Array.from(again.tensor)).toEqual(Array.from(alone.tensor));
+    expect(again.intensityHistogram).toEqual(alone.intensityHistogram);
+    // What it returns is never a reused array: the earlier results are untouched.
+    expect(Array.from(modelInputOf(small, 32, PREPROCESSING_SPEC_V2).tensor)).toEqual(
+      Array.from(alone.tensor),
+    );
+    expect(big.tensor.length).toBe(64 * 64);
+    expect(alone.tensor.buffer).not.toBe(again.tensor.buffer);
+  });
+
+  it('refuses an equalisation output of the wrong length', () => {
+    expect(() => equalizeHistogram(new Float32Array(4), 256, new Float32Array(3))).toThrow(RangeError);
   });
 });

@@ -59,6 +59,35 @@ export function toDisplayGray(img: DecodedImage, display?: Float32Array): GrayIm
   return { width: img.width, height: img.height, data: display ?? displayRange(img) };
 }
 
+/**
+ * Arrays reused from call to call on one thread (each worker has its own module instance): the
+ * intermediate rows of a resize, the bins of an equalisation and the equalised film before it is
+ * normalised never leave the synchronous function that fills them, so a prepared film allocates little
+ * more than the tensor it returns. Above {@link SCRATCH_MAX} elements a call gets arrays of its own.
+ */
+const SCRATCH_MAX = 1 << 20;
+const scratch = {
+  doubles: [new Float64Array(0), new Float64Array(0)],
+  floats: new Float32Array(0),
+  bins: new Uint16Array(0),
+  /** `n` doubles of slot `slot`, old contents left in place (callers write before they read). */
+  f64(n: number, slot: 0 | 1): Float64Array {
+    if (n > SCRATCH_MAX) return new Float64Array(n);
+    if (this.doubles[slot]!.length < n) this.doubles[slot] = new Float64Array(n);
+    return this.doubles[slot]!.subarray(0, n);
+  },
+  f32(n: number): Float32Array {
+    if (n > SCRATCH_MAX) return new Float32Array(n);
+    if (this.floats.length < n) this.floats = new Float32Array(n);
+    return this.floats.subarray(0, n);
+  },
+  u16(n: number): Uint16Array {
+    if (n > SCRATCH_MAX) return new Uint16Array(n);
+    if (this.bins.length < n) this.bins = new Uint16Array(n);
+    return this.bins.subarray(0, n);
+  },
+};
+
 /** Per-output-sample filter taps along one axis: first input index and normalised weights. */
 interface AxisTaps {
   start: Int32Array;
@@ -112,7 +141,7 @@ export function resizeBilinear(img: GrayImage, size: number): GrayImage {
   const { width, height, data } = img;
   const h = bilinearTaps(width, size);
   const v = bilinearTaps(height, size);
-  const tmp = new Float64Array(size * height);
+  const tmp = scratch.f64(size * height, 0);
   const { start: hStart, count: hCount, weights: hWeights, maxTaps: hMax } = h;
   for (let y = 0; y < height; y++) {
     const row = y * width;
@@ -141,7 +170,7 @@ export function resizeBilinear(img: GrayImage, size: number): GrayImage {
   // Vertical pass row by row: each output row sums its input rows in tap order (the same sums, in the
   // same order, as one output sample at a time), reading the rows straight through.
   const out = new Float32Array(size * size);
-  const acc = new Float64Array(size);
+  const acc = scratch.f64(size, 1);
   for (let y = 0; y < size; y++) {
     const s = v.start[y]!;
     const base = y * v.maxTaps;
@@ -180,11 +209,15 @@ export function instanceNormalize(data: Float32Array): Float32Array {
  * cumulative histogram, `(pixels in lower bins + pixels in its bin / 2) / pixels`, with
  * `bin(v) = min(bins − 1, floor(clamp(v, 0, 1) · bins))`. A constant image maps to 0.5.
  */
-export function equalizeHistogram(data: Float32Array, bins = EQUALIZE_BINS): Float32Array {
+export function equalizeHistogram(
+  data: Float32Array,
+  bins = EQUALIZE_BINS,
+  out: Float32Array = new Float32Array(data.length),
+): Float32Array {
   const n = data.length;
-  const out = new Float32Array(n);
+  if (out.length !== n) throw new RangeError('out must hold one value per sample');
   if (n === 0) return out;
-  const idx = new Uint16Array(n);
+  const idx = scratch.u16(n);
   const counts = new Float64Array(bins);
   for (let i = 0; i < n; i++) {
     const x = data[i]!;
@@ -242,10 +275,24 @@ export async function toModelInput(
   preprocessing: PreprocessingId = PREPROCESSING_SPEC,
   display?: Float32Array,
 ): Promise<ModelInput> {
+  return modelInputOf(img, size, preprocessing, display);
+}
+
+/** {@link toModelInput}, synchronously (for a caller that lends it a buffer only while it runs). */
+export function modelInputOf(
+  img: DecodedImage,
+  size: number,
+  preprocessing: PreprocessingId = PREPROCESSING_SPEC,
+  display?: Float32Array,
+): ModelInput {
   const gray = toDisplayGray(img, display);
   const crop = TISSUE_CROPPED.has(preprocessing) ? cropToTissue(gray) : null;
   const resized = resizeBilinear(crop ? crop.image : gray, size);
-  const toned = EQUALIZED.has(preprocessing) ? equalizeHistogram(resized.data) : resized.data;
+  const n = resized.data.length;
+  // The equalised film only feeds the normalisation, which writes the tensor into an array of its own.
+  const toned = EQUALIZED.has(preprocessing)
+    ? equalizeHistogram(resized.data, EQUALIZE_BINS, scratch.f32(n))
+    : resized.data;
   return {
     tensor: instanceNormalize(toned),
     intensityHistogram: intensityHistogram(resized.data),
