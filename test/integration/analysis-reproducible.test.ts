@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Role } from '../../src/domain/enums';
+import { AnalysisJobRepository } from '../../src/domain/analysis/analysis-job.repository';
 import { Topic } from '../../src/domain/shared/events';
 import { attach, createPatient, createStudy } from '../support/clinical-fixtures';
 import { fixtureFile } from '../support/shared-data';
@@ -162,6 +163,57 @@ describe('reproducible, idempotent predictions', () => {
       completed: 1,
       results: [{ studyId, predictionId: existing.id }],
     });
+    expect(await predictionCount(studyId)).toBe(1);
+  });
+
+  it('finishes a job whose last study was counted when the database went away before the job was finished', async () => {
+    if (!ready) return;
+    const studyId = await createStudy(t, tech, patientId, 'CHEST');
+    await attach(t, tech, studyId, FIRST, 'PA');
+    const submitted = await t.gql<{ submitStudies: { id: string } }>(
+      tech,
+      'mutation($ids: [ID!]!) { submitStudies(studyIds: $ids) { id } }',
+      { ids: [studyId] },
+    );
+    const jobId = submitted.data!.submitStudies.id;
+    const delivery = { id: 'outage', data: { analysisJobId: jobId, studyId }, retryCount: 0, retryLimit: 2 };
+    const status = async () =>
+      (
+        await t.gql<{ analysisJob: { status: string; completed: number } }>(
+          tech,
+          'query($id: ID!) { analysisJob(id: $id) { status completed } }',
+          { id: jobId },
+        )
+      ).data!.analysisJob;
+    const events: Record<string, unknown>[] = [];
+    const published = jest.spyOn(
+      (t.app.jobs as unknown as { events: { publish: (topic: string, p: Record<string, unknown>) => void } })
+        .events,
+      'publish',
+    );
+    published.mockImplementation((topic, payload) => {
+      if (topic === Topic.ANALYSIS_JOB_UPDATED) events.push(payload);
+    });
+    // The study commits, then the statement that would finish the job fails (the database is gone).
+    const finish = jest
+      .spyOn(AnalysisJobRepository.prototype, 'finishIfDone')
+      .mockRejectedValueOnce(new Error('Connection terminated unexpectedly'));
+    try {
+      await expect(t.app.jobs.handle(delivery)).rejects.toThrow(/Connection terminated/);
+      expect(await status()).toMatchObject({ completed: 1, status: 'RUNNING' });
+      expect(events).toEqual([]);
+      // The queue delivers the study again: it is counted already, and the job is finished now, once.
+      await t.app.jobs.handle({ ...delivery, retryCount: 1 });
+      expect(await status()).toEqual({ completed: 1, status: 'COMPLETED' });
+      expect(events).toEqual([
+        expect.objectContaining({ analysisJobId: jobId, status: 'COMPLETED', completed: 1 }),
+      ]);
+      await t.app.jobs.handle({ ...delivery, retryCount: 2 });
+      expect(events).toHaveLength(1);
+    } finally {
+      finish.mockRestore();
+      published.mockRestore();
+    }
     expect(await predictionCount(studyId)).toBe(1);
   });
 });

@@ -70,16 +70,17 @@ export class AnalysisJobRepository extends EntityRepository<AnalysisJob> {
 
   /**
    * Finishes a job once every study is counted: FAILED when all failed, else COMPLETED, stamped now.
-   * Conditional, so of concurrent last studies exactly one finishes it.
+   * Conditional, so of concurrent last studies exactly one finishes it; true for that one.
    */
-  async finishIfDone(analysisJobId: string): Promise<void> {
-    await this.em
+  async finishIfDone(analysisJobId: string): Promise<boolean> {
+    const result = await this.em
       .getConnection()
-      .execute(
+      .execute<{ affectedRows?: number }>(
         `update analysis_job set status = case when failed = total then 'FAILED' else 'COMPLETED' end, finished_at = now() where id = ? and completed + failed >= total and finished_at is null`,
         [analysisJobId],
-        'all',
+        'run',
         this.em.getTransactionContext(),
       );
+    return (result.affectedRows ?? 0) > 0;
   }
 }

@@ -166,10 +166,30 @@ export class AnalysisJobService {
       );
       counted = await em.getRepository(AnalysisJob).recordStudyFailure(analysisJobId, studyId, failure);
     }
-    if (!counted) return;
+    if (!counted) {
+      // A redelivery of a study already counted: its first attempt committed, and what came after it
+      // (finishing the job) may not have, e.g. the database went away in between. The job is finished
+      // here if that is all it lacks (and then, only then, subscribers are told).
+      if (await em.getRepository(AnalysisJob).finishIfDone(analysisJobId))
+        await this.publishLatest(analysisJobId);
+      return;
+    }
     await em.getRepository(AnalysisJob).finishIfDone(analysisJobId);
+    await this.publishLatest(analysisJobId, { studyId, predictionId, patientId, failure });
+  }
+
+  /** Publishes the job as it now stands, with the study this attempt settled (if it settled one). */
+  private async publishLatest(
+    analysisJobId: string,
+    settled?: {
+      studyId: string;
+      predictionId: string | null;
+      patientId: string | null;
+      failure: string | null;
+    },
+  ): Promise<void> {
     const fresh = await this.rootEm.fork().getRepository(AnalysisJob).findOne({ id: analysisJobId });
-    if (fresh) this.publish(fresh, { studyId, predictionId, patientId, failure });
+    if (fresh) this.publish(fresh, settled);
   }
 
   /**
