@@ -35,7 +35,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { threadCpuByRole, type ThreadRole } from '../src/shared/thread-cpu';
+import { CLOCK_TICKS, parseStat, threadCpuByRole, type ThreadRole } from '../src/shared/thread-cpu';
 import { httpRequest, median, quantile, r2 } from './bench-utils';
 
 /** The thread roles of our server the CPU table splits (see src/shared/thread-cpu.ts). */
@@ -69,9 +69,8 @@ interface ArmRun {
 /** CPU time (ms) a process has used so far, all its threads, from /proc/<pid>/stat; 0 where unreadable. */
 function processCpuMs(pid: number | undefined): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    const fields = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.fields ?? [];
+    return ((Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 1000) / CLOCK_TICKS;
   } catch {
     return 0;
   }
@@ -87,9 +86,8 @@ function postgresCpuMs(): number {
   const stats = new Map<number, string[]>();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('postgres'))
-        stats.set(Number(pid), stat.slice(stat.lastIndexOf(')') + 2).split(' '));
+      const stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      if (stat?.name.startsWith('postgres')) stats.set(Number(pid), stat.fields);
     } catch {
       // the process ended meanwhile
     }
@@ -101,9 +99,6 @@ function postgresCpuMs(): number {
   }
   return (ticks * 1000) / CLOCK_TICKS;
 }
-
-/** Linux's USER_HZ (clock ticks per second in /proc/<pid>/stat): 100 on every mainstream build. */
-const CLOCK_TICKS = 100;
 
 interface GqlAnswer {
   data?: Record<string, Record<string, unknown> | null>;
@@ -519,12 +514,10 @@ async function main(): Promise<void> {
     const cpuNow = (pid: number | undefined) => () => {
       const own = process.cpuUsage();
       // Our arms: the server's threads by role as well (`thread:<role>`, from /proc/<pid>/task).
-      const roles =
-        pid === undefined
-          ? {}
-          : Object.fromEntries(
-              ROLES.map((role) => [`thread:${role}`, (threadCpuByRole(pid)[role] ?? 0) * 1000]),
-            );
+      const byRole = pid === undefined ? null : threadCpuByRole(pid);
+      const roles = byRole
+        ? Object.fromEntries(ROLES.map((role) => [`thread:${role}`, (byRole[role] ?? 0) * 1000]))
+        : {};
       return {
         ours: pid === undefined ? ours.reduce((s, o) => s + processCpuMs(o.pid), 0) : processCpuMs(pid),
         peer: processCpuMs(peer!.child.pid),

@@ -1,4 +1,5 @@
 import type { DecodedImage } from './image.types';
+import { scratchF32 } from './scratch';
 
 /** Minimum, maximum and mean of the decoded (modality) values. */
 export function pixelStats(img: DecodedImage): { min: number; max: number; mean: number } {
@@ -49,26 +50,20 @@ export function displayRange(
   return out;
 }
 
-/** Largest film (pixels) whose display range {@link withDisplayRange} keeps a buffer for (4 MiB). */
-const DISPLAY_SCRATCH_MAX = 1 << 20;
-let displayScratch = new Float32Array(0);
-let displayScratchInUse = false;
+let displayLent = false;
 
 /**
  * Calls `use` with the film's {@link displayRange}, held in a buffer this thread reuses from film to film
- * (a decode worker prepares one film after another, and a fresh 200 KB array per film only feeds the
- * garbage collector). The array is valid only while `use` runs, which must not keep it or hand it
- * out. A film above {@link DISPLAY_SCRATCH_MAX} pixels, or a call made while the buffer is lent out,
- * gets an array of its own.
+ * (`scratch.ts`; above its size limit a film gets an array of its own). The array is valid only while
+ * `use` runs, which must not keep it or hand it out; a call made while it is lent out gets an array of
+ * its own.
  */
 export function withDisplayRange<T>(img: DecodedImage, use: (display: Float32Array) => T): T {
-  const n = img.pixels.length;
-  if (n > DISPLAY_SCRATCH_MAX || displayScratchInUse) return use(displayRange(img));
-  if (displayScratch.length < n) displayScratch = new Float32Array(n);
-  displayScratchInUse = true;
+  if (displayLent) return use(displayRange(img));
+  displayLent = true;
   try {
-    return use(displayRange(img, displayScratch.subarray(0, n)));
+    return use(displayRange(img, scratchF32('display', img.pixels.length)));
   } finally {
-    displayScratchInUse = false;
+    displayLent = false;
   }
 }

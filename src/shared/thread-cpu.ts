@@ -37,8 +37,20 @@ export type ReadText = (path: string) => string;
 /** Lists a directory (a seam for tests). */
 export type ListDir = (path: string) => string[];
 
-/** Linux's USER_HZ: clock ticks per second in `/proc/<pid>/task/<tid>/stat`. */
-const CLOCK_TICKS = 100;
+/** Linux's USER_HZ: clock ticks per second in `/proc/<pid>/stat` and `/proc/<pid>/task/<tid>/stat`. */
+export const CLOCK_TICKS = 100;
+
+/**
+ * A `/proc/.../stat` line: the name between the parentheses (which may itself hold spaces and
+ * parentheses) and the fields after it (`fields[0]` is the state, `fields[11]`/`[12]` user and system
+ * ticks, `[13]`/`[14]` those of reaped children); null for a line that is not one.
+ */
+export function parseStat(stat: string): { name: string; fields: string[] } | null {
+  const open = stat.indexOf('(');
+  const close = stat.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  return { name: stat.slice(open + 1, close), fields: stat.slice(close + 2).split(' ') };
+}
 
 /** One thread's CPU so far. */
 export interface ThreadCpu {
@@ -75,11 +87,9 @@ export function threadCpu(
     } catch {
       continue; // the thread ended meanwhile
     }
-    const open = stat.indexOf('(');
-    const close = stat.lastIndexOf(')');
-    if (open < 0 || close < open) continue;
-    const name = stat.slice(open + 1, close);
-    const fields = stat.slice(close + 2).split(' ');
+    const parsed = parseStat(stat);
+    if (!parsed) continue;
+    const { name, fields } = parsed;
     const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
     if (!Number.isFinite(seconds)) continue;
     out.push({

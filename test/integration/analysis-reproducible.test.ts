@@ -66,6 +66,20 @@ const predictionCount = async (studyId: string) =>
   );
 const sha = (file: string) => createHash('sha256').update(fixtureFile(file)).digest('hex');
 
+/** Captures the job service's `analysisJobUpdated` payloads instead of publishing them; restore when done. */
+function captureJobEvents(t: TestApp) {
+  const events: Record<string, unknown>[] = [];
+  const published = jest.spyOn(
+    (t.app.jobs as unknown as { events: { publish: (topic: string, p: Record<string, unknown>) => void } })
+      .events,
+    'publish',
+  );
+  published.mockImplementation((topic, payload) => {
+    if (topic === Topic.ANALYSIS_JOB_UPDATED) events.push(payload);
+  });
+  return { events, published };
+}
+
 describe('reproducible, idempotent predictions', () => {
   it('records the film it read among two PA films, and the operating points it used', async () => {
     if (!ready) return;
@@ -116,21 +130,13 @@ describe('reproducible, idempotent predictions', () => {
     );
     expect(submitted.errors).toBeUndefined();
     const jobId = submitted.data!.submitStudies.id;
-    const events: Record<string, unknown>[] = [];
     const delivery = {
       id: 'redelivered',
       data: { analysisJobId: jobId, studyId },
       retryCount: 0,
       retryLimit: 2,
     };
-    const published = jest.spyOn(
-      (t.app.jobs as unknown as { events: { publish: (topic: string, p: Record<string, unknown>) => void } })
-        .events,
-      'publish',
-    );
-    published.mockImplementation((topic, payload) => {
-      if (topic === Topic.ANALYSIS_JOB_UPDATED) events.push(payload);
-    });
+    const { events, published } = captureJobEvents(t);
     try {
       await t.app.jobs.handle(delivery);
       expect(events).toEqual([
@@ -185,15 +191,7 @@ describe('reproducible, idempotent predictions', () => {
           { id: jobId },
         )
       ).data!.analysisJob;
-    const events: Record<string, unknown>[] = [];
-    const published = jest.spyOn(
-      (t.app.jobs as unknown as { events: { publish: (topic: string, p: Record<string, unknown>) => void } })
-        .events,
-      'publish',
-    );
-    published.mockImplementation((topic, payload) => {
-      if (topic === Topic.ANALYSIS_JOB_UPDATED) events.push(payload);
-    });
+    const { events, published } = captureJobEvents(t);
     // The study commits, then the statement that would finish the job fails (the database is gone).
     const finish = jest
       .spyOn(AnalysisJobRepository.prototype, 'finishIfDone')

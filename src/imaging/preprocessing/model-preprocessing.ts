@@ -1,5 +1,6 @@
 import type { DecodedImage } from '../image.types';
 import { displayRange } from '../pixel-ops';
+import { scratchF32, scratchF64, scratchU16 } from '../scratch';
 import { cropToTissue, type TissueBox } from './tissue-crop';
 
 /**
@@ -59,35 +60,6 @@ export function toDisplayGray(img: DecodedImage, display?: Float32Array): GrayIm
   return { width: img.width, height: img.height, data: display ?? displayRange(img) };
 }
 
-/**
- * Arrays reused from call to call on one thread (each worker has its own module instance): the
- * intermediate rows of a resize, the bins of an equalisation and the equalised film before it is
- * normalised never leave the synchronous function that fills them, so a prepared film allocates little
- * more than the tensor it returns. Above {@link SCRATCH_MAX} elements a call gets arrays of its own.
- */
-const SCRATCH_MAX = 1 << 20;
-const scratch = {
-  doubles: [new Float64Array(0), new Float64Array(0)],
-  floats: new Float32Array(0),
-  bins: new Uint16Array(0),
-  /** `n` doubles of slot `slot`, old contents left in place (callers write before they read). */
-  f64(n: number, slot: 0 | 1): Float64Array {
-    if (n > SCRATCH_MAX) return new Float64Array(n);
-    if (this.doubles[slot]!.length < n) this.doubles[slot] = new Float64Array(n);
-    return this.doubles[slot]!.subarray(0, n);
-  },
-  f32(n: number): Float32Array {
-    if (n > SCRATCH_MAX) return new Float32Array(n);
-    if (this.floats.length < n) this.floats = new Float32Array(n);
-    return this.floats.subarray(0, n);
-  },
-  u16(n: number): Uint16Array {
-    if (n > SCRATCH_MAX) return new Uint16Array(n);
-    if (this.bins.length < n) this.bins = new Uint16Array(n);
-    return this.bins.subarray(0, n);
-  },
-};
-
 /** Per-output-sample filter taps along one axis: first input index and normalised weights. */
 interface AxisTaps {
   start: Int32Array;
@@ -141,7 +113,7 @@ export function resizeBilinear(img: GrayImage, size: number): GrayImage {
   const { width, height, data } = img;
   const h = bilinearTaps(width, size);
   const v = bilinearTaps(height, size);
-  const tmp = scratch.f64(size * height, 0);
+  const tmp = scratchF64('resizeRows', size * height);
   const { start: hStart, count: hCount, weights: hWeights, maxTaps: hMax } = h;
   for (let y = 0; y < height; y++) {
     const row = y * width;
@@ -170,7 +142,7 @@ export function resizeBilinear(img: GrayImage, size: number): GrayImage {
   // Vertical pass row by row: each output row sums its input rows in tap order (the same sums, in the
   // same order, as one output sample at a time), reading the rows straight through.
   const out = new Float32Array(size * size);
-  const acc = scratch.f64(size, 1);
+  const acc = scratchF64('resizeAccumulator', size);
   for (let y = 0; y < size; y++) {
     const s = v.start[y]!;
     const base = y * v.maxTaps;
@@ -217,7 +189,7 @@ export function equalizeHistogram(
   const n = data.length;
   if (out.length !== n) throw new RangeError('out must hold one value per sample');
   if (n === 0) return out;
-  const idx = scratch.u16(n);
+  const idx = scratchU16('equalizeBins', n);
   const counts = new Float64Array(bins);
   for (let i = 0; i < n; i++) {
     const x = data[i]!;
@@ -291,7 +263,7 @@ export function modelInputOf(
   const n = resized.data.length;
   // The equalised film only feeds the normalisation, which writes the tensor into an array of its own.
   const toned = EQUALIZED.has(preprocessing)
-    ? equalizeHistogram(resized.data, EQUALIZE_BINS, scratch.f32(n))
+    ? equalizeHistogram(resized.data, EQUALIZE_BINS, scratchF32('equalized', n))
     : resized.data;
   return {
     tensor: instanceNormalize(toned),
