@@ -98,3 +98,68 @@ describe('FsObjectStore atomicity', () => {
     expect(await store.list('a/')).toEqual(['a/kept.bin']);
   });
 });
+
+describe('FsObjectStore files per put', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'care-fs-store-files-'));
+  });
+  afterEach(async () => {
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  /** The real filesystem, counting the calls that cost a system call or an fsync each. */
+  function countingPort(): { port: FsPort; calls: Record<'open' | 'mkdir' | 'rename' | 'unlink', number> } {
+    const calls = { open: 0, mkdir: 0, rename: 0, unlink: 0 };
+    const port: FsPort = {
+      ...nodeFsPort,
+      open: (async (...a: Parameters<FsPort['open']>) => (calls.open++, nodeFsPort.open(...a))) as FsPort['open'],
+      mkdir: (async (...a: Parameters<FsPort['mkdir']>) => (calls.mkdir++, nodeFsPort.mkdir(...a))) as FsPort['mkdir'],
+      rename: async (...a) => (calls.rename++, nodeFsPort.rename(...a)),
+      unlink: async (...a) => (calls.unlink++, nodeFsPort.unlink(...a)),
+    };
+    return { port, calls };
+  }
+
+  it('writes one file, and no sidecar, for an image stored with the type its extension implies', async () => {
+    const { port, calls } = countingPort();
+    const store = await FsObjectStore.open(root, port);
+    calls.mkdir = 0;
+    await store.put('images/ab/film.jpg', Buffer.from('JFIF'), { contentType: 'image/jpeg' });
+    // A new directory: the first open finds it missing, then mkdir, the file, the directory (fsync each).
+    expect(calls).toEqual({ open: 3, mkdir: 1, rename: 1, unlink: 1 });
+    await store.put('images/ab/other.png', Buffer.from('PNG'), { contentType: 'image/png' });
+    expect(calls).toEqual({ open: 5, mkdir: 1, rename: 2, unlink: 2 }); // the directory exists: no mkdir
+    await store.put('images/ab/scan.dcm', Buffer.from('DICM'), { contentType: 'application/dicom' });
+    expect(await allFiles(root)).toEqual(['images/ab/film.jpg', 'images/ab/other.png', 'images/ab/scan.dcm']);
+    expect(await store.stat('images/ab/film.jpg')).toEqual({ size: 4, contentType: 'image/jpeg' });
+    expect(await store.stat('images/ab/scan.dcm')).toEqual({ size: 4, contentType: 'application/dicom' });
+  });
+
+  it('keeps a sidecar where the type differs from the extension\'s or metadata is given, and drops a stale one', async () => {
+    const store = await FsObjectStore.open(root);
+    await store.put('a/film.jpg', Buffer.from('x'));
+    expect(await allFiles(root)).toEqual(['a/film.jpg', 'a/film.jpg~meta.json']);
+    expect(await store.stat('a/film.jpg')).toMatchObject({ contentType: 'application/octet-stream' });
+    await store.put('a/film.jpg', Buffer.from('x'), { contentType: 'image/jpeg' });
+    expect(await allFiles(root)).toEqual(['a/film.jpg']);
+    expect(await store.stat('a/film.jpg')).toMatchObject({ contentType: 'image/jpeg' });
+    await store.put('a/film.jpg', Buffer.from('x'), { contentType: 'image/jpeg', metadata: { label: 'normal' } });
+    expect(await allFiles(root)).toEqual(['a/film.jpg', 'a/film.jpg~meta.json']);
+    await store.put('a/blob.bin', Buffer.from('y'));
+    expect(await allFiles(root)).toContain('a/blob.bin');
+    expect(await allFiles(root)).not.toContain('a/blob.bin~meta.json');
+    expect(await store.stat('a/blob.bin')).toMatchObject({ contentType: 'application/octet-stream' });
+  });
+
+  it('creates a directory removed behind its back again', async () => {
+    const { port, calls } = countingPort();
+    const store = await FsObjectStore.open(root, port);
+    await store.put('d/e/one.png', Buffer.from('1'), { contentType: 'image/png' });
+    await fs.rm(path.join(root, 'd'), { recursive: true });
+    await store.put('d/e/two.png', Buffer.from('2'), { contentType: 'image/png' });
+    expect(await store.get('d/e/two.png')).toEqual(Buffer.from('2'));
+    expect(await allFiles(root)).toEqual(['d/e/two.png']);
+    expect(calls.mkdir).toBe(3); // open, then once per put that found its directory missing
+  });
+});

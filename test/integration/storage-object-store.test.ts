@@ -198,6 +198,23 @@ function describeObjectStoreContract(
       expect(await store.stat(key)).toEqual({ size: 5, contentType: DEFAULT_CONTENT_TYPE });
     });
 
+    it('reports the type a put gave, whatever the key\'s extension says', async () => {
+      const dir = ns();
+      const png = `${dir}/map.png`;
+      await store.put(png, Buffer.from('PNG'), { contentType: 'image/png' });
+      expect(await store.stat(png)).toEqual({ size: 3, contentType: 'image/png' });
+      await store.put(png, Buffer.from('text'), { contentType: 'text/plain' });
+      expect(await store.stat(png)).toEqual({ size: 4, contentType: 'text/plain' });
+      await store.put(png, Buffer.from('PNG2'), { contentType: 'image/png' });
+      expect(await store.stat(png)).toEqual({ size: 4, contentType: 'image/png' });
+      // No type given: the default, not the one `.jpg` suggests.
+      const jpg = `${dir}/film.jpg`;
+      await store.put(jpg, Buffer.from('JFIF'));
+      expect(await store.stat(jpg)).toEqual({ size: 4, contentType: DEFAULT_CONTENT_TYPE });
+      await store.put(jpg, Buffer.from('JFIF'), { contentType: 'image/jpeg' });
+      expect(await store.stat(jpg)).toEqual({ size: 4, contentType: 'image/jpeg' });
+    });
+
     describe.each(INVALID_KEYS)('rejects an invalid key (%s) as INVALID_OBJECT_KEY', (_label, bad) => {
       const operations: Array<[string, (s: ObjectStore) => Promise<unknown>]> = [
         ['put', (s) => s.put(bad, Buffer.from('x'))],
@@ -363,7 +380,7 @@ describe('filesystem store specifics', () => {
     const store = await FsObjectStore.open(dir);
     const bytes = Buffer.from('DICM');
     const key = contentAddressedKey('images', sha256(bytes), 'dcm');
-    await store.put(key, bytes);
+    await store.put(key, bytes, { contentType: 'application/dicom' });
     expect(await fs.readFile(path.join(dir, key), 'utf8')).toBe('DICM');
     expect(await fs.readdir(path.dirname(path.join(dir, key)))).toEqual([path.basename(key)]);
   });
