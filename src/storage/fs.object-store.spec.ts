@@ -113,8 +113,14 @@ describe('FsObjectStore files per put', () => {
     const calls = { open: 0, mkdir: 0, rename: 0, unlink: 0 };
     const port: FsPort = {
       ...nodeFsPort,
-      open: (async (...a: Parameters<FsPort['open']>) => (calls.open++, nodeFsPort.open(...a))) as FsPort['open'],
-      mkdir: (async (...a: Parameters<FsPort['mkdir']>) => (calls.mkdir++, nodeFsPort.mkdir(...a))) as FsPort['mkdir'],
+      open: (async (...a: Parameters<FsPort['open']>) => (
+        calls.open++,
+        nodeFsPort.open(...a)
+      )) as FsPort['open'],
+      mkdir: (async (...a: Parameters<FsPort['mkdir']>) => (
+        calls.mkdir++,
+        nodeFsPort.mkdir(...a)
+      )) as FsPort['mkdir'],
       rename: async (...a) => (calls.rename++, nodeFsPort.rename(...a)),
       unlink: async (...a) => (calls.unlink++, nodeFsPort.unlink(...a)),
     };
@@ -136,7 +142,7 @@ describe('FsObjectStore files per put', () => {
     expect(await store.stat('images/ab/scan.dcm')).toEqual({ size: 4, contentType: 'application/dicom' });
   });
 
-  it('keeps a sidecar where the type differs from the extension\'s or metadata is given, and drops a stale one', async () => {
+  it("keeps a sidecar where the type differs from the extension's or metadata is given, and drops a stale one", async () => {
     const store = await FsObjectStore.open(root);
     await store.put('a/film.jpg', Buffer.from('x'));
     expect(await allFiles(root)).toEqual(['a/film.jpg', 'a/film.jpg~meta.json']);
@@ -144,7 +150,10 @@ describe('FsObjectStore files per put', () => {
     await store.put('a/film.jpg', Buffer.from('x'), { contentType: 'image/jpeg' });
     expect(await allFiles(root)).toEqual(['a/film.jpg']);
     expect(await store.stat('a/film.jpg')).toMatchObject({ contentType: 'image/jpeg' });
-    await store.put('a/film.jpg', Buffer.from('x'), { contentType: 'image/jpeg', metadata: { label: 'normal' } });
+    await store.put('a/film.jpg', Buffer.from('x'), {
+      contentType: 'image/jpeg',
+      metadata: { label: 'normal' },
+    });
     expect(await allFiles(root)).toEqual(['a/film.jpg', 'a/film.jpg~meta.json']);
     await store.put('a/blob.bin', Buffer.from('y'));
     expect(await allFiles(root)).toContain('a/blob.bin');

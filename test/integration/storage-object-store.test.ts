@@ -198,7 +198,7 @@ function describeObjectStoreContract(
       expect(await store.stat(key)).toEqual({ size: 5, contentType: DEFAULT_CONTENT_TYPE });
     });
 
-    it('reports the type a put gave, whatever the key\'s extension says', async () => {
+    it("reports the type a put gave, whatever the key's extension says", async () => {
       const dir = ns();
       const png = `${dir}/map.png`;
       await store.put(png, Buffer.from('PNG'), { contentType: 'image/png' });
