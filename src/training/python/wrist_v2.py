@@ -144,6 +144,19 @@ def other_sets(seed: int = 17) -> Dict[str, List[str]]:
             "bone": bone, "graz": graz}
 
 
+def other_fold(k: int, seed: int) -> np.ndarray:
+    """Fold of each leg/hip/shoulder film, in `other_sets()` order ('fit' films, then 'held'), for body-part
+    networks cross-fitted on all of them (`bodypart --cross-fit-other`): a seeded hash, stratified by body part."""
+    sets, meta = other_sets(), other_meta()
+    paths = sets["other_fit"] + sets["other_held"]
+    fold = np.zeros(len(paths), int)
+    for part in sorted({meta[p] for p in paths}):
+        idx = sorted((i for i, p in enumerate(paths) if meta[p] == part), key=lambda i: _hash(paths[i], seed + 3))
+        for j, i in enumerate(idx):
+            fold[i] = j % k
+    return fold
+
+
 def other_meta() -> Dict[str, str]:
     with open(os.path.join(data.datasets_root(), "fracatlas_other", "labels.csv")) as fh:
         return {f"fracatlas_other/{r['path']}": r["body_part"] for r in csv.DictReader(fh)}
@@ -397,6 +410,10 @@ def train_bodypart(a) -> None:
     rows = data.read_manifest(a.manifest)
     fold = folds_of(rows, a.k, a.fold_seed)
     imgs = load_sets(rows, mc.size, a.cache_dir, ("other_fit", "chest_fit", "other_held"))
+    if a.cross_fit_other:  # every leg/hip/shoulder film in one of the k folds; this network trains on the others
+        of = other_fold(a.k, a.fold_seed)
+        both = np.concatenate([imgs["other_fit"], imgs["other_held"]])
+        imgs["other_fit"], imgs["other_held"] = both[of != a.fold], both[of == a.fold]
     bt = bone_parts("train")
     b_tg = data.load_images_v3(bt["target"], mc.size, a.cache_dir)
     b_ot = data.load_images_v3(bt["other"], mc.size, a.cache_dir)
@@ -440,7 +457,8 @@ def train_bodypart(a) -> None:
     os.makedirs(a.run, exist_ok=True)
     tmp = os.path.join(a.run, f"bodypart_{a.fold}.pt.tmp")
     torch.save({"state_dict": net.state_dict(), "config": asdict(mc), "pool": pool, "fold": a.fold, "k": a.k,
-                "fold_seed": a.fold_seed, "epochs_run": res.epochs_run, "seconds": res.seconds, "history": res.history}, tmp)
+                "fold_seed": a.fold_seed, "epochs_run": res.epochs_run, "seconds": res.seconds, "history": res.history,
+                "crossFitOther": bool(a.cross_fit_other)}, tmp)
     os.replace(tmp, os.path.join(a.run, f"bodypart_{a.fold}.pt"))
     log(f"body part fold {a.fold}: {res.epochs_run} epochs in {res.seconds:.0f}s")
 
@@ -1052,6 +1070,8 @@ def main(argv=None) -> None:
     p.add_argument("--fold", type=int, required=True)
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--pool", type=int, default=2, help="average-pool the 256 px input by this factor")
+    p.add_argument("--cross-fit-other", action="store_true",
+                   help="train on the leg/hip/shoulder films outside this fold (all 300 in k folds) instead of the 'fit' two thirds")
     p.add_argument("--time-budget-min", type=float, default=None)
     sub.choices["bodypart-report"].add_argument("--probe-quantile", type=float, default=0.99)
     sub.choices["ship"].add_argument("--bodypart-run", default=None,
