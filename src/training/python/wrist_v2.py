@@ -471,6 +471,14 @@ def score_bodypart(net: models.ViewNet, images: np.ndarray, equalize: bool, pool
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
+def refuse_cross_fitted(cks) -> None:
+    """`ship` and `bodypart-report` judge the gate on the 'held' leg/hip/shoulder films as never trained on, which
+    networks trained with --cross-fit-other saw (four of five): their check would need out-of-fold scores."""
+    if any(ck.get("crossFitOther") for ck in cks):
+        raise SystemExit("body-part networks trained with --cross-fit-other saw the 'held' leg/hip/shoulder films; "
+                         "ship and bodypart-report check on those films, so they take only networks trained without it")
+
+
 def load_bodypart(run: str):
     files = sorted(f for f in os.listdir(run) if f.startswith("bodypart_") and f.endswith(".pt"))
     cks = [torch.load(os.path.join(run, f), map_location="cpu") for f in files]
@@ -516,6 +524,7 @@ def bodypart_report(a) -> dict:
     films, bone/ 'valid' wrist/finger/forearm films (never trained on)."""
     torch.set_num_threads(a.threads)
     cks, nets = load_bodypart(a.run)
+    refuse_cross_fitted(cks)
     rows = data.read_manifest(a.manifest)
     fold = folds_of(rows, cks[0]["k"], cks[0]["fold_seed"])
     eq, pool = cks[0]["config"]["equalize"], cks[0]["pool"]
@@ -660,6 +669,7 @@ def ship(a) -> None:
     log(f"{K} members; scoring {sum(len(v) for k, v in imgs.items() if k != 'chest_fit')} films")
     per = {k: [score(n, v, mc.equalize) for n in nets] for k, v in imgs.items() if k != "chest_fit"}
     bp_cks, bp_nets = load_bodypart(a.bodypart_run) if a.bodypart_run else ([], [])
+    refuse_cross_fitted(bp_cks)
     if bp_nets:  # the dedicated body-part network of fold k stands in for member k's head (same folds)
         if sorted(c["fold"] for c in bp_cks) != list(range(K)) or any(c["k"] != K or c["fold_seed"] != cks[0]["fold_seed"] for c in bp_cks):
             raise SystemExit(f"{a.bodypart_run}: need body-part networks for folds 0..{K - 1} of the members' folds")
