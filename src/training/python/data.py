@@ -364,8 +364,12 @@ class AugConfig:
     noise_std: tuple = (0.005, 0.03)
 
 
-def augment(x: torch.Tensor, cfg: AugConfig, gen: Optional[torch.Generator] = None) -> torch.Tensor:
-    """Random geometry + intensity augmentation, then instance normalisation. x: [B,1,S,S] in [0,1]."""
+def augment(x: torch.Tensor, cfg: AugConfig, gen: Optional[torch.Generator] = None,
+            masks: Optional[torch.Tensor] = None):
+    """Random geometry + intensity augmentation, then instance normalisation. x: [B,1,S,S] in [0,1].
+
+    masks: [B,C,h,w] maps over the same field of view (any resolution), moved by the same geometry and
+    nothing else; then (images, masks) are returned. The random draws are the same with or without them."""
     B, _, S, _ = x.shape
 
     def U(lo, hi, n=B):
@@ -388,6 +392,9 @@ def augment(x: torch.Tensor, cfg: AugConfig, gen: Optional[torch.Generator] = No
     theta[:, 1, 2] = U(-cfg.translate, cfg.translate) * 2
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    if masks is not None:
+        mgrid = F.affine_grid(theta, list(masks.shape), align_corners=False)
+        masks = F.grid_sample(masks, mgrid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
     # low resolution (resample down and up)
     if cfg.lowres_p > 0:
@@ -422,7 +429,8 @@ def augment(x: torch.Tensor, cfg: AugConfig, gen: Optional[torch.Generator] = No
         m = (torch.rand(B, generator=gen) < cfg.noise_p).float()[:, None, None, None]
         std = U(*cfg.noise_std)[:, None, None, None]
         x = x + m * std * torch.randn(x.shape, generator=gen)
-    return torch_instance_normalise(x)
+    x = torch_instance_normalise(x)
+    return x if masks is None else (x, masks)
 
 
 # --------------------------------------------------------------------------------------------
@@ -576,18 +584,22 @@ def age_stratified_weights(labels: Sequence[int], sources: Sequence[int], child:
 
 
 def augment_v2(x: torch.Tensor, cfg: AugConfig, gen: Optional[torch.Generator] = None,
-               equalize: bool = True, occlusion: bool = True) -> torch.Tensor:
+               equalize: bool = True, occlusion: bool = True, masks: Optional[torch.Tensor] = None):
     """v2 augmentation: occlusion of edges/markers, the v1 geometry and tone changes (which then stand
-    for scanner differences), histogram equalisation as at inference, instance normalisation."""
+    for scanner differences), histogram equalisation as at inference, instance normalisation. With
+    masks (see `augment`), returns (images, masks moved by the same geometry)."""
     if occlusion:
         x = occlude(x, gen)
-    x = augment(x, cfg, gen)  # ends instance-normalised; undo to [0,1] range before equalising
+    if masks is not None:
+        x, masks = augment(x, cfg, gen, masks)
+    else:
+        x = augment(x, cfg, gen)  # ends instance-normalised; undo to [0,1] range before equalising
     if equalize:
         lo = x.amin(dim=(1, 2, 3), keepdim=True)
         hi = x.amax(dim=(1, 2, 3), keepdim=True)
         x = torch_equalize((x - lo) / (hi - lo).clamp_min(1e-6))
         x = torch_instance_normalise(x)
-    return x
+    return x if masks is None else (x, masks)
 
 
 # --------------------------------------------------------------------------------------------

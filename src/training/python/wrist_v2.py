@@ -339,10 +339,72 @@ def train_member(a) -> None:
         f"{cal.auroc(fracture_logit(o['logits']), y_ho == 1):.4f} (n={len(y_ho)}, {int(y_ho.sum())} fractures)")
 
 
+def bone_boxes(path: str) -> List[tuple]:
+    """The boxes of a bone/ film, (x0, y0, x1, y1) as fractions of the stored image: the bounds of each YOLO
+    line's points (the export holds polygons: class, then x y pairs; a plain box is class cx cy w h)."""
+    lab = os.path.splitext(os.path.join(data.datasets_root(), path).replace("/images/", "/labels/"))[0] + ".txt"
+    out = []
+    if not os.path.exists(lab):
+        return out
+    with open(lab) as fh:
+        for line in fh:
+            v = [float(t) for t in line.split()[1:]]
+            if len(v) == 4:
+                cx, cy, w, h = v
+                out.append((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+            elif len(v) >= 6 and len(v) % 2 == 0:
+                xs, ys = v[0::2], v[1::2]
+                out.append((min(xs), min(ys), max(xs), max(ys)))
+    return out
+
+
+def _box_mask_one(args) -> np.ndarray:
+    """A bone/ film's boxes drawn on the model's field of view (after the tissue crop, transposed like the film),
+    as the covered share of each cell of an R x R grid."""
+    path, r = args
+    g = data.decode_gray01(os.path.join(data.datasets_root(), path))
+    H, W = g.shape
+    b = data.tissue_crop_box(g)
+    fine = 4 * r
+    m = np.zeros((fine, fine), np.float32)
+    for x0, y0, x1, y1 in bone_boxes(path):
+        u0, u1 = (x0 * W - b["x0"]) / (b["x1"] - b["x0"]), (x1 * W - b["x0"]) / (b["x1"] - b["x0"])
+        v0, v1 = (y0 * H - b["y0"]) / (b["y1"] - b["y0"]), (y1 * H - b["y0"]) / (b["y1"] - b["y0"])
+        if b["transpose"]:
+            u0, u1, v0, v1 = v0, v1, u0, u1
+        c0, c1 = int(np.clip(np.floor(u0 * fine), 0, fine)), int(np.clip(np.ceil(u1 * fine), 0, fine))
+        r0, r1 = int(np.clip(np.floor(v0 * fine), 0, fine)), int(np.clip(np.ceil(v1 * fine), 0, fine))
+        m[r0:r1, c0:c1] = 1.0
+    return m.reshape(r, 4, r, 4).mean(axis=(1, 3))
+
+
+def bone_box_masks(paths: List[str], r: int, cache_dir: str) -> np.ndarray:
+    """[N, r, r] box coverage of bone/ films on the tissue-cropped field of view (cached like the films)."""
+    return data._cached_films(paths, r, cache_dir, "bonebox", f"yolo-bounds|{data.TISSUE_CROP}", _box_mask_one, 2, 16)
+
+
+def pretrain_step(augment, mc: MemberConfig, masks: torch.Tensor, seg: torch.nn.Module, box_weight: float):
+    """`member_step` plus, on bone/ films, where the boxes are: a 1 x 1 convolution on the backbone's feature map
+    against each cell's box coverage (binary cross-entropy; films without boxes count as no box anywhere)."""
+    def step(model, batch):
+        x, y, idx = batch
+        xa, ma = augment(x, masks[idx])
+        logits, _, f, bp = model(xa)
+        wrist = y < OTHER
+        loss = F.binary_cross_entropy_with_logits(bp, (y == OTHER).float()) * mc.body_part_weight
+        if bool(wrist.any()):
+            loss = loss + F.cross_entropy(logits[wrist], y[wrist], label_smoothing=mc.label_smoothing)
+            t = F.adaptive_avg_pool2d(ma[wrist], f.shape[-2:]).clamp(0, 1)
+            loss = loss + box_weight * F.binary_cross_entropy_with_logits(seg(f[wrist]), t)
+        return loss
+    return step
+
+
 def pretrain(a) -> None:
     """A backbone for the members to start from, trained on the Roboflow bone/ films only (never on FracAtlas, so
     out-of-fold scores stay out of fold): 'has a box' (weak, MURA-style abnormal) on the fracture head, and bone
-    films vs chest and FracAtlas leg/hip/shoulder 'fit' films on the body-part head."""
+    films vs chest and FracAtlas leg/hip/shoulder 'fit' films on the body-part head. With --box-weight, the backbone
+    also learns where the boxes are (`pretrain_step`; the box head is not kept)."""
     torch.set_num_threads(a.threads)
     mc = MemberConfig(**json.loads(a.config)) if a.config else MemberConfig()
     if a.epochs:
@@ -356,20 +418,34 @@ def pretrain(a) -> None:
     x = np.concatenate([bone, neg])
     y = np.concatenate([yb, np.full(len(neg), OTHER)])
     w = np.concatenate([np.full(len(bone), (1 - mc.other_share) / len(bone)), np.full(len(neg), mc.other_share / len(neg))])
-    ds = data.FilmDataset(x, y, np.zeros(len(y), int))
+    ds = data.FilmDataset(x, y, np.arange(len(y)) if a.box_weight else np.zeros(len(y), int))
     g = torch.Generator().manual_seed(a.seed)
     loader = torch.utils.data.DataLoader(ds, batch_size=mc.batch_size, drop_last=True, sampler=torch.utils.data.WeightedRandomSampler(
         torch.as_tensor(w, dtype=torch.double), mc.samples_per_epoch, replacement=True, generator=g))
     net = make_net(mc)
     gen = torch.Generator().manual_seed(a.seed + 1)
     aug_cfg = data.AugConfig(**mc.aug)
-    augment = lambda t: data.augment_v2(t, aug_cfg, gen, equalize=mc.equalize, occlusion=mc.occlusion)  # noqa: E731
     lc = train_loop.LoopConfig(epochs=mc.epochs, lr=mc.lr, weight_decay=mc.weight_decay, seed=a.seed, log_every=100,
                                time_budget_s=a.time_budget_min * 60 if a.time_budget_min else None)
-    res = train_loop.train(net, loader, member_step(augment, mc), lc, report=lambda r: log(r))
+    if a.box_weight:
+        r = 32
+        bm = bone_box_masks(sets["bone"], r, a.cache_dir)
+        log(f"box masks: {int((bm.reshape(len(bm), -1).max(1) > 0).sum())} of {len(bm)} bone films with a box in view; "
+            f"mean coverage of those {bm[bm.reshape(len(bm), -1).max(1) > 0].mean():.3f}")
+        masks = torch.from_numpy(np.concatenate([bm, np.zeros((len(neg), r, r), np.float32)])).unsqueeze(1)
+        seg = torch.nn.Conv2d(net.backbone.out_channels, 1, 1)
+        augment_m = lambda t, m: data.augment_v2(t, aug_cfg, gen, equalize=mc.equalize, occlusion=mc.occlusion,  # noqa: E731
+                                                 masks=m)
+        res = train_loop.train(net, loader, pretrain_step(augment_m, mc, masks, seg, a.box_weight), lc,
+                               report=lambda r: log(r), extra_params=list(seg.parameters()))
+    else:
+        augment = lambda t: data.augment_v2(t, aug_cfg, gen, equalize=mc.equalize, occlusion=mc.occlusion)  # noqa: E731
+        res = train_loop.train(net, loader, member_step(augment, mc), lc, report=lambda r: log(r))
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     torch.save({"state_dict": net.state_dict(), "config": asdict(mc), "epochs_run": res.epochs_run, "seconds": res.seconds,
-                "data": "bone/ (has a box) + chest and FracAtlas leg/hip/shoulder fit films as other body parts"}, a.out)
+                "box_weight": a.box_weight,
+                "data": "bone/ (has a box" + (", and where" if a.box_weight else "") +
+                        ") + chest and FracAtlas leg/hip/shoulder fit films as other body parts"}, a.out)
     log(f"pretrained {res.epochs_run} epochs in {res.seconds:.0f}s -> {a.out}")
 
 
@@ -1047,6 +1123,8 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=4321)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--cache-dir", default=os.path.join(REPO, ".cache", "imgs"))
+    p.add_argument("--box-weight", type=float, default=0.0,
+                   help="also learn where bone/'s boxes are (a 1x1 head on the feature map, not kept), with this weight")
     for name in ("member", "ship", "bodypart", "bodypart-report"):
         p = sub.add_parser(name)
         p.add_argument("--manifest", required=True)
