@@ -590,10 +590,11 @@ def augment_v2(x: torch.Tensor, cfg: AugConfig, gen: Optional[torch.Generator] =
     masks (see `augment`), returns (images, masks moved by the same geometry)."""
     if occlusion:
         x = occlude(x, gen)
+    # augment ends instance-normalised; undo to [0,1] range before equalising
     if masks is not None:
         x, masks = augment(x, cfg, gen, masks)
     else:
-        x = augment(x, cfg, gen)  # ends instance-normalised; undo to [0,1] range before equalising
+        x = augment(x, cfg, gen)
     if equalize:
         lo = x.amin(dim=(1, 2, 3), keepdim=True)
         hi = x.amax(dim=(1, 2, 3), keepdim=True)
