@@ -234,6 +234,7 @@ async function startInfrastructure(scope: Scope) {
   closers.push(() => pubsub.close());
   const events: EventPublisher = {
     publish: (topic: string, payload: Record<string, unknown>) => pubsub.pubSub.publish(topic, payload),
+    notification: pubsub.notification,
   };
   const metrics = new Metrics({}, { collectTimeoutMs: config.monitoring.healthCheckTimeoutMs });
   return { orm, databaseUrl, objectStore, pubsub, events, metrics };

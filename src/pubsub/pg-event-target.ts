@@ -1,4 +1,5 @@
 import { Client, Pool } from 'pg';
+import type { DbNotification } from '../domain/shared/event-publisher';
 import type { Logger } from '../logging/logger';
 
 /** Name of the PostgreSQL NOTIFY channel all processes share. */
@@ -80,19 +81,29 @@ export class PgEventTarget extends EventTarget {
     super.dispatchEvent(new CustomEvent(parsed.type, { detail: parsed.detail }));
   }
 
-  /** Publishes the event to every process (this one included, via the database). */
-  override dispatchEvent(event: Event): boolean {
-    const detail = (event as CustomEvent).detail;
-    const payload = JSON.stringify({ type: event.type, detail });
+  /**
+   * The event as the notification this target listens for, for a write to send in its own statement
+   * (delivered here, as any other, when it comes back from the database); null when the payload is too
+   * large for NOTIFY (logged).
+   */
+  notification(type: string, detail: unknown): DbNotification | null {
+    const payload = JSON.stringify({ type, detail });
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
       this.logger.error(
-        { type: event.type, bytes: Buffer.byteLength(payload) },
+        { type, bytes: Buffer.byteLength(payload) },
         'event payload too large for NOTIFY; dropped',
       );
-      return false;
+      return null;
     }
+    return { channel: NOTIFY_CHANNEL, payload };
+  }
+
+  /** Publishes the event to every process (this one included, via the database). */
+  override dispatchEvent(event: Event): boolean {
+    const notification = this.notification(event.type, (event as CustomEvent).detail);
+    if (!notification) return false;
     if (this.outbox.length === 0) setImmediate(() => this.sendOutbox());
-    this.outbox.push({ payload, type: event.type });
+    this.outbox.push({ payload: notification.payload, type: event.type });
     return true;
   }
 

@@ -1,5 +1,6 @@
 import { createPubSub, filter, pipe } from '@graphql-yoga/subscription';
 import type { PubSub } from 'type-graphql';
+import type { DbNotification } from '../domain/shared/event-publisher';
 import type { Logger } from '../logging/logger';
 import { PgEventTarget } from './pg-event-target';
 
@@ -12,6 +13,11 @@ export interface AppPubSub {
    * many subscribers). A handler must not throw. Returns the function that stops listening.
    */
   listen(topic: string, handler: (payload: unknown) => void): () => void;
+  /**
+   * With the `postgres` driver: an event as the notification a write sends in its own statement, so it
+   * is published exactly when the write commits (null when too large; absent in memory).
+   */
+  notification?(topic: string, payload: Record<string, unknown>): DbNotification | null;
   close(): Promise<void>;
 }
 
@@ -46,6 +52,7 @@ export async function createAppPubSub(
   return {
     pubSub: createPubSub({ eventTarget: eventTarget as never }) as unknown as PubSub,
     listen: listenOn(eventTarget),
+    notification: (topic, payload) => eventTarget.notification(topic, payload),
     close: () => eventTarget.close(),
   };
 }

@@ -4,7 +4,9 @@
  * one write. Each write is one statement of data-modifying CTEs that carries its audit rows, so an
  * action that committed always has its audit row, and a write that fails leaves nothing behind.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { Client } from 'pg';
 import { ReferenceKind, type EntityManager } from '@mikro-orm/postgresql';
 import { AuditEvent } from '../../src/domain/audit/audit-event.entity';
 import { DriftSample } from '../../src/domain/drift/drift-sample.entity';
@@ -101,6 +103,8 @@ describe('front-end path round trips', () => {
       /insert into "audit_event"/,
       /update "upload" set "attached_at"/,
       /update "study" set "status"/,
+      // STUDY_CHANGED travels in the write: no statement of its own after the commit.
+      /pg_notify/,
     ])
       expect(at.statements[1]).toMatch(part);
     const imageId = at.result.data!.attachImage.id;
@@ -111,6 +115,7 @@ describe('front-end path round trips', () => {
     );
     expect(an.result.errors).toBeUndefined();
     expect(an.statements.filter((s) => !/drift_sample|drift_check/.test(s) || write(s))).toHaveLength(2);
+    expect(an.statements.find(write)).toMatch(/insert into "prediction".*pg_notify/);
     // The attach is done: the same upload a second time is refused.
     const again = await t.gql(tech, 'mutation($i: AttachImageInput!) { attachImage(input: $i) { id } }', {
       i: { studyId, uploadId: up.result, view: 'PA' },
@@ -179,7 +184,7 @@ describe('front-end path round trips', () => {
       }
       return em.create(name, { ...data, ...set } as never) as T;
     };
-    const written = async (write: (em: EntityManager) => Promise<void>) => {
+    const written = async (write: (em: EntityManager) => Promise<unknown>) => {
       const em = t.app.orm.em.fork();
       const p = copyOf(em, 'Prediction', prediction, {
         siteOperatingPoint: null,
@@ -231,7 +236,7 @@ describe('front-end path round trips', () => {
     expect(d2!.confidence).toBe(sample.confidence);
 
     // An update: the changed columns only, by key.
-    const updated = async (studyId: string, write: (em: EntityManager) => Promise<void>) => {
+    const updated = async (studyId: string, write: (em: EntityManager) => Promise<unknown>) => {
       const em = t.app.orm.em.fork();
       const study = await em.findOneOrFail(Study, studyId);
       study.status = StudyStatus.FAILED;
@@ -290,5 +295,45 @@ describe('front-end path round trips', () => {
     await expect(flushAsOneStatement(em)).rejects.toThrow();
     expect(await auditRows('Upload', 'half-written')).toEqual([]);
     expect(audit.entityId).toBe('half-written');
+  });
+
+  it('sends the events a write carries with it: delivered once it commits, never when it fails', async () => {
+    if (!ready) return;
+    const listener = new Client({ connectionString: t.app.config.database.url! });
+    await listener.connect();
+    const heard: string[] = [];
+    // This test's events only (the app publishes its own on the same channel).
+    listener.on('notification', (m) => {
+      if (m.payload?.includes('"TEST_EVENT"')) heard.push(m.payload);
+    });
+    await listener.query('LISTEN care_companion_events');
+    try {
+      const event = (tag: string) => ({
+        channel: 'care_companion_events',
+        payload: JSON.stringify({ type: 'TEST_EVENT', detail: { tag } }),
+      });
+      const failing = t.app.orm.em.fork();
+      stagedUpload(failing, 'x'.repeat(65), 'images/none');
+      await expect(flushAsOneStatement(failing, [event('failed')])).rejects.toThrow();
+      const em = t.app.orm.em.fork();
+      const sha = randomBytes(32).toString('hex');
+      stagedUpload(em, sha, `images/${sha}.png`);
+      await expect(flushAsOneStatement(em, [event('first'), event('second')])).resolves.toBe(true);
+      // The two in order; a later round trip on the listener's connection has read everything before it.
+      for (let i = 0; i < 50 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      await listener.query('select 1');
+      expect(heard.map((p) => (JSON.parse(p) as { detail: { tag: string } }).detail.tag)).toEqual([
+        'first',
+        'second',
+      ]);
+      // A unit of work it does not cover goes through em.flush: the caller publishes after it.
+      const removal = t.app.orm.em.fork();
+      removal.remove(await removal.findOneOrFail(Upload, { sha256: sha }));
+      await expect(flushAsOneStatement(removal, [event('removal')])).resolves.toBe(false);
+      await listener.query('select 1');
+      expect(heard).toHaveLength(2);
+    } finally {
+      await listener.end();
+    }
   });
 });

@@ -25,7 +25,7 @@ import { ModelVersion } from '../model-version/model-version.entity';
 import { Prediction, type PredictionInput } from '../prediction/prediction.entity';
 import type { SiteOperatingPoint } from '../site/site-operating-point.entity';
 import { withSiteOperatingPoint } from '../../training/site-calibration';
-import type { EventPublisher } from '../shared/event-publisher';
+import type { DbNotification, EventPublisher } from '../shared/event-publisher';
 import { isUuid } from '../shared/filters';
 import { flushAsOneStatement } from '../shared/flush-as-one-statement';
 import type { RequestContext } from '../shared/request-context';
@@ -198,6 +198,15 @@ const round = (ms: number) => Math.round(ms * 100) / 100;
 
 const PRIORITY: Record<string, Priority> = { STAT: 'STAT', URGENT: 'URGENT', ROUTINE: 'ROUTINE' };
 
+/** The events that announce a stored reading: PREDICTION_COMPLETED, then STUDY_CHANGED (ANALYZED). */
+function completionEvents(outcome: AnalysisOutcome): [string, Record<string, unknown>][] {
+  const p = outcome.prediction;
+  return [
+    [Topic.PREDICTION_COMPLETED, { predictionId: p.id, studyId: p.study.id, patientId: p.study.patient.id }],
+    [Topic.STUDY_CHANGED, { studyId: p.study.id, patientId: p.study.patient.id, change: 'ANALYZED' }],
+  ];
+}
+
 /**
  * Reads a study with the model version chosen by routing (and, in shadow mode, the canary beside it):
  * fetch the views from the object store, decode and preprocess them, read them through the engine
@@ -246,8 +255,9 @@ export class AnalysisService {
     if (!this.audit) ctx.audit.write(ctx.em, entry);
     // One transaction: the prediction, the study's state and the drift sample (no heatmap to wait
     // for: the raw CAM travels in the prediction row and the PNG is rendered when someone asks), sent as
-    // one statement: no BEGIN and COMMIT round trips.
-    await flushAsOneStatement(ctx.em);
+    // one statement: no BEGIN and COMMIT round trips. The statement also carries the events that announce
+    // the reading, so subscribers hear of it exactly when it commits.
+    const published = await flushAsOneStatement(ctx.em, outcome.reused ? [] : this.notifications(outcome));
     // The audit row goes to the batch writer once the reading committed (within its flushMs).
     this.audit?.record({
       at: new Date(),
@@ -260,7 +270,7 @@ export class AnalysisService {
     // GraphQL response is written in the microtasks that follow, before this immediate runs.
     setImmediate(() => {
       try {
-        this.announce(outcome);
+        this.announce(outcome, published);
       } catch (error) {
         this.logger.error({ err: (error as Error).message, studyId }, 'announcing a prediction failed');
       }
@@ -458,10 +468,11 @@ export class AnalysisService {
   }
 
   /**
-   * Publishes PREDICTION_COMPLETED and reports the committed prediction(s) to the observer; call after
-   * the transaction that stored them committed.
+   * Publishes PREDICTION_COMPLETED and STUDY_CHANGED (unless `published`: the write that stored the
+   * reading carried them) and reports the committed prediction(s) to the observer; call after the
+   * transaction that stored them committed.
    */
-  announce(outcome: AnalysisOutcome): void {
+  announce(outcome: AnalysisOutcome, published = false): void {
     for (const stored of [outcome.prediction, outcome.shadow]) {
       if (!stored) continue;
       this.observer?.predictionRecorded({
@@ -475,16 +486,16 @@ export class AnalysisService {
     }
     const p = outcome.prediction;
     this.drift?.recorded([p, outcome.shadow].flatMap((x) => (x?.modelVersion ? [x.modelVersion.id] : [])));
-    this.events.publish(Topic.PREDICTION_COMPLETED, {
-      predictionId: p.id,
-      studyId: p.study.id,
-      patientId: p.study.patient.id,
-    });
-    this.events.publish(Topic.STUDY_CHANGED, {
-      studyId: p.study.id,
-      patientId: p.study.patient.id,
-      change: 'ANALYZED',
-    });
+    if (!published)
+      for (const [topic, payload] of completionEvents(outcome)) this.events.publish(topic, payload);
+  }
+
+  /** The reading's events as notifications for its write to carry; none where the publisher has no such form. */
+  private notifications(outcome: AnalysisOutcome): DbNotification[] {
+    const events = completionEvents(outcome).map(([topic, payload]) =>
+      this.events.notification?.(topic, payload),
+    );
+    return events.every((n) => n) ? (events as DbNotification[]) : [];
   }
 
   /**

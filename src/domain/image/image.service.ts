@@ -419,10 +419,14 @@ export class ImageService {
         entityId: image.id,
         patientId: study.patient.id,
       });
-    // The image, the upload and study changes and the audit rows: one statement, all or nothing. Of two
-    // attaches of one upload that both read it unattached, the image's unique upload id keeps one.
+    // The image, the upload and study changes, the audit rows and the STUDY_CHANGED event: one
+    // statement, all or nothing. Of two attaches of one upload that both read it unattached, the image's
+    // unique upload id keeps one.
+    const changed = { studyId: study.id, patientId: study.patient.id, change: 'IMAGE_ATTACHED' };
+    const notification = this.events.notification?.(Topic.STUDY_CHANGED, changed);
+    let published: boolean;
     try {
-      await flushAsOneStatement(ctx.em);
+      published = await flushAsOneStatement(ctx.em, notification ? [notification] : []);
     } catch (error) {
       // Only the upload's own index: the study's unique DICOM study UID, also written here, is another matter.
       if (error instanceof UniqueConstraintViolationException && error.message.includes(IMAGE_UPLOAD_UNIQUE))
@@ -433,11 +437,7 @@ export class ImageService {
         );
       throw error;
     }
-    this.events.publish(Topic.STUDY_CHANGED, {
-      studyId: study.id,
-      patientId: study.patient.id,
-      change: 'IMAGE_ATTACHED',
-    });
+    if (!published || !notification) this.events.publish(Topic.STUDY_CHANGED, changed);
     return image;
   }
 

@@ -7,6 +7,7 @@ import {
   type Platform,
 } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { DbNotification } from './event-publisher';
 import { runStatement } from './prepared-read';
 
 type Row = Record<string, unknown>;
@@ -30,8 +31,14 @@ const OWN_COLUMNS: readonly ReferenceKind[] = [
  * written entities are managed and clean, as after a flush.
  * Nothing is read back: a column an entity leaves undefined takes the database's default without the
  * entity learning it (the project's entities initialise what they default).
+ * `notifications` (the events that announce the write) go out in the same statement, so they are
+ * delivered when it commits and never when it fails, at no round trip of their own. Returns whether they
+ * did; false when the unit of work went through `em.flush()`, and the caller publishes after it.
  */
-export async function flushAsOneStatement(em: EntityManager): Promise<void> {
+export async function flushAsOneStatement(
+  em: EntityManager,
+  notifications: readonly DbNotification[] = [],
+): Promise<boolean> {
   const uow = em.getUnitOfWork();
   uow.computeChangeSets();
   const changeSets = uow.getChangeSets();
@@ -48,11 +55,19 @@ export async function flushAsOneStatement(em: EntityManager): Promise<void> {
     );
   const params: unknown[] = [];
   const writes = covered ? changeSets.map((cs) => writeOf(em, cs, params)) : [];
-  if (!covered || writes.includes(null)) return em.flush();
-  const statement =
-    writes.length === 1
-      ? writes[0]!
-      : `with ${writes.map((w, i) => `"w${i}" as (${w})`).join(', ')} select 1 as written`;
+  if (!covered || writes.includes(null)) {
+    await em.flush();
+    return false;
+  }
+  const parts = writes.map((w, i) => `"w${i}" as (${w})`);
+  let statement: string;
+  if (notifications.length) {
+    // A plain SELECT in a WITH runs only when the statement reads it: the final SELECT counts its rows.
+    // One JSON parameter (knex would expand an array parameter inside a transaction).
+    parts.push(`"notified" as (select pg_notify(n->>0, n->>1) from json_array_elements(?::json) as n)`);
+    params.push(JSON.stringify(notifications.map((n) => [n.channel, n.payload])));
+    statement = `with ${parts.join(', ')} select (select count(*) from "notified") as written`;
+  } else statement = writes.length === 1 ? writes[0]! : `with ${parts.join(', ')} select 1 as written`;
   try {
     await runStatement(em, statement, params);
     for (const cs of changeSets)
@@ -61,6 +76,7 @@ export async function flushAsOneStatement(em: EntityManager): Promise<void> {
     // As after a flush, failed or not: what was queued is not written again by a later flush.
     uow.getPersistStack().clear();
   }
+  return true;
 }
 
 /**
